@@ -1,0 +1,67 @@
+// Builds every bundle by runtime (style.md #9):
+//   dist/extension.js  Node CJS, runs in the extension host; `vscode` external, never tfjs.
+//   dist/trainer.js    Node CJS child process; tfjs and native packages stay external
+//                      because they are loaded from a resolved node_modules at run time.
+//   dist/cli.js        the `transfer-lab` command; same engine as the trainer.
+//   dist/webview/*.js  one browser bundle per webview entry in webview/.
+//   out/test/**        unit and integration test bundles (never shipped).
+import * as esbuild from 'esbuild';
+import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const watch = args.has('--watch');
+const production = args.has('--production');
+
+// Loaded at run time from node_modules (native addons, wasm files, or tfjs resolved
+// from the same root as tfjs-node so one tfjs-core instance exists per process).
+const nodeExternals = ['vscode', '@tensorflow/*', 'sharp', 'playwright-core', 'mocha', '@vscode/test-electron'];
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  target: 'es2022',
+};
+
+const listTs = (dir, suffix) =>
+  existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f)) : [];
+
+const webviewEntries = listTs('webview', '.ts').filter((f) => !f.endsWith('.d.ts'));
+
+const builds = [
+  {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    entryPoints: { extension: 'src/extension/extension.ts', trainer: 'src/trainer/main.ts', cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    external: nodeExternals,
+  },
+  webviewEntries.length > 0 && {
+    ...common,
+    platform: 'browser',
+    format: 'esm',
+    entryPoints: webviewEntries,
+    outdir: 'dist/webview',
+  },
+  !production && {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    sourcemap: 'inline',
+    entryPoints: [...listTs('test/unit', '.test.ts'), ...listTs('test/integration', '.ts')],
+    outdir: 'out/test',
+    outbase: 'test',
+    external: nodeExternals,
+  },
+].filter(Boolean);
+
+if (!watch) rmSync('out/test', { recursive: true, force: true });
+
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,52 @@
+// Transfer Lab: Show Environment — which TensorFlow.js backend trains here, and how well.
+import * as vscode from 'vscode';
+import { describeBackend, type EnvironmentReport } from '../../core/protocol';
+import type { TrainerHost } from '../trainerHost';
+import type { EnvironmentStore } from '../environmentStore';
+
+export function formatEnvironment(r: EnvironmentReport): string[] {
+  return [
+    `Backend:            ${r.backend}${r.requested !== 'auto' ? ` (requested ${r.requested})` : ''}`,
+    ...r.fallbacks.map((f) => `  not used:         ${f.backend} (${f.error})`),
+    `TensorFlow.js:      ${r.tfjsVersion}${r.tensorflowVersion ? ` (native TensorFlow ${r.tensorflowVersion})` : ''}`,
+    `Loaded from:        ${r.tfjsRoot}`,
+    `Threads:            ${r.threads}`,
+    `Load time:          ${Math.round(r.loadMs)} ms`,
+    `Trainer memory:     ${r.memory.rssMB} MB resident, ${r.memory.heapUsedMB} MB JS heap`,
+    `System memory:      ${r.memory.systemFreeMB} MB free of ${r.memory.systemTotalMB} MB`,
+    `Runtime:            Node ${r.node} on ${r.platform} (pid ${r.pid})`,
+  ];
+}
+
+export async function showEnvironment(
+  host: TrainerHost,
+  output: vscode.OutputChannel,
+  store: EnvironmentStore,
+): Promise<EnvironmentReport | undefined> {
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'Transfer Lab: loading TensorFlow.js in the trainer…' },
+    () => host.environment(),
+  );
+  output.appendLine(`--- Transfer Lab environment (${new Date().toLocaleString()}) ---`);
+  if (!result.ok) {
+    const { reason, hint, stderrTail } = result.outcome;
+    output.appendLine(`Trainer failed: ${reason}`);
+    if (hint) output.appendLine(`What to do: ${hint}`);
+    if (stderrTail) output.appendLine(`Trainer stderr (last lines):\n${stderrTail}`);
+    store.set({ failure: reason });
+    void vscode.window.showErrorMessage(`Transfer Lab: Show Environment failed: ${reason}`, 'Show Output').then((pick) => {
+      if (pick) output.show(true);
+    });
+    return undefined;
+  }
+  const report = result.value;
+  for (const line of formatEnvironment(report)) output.appendLine(line);
+  store.set({ report });
+  const text = `Transfer Lab: ${describeBackend(report)}`;
+  // A fallback is never silent: it is a warning, with the reason, not an info toast.
+  const shown = report.fallbacks.length > 0 ? vscode.window.showWarningMessage(text, 'Show Output') : vscode.window.showInformationMessage(text, 'Show Output');
+  void shown.then((pick) => {
+    if (pick) output.show(true);
+  });
+  return report;
+}

@@ -1,0 +1,55 @@
+// The compact Dashboard webview view in the Transfer Lab sidebar. Until runs exist it shows
+// the training environment (backend, versions, memory) so a user sees what will train.
+import * as vscode from 'vscode';
+import { parseDashboardViewRequest, type DashboardViewState } from '../core/webviewProtocol';
+import type { EnvironmentStore } from './environmentStore';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'transferLab.dashboard';
+  private view: vscode.WebviewView | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly environment: EnvironmentStore,
+    private readonly countExperiments: () => number,
+  ) {
+    this.disposables.push(environment.onDidChange(() => this.post()));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = webviewOptions(this.extensionUri);
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'dashboardView', 'Transfer Lab Dashboard');
+    this.disposables.push(
+      view.webview.onDidReceiveMessage((raw: unknown) => {
+        const request = parseDashboardViewRequest(raw);
+        if (!request) return; // Anything else from a webview is ignored, never trusted.
+        if (request.type === 'ready') this.post();
+        else void vscode.commands.executeCommand(request.command);
+      }),
+      view.onDidDispose(() => (this.view = undefined)),
+    );
+  }
+
+  refresh(): void {
+    this.post();
+  }
+
+  private post(): void {
+    if (!this.view) return;
+    const state = this.environment.state;
+    const message: DashboardViewState = {
+      type: 'environment',
+      report: state && 'report' in state ? state.report : undefined,
+      failure: state && 'failure' in state ? state.failure : undefined,
+      experiments: this.countExperiments(),
+    };
+    void this.view.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+// The last environment report (or failure) the trainer produced, for views to show.
+import * as vscode from 'vscode';
+import type { EnvironmentReport } from '../core/protocol';
+
+export type EnvironmentState = { report: EnvironmentReport } | { failure: string } | undefined;
+
+export class EnvironmentStore implements vscode.Disposable {
+  private current: EnvironmentState;
+  private readonly changed = new vscode.EventEmitter<EnvironmentState>();
+  readonly onDidChange = this.changed.event;
+
+  get state(): EnvironmentState {
+    return this.current;
+  }
+
+  set(state: EnvironmentState): void {
+    this.current = state;
+    this.changed.fire(state);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

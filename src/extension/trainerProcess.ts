@@ -1,0 +1,154 @@
+// Supervision of one trainer child process (no `vscode` import, so plain-Node tests run it).
+// A trainer that crashes, hangs past its deadline or exits early becomes a failed outcome
+// carrying the tail of its stderr; it is always reaped and never takes the host down.
+import { fork, type ChildProcess } from 'node:child_process';
+import {
+  PROTOCOL_VERSION,
+  parseTrainerMessage,
+  type Job,
+  type TrainerMessage,
+  type TrainerOptions,
+} from '../core/protocol';
+
+export interface TrainerLaunch {
+  /** The bundled trainer entry (dist/trainer.js). */
+  script: string;
+  /** Node binary to run it with; defaults to the host's own runtime (VS Code's Electron as Node). */
+  nodePath?: string;
+  /** The trainer must say hello within this many ms. */
+  startTimeoutMs: number;
+  /** The whole job must finish within this many ms (undefined: no deadline). */
+  deadlineMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type TrainerOutcome =
+  | { ok: true }
+  | {
+      ok: false;
+      reason: string;
+      hint?: string;
+      exitCode: number | null;
+      signal: NodeJS.Signals | null;
+      stderrTail: string;
+    };
+
+const STDERR_TAIL_BYTES = 4096;
+const KILL_GRACE_MS = 2000;
+
+export class TrainerProcess {
+  readonly outcome: Promise<TrainerOutcome>;
+  private readonly child: ChildProcess;
+  private stderrTail = '';
+  private failure: { reason: string; hint?: string } | undefined;
+  private finished = false;
+  private exited = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    launch: TrainerLaunch,
+    job: Job,
+    options: TrainerOptions,
+    private readonly onMessage: (message: TrainerMessage) => void,
+    private readonly onOutput: (text: string) => void = () => {},
+  ) {
+    this.child = fork(launch.script, [], {
+      execPath: launch.nodePath || process.execPath,
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Inside VS Code, process.execPath is Electron; this makes it behave as plain Node.
+      env: { ...process.env, ...launch.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.onOutput(text));
+    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_BYTES);
+      this.onOutput(text);
+    });
+
+    this.outcome = new Promise<TrainerOutcome>((resolve) => {
+      this.child.on('error', (e) => {
+        this.fail(`could not start the trainer (${launch.nodePath || process.execPath}): ${e.message}`,
+          'Check the setting transferLab.nodePath: it must point to a Node.js 20+ binary.');
+        // A process that never spawned emits no 'exit'.
+        if (this.child.pid === undefined) {
+          this.exited = true;
+          this.clearTimers();
+          resolve({ ok: false, reason: this.failure!.reason, hint: this.failure!.hint, exitCode: null, signal: null, stderrTail: '' });
+        }
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        this.clearTimers();
+        if (this.finished && !this.failure && code === 0) return resolve({ ok: true });
+        const reason =
+          this.failure?.reason ??
+          (signal ? `the trainer was killed by ${signal}` : `the trainer exited with code ${code} before finishing`);
+        resolve({ ok: false, reason, hint: this.failure?.hint, exitCode: code, signal, stderrTail: this.stderrTail.trim() });
+      });
+    });
+
+    let greeted = false;
+    this.child.on('message', (raw) => {
+      const message = parseTrainerMessage(raw);
+      if (!message) return this.fail(`the trainer sent a malformed message: ${JSON.stringify(raw).slice(0, 200)}`);
+      if (message.type === 'hello') {
+        greeted = true;
+        if (message.protocol !== PROTOCOL_VERSION) {
+          return this.fail(`trainer protocol ${message.protocol} != extension protocol ${PROTOCOL_VERSION}`,
+            'Reload the window so the extension and trainer versions match.');
+        }
+        this.child.send({ type: 'start', protocol: PROTOCOL_VERSION, job, options });
+      } else if (message.type === 'failed') {
+        this.failure ??= { reason: message.message, hint: message.hint };
+      } else if (message.type === 'done') {
+        this.finished = true;
+      }
+      this.onMessage(message);
+    });
+
+    this.timers.push(
+      setTimeout(() => {
+        if (!greeted) this.fail(`the trainer did not start within ${launch.startTimeoutMs / 1000} s`);
+      }, launch.startTimeoutMs),
+    );
+    if (launch.deadlineMs !== undefined) {
+      const deadline = launch.deadlineMs;
+      this.timers.push(setTimeout(() => this.fail(`the trainer did not finish within ${deadline / 1000} s`), deadline));
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Asks the trainer to stop; kills it if it does not exit promptly. */
+  cancel(): void {
+    if (this.exited) return;
+    if (this.child.connected) this.child.send({ type: 'cancel' });
+    this.timers.push(setTimeout(() => this.kill(), KILL_GRACE_MS));
+  }
+
+  /** Ends the process for good (owner disposal, timeouts). */
+  dispose(): void {
+    this.kill();
+  }
+
+  private fail(reason: string, hint?: string): void {
+    this.failure ??= { reason, hint };
+    this.kill();
+  }
+
+  private kill(): void {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    // SIGTERM can be ignored by a process stuck in native code; SIGKILL cannot.
+    const hard = setTimeout(() => !this.exited && this.child.kill('SIGKILL'), KILL_GRACE_MS);
+    hard.unref();
+    this.timers.push(hard);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.length = 0;
+  }
+}

@@ -1,0 +1,65 @@
+// The trainer child process: one per job. Receives a `start` message, runs the job on the
+// engine, streams typed events back over the IPC channel, obeys `cancel`, and exits.
+// It never outlives its parent: when the IPC channel closes it exits at once.
+import { PROTOCOL_VERSION, parseHostMessage, type HostMessage, type TrainerMessage } from '../core/protocol';
+import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
+
+function send(message: TrainerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise<void> {
+  if (message.protocol !== PROTOCOL_VERSION) {
+    await send({
+      type: 'failed',
+      message: `Trainer speaks protocol ${PROTOCOL_VERSION}, the extension sent ${message.protocol}`,
+      hint: 'Reload the window so the extension and its trainer come from the same version.',
+    });
+    return;
+  }
+  const loaded = await loadBackend({
+    preference: message.options.backend,
+    nativeBackendPath: message.options.nativeBackendPath,
+    installRoot: installRootOf(__dirname),
+  });
+  for (const f of loaded.fallbacks) {
+    await send({ type: 'log', level: 'warn', message: `Backend ${f.backend} unavailable: ${f.error}` });
+  }
+  switch (message.job.kind) {
+    case 'environment':
+      await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend) });
+      break;
+  }
+}
+
+async function fail(e: unknown): Promise<never> {
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${e instanceof Error && e.stack ? e.stack : message}\n`);
+  await send({ type: 'failed', message });
+  process.exit(1);
+}
+
+function main(): void {
+  if (!process.send) {
+    process.stderr.write('transfer-lab trainer: must be started by the extension (no IPC channel)\n');
+    process.exit(2);
+  }
+  process.on('disconnect', () => process.exit(0));
+  process.on('uncaughtException', (e) => void fail(e));
+  process.on('unhandledRejection', (e) => void fail(e));
+  process.on('message', (raw: unknown) => {
+    const message = parseHostMessage(raw);
+    if (!message) return void fail(new Error(`Malformed message from the extension: ${JSON.stringify(raw)}`));
+    if (message.type === 'cancel') process.exit(0);
+    runJob(message)
+      .then(() => send({ type: 'done' }))
+      .then(() => process.exit(0))
+      .catch(fail);
+  });
+  void send({ type: 'hello', protocol: PROTOCOL_VERSION, pid: process.pid });
+}
+
+main();

@@ -1,0 +1,56 @@
+// Sidebar dashboard (browser side). Renders the state the host sends; asks the host to act.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { DashboardViewRequest, DashboardViewState } from '../src/core/webviewProtocol';
+
+declare function acquireVsCodeApi(): { postMessage(message: DashboardViewRequest): void };
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root')!;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function render(state: DashboardViewState): void {
+  root.replaceChildren();
+  const heading = el('h2', 'Environment');
+  root.append(heading);
+  if (state.report) {
+    const r = state.report;
+    const table = el('dl', undefined, 'facts');
+    const rows: [string, string][] = [
+      ['Backend', r.backend],
+      ['TensorFlow.js', r.tfjsVersion + (r.tensorflowVersion ? ` (TF ${r.tensorflowVersion})` : '')],
+      ['Threads', String(r.threads)],
+      ['Load time', `${Math.round(r.loadMs)} ms`],
+      ['Memory free', `${r.memory.systemFreeMB} / ${r.memory.systemTotalMB} MB`],
+    ];
+    for (const [k, v] of rows) table.append(el('dt', k), el('dd', v, k === 'Backend' ? `backend backend-${r.backend}` : undefined));
+    root.append(table);
+    if (r.fallbacks.length > 0) {
+      const warn = el('p', undefined, 'warning');
+      warn.setAttribute('role', 'alert');
+      warn.textContent = `Fell back from ${r.fallbacks.map((f) => `${f.backend} (${f.error})`).join(', ')}. Training will be slower.`;
+      root.append(warn);
+    }
+  } else if (state.failure) {
+    const p = el('p', `The trainer failed: ${state.failure}`, 'error');
+    p.setAttribute('role', 'alert');
+    root.append(p);
+  } else {
+    root.append(el('p', 'The training backend has not been checked yet in this window.'));
+  }
+  const button = document.createElement('vscode-button');
+  button.textContent = state.report ? 'Check again' : 'Show Environment';
+  button.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'transferLab.showEnvironment' }));
+  root.append(button);
+  root.append(el('p', `${state.experiments} experiment file${state.experiments === 1 ? '' : 's'} in this workspace.`, 'muted'));
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const data = event.data as DashboardViewState | undefined;
+  if (data?.type === 'environment') render(data);
+});
+vscode.postMessage({ type: 'ready' });
