@@ -1,0 +1,103 @@
+// The experiment file (*.tlexp.json): the contract shared by the UI, the CLI and users'
+// files. Its JSON Schema (media/schema/experiment.schema.json) describes the same shape for
+// editor completion; `validateExperiment` (experimentValidation.ts) is the authority.
+
+export type BackboneSpec = ({ catalog: string } | { path: string } | { url: string }) & {
+  /** Layer where the head attaches; default: catalog's usual cut or the last layer before the classifier. */
+  cutAt?: string;
+};
+
+export type StrategySpec =
+  | { kind: 'feature-extraction' }
+  | {
+      kind: 'fine-tune';
+      /** First layer (in topological order) that trains; everything before it stays frozen. */
+      unfreezeFrom?: string;
+      /** Alternatively: train the last N layers of the (cut) base. */
+      unfreezeLast?: number;
+      /** Learning rate for the unfrozen base layers (the head uses train.learningRate). */
+      baseLearningRate?: number;
+      /** Epochs that train the head alone before the base unfreezes (Keras's two stages). */
+      warmupEpochs?: number;
+    }
+  | { kind: 'scratch' };
+
+export interface AugmentSpec {
+  flip?: boolean;
+  /** Max rotation in degrees. */
+  rotate?: number;
+  /** Max zoom/crop fraction, e.g. 0.1. */
+  zoom?: number;
+  brightness?: number;
+  contrast?: number;
+}
+
+export interface DataSpec {
+  dir: string;
+  split?: { val?: number; test?: number };
+  seed?: number;
+  augment?: AugmentSpec;
+}
+
+export interface HeadSpec {
+  pooling?: 'avg' | 'max' | 'flatten';
+  dense?: number[];
+  dropout?: number;
+}
+
+export interface TrainSpec {
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: 'adam' | 'sgd' | 'rmsprop';
+  learningRate?: number;
+  momentum?: number;
+  schedule?: { kind: 'constant' } | { kind: 'step'; every: number; factor: number } | { kind: 'cosine'; minLearningRate?: number };
+  earlyStopping?: { patience: number; monitor?: 'val_loss' | 'val_accuracy' };
+  /** Metric that picks the checkpoint kept as the run's model. */
+  checkpointMetric?: 'val_accuracy' | 'val_loss';
+}
+
+export interface ExperimentFile {
+  $schema?: string;
+  name: string;
+  description?: string;
+  data: DataSpec;
+  backbone: BackboneSpec;
+  strategy: StrategySpec;
+  head?: HeadSpec;
+  train?: TrainSpec;
+}
+
+/** An experiment with every default filled in and paths made absolute: what a run records. */
+export interface ResolvedExperiment {
+  name: string;
+  /** Absolute path of the experiment file (or '<inline>' for programmatic runs). */
+  file: string;
+  data: { dir: string; split: { val: number; test: number }; seed: number; augment: Required<AugmentSpec> | null };
+  backbone: ({ catalog: string } | { path: string } | { url: string }) & { cutAt?: string };
+  strategy:
+    | { kind: 'feature-extraction' }
+    | { kind: 'fine-tune'; unfreezeFrom?: string; unfreezeLast?: number; baseLearningRate: number; warmupEpochs: number }
+    | { kind: 'scratch' };
+  head: Required<HeadSpec>;
+  train: {
+    epochs: number;
+    batchSize: number;
+    optimizer: 'adam' | 'sgd' | 'rmsprop';
+    learningRate: number;
+    momentum: number;
+    schedule: NonNullable<TrainSpec['schedule']>;
+    earlyStopping: { patience: number; monitor: 'val_loss' | 'val_accuracy' } | null;
+    checkpointMetric: 'val_accuracy' | 'val_loss';
+  };
+}
+
+/** A problem found in user input: where (file + JSON path), what, and what to do. */
+export interface InputProblem {
+  /** JSON path such as `train.epochs` or `backbone.cutAt`; '' for the whole file. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export type Validated<T> = { ok: true; value: T; warnings: InputProblem[] } | { ok: false; errors: InputProblem[] };

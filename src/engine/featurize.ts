@@ -1,0 +1,134 @@
+// Images -> inputs of the trainable part (a FeatureTable): decode, augment per view,
+// preprocess, run the frozen prefix in inference mode outside any gradient tape, and
+// cache the result per image and view.
+import * as fs from 'node:fs/promises';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { AugmentSpec } from '../core/experiment';
+import { seedFrom, seededRandom } from '../core/random';
+import { ActivationCache, hashFileContent } from './activationCache';
+import { augmentRgb, toValueRange } from './augment';
+import { allocateTable, sizeOf, tableBytes, type FeatureTable } from './featureTable';
+import { decodeImageBytes, ImageDecodeError, type ResizeMode } from './imageDecode';
+import { tf } from './tf';
+
+export interface FeaturizeItem {
+  path: string;
+  label: number;
+}
+
+export interface FeaturizeOptions {
+  inputSize: [number, number];
+  valueRange: [number, number];
+  resize: ResizeMode;
+  /** The frozen prefix: preprocessed images [n,h,w,3] -> boundary activations. Null: identity. */
+  prefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
+  shapes: number[][];
+  views: number;
+  augment: Required<AugmentSpec> | null;
+  seed: number;
+  batchSize: number;
+  cache: ActivationCache | null;
+  memoryBudgetBytes: number;
+  onProgress?(done: number, total: number): void;
+  shouldStop?(): boolean;
+}
+
+export interface FeaturizeResult {
+  table: FeatureTable;
+  skipped: { path: string; reason: string }[];
+  cancelled: boolean;
+}
+
+export class MemoryBudgetError extends Error {}
+
+export async function featurize(items: FeaturizeItem[], opts: FeaturizeOptions): Promise<FeaturizeResult> {
+  const needed = tableBytes(items.length, opts.views, opts.shapes);
+  if (needed > opts.memoryBudgetBytes) {
+    const gb = (b: number) => (b / 2 ** 30).toFixed(1);
+    throw new MemoryBudgetError(
+      `the trainable part's inputs for ${items.length} images x ${opts.views} view(s) need ${gb(needed)} GB, over the ${gb(opts.memoryBudgetBytes)} GB budget. ` +
+        'Unfreeze from a later layer (smaller activations), use fewer augmented views, or fewer images.',
+    );
+  }
+  const t = tf();
+  const [h, w] = opts.inputSize;
+  const perItem = opts.shapes.reduce((s, shape) => s + sizeOf(shape), 0);
+  const rows: { item: FeaturizeItem; views: Float32Array[] }[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  let cancelled = false;
+
+  for (let start = 0; start < items.length; start += opts.batchSize) {
+    if (opts.shouldStop?.()) {
+      cancelled = true;
+      break;
+    }
+    const chunk = items.slice(start, start + opts.batchSize);
+    // Read and hash every file; decode only those with an uncached view.
+    const loaded = await Promise.all(
+      chunk.map(async (item) => {
+        try {
+          const bytes = await fs.readFile(item.path);
+          const hash = hashFileContent(bytes);
+          const views: (Float32Array | undefined)[] = [];
+          for (let v = 0; v < opts.views; v++) views.push(opts.cache?.get(hash, v));
+          const pixels = views.some((x) => !x) ? (await decodeImageBytes(bytes, item.path, { height: h, width: w, resize: opts.resize })).rgb : null;
+          return { item, hash, views, pixels };
+        } catch (e) {
+          const reason = e instanceof ImageDecodeError ? e.reason : `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+          skipped.push({ path: item.path, reason });
+          return null;
+        }
+      }),
+    );
+    const ok = loaded.filter((x): x is NonNullable<typeof x> => x !== null);
+    // Compute the missing views, one prefix batch per view.
+    for (let v = 0; v < opts.views; v++) {
+      const missing = ok.filter((r) => !r.views[v]);
+      if (missing.length === 0) continue;
+      const input = new Float32Array(missing.length * h * w * 3);
+      missing.forEach((r, i) => {
+        const rgb = v === 0 || !opts.augment ? r.pixels! : augmentRgb(r.pixels!, h, w, opts.augment, seededRandom(seedFrom(r.hash, opts.seed * 1000 + v)));
+        toValueRange(rgb, opts.valueRange, input.subarray(i * h * w * 3, (i + 1) * h * w * 3));
+      });
+      const outputs = t.tidy(() => {
+        const images = t.tensor4d(input, [missing.length, h, w, 3]);
+        return opts.prefix ? opts.prefix(images) : [images];
+      });
+      const arrays = outputs.map((o) => o.dataSync() as Float32Array);
+      t.dispose(outputs);
+      missing.forEach((r, i) => {
+        const floats = new Float32Array(perItem);
+        let offset = 0;
+        opts.shapes.forEach((shape, b) => {
+          const size = sizeOf(shape);
+          floats.set(arrays[b].subarray(i * size, (i + 1) * size), offset);
+          offset += size;
+        });
+        r.views[v] = floats;
+        opts.cache?.put(r.hash, v, floats);
+      });
+    }
+    for (const r of ok) rows.push({ item: r.item, views: r.views as Float32Array[] });
+    opts.onProgress?.(Math.min(items.length, start + chunk.length), items.length);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  const table = allocateTable(
+    rows.length,
+    opts.views,
+    opts.shapes,
+    Int32Array.from(rows, (r) => r.item.label),
+    rows.map((r) => r.item.path),
+  );
+  rows.forEach((r, i) => {
+    for (let v = 0; v < opts.views; v++) {
+      let offset = 0;
+      opts.shapes.forEach((shape, b) => {
+        const size = sizeOf(shape);
+        table.data[v][b].set(r.views[v].subarray(offset, offset + size), i * size);
+        offset += size;
+      });
+    }
+  });
+  return { table, skipped, cancelled };
+}
