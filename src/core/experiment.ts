@@ -98,6 +98,11 @@ export interface InputProblem {
   path: string;
   message: string;
   hint?: string;
+  /** File the problem is in when it is not the experiment file (a dataset folder, a run.json). */
+  file?: string;
+  /** 1-based position in the file (UTF-16 columns, like VS Code), when known. */
+  line?: number;
+  column?: number;
 }
 
 export type Validated<T> = { ok: true; value: T; warnings: InputProblem[] } | { ok: false; errors: InputProblem[] };

@@ -1,3 +1,5 @@
+import type { RunEvent } from './runEvents';
+
 // The host <-> trainer protocol: defined once, imported by both sides (design.md).
 // Messages travel over Node's IPC channel (child_process.fork) as JSON. Every message
 // received from the other side goes through `parse*Message` before use.
@@ -33,7 +35,17 @@ export interface EnvironmentReport {
 }
 
 /** A job is one unit of work for one trainer process. */
-export type Job = { kind: 'environment' };
+export type Job =
+  | { kind: 'environment' }
+  | {
+      kind: 'run';
+      /** Absolute path of the *.tlexp.json file. */
+      experimentFile: string;
+      /** Absolute folder that holds run folders. */
+      runsDir: string;
+      /** Absolute folder for downloaded backbones and activation caches. */
+      cacheDir: string;
+    };
 
 export interface TrainerOptions {
   backend: BackendPreference;
@@ -51,6 +63,7 @@ export type TrainerMessage =
   | { type: 'hello'; protocol: number; pid: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'environment'; report: EnvironmentReport }
+  | { type: 'run-event'; event: RunEvent }
   | { type: 'failed'; message: string; hint?: string }
   | { type: 'done' };
 
@@ -73,6 +86,8 @@ export function parseTrainerMessage(raw: unknown): TrainerMessage | undefined {
         ? (raw as TrainerMessage)
         : undefined;
     }
+    case 'run-event':
+      return isRecord(raw.event) && typeof raw.event.type === 'string' ? (raw as TrainerMessage) : undefined;
     case 'failed':
       return typeof raw.message === 'string' ? (raw as TrainerMessage) : undefined;
     case 'done':
@@ -89,7 +104,11 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (raw.type !== 'start' || typeof raw.protocol !== 'number') return undefined;
   const job = raw.job;
   const options = raw.options;
-  if (!isRecord(job) || job.kind !== 'environment') return undefined;
+  if (!isRecord(job)) return undefined;
+  const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (job.kind !== 'environment' && !(job.kind === 'run' && isText(job.experimentFile) && isText(job.runsDir) && isText(job.cacheDir))) {
+    return undefined;
+  }
   if (!isRecord(options) || !(options.backend === 'auto' || isBackend(options.backend))) return undefined;
   if (options.nativeBackendPath !== undefined && typeof options.nativeBackendPath !== 'string') return undefined;
   return raw as HostMessage;

@@ -1,0 +1,218 @@
+// The backbone catalog: pretrained networks a user can pick by id in an experiment file
+// (`"backbone": { "catalog": "mobilenet_v2_1.00_224" }`). Pure data, no tfjs, so the
+// extension's wizard and the CLI can list it without loading TensorFlow.
+//
+// Where the URLs come from (checked against public code, see each family's comment):
+// - MobileNet v1: the TF.js layers models that @tensorflow-models/mobilenet v1 and Teachable
+//   Machine load, `tfjs-models/tfjs/mobilenet_v1_<alpha>_<size>/model.json`, alpha written
+//   '0.25' | '0.50' | '0.75' | '1.0' (googlecreativelab/teachablemachine-community,
+//   libraries/image/src/custom-mobilenet.ts: `alpha.toFixed(2)`, then '1.00' -> '1.0').
+// - MobileNet v2 no-top: Teachable Machine's converted Keras application weights,
+//   `teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_<alpha>_224_no_top`,
+//   alpha written with two decimals ('0.35', '0.50', '0.75', '1.00'), cut `out_relu` (same file).
+// - MobileNet v3 feature vectors: TF Hub's `tfhub.dev/google/tfjs-model/imagenet/
+//   mobilenet_v3_<size>_100_224/feature_vector/5/default/1`, now served by Kaggle as
+//   `www.kaggle.com/models/google/mobilenet-v3/TfJs/<size>-100-224-feature-vector/1`. Both are
+//   loaded the way tfjs's `loadGraphModel(url, { fromTFHub: true })` does it
+//   (tfjs-converter graph_model.ts `getTFHubUrl`): `<url>/model.json?tfjs-format=file`, with the
+//   same `?tfjs-format=file` query appended to every weight file (tfjs-core io/http.ts).
+
+export type BackboneFormat = 'layers' | 'graph';
+
+export type BackboneFamily = 'mobilenet_v1' | 'mobilenet_v2' | 'mobilenet_v3' | 'fmnist-mini';
+
+export type BackboneSource =
+  /** Downloaded (and cached) from this model.json URL. */
+  | { kind: 'url'; modelJsonUrl: string; /** A page that describes the model. */ homepage?: string; /** Other URLs that name the same files. */ aliases?: string[] }
+  /** Ships with Transfer Lab: a path relative to the install root. */
+  | { kind: 'bundled'; path: string; /** Model card next to it (what it was trained on, how well, cutAt). */ card: string };
+
+export interface BackboneCatalogEntry {
+  id: string;
+  title: string;
+  family: BackboneFamily;
+  format: BackboneFormat;
+  source: BackboneSource;
+  /** [height, width, channels] the network expects. */
+  inputSize: [number, number, number];
+  /** Pixels 0..255 map linearly onto this range before the network sees them. */
+  valueRange: [number, number];
+  /** Parameters in the file as shipped (approximate: rounded, from the architecture). */
+  params: number;
+  /** Parameters up to the default cut, when that differs from `params` (approximate). */
+  paramsToCut?: number;
+  /** Output shape at the default cut (without batch), approximate for the wizard's display. */
+  featureShape: number[];
+  trainedOn: string;
+  /** Layer (layers models) where the head attaches by default; for graph models: null (their output). */
+  defaultCut: string | null;
+  /** Layers models can be fine-tuned; graph models only work as frozen feature extractors. */
+  fineTunable: boolean;
+  /** Approximate download size in MB (float32 weights + model.json). */
+  downloadMB: number;
+  license: string;
+  notes?: string;
+}
+
+const IMAGENET = 'ImageNet (ILSVRC-2012, 1000 classes, 1.28M photos)';
+
+// --- MobileNet v1 (TF.js layers models, classifier included) -------------------------------
+
+const V1_ALPHAS = ['0.25', '0.50', '0.75', '1.0'] as const;
+const V1_SIZES = [128, 160, 192, 224] as const;
+/** Whole file (with the 1000-class 1x1-conv classifier) and up to conv_pw_13_relu, in parameters. */
+const V1_PARAMS: Record<(typeof V1_ALPHAS)[number], { total: number; base: number; channels: number }> = {
+  '0.25': { total: 470_000, base: 220_000, channels: 256 },
+  '0.50': { total: 1_330_000, base: 830_000, channels: 512 },
+  '0.75': { total: 2_590_000, base: 1_830_000, channels: 768 },
+  '1.0': { total: 4_250_000, base: 3_230_000, channels: 1024 },
+};
+
+const mobilenetV1: BackboneCatalogEntry[] = V1_ALPHAS.flatMap((alpha) =>
+  V1_SIZES.map((size): BackboneCatalogEntry => {
+    const p = V1_PARAMS[alpha];
+    return {
+      id: `mobilenet_v1_${alpha}_${size}`,
+      title: `MobileNet v1 ${alpha} at ${size}x${size}`,
+      family: 'mobilenet_v1',
+      format: 'layers',
+      source: {
+        kind: 'url',
+        modelJsonUrl: `https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_${alpha}_${size}/model.json`,
+        homepage: 'https://github.com/tensorflow/tfjs-models/tree/master/mobilenet',
+      },
+      inputSize: [size, size, 3],
+      valueRange: [-1, 1],
+      params: p.total,
+      paramsToCut: p.base,
+      featureShape: [size / 32, size / 32, p.channels],
+      trainedOn: IMAGENET,
+      defaultCut: 'conv_pw_13_relu',
+      fineTunable: true,
+      downloadMB: Math.round((p.total * 4) / 1e5) / 10,
+      license: 'Apache-2.0 (TensorFlow models)',
+      notes: 'Width multiplier (alpha) trades accuracy for speed; the classifier after conv_pw_13_relu is dropped by the default cut.',
+    };
+  }),
+);
+
+// --- MobileNet v2 without top (Teachable Machine's converted Keras applications) -----------
+
+const V2_ALPHAS = ['0.35', '0.50', '0.75', '1.00'] as const;
+const V2_PARAMS: Record<(typeof V2_ALPHAS)[number], number> = {
+  '0.35': 410_000,
+  '0.50': 706_000,
+  '0.75': 1_382_000,
+  '1.00': 2_258_000,
+};
+
+const mobilenetV2: BackboneCatalogEntry[] = V2_ALPHAS.map((alpha): BackboneCatalogEntry => ({
+  id: `mobilenet_v2_${alpha}_224`,
+  title: `MobileNet v2 ${alpha} at 224x224 (no top)`,
+  family: 'mobilenet_v2',
+  format: 'layers',
+  source: {
+    kind: 'url',
+    modelJsonUrl: `https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_${alpha}_224_no_top/model.json`,
+    homepage: 'https://github.com/googlecreativelab/teachablemachine-community',
+  },
+  inputSize: [224, 224, 3],
+  valueRange: [-1, 1],
+  params: V2_PARAMS[alpha],
+  featureShape: [7, 7, 1280],
+  trainedOn: IMAGENET,
+  defaultCut: 'out_relu',
+  fineTunable: true,
+  downloadMB: Math.round((V2_PARAMS[alpha] * 4) / 1e5) / 10,
+  license: 'Apache-2.0 (Keras applications weights, converted by Teachable Machine)',
+  notes: 'Keras MobileNetV2 with include_top=False; block_N_* layer names as in Keras, so fine-tuning from e.g. block_13_expand works.',
+}));
+
+// --- MobileNet v3 feature vectors (graph models from TF Hub / Kaggle) ----------------------
+
+function tfHubGraph(size: 'small' | 'large', params: number, features: number, top1: number): BackboneCatalogEntry {
+  const kaggle = `https://www.kaggle.com/models/google/mobilenet-v3/TfJs/${size}-100-224-feature-vector/1`;
+  const tfhub = `https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_${size}_100_224/feature_vector/5/default/1`;
+  return {
+    id: `mobilenet_v3_${size}_100_224_feature_vector`,
+    title: `MobileNet v3 ${size} 1.0 at 224x224, feature vector (graph model)`,
+    family: 'mobilenet_v3',
+    format: 'graph',
+    source: {
+      kind: 'url',
+      modelJsonUrl: `${kaggle}/model.json?tfjs-format=file`,
+      homepage: `https://www.kaggle.com/models/google/mobilenet-v3/tfJs/${size}-100-224-feature-vector`,
+      aliases: [tfhub, `${tfhub}/model.json?tfjs-format=file`],
+    },
+    inputSize: [224, 224, 3],
+    valueRange: [0, 1],
+    params,
+    featureShape: [features],
+    trainedOn: IMAGENET,
+    defaultCut: null,
+    fineTunable: false,
+    downloadMB: Math.round((params * 4) / 1e5) / 10,
+    license: 'Apache-2.0 (TF Hub / Kaggle Models)',
+    notes: `A frozen TensorFlow graph: feature extraction only (no layers to unfreeze or cut). Outputs a ${features}-vector; ImageNet top-1 of the full classifier about ${top1}%. TF Hub convention: inputs in [0, 1].`,
+  };
+}
+
+const mobilenetV3 = [tfHubGraph('small', 1_530_000, 1024, 67.5), tfHubGraph('large', 4_230_000, 1280, 75.2)];
+
+// --- Shipped with the repo -----------------------------------------------------------------
+
+const fmnistMini: BackboneCatalogEntry = {
+  id: 'fmnist-mini',
+  title: 'Fashion-MNIST mini CNN (ships with Transfer Lab, offline)',
+  family: 'fmnist-mini',
+  format: 'layers',
+  source: { kind: 'bundled', path: 'media/backbones/fmnist-mini/model.json', card: 'media/backbones/fmnist-mini/card.json' },
+  inputSize: [32, 32, 3],
+  valueRange: [0, 1],
+  params: 0, // filled from the model itself when loaded; the card says how it was trained
+  featureShape: [],
+  trainedOn: 'Five Fashion-MNIST classes (see the model card in media/backbones/fmnist-mini/card.json)',
+  // The card's `cutAt` wins when present (backboneLoader reads it); this is the fallback.
+  defaultCut: 'features',
+  fineTunable: true,
+  downloadMB: 0,
+  license: 'MIT (trained by scripts in this repository on Fashion-MNIST, MIT-licensed data)',
+  notes: 'A small pretrained network so the demo and the tests run without a network connection.',
+};
+
+export const BACKBONE_CATALOG: readonly BackboneCatalogEntry[] = [fmnistMini, ...mobilenetV1, ...mobilenetV2, ...mobilenetV3];
+
+const byId = new Map(BACKBONE_CATALOG.map((e) => [e.id, e]));
+
+export function findCatalogEntry(id: string): BackboneCatalogEntry | undefined {
+  return byId.get(id);
+}
+
+export function catalogIds(): string[] {
+  return BACKBONE_CATALOG.map((e) => e.id);
+}
+
+/** Up to three catalog ids close to `id`, for "did you mean" hints. */
+export function suggestCatalogIds(id: string): string[] {
+  const want = id.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const score = (candidate: string) => {
+    const c = candidate.toLowerCase().replace(/[^a-z0-9]/g, '');
+    let common = 0;
+    while (common < Math.min(c.length, want.length) && c[common] === want[common]) common++;
+    return common + (c.includes(want) || want.includes(c) ? 10 : 0);
+  };
+  return catalogIds()
+    .map((c) => ({ c, s: score(c) }))
+    .filter((x) => x.s >= 4)
+    .sort((a, b) => b.s - a.s)
+    .slice(0, 3)
+    .map((x) => x.c);
+}
+
+/** The catalog entry whose download URL (or an alias) is `url`, if any. */
+export function findCatalogEntryByUrl(url: string): BackboneCatalogEntry | undefined {
+  const strip = (u: string) => u.replace(/\/+$/, '');
+  return BACKBONE_CATALOG.find(
+    (e) => e.source.kind === 'url' && [e.source.modelJsonUrl, ...(e.source.aliases ?? [])].some((u) => strip(u) === strip(url)),
+  );
+}
