@@ -37,8 +37,8 @@ export interface BackboneCatalogEntry {
   inputSize: [number, number, number];
   /** Pixels 0..255 map linearly onto this range before the network sees them. */
   valueRange: [number, number];
-  /** Parameters in the file as shipped (approximate: rounded, from the architecture). */
-  params: number;
+  /** Parameters in the file as shipped (approximate: rounded, from the architecture); null when only the model itself can say. */
+  params: number | null;
   /** Parameters up to the default cut, when that differs from `params` (approximate). */
   paramsToCut?: number;
   /** Output shape at the default cut (without batch), approximate for the wizard's display. */
@@ -169,7 +169,7 @@ const fmnistMini: BackboneCatalogEntry = {
   source: { kind: 'bundled', path: 'media/backbones/fmnist-mini/model.json', card: 'media/backbones/fmnist-mini/card.json' },
   inputSize: [32, 32, 3],
   valueRange: [0, 1],
-  params: 0, // filled from the model itself when loaded; the card says how it was trained
+  params: null, // the model itself says when loaded (`transfer-lab inspect fmnist-mini`)
   featureShape: [],
   trainedOn: 'Five Fashion-MNIST classes (see the model card in media/backbones/fmnist-mini/card.json)',
   // The card's `cutAt` wins when present (backboneLoader reads it); this is the fallback.

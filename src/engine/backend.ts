@@ -55,7 +55,9 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
       problems.push(`not installed under ${root}`);
       continue;
     }
-    // tfjs-node prints a banner to stdout on load; our stdout is the user's (CLI --json).
+    // TensorFlow's C++ INFO/WARNING logs (CPU feature notes) would drown our own output;
+    // read by the library when it loads, so set before require. A user's setting wins.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     const tf = requireFrom(root)('@tensorflow/tfjs-node') as Tf & { version: Record<string, string> };
     await tf.setBackend('tensorflow');
     await tf.ready();

@@ -82,12 +82,15 @@ function setLearningRate(optimizer: tfTypes.Optimizer, lr: number): void {
 }
 
 /** Learning-rate multiplier for an epoch (0-based) under the schedule. */
-export function scheduleFactor(schedule: Train['schedule'], epoch: number, epochs: number): number {
+export function scheduleFactor(schedule: Train['schedule'], epoch: number, epochs: number, baseRate: number): number {
   switch (schedule.kind) {
     case 'step':
       return Math.pow(schedule.factor, Math.floor(epoch / Math.max(1, schedule.every)));
-    case 'cosine':
-      return 0.5 * (1 + Math.cos((Math.PI * epoch) / Math.max(1, epochs)));
+    case 'cosine': {
+      // Decays from the configured rate to minLearningRate (as a fraction of train.learningRate).
+      const floor = Math.min(1, (schedule.minLearningRate ?? 0) / baseRate);
+      return floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * epoch) / Math.max(1, epochs)));
+    }
     default:
       return 1;
   }
@@ -165,7 +168,7 @@ export async function trainSplitModel(
 
   try {
     for (let epoch = 0; epoch < train.epochs; epoch++) {
-      const factor = scheduleFactor(train.schedule, epoch, train.epochs);
+      const factor = scheduleFactor(train.schedule, epoch, train.epochs, train.learningRate);
       setLearningRate(headOptimizer, train.learningRate * factor);
       if (baseOptimizer) setLearningRate(baseOptimizer, baseLr * factor);
       const baseTrains = baseVars.length > 0 && epoch >= warmup;

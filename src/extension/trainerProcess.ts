@@ -19,6 +19,8 @@ export interface TrainerLaunch {
   startTimeoutMs: number;
   /** The whole job must finish within this many ms (undefined: no deadline). */
   deadlineMs?: number;
+  /** After `cancel`, how long the trainer may take to stop cleanly before it is killed. */
+  cancelGraceMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -44,6 +46,7 @@ export class TrainerProcess {
   private finished = false;
   private exited = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly cancelGraceMs: number;
 
   constructor(
     launch: TrainerLaunch,
@@ -52,6 +55,7 @@ export class TrainerProcess {
     private readonly onMessage: (message: TrainerMessage) => void,
     private readonly onOutput: (text: string) => void = () => {},
   ) {
+    this.cancelGraceMs = launch.cancelGraceMs ?? KILL_GRACE_MS;
     this.child = fork(launch.script, [], {
       execPath: launch.nodePath || process.execPath,
       execArgv: [],
@@ -125,7 +129,7 @@ export class TrainerProcess {
   cancel(): void {
     if (this.exited) return;
     if (this.child.connected) this.child.send({ type: 'cancel' });
-    this.timers.push(setTimeout(() => this.kill(), KILL_GRACE_MS));
+    this.timers.push(setTimeout(() => this.kill(), this.cancelGraceMs));
   }
 
   /** Ends the process for good (owner disposal, timeouts). */

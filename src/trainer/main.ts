@@ -3,6 +3,10 @@
 // It never outlives its parent: when the IPC channel closes it exits at once.
 import { PROTOCOL_VERSION, parseHostMessage, type HostMessage, type TrainerMessage } from '../core/protocol';
 import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
+import { runExperiment, InputError } from '../engine/runExperiment';
+
+/** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
+let cancelRequested = false;
 
 function send(message: TrainerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -28,10 +32,29 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
   for (const f of loaded.fallbacks) {
     await send({ type: 'log', level: 'warn', message: `Backend ${f.backend} unavailable: ${f.error}` });
   }
-  switch (message.job.kind) {
+  const job = message.job;
+  switch (job.kind) {
     case 'environment':
       await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend) });
       break;
+    case 'run': {
+      try {
+        const outcome = await runExperiment({
+          experimentFile: job.experimentFile,
+          runsDir: job.runsDir,
+          cacheDir: job.cacheDir,
+          installRoot: installRootOf(__dirname),
+          backend: loaded.backend,
+          onEvent: (event) => void send({ type: 'run-event', event }),
+          shouldStop: () => cancelRequested,
+        });
+        if (outcome.status === 'failed') await send({ type: 'failed', message: outcome.error?.message ?? 'the run failed', hint: outcome.error?.hint });
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        await send({ type: 'failed', message: e.message, hint: 'Fix the experiment file or dataset and run again.' });
+      }
+      break;
+    }
   }
 }
 
@@ -53,7 +76,10 @@ function main(): void {
   process.on('message', (raw: unknown) => {
     const message = parseHostMessage(raw);
     if (!message) return void fail(new Error(`Malformed message from the extension: ${JSON.stringify(raw)}`));
-    if (message.type === 'cancel') process.exit(0);
+    if (message.type === 'cancel') {
+      cancelRequested = true;
+      return;
+    }
     runJob(message)
       .then(() => send({ type: 'done' }))
       .then(() => process.exit(0))

@@ -1,0 +1,29 @@
+// What every CLI command gets: where things are, which backend, and how to print.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BackendPreference } from '../core/protocol';
+import { describeBackend } from '../core/protocol';
+import { describeEnvironment, loadBackend, type LoadedBackend } from '../engine/backend';
+
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+
+export interface CliContext {
+  installRoot: string;
+  cacheDir: string;
+  backend: BackendPreference;
+  json: boolean;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export function defaultCacheDir(): string {
+  return process.env.TRANSFER_LAB_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'transfer-lab');
+}
+
+/** Loads TensorFlow.js; the backend and any fallback go to stderr (stdout stays parseable). */
+export async function loadCliBackend(ctx: CliContext): Promise<LoadedBackend> {
+  const loaded = await loadBackend({ preference: ctx.backend, installRoot: ctx.installRoot });
+  const report = describeEnvironment(loaded, ctx.backend);
+  ctx.err(`transfer-lab: ${describeBackend(report)}`);
+  return loaded;
+}

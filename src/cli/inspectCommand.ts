@@ -1,0 +1,33 @@
+// transfer-lab inspect <model.json|catalog-id|url>: the layer table of a backbone.
+import * as path from 'node:path';
+import type { BackboneSpec } from '../core/experiment';
+import { findCatalogEntry } from '../core/backboneCatalog';
+import { loadBackbone } from '../engine/backboneLoader';
+import { summarizeLayers, formatLayerTable } from '../engine/modelSummary';
+import { UsageError, type ParsedArgs } from './args';
+import { EXIT, loadCliBackend, type CliContext } from './context';
+
+export function backboneSpecFromArg(arg: string, cutAt?: string): BackboneSpec {
+  const cut = cutAt ? { cutAt } : {};
+  if (findCatalogEntry(arg)) return { catalog: arg, ...cut };
+  if (/^https?:\/\//.test(arg)) return { url: arg, ...cut };
+  return { path: path.resolve(arg), ...cut };
+}
+
+export async function inspectCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  const [target] = args.positionals;
+  if (!target) throw new UsageError('inspect: which model? a catalog id (e.g. fmnist-mini), a model.json path or a URL');
+  await loadCliBackend(ctx);
+  const loaded = await loadBackbone(backboneSpecFromArg(target, args.options.get('cut-at')), {
+    installRoot: ctx.installRoot,
+    cacheDir: ctx.cacheDir,
+    onProgress: (done: number, total?: number) => ctx.err(`downloading ${(done / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MB`),
+  });
+  if (loaded.kind !== 'layers') {
+    ctx.out(ctx.json ? JSON.stringify({ kind: 'graph', inputs: loaded.model.inputs.map((i) => ({ name: i.name, shape: i.shape })), outputs: loaded.model.outputs.map((o) => ({ name: o.name, shape: o.shape })) }) : `${target}: a graph model (inputs ${loaded.model.inputs.map((i) => `${i.name} ${JSON.stringify(i.shape)}`).join(', ')}). Graph models have no layers to inspect or fine-tune; they work as frozen feature extractors.`);
+    return EXIT.ok;
+  }
+  const rows = summarizeLayers(loaded.model, { cutAt: loaded.cutAt });
+  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, inputShape: loaded.inputShape, layers: rows }) : formatLayerTable(rows));
+  return EXIT.ok;
+}

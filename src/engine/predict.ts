@@ -1,0 +1,75 @@
+// Prediction with an exported model: exactly the files `exportModel` wrote (model.json,
+// labels.json, preprocessing.json), so the CLI, the extension and users' own code agree.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { loadBackbone } from './backboneLoader';
+import { decodeImageFile, ImageDecodeError } from './imageDecode';
+import { toValueRange } from './augment';
+import type { Preprocessing } from './exportModel';
+import { tf } from './tf';
+
+export interface Predictor {
+  model: tfTypes.LayersModel;
+  labels: string[];
+  preprocessing: Preprocessing;
+  modelDir: string;
+}
+
+export interface Prediction {
+  file: string;
+  top: { label: string; probability: number }[];
+  error?: string;
+}
+
+/** A run folder (with model/), a model folder, or a model.json path -> the model folder. */
+export function resolveModelDir(target: string): string {
+  const abs = path.resolve(target);
+  if (abs.endsWith('.json')) return path.dirname(abs);
+  if (fs.existsSync(path.join(abs, 'model', 'model.json'))) return path.join(abs, 'model');
+  if (fs.existsSync(path.join(abs, 'model.json'))) return abs;
+  const runJson = path.join(abs, 'run.json');
+  throw new Error(
+    fs.existsSync(runJson)
+      ? `${abs}: this run has no exported model (model/ is missing: the run did not succeed). Pick a succeeded run.`
+      : `${abs}: not a run folder or an exported model (no model.json). Pass a run folder, its model/ folder or a model.json.`,
+  );
+}
+
+function readJson<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new Error(`${file}: cannot read ${what} (${e instanceof Error ? e.message : e}). Re-export the model.`);
+  }
+}
+
+export async function loadPredictor(target: string, installRoot: string, cacheDir: string): Promise<Predictor> {
+  const modelDir = resolveModelDir(target);
+  const labels = readJson<string[]>(path.join(modelDir, 'labels.json'), 'the class labels');
+  const preprocessing = readJson<Preprocessing>(path.join(modelDir, 'preprocessing.json'), 'the preprocessing');
+  if (preprocessing.format !== 'transfer-lab-preprocessing') throw new Error(`${modelDir}/preprocessing.json: not a Transfer Lab preprocessing file`);
+  const loaded = await loadBackbone({ path: path.join(modelDir, 'model.json') }, { installRoot, cacheDir });
+  if (loaded.kind !== 'layers') throw new Error(`${modelDir}/model.json: expected a layers model`);
+  return { model: loaded.model, labels, preprocessing, modelDir };
+}
+
+export async function predictFiles(predictor: Predictor, files: string[], topK = 3): Promise<Prediction[]> {
+  const t = tf();
+  const [h, w] = predictor.preprocessing.inputSize;
+  const results: Prediction[] = [];
+  for (const file of files) {
+    try {
+      const image = await decodeImageFile(file, { height: h, width: w, resize: predictor.preprocessing.resize });
+      const input = toValueRange(image.rgb, predictor.preprocessing.valueRange);
+      const probs = t.tidy(() => (predictor.model.predict(t.tensor4d(input, [1, h, w, 3])) as tfTypes.Tensor).dataSync() as Float32Array);
+      const top = Array.from(probs, (p, i) => ({ label: predictor.labels[i] ?? `class ${i}`, probability: p }))
+        .sort((a, b) => b.probability - a.probability)
+        .slice(0, topK);
+      results.push({ file, top });
+    } catch (e) {
+      results.push({ file, top: [], error: e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,345 @@
+// One run of an experiment, end to end: validate -> index the dataset -> load and cut the
+// backbone -> precompute (and cache) the frozen part's outputs -> train -> evaluate ->
+// export. Writes the run folder as it goes and streams RunEvents. Used by the trainer
+// process (for the extension) and by the CLI, so both produce the same run folders.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { InputProblem, ResolvedExperiment } from '../core/experiment';
+import { checkExperimentAgainstDataset, formatProblem, loadExperimentText } from '../core/experimentValidation';
+import { indexDataset, type DatasetIndex } from '../core/datasetIndex';
+import { createRun, updateRun, appendMetrics, writeJsonAtomic } from '../core/runStore';
+import { evaluatePredictions, type EvaluationReport } from '../core/metrics';
+import { BATCH_EVENT_INTERVAL_MS, type RunEvent } from '../core/runEvents';
+import { loadBackbone, assertFineTunable, type LoadedBackbone } from './backboneLoader';
+import { splitModel, assembleFullModel, LayerError, type SplitModel } from './modelSurgery';
+import { featurize, MemoryBudgetError, type FeaturizeItem } from './featurize';
+import { ActivationCache } from './activationCache';
+import { trainSplitModel, evaluateTable, DivergedError, type TrainResult } from './trainLoop';
+import { exportModel, type Preprocessing } from './exportModel';
+import type { ResizeMode } from './imageDecode';
+import { tf } from './tf';
+
+/** Bad input found before training: the run is not started; problems name file and field. */
+export class InputError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: InputProblem[],
+  ) {
+    super(problems.map((p) => formatProblem(p, path.basename(file))).join('\n'));
+  }
+}
+
+export interface RunOptions {
+  experimentFile: string;
+  runsDir: string;
+  cacheDir: string;
+  installRoot: string;
+  backend: string;
+  onEvent(event: RunEvent): void;
+  shouldStop(): boolean;
+  /** Upper bound for in-memory training inputs; default: a quarter of RAM, at most 4 GB. */
+  memoryBudgetBytes?: number;
+  /** Overrides applied to the resolved experiment (CLI flags, demo). */
+  override?: (e: ResolvedExperiment) => ResolvedExperiment;
+}
+
+export interface RunOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  runDir: string;
+  metrics?: Record<string, number>;
+  evaluation?: EvaluationReport;
+  train?: TrainResult;
+  error?: { message: string; hint?: string };
+  cache: { hits: number; misses: number };
+}
+
+/** Number of augmented views cached per training image, besides the original. */
+export const AUGMENTED_VIEWS = 4;
+const RESIZE: ResizeMode = 'center-crop';
+
+/** Reads and validates an experiment file; warnings (e.g. a very high learning rate) are returned. */
+export function loadExperiment(file: string): { experiment: ResolvedExperiment; warnings: InputProblem[] } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(file, [{ path: '', message: `cannot read the experiment file (${(e as NodeJS.ErrnoException).code ?? e})`, hint: 'Check the path.' }]);
+  }
+  const loaded = loadExperimentText(text, file);
+  if (!loaded.ok) throw new InputError(file, loaded.errors);
+  return { experiment: loaded.value, warnings: loaded.warnings };
+}
+
+function weightsDigest(model: tfTypes.LayersModel | tfTypes.GraphModel, source: string): string {
+  const hash = createHash('sha256').update(source);
+  const weights = 'getWeights' in model ? model.getWeights() : Object.values((model as tfTypes.GraphModel).weights).flat();
+  for (const w of weights) {
+    const data = w.dataSync();
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
+  const started = Date.now();
+  const loadedExperiment = loadExperiment(opts.experimentFile);
+  const experiment = opts.override ? opts.override(loadedExperiment.experiment) : loadedExperiment.experiment;
+  const emit = opts.onEvent;
+  const warn = (problems: InputProblem[]) => {
+    for (const p of problems) emit({ type: 'warning', message: formatProblem(p, path.basename(opts.experimentFile)) });
+  };
+  warn(loadedExperiment.warnings);
+
+  emit({ type: 'phase', phase: 'indexing', message: `Indexing ${experiment.data.dir}` });
+  const indexed = indexDataset(experiment.data.dir, { split: experiment.data.split, seed: experiment.data.seed });
+  if (!indexed.ok) throw new InputError(opts.experimentFile, indexed.errors);
+  const dataset: DatasetIndex = indexed.value;
+  const counts = { train: 0, val: 0, test: 0 };
+  for (const item of dataset.items) counts[item.split]++;
+  const warnings = [...indexed.warnings, ...checkExperimentAgainstDataset(experiment, counts.train)];
+  const record = createRun(opts.runsDir, experiment, {
+    backend: opts.backend,
+    pid: process.pid,
+    dataset: { root: dataset.root, layout: dataset.layout, classes: dataset.classes, counts: dataset.counts, imbalance: dataset.imbalance },
+    skipped: dataset.skipped,
+  });
+  const runDir = record.dir;
+  const log = (line: string) => fs.appendFileSync(path.join(runDir, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
+  const phaseTimes: Record<string, number> = {};
+  const cacheStats = { hits: 0, misses: 0 };
+  let lastBatchEvent = 0;
+  const forward = (event: RunEvent) => {
+    if (event.type === 'phase' || event.type === 'warning') log(event.type === 'phase' ? event.message : `warning: ${event.message}`);
+    emit(event);
+  };
+  forward({
+    type: 'run-started',
+    runDir,
+    runId: record.id,
+    experiment: experiment.name,
+    backend: opts.backend,
+    classes: dataset.classes,
+    counts,
+    epochs: experiment.train.epochs,
+  });
+  // Index and dataset warnings (imbalance, batch larger than the split) go to the run log too.
+  for (const p of warnings) forward({ type: 'warning', message: formatProblem(p) });
+
+  let split: SplitModel | undefined;
+  let backbone: LoadedBackbone | undefined;
+  try {
+    // Backbone
+    let t0 = Date.now();
+    forward({ type: 'phase', phase: 'loading-backbone', message: `Loading backbone ${describeBackbone(experiment)}` });
+    backbone = await loadBackbone(experiment.backbone, {
+      installRoot: opts.installRoot,
+      cacheDir: opts.cacheDir,
+      onProgress: (loaded: number, total?: number) =>
+        forward({ type: 'phase', phase: 'loading-backbone', message: `Downloading backbone: ${(loaded / 2 ** 20).toFixed(1)} MB`, done: loaded, total }),
+    });
+    assertFineTunable(backbone, experiment.strategy.kind);
+    if (backbone.kind !== 'layers') throw new Error('graph-model backbones are not supported by this run path yet');
+    split = await splitModel(backbone.model, backbone.cutAt, experiment.strategy, experiment.head, dataset.classes.length);
+    phaseTimes.loadBackboneMs = Date.now() - t0;
+    log(`cut at ${split.plan.cutAt}; frozen ${split.plan.frozen.length} layers, trainable ${split.plan.trainable.length}; boundary ${split.plan.boundary.join(', ')}`);
+    await updateRun(runDir, { freeze: split.plan });
+
+    // Featurize: the frozen prefix runs once per image (and view), outside any gradient tape.
+    t0 = Date.now();
+    const [h, w] = [backbone.inputShape[0], backbone.inputShape[1]];
+    const prefix = split.prefix;
+    const runPrefix = prefix
+      ? (images: tfTypes.Tensor4D) => {
+          const out = prefix.predict(images, { batchSize: images.shape[0] });
+          return Array.isArray(out) ? out : [out];
+        }
+      : null;
+    const augment = experiment.data.augment;
+    const cacheKey = {
+      backbone: weightsDigest(split.plan.reinitialize ? split.cut : backbone.model, backbone.source),
+      cutAt: split.plan.cutAt,
+      boundary: split.plan.boundary,
+      inputSize: [h, w] as [number, number],
+      valueRange: backbone.valueRange,
+      resize: RESIZE,
+      seed: experiment.data.seed,
+    };
+    const floatsPerItem = split.boundaryShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+    const cacheFor = (withAugment: boolean) =>
+      // Scratch runs from pixels: caching decoded images is cheap, but re-initialised weights
+      // change per run, so the key includes their digest and a cache entry is only reused
+      // when the same weights come back (never, in practice) — skip the cache instead.
+      split!.plan.reinitialize ? null : new ActivationCache(opts.cacheDir, { ...cacheKey, augment: withAugment ? augment : null }, floatsPerItem);
+    const budget = opts.memoryBudgetBytes ?? Math.min(4 * 2 ** 30, os.totalmem() / 4);
+    const itemsOf = (s: 'train' | 'val' | 'test'): FeaturizeItem[] => dataset.items.filter((i) => i.split === s).map((i) => ({ path: i.path, label: i.label }));
+    const skipped = [...dataset.skipped];
+    const tables: Record<string, Awaited<ReturnType<typeof featurize>>['table']> = {};
+    for (const s of ['train', 'val', 'test'] as const) {
+      const items = itemsOf(s);
+      if (items.length === 0) continue;
+      const withAugment = s === 'train' && augment !== null;
+      const cache = cacheFor(withAugment);
+      const result = await featurize(items, {
+        inputSize: [h, w],
+        valueRange: backbone.valueRange,
+        resize: RESIZE,
+        prefix: runPrefix,
+        shapes: split.boundaryShapes,
+        views: withAugment ? 1 + AUGMENTED_VIEWS : 1,
+        augment: withAugment ? augment : null,
+        seed: experiment.data.seed,
+        batchSize: 32,
+        cache,
+        memoryBudgetBytes: budget,
+        shouldStop: opts.shouldStop,
+        onProgress: (done, total) =>
+          forward({ type: 'phase', phase: 'featurizing', message: `${prefix ? 'Running the frozen base on' : 'Decoding'} ${s} images: ${done}/${total}`, done, total }),
+      });
+      if (cache) {
+        cacheStats.hits += cache.hits;
+        cacheStats.misses += cache.misses;
+      }
+      skipped.push(...result.skipped);
+      if (result.cancelled) return await finishCancelled(runDir, started, forward, cacheStats);
+      tables[s] = result.table;
+    }
+    for (const s of Object.keys(tables)) if (tables[s].count === 0) throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `no usable image left in the ${s} split after skipping unreadable files`, hint: 'See the skipped files in run.json.' }]);
+    phaseTimes.featurizeMs = Date.now() - t0;
+    await updateRun(runDir, { skipped, cache: { dir: opts.cacheDir, ...cacheStats } });
+    if (skipped.length > dataset.skipped.length) forward({ type: 'warning', message: `${skipped.length - dataset.skipped.length} image(s) could not be decoded and were skipped (listed in run.json)` });
+
+    // Train
+    t0 = Date.now();
+    const valTable = tables.val ?? tables.test ?? tables.train;
+    forward({ type: 'phase', phase: 'training', message: `Training ${split.plan.trainable.length} base layer(s) + head on ${tables.train.count} images` });
+    const metricsBuffer: object[] = [];
+    const flushMetrics = () => {
+      if (metricsBuffer.length) appendMetrics(runDir, metricsBuffer.splice(0) as never[]);
+    };
+    const trainResult = await trainSplitModel(split, { train: tables.train, val: valTable }, experiment.train, experiment.strategy, experiment.data.seed, {
+      shouldStop: opts.shouldStop,
+      onBatch: (m) => {
+        const now = Date.now();
+        metricsBuffer.push({ kind: 'batch', epoch: m.epoch, batch: m.batch, step: m.step, loss: m.loss, accuracy: m.accuracy, lr: m.learningRate, imagesPerSec: m.imagesPerSec, time: now });
+        if (now - lastBatchEvent >= BATCH_EVENT_INTERVAL_MS || m.batch === m.batches) {
+          lastBatchEvent = now;
+          forward({ type: 'batch', ...m });
+        }
+      },
+      onEpoch: async (m) => {
+        // Memory per epoch, so a leak shows up in the run record (and the tests check it).
+        const memory = tf().memory();
+        metricsBuffer.push({
+          kind: 'epoch', epoch: m.epoch, step: 0, loss: m.loss, accuracy: m.accuracy, val_loss: m.valLoss, val_accuracy: m.valAccuracy,
+          lr: m.learningRate, imagesPerSec: m.imagesPerSec, time: Date.now(),
+          tensors: memory.numTensors, tensorBytes: memory.numBytes, rssBytes: process.memoryUsage().rss,
+        });
+        flushMetrics();
+        const eta = (experiment.train.epochs - m.epoch) * m.seconds;
+        forward({ type: 'epoch', ...m, etaSeconds: eta });
+        log(`epoch ${m.epoch}/${m.epochs}: loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(4)} val_loss ${m.valLoss.toFixed(4)} val_acc ${m.valAccuracy.toFixed(4)}`);
+      },
+    });
+    flushMetrics();
+    phaseTimes.trainMs = Date.now() - t0;
+    if (trainResult.cancelled) return await finishCancelled(runDir, started, forward, cacheStats);
+    forward({ type: 'checkpoint', epoch: trainResult.bestEpoch, metric: experiment.train.checkpointMetric, value: experiment.train.checkpointMetric === 'val_loss' ? trainResult.best.valLoss : trainResult.best.valAccuracy });
+
+    // Evaluate on the test split, or validation when there is none.
+    t0 = Date.now();
+    const evalSplit = tables.test ? 'test' : 'val';
+    const evalTable = tables.test ?? valTable;
+    forward({ type: 'phase', phase: 'evaluating', message: `Evaluating on the ${evalSplit} split (${evalTable.count} images)` });
+    const { probs } = evaluateTable(split, evalTable, 64);
+    const evaluation = evaluatePredictions(probs, Array.from(evalTable.labels), dataset.classes, evalTable.paths, evalSplit);
+    writeJsonAtomic(path.join(runDir, 'eval.json'), evaluation);
+    forward({ type: 'evaluation', report: evaluation });
+    phaseTimes.evaluateMs = Date.now() - t0;
+
+    // Export: base + head as one layers model, with labels and preprocessing.
+    t0 = Date.now();
+    forward({ type: 'phase', phase: 'exporting', message: 'Exporting the model' });
+    const full = assembleFullModel(split, `${experiment.name.replace(/[^A-Za-z0-9_]/g, '_')}_transfer`);
+    const preprocessing: Preprocessing = {
+      format: 'transfer-lab-preprocessing',
+      version: 1,
+      inputSize: [h, w],
+      channels: 3,
+      valueRange: backbone.valueRange,
+      resize: RESIZE,
+      colorSpace: 'srgb',
+    };
+    await exportModel(full, dataset.classes, preprocessing, path.join(runDir, 'model'));
+    phaseTimes.exportMs = Date.now() - t0;
+
+    const last = trainResult.history.at(-1);
+    const metrics: Record<string, number> = {
+      accuracy: evaluation.accuracy,
+      loss: evaluation.loss,
+      macroF1: evaluation.macroF1,
+      bestValAccuracy: trainResult.best.valAccuracy,
+      bestValLoss: trainResult.best.valLoss,
+      bestEpoch: trainResult.bestEpoch,
+      epochs: trainResult.epochsRun,
+      trainAccuracy: last?.accuracy ?? 0,
+      trainSeconds: (phaseTimes.trainMs ?? 0) / 1000,
+    };
+    const durationMs = Date.now() - started;
+    await updateRun(runDir, {
+      status: 'succeeded',
+      metrics,
+      timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs, ...phaseTimes },
+      training: { stoppedEarly: trainResult.stoppedEarly, history: trainResult.history.length },
+      cache: { dir: opts.cacheDir, ...cacheStats },
+    });
+    log(`succeeded: ${evalSplit} accuracy ${(evaluation.accuracy * 100).toFixed(1)}% in ${(durationMs / 1000).toFixed(1)} s`);
+    forward({ type: 'finished', status: 'succeeded', metrics, durationMs });
+    return { status: 'succeeded', runDir, metrics, evaluation, train: trainResult, cache: cacheStats };
+  } catch (e) {
+    const { message, hint } = explainFailure(e);
+    const durationMs = Date.now() - started;
+    log(`failed: ${message}${hint ? ` (${hint})` : ''}`);
+    if (e instanceof Error && e.stack) log(e.stack);
+    await updateRun(runDir, {
+      status: 'failed',
+      failure: { message, hint },
+      timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs, ...phaseTimes },
+    });
+    forward({ type: 'finished', status: 'failed', message, hint, durationMs });
+    return { status: 'failed', runDir, error: { message, hint }, cache: cacheStats };
+  } finally {
+    split?.head.dispose();
+    if (split && split.cut !== backbone?.model) split.cut.dispose();
+    backbone?.model.dispose();
+    tf().disposeVariables();
+  }
+}
+
+async function finishCancelled(runDir: string, started: number, forward: (e: RunEvent) => void, cache: { hits: number; misses: number }): Promise<RunOutcome> {
+  const durationMs = Date.now() - started;
+  await updateRun(runDir, { status: 'cancelled', timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs } });
+  forward({ type: 'finished', status: 'cancelled', durationMs });
+  return { status: 'cancelled', runDir, cache };
+}
+
+function describeBackbone(e: ResolvedExperiment): string {
+  const b = e.backbone;
+  return 'catalog' in b ? b.catalog : 'path' in b ? b.path : b.url;
+}
+
+export function explainFailure(e: unknown): { message: string; hint?: string } {
+  if (e instanceof DivergedError) {
+    return { message: e.message, hint: 'Lower train.learningRate (for example by 10x) or check the data for corrupt images.' };
+  }
+  if (e instanceof MemoryBudgetError) return { message: e.message };
+  if (e instanceof LayerError) return { message: e.message };
+  if (e instanceof InputError) return { message: e.message };
+  const message = e instanceof Error ? e.message : String(e);
+  if (/out of memory|OOM|Cannot allocate|std::bad_alloc/i.test(message)) {
+    return { message: `out of memory: ${message.split('\n')[0]}`, hint: 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone.' };
+  }
+  return { message: message.split('\n')[0] };
+}
