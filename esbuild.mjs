@@ -58,7 +58,8 @@ const builds = [
   },
 ].filter(Boolean);
 
-if (!watch) rmSync('out/test', { recursive: true, force: true });
+// Test bundles are rebuilt from scratch so a deleted test leaves no stale bundle behind.
+if (!watch && !production) rmSync('out/test', { recursive: true, force: true });
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

@@ -1,0 +1,38 @@
+// A user installs the VSIX, opens the command palette, runs Transfer Lab: Show Environment
+// and sees which backend trains: in a notification and in the Transfer Lab output channel.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openWorkbench } from './workbench.mjs';
+
+test('Show Environment from the command palette reports the backend', { timeout: 240_000 }, async () => {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-env-'));
+  const wb = await openWorkbench({ workspace });
+  try {
+    await wb.runCommand('Transfer Lab: Show Environment');
+    const toast = wb.page.locator('.notification-toast', { hasText: 'Transfer Lab: backend' });
+    await toast.waitFor({ timeout: 120_000 });
+    const text = await toast.innerText();
+    const backend = /backend (tensorflow|wasm|cpu)/.exec(text)?.[1];
+    console.log(`# backend shown in the notification: ${backend} — ${text.split('\n')[0]}`);
+    assert.ok(backend, `a backend name in: ${text}`);
+    if (process.env.CI === 'true') assert.equal(backend, 'tensorflow');
+    await wb.screenshot('show-environment');
+
+    // The notification's button opens the output channel with the full report.
+    await toast.getByRole('button', { name: 'Show Output' }).click();
+    const output = wb.page.locator('.part.panel .monaco-editor .view-lines');
+    await output.filter({ hasText: 'Backend:' }).first().waitFor({ timeout: 20_000 });
+    const report = await output.first().innerText();
+    assert.match(report, /TensorFlow\.js:\s+4\.\d+\.\d+/);
+    assert.match(report, /Threads:\s+\d+/);
+    await wb.screenshot('show-environment-output');
+  } catch (e) {
+    await wb.screenshot('show-environment-failure').catch(() => {});
+    throw e;
+  } finally {
+    await wb.close();
+  }
+});

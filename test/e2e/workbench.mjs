@@ -1,0 +1,58 @@
+// Helpers to drive the real VS Code workbench (code-server) in headless Chromium the way a
+// user does: command palette, notifications, panels, screenshots kept as test artefacts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { launchBrowser, repoRoot, startCodeServer } from '../support/testEnv.mjs';
+
+export const artefactsDir = path.join(repoRoot, 'test-results', 'e2e');
+
+/** Opens a workspace in code-server with the packaged extension installed. */
+export async function openWorkbench({ workspace, settings = {}, vsix = path.join(repoRoot, 'dist', 'transfer-lab.vsix') }) {
+  if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package`);
+  const server = await startCodeServer({
+    workspace,
+    installVsix: vsix,
+    // An installed VSIX does not carry the native TensorFlow library; point it at this repo's.
+    settings: { 'transferLab.nativeBackendPath': repoRoot, ...settings },
+  });
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(server.url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  // Let the workbench finish restoring before typing.
+  await page.waitForSelector('.statusbar', { timeout: 30_000 });
+  return {
+    server,
+    browser,
+    page,
+    async runCommand(title) {
+      const input = page.locator('.quick-input-widget input');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      // Contributions appear once the extension host has scanned extensions: retype until listed.
+      const until = Date.now() + 60_000;
+      for (;;) {
+        if (!(await input.isVisible())) await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(`>${title}`);
+        try {
+          await row.waitFor({ timeout: 3_000 });
+          break;
+        } catch (e) {
+          if (Date.now() > until) throw e;
+          await page.keyboard.press('Escape');
+        }
+      }
+      await page.keyboard.press('Enter');
+    },
+    async screenshot(name) {
+      fs.mkdirSync(artefactsDir, { recursive: true });
+      const file = path.join(artefactsDir, `${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Where the test tools live (installed by scripts/setup-test-env.mjs) and how to start them:
+// code-server (a real VS Code: server + web workbench) and headless Chromium driving it.
+// Every process started here is owned by the returned session and killed by close().
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CODE_SERVER_VERSION = '4.100.3';
+export const cacheRoot = process.env.TRANSFER_LAB_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'transfer-lab');
+export const codeServerDir = path.join(cacheRoot, `code-server-${CODE_SERVER_VERSION}`);
+export const codeServerEntry = path.join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+
+export function findChromium() {
+  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean).find((c) => fs.existsSync(c));
+}
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForHttp(url, timeoutMs, proc) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc.exitCode !== null) throw new Error(`code-server exited with ${proc.exitCode} before serving ${url}`);
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`code-server did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts code-server on a free loopback port with a fresh user-data and extensions dir.
+ * opts: { workspace, settings, extraArgs, env, installVsix, log }
+ */
+export async function startCodeServer(opts) {
+  if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server is not installed (${codeServerEntry}); run npm run setup:test-env`);
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-vscode-'));
+  const userDataDir = path.join(base, 'user-data');
+  const extensionsDir = path.join(base, 'extensions');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...opts.settings }, null, 2),
+  );
+  const logFile = path.join(base, 'code-server.log');
+  const logStream = fs.createWriteStream(logFile);
+  const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check'];
+  if (opts.installVsix) {
+    await new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [codeServerEntry, ...common, '--install-extension', opts.installVsix], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`--install-extension failed (${code}): ${out}`))));
+    });
+  }
+  const port = await freePort();
+  const args = [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', '--disable-getting-started-override', ...(opts.extraArgs ?? []), opts.workspace];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
+  proc.stdout.pipe(logStream, { end: false });
+  proc.stderr.pipe(logStream, { end: false });
+  // code-server's CLI has no --extensionDevelopmentPath; the web workbench takes the same
+  // arguments from its `payload` query parameter, as VS Code's own web test runner does.
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = [];
+  if (opts.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(opts.extensionDevelopmentPath)]);
+  if (opts.extensionTestsPath) payload.push(['extensionTestsPath', remote(opts.extensionTestsPath)]);
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}${payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, proc);
+  return {
+    url,
+    port,
+    base,
+    userDataDir,
+    extensionsDir,
+    logFile,
+    async close() {
+      // The whole process group: code-server, its extension host and the trainers under it.
+      try {
+        process.kill(-proc.pid, 'SIGTERM');
+      } catch {}
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {}
+      logStream.end();
+    },
+  };
+}
+
+/** Launches headless Chromium through playwright-core (never downloads a browser). */
+export async function launchBrowser() {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('no Chromium found: apt-get install chromium, or set CHROMIUM_PATH');
+  const { chromium } = createRequire(import.meta.url)('playwright-core');
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
