@@ -17,7 +17,9 @@ function demoExperiments(datasetDir: string): ExperimentFile[] {
   const train = { epochs: 40, batchSize: 16, optimizer: 'adam' as const, learningRate: 0.003, earlyStopping: { patience: 8, monitor: 'val_loss' as const } };
   const head = { pooling: 'avg' as const, dense: [], dropout: 0.2 };
   return [
-    { name: 'demo-scratch', description: 'Same architecture, random weights: the baseline.', data, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'scratch' }, head, train },
+    // No early stopping for the baseline: training from scratch is slow to start, and
+    // stopping it at its first plateau would flatter transfer learning.
+    { name: 'demo-scratch', description: 'Same architecture, random weights: the baseline.', data, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'scratch' }, head, train: { ...train, earlyStopping: undefined } },
     { name: 'demo-feature-extraction', description: 'Frozen pretrained base, new head.', data, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, head, train },
     {
       name: 'demo-fine-tune',

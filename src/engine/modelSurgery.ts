@@ -113,6 +113,14 @@ export function planFreeze(cut: LayersModel, cutAt: string, strategy: ResolvedEx
 /** Rebuilds `cut` from its config: same architecture and layer names, fresh initial weights. */
 async function freshCopy(cut: LayersModel): Promise<LayersModel> {
   const topology = cut.toJSON(undefined, false) as tfTypes.serialization.ConfigDict;
+  // Training from scratch on a small dataset moves the weights fast; with Keras's default
+  // BatchNorm momentum (0.99) the moving statistics lag so far behind that inference-mode
+  // predictions collapse to one class. A faster average (0.9) tracks them; the layers and
+  // their shapes are unchanged.
+  const layers = ((topology.config as tfTypes.serialization.ConfigDict).layers ?? []) as tfTypes.serialization.ConfigDict[];
+  for (const layer of layers) {
+    if (layer.class_name === 'BatchNormalization') (layer.config as tfTypes.serialization.ConfigDict).momentum = 0.9;
+  }
   return tf().models.modelFromJSON({ modelTopology: topology });
 }
 

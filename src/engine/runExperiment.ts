@@ -311,10 +311,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     forward({ type: 'finished', status: 'failed', message, hint, durationMs });
     return { status: 'failed', runDir, error: { message, hint }, cache: cacheStats };
   } finally {
+    // Each layer is disposed once, through the model that created it: the cut and the
+    // exported model share the backbone's layers (or, for scratch, the fresh copy's).
     split?.head.dispose();
-    if (split && split.cut !== backbone?.model) split.cut.dispose();
+    if (split?.plan.reinitialize) split.cut.dispose();
     backbone?.model.dispose();
-    tf().disposeVariables();
   }
 }
 
