@@ -21,6 +21,13 @@ test('Show Environment from the command palette reports the backend', { timeout:
     if (process.env.CI === 'true') assert.equal(backend, 'tensorflow');
     await wb.screenshot('show-environment');
 
+    // The sidebar: the Transfer Lab container with its Dashboard view shows the same backend.
+    await wb.page.locator('.activitybar .action-item a[aria-label^="Transfer Lab"]').first().click();
+    const dashboard = wb.page.frameLocator('iframe.webview').first().frameLocator('iframe#active-frame');
+    await dashboard.locator('dd.backend').waitFor({ timeout: 30_000 });
+    assert.equal(await dashboard.locator('dd.backend').innerText(), backend);
+    await wb.screenshot('dashboard-view');
+
     // The notification's button opens the output channel with the full report.
     await toast.getByRole('button', { name: 'Show Output' }).click();
     const output = wb.page.locator('.part.panel .monaco-editor .view-lines');
