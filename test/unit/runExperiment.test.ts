@@ -209,3 +209,13 @@ test('bad input is an error before any run starts, naming the field', async () =
   }), /backbone.cutAt: the backbone has no layer 'no_such_layer'/);
   assert.equal(fs.readdirSync(runsDir).length, before + 1, 'only the bad-cut run (failed with its reason) was created');
 });
+
+test('augmentation trains on cached augmented views, reused by the next run', async () => {
+  const file = experiment('augment', { data: { dir: 'fashion', split: { val: 0.25, test: 0.25 }, seed: 7, augment: { flip: true, rotate: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 } }, train: { epochs: 2, batchSize: 16 } });
+  const first = await run(file);
+  assert.equal(first.outcome.status, 'succeeded', JSON.stringify(first.outcome.error));
+  const second = await run(file);
+  // 60 training images x (original + 4 augmented views), plus 30 val and 30 test images.
+  assert.deepEqual(second.outcome.cache, { hits: 60 * 5 + 30 + 30, misses: 0 });
+  assert.ok(first.outcome.cache.misses >= 60 * 5, 'the augmented views were computed once');
+});
