@@ -18,6 +18,11 @@ export interface Preprocessing {
   valueRange: [number, number];
   resize: ResizeMode;
   colorSpace: 'srgb';
+  /**
+   * Set when the base is a graph model (which cannot merge with layers): model.json is then
+   * the head, fed by this graph model's output.
+   */
+  graphBase?: { path: string; outputNode: string };
 }
 
 export async function saveLayersModel(model: tfTypes.LayersModel, dir: string): Promise<void> {
@@ -43,15 +48,44 @@ export async function saveLayersModel(model: tfTypes.LayersModel, dir: string): 
   );
 }
 
+async function saveGraphModel(model: tfTypes.GraphModel, dir: string): Promise<void> {
+  const t = tf();
+  fs.mkdirSync(dir, { recursive: true });
+  await model.save(
+    t.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData as ArrayBuffer;
+      fs.writeFileSync(path.join(dir, 'weights.bin'), new Uint8Array(data));
+      const json = {
+        format: 'graph-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        modelTopology: artifacts.modelTopology,
+        ...(artifacts.signature ? { signature: artifacts.signature } : {}),
+        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      };
+      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
+    }),
+  );
+}
+
 /**
  * Writes model.json + weights.bin + labels.json + preprocessing.json into `targetDir`
  * atomically: everything goes to a sibling temp folder first, then one rename.
  */
-export async function exportModel(model: tfTypes.LayersModel, labels: string[], preprocessing: Preprocessing, targetDir: string): Promise<void> {
+export async function exportModel(
+  model: tfTypes.LayersModel,
+  labels: string[],
+  preprocessing: Preprocessing,
+  targetDir: string,
+  graphBase?: tfTypes.GraphModel,
+): Promise<void> {
   const parent = path.dirname(targetDir);
   const tmp = path.join(parent, `.${path.basename(targetDir)}.partial-${randomBytes(4).toString('hex')}`);
   try {
     await saveLayersModel(model, tmp);
+    if (graphBase && preprocessing.graphBase) await saveGraphModel(graphBase, path.join(tmp, path.dirname(preprocessing.graphBase.path)));
     fs.writeFileSync(path.join(tmp, 'labels.json'), JSON.stringify(labels, null, 2));
     fs.writeFileSync(path.join(tmp, 'preprocessing.json'), JSON.stringify(preprocessing, null, 2));
     fs.rmSync(targetDir, { recursive: true, force: true });

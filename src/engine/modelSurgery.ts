@@ -34,8 +34,8 @@ export interface FreezePlan {
 
 export interface SplitModel {
   plan: FreezePlan;
-  /** The base up to the cut; its layers hold the weights that train. */
-  cut: LayersModel;
+  /** The base up to the cut; its layers hold the weights that train. Null for a graph-model base. */
+  cut: LayersModel | null;
   /** Frozen part: image -> boundary activations. Null when the trainable part starts at the input. */
   prefix: LayersModel | null;
   /** Trainable base part: boundary activations -> features. Null for feature extraction. */
@@ -205,9 +205,25 @@ export async function splitModel(
   return { plan, cut, prefix, suffix, head: headModel, boundaryShapes: boundaryTensors.map((s) => s.shape.slice(1) as number[]) };
 }
 
+/**
+ * A graph model (TF Hub / Kaggle feature vector) is a frozen function, not layers: the whole
+ * of it is the prefix and only the head trains (feature extraction is the one strategy).
+ */
+export function graphModelSplit(cutAt: string, featureShape: number[], head: Required<HeadSpec>, classes: number): SplitModel {
+  return {
+    plan: { cutAt, frozen: [cutAt], trainable: [], boundary: [cutAt], reinitialize: false },
+    cut: null,
+    prefix: null,
+    suffix: null,
+    head: buildHead(featureShape, head, classes),
+    boundaryShapes: [featureShape],
+  };
+}
+
 /** One model from image to probabilities (base + head), for export and prediction. */
 export function assembleFullModel(split: SplitModel, name: string): LayersModel {
   const t = tf();
+  if (!split.cut) throw new Error('a graph-model base is exported beside its head, not merged into one layers model');
   let x = split.cut.outputs[0];
   for (const layer of split.head.layers) {
     if (isInputLayer(layer)) continue;

@@ -10,7 +10,9 @@ import type { Preprocessing } from './exportModel';
 import { tf } from './tf';
 
 export interface Predictor {
+  /** Image -> probabilities; for a graph-model base, the head on the base's features. */
   model: tfTypes.LayersModel;
+  graphBase?: { model: tfTypes.GraphModel; outputNode: string };
   labels: string[];
   preprocessing: Preprocessing;
   modelDir: string;
@@ -51,7 +53,13 @@ export async function loadPredictor(target: string, installRoot: string, cacheDi
   if (preprocessing.format !== 'transfer-lab-preprocessing') throw new Error(`${modelDir}/preprocessing.json: not a Transfer Lab preprocessing file`);
   const loaded = await loadBackbone({ path: path.join(modelDir, 'model.json') }, { installRoot, cacheDir });
   if (loaded.kind !== 'layers') throw new Error(`${modelDir}/model.json: expected a layers model`);
-  return { model: loaded.model, labels, preprocessing, modelDir };
+  let graphBase: Predictor['graphBase'];
+  if (preprocessing.graphBase) {
+    const base = await loadBackbone({ path: path.join(modelDir, preprocessing.graphBase.path) }, { installRoot, cacheDir });
+    if (base.kind !== 'graph') throw new Error(`${modelDir}/${preprocessing.graphBase.path}: expected a graph model`);
+    graphBase = { model: base.model, outputNode: preprocessing.graphBase.outputNode };
+  }
+  return { model: loaded.model, graphBase, labels, preprocessing, modelDir };
 }
 
 export async function predictFiles(predictor: Predictor, files: string[], topK = 3): Promise<Prediction[]> {
@@ -62,7 +70,11 @@ export async function predictFiles(predictor: Predictor, files: string[], topK =
     try {
       const image = await decodeImageFile(file, { height: h, width: w, resize: predictor.preprocessing.resize });
       const input = toValueRange(image.rgb, predictor.preprocessing.valueRange);
-      const probs = t.tidy(() => (predictor.model.predict(t.tensor4d(input, [1, h, w, 3])) as tfTypes.Tensor).dataSync() as Float32Array);
+      const probs = t.tidy(() => {
+        const x = t.tensor4d(input, [1, h, w, 3]);
+        const features = predictor.graphBase ? (predictor.graphBase.model.execute(x, predictor.graphBase.outputNode) as tfTypes.Tensor) : x;
+        return (predictor.model.predict(features) as tfTypes.Tensor).dataSync() as Float32Array;
+      });
       const top = Array.from(probs, (p, i) => ({ label: predictor.labels[i] ?? `class ${i}`, probability: p }))
         .sort((a, b) => b.probability - a.probability)
         .slice(0, topK);

@@ -14,7 +14,7 @@ import { createRun, updateRun, appendMetrics, writeJsonAtomic } from '../core/ru
 import { evaluatePredictions, type EvaluationReport } from '../core/metrics';
 import { BATCH_EVENT_INTERVAL_MS, type RunEvent } from '../core/runEvents';
 import { loadBackbone, assertFineTunable, type LoadedBackbone } from './backboneLoader';
-import { splitModel, assembleFullModel, LayerError, type SplitModel } from './modelSurgery';
+import { splitModel, assembleFullModel, graphModelSplit, LayerError, type SplitModel } from './modelSurgery';
 import { featurize, MemoryBudgetError, type FeaturizeItem } from './featurize';
 import { ActivationCache } from './activationCache';
 import { trainSplitModel, evaluateTable, DivergedError, type TrainResult } from './trainLoop';
@@ -141,25 +141,33 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
         forward({ type: 'phase', phase: 'loading-backbone', message: `Downloading backbone: ${(loaded / 2 ** 20).toFixed(1)} MB`, done: loaded, total }),
     });
     assertFineTunable(backbone, experiment.strategy.kind);
-    if (backbone.kind !== 'layers') throw new Error('graph-model backbones are not supported by this run path yet');
-    split = await splitModel(backbone.model, backbone.cutAt, experiment.strategy, experiment.head, dataset.classes.length);
+    const [h, w] = [backbone.inputShape[0], backbone.inputShape[1]];
+    // The frozen prefix, run once per image (and view) in inference mode, outside any tape.
+    let runPrefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
+    if (backbone.kind === 'graph') {
+      const graph = backbone.model;
+      const node = backbone.cutAt;
+      runPrefix = (images) => [graph.execute(images, node) as tfTypes.Tensor];
+      const featureShape = tf().tidy(() => runPrefix!(tf().zeros([1, h, w, 3]) as tfTypes.Tensor4D)[0].shape.slice(1));
+      split = graphModelSplit(node, featureShape, experiment.head, dataset.classes.length);
+    } else {
+      split = await splitModel(backbone.model, backbone.cutAt, experiment.strategy, experiment.head, dataset.classes.length);
+      const prefix = split.prefix;
+      runPrefix = prefix
+        ? (images) => {
+            const out = prefix.predict(images, { batchSize: images.shape[0] });
+            return Array.isArray(out) ? out : [out];
+          }
+        : null;
+    }
     phaseTimes.loadBackboneMs = Date.now() - t0;
     log(`cut at ${split.plan.cutAt}; frozen ${split.plan.frozen.length} layers, trainable ${split.plan.trainable.length}; boundary ${split.plan.boundary.join(', ')}`);
-    await updateRun(runDir, { freeze: split.plan });
+    updateRun(runDir, { freeze: split.plan });
 
-    // Featurize: the frozen prefix runs once per image (and view), outside any gradient tape.
     t0 = Date.now();
-    const [h, w] = [backbone.inputShape[0], backbone.inputShape[1]];
-    const prefix = split.prefix;
-    const runPrefix = prefix
-      ? (images: tfTypes.Tensor4D) => {
-          const out = prefix.predict(images, { batchSize: images.shape[0] });
-          return Array.isArray(out) ? out : [out];
-        }
-      : null;
     const augment = experiment.data.augment;
     const cacheKey = {
-      backbone: weightsDigest(split.plan.reinitialize ? split.cut : backbone.model, backbone.source),
+      backbone: weightsDigest(backbone.model, backbone.source),
       cutAt: split.plan.cutAt,
       boundary: split.plan.boundary,
       inputSize: [h, w] as [number, number],
@@ -196,7 +204,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
         memoryBudgetBytes: budget,
         shouldStop: opts.shouldStop,
         onProgress: (done, total) =>
-          forward({ type: 'phase', phase: 'featurizing', message: `${prefix ? 'Running the frozen base on' : 'Decoding'} ${s} images: ${done}/${total}`, done, total }),
+          forward({ type: 'phase', phase: 'featurizing', message: `${runPrefix ? 'Running the frozen base on' : 'Decoding'} ${s} images: ${done}/${total}`, done, total }),
       });
       if (cache) {
         cacheStats.hits += cache.hits;
@@ -208,7 +216,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     }
     for (const s of Object.keys(tables)) if (tables[s].count === 0) throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `no usable image left in the ${s} split after skipping unreadable files`, hint: 'See the skipped files in run.json.' }]);
     phaseTimes.featurizeMs = Date.now() - t0;
-    await updateRun(runDir, { skipped, cache: { dir: opts.cacheDir, ...cacheStats } });
+    updateRun(runDir, { skipped, cache: { dir: opts.cacheDir, ...cacheStats } });
     if (skipped.length > dataset.skipped.length) forward({ type: 'warning', message: `${skipped.length - dataset.skipped.length} image(s) could not be decoded and were skipped (listed in run.json)` });
 
     // Train
@@ -262,7 +270,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     // Export: base + head as one layers model, with labels and preprocessing.
     t0 = Date.now();
     forward({ type: 'phase', phase: 'exporting', message: 'Exporting the model' });
-    const full = assembleFullModel(split, `${experiment.name.replace(/[^A-Za-z0-9_]/g, '_')}_transfer`);
     const preprocessing: Preprocessing = {
       format: 'transfer-lab-preprocessing',
       version: 1,
@@ -272,7 +279,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       resize: RESIZE,
       colorSpace: 'srgb',
     };
-    await exportModel(full, dataset.classes, preprocessing, path.join(runDir, 'model'));
+    const modelDir = path.join(runDir, 'model');
+    if (backbone.kind === 'graph') {
+      await exportModel(split.head, dataset.classes, { ...preprocessing, graphBase: { path: 'base/model.json', outputNode: backbone.cutAt } }, modelDir, backbone.model);
+    } else {
+      const full = assembleFullModel(split, `${experiment.name.replace(/[^A-Za-z0-9_]/g, '_')}_transfer`);
+      await exportModel(full, dataset.classes, preprocessing, modelDir);
+    }
     phaseTimes.exportMs = Date.now() - t0;
 
     const last = trainResult.history.at(-1);
@@ -288,7 +301,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       trainSeconds: (phaseTimes.trainMs ?? 0) / 1000,
     };
     const durationMs = Date.now() - started;
-    await updateRun(runDir, {
+    updateRun(runDir, {
       status: 'succeeded',
       metrics,
       timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs, ...phaseTimes },
@@ -303,7 +316,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const durationMs = Date.now() - started;
     log(`failed: ${message}${hint ? ` (${hint})` : ''}`);
     if (e instanceof Error && e.stack) log(e.stack);
-    await updateRun(runDir, {
+    updateRun(runDir, {
       status: 'failed',
       failure: { message, hint },
       timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs, ...phaseTimes },
@@ -314,14 +327,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     // Each layer is disposed once, through the model that created it: the cut and the
     // exported model share the backbone's layers (or, for scratch, the fresh copy's).
     split?.head.dispose();
-    if (split?.plan.reinitialize) split.cut.dispose();
+    if (split?.plan.reinitialize) split.cut?.dispose();
     backbone?.model.dispose();
   }
 }
 
 async function finishCancelled(runDir: string, started: number, forward: (e: RunEvent) => void, cache: { hits: number; misses: number }): Promise<RunOutcome> {
   const durationMs = Date.now() - started;
-  await updateRun(runDir, { status: 'cancelled', timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs } });
+  updateRun(runDir, { status: 'cancelled', timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs } });
   forward({ type: 'finished', status: 'cancelled', durationMs });
   return { status: 'cancelled', runDir, cache };
 }

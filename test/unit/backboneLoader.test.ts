@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeGraphModel } from '../fixtures/graphModel';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -454,37 +455,6 @@ test('normaliseLayersTopology rewrites Keras 3 forms to the Keras 2 ones tfjs re
 });
 
 // --- Graph models ---------------------------------------------------------------------------
-
-/**
- * A TF.js graph model written by hand (no Python converter here): images [-1,8,8,3] ->
- * spatial Mean -> MatMul(w [3,2]) -> Relu "features". The same JSON + weights layout
- * tensorflowjs_converter writes for a SavedModel.
- */
-function writeGraphModel(dir: string): void {
-  const dim = (...s: number[]) => ({ dim: s.map((x) => ({ size: String(x) })) });
-  const modelJson = {
-    format: 'graph-model',
-    generatedBy: '2.15.0',
-    convertedBy: 'hand-written test fixture',
-    modelTopology: {
-      node: [
-        { name: 'images', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dim(-1, 8, 8, 3) } } },
-        { name: 'axes', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: dim(2) } } } },
-        { name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dim(3, 2) } } } },
-        { name: 'pool', op: 'Mean', input: ['images', 'axes'], attr: { T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } },
-        { name: 'mm', op: 'MatMul', input: ['pool', 'w'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } } },
-        { name: 'features', op: 'Relu', input: ['mm'], attr: { T: { type: 'DT_FLOAT' } } },
-      ],
-      library: {},
-      versions: { producer: 1 },
-    },
-    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'axes', shape: [2], dtype: 'int32' }, { name: 'w', shape: [3, 2], dtype: 'float32' }] }],
-  };
-  const bytes = Buffer.concat([Buffer.from(new Int32Array([1, 2]).buffer), Buffer.from(new Float32Array([1, -1, 2, 0.5, -1, 1]).buffer)]);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson));
-  fs.writeFileSync(path.join(dir, 'group1-shard1of1.bin'), bytes);
-}
 
 test('a graph model loads (path and URL), runs, and refuses fine-tuning', async () => {
   const dir = tmpDir('graph');

@@ -86,10 +86,10 @@ test('feature extraction trains only the head; the base is bitwise unchanged', a
   const base = backbone();
   const split = await splitModel(base, 'out_relu', { kind: 'feature-extraction' }, head, 2);
   assert.equal(split.suffix, null);
-  const before = snapshot(split.cut);
+  const before = snapshot(split.cut!);
   const headBefore = snapshot(split.head);
   await trainSplitModel(split, tables(split.boundaryShapes), train, { kind: 'feature-extraction' }, 1);
-  for (const [k, v] of snapshot(split.cut)) assert.ok(same(v, before.get(k)!), `${k} changed`);
+  for (const [k, v] of snapshot(split.cut!)) assert.ok(same(v, before.get(k)!), `${k} changed`);
   const changed = [...snapshot(split.head)].filter(([k, v]) => !same(v, headBefore.get(k)!));
   assert.ok(changed.length >= 2, 'head kernel and bias changed');
 });
@@ -100,9 +100,9 @@ test('fine-tune trains the unfrozen layers only and keeps BatchNorm statistics (
   const split = await splitModel(base, 'out_relu', strategy, head, 2);
   assert.ok(split.prefix && split.suffix);
   assert.equal(split.boundaryShapes.length, 2);
-  const before = snapshot(split.cut);
+  const before = snapshot(split.cut!);
   await trainSplitModel(split, tables(split.boundaryShapes), train, strategy, 1);
-  const after = snapshot(split.cut);
+  const after = snapshot(split.cut!);
   for (const name of ['stem_conv', 'stem_bn', 'block_1_depthwise', 'block_1_depthwise_bn']) {
     for (const [k, v] of after) if (k.startsWith(`${name}/`)) assert.ok(same(v, before.get(k)!), `frozen ${k} changed`);
   }
@@ -117,10 +117,10 @@ test('fine-tune trains the unfrozen layers only and keeps BatchNorm statistics (
 test('warm-up epochs train the head alone before the base unfreezes', async () => {
   const strategy = { kind: 'fine-tune' as const, unfreezeLast: 2, baseLearningRate: 1e-2, warmupEpochs: 2 };
   const split = await splitModel(backbone(), 'out_relu', strategy, head, 2);
-  const before = snapshot(split.cut);
+  const before = snapshot(split.cut!);
   const result = await trainSplitModel(split, tables(split.boundaryShapes), { ...train, epochs: 2 }, strategy, 1);
   assert.deepEqual(result.history.map((h) => h.baseTrainable), [false, false]);
-  for (const [k, v] of snapshot(split.cut)) assert.ok(same(v, before.get(k)!), `${k} changed during warm-up`);
+  for (const [k, v] of snapshot(split.cut!)) assert.ok(same(v, before.get(k)!), `${k} changed during warm-up`);
 });
 
 test('scratch re-initialises the same architecture and trains everything', async () => {
@@ -128,11 +128,11 @@ test('scratch re-initialises the same architecture and trains everything', async
   const pretrained = snapshot(cutModel(base, 'out_relu'));
   const split = await splitModel(base, 'out_relu', { kind: 'scratch' }, head, 2);
   assert.equal(split.prefix, null);
-  const fresh = snapshot(split.cut);
+  const fresh = snapshot(split.cut!);
   assert.deepEqual([...fresh.keys()], [...pretrained.keys()], 'same layers and weights');
   assert.ok(!same(fresh.get('stem_conv/0')!, pretrained.get('stem_conv/0')!), 'weights re-initialised');
   await trainSplitModel(split, tables(split.boundaryShapes), train, { kind: 'scratch' }, 1);
-  const after = snapshot(split.cut);
+  const after = snapshot(split.cut!);
   assert.ok(!same(after.get('stem_conv/0')!, fresh.get('stem_conv/0')!), 'first layer trains');
 });
 

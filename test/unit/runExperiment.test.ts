@@ -18,6 +18,7 @@ import type { ExperimentFile } from '../../src/core/experiment';
 import type { EvaluationReport } from '../../src/core/metrics';
 import type { RunEvent } from '../../src/core/runEvents';
 import { indexDataset } from '../../src/core/datasetIndex';
+import { writeGraphModel } from '../fixtures/graphModel';
 // @ts-expect-error: plain ESM helper shared with the scripts (no types)
 import { writePngClassFolders, TARGET_CLASSES } from '../../scripts/fashionMnist.mjs';
 
@@ -218,4 +219,23 @@ test('augmentation trains on cached augmented views, reused by the next run', as
   // 60 training images x (original + 4 augmented views), plus 30 val and 30 test images.
   assert.deepEqual(second.outcome.cache, { hits: 60 * 5 + 30 + 30, misses: 0 });
   assert.ok(first.outcome.cache.misses >= 60 * 5, 'the augmented views were computed once');
+});
+
+test('a graph-model backbone trains a head by feature extraction, exports beside it and predicts', async () => {
+  const graphDir = path.join(work, 'graph-backbone');
+  writeGraphModel(graphDir); // images [-1,8,8,3] -> 2 features
+  const { outcome } = await run(experiment('graph', { backbone: { path: 'graph-backbone/model.json' }, train: { epochs: 2, batchSize: 16 } }));
+  assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+  const pre = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'model', 'preprocessing.json'), 'utf8'));
+  assert.deepEqual(pre.graphBase, { path: 'base/model.json', outputNode: 'features' });
+  assert.ok(fs.existsSync(path.join(outcome.runDir, 'model', 'base', 'model.json')));
+  const predictor = await loadPredictor(outcome.runDir, installRoot, cacheDir);
+  const image = path.join(datasetDir, 'coat', fs.readdirSync(path.join(datasetDir, 'coat'))[0]);
+  const [p] = await predictFiles(predictor, [image], 5);
+  assert.equal(p.error, undefined);
+  assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4, 'probabilities over the five classes');
+  // And fine-tuning it is refused with the reason.
+  const ft = await run(experiment('graph-ft', { backbone: { path: 'graph-backbone/model.json' }, strategy: { kind: 'fine-tune', unfreezeLast: 2 } }));
+  assert.equal(ft.outcome.status, 'failed');
+  assert.match(ft.outcome.error!.message, /graph model cannot be fine-tuned/);
 });
