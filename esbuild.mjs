@@ -4,7 +4,7 @@
 //                      because they are loaded from a resolved node_modules at run time.
 //   dist/cli.js        the `transfer-lab` command; same engine as the trainer.
 //   dist/webview/*.js  one browser bundle per webview entry in webview/.
-//   out/test/**        unit and integration test bundles (never shipped).
+//   out/test/**, out/bench/**  test and benchmark bundles (never shipped).
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,9 +51,9 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     sourcemap: 'inline',
-    entryPoints: [...listTs('test/unit', '.test.ts'), ...listTs('test/integration', '.ts')],
-    outdir: 'out/test',
-    outbase: 'test',
+    entryPoints: [...listTs('test/unit', '.test.ts'), ...listTs('test/integration', '.ts'), ...listTs('bench', '.ts')],
+    outdir: 'out',
+    outbase: '.',
     external: nodeExternals,
   },
 ].filter(Boolean);

@@ -1,0 +1,76 @@
+// Decode + resize of camera-size JPEGs to the model's input: libvips (sharp, what the engine
+// uses) against TensorFlow's own decoder (tf.node.decodeImage + resizeBilinear), side by
+// side in one run, interleaved, medians of repetitions. Prints a table and JSON.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { decodeImageBytes } from '../src/engine/imageDecode';
+import { loadBackend } from '../src/engine/backend';
+
+const root = path.resolve(__dirname, '../..');
+const req = createRequire(path.join(root, 'package.json'));
+const sharp = req('sharp') as typeof import('sharp');
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 16);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const SIZE = 224;
+
+async function makeJpegs(dir: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (let i = 0; i < IMAGES; i++) {
+    // 4000x3000 (12 MP) with structure, so the encoder produces a realistic file (~1-3 MB).
+    const w = 4000, h = 3000;
+    const raw = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const o = (y * w + x) * 3;
+        raw[o] = (x * 7 + i * 13) & 255;
+        raw[o + 1] = (y * 5 + ((x * y) >> 9)) & 255;
+        raw[o + 2] = ((x ^ y) + i) & 255;
+      }
+    const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    fs.writeFileSync(path.join(dir, `img${i}.jpg`), jpeg);
+    out.push(jpeg);
+  }
+  return out;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const loaded = await loadBackend({ preference: 'auto', installRoot: root });
+  const tf = loaded.tf as typeof tfTypes & { node?: { decodeImage(b: Uint8Array, c: number): tfTypes.Tensor3D } };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-decode-'));
+  const jpegs = await makeJpegs(dir);
+  const mb = jpegs.reduce((s, b) => s + b.length, 0) / 2 ** 20;
+  const contenders: Record<string, () => Promise<void>> = {
+    'sharp (libvips), parallel': async () => {
+      await Promise.all(jpegs.map((b, i) => decodeImageBytes(b, `img${i}.jpg`, { height: SIZE, width: SIZE })));
+    },
+    'sharp (libvips), one at a time': async () => {
+      for (const [i, b] of jpegs.entries()) await decodeImageBytes(b, `img${i}.jpg`, { height: SIZE, width: SIZE });
+    },
+  };
+  if (loaded.backend === 'tensorflow' && tf.node) {
+    contenders['tf.node.decodeImage + resizeBilinear'] = async () => {
+      for (const b of jpegs) tf.tidy(() => tf.image.resizeBilinear(tf.node!.decodeImage(b, 3), [SIZE, SIZE]).dataSync());
+    };
+  }
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (let r = 0; r < REPS; r++) {
+    for (const [name, fn] of Object.entries(contenders)) {
+      const t0 = performance.now();
+      await fn();
+      times[name].push((performance.now() - t0) / 1000);
+    }
+  }
+  const rows = Object.entries(times).map(([name, ts]) => ({ name, imagesPerSec: IMAGES / median(ts) }));
+  const base = rows[0].imagesPerSec;
+  console.log(`decode + resize to ${SIZE}x${SIZE}: ${IMAGES} camera-size JPEGs (4000x3000, ${mb.toFixed(1)} MB), median of ${REPS} interleaved runs, ${os.cpus().length} cores, backend ${loaded.backend}`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(40)} ${r.imagesPerSec.toFixed(1).padStart(7)} img/s  (${(r.imagesPerSec / base).toFixed(2)}x)`);
+  console.log(JSON.stringify({ bench: 'decode', size: SIZE, images: IMAGES, backend: loaded.backend, rows }));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+void main();
