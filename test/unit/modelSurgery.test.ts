@@ -8,7 +8,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { loadBackend } from '../../src/engine/backend';
 import { tf } from '../../src/engine/tf';
 import { splitModel, planFreeze, cutModel, assembleFullModel, LayerError } from '../../src/engine/modelSurgery';
-import { trainSplitModel } from '../../src/engine/trainLoop';
+import { trainSplitModel, scheduleFactor, DivergedError } from '../../src/engine/trainLoop';
 import { allocateTable, type FeatureTable } from '../../src/engine/featureTable';
 import type { ResolvedExperiment } from '../../src/core/experiment';
 
@@ -156,4 +156,28 @@ test('the assembled model equals prefix + suffix + head', async () => {
   const direct = full.predict(x) as tfTypes.Tensor;
   const parts = split.head.predict(split.suffix!.predict(split.prefix!.predict(x) as tfTypes.Tensor[]) as tfTypes.Tensor) as tfTypes.Tensor;
   assert.ok(t.max(t.abs(t.sub(direct, parts))).dataSync()[0] < 1e-5);
+});
+
+test('learning-rate schedules: step and cosine (down to minLearningRate)', () => {
+  assert.equal(scheduleFactor({ kind: 'constant' }, 5, 10, 0.01), 1);
+  assert.deepEqual([0, 1, 2, 3, 4].map((e) => scheduleFactor({ kind: 'step', every: 2, factor: 0.5 }, e, 10, 0.01)), [1, 1, 0.5, 0.5, 0.25]);
+  assert.equal(scheduleFactor({ kind: 'cosine' }, 0, 10, 0.01), 1);
+  assert.ok(Math.abs(scheduleFactor({ kind: 'cosine' }, 5, 10, 0.01) - 0.5) < 1e-12);
+  assert.ok(Math.abs(scheduleFactor({ kind: 'cosine', minLearningRate: 0.001 }, 10, 10, 0.01) - 0.1) < 1e-12);
+});
+
+test('SGD with momentum and RMSprop train; the epoch history carries the scheduled rate', async () => {
+  for (const optimizer of ['sgd', 'rmsprop'] as const) {
+    const split = await splitModel(backbone(), 'out_relu', { kind: 'feature-extraction' }, head, 2);
+    const result = await trainSplitModel(split, tables(split.boundaryShapes), { ...train, optimizer, momentum: 0.9, epochs: 3, schedule: { kind: 'step', every: 1, factor: 0.5 } }, { kind: 'feature-extraction' }, 1);
+    assert.deepEqual(result.history.map((h) => h.learningRate), [0.01, 0.005, 0.0025], optimizer);
+    assert.ok(result.history.every((h) => Number.isFinite(h.loss)), optimizer);
+  }
+});
+
+test('a loss that becomes NaN stops training and says at which step', async () => {
+  const split = await splitModel(backbone(), 'out_relu', { kind: 'feature-extraction' }, head, 2);
+  const data = tables(split.boundaryShapes);
+  data.train.data[0][0].fill(Number.NaN);
+  await assert.rejects(trainSplitModel(split, data, train, { kind: 'feature-extraction' }, 1), (e: unknown) => e instanceof DivergedError && /epoch 1, step 1/.test(e.message));
 });

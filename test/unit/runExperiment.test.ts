@@ -239,3 +239,14 @@ test('a graph-model backbone trains a head by feature extraction, exports beside
   assert.equal(ft.outcome.status, 'failed');
   assert.match(ft.outcome.error!.message, /graph model cannot be fine-tuned/);
 });
+
+test('inputs that would not fit the memory budget fail with a clear error before training', async () => {
+  const events: RunEvent[] = [];
+  const outcome = await runExperiment({
+    experimentFile: experiment('budget', { strategy: { kind: 'fine-tune', unfreezeFrom: 'block_1_dw' } }),
+    runsDir, cacheDir, installRoot, backend: 'test', onEvent: (e) => events.push(e), shouldStop: () => false, memoryBudgetBytes: 100_000,
+  });
+  assert.equal(outcome.status, 'failed');
+  assert.match(outcome.error!.message, /need .* GB, over the .* GB budget\. Unfreeze from a later layer/);
+  assert.ok(!events.some((e) => e.type === 'batch'), 'no training started');
+});
