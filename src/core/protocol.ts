@@ -1,4 +1,6 @@
 import type { RunEvent } from './runEvents';
+import type { BackboneSpec } from './experiment';
+import type { LayerSummary, Prediction } from './layerSummary';
 
 // The host <-> trainer protocol: defined once, imported by both sides (design.md).
 // Messages travel over Node's IPC channel (child_process.fork) as JSON. Every message
@@ -45,6 +47,20 @@ export type Job =
       runsDir: string;
       /** Absolute folder for downloaded backbones and activation caches. */
       cacheDir: string;
+    }
+  | {
+      kind: 'inspect';
+      backbone: BackboneSpec;
+      /** Folder that relative backbone paths resolve against (the experiment file's). */
+      baseDir: string;
+      cacheDir: string;
+    }
+  | {
+      kind: 'predict';
+      /** A run folder, its model/ folder or a model.json. */
+      target: string;
+      images: string[];
+      cacheDir: string;
     };
 
 export interface TrainerOptions {
@@ -64,6 +80,8 @@ export type TrainerMessage =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'environment'; report: EnvironmentReport }
   | { type: 'run-event'; event: RunEvent }
+  | { type: 'layers'; summary: LayerSummary }
+  | { type: 'predictions'; predictions: Prediction[] }
   | { type: 'failed'; message: string; hint?: string }
   | { type: 'done' };
 
@@ -86,6 +104,10 @@ export function parseTrainerMessage(raw: unknown): TrainerMessage | undefined {
         ? (raw as TrainerMessage)
         : undefined;
     }
+    case 'layers':
+      return isRecord(raw.summary) && Array.isArray(raw.summary.rows) ? (raw as TrainerMessage) : undefined;
+    case 'predictions':
+      return Array.isArray(raw.predictions) ? (raw as TrainerMessage) : undefined;
     case 'run-event':
       return isRecord(raw.event) && typeof raw.event.type === 'string' ? (raw as TrainerMessage) : undefined;
     case 'failed':
@@ -106,9 +128,12 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
   const options = raw.options;
   if (!isRecord(job)) return undefined;
   const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (job.kind !== 'environment' && !(job.kind === 'run' && isText(job.experimentFile) && isText(job.runsDir) && isText(job.cacheDir))) {
-    return undefined;
-  }
+  const valid =
+    job.kind === 'environment' ||
+    (job.kind === 'run' && isText(job.experimentFile) && isText(job.runsDir) && isText(job.cacheDir)) ||
+    (job.kind === 'inspect' && isRecord(job.backbone) && isText(job.baseDir) && isText(job.cacheDir)) ||
+    (job.kind === 'predict' && isText(job.target) && Array.isArray(job.images) && job.images.every(isText) && isText(job.cacheDir));
+  if (!valid) return undefined;
   if (!isRecord(options) || !(options.backend === 'auto' || isBackend(options.backend))) return undefined;
   if (options.nativeBackendPath !== undefined && typeof options.nativeBackendPath !== 'string') return undefined;
   return raw as HostMessage;

@@ -1,23 +1,10 @@
 // A backbone's layers as rows (for the CLI's `inspect`, the layer tree and run records):
 // name, class, output shape, parameters, trainable, inbound layers, and where the cut is.
 import type * as tfTypes from '@tensorflow/tfjs';
+import type { LayerRow } from '../core/layerSummary';
 
-export interface LayerRow {
-  /** Position in the model's topological order (0 = input). */
-  index: number;
-  name: string;
-  className: string;
-  /** Output shape with null for the batch (and any free) dimension; a list of shapes for multi-output layers. */
-  outputShape: (number | null)[] | (number | null)[][];
-  params: number;
-  /** Trainable under the options given: from `trainableFrom` on (when given), else the layer's own flag. */
-  trainable: boolean;
-  inbound: string[];
-  /** The layer the head attaches to. */
-  isCut: boolean;
-  /** Dropped by the cut (after the cut layer and not needed by it). */
-  afterCut: boolean;
-}
+export type { LayerRow } from '../core/layerSummary';
+
 
 export interface SummaryOptions {
   cutAt?: string;

@@ -7,6 +7,7 @@ import { loadBackbone } from './backboneLoader';
 import { decodeImageFile, ImageDecodeError } from './imageDecode';
 import { toValueRange } from './augment';
 import type { Preprocessing } from './exportModel';
+import type { Prediction } from '../core/layerSummary';
 import { tf } from './tf';
 
 export interface Predictor {
@@ -18,11 +19,7 @@ export interface Predictor {
   modelDir: string;
 }
 
-export interface Prediction {
-  file: string;
-  top: { label: string; probability: number }[];
-  error?: string;
-}
+export type { Prediction } from '../core/layerSummary';
 
 /** A run folder (with model/), a model folder, or a model.json path -> the model folder. */
 export function resolveModelDir(target: string): string {

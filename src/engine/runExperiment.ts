@@ -234,6 +234,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
         metricsBuffer.push({ kind: 'batch', epoch: m.epoch, batch: m.batch, step: m.step, loss: m.loss, accuracy: m.accuracy, lr: m.learningRate, imagesPerSec: m.imagesPerSec, time: now });
         if (now - lastBatchEvent >= BATCH_EVENT_INTERVAL_MS || m.batch === m.batches) {
           lastBatchEvent = now;
+          // Flushed as often as the UI hears of it: a killed trainer keeps its metrics so far.
+          flushMetrics();
           forward({ type: 'batch', ...m });
         }
       },

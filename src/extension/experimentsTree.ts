@@ -1,25 +1,60 @@
-// The Experiments tree: one item per experiment file (*.tlexp.json) in the workspace.
-// The files are the source of truth; a watcher keeps this in-memory list honest.
+// The Experiments tree: experiment files (*.tlexp.json) in the workspace, each with its
+// runs (newest first). Files are the source of truth; watchers and run events keep it live.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import type { RunEntry } from '../core/runStore';
+import type { RunIndex } from './runIndex';
+import type { RunManager, LiveRun } from './runManager';
 
 export const EXPERIMENT_GLOB = '**/*.tlexp.json';
 
-export class ExperimentsTreeProvider implements vscode.TreeDataProvider<vscode.Uri>, vscode.Disposable {
+export type ExperimentNode = { kind: 'experiment'; uri: vscode.Uri };
+export type RunNode = { kind: 'run'; dir: string; entry?: RunEntry; live?: LiveRun; experiment: vscode.Uri };
+export type TreeNode = ExperimentNode | RunNode;
+
+const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  succeeded: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  cancelled: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground')),
+};
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private files: vscode.Uri[] = [];
   private loaded: Promise<void> | undefined;
-  private readonly changed = new vscode.EventEmitter<vscode.Uri | undefined>();
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
+  private runIndex: RunIndex | undefined;
+  private runManager: RunManager | undefined;
 
   constructor() {
     const watcher = vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB);
-    const reload = () => this.reload();
-    this.disposables.push(watcher, watcher.onDidCreate(reload), watcher.onDidDelete(reload), watcher.onDidChange(reload));
+    const reload = () => void this.reload();
+    this.disposables.push(watcher, watcher.onDidCreate(reload), watcher.onDidDelete(reload));
+  }
+
+  /** Runs come from the index (files) and the manager (live trainers). */
+  attachRuns(index: RunIndex, manager: RunManager): void {
+    this.runIndex = index;
+    this.runManager = manager;
+    const refresh = () => this.changed.fire(undefined);
+    this.disposables.push(index.onDidChange(refresh), manager.onDidChangeRuns(refresh), manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()));
   }
 
   get count(): number {
     return this.files.length;
+  }
+
+  get experimentFiles(): vscode.Uri[] {
+    return this.files;
   }
 
   reload(): Promise<void> {
@@ -31,20 +66,74 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<vscode.U
     return this.loaded;
   }
 
-  async getChildren(element?: vscode.Uri): Promise<vscode.Uri[]> {
-    if (element) return [];
-    await (this.loaded ?? this.reload());
-    return this.files;
+  async getChildren(element?: TreeNode): Promise<TreeNode[]> {
+    if (!element) {
+      await (this.loaded ?? this.reload());
+      return this.files.map((uri) => ({ kind: 'experiment', uri }));
+    }
+    if (element.kind === 'run') return [];
+    const file = element.uri.fsPath;
+    const entries = this.runIndex?.forExperiment(file) ?? [];
+    const live = this.runManager?.running(file);
+    const nodes: RunNode[] = entries.map((entry) => ({ kind: 'run', dir: entry.dir, entry, experiment: element.uri, live: live?.runDir === entry.dir ? live : undefined }));
+    // A run that has started but whose run.json the index has not read yet.
+    if (live?.runDir && !nodes.some((n) => n.dir === live.runDir)) nodes.unshift({ kind: 'run', dir: live.runDir, live, experiment: element.uri });
+    return nodes;
   }
 
-  getTreeItem(uri: vscode.Uri): vscode.TreeItem {
-    const item = new vscode.TreeItem(path.basename(uri.fsPath, '.tlexp.json'), vscode.TreeItemCollapsibleState.None);
-    item.resourceUri = uri;
-    item.description = vscode.workspace.asRelativePath(path.dirname(uri.fsPath));
-    item.tooltip = uri.fsPath;
+  getParent(element: TreeNode): TreeNode | undefined {
+    return element.kind === 'run' ? { kind: 'experiment', uri: element.experiment } : undefined;
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    return node.kind === 'experiment' ? this.experimentItem(node) : this.runItem(node);
+  }
+
+  private experimentItem(node: ExperimentNode): vscode.TreeItem {
+    const running = this.runManager?.running(node.uri.fsPath);
+    const runs = this.runIndex?.forExperiment(node.uri.fsPath).length ?? 0;
+    const item = new vscode.TreeItem(path.basename(node.uri.fsPath, '.tlexp.json'), runs > 0 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = `experiment:${node.uri.fsPath}`;
+    item.resourceUri = node.uri;
+    item.description = running ? 'running…' : vscode.workspace.asRelativePath(path.dirname(node.uri.fsPath));
+    item.tooltip = `${node.uri.fsPath}\n${runs} run(s)`;
     item.iconPath = new vscode.ThemeIcon('beaker');
-    item.contextValue = 'experiment';
-    item.command = { command: 'vscode.open', title: 'Open Experiment', arguments: [uri] };
+    item.contextValue = running ? 'experiment.running' : 'experiment';
+    item.command = { command: 'vscode.open', title: 'Open Experiment', arguments: [node.uri] };
+    return item;
+  }
+
+  private runItem(node: RunNode): vscode.TreeItem {
+    const record = node.entry?.record;
+    const live = node.live;
+    const status = live?.status === 'running' ? 'running' : (record?.status ?? live?.status ?? 'running');
+    const item = new vscode.TreeItem(record?.id ?? live?.runId ?? path.basename(node.dir), vscode.TreeItemCollapsibleState.None);
+    item.id = `run:${node.dir}`;
+    item.iconPath = STATUS_ICON[status] ?? STATUS_ICON.running;
+    item.contextValue = `run.${status}`;
+    const parts: string[] = [];
+    const bestVal = record?.metrics?.bestValAccuracy;
+    if (status === 'running' && live?.lastEpoch) parts.push(`epoch ${live.lastEpoch.epoch}/${live.lastEpoch.epochs}, val ${(live.lastEpoch.valAccuracy * 100).toFixed(1)}%`);
+    else if (typeof bestVal === 'number' && Number.isFinite(bestVal)) parts.push(`val ${(bestVal * 100).toFixed(1)}%`);
+    const duration = record?.timings?.durationMs ?? (live ? Date.now() - live.startedAt : undefined);
+    if (typeof duration === 'number') parts.push(formatDuration(duration));
+    const backend = record?.backend ?? live?.backend;
+    if (backend) parts.push(backend);
+    item.description = parts.join(' · ');
+    const config = record?.config;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${record?.experiment.name ?? path.basename(node.dir)}** — ${status}\n\n`);
+    if (config) {
+      const b = config.backbone;
+      const backbone = 'catalog' in b ? b.catalog : 'path' in b ? path.basename(b.path) : b.url;
+      tooltip.appendMarkdown(
+        `- backbone: \`${backbone}\`${b.cutAt ? ` cut at \`${b.cutAt}\`` : ''}\n- strategy: ${config.strategy.kind}\n- epochs ${config.train.epochs}, batch ${config.train.batchSize}, ${config.train.optimizer} ${config.train.learningRate}\n`,
+      );
+    }
+    if (record?.metrics && typeof record.metrics.accuracy === 'number') tooltip.appendMarkdown(`- test accuracy: ${(record.metrics.accuracy * 100).toFixed(1)}%\n`);
+    if (record?.failure) tooltip.appendMarkdown(`\n$(error) ${record.failure.message}${record.failure.hint ? ` — ${record.failure.hint}` : ''}\n`);
+    item.tooltip = tooltip;
+    item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(node.dir)] };
     return item;
   }
 

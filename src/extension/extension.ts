@@ -1,17 +1,28 @@
 // Composition root: builds the object graph once and registers every disposable.
-// No logic lives here, and nothing here (or below) ever loads TensorFlow.js: training and
-// even backend detection run in the trainer child process.
+// No logic lives here, and nothing here (or below) ever loads TensorFlow.js: training,
+// inspection and prediction run in trainer child processes.
 import * as vscode from 'vscode';
 import { TrainerHost } from './trainerHost';
 import { EnvironmentStore } from './environmentStore';
 import { showEnvironment } from './commands/showEnvironment';
-import { ExperimentsTreeProvider } from './experimentsTree';
-import { DashboardViewProvider } from './dashboardView';
+import { ExperimentsTreeProvider, type TreeNode } from './experimentsTree';
+import { RunManager } from './runManager';
+import { RunIndex } from './runIndex';
+import { registerRunCommands } from './commands/runCommands';
+import { registerStatusBar } from './statusBar';
+import { registerDashboard } from './dashboardPanel';
+import { registerLayerTree } from './layerTreePanel';
+import { registerWorkflows } from './workflows';
+import { registerExperimentEditor } from './experimentEditor';
+import type { Services } from './services';
 
 /** What the extension exports, for integration tests and other extensions. */
 export interface TransferLabApi {
   trainers: Pick<TrainerHost, 'activePids' | 'onDidStartTrainer'>;
   environment: Pick<EnvironmentStore, 'state' | 'onDidChange'>;
+  runs: Pick<RunManager, 'active' | 'running' | 'onDidEvent' | 'onDidChangeRuns'>;
+  runIndex: Pick<RunIndex, 'all' | 'forExperiment' | 'refresh'>;
+  treeView: vscode.TreeView<TreeNode>;
 }
 
 export function activate(context: vscode.ExtensionContext): TransferLabApi {
@@ -19,21 +30,35 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
   const trainers = new TrainerHost(context.extensionPath, output);
   const environment = new EnvironmentStore();
   const experiments = new ExperimentsTreeProvider();
-  const dashboard = new DashboardViewProvider(context.extensionUri, environment, () => experiments.count);
+  const runIndex = new RunIndex();
+  const runs = new RunManager(trainers, context, output);
+  experiments.attachRuns(runIndex, runs);
+  const treeView = vscode.window.createTreeView('transferLab.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true });
 
   context.subscriptions.push(
     output,
     trainers,
     environment,
     experiments,
-    dashboard,
-    experiments.onDidChangeTreeData(() => dashboard.refresh()),
-    vscode.window.createTreeView('transferLab.experiments', { treeDataProvider: experiments, showCollapseAll: false }),
-    vscode.window.registerWebviewViewProvider(DashboardViewProvider.viewId, dashboard),
+    runIndex,
+    runs,
+    treeView,
+    // A run starting or ending rewrote its run.json: refresh without waiting for the watcher.
+    runs.onDidChangeRuns(() => runIndex.scheduleRefresh()),
     vscode.commands.registerCommand('transferLab.showEnvironment', () => showEnvironment(trainers, output, environment)),
-    vscode.commands.registerCommand('transferLab.refreshExperiments', () => experiments.reload()),
+    vscode.commands.registerCommand('transferLab.refreshExperiments', async () => {
+      runIndex.refresh();
+      await experiments.reload();
+    }),
   );
-  return { trainers, environment };
+  const services: Services = { context, output, trainers, runs, runIndex, environment, experiments };
+  registerRunCommands(services);
+  registerStatusBar(services);
+  registerDashboard(services);
+  registerLayerTree(services);
+  registerWorkflows(services);
+  registerExperimentEditor(services);
+  return { trainers, environment, runs, runIndex, treeView };
 }
 
 export function deactivate(): void {

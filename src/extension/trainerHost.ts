@@ -1,12 +1,22 @@
 // Launches trainer jobs and owns every trainer process it starts: disposing the host
-// (extension deactivation) ends them all.
+// (extension deactivation) ends them all. One process per job.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { EnvironmentReport, Job, TrainerMessage } from '../core/protocol';
+import type { LayerSummary, Prediction } from '../core/layerSummary';
+import type { BackboneSpec } from '../core/experiment';
 import { TrainerProcess, type TrainerOutcome } from './trainerProcess';
 import { readConfig } from './config';
 
-export type JobResult<T> = { ok: true; value: T } | { ok: false; outcome: Extract<TrainerOutcome, { ok: false }> };
+export type JobFailure = Extract<TrainerOutcome, { ok: false }>;
+export type JobResult<T> = { ok: true; value: T } | { ok: false; outcome: JobFailure };
+
+/** A job that runs until it ends or is cancelled (training). */
+export interface TrainerJob {
+  readonly pid: number | undefined;
+  readonly outcome: Promise<TrainerOutcome>;
+  cancel(): void;
+}
 
 export class TrainerHost implements vscode.Disposable {
   private readonly live = new Set<TrainerProcess>();
@@ -24,19 +34,46 @@ export class TrainerHost implements vscode.Disposable {
   }
 
   /** Runs the environment job: load TensorFlow.js in a fresh trainer and report. */
-  async environment(): Promise<JobResult<EnvironmentReport>> {
-    let report: EnvironmentReport | undefined;
-    const outcome = await this.run({ kind: 'environment' }, 120_000, (m) => {
-      if (m.type === 'environment') report = m.report;
-    });
-    if (!outcome.ok) return { ok: false, outcome };
-    if (!report) {
-      return { ok: false, outcome: { ok: false, reason: 'the trainer finished without a report', exitCode: 0, signal: null, stderrTail: '' } };
-    }
-    return { ok: true, value: report };
+  environment(): Promise<JobResult<EnvironmentReport>> {
+    return this.request({ kind: 'environment' }, 120_000, (m) => (m.type === 'environment' ? m.report : undefined));
   }
 
-  private async run(job: Job, deadlineMs: number, onMessage: (m: TrainerMessage) => void): Promise<TrainerOutcome> {
+  /** The layer table of a backbone (loading it needs TensorFlow.js, so the trainer does it). */
+  inspect(backbone: BackboneSpec, baseDir: string, cacheDir: string): Promise<JobResult<LayerSummary>> {
+    return this.request({ kind: 'inspect', backbone, baseDir, cacheDir }, 600_000, (m) => (m.type === 'layers' ? m.summary : undefined));
+  }
+
+  predict(target: string, images: string[], cacheDir: string): Promise<JobResult<Prediction[]>> {
+    return this.request({ kind: 'predict', target, images, cacheDir }, 300_000, (m) => (m.type === 'predictions' ? m.predictions : undefined));
+  }
+
+  /** Starts a training run; events arrive through onMessage until the outcome settles. */
+  startRun(job: Extract<Job, { kind: 'run' }>, onMessage: (m: TrainerMessage) => void): TrainerJob {
+    // No deadline: a run takes as long as it takes. Cancel lets it finish its batch and
+    // write a valid run folder before the process is killed.
+    const trainer = this.spawn(job, undefined, onMessage, 30_000);
+    const outcome = trainer.outcome.finally(() => this.live.delete(trainer));
+    return { pid: trainer.pid, outcome, cancel: () => trainer.cancel() };
+  }
+
+  private async request<T>(job: Job, deadlineMs: number, pick: (m: TrainerMessage) => T | undefined): Promise<JobResult<T>> {
+    let value: T | undefined;
+    const trainer = this.spawn(job, deadlineMs, (m) => {
+      value ??= pick(m);
+    });
+    try {
+      const outcome = await trainer.outcome;
+      if (!outcome.ok) return { ok: false, outcome };
+      if (value === undefined) {
+        return { ok: false, outcome: { ok: false, reason: `the trainer finished the ${job.kind} job without an answer`, exitCode: 0, signal: null, stderrTail: '' } };
+      }
+      return { ok: true, value };
+    } finally {
+      this.live.delete(trainer);
+    }
+  }
+
+  private spawn(job: Job, deadlineMs: number | undefined, onMessage: (m: TrainerMessage) => void, cancelGraceMs?: number): TrainerProcess {
     const config = readConfig();
     const trainer = new TrainerProcess(
       {
@@ -44,6 +81,7 @@ export class TrainerHost implements vscode.Disposable {
         nodePath: config.nodePath,
         startTimeoutMs: 30_000,
         deadlineMs,
+        cancelGraceMs,
       },
       job,
       { backend: config.backend, nativeBackendPath: config.nativeBackendPath },
@@ -55,11 +93,7 @@ export class TrainerHost implements vscode.Disposable {
     );
     this.live.add(trainer);
     if (trainer.pid !== undefined) this.started.fire(trainer.pid);
-    try {
-      return await trainer.outcome;
-    } finally {
-      this.live.delete(trainer);
-    }
+    return trainer;
   }
 
   dispose(): void {

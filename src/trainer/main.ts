@@ -4,6 +4,9 @@
 import { PROTOCOL_VERSION, parseHostMessage, type HostMessage, type TrainerMessage } from '../core/protocol';
 import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
 import { runExperiment, InputError } from '../engine/runExperiment';
+import { loadBackbone } from '../engine/backboneLoader';
+import { summarizeLayers } from '../engine/modelSummary';
+import { loadPredictor, predictFiles } from '../engine/predict';
 
 /** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
 let cancelRequested = false;
@@ -37,6 +40,20 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
     case 'environment':
       await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend) });
       break;
+    case 'inspect': {
+      const b = await loadBackbone(job.backbone, { installRoot: installRootOf(__dirname), cacheDir: job.cacheDir, baseDir: job.baseDir });
+      const rows = b.kind === 'layers' ? summarizeLayers(b.model, { cutAt: b.cutAt }) : [];
+      await send({
+        type: 'layers',
+        summary: { kind: b.kind, cutAt: b.cutAt, inputShape: b.inputShape, rows, source: b.source, fineTunable: b.kind === 'layers' },
+      });
+      break;
+    }
+    case 'predict': {
+      const predictor = await loadPredictor(job.target, installRootOf(__dirname), job.cacheDir);
+      await send({ type: 'predictions', predictions: await predictFiles(predictor, job.images, 5) });
+      break;
+    }
     case 'run': {
       try {
         const outcome = await runExperiment({

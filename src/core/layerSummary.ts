@@ -1,0 +1,37 @@
+// A backbone's layers as the trainer reports them (for the layer tree, `inspect` and run
+// records): defined once here so the engine, the extension and the webviews agree.
+
+export interface LayerRow {
+  /** Position in the model's topological order (0 = input). */
+  index: number;
+  name: string;
+  className: string;
+  /** Output shape with null for the batch (and any free) dimension; a list of shapes for multi-output layers. */
+  outputShape: (number | null)[] | (number | null)[][];
+  params: number;
+  /** Trainable under the options given: from `trainableFrom` on (when given), else the layer's own flag. */
+  trainable: boolean;
+  inbound: string[];
+  /** The layer the head attaches to. */
+  isCut: boolean;
+  /** Dropped by the cut (after the cut layer and not needed by it). */
+  afterCut: boolean;
+}
+
+export interface LayerSummary {
+  kind: 'layers' | 'graph';
+  /** Where the head attaches, and where that default came from. */
+  cutAt: string;
+  inputShape: [number, number, number];
+  /** Empty for a graph model (a frozen function without layers). */
+  rows: LayerRow[];
+  /** Human-readable origin of the model (catalog id + URL, a path or a URL). */
+  source: string;
+  fineTunable: boolean;
+}
+
+export interface Prediction {
+  file: string;
+  top: { label: string; probability: number }[];
+  error?: string;
+}

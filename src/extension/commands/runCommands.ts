@@ -1,0 +1,110 @@
+// Run Experiment, Stop Run, Delete Run, Reveal Run Folder: the run lifecycle from the
+// palette, the explorer, the editor title and the tree.
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { deleteRun, readRun } from '../../core/runStore';
+import type { Services } from '../services';
+import type { TreeNode } from '../experimentsTree';
+
+/** Accepts what VS Code passes: a Uri (explorer, editor), a tree node, or nothing (palette). */
+export function experimentFileFrom(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.fsPath.endsWith('.tlexp.json') ? arg.fsPath : undefined;
+  const node = arg as TreeNode | undefined;
+  if (node?.kind === 'experiment') return node.uri.fsPath;
+  if (node?.kind === 'run') return node.experiment.fsPath;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  return active?.fsPath.endsWith('.tlexp.json') ? active.fsPath : undefined;
+}
+
+/** A run folder from a tree node, a Uri of a run folder (or a file in it), or a string. */
+export function runDirFrom(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) {
+    const p = arg.fsPath;
+    return fs.existsSync(path.join(p, 'run.json')) ? p : fs.existsSync(path.join(path.dirname(p), 'run.json')) ? path.dirname(p) : undefined;
+  }
+  const node = arg as TreeNode | undefined;
+  return node?.kind === 'run' ? node.dir : undefined;
+}
+
+async function pickExperiment(s: Services): Promise<string | undefined> {
+  await s.experiments.reload();
+  const files = s.experiments.experimentFiles;
+  if (files.length === 0) {
+    const pick = await vscode.window.showInformationMessage('Transfer Lab: no experiment files (*.tlexp.json) in this workspace.', 'New Experiment');
+    if (pick) void vscode.commands.executeCommand('transferLab.newExperiment');
+    return undefined;
+  }
+  if (files.length === 1) return files[0].fsPath;
+  const pick = await vscode.window.showQuickPick(
+    files.map((f) => ({ label: path.basename(f.fsPath, '.tlexp.json'), description: vscode.workspace.asRelativePath(f), file: f.fsPath })),
+    { placeHolder: 'Which experiment?' },
+  );
+  return pick?.file;
+}
+
+export async function pickRun(s: Services, placeHolder: string, filter: (status: string) => boolean = () => true): Promise<string | undefined> {
+  s.runIndex.refresh();
+  const runs = s.runIndex.all().filter((e) => filter(e.record.status));
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage('Transfer Lab: no matching runs yet. Run an experiment first.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    runs.map((e) => ({
+      label: e.record.id,
+      description: `${e.record.experiment.name} · ${e.record.status}${typeof e.record.metrics.accuracy === 'number' ? ` · ${(e.record.metrics.accuracy * 100).toFixed(1)}%` : ''}`,
+      dir: e.dir,
+    })),
+    { placeHolder },
+  );
+  return pick?.dir;
+}
+
+export function registerRunCommands(s: Services): void {
+  s.context.subscriptions.push(
+    vscode.commands.registerCommand('transferLab.runExperiment', async (arg?: unknown) => {
+      const file = experimentFileFrom(arg) ?? (await pickExperiment(s));
+      if (!file) return undefined;
+      const run = await s.runs.start(file);
+      if (run) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(file));
+      return run ? { experimentFile: run.experimentFile } : undefined;
+    }),
+    vscode.commands.registerCommand('transferLab.stopRun', async (arg?: unknown) => {
+      const target = runDirFrom(arg) ?? experimentFileFrom(arg);
+      const active = s.runs.active();
+      const chosen =
+        target ??
+        (active.length === 1
+          ? active[0].experimentFile
+          : (await vscode.window.showQuickPick(active.map((r) => ({ label: path.basename(r.experimentFile, '.tlexp.json'), file: r.experimentFile })), { placeHolder: 'Stop which run?' }))?.file);
+      if (!chosen) return false;
+      const stopped = s.runs.stop(chosen);
+      if (!stopped) void vscode.window.showInformationMessage('Transfer Lab: that experiment is not running.');
+      return stopped;
+    }),
+    vscode.commands.registerCommand('transferLab.deleteRun', async (arg?: unknown, confirmed?: boolean) => {
+      const dir = runDirFrom(arg) ?? (await pickRun(s, 'Delete which run?', (st) => st !== 'running'));
+      if (!dir) return false;
+      if (s.runs.byRunDir(dir)) {
+        void vscode.window.showWarningMessage('Transfer Lab: stop the run before deleting it.');
+        return false;
+      }
+      const record = readRun(dir);
+      const name = record.ok ? record.value.id : path.basename(dir);
+      // `confirmed` lets tests and scripts skip the modal; users are always asked.
+      const answer = confirmed === true ? 'Delete' : await vscode.window.showWarningMessage(`Delete run ${name} and everything in its folder (metrics, model)?`, { modal: true }, 'Delete');
+      if (answer !== 'Delete') return false;
+      deleteRun(dir);
+      s.runIndex.refresh();
+      return true;
+    }),
+    vscode.commands.registerCommand('transferLab.revealRun', async (arg?: unknown) => {
+      const dir = runDirFrom(arg) ?? (await pickRun(s, 'Reveal which run folder?'));
+      if (!dir) return;
+      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')));
+      await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
+    }),
+  );
+}

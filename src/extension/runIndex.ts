@@ -1,0 +1,75 @@
+// The runs on disk, as the views show them. Files are the source of truth: this index is a
+// cache that a file watcher (and the run manager's events) keep honest.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { listRuns, markOrphanedRuns, type RunEntry } from '../core/runStore';
+import { allRunsDirs, readConfig } from './config';
+
+export class RunIndex implements vscode.Disposable {
+  private entries: RunEntry[] = [];
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private watchers: vscode.Disposable[] = [];
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('transferLab.runsFolder') && this.rewatch()),
+    );
+    // A window reloaded mid-run finds its runs 'running' with a dead trainer: say so.
+    for (const dir of allRunsDirs()) markOrphanedRuns(dir);
+    this.rewatch();
+  }
+
+  private rewatch(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = allRunsDirs().map((dir) => {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/run.json'));
+      const refresh = () => this.scheduleRefresh();
+      watcher.onDidChange(refresh);
+      watcher.onDidCreate(refresh);
+      watcher.onDidDelete(refresh);
+      return watcher;
+    });
+    this.refresh();
+  }
+
+  /** Coalesces bursts of file events (a run writes run.json several times a second). */
+  scheduleRefresh(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.refresh();
+    }, 150);
+  }
+
+  refresh(): void {
+    this.entries = allRunsDirs().flatMap((dir) => listRuns(dir).runs);
+    this.changed.fire();
+  }
+
+  all(): RunEntry[] {
+    return this.entries;
+  }
+
+  get(dir: string): RunEntry | undefined {
+    return this.entries.find((e) => path.resolve(e.dir) === path.resolve(dir));
+  }
+
+  /** Runs of one experiment file, newest first. */
+  forExperiment(file: string): RunEntry[] {
+    return this.entries.filter((e) => path.resolve(e.record.experiment.file) === path.resolve(file));
+  }
+
+  get runsFolderSetting(): string {
+    return readConfig().runsFolder;
+  }
+
+  dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    for (const w of this.watchers) w.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,174 @@
+// Starts, supervises and stops training runs: one trainer process per run, events fanned
+// out to the views. A trainer that dies leaves its run marked failed with the reason and
+// the tail of its stderr appended to log.txt; nothing it wrote is lost.
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunEvent, RunStatus } from '../core/runEvents';
+import { readRun, updateRun } from '../core/runStore';
+import type { TrainerHost, TrainerJob } from './trainerHost';
+import { cacheDirOf, readConfig, runsDirFor } from './config';
+
+type EpochEvent = Extract<RunEvent, { type: 'epoch' }>;
+type BatchEvent = Extract<RunEvent, { type: 'batch' }>;
+
+/** What the views know about a run while its trainer is alive. */
+export interface LiveRun {
+  readonly experimentFile: string;
+  readonly startedAt: number;
+  runDir?: string;
+  runId?: string;
+  status: RunStatus;
+  phase?: string;
+  backend?: string;
+  classes?: string[];
+  epochs?: number;
+  lastEpoch?: EpochEvent;
+  lastBatch?: BatchEvent;
+  message?: string;
+  readonly job: TrainerJob;
+}
+
+export class RunManager implements vscode.Disposable {
+  private readonly runs = new Map<string, LiveRun>();
+  private readonly events = new vscode.EventEmitter<{ run: LiveRun; event: RunEvent }>();
+  private readonly changes = new vscode.EventEmitter<void>();
+  /** Every event of every live run (throttled by the trainer to a few per second). */
+  readonly onDidEvent = this.events.event;
+  /** A run started or ended. */
+  readonly onDidChangeRuns = this.changes.event;
+
+  constructor(
+    private readonly trainers: TrainerHost,
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.OutputChannel,
+  ) {}
+
+  active(): LiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  running(experimentFile: string): LiveRun | undefined {
+    return this.runs.get(path.resolve(experimentFile));
+  }
+
+  byRunDir(runDir: string): LiveRun | undefined {
+    return this.active().find((r) => r.runDir && path.resolve(r.runDir) === path.resolve(runDir));
+  }
+
+  /** Starts a run of the experiment file; undefined (with a message shown) when it cannot. */
+  async start(experimentFile: string): Promise<LiveRun | undefined> {
+    const file = path.resolve(experimentFile);
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(
+        'Transfer Lab: training is disabled in Restricted Mode: a run loads models and executes code the workspace chooses. Trust the workspace to train.',
+      );
+      return undefined;
+    }
+    if (this.runs.has(file)) {
+      void vscode.window.showInformationMessage(`Transfer Lab: ${path.basename(file)} is already running.`);
+      return this.runs.get(file);
+    }
+    const limit = readConfig().maxConcurrentRuns;
+    if (this.runs.size >= limit) {
+      void vscode.window.showWarningMessage(
+        `Transfer Lab: ${this.runs.size} run(s) already going (limit ${limit}, setting transferLab.maxConcurrentRuns). Stop one or raise the limit.`,
+      );
+      return undefined;
+    }
+    // Train what the user sees: save the experiment file if it has unsaved edits.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+    if (open?.isDirty) await open.save();
+
+    const job = this.trainers.startRun(
+      { kind: 'run', experimentFile: file, runsDir: runsDirFor(file), cacheDir: cacheDirOf(this.context) },
+      (m) => {
+        if (m.type === 'run-event') this.apply(run, m.event);
+        else if (m.type === 'failed') run.message = m.hint ? `${m.message} ${m.hint}` : m.message;
+      },
+    );
+    const run: LiveRun = { experimentFile: file, startedAt: Date.now(), status: 'running', job };
+    this.runs.set(file, run);
+    this.changes.fire();
+    void job.outcome.then((outcome) => this.finish(run, outcome));
+    return run;
+  }
+
+  /** Asks the run to stop after its current batch (the trainer writes a 'cancelled' run). */
+  stop(experimentFileOrRunDir: string): boolean {
+    const run = this.running(experimentFileOrRunDir) ?? this.byRunDir(experimentFileOrRunDir);
+    if (!run) return false;
+    run.phase = 'stopping';
+    run.job.cancel();
+    this.changes.fire();
+    return true;
+  }
+
+  private apply(run: LiveRun, event: RunEvent): void {
+    switch (event.type) {
+      case 'run-started':
+        run.runDir = event.runDir;
+        run.runId = event.runId;
+        run.backend = event.backend;
+        run.classes = event.classes;
+        run.epochs = event.epochs;
+        this.changes.fire();
+        break;
+      case 'phase':
+        run.phase = event.message;
+        break;
+      case 'epoch':
+        run.lastEpoch = event;
+        break;
+      case 'batch':
+        run.lastBatch = event;
+        break;
+      case 'finished':
+        run.status = event.status;
+        if (event.status === 'failed') run.message = event.hint ? `${event.message} ${event.hint}` : event.message;
+        break;
+      default:
+        break;
+    }
+    this.events.fire({ run, event });
+  }
+
+  private finish(run: LiveRun, outcome: Awaited<TrainerJob['outcome']>): void {
+    this.runs.delete(run.experimentFile);
+    if (!outcome.ok && run.runDir) {
+      // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
+      const record = readRun(run.runDir);
+      if (record.ok && record.value.status === 'running') {
+        updateRun(run.runDir, {
+          status: 'failed',
+          failure: { message: `the trainer stopped: ${outcome.reason}`, hint: outcome.hint ?? 'See log.txt in the run folder for its last output.' },
+        });
+      }
+      if (outcome.stderrTail) fs.appendFileSync(path.join(run.runDir, 'log.txt'), `\n--- trainer stderr (last lines) ---\n${outcome.stderrTail}\n`);
+    }
+    if (run.status === 'running') run.status = outcome.ok ? 'succeeded' : run.phase === 'stopping' ? 'cancelled' : 'failed';
+    if (!outcome.ok) {
+      run.message ??= outcome.reason;
+      this.output.appendLine(`Run of ${path.basename(run.experimentFile)} failed: ${run.message}`);
+      if (outcome.stderrTail) this.output.appendLine(outcome.stderrTail);
+    }
+    this.changes.fire();
+    const name = path.basename(run.experimentFile, '.tlexp.json');
+    if (run.status === 'succeeded') {
+      const acc = run.lastEpoch ? ` (best val acc in the dashboard; last epoch ${(run.lastEpoch.valAccuracy * 100).toFixed(1)}%)` : '';
+      void vscode.window.showInformationMessage(`Transfer Lab: ${name} finished${acc}.`, 'Open Dashboard').then((pick) => {
+        if (pick && run.runDir) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(run.runDir));
+      });
+    } else if (run.status === 'failed') {
+      void vscode.window.showErrorMessage(`Transfer Lab: ${name} failed: ${run.message ?? 'unknown reason'}`, 'Show Output').then((pick) => {
+        if (pick) this.output.show(true);
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const run of this.runs.values()) run.job.cancel();
+    this.events.dispose();
+    this.changes.dispose();
+  }
+}

@@ -1,0 +1,17 @@
+// The object graph every feature module receives from the composition root (extension.ts).
+import type * as vscode from 'vscode';
+import type { TrainerHost } from './trainerHost';
+import type { RunManager } from './runManager';
+import type { RunIndex } from './runIndex';
+import type { EnvironmentStore } from './environmentStore';
+import type { ExperimentsTreeProvider } from './experimentsTree';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  output: vscode.OutputChannel;
+  trainers: TrainerHost;
+  runs: RunManager;
+  runIndex: RunIndex;
+  environment: EnvironmentStore;
+  experiments: ExperimentsTreeProvider;
+}
