@@ -57,6 +57,13 @@ export class TrainerHost implements vscode.Disposable {
   }
 
   private async request<T>(job: Job, deadlineMs: number, pick: (m: TrainerMessage) => T | undefined): Promise<JobResult<T>> {
+    // Loading a model runs code and downloads what the workspace names: not in Restricted Mode.
+    if (job.kind !== 'environment' && !vscode.workspace.isTrusted) {
+      return {
+        ok: false,
+        outcome: { ok: false, reason: `${job.kind === 'predict' ? 'prediction' : 'loading models'} is disabled in Restricted Mode`, hint: 'Trust this workspace (Manage Workspace Trust) to load models and train.', exitCode: null, signal: null, stderrTail: '' },
+      };
+    }
     let value: T | undefined;
     const trainer = this.spawn(job, deadlineMs, (m) => {
       value ??= pick(m);
