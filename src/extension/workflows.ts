@@ -1,4 +1,29 @@
-// Placeholder until this feature lands; registers nothing.
+// The workflow commands around runs: Scaffold Dataset, New Experiment (wizard), Predict
+// Image, Export Model and Compare Runs. Each command lives in its own module; this file only
+// registers them. Every command also accepts arguments that skip its questions (tests, scripts).
+import * as vscode from 'vscode';
 import type { Services } from './services';
+import { scaffoldDatasetCommand, type ScaffoldArgs } from './commands/scaffoldDataset';
+import { newExperimentCommand, type NewExperimentArgs } from './commands/newExperiment';
+import { predictImageCommand } from './commands/predictImage';
+import { exportModelCommand } from './commands/exportModel';
+import { CompareRuns } from './comparePanel';
 
-export function registerWorkflows(_s: Services): void {}
+export function registerWorkflows(s: Services): void {
+  const compare = new CompareRuns(s);
+  s.context.subscriptions.push(
+    compare,
+    vscode.commands.registerCommand('transferLab.scaffoldDataset', (args?: ScaffoldArgs) => scaffoldDatasetCommand(s, isPlainObject(args) ? args : undefined)),
+    vscode.commands.registerCommand('transferLab.newExperiment', (args?: NewExperimentArgs) => newExperimentCommand(s, isPlainObject(args) ? args : undefined)),
+    vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(s, arg, selected)),
+    vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean) => exportModelCommand(s, arg, target, overwrite)),
+    vscode.commands.registerCommand('transferLab.compareRuns', (arg?: unknown, selected?: unknown) => compare.command(arg, selected)),
+    // Test hook (not contributed to the palette): what the Compare panel last posted and heard.
+    vscode.commands.registerCommand('transferLab.compareRuns.snapshot', () => compare.snapshot),
+  );
+}
+
+/** Arguments from scripts are plain objects; menus pass Uris or tree nodes, which are ignored here. */
+function isPlainObject<T>(v: T | undefined): v is T {
+  return typeof v === 'object' && v !== null && !(v instanceof vscode.Uri) && !('kind' in (v as object));
+}

@@ -11,15 +11,19 @@ export interface TestCase {
   timeoutMs: number;
 }
 
-const registry = ((globalThis as { __transferLabTests?: TestCase[] }).__transferLabTests ??= []);
+// Shared across bundles: each test file bundles its own copy of this module.
+const shared = ((globalThis as { __transferLabHarness?: { tests: TestCase[]; currentFile: string; noteSink?: (line: ResultLine) => void } }).__transferLabHarness ??= {
+  tests: [],
+  currentFile: '',
+});
+const registry = shared.tests;
 
 export function test(name: string, fn: TestCase['fn'], timeoutMs = 60_000): void {
-  registry.push({ name, fn, timeoutMs, file: currentFile });
+  registry.push({ name, fn, timeoutMs, file: shared.currentFile });
 }
 
-let currentFile = '';
 export function setCurrentFile(file: string): void {
-  currentFile = file;
+  shared.currentFile = file;
 }
 
 export function registeredTests(): TestCase[] {
@@ -41,14 +45,13 @@ export function reporter(file: string | undefined): (line: ResultLine) => void {
   };
 }
 
-let noteSink: ((line: ResultLine) => void) | undefined;
 export function setNoteSink(sink: (line: ResultLine) => void): void {
-  noteSink = sink;
+  shared.noteSink = sink;
 }
 
 /** A line for the test output outside VS Code (the extension host's console is not shown there). */
 export function note(message: string): void {
-  noteSink?.({ type: 'log', message });
+  shared.noteSink?.({ type: 'log', message });
 }
 
 /** Polls until `check` returns a truthy value or the timeout passes. */

@@ -1,0 +1,122 @@
+// The strategy advisor: which transfer-learning strategy fits a dataset, following the four
+// classic situations (small/large dataset x similar/different to the backbone's data; see
+// the rules of thumb in shared/seeds/002): features of early layers are generic, late
+// layers are specific to the original data; the more data, the more of the network can
+// train without overfitting. Pure: the wizard and the tests call it with numbers.
+import type { BackboneFamily, BackboneFormat } from './backboneCatalog';
+import type { StrategySpec } from './experiment';
+
+export type DataSimilarity = 'similar' | 'different';
+export type DatasetSize = 'small' | 'large';
+export type Situation = `${DatasetSize}-${DataSimilarity}`;
+
+/** Below this many training images per class a dataset counts as small (fine-tuning overfits). */
+export const SMALL_DATASET_PER_CLASS = 100;
+/** From this many training images per class, training most of the network (or from scratch) pays off. */
+export const VERY_LARGE_DATASET_PER_CLASS = 1000;
+
+export interface AdvisorInput {
+  /** Training images per class (the average over classes); undefined when unknown. */
+  imagesPerClass: number | undefined;
+  similarity: DataSimilarity;
+  /** Graph models are frozen functions: only feature extraction works. */
+  format: BackboneFormat;
+  /** Known families get named layers for earlier cuts and unfreeze points. */
+  family?: BackboneFamily;
+}
+
+export interface StrategyAdvice {
+  situation: Situation;
+  strategy: StrategySpec;
+  /** An earlier layer to cut at (small + different data), when the family is known. */
+  cutAt?: string;
+  /** One-line summary, e.g. "Feature extraction (frozen backbone, new head)". */
+  title: string;
+  /** Why, in a sentence or two a user can act on. */
+  reason: string;
+}
+
+/** Layers of known families: an earlier cut (more generic features), a late and an early unfreeze point. */
+const FAMILY_LAYERS: Partial<Record<BackboneFamily, { earlierCut: string; lateBlock: string; earlyBlock: string }>> = {
+  mobilenet_v1: { earlierCut: 'conv_pw_11_relu', lateBlock: 'conv_dw_12', earlyBlock: 'conv_dw_2' },
+  mobilenet_v2: { earlierCut: 'block_13_expand_relu', lateBlock: 'block_13_expand', earlyBlock: 'block_2_expand' },
+  'fmnist-mini': { earlierCut: 'block_3_pw_relu', lateBlock: 'block_5_dw', earlyBlock: 'block_1_dw' },
+};
+
+export function datasetSize(imagesPerClass: number | undefined): DatasetSize {
+  return imagesPerClass !== undefined && imagesPerClass >= SMALL_DATASET_PER_CLASS ? 'large' : 'small';
+}
+
+/** The strategy for one situation (what the wizard shows for each of the four). */
+export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
+  const size = datasetSize(input.imagesPerClass);
+  const situation: Situation = `${size}-${input.similarity}`;
+  const layers = input.family ? FAMILY_LAYERS[input.family] : undefined;
+  const perClass = input.imagesPerClass === undefined ? 'an unknown number of' : `about ${Math.round(input.imagesPerClass)}`;
+
+  if (input.format === 'graph') {
+    return {
+      situation,
+      strategy: { kind: 'feature-extraction' },
+      title: 'Feature extraction (frozen backbone, new head)',
+      reason: 'This backbone is a graph model: a frozen function with no layers to unfreeze or cut, so only a new head on its features can train. Pick a layers model (e.g. MobileNet v2) to fine-tune.',
+    };
+  }
+
+  switch (situation) {
+    case 'small-similar':
+      return {
+        situation,
+        strategy: { kind: 'feature-extraction' },
+        title: 'Feature extraction (frozen backbone, new head)',
+        reason: `With ${perClass} training images per class, training the backbone would overfit; its late features already fit data like yours, so only a new classifier trains on them.`,
+      };
+    case 'small-different': {
+      const advice: StrategyAdvice = {
+        situation,
+        strategy: { kind: 'feature-extraction' },
+        title: layers ? `Feature extraction from an earlier layer (${layers.earlierCut})` : 'Feature extraction from an earlier layer',
+        reason: `With ${perClass} images per class the backbone must stay frozen, but its last layers are specific to what it was trained on; earlier layers (edges, textures, shapes) transfer better to different data.${layers ? '' : ' Set backbone.cutAt to an earlier layer (Show Layers lists them).'}`,
+      };
+      if (layers) advice.cutAt = layers.earlierCut;
+      return advice;
+    }
+    case 'large-similar':
+      return {
+        situation,
+        strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.lateBlock } : { kind: 'fine-tune', unfreezeLast: 20 },
+        title: layers ? `Fine-tune from a late block (${layers.lateBlock})` : 'Fine-tune the last 20 layers',
+        reason: `With ${perClass} images per class the last blocks can adapt without overfitting; the early, generic layers stay frozen and the base trains with a small learning rate.`,
+      };
+    case 'large-different': {
+      const veryLarge = (input.imagesPerClass ?? 0) >= VERY_LARGE_DATASET_PER_CLASS;
+      return {
+        situation,
+        strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.earlyBlock } : { kind: 'fine-tune', unfreezeLast: 100 },
+        title: layers ? `Fine-tune most of the network (from ${layers.earlyBlock})` : 'Fine-tune most of the network (last 100 layers)',
+        reason: `Your data differs from the backbone's, and with ${perClass} images per class most layers can retrain; the pretrained weights are still a better start than random ones.${veryLarge ? ' With this much data, also run a scratch baseline ("strategy": { "kind": "scratch" }) to compare.' : ''}`,
+      };
+    }
+  }
+}
+
+/** The four situations, for the wizard to explain (the recommended ones first). */
+export function allSituations(input: Omit<AdvisorInput, 'similarity'>): { advice: StrategyAdvice; recommended: boolean }[] {
+  const size = datasetSize(input.imagesPerClass);
+  const order: [DatasetSize, DataSimilarity][] = [
+    [size, 'similar'],
+    [size, 'different'],
+    [size === 'small' ? 'large' : 'small', 'similar'],
+    [size === 'small' ? 'large' : 'small', 'different'],
+  ];
+  return order.map(([s, similarity]) => {
+    // Advice for the other size is computed at a representative count of that size.
+    const imagesPerClass = s === size ? input.imagesPerClass : s === 'small' ? SMALL_DATASET_PER_CLASS / 2 : SMALL_DATASET_PER_CLASS * 5;
+    return { advice: adviseStrategy({ ...input, imagesPerClass, similarity }), recommended: s === size };
+  });
+}
+
+export function describeSituation(situation: Situation): string {
+  const [size, similarity] = situation.split('-') as [DatasetSize, DataSimilarity];
+  return `${size === 'small' ? `Small dataset (< ${SMALL_DATASET_PER_CLASS}/class)` : `Large dataset (≥ ${SMALL_DATASET_PER_CLASS}/class)`}, ${similarity === 'similar' ? 'similar to' : 'different from'} the backbone's data`;
+}

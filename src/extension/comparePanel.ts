@@ -1,0 +1,189 @@
+// Compare Runs: a panel beside the code with the selected runs' curves overlaid and a table
+// of their config differences and final metrics. Reads run folders (the source of truth),
+// sends the view a CompareState, follows changes of those folders, and restores after a
+// reload from the run folders it showed.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { readMetrics, readRun, type MetricRecord, type RunRecord } from '../core/runStore';
+import { buildCompareState, parseCompareViewMessage, type CompareState, type CompareViewMessage } from '../core/compareMessages';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+import { runDirFrom } from './commands/runCommands';
+import type { Services } from './services';
+
+export const COMPARE_VIEW_TYPE = 'transferLab.compare';
+
+/** What the panel last sent and heard (the test hook command returns it). */
+export interface CompareSnapshot {
+  runDirs: string[];
+  posted: CompareState[];
+  received: CompareViewMessage[];
+  visible: boolean;
+}
+
+class ComparePanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  readonly snapshot: CompareSnapshot;
+  private state: CompareState | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    s: Services,
+    readonly panel: vscode.WebviewPanel,
+    private runDirs: string[],
+    private readonly onDispose: () => void,
+  ) {
+    this.snapshot = { runDirs, posted: [], received: [], visible: true };
+    const { extensionUri } = s.context;
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = compareHtml(panel.webview, extensionUri);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState((e) => (this.snapshot.visible = e.webviewPanel.visible)),
+      panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
+      // A compared run still running (or rewritten) refreshes the view.
+      s.runIndex.onDidChange(() => this.scheduleRefresh()),
+      s.runs.onDidEvent(({ event }) => event.type === 'epoch' && this.scheduleRefresh()),
+    );
+    this.load();
+  }
+
+  show(runDirs: string[]): void {
+    this.runDirs = runDirs;
+    this.snapshot.runDirs = runDirs;
+    this.load();
+    this.post();
+    this.panel.reveal(vscode.ViewColumn.Beside);
+  }
+
+  private load(): void {
+    const runs: { record: RunRecord; metrics: MetricRecord[] }[] = [];
+    const problems: string[] = [];
+    for (const dir of this.runDirs) {
+      const record = readRun(dir);
+      if (!record.ok) {
+        problems.push(`${path.basename(dir)}: ${record.errors[0].message}`);
+        continue;
+      }
+      runs.push({ record: record.value, metrics: readMetrics(dir).records });
+    }
+    if (problems.length) void vscode.window.showWarningMessage(`Transfer Lab: some runs cannot be compared: ${problems.join('; ')}`);
+    this.state = { ...buildCompareState(runs), runDirs: this.runDirs };
+    this.panel.title = `Compare: ${runs.map((r) => r.record.experiment.name).join(' vs ')}`.slice(0, 80);
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.load();
+      this.post();
+    }, 500);
+  }
+
+  private post(): void {
+    if (!this.state) return;
+    this.snapshot.posted.push(this.state);
+    void this.panel.webview.postMessage(this.state);
+  }
+
+  private receive(raw: unknown): void {
+    const message = parseCompareViewMessage(raw, this.runDirs.length);
+    if (!message) return; // never trust the webview
+    this.snapshot.received.push(message);
+    if (message.type === 'ready') this.post();
+    if (message.type === 'openDashboard') void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(this.runDirs[message.run]));
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const d of this.disposables) d.dispose();
+    this.disposables.length = 0;
+    this.snapshot.visible = false;
+    this.onDispose();
+  }
+}
+
+function compareHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  // The shared shell, plus this view's stylesheet (same origin, allowed by the CSP).
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'compare.css'));
+  return webviewHtml(webview, extensionUri, 'compare', 'Compare Runs').replace('</head>', `<link rel="stylesheet" href="${css}">\n</head>`);
+}
+
+/** Run folders from what VS Code passes: (clicked, selected[]) from the tree, Uris, strings. */
+export function runDirsFrom(arg: unknown, selected: unknown): string[] {
+  const list = Array.isArray(selected) && selected.length > 0 ? selected : Array.isArray(arg) ? arg : arg !== undefined ? [arg] : [];
+  const dirs = list.map((a) => runDirFrom(a)).filter((d): d is string => d !== undefined);
+  return [...new Set(dirs)];
+}
+
+export class CompareRuns implements vscode.Disposable {
+  private current: ComparePanel | undefined;
+  private lastSnapshot: CompareSnapshot | undefined;
+
+  constructor(private readonly s: Services) {
+    s.context.subscriptions.push(
+      vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const dirs = (state as { runDirs?: unknown } | undefined)?.runDirs;
+          const runDirs = Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && readRun(d).ok) : [];
+          if (runDirs.length === 0) {
+            panel.dispose();
+            return;
+          }
+          this.attach(panel, runDirs);
+        },
+      }),
+    );
+  }
+
+  get snapshot(): CompareSnapshot | undefined {
+    return this.current?.snapshot ?? this.lastSnapshot;
+  }
+
+  async command(arg?: unknown, selected?: unknown): Promise<CompareSnapshot | undefined> {
+    let dirs = runDirsFrom(arg, selected);
+    if (dirs.length < 2) dirs = (await this.pickRuns(dirs)) ?? [];
+    if (dirs.length < 2) return undefined;
+    if (this.current) this.current.show(dirs);
+    else {
+      const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare Runs', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, { ...webviewOptions(this.s.context.extensionUri), retainContextWhenHidden: false });
+      this.attach(panel, dirs);
+    }
+    return this.current?.snapshot;
+  }
+
+  private attach(panel: vscode.WebviewPanel, runDirs: string[]): void {
+    this.current?.panel.dispose();
+    const created: ComparePanel = new ComparePanel(this.s, panel, runDirs, () => {
+      this.lastSnapshot = created.snapshot;
+      if (this.current === created) this.current = undefined;
+    });
+    this.current = created;
+  }
+
+  private async pickRuns(preselected: string[]): Promise<string[] | undefined> {
+    this.s.runIndex.refresh();
+    const runs = this.s.runIndex.all();
+    if (runs.length < 2) {
+      void vscode.window.showInformationMessage(`Transfer Lab: comparing needs at least two runs; this workspace has ${runs.length}. Run an experiment (or another strategy) first.`);
+      return undefined;
+    }
+    const items = runs.map((e) => ({
+      label: e.record.id,
+      description: `${e.record.experiment.name} · ${e.record.config.strategy.kind} · ${e.record.status}${typeof e.record.metrics.bestValAccuracy === 'number' && Number.isFinite(e.record.metrics.bestValAccuracy) ? ` · val ${(e.record.metrics.bestValAccuracy * 100).toFixed(1)}%` : ''}`,
+      picked: preselected.includes(e.dir),
+      dir: e.dir,
+    }));
+    const picks = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Transfer Lab: Compare Runs', placeHolder: 'Pick two or more runs to compare (Space to select)', matchOnDescription: true });
+    if (!picks) return undefined;
+    if (picks.length < 2) {
+      void vscode.window.showInformationMessage('Transfer Lab: pick at least two runs to compare.');
+      return undefined;
+    }
+    return picks.map((p) => p.dir);
+  }
+
+  dispose(): void {
+    this.current?.panel.dispose();
+  }
+}

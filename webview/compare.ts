@@ -1,0 +1,141 @@
+// Compare Runs (browser side): the runs' validation accuracy, validation loss and training
+// loss per epoch overlaid, a legend, the config fields that differ and the final metrics.
+// Renders the CompareState the host sends; asks the host only to open a run's dashboard.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { CompareState, CompareRow, CompareViewMessage } from '../src/core/compareMessages';
+import { LineChart, seriesStyle, type ChartSeries } from './lib/compareChart';
+
+declare function acquireVsCodeApi(): { postMessage(message: CompareViewMessage): void; setState(state: unknown): void };
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root')!;
+let charts: LineChart[] = [];
+let lastState: CompareState | undefined;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function table(caption: string, rows: CompareRow[], state: CompareState, className: string): HTMLTableElement {
+  const t = el('table', undefined, `compare-table ${className}`);
+  t.append(el('caption', caption));
+  const head = el('thead');
+  const hr = el('tr');
+  const corner = el('th', 'field');
+  corner.scope = 'col';
+  hr.append(corner);
+  state.runs.forEach((r, i) => {
+    const th = el('th');
+    th.scope = 'col';
+    const swatch = el('span', undefined, `swatch swatch-${i % 6}`);
+    swatch.setAttribute('aria-hidden', 'true');
+    th.append(swatch, document.createTextNode(r.label));
+    th.title = r.id;
+    hr.append(th);
+  });
+  head.append(hr);
+  const body = el('tbody');
+  for (const row of rows) {
+    const tr = el('tr');
+    const th = el('th', row.field);
+    th.scope = 'row';
+    tr.append(th);
+    row.values.forEach((v, i) => {
+      const td = el('td', v);
+      if (row.best === i) {
+        td.classList.add('best');
+        td.setAttribute('aria-label', `${v} (best)`);
+      }
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+  t.append(head, body);
+  return t;
+}
+
+function render(state: CompareState): void {
+  for (const c of charts) c.dispose();
+  charts = [];
+  root.replaceChildren();
+  root.append(el('h2', `Comparing ${state.runs.length} runs`));
+
+  // Legend: colour swatch + line pattern + name; one button per run opens its dashboard.
+  const legend = el('ul', undefined, 'legend');
+  legend.setAttribute('aria-label', 'Runs');
+  state.runs.forEach((r, i) => {
+    const li = el('li');
+    const style = seriesStyle(i);
+    const sample = document.createElement('canvas');
+    sample.width = 28;
+    sample.height = 10;
+    sample.setAttribute('aria-hidden', 'true');
+    const ctx = sample.getContext('2d');
+    if (ctx) {
+      ctx.strokeStyle = style.color;
+      ctx.lineWidth = 2;
+      ctx.setLineDash(style.dash);
+      ctx.beginPath();
+      ctx.moveTo(0, 5);
+      ctx.lineTo(28, 5);
+      ctx.stroke();
+    }
+    const name = el('span', r.label, 'run-label');
+    const id = el('span', `${r.id} · ${r.status}`, 'muted run-id');
+    const open = document.createElement('vscode-button');
+    open.setAttribute('secondary', '');
+    open.textContent = 'Dashboard';
+    open.setAttribute('aria-label', `Open the dashboard of ${r.label} (${r.id})`);
+    open.addEventListener('click', () => vscode.postMessage({ type: 'openDashboard', run: i }));
+    const text = el('div', undefined, 'run-text');
+    text.append(name, id);
+    li.append(sample, text, open);
+    legend.append(li);
+  });
+  root.append(legend);
+
+  const grid = el('section', undefined, 'charts');
+  grid.setAttribute('aria-label', 'Curves per epoch');
+  const specs: { title: string; pick: (p: CompareState['runs'][number]['points'][number]) => number | undefined; percent: boolean; range?: [number, number] }[] = [
+    { title: 'Validation accuracy', pick: (p) => p.valAccuracy, percent: true, range: [0, 1] },
+    { title: 'Validation loss', pick: (p) => p.valLoss, percent: false },
+    { title: 'Training loss', pick: (p) => p.loss, percent: false },
+  ];
+  for (const spec of specs) {
+    const box = el('figure', undefined, 'chart');
+    grid.append(box);
+    const chart = new LineChart(box, { title: spec.title, yLabel: spec.title, format: spec.percent ? (y) => `${Math.round(y * 100)}%` : (y) => y.toFixed(2), yRange: spec.range });
+    const series: ChartSeries[] = state.runs.map((r, i) => ({
+      label: r.label,
+      ...seriesStyle(i),
+      points: r.points.flatMap((p) => {
+        const y = spec.pick(p);
+        return y === undefined ? [] : [{ x: p.epoch, y }];
+      }),
+    }));
+    chart.setSeries(series);
+    charts.push(chart);
+  }
+  root.append(grid);
+
+  root.append(table('Final metrics (best marked)', state.metrics, state, 'metrics'));
+  if (state.differences.length > 0) root.append(table('Configuration: what differs', state.differences, state, 'differences'));
+  else root.append(el('p', 'The runs have the same configuration (they differ only in randomness or data).', 'muted'));
+  if (state.sameCount > 0) root.append(el('p', `${state.sameCount} other settings are the same in every run.`, 'muted'));
+
+  vscode.postMessage({ type: 'rendered', runs: state.runs.length, charts: charts.length, differenceRows: state.differences.length, metricRows: state.metrics.length });
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const data = event.data as CompareState | undefined;
+  if (data?.type === 'state') {
+    lastState = data;
+    vscode.setState({ runDirs: data.runDirs ?? [] });
+    render(data);
+  }
+});
+// Theme changes restyle the canvas charts.
+new MutationObserver(() => lastState && render(lastState)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+vscode.postMessage({ type: 'ready' });
