@@ -104,9 +104,8 @@ class ComparePanel implements vscode.Disposable {
 }
 
 function compareHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  // The shared shell, plus this view's stylesheet (same origin, allowed by the CSP).
-  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'compare.css'));
-  return webviewHtml(webview, extensionUri, 'compare', 'Compare Runs').replace('</head>', `<link rel="stylesheet" href="${css}">\n</head>`);
+  // The shared shell links media/compare.css itself.
+  return webviewHtml(webview, extensionUri, 'compare', 'Compare Runs');
 }
 
 /** Run folders from what VS Code passes: (clicked, selected[]) from the tree, Uris, strings. */

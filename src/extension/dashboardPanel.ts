@@ -1,13 +1,262 @@
-// Dashboards: the compact view in the sidebar (and, to come, the panel beside the code).
+// Dashboards: a panel beside the code per run (live curves, then the evaluation), restored
+// after a window reload by a serializer, and the compact view in the sidebar.
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readMetrics, readRun } from '../core/runStore';
+import type { EvaluationReport } from '../core/metrics';
+import type { RunEvent } from '../core/runEvents';
+import { decimate, parseDashboardRequest, type CurvePoint, type DashboardCurves, type DashboardHeader, type DashboardMessage, type WrongImage } from '../core/dashboardMessages';
 import { DashboardViewProvider } from './dashboardView';
+import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
+import { webviewHtml } from './webviewHtml';
 import type { Services } from './services';
 
-export function registerDashboard(s: Services): void {
+export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
+/** Points sent when a panel opens; more are decimated (min/max kept) so messages stay small. */
+const INITIAL_POINTS = 4000;
+const FLUSH_MS = 200;
+
+const emptyCurves = (): DashboardCurves => ({ batchLoss: [], batchAccuracy: [], epochLoss: [], epochAccuracy: [], valLoss: [], valAccuracy: [], learningRate: [] });
+
+class DashboardPanel implements vscode.Disposable {
+  private pending: Partial<Record<keyof DashboardCurves, CurvePoint[]>> = {};
+  private timer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private batchesPerEpoch = 1;
+  /** Points the webview says it has drawn (a test hook and a sanity check). */
+  renderedPoints = 0;
+  postedPoints = 0;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly runDir: string,
+    private readonly s: Services,
+    private readonly onDispose: () => void,
+  ) {
+    const record = readRun(runDir);
+    const datasetRoot = record.ok ? record.value.dataset?.root : undefined;
+    panel.webview.options = {
+      enableScripts: true,
+      // Thumbnails of misclassified images come from the run's dataset folder, nothing wider.
+      localResourceRoots: [
+        vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(s.context.extensionUri, 'media'),
+        ...(datasetRoot ? [vscode.Uri.file(datasetRoot)] : []),
+      ],
+    };
+    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, 'dashboard', 'Transfer Lab Dashboard');
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      panel.onDidDispose(() => this.dispose()),
+      s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)),
+    );
+  }
+
+  private receive(raw: unknown): void {
+    const request = parseDashboardRequest(raw);
+    if (!request) return;
+    if (request.type === 'ready') this.sendInit();
+    else if (request.type === 'rendered') this.renderedPoints = request.points;
+    else if (request.type === 'reveal' && this.isWrongImage(request.path)) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(request.path));
+  }
+
+  private isWrongImage(p: string): boolean {
+    return this.readEvaluation()?.mostConfidentlyWrong.some((w) => w.path === p) ?? false;
+  }
+
+  private header(): DashboardHeader {
+    const record = readRun(this.runDir);
+    const live = this.s.runs.byRunDir(this.runDir);
+    const r = record.ok ? record.value : undefined;
+    const e = live?.lastEpoch;
+    return {
+      runId: r?.id ?? path.basename(this.runDir),
+      experiment: r?.experiment.name ?? '',
+      status: live?.status ?? r?.status ?? 'running',
+      backend: live?.backend ?? r?.backend ?? '',
+      epoch: e?.epoch,
+      epochs: e?.epochs ?? r?.config.train.epochs,
+      etaSeconds: e?.etaSeconds,
+      imagesPerSec: live?.lastBatch?.imagesPerSec ?? e?.imagesPerSec,
+      learningRate: e?.learningRate,
+      valAccuracy: e?.valAccuracy ?? r?.metrics.bestValAccuracy,
+      message: live?.message ?? (live?.status === 'running' ? live.phase : undefined) ?? (r?.failure ? `${r.failure.message}${r.failure.hint ? ` ${r.failure.hint}` : ''}` : undefined),
+    };
+  }
+
+  private readEvaluation(): EvaluationReport | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private wrongImages(evaluation: EvaluationReport): WrongImage[] {
+    return evaluation.mostConfidentlyWrong.map((w) => ({ ...w, uri: this.panel.webview.asWebviewUri(vscode.Uri.file(w.path)).toString() }));
+  }
+
+  private sendInit(): void {
+    const curves = emptyCurves();
+    for (const m of readMetrics(this.runDir).records) {
+      if (m.kind === 'batch') {
+        this.batchesPerEpoch = Math.max(this.batchesPerEpoch, m.batch ?? 1);
+        curves.batchLoss.push({ x: m.step, y: m.loss });
+        if (m.accuracy !== undefined) curves.batchAccuracy.push({ x: m.step, y: m.accuracy });
+        if (m.lr !== undefined) curves.learningRate.push({ x: m.step, y: m.lr });
+      } else {
+        const x = m.epoch * this.batchesPerEpoch;
+        curves.epochLoss.push({ x, y: m.loss });
+        if (m.accuracy !== undefined) curves.epochAccuracy.push({ x, y: m.accuracy });
+        if (m.val_loss !== undefined) curves.valLoss.push({ x, y: m.val_loss });
+        if (m.val_accuracy !== undefined) curves.valAccuracy.push({ x, y: m.val_accuracy });
+      }
+    }
+    for (const key of Object.keys(curves) as (keyof DashboardCurves)[]) curves[key] = decimate(curves[key], INITIAL_POINTS);
+    const evaluation = this.readEvaluation();
+    this.postedPoints = Object.values(curves).reduce((n, c) => n + c.length, 0);
+    this.post({ type: 'init', header: this.header(), curves, evaluation, wrong: evaluation ? this.wrongImages(evaluation) : undefined, runDir: this.runDir });
+  }
+
+  private onEvent(event: RunEvent): void {
+    const push = (key: keyof DashboardCurves, p: CurvePoint) => (this.pending[key] ??= []).push(p);
+    switch (event.type) {
+      case 'batch':
+        this.batchesPerEpoch = event.batches;
+        push('batchLoss', { x: event.step, y: event.loss });
+        push('batchAccuracy', { x: event.step, y: event.accuracy });
+        push('learningRate', { x: event.step, y: event.learningRate });
+        break;
+      case 'epoch': {
+        const x = event.epoch * this.batchesPerEpoch;
+        push('epochLoss', { x, y: event.loss });
+        push('epochAccuracy', { x, y: event.accuracy });
+        push('valLoss', { x, y: event.valLoss });
+        push('valAccuracy', { x, y: event.valAccuracy });
+        this.post({ type: 'header', header: this.header() });
+        break;
+      }
+      case 'evaluation':
+        this.post({ type: 'evaluation', evaluation: event.report, wrong: this.wrongImages(event.report) });
+        break;
+      case 'finished':
+      case 'phase':
+      case 'run-started':
+        this.post({ type: 'header', header: this.header() });
+        break;
+      default:
+        break;
+    }
+    // Batched: a few messages per second however fast the trainer reports.
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const curves = this.pending;
+    this.pending = {};
+    const count = Object.values(curves).reduce((n, c) => n + (c?.length ?? 0), 0);
+    if (count === 0) return;
+    this.postedPoints += count;
+    this.post({ type: 'append', curves });
+  }
+
+  private post(message: DashboardMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+    this.onDispose();
+  }
+}
+
+export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
+  private readonly panels = new Map<string, DashboardPanel>();
+
+  constructor(private readonly s: Services) {}
+
+  /** Opens (or reveals) the dashboard of a run folder beside the code. */
+  open(runDir: string): DashboardPanel {
+    const key = path.resolve(runDir);
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.panel.reveal(vscode.ViewColumn.Beside, true);
+      return existing;
+    }
+    const record = readRun(runDir);
+    const title = `Dashboard: ${record.ok ? record.value.id : path.basename(runDir)}`;
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+    return this.attach(panel, key);
+  }
+
+  private attach(panel: vscode.WebviewPanel, runDir: string): DashboardPanel {
+    panel.iconPath = vscode.Uri.joinPath(this.s.context.extensionUri, 'media', 'activity.svg');
+    const dashboard = new DashboardPanel(panel, runDir, this.s, () => this.panels.delete(runDir));
+    this.panels.set(runDir, dashboard);
+    return dashboard;
+  }
+
+  /** Restores a panel after a window reload, from the run folder the webview remembered. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const runDir = (state as { runDir?: unknown } | undefined)?.runDir;
+    if (typeof runDir !== 'string' || !fs.existsSync(path.join(runDir, 'run.json'))) {
+      panel.dispose();
+      return;
+    }
+    this.attach(panel, path.resolve(runDir));
+  }
+
+  /** Test hook: what each open panel has posted and rendered. */
+  stats(): { runDir: string; posted: number; rendered: number }[] {
+    return [...this.panels.values()].map((p) => ({ runDir: p.runDir, posted: p.postedPoints, rendered: p.renderedPoints }));
+  }
+
+  dispose(): void {
+    for (const p of this.panels.values()) p.panel.dispose();
+  }
+}
+
+/** A run folder for whatever the command got: run, experiment (its running or latest run), or nothing. */
+async function resolveRunDir(s: Services, arg: unknown): Promise<string | undefined> {
+  const direct = runDirFrom(arg);
+  if (direct) return direct;
+  const file = experimentFileFrom(arg);
+  if (file) {
+    const live = s.runs.running(file);
+    if (live) {
+      // A run that has just started names its folder in its first event.
+      for (let i = 0; i < 100 && !live.runDir && s.runs.running(file); i++) await new Promise((r) => setTimeout(r, 100));
+      if (live.runDir) return live.runDir;
+    }
+    s.runIndex.refresh();
+    const latest = s.runIndex.forExperiment(file)[0];
+    if (latest) return latest.dir;
+    void vscode.window.showInformationMessage(`Transfer Lab: ${path.basename(file)} has no runs yet. Run it first.`);
+    return undefined;
+  }
+  const active = s.runs.active().find((r) => r.runDir);
+  return active?.runDir ?? pickRun(s, 'Open the dashboard of which run?');
+}
+
+export function registerDashboard(s: Services): DashboardPanels {
   const view = new DashboardViewProvider(s.context.extensionUri, s.environment, () => s.experiments.count);
+  const panels = new DashboardPanels(s);
   s.context.subscriptions.push(
     view,
+    panels,
     s.experiments.onDidChangeTreeData(() => view.refresh()),
     vscode.window.registerWebviewViewProvider(DashboardViewProvider.viewId, view),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, panels),
+    vscode.commands.registerCommand('transferLab.openDashboard', async (arg?: unknown) => {
+      const runDir = await resolveRunDir(s, arg);
+      if (!runDir) return undefined;
+      panels.open(runDir);
+      return runDir;
+    }),
+    vscode.commands.registerCommand('transferLab.dashboardStats', () => panels.stats()),
   );
+  return panels;
 }

@@ -1,4 +1,141 @@
-// Placeholder until this feature lands; registers nothing.
+// Inline help in *.tlexp.json files: CodeLens (Run/Stop, Dashboard, Layers, the last run's
+// result) and diagnostics beyond the JSON schema (validation with positions, a dataset
+// folder that is missing or empty).
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import { parseExperimentText, resolveExperiment } from '../core/experimentValidation';
+import { indexDataset } from '../core/datasetIndex';
+import type { InputProblem } from '../core/experiment';
 import type { Services } from './services';
+import { formatDuration } from './experimentsTree';
 
-export function registerExperimentEditor(_s: Services): void {}
+const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.tlexp.json' };
+const isExperiment = (doc: vscode.TextDocument) => doc.uri.scheme === 'file' && doc.uri.fsPath.endsWith('.tlexp.json');
+
+function ago(iso: string | undefined): string {
+  if (!iso) return '';
+  return `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago`;
+}
+
+class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+
+  constructor(private readonly s: Services) {}
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const top = new vscode.Range(0, 0, 0, 0);
+    const uri = doc.uri;
+    const live = this.s.runs.running(uri.fsPath);
+    const lenses: vscode.CodeLens[] = [];
+    if (!vscode.workspace.isTrusted) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(shield) Training disabled in Restricted Mode', command: 'workbench.trust.manage', tooltip: 'Trust this workspace to train and load models' }));
+    } else if (live) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(debug-stop) Stop', command: 'transferLab.stopRun', arguments: [uri] }));
+    } else {
+      lenses.push(new vscode.CodeLens(top, { title: '$(play) Run', command: 'transferLab.runExperiment', arguments: [uri] }));
+    }
+    lenses.push(
+      new vscode.CodeLens(top, { title: '$(graph-line) Dashboard', command: 'transferLab.openDashboard', arguments: [uri] }),
+      new vscode.CodeLens(top, { title: '$(list-tree) Layers', command: 'transferLab.showLayers', arguments: [uri] }),
+    );
+    const status = this.statusText(uri.fsPath);
+    if (status) lenses.push(new vscode.CodeLens(top, { title: status, command: 'transferLab.openDashboard', arguments: [uri] }));
+    return lenses;
+  }
+
+  private statusText(file: string): string | undefined {
+    const live = this.s.runs.running(file);
+    if (live) {
+      const e = live.lastEpoch;
+      return e ? `running: epoch ${e.epoch}/${e.epochs}, val ${(e.valAccuracy * 100).toFixed(1)}%` : `running: ${live.phase ?? 'starting'}`;
+    }
+    const last = this.s.runIndex.forExperiment(file)[0]?.record;
+    if (!last) return undefined;
+    if (last.status === 'failed') return `last: failed — ${last.failure?.message ?? 'see the run'}`.slice(0, 120);
+    if (last.status === 'cancelled') return `last: cancelled ${ago(last.timings.endedAt)}`;
+    const val = last.metrics.bestValAccuracy;
+    return `last: ${typeof val === 'number' && Number.isFinite(val) ? `${(val * 100).toFixed(1)}% val acc` : last.status}, ${ago(last.timings.endedAt ?? last.timings.startedAt)}`;
+  }
+}
+
+/** Where a JSON path (`train.epochs`) is in the text: the property's value, else the document start. */
+export function rangeOfPath(text: string, jsonPath: string, doc: vscode.TextDocument): vscode.Range {
+  let offset = 0;
+  for (const key of jsonPath.split('.').filter(Boolean)) {
+    const at = text.indexOf(`"${key}"`, offset);
+    if (at < 0) break;
+    offset = at;
+  }
+  const start = doc.positionAt(offset);
+  const line = doc.lineAt(start.line);
+  return offset === 0 && jsonPath ? new vscode.Range(0, 0, 0, doc.lineAt(0).text.length) : new vscode.Range(start, line.range.end);
+}
+
+function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
+  const text = doc.getText();
+  const file = doc.uri.fsPath;
+  const toDiagnostic = (p: InputProblem, severity: vscode.DiagnosticSeverity) => {
+    const range =
+      p.line !== undefined ? new vscode.Range(p.line - 1, (p.column ?? 1) - 1, p.line - 1, (p.column ?? 1) + 20) : rangeOfPath(text, p.path, doc);
+    const d = new vscode.Diagnostic(range, `${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` ${p.hint}` : ''}`, severity);
+    d.source = 'Transfer Lab';
+    d.code = p.path || undefined;
+    return d;
+  };
+  const parsed = parseExperimentText(text, file);
+  if (!parsed.ok) return parsed.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error));
+  const out = parsed.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning));
+  const resolved = resolveExperiment(parsed.value, file);
+  if (!resolved.ok) return [...out, ...resolved.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error))];
+  out.push(...resolved.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning)));
+  // The dataset, checked without decoding anything (a folder walk).
+  const dataDir = resolved.value.data.dir;
+  if (!fs.existsSync(dataDir)) {
+    out.push(toDiagnostic({ path: 'data.dir', message: `the dataset folder ${dataDir} does not exist`, hint: 'Create it with Transfer Lab: Scaffold Dataset, or fix the path (relative to this file).' }, vscode.DiagnosticSeverity.Error));
+  } else {
+    const index = indexDataset(dataDir, { split: resolved.value.data.split, seed: resolved.value.data.seed });
+    if (!index.ok) out.push(...index.errors.map((p) => toDiagnostic({ ...p, path: p.path || 'data.dir' }, vscode.DiagnosticSeverity.Error)));
+    else out.push(...index.warnings.map((p) => toDiagnostic({ ...p, path: p.path || 'data.dir' }, vscode.DiagnosticSeverity.Warning)));
+  }
+  return out;
+}
+
+export function registerExperimentEditor(s: Services): void {
+  const lens = new ExperimentCodeLens(s);
+  const collection = vscode.languages.createDiagnosticCollection('transferLab');
+  const timers = new Map<string, NodeJS.Timeout>();
+  const check = (doc: vscode.TextDocument, delayMs = 400) => {
+    if (!isExperiment(doc)) return;
+    const key = doc.uri.toString();
+    clearTimeout(timers.get(key));
+    // Debounced: indexing a dataset folder on every keystroke would be wasted work.
+    timers.set(key, setTimeout(() => {
+      timers.delete(key);
+      collection.set(doc.uri, diagnosticsFor(doc));
+    }, delayMs));
+  };
+  s.context.subscriptions.push(
+    lens,
+    collection,
+    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
+    vscode.languages.registerCodeLensProvider(SELECTOR, lens),
+    s.runs.onDidChangeRuns(() => lens.refresh()),
+    s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'finished') && lens.refresh()),
+    s.runIndex.onDidChange(() => lens.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => lens.refresh()),
+    vscode.workspace.onDidOpenTextDocument((d) => check(d, 0)),
+    vscode.workspace.onDidChangeTextDocument((e) => check(e.document)),
+    vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)),
+  );
+  for (const doc of vscode.workspace.textDocuments) check(doc, 0);
+}
+

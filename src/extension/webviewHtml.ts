@@ -2,6 +2,8 @@
 // no remote resources, scripts and styles only from the extension's dist/ and media/.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
@@ -14,6 +16,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, e
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${entry}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
+  // A view's own stylesheet, when it has one (media/<entry>.css).
+  const own = fs.existsSync(path.join(extensionUri.fsPath, 'media', `${entry}.css`)) ? webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${entry}.css`)) : undefined;
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,
@@ -27,7 +31,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, e
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${style}">${own ? `\n<link rel="stylesheet" href="${own}">` : ''}
 <title>${title}</title>
 </head>
 <body>

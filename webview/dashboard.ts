@@ -1,0 +1,162 @@
+// The run dashboard (browser side): header, live loss/accuracy/learning-rate curves, and,
+// when the run is evaluated, the confusion matrix, per-class metrics and the most
+// confidently wrong images. Renders what the host sends; remembers only its run folder.
+import type { DashboardCurves, DashboardHeader, DashboardMessage, DashboardRequest, WrongImage } from '../src/core/dashboardMessages';
+import type { EvaluationReport } from '../src/core/metrics';
+import { LineChart } from './lib/lineChart';
+
+declare function acquireVsCodeApi(): { postMessage(m: DashboardRequest): void; setState(s: unknown): void };
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root')!;
+
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string) => {
+  const n = document.createElement(tag);
+  if (text !== undefined) n.textContent = text;
+  if (cls) n.className = cls;
+  return n;
+};
+
+const header = el('section', undefined, 'header');
+header.setAttribute('aria-live', 'polite');
+const charts = el('section', undefined, 'charts');
+const evaluationSection = el('section', undefined, 'evaluation');
+root.append(header, charts, evaluationSection);
+
+const lossBox = el('div', undefined, 'chart');
+const accBox = el('div', undefined, 'chart');
+const lrBox = el('div', undefined, 'chart');
+charts.append(lossBox, accBox, lrBox);
+const loss = new LineChart(lossBox, 'Loss');
+const accuracy = new LineChart(accBox, 'Accuracy', [0, 1]);
+const lr = new LineChart(lrBox, 'Learning rate');
+loss.define('batchLoss', { label: 'train (per batch, smoothed)', color: 'var(--vscode-charts-blue)', smoothing: 0.8 });
+loss.define('epochLoss', { label: 'train (per epoch)', color: 'var(--vscode-charts-blue)', dots: true, dashed: true });
+loss.define('valLoss', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
+accuracy.define('batchAccuracy', { label: 'train (per batch, smoothed)', color: 'var(--vscode-charts-green)', smoothing: 0.8 });
+accuracy.define('epochAccuracy', { label: 'train (per epoch)', color: 'var(--vscode-charts-green)', dots: true, dashed: true });
+accuracy.define('valAccuracy', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
+lr.define('learningRate', { label: 'learning rate', color: 'var(--vscode-charts-purple)' });
+
+const chartFor: Record<keyof DashboardCurves, LineChart> = {
+  batchLoss: loss, epochLoss: loss, valLoss: loss,
+  batchAccuracy: accuracy, epochAccuracy: accuracy, valAccuracy: accuracy,
+  learningRate: lr,
+};
+
+function appendCurves(curves: Partial<DashboardCurves>): void {
+  for (const [key, points] of Object.entries(curves) as [keyof DashboardCurves, DashboardCurves[keyof DashboardCurves]][]) {
+    if (points?.length) chartFor[key].append(key, points);
+  }
+  vscode.postMessage({ type: 'rendered', points: loss.pointCount + accuracy.pointCount + lr.pointCount });
+}
+
+const fmtEta = (s?: number) => (s === undefined ? '' : s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+
+function renderHeader(h: DashboardHeader): void {
+  header.replaceChildren();
+  const title = el('h2', `${h.experiment || 'Run'} · ${h.runId}`);
+  const status = el('span', h.status, `status status-${h.status}`);
+  title.append(' ', status);
+  const facts = el('dl', undefined, 'facts');
+  const add = (k: string, v: string | undefined) => {
+    if (v === undefined || v === '') return;
+    facts.append(el('dt', k), el('dd', v));
+  };
+  add('Backend', h.backend);
+  add('Epoch', h.epoch !== undefined ? `${h.epoch}/${h.epochs ?? '?'}` : h.epochs !== undefined ? `0/${h.epochs}` : undefined);
+  add('Validation accuracy', h.valAccuracy !== undefined && Number.isFinite(h.valAccuracy) ? `${(h.valAccuracy * 100).toFixed(1)}%` : undefined);
+  add('Images/s', h.imagesPerSec !== undefined ? h.imagesPerSec.toFixed(0) : undefined);
+  add('Learning rate', h.learningRate?.toExponential(2));
+  add('ETA', h.status === 'running' ? fmtEta(h.etaSeconds) : undefined);
+  header.append(title, facts);
+  if (h.epoch !== undefined && h.epochs) {
+    const progress = el('progress');
+    progress.max = h.epochs;
+    progress.value = h.epoch;
+    progress.setAttribute('aria-label', `epoch ${h.epoch} of ${h.epochs}`);
+    header.append(progress);
+  }
+  if (h.message) header.append(el('p', h.message, h.status === 'failed' ? 'error' : 'muted'));
+}
+
+function renderEvaluation(e: EvaluationReport, wrong: WrongImage[]): void {
+  evaluationSection.replaceChildren();
+  evaluationSection.append(el('h2', `Evaluation on the ${e.split} split: ${(e.accuracy * 100).toFixed(1)}% accuracy (${e.count} images)`));
+  const top = Object.entries(e.topK).map(([k, v]) => `${k.replace('top', 'top-')} ${(v * 100).toFixed(1)}%`).join(' · ');
+  evaluationSection.append(el('p', `${top} · macro F1 ${e.macroF1.toFixed(3)}`, 'muted'));
+
+  // Confusion matrix: rows = true class, columns = predicted.
+  const cm = el('table', undefined, 'confusion');
+  cm.append(el('caption', 'Confusion matrix (rows: true class, columns: predicted)'));
+  const head = el('tr');
+  head.append(el('th', ''));
+  for (const l of e.labels) head.append(Object.assign(el('th', l), { scope: 'col' }));
+  cm.append(head);
+  const max = Math.max(1, ...e.confusion.flat());
+  e.confusion.forEach((row, i) => {
+    const tr = el('tr');
+    tr.append(Object.assign(el('th', e.labels[i]), { scope: 'row' }));
+    row.forEach((v, j) => {
+      const td = el('td', String(v), i === j ? 'diag' : v > 0 ? 'off' : '');
+      td.style.setProperty('--weight', String(v / max));
+      td.setAttribute('aria-label', `${v} ${e.labels[i]} predicted as ${e.labels[j]}`);
+      tr.append(td);
+    });
+    cm.append(tr);
+  });
+
+  const pc = el('table', undefined, 'per-class');
+  pc.append(el('caption', 'Per class'));
+  const h = el('tr');
+  for (const c of ['class', 'precision', 'recall', 'F1', 'images']) h.append(Object.assign(el('th', c), { scope: 'col' }));
+  pc.append(h);
+  for (const p of e.perClass) {
+    const tr = el('tr');
+    tr.append(el('td', p.label), el('td', p.precision.toFixed(3)), el('td', p.recall.toFixed(3)), el('td', p.f1.toFixed(3)), el('td', String(p.support)));
+    pc.append(tr);
+  }
+  const tables = el('div', undefined, 'tables');
+  tables.append(cm, pc);
+  evaluationSection.append(tables);
+
+  if (wrong.length > 0) {
+    evaluationSection.append(el('h3', 'Most confidently wrong'));
+    const grid = el('div', undefined, 'wrong');
+    for (const w of wrong) {
+      const fig = el('figure');
+      const img = el('img');
+      img.src = w.uri;
+      img.alt = `${w.path}: ${w.trueLabel} predicted as ${w.predictedLabel}`;
+      const cap = el('figcaption', `${w.trueLabel} → ${w.predictedLabel} (${(w.confidence * 100).toFixed(0)}%)`);
+      const button = el('button', undefined, 'thumb');
+      button.title = `${w.path} — reveal in the explorer`;
+      button.append(img);
+      button.addEventListener('click', () => vscode.postMessage({ type: 'reveal', path: w.path }));
+      fig.append(button, cap);
+      grid.append(fig);
+    }
+    evaluationSection.append(grid);
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent<DashboardMessage>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'init':
+      vscode.setState({ runDir: m.runDir });
+      renderHeader(m.header);
+      appendCurves(m.curves);
+      if (m.evaluation) renderEvaluation(m.evaluation, m.wrong ?? []);
+      break;
+    case 'append':
+      appendCurves(m.curves);
+      break;
+    case 'header':
+      renderHeader(m.header);
+      break;
+    case 'evaluation':
+      renderEvaluation(m.evaluation, m.wrong);
+      break;
+  }
+});
+vscode.postMessage({ type: 'ready' });
