@@ -19,6 +19,8 @@ const nodeExternals = ['vscode', '@tensorflow/*', 'sharp', 'playwright-core', 'm
 
 const common = {
   bundle: true,
+  // Prefer ES modules: some packages' UMD "main" (jsonc-parser) hides requires from the bundler.
+  mainFields: ['module', 'main'],
   sourcemap: !production,
   minify: production,
   logLevel: 'info',
