@@ -3,7 +3,11 @@
 // folder that is missing or empty).
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
-import { parseExperimentText, resolveExperiment } from '../core/experimentValidation';
+import * as path from 'node:path';
+import { closest, parseExperimentText, resolveExperiment } from '../core/experimentValidation';
+import { findCatalogEntry } from '../core/backboneCatalog';
+import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
+import { cacheDirOf } from './config';
 import { indexDataset } from '../core/datasetIndex';
 import type { InputProblem } from '../core/experiment';
 import type { Services } from './services';
@@ -80,6 +84,98 @@ export function rangeOfPath(text: string, jsonPath: string, doc: vscode.TextDocu
   return offset === 0 && jsonPath ? new vscode.Range(0, 0, 0, doc.lineAt(0).text.length) : new vscode.Range(start, line.range.end);
 }
 
+/**
+ * Layer names per backbone, loaded once by a trainer process (never in the extension host),
+ * only in a trusted workspace: loading a model runs what the workspace names.
+ */
+class LayerNames {
+  private readonly known = new Map<string, Promise<string[] | undefined>>();
+  constructor(private readonly s: Services) {}
+  get(backbone: BackboneSpec, baseDir: string): Promise<string[] | undefined> | undefined {
+    if (!vscode.workspace.isTrusted) return undefined;
+    const { cutAt: _cut, ...spec } = backbone;
+    const key = JSON.stringify(spec);
+    let names = this.known.get(key);
+    if (!names) {
+      names = this.s.trainers.inspect(spec, baseDir, cacheDirOf(this.s.context)).then((r) => (r.ok ? r.value.rows.map((row) => row.name) : undefined));
+      this.known.set(key, names);
+    }
+    return names;
+  }
+}
+
+/** Checks that need the backbone: layer names that do not exist; a graph model asked to fine-tune. */
+async function backboneDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperiment, layers: LayerNames): Promise<vscode.Diagnostic[]> {
+  const text = doc.getText();
+  const out: vscode.Diagnostic[] = [];
+  const catalog = 'catalog' in exp.backbone ? findCatalogEntry(exp.backbone.catalog) : undefined;
+  if (catalog?.format === 'graph' && exp.strategy.kind !== 'feature-extraction') {
+    const d = new vscode.Diagnostic(rangeOfPath(text, 'strategy.kind', doc), `strategy.kind: ${catalog.id} is a graph model, which cannot be ${exp.strategy.kind === 'scratch' ? 'trained from scratch' : 'fine-tuned'}. Use "feature-extraction", or a layers model (MobileNet v1/v2) to fine-tune.`, vscode.DiagnosticSeverity.Error);
+    d.source = 'Transfer Lab';
+    d.code = 'graph-fine-tune';
+    out.push(d);
+    return out;
+  }
+  const named: [string, string | undefined][] = [
+    ['backbone.cutAt', exp.backbone.cutAt],
+    ['strategy.unfreezeFrom', exp.strategy.kind === 'fine-tune' ? exp.strategy.unfreezeFrom : undefined],
+  ];
+  if (!named.some(([, v]) => v)) return out;
+  const names = await layers.get(exp.backbone, path.dirname(doc.uri.fsPath));
+  if (!names || names.length === 0) return out;
+  for (const [field, value] of named) {
+    if (!value || names.includes(value)) continue;
+    const near = closest(value, names);
+    const d = new vscode.Diagnostic(
+      rangeOfPath(text, field, doc),
+      `${field}: the backbone has no layer '${value}'.${near ? ` Did you mean '${near}'?` : ''} Show Layers lists them.`,
+      vscode.DiagnosticSeverity.Error,
+    );
+    d.source = 'Transfer Lab';
+    d.code = near ? `layer:${near}` : 'layer';
+    out.push(d);
+  }
+  return out;
+}
+
+/** Quick fixes where the fix is obvious. */
+class ExperimentFixes implements vscode.CodeActionProvider {
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const d of context.diagnostics) {
+      if (d.source !== 'Transfer Lab' || typeof d.code !== 'string') continue;
+      const line = doc.lineAt(d.range.start.line);
+      if (d.code.startsWith('layer:')) {
+        const near = d.code.slice('layer:'.length);
+        const m = /:\s*"([^"]*)"/.exec(line.text);
+        if (!m) continue;
+        const start = line.text.indexOf(`"${m[1]}"`, line.text.indexOf(':'));
+        const action = new vscode.CodeAction(`Change to '${near}'`, vscode.CodeActionKind.QuickFix);
+        action.edit = new vscode.WorkspaceEdit();
+        action.edit.replace(doc.uri, new vscode.Range(line.lineNumber, start + 1, line.lineNumber, start + 1 + m[1].length), near);
+        action.diagnostics = [d];
+        action.isPreferred = true;
+        actions.push(action);
+      } else if (d.code === 'graph-fine-tune') {
+        const m = /"kind"\s*:\s*"([^"]*)"/.exec(line.text);
+        if (!m) continue;
+        const start = line.text.indexOf(`"${m[1]}"`, line.text.indexOf(':'));
+        const action = new vscode.CodeAction('Use feature-extraction', vscode.CodeActionKind.QuickFix);
+        action.edit = new vscode.WorkspaceEdit();
+        action.edit.replace(doc.uri, new vscode.Range(line.lineNumber, start + 1, line.lineNumber, start + 1 + m[1].length), 'feature-extraction');
+        action.diagnostics = [d];
+        actions.push(action);
+      } else if (d.code === 'data.dir' && /does not exist/.test(d.message)) {
+        const action = new vscode.CodeAction('Scaffold a dataset here', vscode.CodeActionKind.QuickFix);
+        action.command = { command: 'transferLab.scaffoldDataset', title: 'Scaffold Dataset' };
+        action.diagnostics = [d];
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+}
+
 function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   const text = doc.getText();
   const file = doc.uri.fsPath;
@@ -96,6 +192,7 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   const out = parsed.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning));
   const resolved = resolveExperiment(parsed.value, file);
   if (!resolved.ok) return [...out, ...resolved.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error))];
+  lastResolved.set(doc.uri.toString(), resolved.value);
   out.push(...resolved.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning)));
   // The dataset, checked without decoding anything (a folder walk).
   const dataDir = resolved.value.data.dir;
@@ -109,8 +206,12 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   return out;
 }
 
+/** The last valid resolved experiment per document, for the checks that need the backbone. */
+const lastResolved = new Map<string, ResolvedExperiment>();
+
 export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
+  const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
@@ -120,7 +221,13 @@ export function registerExperimentEditor(s: Services): void {
     // Debounced: indexing a dataset folder on every keystroke would be wasted work.
     timers.set(key, setTimeout(() => {
       timers.delete(key);
-      collection.set(doc.uri, diagnosticsFor(doc));
+      lastResolved.delete(key);
+      const version = doc.version;
+      const base = diagnosticsFor(doc);
+      collection.set(doc.uri, base);
+      const exp = lastResolved.get(key);
+      // Layer names come from a trainer process: added when known, never blocking typing.
+      if (exp) void backboneDiagnostics(doc, exp, layers).then((extra) => doc.version === version && extra.length > 0 && collection.set(doc.uri, [...base, ...extra]));
     }, delayMs));
   };
   s.context.subscriptions.push(
@@ -128,6 +235,7 @@ export function registerExperimentEditor(s: Services): void {
     collection,
     { dispose: () => timers.forEach((t) => clearTimeout(t)) },
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
+    vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     s.runs.onDidChangeRuns(() => lens.refresh()),
     s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'finished') && lens.refresh()),
     s.runIndex.onDidChange(() => lens.refresh()),
