@@ -13,8 +13,47 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   return node;
 }
 
+function renderRun(run: NonNullable<DashboardViewState['run']>): void {
+  root.append(el('h2', run.status === 'running' ? 'Training' : 'Latest run'));
+  const table = el('dl', undefined, 'facts');
+  const pct = (v?: number) => (v !== undefined && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : undefined);
+  const rows: [string, string | undefined][] = [
+    ['Experiment', run.experiment],
+    ['Run', run.id],
+    ['Status', run.status],
+    ['Epoch', run.epoch !== undefined ? `${run.epoch}/${run.epochs ?? '?'}` : undefined],
+    [run.status === 'running' ? 'Val accuracy' : 'Best val acc', pct(run.valAccuracy)],
+    ['Test accuracy', pct(run.testAccuracy)],
+    ['Backend', run.backend],
+  ];
+  for (const [k, v] of rows) if (v) table.append(el('dt', k), el('dd', v, k === 'Status' ? `status-${run.status}` : undefined));
+  root.append(table);
+  if (run.status === 'running' && run.epoch !== undefined && run.epochs) {
+    const progress = el('progress');
+    progress.max = run.epochs;
+    progress.value = run.epoch;
+    progress.setAttribute('aria-label', `epoch ${run.epoch} of ${run.epochs}`);
+    root.append(progress);
+  }
+  if (run.message) root.append(el('p', run.message, run.status === 'failed' ? 'error' : 'muted'));
+  const actions = el('div', undefined, 'actions');
+  const open = document.createElement('vscode-button');
+  open.textContent = 'Open Dashboard';
+  open.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'transferLab.openDashboard', runDir: run.runDir }));
+  actions.append(open);
+  if (run.status === 'running') {
+    const stop = document.createElement('vscode-button');
+    stop.setAttribute('secondary', '');
+    stop.textContent = 'Stop';
+    stop.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'transferLab.stopRun', runDir: run.runDir }));
+    actions.append(stop);
+  }
+  root.append(actions);
+}
+
 function render(state: DashboardViewState): void {
   root.replaceChildren();
+  if (state.run) renderRun(state.run);
   const heading = el('h2', 'Environment');
   root.append(heading);
   if (state.report) {

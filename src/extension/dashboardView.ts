@@ -1,7 +1,7 @@
 // The compact Dashboard webview view in the Transfer Lab sidebar. Until runs exist it shows
 // the training environment (backend, versions, memory) so a user sees what will train.
 import * as vscode from 'vscode';
-import { parseDashboardViewRequest, type DashboardViewState } from '../core/webviewProtocol';
+import { parseDashboardViewRequest, type DashboardViewRun, type DashboardViewState } from '../core/webviewProtocol';
 import type { EnvironmentStore } from './environmentStore';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -14,6 +14,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     private readonly extensionUri: vscode.Uri,
     private readonly environment: EnvironmentStore,
     private readonly countExperiments: () => number,
+    private readonly currentRun: () => DashboardViewRun | undefined = () => undefined,
   ) {
     this.disposables.push(environment.onDidChange(() => this.post()));
   }
@@ -27,7 +28,8 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         const request = parseDashboardViewRequest(raw);
         if (!request) return; // Anything else from a webview is ignored, never trusted.
         if (request.type === 'ready') this.post();
-        else void vscode.commands.executeCommand(request.command);
+        // Only run folders this view itself showed are passed on.
+        else void vscode.commands.executeCommand(request.command, ...(request.runDir && request.runDir === this.currentRun()?.runDir ? [vscode.Uri.file(request.runDir)] : []));
       }),
       view.onDidDispose(() => (this.view = undefined)),
     );
@@ -45,6 +47,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
       report: state && 'report' in state ? state.report : undefined,
       failure: state && 'failure' in state ? state.failure : undefined,
       experiments: this.countExperiments(),
+      run: this.currentRun(),
     };
     void this.view.webview.postMessage(message);
   }

@@ -27,11 +27,18 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
 
   constructor(private readonly s: Services) {}
 
+  private pending: NodeJS.Timeout | undefined;
+
+  /** At most one refresh a second, always trailing: a burst of epoch events ends in a refresh. */
   refresh(): void {
-    this.changed.fire();
+    this.pending ??= setTimeout(() => {
+      this.pending = undefined;
+      this.changed.fire();
+    }, 1000);
   }
 
   dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
     this.changed.dispose();
   }
 

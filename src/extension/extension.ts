@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
       await experiments.reload();
     }),
   );
-  const services: Services = { context, output, trainers, runs, runIndex, environment, experiments };
+  const services: Services = { context, output, trainers, runs, runIndex, environment, experiments, treeView };
   registerRunCommands(services);
   registerStatusBar(services);
   registerDashboard(services);

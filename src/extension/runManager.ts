@@ -155,7 +155,10 @@ export class RunManager implements vscode.Disposable {
     this.changes.fire();
     const name = path.basename(run.experimentFile, '.tlexp.json');
     if (run.status === 'succeeded') {
-      const acc = run.lastEpoch ? ` (best val acc in the dashboard; last epoch ${(run.lastEpoch.valAccuracy * 100).toFixed(1)}%)` : '';
+      const record = run.runDir ? readRun(run.runDir) : undefined;
+      const m = record?.ok ? record.value.metrics : undefined;
+      const pct = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '?');
+      const acc = m ? `: ${pct(m.accuracy)} test accuracy, best val ${pct(m.bestValAccuracy)}` : '';
       void vscode.window.showInformationMessage(`Transfer Lab: ${name} finished${acc}.`, 'Open Dashboard').then((pick) => {
         if (pick && run.runDir) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(run.runDir));
       });

@@ -4,7 +4,7 @@ import type { TrainerHost } from './trainerHost';
 import type { RunManager } from './runManager';
 import type { RunIndex } from './runIndex';
 import type { EnvironmentStore } from './environmentStore';
-import type { ExperimentsTreeProvider } from './experimentsTree';
+import type { ExperimentsTreeProvider, TreeNode } from './experimentsTree';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -14,4 +14,5 @@ export interface Services {
   runIndex: RunIndex;
   environment: EnvironmentStore;
   experiments: ExperimentsTreeProvider;
+  treeView: vscode.TreeView<TreeNode>;
 }
