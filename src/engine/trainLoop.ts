@@ -4,6 +4,7 @@
 // except when training from scratch; the head runs with training=true (dropout active).
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../core/experiment';
+import type { RunEvent } from '../core/runEvents';
 import { seededRandom } from '../core/random';
 import type { SplitModel } from './modelSurgery';
 import { gatherBatch, type FeatureTable } from './featureTable';
@@ -12,29 +13,9 @@ import { tf } from './tf';
 type Tensor = tfTypes.Tensor;
 type Variable = tfTypes.Variable;
 
-export interface BatchMetrics {
-  epoch: number;
-  batch: number;
-  batches: number;
-  step: number;
-  loss: number;
-  accuracy: number;
-  learningRate: number;
-  imagesPerSec: number;
-}
-
-export interface EpochMetrics {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  learningRate: number;
-  baseTrainable: boolean;
-  seconds: number;
-  imagesPerSec: number;
-}
+/** Metrics of one batch and one epoch: the run events' shapes, without their `type`. */
+export type BatchMetrics = Omit<Extract<RunEvent, { type: 'batch' }>, 'type'>;
+export type EpochMetrics = Omit<Extract<RunEvent, { type: 'epoch' }>, 'type' | 'etaSeconds'>;
 
 export interface TrainCallbacks {
   onBatch?(m: BatchMetrics): void;
