@@ -1,31 +1,83 @@
-// The layer tree (browser side): layers grouped by block, each with type, output shape,
-// parameters and frozen/trainable; the cut and the boundary marked; search by name; row
-// actions ask the host to edit the experiment file.
-import type { LayerTreeMessage, LayerTreeRequest } from '../src/core/layerTreeMessages';
-import { blockOf, type LayerState } from '../src/core/freezeView';
-import type { LayerRow } from '../src/core/layerSummary';
+// The layer tree (browser side): renders the tree the host computed (layers grouped by
+// block, type, output shape, parameters, frozen/trainable, the cut and the boundary), with
+// search by name and arrow-key navigation. Row actions only ask the host to edit the file.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import type { LayerGroup, LayerItem, LayerTreeMessage, LayerTreeRequest, LayerTreeState } from '../src/core/layerTreeMessages';
+import type { LayerState } from '../src/core/freezeView';
 
-declare function acquireVsCodeApi(): { postMessage(m: LayerTreeRequest): void };
+declare function acquireVsCodeApi(): { postMessage(m: LayerTreeRequest): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root')!;
-let filter = '';
-let last: Extract<LayerTreeMessage, { type: 'state' }> | undefined;
-const open = new Set<string>();
 
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string) => {
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] => {
   const n = document.createElement(tag);
   if (text !== undefined) n.textContent = text;
   if (cls) n.className = cls;
   return n;
 };
-const fmtShape = (s: LayerRow['outputShape']) => JSON.stringify(s).replace(/null/g, '?');
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 const STATE_LABEL: Record<LayerState, string> = { frozen: 'frozen', trainable: 'trainable', 'after-cut': 'cut away', input: 'input' };
 
-function button(label: string, title: string, request: LayerTreeRequest): HTMLButtonElement {
+let state: LayerTreeState | undefined;
+let filter = '';
+/** Groups the user opened or closed (a group holding the cut or boundary starts open). */
+const toggled = new Map<string, boolean>();
+/** The tree item that holds the tab stop (roving tabindex): `layer:<name>` or `group:<block>#<index>`. */
+let activeKey: string | undefined;
+
+// ---- the page skeleton (kept across renders so the search field keeps focus and caret) ----
+const title = el('h2');
+const summary = el('p', undefined, 'summary');
+const totals = el('div', undefined, 'totals');
+const warnings = el('div');
+const notice = el('p', undefined, 'notice');
+notice.setAttribute('role', 'status');
+const toolbar = el('div', undefined, 'toolbar');
+const search = document.createElement('vscode-textfield') as HTMLElement & { value: string; placeholder: string };
+search.setAttribute('type', 'search');
+search.setAttribute('placeholder', 'Search layers by name');
+search.setAttribute('aria-label', 'Search layers by name');
+search.className = 'search';
+const freezeAll = document.createElement('vscode-button');
+freezeAll.textContent = 'Freeze all';
+freezeAll.setAttribute('secondary', '');
+freezeAll.title = 'Feature extraction: freeze the whole base (edits the experiment file)';
+freezeAll.addEventListener('click', () => vscode.postMessage({ type: 'freezeAll' }));
+const matches = el('span', undefined, 'matches');
+matches.setAttribute('aria-live', 'polite');
+toolbar.append(search, freezeAll);
+const header = el('div', undefined, 'tree-header');
+header.setAttribute('aria-hidden', 'true');
+for (const h of ['Layer', 'Type', 'Output shape', 'Params', 'State']) header.append(el('span', h));
+const tree = el('ul', undefined, 'tree');
+tree.setAttribute('role', 'tree');
+tree.setAttribute('aria-label', 'Layers of the backbone');
+const page = el('div', undefined, 'page');
+page.append(title, summary, totals, warnings, toolbar, matches, notice, header, tree);
+
+search.addEventListener('input', () => {
+  filter = search.value.trim().toLowerCase();
+  renderTree();
+});
+
+function show(...nodes: Node[]): void {
+  root.replaceChildren(...nodes);
+}
+
+// ---- rendering ----
+function highlight(name: string): Node[] {
+  const i = filter ? name.toLowerCase().indexOf(filter) : -1;
+  if (i < 0) return [document.createTextNode(name)];
+  return [document.createTextNode(name.slice(0, i)), el('mark', name.slice(i, i + filter.length)), document.createTextNode(name.slice(i + filter.length))];
+}
+
+function actionButton(label: string, title: string, request: LayerTreeRequest): HTMLButtonElement {
   const b = el('button', label, 'action');
+  b.type = 'button';
   b.title = title;
-  b.setAttribute('aria-label', title);
+  b.tabIndex = -1;
   b.addEventListener('click', (e) => {
     e.stopPropagation();
     vscode.postMessage(request);
@@ -33,98 +85,254 @@ function button(label: string, title: string, request: LayerTreeRequest): HTMLBu
   return b;
 }
 
-function layerRow(r: LayerRow, state: LayerState, isCut: boolean, isBoundary: boolean): HTMLElement {
-  const li = el('li', undefined, `layer state-${state}${isCut ? ' cut' : ''}${isBoundary ? ' boundary' : ''}`);
-  li.setAttribute('role', 'treeitem');
-  li.tabIndex = -1;
-  li.dataset.layer = r.name;
-  const name = el('span', r.name, 'name');
-  li.append(name, el('span', r.className, 'type'), el('span', fmtShape(r.outputShape), 'shape'), el('span', fmtInt(r.params), 'params'), el('span', STATE_LABEL[state], `badge badge-${state}`));
-  const actions = el('span', undefined, 'actions');
-  if (state !== 'input' && state !== 'after-cut') actions.append(button('Train from here', `Fine-tune from ${r.name}: it and the layers after it train`, { type: 'trainFrom', layer: r.name }));
-  if (state !== 'input') actions.append(button('Cut here', `Attach the head at ${r.name}`, { type: 'cutAt', layer: r.name }));
-  li.append(actions);
-  li.setAttribute('aria-label', `${r.name}, ${r.className}, output ${fmtShape(r.outputShape)}, ${r.params} parameters, ${STATE_LABEL[state]}${isCut ? ', the head attaches here' : ''}`);
+function marker(text: string, cls: string): HTMLLIElement {
+  const li = el('li', text, `marker ${cls}`);
+  li.setAttribute('role', 'presentation');
+  li.setAttribute('aria-hidden', 'true');
   return li;
 }
 
-function render(): void {
-  if (!last) return;
-  const { summary, view, cutAt, strategy, experiment } = last;
-  root.replaceChildren();
-  root.append(el('h2', `${experiment}: ${summary.source}`));
-  if (summary.kind === 'graph') {
-    root.append(el('p', 'This backbone is a graph model (TF Hub / Kaggle format): a frozen function without layers to show, cut or fine-tune. It works with feature extraction.', 'muted'));
-    return;
-  }
-  const strategyText = strategy.kind === 'fine-tune' ? `fine-tune from ${view.boundary ?? '—'}` : strategy.kind === 'scratch' ? 'scratch: every layer trains from random weights' : 'feature extraction: the base is frozen';
-  root.append(el('p', `Cut at ${cutAt} · ${strategyText} · trainable ${fmtInt(view.trainableParams)} / frozen ${fmtInt(view.frozenParams)} base parameters (plus the new head)`, 'summary'));
-  const bar = el('div', undefined, 'toolbar');
-  const search = el('input');
-  search.type = 'search';
-  search.placeholder = 'Search layers';
-  search.setAttribute('aria-label', 'Search layers by name');
-  search.value = filter;
-  search.addEventListener('input', () => {
-    filter = search.value.trim().toLowerCase();
-    render();
-    (root.querySelector('input[type=search]') as HTMLInputElement | null)?.focus();
-  });
-  bar.append(search, button('Freeze all', 'Feature extraction: freeze the whole base', { type: 'freezeAll' }));
-  root.append(bar);
-
-  const tree = el('ul', undefined, 'tree');
-  tree.setAttribute('role', 'tree');
-  tree.setAttribute('aria-label', 'Layers of the backbone');
-  // Consecutive layers with the same block prefix form one group.
-  type Group = { block?: string; rows: { r: LayerRow; i: number }[] };
-  const groups: Group[] = [];
-  summary.rows.forEach((r, i) => {
-    if (filter && !r.name.toLowerCase().includes(filter)) return;
-    const block = blockOf(r.name);
-    const lastGroup = groups.at(-1);
-    if (block && lastGroup?.block === block) lastGroup.rows.push({ r, i });
-    else groups.push({ block, rows: [{ r, i }] });
-  });
-  for (const g of groups) {
-    if (!g.block || g.rows.length === 1) {
-      for (const { r, i } of g.rows) tree.append(layerRow(r, view.states[i], r.name === cutAt, r.name === view.boundary));
-      continue;
-    }
-    const states = new Set(g.rows.map(({ i }) => view.states[i]));
-    const params = g.rows.reduce((n, { r }) => n + r.params, 0);
-    const li = el('li', undefined, `group ${[...states].map((s) => `state-${s}`).join(' ')}`);
-    li.setAttribute('role', 'treeitem');
-    const expanded = open.has(g.block) || !!filter || g.rows.some(({ r }) => r.name === cutAt || r.name === view.boundary);
-    li.setAttribute('aria-expanded', String(expanded));
-    const head = el('button', undefined, 'group-head');
-    head.append(el('span', `${expanded ? '▾' : '▸'} ${g.block}`, 'name'), el('span', `${g.rows.length} layers`, 'type'), el('span', '', 'shape'), el('span', fmtInt(params), 'params'), el('span', [...states].map((s) => STATE_LABEL[s]).join(' + '), `badge badge-${states.size === 1 ? [...states][0] : 'mixed'}`));
-    head.addEventListener('click', () => {
-      if (open.has(g.block!)) open.delete(g.block!);
-      else open.add(g.block!);
-      render();
-    });
-    li.append(head);
-    if (expanded) {
-      const ul = el('ul');
-      ul.setAttribute('role', 'group');
-      for (const { r, i } of g.rows) ul.append(layerRow(r, view.states[i], r.name === cutAt, r.name === view.boundary));
-      li.append(ul);
-    }
-    tree.append(li);
-  }
-  root.append(tree);
+function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElement[] {
+  const li = el('li', undefined, `item layer state-${l.state}${l.isCut ? ' cut' : ''}${l.isBoundary ? ' boundary' : ''}`);
+  li.setAttribute('role', 'treeitem');
+  li.setAttribute('aria-level', String(level));
+  li.dataset.key = `layer:${l.name}`;
+  li.dataset.layer = l.name;
+  li.tabIndex = -1;
+  const row = el('div', undefined, 'row');
+  const name = el('span', undefined, 'name');
+  name.append(...highlight(l.name));
+  row.append(name, el('span', l.className, 'type'), el('span', l.shape, 'shape'), el('span', fmtInt(l.params), 'params'), el('span', STATE_LABEL[l.state], `badge badge-${l.state}`));
+  const actions = el('span', undefined, 'actions');
+  const canTrain = s.fineTunable && (l.state === 'frozen' || l.state === 'trainable') && !l.isBoundary;
+  if (canTrain) actions.append(actionButton('Train from here', `Fine-tune from ${l.name}: it and the layers after it up to the cut train, the layers before stay frozen`, { type: 'trainFrom', layer: l.name }));
+  if (l.state !== 'input' && !l.isCut) actions.append(actionButton('Cut here', `Cut here: attach the new head after ${l.name}`, { type: 'cutAt', layer: l.name }));
+  row.append(actions);
+  li.append(row);
+  const shortcuts = [canTrain ? 'T' : '', l.state !== 'input' && !l.isCut ? 'C' : ''].filter(Boolean);
+  if (shortcuts.length) li.setAttribute('aria-keyshortcuts', shortcuts.join(' '));
+  li.setAttribute(
+    'aria-label',
+    `${l.name}, ${l.className}, output ${l.shape}, ${fmtInt(l.params)} parameters, ${STATE_LABEL[l.state]}${l.isBoundary ? ', first trainable layer' : ''}${l.isCut ? ', the head attaches here' : ''}${shortcuts.length ? `. Press ${canTrain ? 'T to train from here' : ''}${shortcuts.length === 2 ? ', ' : ''}${l.isCut ? '' : 'C to cut here'}` : ''}`,
+  );
+  const out: HTMLLIElement[] = [];
+  if (l.isBoundary) out.push(marker('— trainable from here —', 'marker-boundary'));
+  out.push(li);
+  if (l.isCut) out.push(marker('— head attaches here —', 'marker-cut'));
+  return out;
 }
 
+function groupItem(g: LayerGroup & { block: string }, index: number, visible: LayerItem[], s: LayerTreeState): HTMLLIElement {
+  const key = `group:${g.block}#${index}`;
+  const holdsMark = g.layers.some((l) => l.isCut || l.isBoundary);
+  const expanded = filter ? true : (toggled.get(key) ?? holdsMark);
+  const states = [...new Set(g.layers.map((l) => l.state))];
+  const li = el('li', undefined, `item group ${states.map((st) => `state-${st}`).join(' ')}`);
+  li.setAttribute('role', 'treeitem');
+  li.setAttribute('aria-level', '1');
+  li.setAttribute('aria-expanded', String(expanded));
+  li.dataset.key = key;
+  li.tabIndex = -1;
+  const params = g.layers.reduce((n, l) => n + l.params, 0);
+  const row = el('div', undefined, 'row group-head');
+  const name = el('span', undefined, 'name');
+  name.append(el('span', expanded ? '▾ ' : '▸ ', 'twisty'), ...highlight(g.block));
+  const marks = [g.layers.some((l) => l.isBoundary) ? 'boundary' : '', g.layers.some((l) => l.isCut) ? 'cut' : ''].filter(Boolean);
+  const label = states.map((st) => STATE_LABEL[st]).join(' + ');
+  row.append(name, el('span', `${g.layers.length} layers`, 'type'), el('span', g.layers.at(-1)!.shape, 'shape'), el('span', fmtInt(params), 'params'), el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`));
+  row.addEventListener('click', () => toggle(key, !expanded));
+  li.append(row);
+  li.setAttribute('aria-label', `block ${g.block}, ${g.layers.length} layers, ${fmtInt(params)} parameters, ${label}${marks.length ? `, holds the ${marks.join(' and the ')}` : ''}`);
+  if (expanded) {
+    const ul = el('ul');
+    ul.setAttribute('role', 'group');
+    for (const l of visible) ul.append(...layerItem(l, 2, s));
+    li.append(ul);
+  }
+  return li;
+}
+
+function toggle(key: string, open: boolean): void {
+  toggled.set(key, open);
+  activeKey = key;
+  renderTree(true);
+}
+
+function renderTree(keepFocus = tree.contains(document.activeElement)): void {
+  const s = state;
+  if (!s) return;
+  tree.replaceChildren();
+  let shown = 0;
+  s.groups.forEach((g, index) => {
+    const groupMatches = !!g.block && !!filter && g.block.toLowerCase().includes(filter);
+    const visible = filter && !groupMatches ? g.layers.filter((l) => l.name.toLowerCase().includes(filter)) : g.layers;
+    if (visible.length === 0) return;
+    shown += visible.length;
+    if (g.block) tree.append(groupItem(g as LayerGroup & { block: string }, index, visible, s));
+    else for (const l of visible) tree.append(...layerItem(l, 1, s));
+  });
+  matches.textContent = filter ? (shown === 0 ? `No layer name contains "${filter}".` : `${shown} of ${s.layerCount} layers match "${filter}".`) : '';
+  const items = treeItems();
+  const active = items.find((i) => i.dataset.key === activeKey) ?? items[0];
+  if (active) setActive(active, keepFocus);
+}
+
+function render(): void {
+  const s = state;
+  if (!s) return;
+  vscode.setState({ file: s.file });
+  title.textContent = `Layers of ${s.experiment}`;
+  summary.replaceChildren(el('span', s.source, 'source'));
+  if (s.kind === 'graph') {
+    const p = el('p', 'This backbone is a graph model (TF Hub / Kaggle SavedModel format): a frozen function with no layers to show, cut or fine-tune. It works with feature extraction ("strategy": { "kind": "feature-extraction" }) only.', 'warning');
+    p.setAttribute('role', 'note');
+    warnings.replaceChildren(...s.warnings.map((w) => el('p', w, 'warning')));
+    show(title, summary, p, warnings, notice);
+    return;
+  }
+  const cut = el('p', undefined, 'facts');
+  cut.append(el('strong', 'Cut: '), document.createTextNode(`the head attaches after ${s.cutAt}${s.cutIsDefault ? ' (the backbone’s usual cut)' : ' (backbone.cutAt)'}.`));
+  const strategy = el('p', undefined, 'facts');
+  strategy.append(el('strong', 'Strategy: '), document.createTextNode(s.strategyText));
+  summary.append(cut, strategy);
+  totals.replaceChildren();
+  const total = (label: string, n: number, cls: string) => {
+    const d = el('div', undefined, `total ${cls}`);
+    d.append(el('span', fmtInt(n), 'count'), el('span', label, 'label'));
+    return d;
+  };
+  totals.append(total(s.reinitialized ? 'trainable (re-initialised)' : 'trainable', s.trainableParams, 'total-trainable'), total('frozen', s.frozenParams, 'total-frozen'), total('cut away', s.cutAwayParams, 'total-cut'));
+  totals.setAttribute('aria-label', `Base parameters: ${fmtInt(s.trainableParams)} trainable, ${fmtInt(s.frozenParams)} frozen, ${fmtInt(s.cutAwayParams)} cut away; the new head's parameters come on top and always train.`);
+  totals.title = "Parameters of the base (the backbone up to the cut); the new head's parameters come on top and always train.";
+  warnings.replaceChildren(
+    ...s.warnings.map((w) => {
+      const p = el('p', w, 'warning');
+      p.setAttribute('role', 'alert');
+      return p;
+    }),
+  );
+  const frozenAlready = s.strategy === 'feature-extraction';
+  freezeAll.toggleAttribute('disabled', frozenAlready);
+  freezeAll.title = frozenAlready ? 'The whole base is already frozen (feature extraction)' : 'Feature extraction: freeze the whole base (edits the experiment file)';
+  if (!root.contains(page)) show(page);
+  renderTree();
+}
+
+// ---- keyboard: a tree with one tab stop, arrows move, Left/Right close/open, T/C act ----
+function treeItems(): HTMLElement[] {
+  return [...tree.querySelectorAll<HTMLElement>('[role=treeitem]')];
+}
+
+function setActive(item: HTMLElement, focus: boolean): void {
+  for (const i of treeItems()) {
+    i.tabIndex = -1;
+    for (const b of i.querySelectorAll<HTMLButtonElement>(':scope > .row .action')) b.tabIndex = -1;
+  }
+  item.tabIndex = 0;
+  // Tab from the active row reaches its actions, then leaves the tree.
+  for (const b of item.querySelectorAll<HTMLButtonElement>(':scope > .row .action')) b.tabIndex = 0;
+  activeKey = item.dataset.key;
+  if (focus) item.focus();
+}
+
+tree.addEventListener('focusin', (e) => {
+  const item = (e.target as HTMLElement).closest<HTMLElement>('[role=treeitem]');
+  if (item && item.dataset.key !== activeKey) setActive(item, false);
+});
+
+tree.addEventListener('keydown', (e) => {
+  const item = (e.target as HTMLElement).closest<HTMLElement>('[role=treeitem]');
+  if (!item || (e.target as HTMLElement).tagName === 'BUTTON') return;
+  const items = treeItems();
+  const i = items.indexOf(item);
+  const isGroup = item.classList.contains('group');
+  const expanded = item.getAttribute('aria-expanded') === 'true';
+  const move = (to: HTMLElement | undefined) => {
+    if (to) setActive(to, true);
+    e.preventDefault();
+  };
+  switch (e.key) {
+    case 'ArrowDown':
+      return move(items[i + 1]);
+    case 'ArrowUp':
+      return move(items[i - 1]);
+    case 'Home':
+      return move(items[0]);
+    case 'End':
+      return move(items.at(-1));
+    case 'ArrowRight':
+      if (isGroup && !expanded) {
+        e.preventDefault();
+        return toggle(item.dataset.key!, true);
+      }
+      return move(isGroup ? items[i + 1] : undefined);
+    case 'ArrowLeft':
+      if (isGroup && expanded) {
+        e.preventDefault();
+        return toggle(item.dataset.key!, false);
+      }
+      return move(item.parentElement?.closest<HTMLElement>('[role=treeitem]') ?? undefined);
+    case 'Enter':
+    case ' ':
+      if (isGroup) {
+        e.preventDefault();
+        return toggle(item.dataset.key!, !expanded);
+      }
+      return;
+    case 't':
+    case 'T':
+    case 'c':
+    case 'C': {
+      const layer = item.dataset.layer;
+      const shortcuts = item.getAttribute('aria-keyshortcuts')?.split(' ') ?? [];
+      if (!layer || !shortcuts.includes(e.key.toUpperCase())) return;
+      e.preventDefault();
+      vscode.postMessage(e.key.toUpperCase() === 'T' ? { type: 'trainFrom', layer } : { type: 'cutAt', layer });
+      return;
+    }
+  }
+});
+
+// ---- messages from the host ----
 window.addEventListener('message', (event: MessageEvent<LayerTreeMessage>) => {
   const m = event.data;
-  if (m.type === 'loading') root.replaceChildren(el('p', `Loading the layers of ${m.experiment}'s backbone…`, 'muted'));
-  else if (m.type === 'error') {
-    const p = el('p', m.message, 'error');
+  if (m.type === 'loading') {
+    vscode.setState({ file: m.file });
+    const p = el('p', `Loading the layers of ${m.experiment}'s backbone… (the first time a backbone is used it may be downloaded)`, 'muted');
+    const ring = document.createElement('vscode-progress-ring');
+    ring.setAttribute('aria-label', 'Loading');
+    const box = el('div', undefined, 'loading');
+    box.append(ring, p);
+    show(box);
+  } else if (m.type === 'error') {
+    vscode.setState({ file: m.file });
+    state = undefined;
+    const box = el('div');
+    const p = el('p', undefined, 'error');
     p.setAttribute('role', 'alert');
-    root.replaceChildren(p);
-  } else {
-    last = m;
+    for (const [i, line] of m.message.split('\n').entries()) {
+      if (i > 0) p.append(el('br'));
+      p.append(document.createTextNode(line));
+    }
+    const actions = el('div', undefined, 'toolbar');
+    const open = document.createElement('vscode-button');
+    open.textContent = 'Open the experiment file';
+    open.setAttribute('secondary', '');
+    open.addEventListener('click', () => vscode.postMessage({ type: 'openFile' }));
+    actions.append(open);
+    if (m.retry) {
+      const retry = document.createElement('vscode-button');
+      retry.textContent = 'Try again';
+      retry.addEventListener('click', () => vscode.postMessage({ type: 'retry' }));
+      actions.append(retry);
+    }
+    box.append(el('h2', m.experiment ? `Layers of ${m.experiment}` : 'Layers'), p, actions);
+    show(box);
+  } else if (m.type === 'notice') {
+    notice.textContent = m.message;
+    notice.className = `notice ${m.level === 'error' ? 'error' : 'muted'}`;
+  } else if (m.type === 'state') {
+    state = m;
     render();
   }
 });

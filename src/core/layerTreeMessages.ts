@@ -1,20 +1,171 @@
-// Host <-> Layer tree panel messages.
-import type { LayerSummary } from './layerSummary';
+// Host <-> Layer tree panel messages, and the tree the panel shows, computed on the host
+// from the trainer's layer table and the experiment file (the webview only renders it).
+import type { LayerRow, LayerSummary } from './layerSummary';
 import type { StrategySpec } from './experiment';
-import type { FreezeView } from './freezeView';
+import { blockOf, freezeView, type LayerState } from './freezeView';
+
+export const LAYER_TREE_PROTOCOL = 1;
+
+export interface LayerItem {
+  name: string;
+  className: string;
+  /** Output shape as text, `?` for the batch dimension: "[?, 8, 8, 32]". */
+  shape: string;
+  params: number;
+  state: LayerState;
+  /** The head attaches after this layer. */
+  isCut: boolean;
+  /** First layer of the base that trains (fine-tuning); the frozen/trainable boundary. */
+  isBoundary: boolean;
+}
+
+/** Consecutive layers sharing a name prefix (a block); a layer without a block stands alone (block undefined). */
+export interface LayerGroup {
+  block?: string;
+  layers: LayerItem[];
+}
+
+export interface LayerTreeState {
+  type: 'state';
+  protocol: typeof LAYER_TREE_PROTOCOL;
+  /** Absolute path of the experiment file (kept by the webview so the panel can be restored). */
+  file: string;
+  experiment: string;
+  source: string;
+  kind: 'layers' | 'graph';
+  fineTunable: boolean;
+  cutAt: string;
+  /** Whether cutAt is the backbone's usual cut (the file sets none). */
+  cutIsDefault: boolean;
+  strategy: StrategySpec['kind'];
+  /** One sentence saying what trains and what stays frozen. */
+  strategyText: string;
+  reinitialized: boolean;
+  boundary?: string;
+  trainableParams: number;
+  frozenParams: number;
+  /** Params of layers the cut drops (not part of the model). */
+  cutAwayParams: number;
+  layerCount: number;
+  groups: LayerGroup[];
+  /** Problems with the file's choices that the tree makes visible (what, where, what to do). */
+  warnings: string[];
+}
 
 export type LayerTreeMessage =
-  | { type: 'loading'; experiment: string }
-  | { type: 'error'; message: string }
-  | { type: 'state'; experiment: string; summary: LayerSummary; cutAt: string; strategy: StrategySpec; view: FreezeView };
+  | { type: 'loading'; experiment: string; file: string }
+  | { type: 'error'; experiment?: string; file: string; message: string; retry: boolean }
+  | LayerTreeState
+  /** An edit made (or refused) from the panel, for a short status line. */
+  | { type: 'notice'; message: string; level: 'info' | 'error' };
 
-export type LayerTreeRequest = { type: 'ready' } | { type: 'trainFrom'; layer: string } | { type: 'freezeAll' } | { type: 'cutAt'; layer: string };
+export type LayerTreeRequest =
+  | { type: 'ready' }
+  | { type: 'retry' }
+  | { type: 'openFile' }
+  | { type: 'freezeAll' }
+  | { type: 'trainFrom'; layer: string }
+  | { type: 'cutAt'; layer: string };
 
-/** Validates a request from the webview; layer names must exist in the layer table shown. */
+/**
+ * Validates a request from the webview. Layer names must be layers of the table shown
+ * (`layerNames`); anything else is refused (undefined) before it can touch the file.
+ */
 export function parseLayerTreeRequest(raw: unknown, layerNames: ReadonlySet<string>): LayerTreeRequest | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const m = raw as Record<string, unknown>;
-  if (m.type === 'ready' || m.type === 'freezeAll') return { type: m.type };
-  if ((m.type === 'trainFrom' || m.type === 'cutAt') && typeof m.layer === 'string' && layerNames.has(m.layer)) return { type: m.type, layer: m.layer };
-  return undefined;
+  switch (m.type) {
+    case 'ready':
+    case 'retry':
+    case 'openFile':
+    case 'freezeAll':
+      return { type: m.type };
+    case 'trainFrom':
+    case 'cutAt':
+      return typeof m.layer === 'string' && layerNames.has(m.layer) ? { type: m.type, layer: m.layer } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export const formatShape = (s: LayerRow['outputShape']): string => JSON.stringify(s).replace(/null/g, '?').replace(/,/g, ', ');
+
+/**
+ * The block a layer belongs to: a known backbone prefix (`block_13`, `conv2_block1`, `stem`,
+ * …), else the name up to its last `_` (`conv1_bn` -> `conv1`, `block1a_dwconv` -> `block1a`).
+ * Only consecutive layers with the same key form a group; a lone one stands alone.
+ */
+export function groupKeyOf(name: string): string | undefined {
+  const known = blockOf(name);
+  if (known) return known;
+  const i = name.lastIndexOf('_');
+  return i > 0 ? name.slice(0, i) : undefined;
+}
+
+export function groupLayers<T extends { name: string }>(layers: T[]): { block?: string; layers: T[] }[] {
+  const runs: { key?: string; layers: T[] }[] = [];
+  for (const l of layers) {
+    const key = groupKeyOf(l.name);
+    const last = runs.at(-1);
+    if (key !== undefined && last?.key === key) last.layers.push(l);
+    else runs.push({ key, layers: [l] });
+  }
+  return runs.map((r) => (r.key !== undefined && r.layers.length > 1 ? { block: r.key, layers: r.layers } : { layers: r.layers }));
+}
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** The tree and its totals for a layer table under the experiment's cut and strategy. */
+export function buildLayerTree(input: { file: string; experiment: string; summary: LayerSummary; cutAt?: string; strategy: StrategySpec }): LayerTreeState {
+  const { summary, strategy } = input;
+  const names = new Set(summary.rows.map((r) => r.name));
+  const cutAt = input.cutAt ?? summary.cutAt;
+  const view = freezeView(summary.rows, cutAt, strategy);
+  const warnings: string[] = [];
+  if (summary.kind === 'layers' && !names.has(cutAt)) warnings.push(`backbone.cutAt "${cutAt}" is not a layer of this backbone: use "Cut here" on a layer, or remove cutAt for the usual cut (${summary.cutAt}).`);
+  const trainableCount = view.states.filter((s) => s === 'trainable').length;
+  let strategyText: string;
+  if (strategy.kind === 'feature-extraction') strategyText = 'Feature extraction: the whole base is frozen; only the new head trains.';
+  else if (strategy.kind === 'scratch') strategyText = `From scratch: all ${count(trainableCount, 'layer')} of the base train from re-initialised (random) weights; the pretrained weights are not used.`;
+  else {
+    const from = strategy.unfreezeFrom !== undefined ? `from ${strategy.unfreezeFrom}` : `the last ${count(strategy.unfreezeLast ?? 20, 'layer')} of the cut base${strategy.unfreezeLast === undefined ? ' (the default)' : ''}`;
+    strategyText = view.boundary ? `Fine-tuning ${from}: ${count(trainableCount, 'layer')} of the base train (from ${view.boundary} on), the layers before stay frozen.` : `Fine-tuning ${from}: but no layer of the base trains.`;
+    if (strategy.unfreezeFrom !== undefined && summary.kind === 'layers') {
+      if (!names.has(strategy.unfreezeFrom)) warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is not a layer of this backbone: use "Train from here" on a layer.`);
+      else if (!view.boundary) warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is cut away (the head attaches at ${cutAt}), so the whole base stays frozen: use "Train from here" on a layer above the cut, or move the cut.`);
+    }
+    if (!summary.fineTunable) warnings.push('This backbone cannot be fine-tuned (a graph model): use feature extraction ("Freeze all").');
+  }
+  const stateOf = new Map(summary.rows.map((r, i) => [r.name, view.states[i]]));
+  const items: LayerItem[] = summary.rows.map((r) => ({
+    name: r.name,
+    className: r.className,
+    shape: formatShape(r.outputShape),
+    params: r.params,
+    state: stateOf.get(r.name) ?? 'frozen',
+    isCut: r.name === cutAt,
+    isBoundary: strategy.kind === 'fine-tune' && r.name === view.boundary,
+  }));
+  const cutAwayParams = items.filter((l) => l.state === 'after-cut').reduce((n, l) => n + l.params, 0);
+  return {
+    type: 'state',
+    protocol: LAYER_TREE_PROTOCOL,
+    file: input.file,
+    experiment: input.experiment,
+    source: summary.source,
+    kind: summary.kind,
+    fineTunable: summary.fineTunable,
+    cutAt,
+    cutIsDefault: input.cutAt === undefined,
+    strategy: strategy.kind,
+    strategyText,
+    reinitialized: view.reinitialized,
+    boundary: view.boundary,
+    trainableParams: view.trainableParams,
+    frozenParams: view.frozenParams,
+    cutAwayParams,
+    layerCount: items.length,
+    groups: groupLayers(items),
+    warnings,
+  };
 }

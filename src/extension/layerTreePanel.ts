@@ -1,22 +1,31 @@
 // The layer tree beside the code: the backbone's layers grouped by block, frozen/trainable
 // and the cut as the experiment file says. Moving the boundary or the cut edits the file
-// (an undoable edit); the panel re-renders from the file, which stays the source of truth.
+// (an undoable edit in its editor, left unsaved like any edit); the panel re-renders from
+// the document, which stays the source of truth, also when the user edits the JSON by hand.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { loadExperimentText, parseExperimentText } from '../core/experimentValidation';
 import type { LayerSummary } from '../core/layerSummary';
-import { freezeView } from '../core/freezeView';
-import { editsFor, type ExperimentChange } from '../core/experimentEdits';
-import { parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
-import type { ExperimentFile } from '../core/experiment';
+import { describeChange, editsFor, type ExperimentChange } from '../core/experimentEdits';
+import { buildLayerTree, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
 import { experimentFileFrom } from './commands/runCommands';
 import { cacheDirOf } from './config';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 import type { Services } from './services';
 
+const VIEW_TYPE = 'transferLab.layers';
+
+/** What handling one webview message did (returned to tests through the test hook). */
+export type ReceiveOutcome = 'refused' | 'rendered' | 'changed' | 'unchanged' | 'failed';
+
 class LayerTreePanel implements vscode.Disposable {
   private summary: LayerSummary | undefined;
   private summaryKey = '';
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private disposed = false;
+  /** The last message posted, for tests and for re-sending. */
+  last: LayerTreeMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -26,92 +35,199 @@ class LayerTreePanel implements vscode.Disposable {
     private readonly onDispose: () => void,
   ) {
     panel.webview.options = webviewOptions(s.context.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, 'layerTree', 'Transfer Lab Layers');
+    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, 'layerTree', `Layers: ${path.basename(file, '.tlexp.json')}`);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      vscode.workspace.onDidChangeTextDocument((e) => e.document.uri.fsPath === file && this.refresh()),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.fsPath === file && e.contentChanges.length > 0) void this.refresh();
+      }),
+      // Saved by another program (or reverted): the document follows the disk.
+      vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void this.refresh()),
     );
+    void this.refresh();
   }
 
   private post(m: LayerTreeMessage): void {
-    void this.panel.webview.postMessage(m);
+    if (m.type !== 'notice') this.last = m;
+    if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
-  private async document(): Promise<vscode.TextDocument> {
+  private document(): Thenable<vscode.TextDocument> {
     return vscode.workspace.openTextDocument(vscode.Uri.file(this.file));
   }
 
-  /** Re-reads the experiment (from the editor buffer, saved or not) and re-renders. */
-  async refresh(): Promise<void> {
-    const doc = await this.document();
-    const parsed = parseExperimentText(doc.getText(), this.file);
-    if (!parsed.ok) return this.post({ type: 'error', message: `${path.basename(this.file)}: ${parsed.errors[0].message}. Fix the file to see the layers.` });
-    const exp: ExperimentFile = parsed.value;
-    const resolved = loadExperimentText(doc.getText(), this.file);
-    if (!resolved.ok) return this.post({ type: 'error', message: resolved.errors.map((e) => `${e.path}: ${e.message}`).join('\n') });
-    const { cutAt: _cut, ...backboneWithoutCut } = resolved.value.backbone;
-    const key = JSON.stringify(backboneWithoutCut);
+  /** Re-reads the experiment (the editor's text, saved or not) and re-renders; coalesces bursts of typing. */
+  refresh(force = false): Promise<void> {
+    if (force) this.summaryKey = '';
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.render();
+        } while (this.again && !this.disposed);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async render(): Promise<void> {
+    const base = path.basename(this.file);
+    let text: string;
+    try {
+      text = (await this.document()).getText();
+    } catch (e) {
+      return this.post({ type: 'error', file: this.file, message: `Cannot open ${base}: ${(e as Error).message}`, retry: true });
+    }
+    const parsed = parseExperimentText(text, this.file);
+    if (!parsed.ok) {
+      const p = parsed.errors[0];
+      return this.post({ type: 'error', file: this.file, message: `${base}${p.path ? ` (${p.path})` : ''}: ${p.message}.${p.hint ? ` ${p.hint}` : ''} The layers show again once the file is valid.`, retry: false });
+    }
+    const exp = parsed.value;
+    const resolved = loadExperimentText(text, this.file);
+    if (!resolved.ok) {
+      // Layer names are only checked against the table shown; other problems block the view.
+      const blocking = resolved.errors.filter((e) => e.path !== 'backbone.cutAt' && e.path !== 'strategy.unfreezeFrom');
+      if (blocking.length > 0) {
+        const lines = blocking.map((e) => `${e.path || base}: ${e.message}${e.hint ? ` ${e.hint}` : ''}`);
+        return this.post({ type: 'error', experiment: exp.name, file: this.file, message: `${base} has ${blocking.length === 1 ? 'a problem' : 'problems'}:\n${lines.join('\n')}`, retry: false });
+      }
+    }
+    // The layer table is listed without a cut, so every layer shows; the cut is drawn, not applied.
+    const { cutAt: _cut, ...backbone } = resolved.ok ? resolved.value.backbone : exp.backbone;
+    const key = JSON.stringify(backbone);
     if (!this.summary || key !== this.summaryKey) {
-      this.post({ type: 'loading', experiment: exp.name });
-      // Without a cut so every layer is listed; the cut is shown, not applied.
-      const result = await this.s.trainers.inspect(backboneWithoutCut, path.dirname(this.file), cacheDirOf(this.s.context));
-      if (!result.ok) return this.post({ type: 'error', message: `Cannot load the backbone: ${result.outcome.reason}${result.outcome.hint ? ` ${result.outcome.hint}` : ''}` });
+      this.post({ type: 'loading', experiment: exp.name, file: this.file });
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Transfer Lab: loading the layers of ${exp.name}'s backbone…` },
+        () => this.s.trainers.inspect(backbone, path.dirname(this.file), cacheDirOf(this.s.context)),
+      );
+      if (this.disposed) return;
+      if (!result.ok) {
+        this.summary = undefined;
+        const { reason, hint } = result.outcome;
+        return this.post({ type: 'error', experiment: exp.name, file: this.file, message: `Cannot load the backbone of ${base}: ${reason}${hint ? ` ${hint}` : ''}`, retry: true });
+      }
       this.summary = result.value;
       this.summaryKey = key;
     }
-    const cutAt = exp.backbone.cutAt ?? this.summary.cutAt;
-    this.post({ type: 'state', experiment: exp.name, summary: this.summary, cutAt, strategy: exp.strategy, view: freezeView(this.summary.rows, cutAt, exp.strategy) });
+    this.post(buildLayerTree({ file: this.file, experiment: exp.name, summary: this.summary, cutAt: exp.backbone.cutAt, strategy: exp.strategy }));
   }
 
-  /** Applies a change to the experiment file as an undoable edit. Returns whether it changed. */
-  async change(change: ExperimentChange): Promise<boolean> {
+  /** Applies a change to the experiment file as one undoable edit in its document (not saved). */
+  async change(change: ExperimentChange): Promise<'changed' | 'unchanged' | 'failed'> {
     const doc = await this.document();
-    const edits = editsFor(doc.getText(), change);
-    if (edits.length === 0) return false;
+    const result = editsFor(doc.getText(), change);
+    if (!result.ok) {
+      this.post({ type: 'notice', level: 'error', message: `Not changed: ${result.message}.` });
+      return 'failed';
+    }
+    if (result.edits.length === 0) return 'unchanged';
     const edit = new vscode.WorkspaceEdit();
-    for (const e of edits) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
-    const ok = await vscode.workspace.applyEdit(edit);
-    if (ok) await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false });
-    return ok;
+    for (const e of result.edits) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      this.post({ type: 'notice', level: 'error', message: `Could not edit ${path.basename(this.file)} (is it read-only?).` });
+      return 'failed';
+    }
+    // Show the change where the user can read, save or undo it, without taking focus.
+    if (!vscode.window.visibleTextEditors.some((e) => e.document === doc)) {
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false });
+    }
+    this.post({ type: 'notice', level: 'info', message: `${path.basename(this.file)}: ${describeChange(change)} (unsaved; Ctrl+Z in the file undoes it).` });
+    return 'changed';
   }
 
-  private async receive(raw: unknown): Promise<void> {
+  /** The webview's message handler: every message is validated before anything happens. */
+  async receive(raw: unknown): Promise<ReceiveOutcome> {
     const names = new Set(this.summary?.rows.map((r) => r.name) ?? []);
     const request = parseLayerTreeRequest(raw, names);
-    if (!request) return;
-    if (request.type === 'ready') return this.refresh();
-    if (request.type === 'freezeAll') await this.change({ kind: 'freezeAll' });
-    else if (request.type === 'trainFrom') await this.change({ kind: 'trainFrom', layer: request.layer });
-    else await this.change({ kind: 'cutAt', layer: request.layer });
+    if (!request) return 'refused';
+    switch (request.type) {
+      case 'ready':
+        if (this.last) this.post(this.last);
+        else await this.refresh();
+        return 'rendered';
+      case 'retry':
+        await this.refresh(true);
+        return 'rendered';
+      case 'openFile':
+        await vscode.window.showTextDocument(await this.document(), { viewColumn: vscode.ViewColumn.One, preview: false });
+        return 'rendered';
+      case 'freezeAll':
+        return this.change({ kind: 'freezeAll' });
+      case 'trainFrom':
+        if (this.summary?.kind !== 'layers' || !this.summary.fineTunable) return 'refused';
+        return this.change({ kind: 'trainFrom', layer: request.layer });
+      case 'cutAt':
+        return this.change({ kind: 'cutAt', layer: request.layer });
+    }
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const d of this.disposables) d.dispose();
     this.onDispose();
   }
 }
 
+async function pickExperimentFile(s: Services): Promise<string | undefined> {
+  await s.experiments.reload();
+  const files = s.experiments.experimentFiles;
+  if (files.length === 0) {
+    const pick = await vscode.window.showInformationMessage('Transfer Lab: no experiment files (*.tlexp.json) in this workspace to show the layers of.', 'New Experiment');
+    if (pick) void vscode.commands.executeCommand('transferLab.newExperiment');
+    return undefined;
+  }
+  if (files.length === 1) return files[0].fsPath;
+  const pick = await vscode.window.showQuickPick(
+    files.map((f) => ({ label: path.basename(f.fsPath, '.tlexp.json'), description: vscode.workspace.asRelativePath(f), file: f.fsPath })),
+    { placeHolder: 'Show the layers of which experiment?' },
+  );
+  return pick?.file;
+}
+
 export function registerLayerTree(s: Services): void {
   const panels = new Map<string, LayerTreePanel>();
+  const open = (panel: vscode.WebviewPanel, file: string) => {
+    const p = new LayerTreePanel(panel, file, s, () => panels.delete(file));
+    panels.set(file, p);
+    return p;
+  };
   s.context.subscriptions.push(
-    { dispose: () => panels.forEach((p) => p.panel.dispose()) },
+    { dispose: () => [...panels.values()].forEach((p) => p.panel.dispose()) },
     vscode.commands.registerCommand('transferLab.showLayers', async (arg?: unknown) => {
-      const file = experimentFileFrom(arg);
-      if (!file) {
-        void vscode.window.showInformationMessage('Transfer Lab: open an experiment file (*.tlexp.json) or pick one in the Experiments view to see its layers.');
-        return undefined;
-      }
+      const file = experimentFileFrom(arg) ?? (await pickExperimentFile(s));
+      if (!file) return undefined;
       const existing = panels.get(file);
       if (existing) {
-        existing.panel.reveal(vscode.ViewColumn.Beside, true);
+        existing.panel.reveal(undefined, true);
         return file;
       }
-      const panel = vscode.window.createWebviewPanel('transferLab.layers', `Layers: ${path.basename(file, '.tlexp.json')}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
-      panels.set(file, new LayerTreePanel(panel, file, s, () => panels.delete(file)));
+      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, `Layers: ${path.basename(file, '.tlexp.json')}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+      open(panel, file);
       return file;
     }),
-    // Test hook: the same path the webview's buttons take.
-    vscode.commands.registerCommand('transferLab.layerTree.change', (file: string, change: ExperimentChange) => panels.get(file)?.change(change) ?? false),
+    // After a window reload: the webview kept the experiment file's path in its state.
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      async deserializeWebviewPanel(panel, state: unknown) {
+        const file = (state as { file?: unknown } | undefined)?.file;
+        if (typeof file !== 'string' || !file.endsWith('.tlexp.json') || panels.has(file)) {
+          panel.dispose();
+          return;
+        }
+        open(panel, file);
+      },
+    }),
+    // Test hooks: the webview's message handler itself, and what the panel last showed.
+    vscode.commands.registerCommand('transferLab.layerTree.receive', (file: string, raw: unknown) => panels.get(file)?.receive(raw) ?? 'refused'),
+    vscode.commands.registerCommand('transferLab.layerTree.state', (file: string) => panels.get(file)?.last),
   );
 }

@@ -1,24 +1,114 @@
-// The layer tree edits the experiment file as an undoable edit.
+// The layer tree in a real extension host: the real trainer lists fmnist-mini's layers, the
+// panel shows them under the file's strategy, and the webview's own message handler edits
+// the experiment file as one undoable edit; the panel follows the file, also hand edits.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { test } from './harness';
+import type { LayerItem, LayerTreeMessage, LayerTreeState } from '../../src/core/layerTreeMessages';
+import { note, test, waitFor } from './harness';
 
 const repo = path.resolve(__dirname, '../../..');
+const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const state = (file: string) => vscode.commands.executeCommand<LayerTreeMessage | undefined>('transferLab.layerTree.state', file);
+const receive = (file: string, raw: unknown) => vscode.commands.executeCommand<string>('transferLab.layerTree.receive', file, raw);
+const layers = (s: LayerTreeState): LayerItem[] => s.groups.flatMap((g) => g.layers);
 
-test('layer tree: "train from here" edits the experiment file, and undo restores it', async () => {
-  const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'layers.tlexp.json');
-  const original = JSON.stringify({ name: 'layers', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' } }, null, 2);
+/** Waits until the panel shows a tree for which `check` holds (or an error, which fails). */
+async function shown(file: string, what: string, check: (s: LayerTreeState) => boolean, timeoutMs = 20_000): Promise<LayerTreeState> {
+  return waitFor(
+    what,
+    async () => {
+      const m = await state(file);
+      if (m?.type === 'error') throw new Error(`the panel shows an error: ${m.message}`);
+      return m?.type === 'state' && check(m) ? m : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+test('layer tree: "train from here" edits the experiment file, the panel follows, and undo restores it', async () => {
+  const file = path.join(workspace(), 'layers.tlexp.json');
+  const original = `${JSON.stringify({ name: 'layers', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2 } }, null, 2)}\n`;
   fs.writeFileSync(file, original);
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
-  assert.equal(await vscode.commands.executeCommand('transferLab.layerTree.change', file, { kind: 'trainFrom', layer: 'block_5_dw' }), true);
+  const tab = await waitFor(`a "Layers: layers" tab`, () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Layers: layers'), 5_000).catch(() => {
+    throw new Error(`no "Layers: layers" tab among ${JSON.stringify(vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label)))}`);
+  });
+  assert.ok(tab.input instanceof vscode.TabInputWebview);
+  assert.notEqual(tab.group.viewColumn, vscode.window.activeTextEditor?.viewColumn, 'beside the code');
+
+  // The real trainer's layer table, shown under feature extraction: everything frozen.
+  const before = await shown(file, 'the layer tree', () => true, 90_000);
+  const all = layers(before);
+  note(`fmnist-mini: ${all.length} layers in ${before.groups.length} rows; cut at ${before.cutAt}; frozen ${before.frozenParams}`);
+  assert.equal(before.kind, 'layers');
+  assert.ok(all.some((l) => l.name === 'block_5_dw'));
+  assert.ok(before.groups.some((g) => g.block === 'block_5' && g.layers.length === 6), 'block_5_* is one group of six');
+  assert.ok(before.groups.some((g) => g.block === 'stem'));
+  assert.equal(all.filter((l) => l.state === 'trainable').length, 0);
+  assert.ok(before.frozenParams > 0);
+  assert.equal(before.trainableParams, 0);
+  assert.deepEqual(all.filter((l) => l.isCut).map((l) => l.name), [before.cutAt]);
+
+  // Messages naming layers the backbone does not have never reach the file.
+  assert.equal(await receive(file, { type: 'trainFrom', layer: 'block_99_dw' }), 'refused');
+  assert.equal(await receive(file, { type: 'deleteFile' }), 'refused');
+  assert.equal(doc.getText(), original);
+
+  // The same handler the webview's "Train from here" button posts to.
+  assert.equal(await receive(file, { type: 'trainFrom', layer: 'block_5_dw' }), 'changed');
   const edited = JSON.parse(doc.getText());
   assert.deepEqual(edited.strategy, { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' });
+  assert.deepEqual(edited.train, { epochs: 2 }, 'other fields untouched');
   assert.ok(doc.isDirty, 'an edit in the editor, not a hidden write');
+  assert.equal(fs.readFileSync(file, 'utf8'), original, 'not saved behind the user');
+  const after = await shown(file, 'the boundary at block_5_dw', (s) => s.boundary === 'block_5_dw');
+  const trainable = layers(after).filter((l) => l.state === 'trainable').map((l) => l.name);
+  assert.equal(trainable[0], 'block_5_dw');
+  assert.ok(trainable.includes(after.cutAt), 'trainable up to the cut');
+  assert.ok(after.trainableParams > 0 && after.frozenParams > 0);
+  assert.equal(after.trainableParams + after.frozenParams, before.frozenParams, 'the same base, split differently');
+
+  // Undo in the file's editor restores it, and the panel follows.
   await vscode.window.showTextDocument(doc);
   await vscode.commands.executeCommand('undo');
   assert.equal(doc.getText(), original);
-}, 120_000);
+  await shown(file, 'everything frozen again', (s) => s.strategy === 'feature-extraction' && s.trainableParams === 0);
+
+  // "Cut here" sets backbone.cutAt; a hand edit of the JSON re-renders the panel too.
+  assert.equal(await receive(file, { type: 'cutAt', layer: 'block_3_pw_relu' }), 'changed');
+  assert.equal(JSON.parse(doc.getText()).backbone.cutAt, 'block_3_pw_relu');
+  const cut = await shown(file, 'the cut at block_3_pw_relu', (s) => s.cutAt === 'block_3_pw_relu');
+  assert.equal(layers(cut).find((l) => l.name === 'block_5_dw')!.state, 'after-cut');
+  const editor = await vscode.window.showTextDocument(doc);
+  const text = doc.getText();
+  const start = text.indexOf('"feature-extraction"');
+  await editor.edit((b) => b.replace(new vscode.Range(doc.positionAt(start), doc.positionAt(start + '"feature-extraction"'.length)), '"scratch"'));
+  const scratch = await shown(file, 'scratch after a hand edit', (s) => s.strategy === 'scratch');
+  assert.equal(scratch.reinitialized, true);
+  assert.match(scratch.strategyText, /re-initialised/);
+  assert.equal(await receive(file, { type: 'freezeAll' }), 'changed');
+  assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'feature-extraction' });
+
+  // Broken JSON: the panel says what is wrong instead of showing a stale tree.
+  await editor.edit((b) => b.insert(doc.positionAt(0), 'x'));
+  await waitFor('an error for the broken file', async () => ((await state(file))?.type === 'error' ? true : undefined));
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}, 150_000);
+
+test('layer tree: a backbone that cannot load is an error that says which and why', async () => {
+  const file = path.join(workspace(), 'missing.tlexp.json');
+  fs.writeFileSync(file, JSON.stringify({ name: 'missing', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { path: 'no/such/model.json' }, strategy: { kind: 'feature-extraction' } }, null, 2));
+  assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
+  const m = await waitFor('an error', async () => {
+    const s = await state(file);
+    return s?.type === 'error' ? s : undefined;
+  }, 60_000);
+  note(`error shown: ${m.message}`);
+  assert.match(m.message, /missing\.tlexp\.json/);
+  assert.match(m.message, /model\.json/);
+  assert.equal(m.retry, true);
+}, 90_000);
