@@ -1,29 +1,53 @@
-// Installs what the VS Code tests need, once, into ~/.cache/transfer-lab (idempotent):
-// code-server 4.100.3 (VS Code 1.100.3 as a server + web workbench, from npm, because
-// desktop VS Code cannot be downloaded offline) and a system Chromium for Playwright.
-// The recipe follows code-server's own postinstall, minus its downloads (ripgrep comes from
-// Debian instead of GitHub).
-import { execFileSync, spawnSync } from 'node:child_process';
+// Installs what the VS Code tests need, once (idempotent, cached):
+//   code-server 4.100.3 (= VS Code 1.100.3 as server + web workbench, from npm, because
+//   desktop VS Code cannot be downloaded offline), into
+//   ${TRANSFER_LAB_CACHE:-${XDG_CACHE_HOME:-~/.cache}/transfer-lab}/code-server-4.100.3/
+//   and checks for a system Chromium (CHROMIUM_PATH, /usr/bin/chromium, /usr/bin/chromium-browser)
+//   that playwright-core drives (never `npx playwright install`).
+// The recipe is code-server's own postinstall minus its downloads (ripgrep comes from
+// Debian instead of GitHub); see /work/shared/notes/environment.md section 2 / the README.
+// A marker file is written only after a smoke check (the server starts and serves the
+// workbench), so a second run takes well under a second.
+//
+//   node scripts/setup-test-env.mjs [--force]      (npm run setup:test-env)
+// Debian packages needed: chromium (tests), ripgrep and libkrb5-dev (install only). They
+// are installed with apt-get only when running as root with CI=true; otherwise the script
+// says what to install.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CODE_SERVER_VERSION, codeServerDir, codeServerEntry as codeServerBin, findChromium } from '../test/support/testEnv.mjs';
+import { CODE_SERVER_VERSION, cacheRoot, codeServerDir, codeServerEntry, findChromium } from '../test/support/testEnv.mjs';
 
 const marker = path.join(codeServerDir, '.transfer-lab-ready');
-
-const log = (m) => console.log(`[setup:test-env] ${m}`);
+const lockDir = path.join(cacheRoot, `code-server-${CODE_SERVER_VERSION}.lock`);
+const force = process.argv.includes('--force');
+const isRoot = process.getuid?.() === 0;
 const started = Date.now();
+const log = (m) => console.log(`[setup:test-env] ${m}`);
+const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+class SetupError extends Error {}
 
 function run(cmd, args, cwd, extraEnv = {}) {
   const r = spawnSync(cmd, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
-    env: { ...process.env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true', npm_config_audit: 'false', npm_config_fund: 'false', ...extraEnv },
+    env: {
+      ...process.env,
+      npm_config_yes: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      npm_config_update_notifier: 'false',
+      // code-server's (and node-gyp's) scripts refuse to run as root without it.
+      ...(isRoot ? { npm_config_unsafe_perm: 'true' } : {}),
+      ...extraEnv,
+    },
     maxBuffer: 64 * 2 ** 20,
   });
   if (r.status !== 0) {
-    const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed with ${r.status ?? r.signal}:\n${tail}`);
+    const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`.trim().split('\n').slice(-25).join('\n');
+    throw new SetupError(`${cmd} ${args.join(' ')} (in ${cwd}) failed with ${r.status ?? r.signal}:\n${tail}`);
   }
   return r.stdout;
 }
@@ -33,65 +57,133 @@ function which(cmd) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-function aptInstall(packages) {
-  log(`installing Debian packages: ${packages.join(' ')}`);
-  run('apt-get', ['update', '-qq'], '/');
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], '/', { DEBIAN_FRONTEND: 'noninteractive' });
+const hasGssapi = () => ['/usr/include/gssapi/gssapi.h', '/usr/include/gssapi.h'].some((f) => fs.existsSync(f));
+
+/** Installs missing Debian packages when allowed (root + CI=true), else explains how. */
+function ensurePackages(missing, why) {
+  if (missing.length === 0) return;
+  if (isRoot && process.env.CI === 'true' && which('apt-get')) {
+    log(`installing Debian packages (${why}): ${missing.join(' ')}`);
+    run('apt-get', ['update', '-qq'], '/');
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], '/', { DEBIAN_FRONTEND: 'noninteractive' });
+    return;
+  }
+  throw new SetupError(
+    `missing system packages (${why}): ${missing.join(', ')}.\n` +
+      `  Install them:  sudo apt-get install ${missing.join(' ')}   (Debian/Ubuntu)` +
+      (missing.includes('chromium') ? '\n  or point CHROMIUM_PATH at a Chromium/Chrome binary.' : '') +
+      '\n  (This script installs them itself only when run as root with CI=true.)',
+  );
 }
 
-function ensureSystemPackages() {
-  const missing = [];
-  if (!findChromium()) missing.push('chromium');
-  if (!which('rg')) missing.push('ripgrep');
-  if (!fs.existsSync('/usr/include/gssapi/gssapi.h') && !fs.existsSync('/usr/include/gssapi.h')) missing.push('libkrb5-dev');
-  if (missing.length === 0) return;
-  const root = process.getuid?.() === 0;
-  if (root && process.env.CI === 'true') return aptInstall(missing);
-  throw new Error(`missing system packages: ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}), or set CHROMIUM_PATH to a Chromium binary.`);
+function ensureChromium() {
+  if (process.env.CHROMIUM_PATH && !fs.existsSync(process.env.CHROMIUM_PATH)) {
+    throw new SetupError(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`);
+  }
+  if (!findChromium()) ensurePackages(['chromium'], 'the browser the tests drive');
+  const chromium = findChromium();
+  if (!chromium) throw new SetupError('Chromium is still missing after apt-get install chromium');
+  const r = spawnSync(chromium, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new SetupError(`${chromium} --version failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
+  return `${chromium} (${r.stdout.trim()})`;
+}
+
+/** One installer at a time (several terminals or CI steps may start this together). */
+async function withLock(fn) {
+  fs.mkdirSync(cacheRoot, { recursive: true });
+  const until = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lockDir);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const age = Date.now() - fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs;
+      if (age > 20 * 60_000) {
+        log(`removing a stale lock (${lockDir})`);
+        fs.rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > until) throw new SetupError(`another setup:test-env holds ${lockDir}; remove it if no setup runs`);
+      log('another setup:test-env is installing code-server; waiting');
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
 }
 
 function installCodeServer() {
+  const missing = [];
+  if (!which('rg')) missing.push('ripgrep');
+  if (!hasGssapi()) missing.push('libkrb5-dev');
+  ensurePackages(missing, 'needed to install code-server offline');
+
   fs.rmSync(codeServerDir, { recursive: true, force: true });
   fs.mkdirSync(codeServerDir, { recursive: true });
   fs.writeFileSync(path.join(codeServerDir, 'package.json'), JSON.stringify({ name: 'transfer-lab-code-server', private: true }));
-  log(`npm install code-server@${CODE_SERVER_VERSION} (scripts off: its postinstall downloads ripgrep)`);
+  log(`npm install --ignore-scripts code-server@${CODE_SERVER_VERSION} (its postinstall would download ripgrep from GitHub)`);
   run('npm', ['install', '--ignore-scripts', '--no-save', `code-server@${CODE_SERVER_VERSION}`], codeServerDir);
   const pkg = path.join(codeServerDir, 'node_modules', 'code-server');
   const vscodeDir = path.join(pkg, 'lib', 'vscode');
-  log('installing VS Code server dependencies');
+  log(`[${secs()}] lib/vscode: npm install --omit=dev --ignore-scripts`);
   run('npm', ['install', '--omit=dev', '--ignore-scripts'], vscodeDir);
-  const rgTarget = path.join(vscodeDir, 'node_modules', '@vscode', 'ripgrep', 'bin');
-  fs.mkdirSync(rgTarget, { recursive: true });
-  fs.copyFileSync(which('rg'), path.join(rgTarget, 'rg'));
-  fs.chmodSync(path.join(rgTarget, 'rg'), 0o755);
-  log('building VS Code server native modules');
+  const rgDir = path.join(vscodeDir, 'node_modules', '@vscode', 'ripgrep', 'bin');
+  fs.mkdirSync(rgDir, { recursive: true });
+  fs.copyFileSync(which('rg'), path.join(rgDir, 'rg'));
+  fs.chmodSync(path.join(rgDir, 'rg'), 0o755);
+  log(`[${secs()}] lib/vscode: npm rebuild (native modules; ripgrep copied from ${which('rg')})`);
   run('npm', ['rebuild'], vscodeDir);
   const asar = path.join(vscodeDir, 'node_modules.asar');
   if (!fs.existsSync(asar)) fs.symlinkSync('node_modules', asar);
-  log('installing built-in extensions dependencies');
+  log(`[${secs()}] lib/vscode/extensions: npm install --omit=dev (built-in extensions)`);
   run('npm', ['install', '--omit=dev'], path.join(vscodeDir, 'extensions'));
-  // argon2 is hoisted next to code-server; its prebuilt download fails offline, so build it.
-  log('building code-server native modules (argon2)');
+  // argon2 is hoisted next to code-server; build it here rather than fetch a prebuilt one.
+  log(`[${secs()}] npm rebuild --build-from-source (argon2)`);
   run('npm', ['rebuild', '--build-from-source'], codeServerDir);
 }
 
-function smokeCheck() {
-  const out = execFileSync(process.execPath, [codeServerBin, '--version'], { encoding: 'utf8', timeout: 60_000 });
-  if (!out.includes(CODE_SERVER_VERSION)) throw new Error(`code-server --version printed: ${out}`);
-  return out.split('\n')[0];
+/** The installed server prints its version, starts, and serves the workbench page. */
+async function smokeCheck() {
+  const version = run(process.execPath, [codeServerEntry, '--version'], codeServerDir).split('\n')[0];
+  if (!version.includes(CODE_SERVER_VERSION)) throw new SetupError(`code-server --version printed: ${version}`);
+  const rg = path.join(codeServerDir, 'node_modules/code-server/lib/vscode/node_modules/@vscode/ripgrep/bin/rg');
+  run(rg, ['--version'], codeServerDir);
+  const { startCodeServer } = await import('../test/support/testEnv.mjs');
+  const workspace = fs.mkdtempSync(path.join(cacheRoot, 'smoke-'));
+  const server = await startCodeServer({ workspace });
+  try {
+    const res = await fetch(server.url);
+    const html = await res.text();
+    if (res.status !== 200 || !html.includes('workbench')) throw new SetupError(`the workbench page answered ${res.status}`);
+  } finally {
+    await server.close();
+    fs.rmSync(workspace, { recursive: true, force: true });
+  }
+  return version;
 }
 
 try {
-  ensureSystemPackages();
-  if (fs.existsSync(marker) && fs.existsSync(codeServerBin)) {
-    log(`code-server ${CODE_SERVER_VERSION} ready (cached in ${codeServerDir}); chromium ${findChromium()}`);
+  const chromium = ensureChromium();
+  if (!force && fs.existsSync(marker) && fs.existsSync(codeServerEntry)) {
+    log(`code-server ${CODE_SERVER_VERSION} ready (cached in ${codeServerDir}); chromium ${chromium}`);
   } else {
-    installCodeServer();
-    const version = smokeCheck();
-    fs.writeFileSync(marker, `${version}\n`);
-    log(`code-server ${version} installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    await withLock(async () => {
+      if (!force && fs.existsSync(marker) && fs.existsSync(codeServerEntry)) return; // another run finished it
+      log(`installing code-server ${CODE_SERVER_VERSION} into ${codeServerDir}`);
+      fs.rmSync(marker, { force: true });
+      installCodeServer();
+      log(`[${secs()}] smoke check: start the server and load the workbench`);
+      const version = await smokeCheck();
+      fs.writeFileSync(marker, `${version}\n${new Date().toISOString()}\n`);
+    });
+    log(`code-server ${CODE_SERVER_VERSION} ready in ${secs()} (${codeServerDir}); chromium ${chromium}`);
   }
 } catch (e) {
-  console.error(`[setup:test-env] FAILED: ${e instanceof Error ? e.message : e}`);
+  const message = e instanceof Error ? (e instanceof SetupError ? e.message : (e.stack ?? e.message)) : String(e);
+  console.error(`[setup:test-env] FAILED: ${message}`);
   process.exit(1);
 }

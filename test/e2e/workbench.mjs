@@ -6,21 +6,37 @@ import { launchBrowser, repoRoot, startCodeServer } from '../support/testEnv.mjs
 
 export const artefactsDir = path.join(repoRoot, 'test-results', 'e2e');
 
-/** Opens a workspace in code-server with the packaged extension installed. */
+/** TRANSFER_LAB_E2E_FROM_SOURCE=1: load the extension from this repo (dist/ from npm run build)
+ *  as an extension under development instead of installing the VSIX (quicker while iterating;
+ *  the default, the VSIX, is what users install). */
+export const fromSource = process.env.TRANSFER_LAB_E2E_FROM_SOURCE === '1';
+
+/** Opens a workspace in code-server with the packaged extension installed (a fresh
+ *  user-data dir and extensions dir each time; code-server --install-extension <vsix>). */
 export async function openWorkbench({ workspace, settings = {}, vsix = path.join(repoRoot, 'dist', 'transfer-lab.vsix') }) {
-  if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package`);
+  if (!fromSource && !fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package`);
   const server = await startCodeServer({
     workspace,
-    installVsix: vsix,
-    // An installed VSIX does not carry the native TensorFlow library; point it at this repo's.
+    ...(fromSource ? { extensionDevelopmentPath: repoRoot } : { installVsix: vsix }),
+    // An installed VSIX does not carry the native TensorFlow library; point it at this repo's
+    // node_modules (@tensorflow/tfjs-node built by npm run setup:native).
     settings: { 'transferLab.nativeBackendPath': repoRoot, ...settings },
+    env: { CI: process.env.CI ?? '' },
   });
-  const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  // Let the workbench finish restoring before typing.
-  await page.waitForSelector('.statusbar', { timeout: 30_000 });
+  let browser;
+  let page;
+  try {
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(server.url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // Let the workbench finish restoring before typing.
+    await page.waitForSelector('.statusbar', { timeout: 30_000 });
+  } catch (e) {
+    await browser?.close().catch(() => {});
+    await server.close();
+    throw e;
+  }
   return {
     server,
     browser,

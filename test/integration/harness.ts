@@ -1,47 +1,86 @@
-// A small test registry for the extension host: tests register with `test(name, fn)` and
-// `run()` (index.ts) executes them in order, streaming one JSON line per result to the file
-// named by TRANSFER_LAB_TEST_RESULTS, which the runner outside VS Code reads. The registry
-// lives on globalThis because each test file is its own bundle.
+// Helpers for the integration tests that run inside the VS Code extension host.
+//
+// The runner is mocha (TDD interface), started by index.ts. Test files register with
+// `test(name, fn, timeoutMs?)` from here (or mocha's own `suite`/`test`/`setup`/... via the
+// re-exports below); index.ts streams one JSON line per result to the file named by
+// TRANSFER_LAB_TEST_RESULTS, which the runner outside VS Code (runInCodeServer.mjs) reads.
+// Each test file is its own bundle with its own copy of this module, so shared state lives
+// on globalThis.
 import * as fs from 'node:fs';
 
-export interface TestCase {
-  name: string;
-  file: string;
-  fn: () => Promise<void> | void;
-  timeoutMs: number;
-}
-
-// Shared across bundles: each test file bundles its own copy of this module.
-const shared = ((globalThis as { __transferLabHarness?: { tests: TestCase[]; currentFile: string; noteSink?: (line: ResultLine) => void } }).__transferLabHarness ??= {
-  tests: [],
-  currentFile: '',
-});
-const registry = shared.tests;
-
-export function test(name: string, fn: TestCase['fn'], timeoutMs = 60_000): void {
-  registry.push({ name, fn, timeoutMs, file: shared.currentFile });
-}
-
-export function setCurrentFile(file: string): void {
-  shared.currentFile = file;
-}
-
-export function registeredTests(): TestCase[] {
-  return registry;
-}
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export type ResultLine =
-  | { type: 'start'; total: number }
+  | { type: 'start'; total: number; files: string[] }
   | { type: 'pass'; name: string; file: string; ms: number }
   | { type: 'fail'; name: string; file: string; ms: number; error: string }
+  | { type: 'skip'; name: string; file: string }
   | { type: 'log'; message: string }
-  | { type: 'end'; passed: number; failed: number };
+  | { type: 'fatal'; error: string }
+  | { type: 'end'; passed: number; failed: number; skipped: number };
 
+type Fn = () => Promise<void> | void;
+type HookFn = (name: string | Fn, fn?: Fn) => void;
+interface MochaTestLike {
+  timeout(ms: number): unknown;
+}
+interface MochaTdd {
+  test: ((name: string, fn: (this: unknown) => Promise<void>) => MochaTestLike) & {
+    only: (name: string, fn: (this: unknown) => Promise<void>) => MochaTestLike;
+    skip: (name: string, fn?: unknown) => unknown;
+  };
+  suite: (name: string, fn: () => void) => unknown;
+  setup: HookFn;
+  teardown: HookFn;
+  suiteSetup: HookFn;
+  suiteTeardown: HookFn;
+}
+
+const shared = ((globalThis as { __transferLabHarness?: { noteSink?: (line: ResultLine) => void } }).__transferLabHarness ??= {});
+
+function tdd(): MochaTdd {
+  const g = globalThis as unknown as Partial<MochaTdd>;
+  if (typeof g.test !== 'function' || typeof g.suite !== 'function') {
+    throw new Error('integration tests must be loaded by mocha (test/integration/index.ts, ui "tdd"), not required directly');
+  }
+  return g as MochaTdd;
+}
+
+function wrap(fn: Fn): (this: unknown) => Promise<void> {
+  // A plain async wrapper: mocha treats a function with a parameter as callback-style.
+  return async function () {
+    await fn();
+  };
+}
+
+/** Registers a test (mocha `test`) with its own timeout (default 60 s). */
+export function test(name: string, fn: Fn, timeoutMs = DEFAULT_TIMEOUT_MS): void {
+  tdd().test(name, wrap(fn)).timeout(timeoutMs);
+}
+/** Runs only this test (and other `.only` ones) while debugging; never commit it. */
+test.only = (name: string, fn: Fn, timeoutMs = DEFAULT_TIMEOUT_MS): void => {
+  tdd().test.only(name, wrap(fn)).timeout(timeoutMs);
+};
+/** A test that is listed as skipped. */
+test.skip = (name: string, _fn?: Fn): void => {
+  tdd().test.skip(name);
+};
+
+/** Groups tests; test names are reported as "<suite> <test>". */
+export function suite(name: string, fn: () => void): void {
+  tdd().suite(name, fn);
+}
+export const setup = (fn: Fn): void => tdd().setup(wrap(fn));
+export const teardown = (fn: Fn): void => tdd().teardown(wrap(fn));
+export const suiteSetup = (fn: Fn): void => tdd().suiteSetup(wrap(fn));
+export const suiteTeardown = (fn: Fn): void => tdd().suiteTeardown(wrap(fn));
+
+/** Writes result lines to `file` (one JSON object per line), or to the console without one. */
 export function reporter(file: string | undefined): (line: ResultLine) => void {
   return (line) => {
     const text = JSON.stringify(line);
     if (file) fs.appendFileSync(file, `${text}\n`);
-    else console.log(text);
+    else if (line.type === 'log') console.log(`# ${line.message}`);
   };
 }
 
@@ -51,7 +90,8 @@ export function setNoteSink(sink: (line: ResultLine) => void): void {
 
 /** A line for the test output outside VS Code (the extension host's console is not shown there). */
 export function note(message: string): void {
-  shared.noteSink?.({ type: 'log', message });
+  if (shared.noteSink) shared.noteSink({ type: 'log', message });
+  else console.log(`# ${message}`);
 }
 
 /** Polls until `check` returns a truthy value or the timeout passes. */

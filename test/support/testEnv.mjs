@@ -15,8 +15,33 @@ export const cacheRoot = process.env.TRANSFER_LAB_CACHE ?? path.join(process.env
 export const codeServerDir = path.join(cacheRoot, `code-server-${CODE_SERVER_VERSION}`);
 export const codeServerEntry = path.join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 
+/** CHROMIUM_PATH when set (it must exist), else Debian's/Ubuntu's Chromium. */
 export function findChromium() {
-  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean).find((c) => fs.existsSync(c));
+  if (process.env.CHROMIUM_PATH) return fs.existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : undefined;
+  return ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((c) => fs.existsSync(c));
+}
+
+// Process groups of the code-server instances still running: killed when this process
+// ends, however it ends (test failure, timeout, Ctrl-C), so no server is left behind.
+const liveGroups = new Map(); // process group id -> temp dir
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {}
+}
+function killAll() {
+  for (const [pid, dir] of liveGroups) {
+    killGroup(pid, 'SIGKILL');
+    if (process.env.TRANSFER_LAB_KEEP_TMP !== '1') fs.rmSync(dir, { recursive: true, force: true });
+  }
+  liveGroups.clear();
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
 }
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
@@ -47,7 +72,8 @@ async function waitForHttp(url, timeoutMs, proc) {
 
 /**
  * Starts code-server on a free loopback port with a fresh user-data and extensions dir.
- * opts: { workspace, settings, extraArgs, env, installVsix, log }
+ * opts: { workspace, settings, extraArgs, env, installVsix, extensionDevelopmentPath, extensionTestsPath }
+ * close() kills the process group and removes the temp dirs (TRANSFER_LAB_KEEP_TMP=1 keeps them).
  */
 export async function startCodeServer(opts) {
   if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server is not installed (${codeServerEntry}); run npm run setup:test-env`);
@@ -62,7 +88,11 @@ export async function startCodeServer(opts) {
   );
   const logFile = path.join(base, 'code-server.log');
   const logStream = fs.createWriteStream(logFile);
-  const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check'];
+  // --config: its own (empty) config file, so neither ~/.config/code-server/config.yaml (a
+  // user's password or cert settings) is read nor a new one is written to the home folder.
+  const configFile = path.join(base, 'config.yaml');
+  fs.writeFileSync(configFile, '');
+  const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check'];
   if (opts.installVsix) {
     await new Promise((resolve, reject) => {
       const p = spawn(process.execPath, [codeServerEntry, ...common, '--install-extension', opts.installVsix], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,7 +104,11 @@ export async function startCodeServer(opts) {
   }
   const port = await freePort();
   const args = [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', '--disable-getting-started-override', ...(opts.extraArgs ?? []), opts.workspace];
+  // Its own process group (detached), so close() can kill code-server together with the
+  // extension host and every trainer process the extension started.
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
+  liveGroups.set(proc.pid, base);
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.stdout.pipe(logStream, { end: false });
   proc.stderr.pipe(logStream, { end: false });
   // code-server's CLI has no --extensionDevelopmentPath; the web workbench takes the same
@@ -84,7 +118,14 @@ export async function startCodeServer(opts) {
   if (opts.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(opts.extensionDevelopmentPath)]);
   if (opts.extensionTestsPath) payload.push(['extensionTestsPath', remote(opts.extensionTestsPath)]);
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}${payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, proc);
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, proc);
+  } catch (e) {
+    killGroup(proc.pid, 'SIGKILL');
+    liveGroups.delete(proc.pid);
+    const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+    throw new Error(`${e instanceof Error ? e.message : e}\ncode-server log (${logFile}):\n${tail}`);
+  }
   return {
     url,
     port,
@@ -92,16 +133,21 @@ export async function startCodeServer(opts) {
     userDataDir,
     extensionsDir,
     logFile,
+    /** True while the code-server process runs. */
+    get running() {
+      return proc.exitCode === null && proc.signalCode === null;
+    },
     async close() {
       // The whole process group: code-server, its extension host and the trainers under it.
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {}
-      await new Promise((r) => setTimeout(r, 500));
-      try {
-        process.kill(-proc.pid, 'SIGKILL');
-      } catch {}
-      logStream.end();
+      killGroup(proc.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+      // The group may outlive its leader (extension host, trainers): always finish it off.
+      killGroup(proc.pid, 'SIGKILL');
+      liveGroups.delete(proc.pid);
+      await new Promise((r) => logStream.end(r));
+      // Temp user-data/extensions dirs go too, unless kept for a look (the log is in there).
+      if (process.env.TRANSFER_LAB_KEEP_TMP === '1') console.log(`# kept ${base}`);
+      else fs.rmSync(base, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }
@@ -109,7 +155,9 @@ export async function startCodeServer(opts) {
 /** Launches headless Chromium through playwright-core (never downloads a browser). */
 export async function launchBrowser() {
   const executablePath = findChromium();
-  if (!executablePath) throw new Error('no Chromium found: apt-get install chromium, or set CHROMIUM_PATH');
+  if (!executablePath) {
+    throw new Error(process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : 'no Chromium found: apt-get install chromium (then npm run setup:test-env), or set CHROMIUM_PATH');
+  }
   const { chromium } = createRequire(import.meta.url)('playwright-core');
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }
