@@ -47,7 +47,7 @@ function appendCurves(curves: Partial<DashboardCurves>): void {
   for (const [key, points] of Object.entries(curves) as [keyof DashboardCurves, DashboardCurves[keyof DashboardCurves]][]) {
     if (points?.length) chartFor[key].append(key, points);
   }
-  vscode.postMessage({ type: 'rendered', points: loss.pointCount + accuracy.pointCount + lr.pointCount });
+  vscode.postMessage({ type: 'rendered', points: loss.pointCount + accuracy.pointCount + lr.pointCount, outOfOrder: loss.outOfOrder + accuracy.outOfOrder + lr.outOfOrder });
 }
 
 const fmtEta = (s?: number) => (s === undefined ? '' : s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);

@@ -42,6 +42,50 @@ export interface WrongImage {
   confidence: number;
 }
 
+export const emptyCurves = (): DashboardCurves => ({ batchLoss: [], batchAccuracy: [], epochLoss: [], epochAccuracy: [], valLoss: [], valAccuracy: [], learningRate: [] });
+
+/**
+ * Merges a run's history (metrics.jsonl, read when the webview is ready) with its live events
+ * into one stream where each curve only moves forward. The two overlap: events that arrive
+ * while the webview loads are also on disk by the time it asks for the history, and a point
+ * sent twice draws a line back to the start of the curve.
+ */
+export class CurveFeed {
+  private pending: Partial<DashboardCurves> = {};
+  private upTo: Partial<Record<keyof DashboardCurves, number>> = {};
+  private ready = false;
+
+  /** A live point; held until the history has been taken. */
+  push(key: keyof DashboardCurves, point: CurvePoint): void {
+    (this.pending[key] ??= []).push(point);
+  }
+
+  /** The history, when the webview is ready: everything live after it follows on. */
+  history(curves: DashboardCurves): void {
+    this.ready = true;
+    this.upTo = {};
+    for (const key of Object.keys(curves) as (keyof DashboardCurves)[]) {
+      const c = curves[key];
+      if (c.length > 0) this.upTo[key] = c[c.length - 1].x;
+    }
+  }
+
+  /** Live points newer than what was sent, or nothing before the history. */
+  take(): Partial<DashboardCurves> {
+    if (!this.ready) return {};
+    const fresh: Partial<DashboardCurves> = {};
+    for (const [key, points] of Object.entries(this.pending) as [keyof DashboardCurves, CurvePoint[]][]) {
+      let last = this.upTo[key] ?? -Infinity;
+      const out = points.filter((p) => (p.x > last ? ((last = p.x), true) : false));
+      if (out.length === 0) continue;
+      fresh[key] = out;
+      this.upTo[key] = last;
+    }
+    this.pending = {};
+    return fresh;
+  }
+}
+
 // host -> panel
 export type DashboardMessage =
   | { type: 'init'; header: DashboardHeader; curves: DashboardCurves; evaluation?: EvaluationReport; wrong?: WrongImage[]; runDir: string }
@@ -50,13 +94,15 @@ export type DashboardMessage =
   | { type: 'evaluation'; evaluation: EvaluationReport; wrong: WrongImage[] };
 
 // panel -> host
-export type DashboardRequest = { type: 'ready' } | { type: 'rendered'; points: number } | { type: 'reveal'; path: string };
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export type DashboardRequest = { type: 'ready' } | { type: 'rendered'; points: number; outOfOrder: number } | { type: 'reveal'; path: string };
 
 export function parseDashboardRequest(raw: unknown): DashboardRequest | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const m = raw as Record<string, unknown>;
   if (m.type === 'ready') return { type: 'ready' };
-  if (m.type === 'rendered' && typeof m.points === 'number' && Number.isFinite(m.points)) return { type: 'rendered', points: m.points };
+  if (m.type === 'rendered' && isCount(m.points) && isCount(m.outOfOrder)) return { type: 'rendered', points: m.points, outOfOrder: m.outOfOrder };
   if (m.type === 'reveal' && typeof m.path === 'string') return { type: 'reveal', path: m.path };
   return undefined;
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { readMetrics, readRun } from '../core/runStore';
 import type { EvaluationReport } from '../core/metrics';
 import type { RunEvent } from '../core/runEvents';
-import { decimate, parseDashboardRequest, type CurvePoint, type DashboardCurves, type DashboardHeader, type DashboardMessage, type WrongImage } from '../core/dashboardMessages';
+import { CurveFeed, decimate, emptyCurves, parseDashboardRequest, type CurvePoint, type DashboardCurves, type DashboardHeader, type DashboardMessage, type WrongImage } from '../core/dashboardMessages';
 import { DashboardViewProvider } from './dashboardView';
 import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
 import { webviewHtml } from './webviewHtml';
@@ -17,15 +17,15 @@ export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
 const INITIAL_POINTS = 4000;
 const FLUSH_MS = 200;
 
-const emptyCurves = (): DashboardCurves => ({ batchLoss: [], batchAccuracy: [], epochLoss: [], epochAccuracy: [], valLoss: [], valAccuracy: [], learningRate: [] });
 
 class DashboardPanel implements vscode.Disposable {
-  private pending: Partial<Record<keyof DashboardCurves, CurvePoint[]>> = {};
+  private readonly feed = new CurveFeed();
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private batchesPerEpoch = 1;
   /** Points the webview says it has drawn (a test hook and a sanity check). */
   renderedPoints = 0;
+  outOfOrderPoints = 0;
   postedPoints = 0;
 
   constructor(
@@ -57,7 +57,10 @@ class DashboardPanel implements vscode.Disposable {
     const request = parseDashboardRequest(raw);
     if (!request) return;
     if (request.type === 'ready') this.sendInit();
-    else if (request.type === 'rendered') this.renderedPoints = request.points;
+    else if (request.type === 'rendered') {
+      this.renderedPoints = request.points;
+      this.outOfOrderPoints = request.outOfOrder;
+    }
     else if (request.type === 'reveal' && this.isWrongImage(request.path)) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(request.path));
   }
 
@@ -69,13 +72,15 @@ class DashboardPanel implements vscode.Disposable {
     const record = readRun(this.runDir);
     const live = this.s.runs.byRunDir(this.runDir);
     const r = record.ok ? record.value : undefined;
+    // A finished run has no live state: its progress is the last epoch on disk.
     const e = live?.lastEpoch;
+    const epochOnDisk = e ? undefined : lastEpochOf(this.runDir);
     return {
       runId: r?.id ?? path.basename(this.runDir),
       experiment: r?.experiment.name ?? '',
       status: live?.status ?? r?.status ?? 'running',
       backend: live?.backend ?? r?.backend ?? '',
-      epoch: e?.epoch,
+      epoch: e?.epoch ?? epochOnDisk,
       epochs: e?.epochs ?? r?.config.train.epochs,
       etaSeconds: e?.etaSeconds,
       imagesPerSec: live?.lastBatch?.imagesPerSec ?? e?.imagesPerSec,
@@ -113,14 +118,16 @@ class DashboardPanel implements vscode.Disposable {
         if (m.val_accuracy !== undefined) curves.valAccuracy.push({ x, y: m.val_accuracy });
       }
     }
+    this.feed.history(curves);
     for (const key of Object.keys(curves) as (keyof DashboardCurves)[]) curves[key] = decimate(curves[key], INITIAL_POINTS);
     const evaluation = this.readEvaluation();
     this.postedPoints = Object.values(curves).reduce((n, c) => n + c.length, 0);
     this.post({ type: 'init', header: this.header(), curves, evaluation, wrong: evaluation ? this.wrongImages(evaluation) : undefined, runDir: this.runDir });
+    this.flush(); // live points that arrived while the webview loaded and are newer than the history
   }
 
   private onEvent(event: RunEvent): void {
-    const push = (key: keyof DashboardCurves, p: CurvePoint) => (this.pending[key] ??= []).push(p);
+    const push = (key: keyof DashboardCurves, p: CurvePoint) => this.feed.push(key, p);
     switch (event.type) {
       case 'batch':
         this.batchesPerEpoch = event.batches;
@@ -154,8 +161,7 @@ class DashboardPanel implements vscode.Disposable {
 
   private flush(): void {
     this.timer = undefined;
-    const curves = this.pending;
-    this.pending = {};
+    const curves = this.feed.take();
     const count = Object.values(curves).reduce((n, c) => n + (c?.length ?? 0), 0);
     if (count === 0) return;
     this.postedPoints += count;
@@ -171,6 +177,12 @@ class DashboardPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.onDispose();
   }
+}
+
+function lastEpochOf(runDir: string): number | undefined {
+  let last: number | undefined;
+  for (const m of readMetrics(runDir).records) if (m.kind === 'epoch') last = m.epoch;
+  return last;
 }
 
 export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
@@ -210,8 +222,8 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
   }
 
   /** Test hook: what each open panel has posted and rendered. */
-  stats(): { runDir: string; posted: number; rendered: number }[] {
-    return [...this.panels.values()].map((p) => ({ runDir: p.runDir, posted: p.postedPoints, rendered: p.renderedPoints }));
+  stats(): { runDir: string; posted: number; rendered: number; outOfOrder: number }[] {
+    return [...this.panels.values()].map((p) => ({ runDir: p.runDir, posted: p.postedPoints, rendered: p.renderedPoints, outOfOrder: p.outOfOrderPoints }));
   }
 
   dispose(): void {

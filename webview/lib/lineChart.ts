@@ -73,10 +73,20 @@ export class LineChart {
     this.legend.append(item);
   }
 
+  /** Points whose x is not after their series' last point, refused by append. A curve is a
+   *  function of its x; such a point would draw a line back to the start. */
+  outOfOrder = 0;
+
   append(key: string, points: { x: number; y: number }[]): void {
     const s = this.series.get(key);
     if (!s) return;
-    for (const p of points) s.push(p.x, p.y);
+    for (const p of points) {
+      if (s.n > 0 && !(p.x > s.xs[s.n - 1])) {
+        this.outOfOrder++;
+        continue;
+      }
+      s.push(p.x, p.y);
+    }
     this.invalidate();
   }
 
