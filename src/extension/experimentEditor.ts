@@ -37,15 +37,29 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     }, 1000);
   }
 
+  /** Now: a run's end should show at once, not after the throttle. */
+  refreshNow(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
+    this.changed.fire();
+  }
+
   dispose(): void {
     if (this.pending) clearTimeout(this.pending);
     this.changed.dispose();
   }
 
+  /** The file's run while it trains; a run that sent 'finished' is over even if its process
+   *  has not exited yet (it is still tidying up). */
+  private training(file: string) {
+    const live = this.s.runs.running(file);
+    return live?.status === 'running' ? live : undefined;
+  }
+
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const top = new vscode.Range(0, 0, 0, 0);
     const uri = doc.uri;
-    const live = this.s.runs.running(uri.fsPath);
+    const live = this.training(uri.fsPath);
     const lenses: vscode.CodeLens[] = [];
     if (!vscode.workspace.isTrusted) {
       lenses.push(new vscode.CodeLens(top, { title: '$(shield) Training disabled in Restricted Mode', command: 'workbench.trust.manage', tooltip: 'Trust this workspace to train and load models' }));
@@ -64,7 +78,7 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   private statusText(file: string): string | undefined {
-    const live = this.s.runs.running(file);
+    const live = this.training(file);
     if (live) {
       const e = live.lastEpoch;
       return e ? `running: epoch ${e.epoch}/${e.epochs}, val ${(e.valAccuracy * 100).toFixed(1)}%` : `running: ${live.phase ?? 'starting'}`;
@@ -244,7 +258,7 @@ export function registerExperimentEditor(s: Services): void {
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     s.runs.onDidChangeRuns(() => lens.refresh()),
-    s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'finished') && lens.refresh()),
+    s.runs.onDidEvent(({ event }) => (event.type === 'finished' ? lens.refreshNow() : event.type === 'epoch' && lens.refresh())),
     s.runIndex.onDidChange(() => lens.refresh()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => lens.refresh()),
     vscode.workspace.onDidOpenTextDocument((d) => check(d, 0)),
