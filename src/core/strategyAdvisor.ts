@@ -120,3 +120,33 @@ export function describeSituation(situation: Situation): string {
   const [size, similarity] = situation.split('-') as [DatasetSize, DataSimilarity];
   return `${size === 'small' ? `Small dataset (< ${SMALL_DATASET_PER_CLASS}/class)` : `Large dataset (≥ ${SMALL_DATASET_PER_CLASS}/class)`}, ${similarity === 'similar' ? 'similar to' : 'different from'} the backbone's data`;
 }
+
+/** Optimizer steps a freshly initialised head needs to settle, whatever the dataset's size. */
+export const TARGET_TRAINING_STEPS = 300;
+/** Teachable Machine's ceiling; beyond this a tiny dataset is memorised, not learnt. */
+export const MAX_SUGGESTED_EPOCHS = 50;
+
+export interface TrainingSuggestion {
+  epochs: number;
+  batchSize: number;
+  /** Why, for the experiment's description. */
+  reason: string;
+}
+
+/**
+ * Epochs and batch size for a dataset's size. Keras's defaults (10 epochs of 32) are for
+ * thousands of images; on 20-100 images per class they stop after a few dozen steps with
+ * the head still under-trained. Like Teachable Machine, small datasets get smaller batches
+ * and more epochs, aiming at about TARGET_TRAINING_STEPS optimizer steps.
+ */
+export function suggestTraining(trainImages: number | undefined, defaults: { epochs: number; batchSize: number }): TrainingSuggestion {
+  if (trainImages === undefined || trainImages <= 0) return { ...defaults, reason: 'the usual Keras defaults (dataset size unknown)' };
+  const batchSize = trainImages < 1000 ? Math.min(16, defaults.batchSize) : defaults.batchSize;
+  const stepsPerEpoch = Math.ceil(trainImages / batchSize);
+  const epochs = Math.min(MAX_SUGGESTED_EPOCHS, Math.max(defaults.epochs, Math.ceil(TARGET_TRAINING_STEPS / stepsPerEpoch)));
+  const reason =
+    epochs === defaults.epochs && batchSize === defaults.batchSize
+      ? `the usual Keras defaults suit ${trainImages} training images`
+      : `${epochs} epochs of batch ${batchSize}: about ${epochs * stepsPerEpoch} steps for ${trainImages} training images`;
+  return { epochs, batchSize, reason };
+}

@@ -96,6 +96,9 @@ test('workflows: New Experiment with scripted answers writes a valid experiment 
   // 20 training images per class and different data: feature extraction from an earlier layer.
   assert.deepEqual(raw.strategy, { kind: 'feature-extraction' });
   assert.equal(raw.backbone.cutAt, 'block_3_pw_relu');
+  // 100 training images: more epochs in smaller batches than Keras's 10 x 32, and the file says why.
+  assert.deepEqual([raw.train.epochs, raw.train.batchSize], [43, 16]);
+  assert.match(raw.description, /Training: 43 epochs of batch 16/);
   assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath, 'opened');
   // The same name again is refused, and the file is not overwritten.
   assert.equal(await vscode.commands.executeCommand('transferLab.newExperiment', { dataset: 'datasets/fashion-target', backbone: 'fmnist-mini', strategy: { kind: 'scratch' }, name: 'scripted' }), undefined);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adviseStrategy, allSituations, datasetSize, describeSituation, SMALL_DATASET_PER_CLASS, VERY_LARGE_DATASET_PER_CLASS } from '../../src/core/strategyAdvisor';
+import { adviseStrategy, allSituations, datasetSize, describeSituation, MAX_SUGGESTED_EPOCHS, SMALL_DATASET_PER_CLASS, suggestTraining, VERY_LARGE_DATASET_PER_CLASS } from '../../src/core/strategyAdvisor';
 import { validateExperiment } from '../../src/core/experimentValidation';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -84,4 +84,19 @@ test('the layer names proposed for the shipped fmnist-mini backbone exist in its
     if (advice.cutAt) assert.ok(names.has(advice.cutAt), `${advice.cutAt} in model.json`);
     if (advice.strategy.kind === 'fine-tune' && advice.strategy.unfreezeFrom) assert.ok(names.has(advice.strategy.unfreezeFrom), `${advice.strategy.unfreezeFrom} in model.json`);
   }
+});
+
+test('small datasets train longer in smaller batches; large ones keep the Keras defaults', () => {
+  const D = { epochs: 10, batchSize: 32 };
+  // 5 classes x 20 images: 7 steps per epoch of 16, so 43 epochs reach ~300 steps.
+  const tiny = suggestTraining(100, D);
+  assert.deepEqual([tiny.epochs, tiny.batchSize], [43, 16]);
+  assert.match(tiny.reason, /43 epochs of batch 16: about 301 steps for 100 training images/);
+  // 280 images: 18 steps per epoch, 17 epochs.
+  assert.deepEqual([suggestTraining(280, D).epochs, suggestTraining(280, D).batchSize], [17, 16]);
+  // Very few images hit the ceiling rather than memorising for hundreds of epochs.
+  assert.equal(suggestTraining(10, D).epochs, MAX_SUGGESTED_EPOCHS);
+  // Thousands of images: Keras's defaults, never fewer epochs than them.
+  assert.deepEqual(suggestTraining(5000, D), { epochs: 10, batchSize: 32, reason: 'the usual Keras defaults suit 5000 training images' });
+  assert.deepEqual([suggestTraining(undefined, D).epochs, suggestTraining(undefined, D).batchSize], [10, 32]);
 });

@@ -9,7 +9,7 @@ import { BACKBONE_CATALOG, findCatalogEntry, type BackboneCatalogEntry } from '.
 import { indexDataset, isImageFile } from '../../core/datasetIndex';
 import { EXPERIMENT_DEFAULTS, formatProblem, validateExperiment } from '../../core/experimentValidation';
 import type { BackboneSpec, ExperimentFile, StrategySpec } from '../../core/experiment';
-import { allSituations, describeSituation, type DataSimilarity, type StrategyAdvice } from '../../core/strategyAdvisor';
+import { allSituations, describeSituation, suggestTraining, type DataSimilarity, type StrategyAdvice } from '../../core/strategyAdvisor';
 import { MultiStepInput, type InputStep } from '../multiStepInput';
 import type { Services } from '../services';
 
@@ -140,21 +140,23 @@ function resolvePath(p: string): string {
 }
 
 /** The experiment object the wizard writes: only what the user chose; defaults left to the validator. */
-export function buildExperiment(a: { name: string; datasetDir: string; folder: string; backbone: BackboneSpec; strategy: StrategySpec; description?: string }): ExperimentFile {
+export function buildExperiment(a: { name: string; datasetDir: string; folder: string; backbone: BackboneSpec; strategy: StrategySpec; description?: string; trainImages?: number }): ExperimentFile {
   const rel = (p: string) => {
     const r = path.relative(a.folder, p);
     return r === '' ? '.' : posix(r);
   };
   const backbone: BackboneSpec = 'path' in a.backbone ? { ...a.backbone, path: path.isAbsolute(a.backbone.path) ? rel(a.backbone.path) : a.backbone.path } : { ...a.backbone };
   const D = EXPERIMENT_DEFAULTS;
+  const training = suggestTraining(a.trainImages, D.train);
+  const description = [a.description, `Training: ${training.reason}.`].filter(Boolean).join(' ');
   const exp: ExperimentFile = {
     name: a.name,
-    ...(a.description ? { description: a.description } : {}),
+    description,
     data: { dir: rel(a.datasetDir), split: { ...D.data.split }, seed: D.data.seed },
     backbone,
     strategy: a.strategy,
     head: { pooling: D.head.pooling, dense: [...D.head.dense], dropout: D.head.dropout },
-    train: { epochs: D.train.epochs, batchSize: D.train.batchSize, optimizer: D.train.optimizer, learningRate: D.train.learningRate.adam },
+    train: { epochs: training.epochs, batchSize: training.batchSize, optimizer: D.train.optimizer, learningRate: D.train.learningRate.adam },
   };
   return exp;
 }
@@ -213,7 +215,8 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
   } else {
     strategy = a.strategy;
   }
-  return writeExperiment(s, buildExperiment({ name: a.name, datasetDir, folder, backbone, strategy }), folder);
+  const stats = trainImagesPerClass(datasetDir);
+  return writeExperiment(s, buildExperiment({ name: a.name, datasetDir, folder, backbone, strategy, trainImages: stats && Math.round(stats.perClass * stats.classes) }), folder);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -389,6 +392,7 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
     backbone,
     strategy: state.advice.strategy,
     description: state.advice.reason ? `${state.advice.title}: ${describeSituation(state.advice.situation).toLowerCase()}.` : undefined,
+    trainImages: state.stats && Math.round(state.stats.perClass * state.stats.classes),
   });
   return writeExperiment(s, exp, folder);
 }
