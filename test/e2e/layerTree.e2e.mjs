@@ -1,6 +1,7 @@
-// A user opens the layer tree beside an experiment file, finds a layer by name, clicks
-// "Train from here", and sees the experiment file change (unsaved, undoable) and the tree
-// move its frozen/trainable boundary.
+// A keyboard-only user, in the High Contrast theme, opens the layer tree beside an experiment
+// file, finds a layer by name, presses T ("Train from here") on it, and sees the experiment
+// file change (unsaved, undoable) and the tree move its frozen/trainable boundary. (The mouse
+// path is in walkthrough.e2e.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -9,11 +10,11 @@ import * as path from 'node:path';
 import { openWorkbench } from './workbench.mjs';
 import { repoRoot } from '../support/testEnv.mjs';
 
-test('Layer tree: move the frozen boundary and see the file change', { timeout: 240_000 }, async () => {
+test('Layer tree, keyboard only and high contrast: move the frozen boundary and see the file change', { timeout: 240_000 }, async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-layers-'));
   const file = path.join(workspace, 'fashion.tlexp.json');
   fs.writeFileSync(file, `${JSON.stringify({ name: 'fashion', data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`);
-  const wb = await openWorkbench({ workspace });
+  const wb = await openWorkbench({ workspace, settings: { 'workbench.colorTheme': 'Default High Contrast' } });
   try {
     await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'fashion.tlexp.json' }).first().click();
     await wb.page.locator('.editor-instance .view-lines', { hasText: 'feature-extraction' }).first().waitFor({ timeout: 30_000 });
@@ -25,14 +26,26 @@ test('Layer tree: move the frozen boundary and see the file change', { timeout: 
     await view.locator('.marker-cut', { hasText: 'head attaches here' }).waitFor();
     await wb.screenshot('layer-tree-feature-extraction');
 
-    // Find the layer by name: the search narrows the tree to it and opens its block.
-    await view.locator('vscode-textfield.search input').fill('block_5_dw');
+    // Find the layer by name: the search narrows the tree to it and opens its block. Then
+    // Tab into the tree (past Freeze all), arrow down to the layer, and press T.
+    const search = view.locator('vscode-textfield.search input');
+    await search.focus();
+    await wb.page.keyboard.type('block_5_dw');
     await view.locator('.matches', { hasText: 'match' }).waitFor();
     const row = view.locator('li.layer[data-layer="block_5_dw"]');
     await row.locator('mark', { hasText: 'block_5_dw' }).waitFor();
-    await row.locator('.row').hover();
+    const focused = () => view.locator(':focus').evaluate((n) => n.getAttribute('data-layer') ?? n.getAttribute('aria-label') ?? n.textContent?.slice(0, 40) ?? n.tagName);
+    const path_ = [];
+    for (let i = 0; i < 6 && (await focused().catch(() => '')) !== 'block_5_dw'; i++) {
+      const inTree = await view.locator('[role=tree] :focus').count();
+      await wb.page.keyboard.press(inTree ? 'ArrowDown' : 'Tab');
+      path_.push(await focused().catch(() => '?'));
+    }
+    console.log(`# keyboard path: ${path_.join(' -> ')}`);
+    assert.equal(await focused(), 'block_5_dw', 'the layer row has the focus');
+    assert.match(await row.getAttribute('aria-label'), /block_5_dw.*frozen/);
     await wb.screenshot('layer-tree-search');
-    await row.getByRole('button', { name: 'Train from here' }).click();
+    await wb.page.keyboard.press('t');
 
     // The file changed in its editor (unsaved), and the tree shows the new boundary.
     const editor = wb.page.locator('.editor-instance .view-lines', { hasText: 'unfreezeFrom' }).first();

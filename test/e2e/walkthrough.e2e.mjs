@@ -1,6 +1,9 @@
-// A user creates an experiment with the New Experiment wizard in the real workbench (typing
-// into the quick picks, going Back once), sees the file open, runs it twice and compares the
-// two runs in the Compare panel. Screenshots of each step are kept in test-results/e2e/.
+// The whole walk-through of design.md ("What a user does"), in one workbench, as a user does
+// it with mouse and keyboard: split a folder-per-class dataset with Scaffold Dataset, create
+// an experiment with the New Experiment wizard (going Back once), run it from the CodeLens and
+// watch the dashboard receive points, open the layer tree and move the frozen boundary (the
+// file changes), run again, compare the two runs, and predict an image from the explorer's
+// context menu. One screenshot per step in test-results/e2e/walkthrough-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -9,17 +12,18 @@ import * as path from 'node:path';
 import { openWorkbench } from './workbench.mjs';
 import { repoRoot } from '../support/testEnv.mjs';
 
-function succeededRuns(workspace) {
+function runRecords(workspace) {
   const dir = path.join(workspace, '.transferlab', 'runs');
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((d) => {
+  return fs.readdirSync(dir).flatMap((d) => {
     try {
-      return JSON.parse(fs.readFileSync(path.join(dir, d, 'run.json'), 'utf8')).status === 'succeeded';
+      return [JSON.parse(fs.readFileSync(path.join(dir, d, 'run.json'), 'utf8'))];
     } catch {
-      return false;
+      return [];
     }
   });
 }
+const succeeded = (ws) => runRecords(ws).filter((r) => r.status === 'succeeded');
 
 async function until(what, check, timeoutMs) {
   const end = Date.now() + timeoutMs;
@@ -27,97 +31,174 @@ async function until(what, check, timeoutMs) {
     const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-test('New Experiment wizard, run twice, Compare Runs', { timeout: 420_000 }, async () => {
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-wizard-'));
-  fs.cpSync(path.join(repoRoot, 'media/datasets/fashion-target'), path.join(workspace, 'datasets/fashion-target'), { recursive: true });
+/** A flat folder-per-class dataset, as users usually have one: every image of a class in
+ *  one folder (the shipped fashion-target's splits merged back together). */
+function flatDataset(dest) {
+  const src = path.join(repoRoot, 'media/datasets/fashion-target');
+  for (const split of ['train', 'val', 'test'])
+    for (const cls of fs.readdirSync(path.join(src, split))) {
+      fs.mkdirSync(path.join(dest, cls), { recursive: true });
+      for (const f of fs.readdirSync(path.join(src, split, cls))) fs.copyFileSync(path.join(src, split, cls, f), path.join(dest, cls, `${split}-${f}`));
+    }
+}
+
+test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predict', { timeout: 600_000 }, async () => {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-walk-'));
+  flatDataset(path.join(workspace, 'photos'));
+  const photosBefore = fs.readdirSync(path.join(workspace, 'photos', 'coat')).length;
   const wb = await openWorkbench({ workspace });
   const { page } = wb;
   const quickInput = page.locator('.quick-input-widget');
   const input = quickInput.locator('input').first();
   const row = (text) => quickInput.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  const step = (n, name) => wb.screenshot(`walkthrough-${n}-${name}`);
+  const notification = (text) => page.locator('.notification-toast', { hasText: text }).first();
+  const webview = () => page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
   try {
-    await wb.runCommand('Transfer Lab: New Experiment');
-    // Step 1: the dataset found in the workspace.
-    await row('datasets/fashion-target').waitFor({ timeout: 30_000 });
-    assert.match(await quickInput.innerText(), /1\/4/);
-    await wb.screenshot('wizard-1-dataset');
+    // 1. Scaffold Dataset: split photos/ into train/val/test (a copy; photos/ stays as it is).
+    await wb.runCommand('Transfer Lab: Scaffold Dataset');
+    await row('Split an existing').click();
+    // The folder picker is VS Code's own file dialog (a quick input in the browser), opened at
+    // the workspace: go into photos/ and accept it.
+    await quickInput.locator('.quick-input-title', { hasText: 'Folder-per-class dataset to split' }).waitFor({ timeout: 10_000 });
+    await row('photos').click();
+    await until('the dialog inside photos/', async () => (await input.inputValue()).endsWith('/photos/'), 10_000);
+    await quickInput.getByRole('button', { name: 'Split This Folder' }).click();
+    await quickInput.locator('.quick-input-title', { hasText: 'destination' }).waitFor({ timeout: 10_000 });
+    assert.equal(await input.inputValue(), `${path.join(workspace, 'photos')}-split`);
     await page.keyboard.press('Enter');
-    // Step 2: the backbone catalog; go Back once, then forward again.
+    await quickInput.locator('.quick-input-title', { hasText: 'fractions' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter'); // the defaults: 0.2 validation, 0.1 test
+    await row('Copy the images').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await notification('images of 5 classes into photos-split').waitFor({ timeout: 30_000 });
+    const split = path.join(workspace, 'photos-split');
+    for (const s of ['train', 'val', 'test']) assert.ok(fs.readdirSync(path.join(split, s, 'coat')).length > 0, `${s}/coat has images`);
+    assert.equal(fs.readdirSync(path.join(workspace, 'photos', 'coat')).length, photosBefore, 'the original folder is untouched');
+    console.log(`# scaffold: ${await notification('images of 5 classes').innerText()}`);
+    await step(1, 'scaffold');
+
+    // 2. New Experiment: the wizard, with Back once.
+    await wb.runCommand('Transfer Lab: New Experiment');
+    await row('photos-split').waitFor({ timeout: 30_000 });
+    assert.match(await quickInput.innerText(), /1\/4/);
+    await input.fill('photos-split');
+    await page.keyboard.press('Enter');
     await row('fmnist-mini').waitFor({ timeout: 10_000 });
-    assert.match(await quickInput.innerText(), /2\/4/);
     await quickInput.getByRole('button', { name: 'Back' }).click();
     await until('step 1 again', async () => /1\/4/.test(await quickInput.innerText()), 10_000);
+    await input.fill('photos-split');
     await page.keyboard.press('Enter');
     await row('fmnist-mini').waitFor({ timeout: 10_000 });
     await input.fill('fmnist');
-    await wb.screenshot('wizard-2-backbone');
     await page.keyboard.press('Enter');
-    // Step 3: the four situations, with the recommendation for ~20 images per class.
     await row('Feature extraction').waitFor({ timeout: 10_000 });
     const strategyText = await quickInput.innerText();
-    assert.match(strategyText, /20 training images per class/);
+    assert.match(strategyText, /\d+ training images per class/);
     assert.match(strategyText, /recommended/);
-    await wb.screenshot('wizard-3-strategy');
+    await step(2, 'wizard-strategy');
+    await input.fill('Feature extraction');
     await page.keyboard.press('Enter');
-    // Step 4: the name (validated), then the file opens.
     await until('step 4', async () => /4\/4/.test(await quickInput.innerText()), 10_000);
-    await input.fill('bad name!');
-    await quickInput.locator('.quick-input-message', { hasText: 'letters, digits' }).waitFor({ timeout: 5_000 });
-    await input.fill('e2e-features');
-    await wb.screenshot('wizard-4-name');
+    await input.fill('walk');
     await page.keyboard.press('Enter');
-    const file = path.join(workspace, 'e2e-features.tlexp.json');
+    const file = path.join(workspace, 'walk.tlexp.json');
     await until('the experiment file', () => fs.existsSync(file), 10_000);
-    await page.locator('.tab', { hasText: 'e2e-features.tlexp.json' }).first().waitFor({ timeout: 10_000 });
-    await page.locator('.monaco-editor .view-lines', { hasText: 'feature-extraction' }).first().waitFor({ timeout: 10_000 });
     const exp = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.equal(exp.data.dir, 'datasets/fashion-target');
+    assert.equal(exp.data.dir, 'photos-split');
     assert.deepEqual(exp.strategy, { kind: 'feature-extraction' });
-    await wb.screenshot('wizard-5-file-open');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'feature-extraction' }).first().waitFor({ timeout: 10_000 });
 
-    // Two short runs of it (fewer epochs, edited like a user would in the file).
-    exp.train.epochs = 4;
-    fs.writeFileSync(file, JSON.stringify(exp, null, 2));
-    for (let i = 1; i <= 2; i++) {
-      // The Run button in the editor title, as a user would press it.
-      await page.locator('.tab', { hasText: 'e2e-features.tlexp.json' }).first().click();
-      await page.locator('.editor-actions .action-label[aria-label^="Run Experiment"]').first().click();
-      await until(`run ${i} to succeed`, () => succeededRuns(workspace).length >= i, 180_000);
-      if (i === 1) {
-        exp.strategy = { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' };
-        exp.train.epochs = 3;
-        fs.writeFileSync(file, JSON.stringify(exp, null, 2));
-      }
-    }
+    // 3. Run it from the CodeLens; the dashboard opens beside the file and receives points.
+    const lens = (text) => page.locator('.codelens-decoration a', { hasText: text }).first();
+    await lens('Run').waitFor({ timeout: 60_000 });
+    await step(3, 'experiment-file');
+    await lens('Run').click();
+    // Feature extraction trains in about a second once the images are featurized, so the
+    // first points may arrive when the run has just finished: say which it was.
+    const loss = webview().locator('canvas[aria-label^="Loss"]');
+    const live = await until('loss points on the dashboard', async () => {
+      const label = await loss.getAttribute('aria-label', { timeout: 1_000 }).catch(() => null);
+      if (!label || !/train \(per batch, smoothed\) \d/.test(label)) return undefined;
+      return { label, running: (await webview().locator('.status-running').count()) > 0 };
+    }, 180_000);
+    console.log(`# dashboard ${live.running ? 'while running' : 'just after the run'}: ${live.label}`);
+    await step(4, 'dashboard-live');
+    await webview().locator('table.confusion').waitFor({ timeout: 180_000 });
+    await webview().locator('.status-succeeded').waitFor({ timeout: 30_000 });
+    const first = await webview().locator('.evaluation h2').innerText();
+    console.log(`# run 1 (feature extraction): ${first}`);
+    assert.match(first, /Evaluation on the test split: \d+\.\d% accuracy/);
+    await step(5, 'dashboard-finished');
+    await lens('last:').waitFor({ timeout: 30_000 });
 
-    // Compare Runs from the palette: pick both runs in the multi-select quick pick.
-    await page.locator('.monaco-editor .view-lines').first().click();
+    // 4. The layer tree from the CodeLens: move the frozen boundary; the file changes.
+    await page.locator('.tab', { hasText: 'walk.tlexp.json' }).first().click();
+    await lens('Layers').click();
+    const tree = webview().getByRole('tree', { name: 'Layers of the backbone' });
+    await tree.waitFor({ timeout: 90_000 });
+    await webview().locator('vscode-textfield.search input').fill('block_5_dw');
+    const layer = webview().locator('li.layer[data-layer="block_5_dw"]');
+    await layer.locator('mark', { hasText: 'block_5_dw' }).waitFor({ timeout: 10_000 });
+    await layer.locator('.row').hover();
+    await layer.getByRole('button', { name: 'Train from here' }).click();
+    await page.locator('.editor-instance .view-lines', { hasText: 'unfreezeFrom' }).first().waitFor({ timeout: 20_000 });
+    await webview().locator('.summary', { hasText: 'Fine-tuning from block_5_dw' }).waitFor({ timeout: 20_000 });
+    await step(6, 'layer-tree-boundary');
+
+    // 5. Save (Ctrl+S, as a user would before running) and run the fine-tune.
+    await page.locator('.tab', { hasText: 'walk.tlexp.json' }).first().click();
+    await page.keyboard.press('Control+s');
+    await page.keyboard.press('Control+Home'); // back to the top, where the CodeLens is
+    await until('the saved fine-tune strategy', () => /"unfreezeFrom":\s*"block_5_dw"/.test(fs.readFileSync(file, 'utf8')), 10_000);
+    await lens('Run').click();
+    await until('the second run to succeed', () => succeeded(workspace).length >= 2, 240_000);
+    // The CodeLens follows: Run again, and the last result instead of the live epoch.
+    await lens('last:').waitFor({ timeout: 20_000 });
+    await lens('Run').waitFor({ timeout: 5_000 });
+
+    // 6. Compare the two runs.
+    await page.locator('.tab', { hasText: 'walk.tlexp.json' }).first().click();
     await wb.runCommand('Transfer Lab: Compare Runs');
-    await row('e2e-features').waitFor({ timeout: 20_000 });
-    // Clicking a row of a multi-select quick pick toggles its checkbox.
-    const rows = quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'e2e-features' });
+    await row('walk').waitFor({ timeout: 20_000 });
+    const rows = quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'walk' });
     assert.equal(await rows.count(), 2);
     await rows.nth(0).click();
     await rows.nth(1).click();
-    await quickInput.locator('.quick-input-count', { hasText: '2' }).waitFor({ timeout: 5_000 }).catch(() => {});
-    await wb.screenshot('compare-pick');
     await page.keyboard.press('Enter');
-    const view = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
-    await view.locator('table.metrics').waitFor({ timeout: 30_000 });
-    assert.equal(await view.locator('.chart canvas').count(), 3);
-    const diff = await view.locator('table.differences').innerText();
+    await webview().locator('table.metrics').waitFor({ timeout: 30_000 });
+    const diff = await webview().locator('table.differences').innerText();
     assert.match(diff, /strategy/);
     assert.match(diff, /fine-tune/);
-    const label = await view.locator('.chart canvas').first().getAttribute('aria-label');
-    console.log(`# chart text alternative: ${label}`);
-    assert.match(label, /Validation accuracy per epoch/);
-    await wb.screenshot('compare-runs');
+    console.log(`# compare: ${(await webview().locator('table.metrics').innerText()).replace(/\s+/g, ' ')}`);
+    await step(7, 'compare');
+
+    // 7. Predict an image from the explorer's context menu, with the latest run's model.
+    const explorerRow = (text) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: text }).first();
+    await page.keyboard.press('Control+Shift+e');
+    for (const folder of ['photos-split', 'test', 'coat']) {
+      await explorerRow(folder).click();
+      await page.waitForTimeout(300);
+    }
+    const image = fs.readdirSync(path.join(split, 'test', 'coat')).sort()[0];
+    await explorerRow(image).click({ button: 'right' });
+    // VS Code's menus act on the focused item: hover it (as the mouse does), then Enter.
+    await page.locator('.context-view .action-label', { hasText: 'Predict Image' }).first().hover();
+    await page.keyboard.press('Enter');
+    await row('latest').waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    const prediction = notification(`${image}:`);
+    await prediction.waitFor({ timeout: 60_000 });
+    const said = await prediction.innerText();
+    console.log(`# prediction: ${said.replace(/\s+/g, ' ')}`);
+    assert.match(said, /\d+(\.\d)?%/);
+    await step(8, 'predict');
   } catch (e) {
-    await wb.screenshot('workflows-failure').catch(() => {});
+    await wb.screenshot('walkthrough-failure').catch(() => {});
     throw e;
   } finally {
     await wb.close();
