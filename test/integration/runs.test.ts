@@ -62,6 +62,8 @@ test('Stop Run cancels within a batch and the run is recorded as cancelled', asy
   tl.runIndex.refresh();
   const [run] = tl.runIndex.forExperiment(file);
   assert.equal(run.record.status, 'cancelled');
+  // Reveal Run Folder selects the run folder in the explorer (and does not throw in a browser window).
+  await vscode.commands.executeCommand('transferLab.revealRun', run.dir);
   // Delete asks first; confirmed here through the command's second argument.
   assert.equal(await vscode.commands.executeCommand('transferLab.deleteRun', run.dir, true), true);
   assert.ok(!fs.existsSync(run.dir));

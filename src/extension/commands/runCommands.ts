@@ -103,8 +103,12 @@ export function registerRunCommands(s: Services): void {
     vscode.commands.registerCommand('transferLab.revealRun', async (arg?: unknown) => {
       const dir = runDirFrom(arg) ?? (await pickRun(s, 'Reveal which run folder?'));
       if (!dir) return;
-      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')));
+      // In the explorer always; in the OS file manager only where there is one beside the
+      // editor (desktop, local): a browser or remote window has no such thing.
       await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
+      if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName) {
+        await Promise.resolve(vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')))).catch(() => undefined);
+      }
     }),
   );
 }
