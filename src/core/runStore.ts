@@ -410,8 +410,37 @@ export function deleteRun(dir: string): void {
 /** Temp files of writeJsonAtomic (left behind only when a writer was killed mid-write). */
 const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 
+/** Exports in progress (exportModel.ts writes `.model.partial-<hex>/`, then renames it to model/). */
+const PARTIAL_EXPORT = /^\.model\.partial-[0-9a-f]+$/;
+
+/** Leftovers of atomic writes a killed writer never finished: never part of a valid run. */
 function removeTempFiles(dir: string): void {
-  for (const f of fs.readdirSync(dir)) if (TEMP_FILE.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of fs.readdirSync(dir)) {
+    if (TEMP_FILE.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+    else if (PARTIAL_EXPORT.test(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+  }
+}
+
+/**
+ * After the trainer writing `dir` has gone without finishing (crash, kill, out of memory):
+ * a run still marked 'running' becomes 'failed' with the reason, the trainer's last stderr
+ * lines go to its log, and half-written files are removed. Metrics, log and a complete
+ * model/ are kept. A run that reached an end state is left as it is. Returns whether the run
+ * was marked.
+ */
+export function finalizeStoppedRun(dir: string, failure: { message: string; hint?: string }, stderrTail?: string): boolean {
+  const record = readRun(dir);
+  if (!record.ok || record.value.status !== 'running') return false;
+  const started = Date.parse(record.value.timings.startedAt);
+  const ended = Date.now();
+  updateRun(dir, {
+    status: 'failed',
+    failure,
+    timings: { startedAt: record.value.timings.startedAt, endedAt: new Date(ended).toISOString(), durationMs: started ? ended - started : undefined },
+  });
+  if (stderrTail) fs.appendFileSync(path.join(dir, RUN_FILES.log), `\n--- trainer stderr (last lines) ---\n${stderrTail}\n`);
+  removeTempFiles(dir);
+  return true;
 }
 
 /** `<yyyyMMdd-HHmmss>-<slug>-<4 hex>` */

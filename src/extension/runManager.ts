@@ -2,10 +2,9 @@
 // out to the views. A trainer that dies leaves its run marked failed with the reason and
 // the tail of its stderr appended to log.txt; nothing it wrote is lost.
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunEvent, RunStatus } from '../core/runEvents';
-import { readRun, updateRun } from '../core/runStore';
+import { finalizeStoppedRun, readRun } from '../core/runStore';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
 
@@ -137,14 +136,7 @@ export class RunManager implements vscode.Disposable {
     this.runs.delete(run.experimentFile);
     if (!outcome.ok && run.runDir) {
       // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
-      const record = readRun(run.runDir);
-      if (record.ok && record.value.status === 'running') {
-        updateRun(run.runDir, {
-          status: 'failed',
-          failure: { message: `the trainer stopped: ${outcome.reason}`, hint: outcome.hint ?? 'See log.txt in the run folder for its last output.' },
-        });
-      }
-      if (outcome.stderrTail) fs.appendFileSync(path.join(run.runDir, 'log.txt'), `\n--- trainer stderr (last lines) ---\n${outcome.stderrTail}\n`);
+      finalizeStoppedRun(run.runDir, { message: `the trainer stopped: ${outcome.reason}`, hint: outcome.hint ?? 'See log.txt in the run folder for its last output.' }, outcome.stderrTail);
     }
     if (run.status === 'running') run.status = outcome.ok ? 'succeeded' : run.phase === 'stopping' ? 'cancelled' : 'failed';
     if (!outcome.ok) {
