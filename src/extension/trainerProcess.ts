@@ -36,6 +36,20 @@ export type TrainerOutcome =
     };
 
 const STDERR_TAIL_BYTES = 4096;
+
+const MEMORY_HINT = 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone; close other memory-hungry programs.';
+
+/** Why a trainer nobody asked to stop went away, from its exit and its last stderr lines. */
+export function explainDeath(code: number | null, signal: NodeJS.Signals | null, stderrTail: string): { reason: string; hint?: string } {
+  if (/heap out of memory|Allocation failed|std::bad_alloc|OOM when allocating|Cannot allocate memory/i.test(stderrTail)) {
+    return { reason: 'the trainer ran out of memory', hint: MEMORY_HINT };
+  }
+  // Nothing in this extension sends SIGKILL unasked; the usual sender is the system's
+  // out-of-memory killer (or a user's kill -9).
+  if (signal === 'SIGKILL') return { reason: 'the trainer was killed by SIGKILL', hint: `If the system ran low on memory, it may have stopped the trainer. ${MEMORY_HINT}` };
+  if (signal) return { reason: `the trainer was killed by ${signal}` };
+  return { reason: `the trainer exited with code ${code} before finishing` };
+}
 const KILL_GRACE_MS = 2000;
 
 export class TrainerProcess {
@@ -84,10 +98,9 @@ export class TrainerProcess {
         this.exited = true;
         this.clearTimers();
         if (this.finished && !this.failure && code === 0) return resolve({ ok: true });
-        const reason =
-          this.failure?.reason ??
-          (signal ? `the trainer was killed by ${signal}` : `the trainer exited with code ${code} before finishing`);
-        resolve({ ok: false, reason, hint: this.failure?.hint, exitCode: code, signal, stderrTail: this.stderrTail.trim() });
+        const died = this.failure ? undefined : explainDeath(code, signal, this.stderrTail);
+        const reason = this.failure?.reason ?? died!.reason;
+        resolve({ ok: false, reason, hint: this.failure?.hint ?? died?.hint, exitCode: code, signal, stderrTail: this.stderrTail.trim() });
       });
     });
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { TrainerProcess, type TrainerOutcome } from '../../src/extension/trainerProcess';
+import { explainDeath, TrainerProcess, type TrainerOutcome } from '../../src/extension/trainerProcess';
 import type { TrainerMessage } from '../../src/core/protocol';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -19,9 +19,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function runFake(mode: string, deadlineMs = 5000): Promise<{ outcome: TrainerOutcome; pid: number }> {
+async function runFake(mode: string, deadlineMs = 5000, env: NodeJS.ProcessEnv = {}): Promise<{ outcome: TrainerOutcome; pid: number }> {
   const trainer = new TrainerProcess(
-    { script: fake, startTimeoutMs: 5000, deadlineMs, env: { MODE: mode } },
+    { script: fake, startTimeoutMs: 5000, deadlineMs, env: { MODE: mode, ...env } },
     { kind: 'environment' },
     { backend: 'cpu' },
     () => {},
@@ -59,6 +59,23 @@ test('a crash is reported with the stderr tail', async () => {
   assert.match(outcome.reason, /exited with code 1/);
   assert.match(outcome.stderrTail, /boom: simulated crash/);
   assert.ok(!isAlive(pid));
+});
+
+test('a trainer out of memory is reported as such, with what to change', async () => {
+  // A real V8 heap exhaustion (the process aborts), not a simulated message.
+  const { outcome, pid } = await runFake('oom', 30_000, { NODE_OPTIONS: '--max-old-space-size=32' });
+  assert.ok(!outcome.ok);
+  assert.equal(outcome.reason, 'the trainer ran out of memory');
+  assert.match(outcome.hint ?? '', /smaller train\.batchSize/);
+  assert.match(outcome.stderrTail, /heap out of memory/);
+  assert.ok(!isAlive(pid));
+});
+
+test('an unasked SIGKILL (the usual out-of-memory killer) says memory may be why', () => {
+  assert.match(explainDeath(null, 'SIGKILL', '').hint ?? '', /ran low on memory/);
+  assert.equal(explainDeath(null, 'SIGSEGV', '').reason, 'the trainer was killed by SIGSEGV');
+  assert.equal(explainDeath(2, null, 'some error').reason, 'the trainer exited with code 2 before finishing');
+  assert.equal(explainDeath(null, 'SIGABRT', '2026 W tensorflow OOM when allocating tensor with shape[32,112,112,96]').reason, 'the trainer ran out of memory');
 });
 
 test('an early exit without finishing is a failure with its exit code', async () => {
