@@ -113,7 +113,7 @@ class LayerTreePanel implements vscode.Disposable {
       if (!result.ok) {
         this.summary = undefined;
         const { reason, hint } = result.outcome;
-        return this.post({ type: 'error', experiment: exp.name, file: this.file, message: `Cannot load the backbone of ${base}: ${reason}${hint ? ` ${hint}` : ''}`, retry: true });
+        return this.post({ type: 'error', experiment: exp.name, file: this.file, message: `Cannot load the backbone of ${base}: ${reason.replace(/\.?$/, '.')}${hint ? ` ${hint}` : ''}`, retry: true });
       }
       this.summary = result.value;
       this.summaryKey = key;

@@ -58,6 +58,15 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
   const step = (n, name) => wb.screenshot(`walkthrough-${n}-${name}`);
   const notification = (text) => page.locator('.notification-toast', { hasText: text }).first();
   const webview = () => page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
+  // Security, watched all along: what the webviews fetch and any CSP violation they report.
+  const remote = [];
+  const violations = [];
+  // *.vscode-resource.vscode-cdn.net is how webviews name local files (a service worker serves
+  // them from the extension and the workspace); open-vsx.org is the workbench's own gallery.
+  const isLocal = (u) =>
+    /^(data|blob|vscode-[a-z-]+):/.test(u) || /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u) || /^https:\/\/[^/]+\.vscode-resource\.vscode-cdn\.net\//.test(u) || /^https:\/\/open-vsx\.org\//.test(u);
+  page.on('request', (r) => !isLocal(r.url()) && remote.push(`${r.url()} (from ${r.frame().url().slice(0, 80)})`));
+  page.on('console', (m) => /Content Security Policy|Refused to (load|execute|apply)/.test(m.text()) && violations.push(m.text()));
   try {
     // 1. Scaffold Dataset: split photos/ into train/val/test (a copy; photos/ stays as it is).
     await wb.runCommand('Transfer Lab: Scaffold Dataset');
@@ -197,6 +206,28 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
     console.log(`# prediction: ${said.replace(/\s+/g, ' ')}`);
     assert.match(said, /\d+(\.\d)?%/);
     await step(8, 'predict');
+
+    // Every Transfer Lab webview: a nonce-only CSP, no inline handlers, nothing remote.
+    const frames = page.frames().filter((f) => f.name() === 'active-frame' || /fake\.html|index\.html\?id=/.test(f.url()));
+    let checked = 0;
+    for (const f of frames) {
+      const csp = await f.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '').catch(() => '');
+      if (!/script-src 'nonce-/.test(csp)) continue; // not one of ours (or VS Code's own outer frame)
+      checked++;
+      // webview.cspSource is VS Code's own resource origin ('self' https://*.vscode-cdn.net); nothing else remote.
+      assert.doesNotMatch(csp.replaceAll('https://*.vscode-cdn.net', ''), /unsafe-inline|unsafe-eval|https?:|\*/, csp);
+      assert.match(csp, /default-src 'none'/);
+      const unsafe = await f.evaluate(() => ({
+        // VS Code injects its own acquireVsCodeApi script before the page's CSP applies.
+        scriptsWithoutNonce: [...document.scripts].filter((sc) => !sc.nonce && !/^\s*globalThis\.acquireVsCodeApi/.test(sc.textContent ?? '')).map((sc) => sc.src || sc.textContent?.slice(0, 80)),
+        inlineHandlers: [...document.querySelectorAll('*')].filter((n) => [...n.attributes].some((a) => a.name.startsWith('on'))).length,
+      }));
+      assert.deepEqual(unsafe, { scriptsWithoutNonce: [], inlineHandlers: 0 });
+    }
+    console.log(`# security: ${checked} webviews with a nonce-only CSP; ${remote.length} non-local requests; ${violations.length} CSP violations`);
+    assert.ok(checked >= 2, `found ${checked} Transfer Lab webviews`);
+    assert.deepEqual(violations, []);
+    assert.deepEqual(remote, []);
   } catch (e) {
     await wb.screenshot('walkthrough-failure').catch(() => {});
     throw e;

@@ -13,10 +13,11 @@ export const fromSource = process.env.TRANSFER_LAB_E2E_FROM_SOURCE === '1';
 
 /** Opens a workspace in code-server with the packaged extension installed (a fresh
  *  user-data dir and extensions dir each time; code-server --install-extension <vsix>). */
-export async function openWorkbench({ workspace, settings = {}, vsix = path.join(repoRoot, 'dist', 'transfer-lab.vsix') }) {
+export async function openWorkbench({ workspace, settings = {}, untrusted = false, vsix = path.join(repoRoot, 'dist', 'transfer-lab.vsix') }) {
   if (!fromSource && !fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package`);
   const server = await startCodeServer({
     workspace,
+    untrusted,
     ...(fromSource ? { extensionDevelopmentPath: repoRoot } : { installVsix: vsix }),
     // An installed VSIX does not carry the native TensorFlow library; point it at this repo's
     // node_modules (@tensorflow/tfjs-node built by npm run setup:native).

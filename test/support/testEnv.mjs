@@ -72,7 +72,7 @@ async function waitForHttp(url, timeoutMs, proc) {
 
 /**
  * Starts code-server on a free loopback port with a fresh user-data and extensions dir.
- * opts: { workspace, settings, extraArgs, env, installVsix, extensionDevelopmentPath, extensionTestsPath }
+ * opts: { workspace, settings, untrusted, extraArgs, env, installVsix, extensionDevelopmentPath, extensionTestsPath }
  * close() kills the process group and removes the temp dirs (TRANSFER_LAB_KEEP_TMP=1 keeps them).
  */
 export async function startCodeServer(opts) {
@@ -84,7 +84,20 @@ export async function startCodeServer(opts) {
   fs.mkdirSync(extensionsDir, { recursive: true });
   fs.writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...opts.settings }, null, 2),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        // opts.untrusted: the folder opens in Restricted Mode, without asking.
+        ...(opts.untrusted
+          ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }
+          : { 'security.workspace.trust.enabled': false }),
+        'telemetry.telemetryLevel': 'off',
+        'workbench.tips.enabled': false,
+        ...opts.settings,
+      },
+      null,
+      2,
+    ),
   );
   const logFile = path.join(base, 'code-server.log');
   const logStream = fs.createWriteStream(logFile);
@@ -103,7 +116,7 @@ export async function startCodeServer(opts) {
     });
   }
   const port = await freePort();
-  const args = [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', '--disable-getting-started-override', ...(opts.extraArgs ?? []), opts.workspace];
+  const args = [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...(opts.untrusted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', ...(opts.extraArgs ?? []), opts.workspace];
   // Its own process group (detached), so close() can kill code-server together with the
   // extension host and every trainer process the extension started.
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
