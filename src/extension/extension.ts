@@ -21,7 +21,7 @@ export interface TransferLabApi {
   trainers: Pick<TrainerHost, 'activePids' | 'onDidStartTrainer'>;
   environment: Pick<EnvironmentStore, 'state' | 'onDidChange'>;
   runs: Pick<RunManager, 'active' | 'running' | 'onDidEvent' | 'onDidChangeRuns'>;
-  runIndex: Pick<RunIndex, 'all' | 'forExperiment' | 'refresh'>;
+  runIndex: Pick<RunIndex, 'all' | 'get' | 'forExperiment' | 'refresh'>;
   treeView: vscode.TreeView<TreeNode>;
 }
 

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { listRuns, markOrphanedRuns, type RunEntry } from '../core/runStore';
 import { allRunsDirs, readConfig } from './config';
 
+const ORPHAN_CHECK_MS = 3000;
+
 export class RunIndex implements vscode.Disposable {
   private entries: RunEntry[] = [];
   private readonly changed = new vscode.EventEmitter<void>();
@@ -12,6 +14,7 @@ export class RunIndex implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private watchers: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
+  private orphanWatch: NodeJS.Timeout | undefined;
 
   constructor() {
     this.disposables.push(
@@ -47,7 +50,26 @@ export class RunIndex implements vscode.Disposable {
 
   refresh(): void {
     this.entries = allRunsDirs().flatMap((dir) => listRuns(dir).runs);
+    this.watchOrphans();
     this.changed.fire();
+  }
+
+  /**
+   * While a run says 'running', check every few seconds that its trainer lives. After a window
+   * reload the old trainer may still be exiting when this window starts (so the check at
+   * start-up passes), and a run of another window on this folder ends on its own: only a
+   * writer that is gone without finishing turns its run into 'failed'.
+   */
+  private watchOrphans(): void {
+    const anyRunning = this.entries.some((e) => e.record.status === 'running');
+    if (!anyRunning && this.orphanWatch) {
+      clearInterval(this.orphanWatch);
+      this.orphanWatch = undefined;
+    } else if (anyRunning && !this.orphanWatch) {
+      this.orphanWatch = setInterval(() => {
+        if (allRunsDirs().some((dir) => markOrphanedRuns(dir).length > 0)) this.refresh();
+      }, ORPHAN_CHECK_MS);
+    }
   }
 
   all(): RunEntry[] {
@@ -69,6 +91,7 @@ export class RunIndex implements vscode.Disposable {
 
   dispose(): void {
     if (this.pending) clearTimeout(this.pending);
+    if (this.orphanWatch) clearInterval(this.orphanWatch);
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
