@@ -354,6 +354,10 @@ export function explainFailure(e: unknown): { message: string; hint?: string } {
   if (e instanceof LayerError) return { message: e.message };
   if (e instanceof InputError) return { message: e.message };
   const message = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device/i.test(message)) {
+    return { message: `the disk is full: ${message.split('\n')[0]}`, hint: 'Free disk space (old runs in .transferlab/runs or the model cache can be deleted) and run again; what was written so far is kept.' };
+  }
   if (/out of memory|OOM|Cannot allocate|std::bad_alloc/i.test(message)) {
     return { message: `out of memory: ${message.split('\n')[0]}`, hint: 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone.' };
   }
