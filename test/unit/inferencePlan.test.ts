@@ -1,0 +1,108 @@
+// The fast frozen path gives the model's own outputs: on real images (the shipped dataset's
+// Fashion-MNIST PNGs, resized as the engine does), for Keras-built MobileNet v1 and v2 with
+// random weights and random BatchNorm statistics, and for the shipped backbone; with the
+// plan stopping at an inner layer; and without leaking tensors between batches.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { loadBackend } from '../../src/engine/backend';
+import { tf } from '../../src/engine/tf';
+import { decodeImageFile } from '../../src/engine/imageDecode';
+import { buildMobileNetV1, buildMobileNetV2 } from '../../src/engine/referenceNets';
+import { compileInferencePlan } from '../../src/engine/inferencePlan';
+
+const installRoot = path.resolve(__dirname, '../../..');
+const images = path.join(installRoot, 'media/datasets/fashion-target/train');
+
+before(async () => {
+  await loadBackend({ preference: 'auto', installRoot });
+});
+
+/** n real images from different classes, as a float batch in [-1, 1] (MobileNet's range). */
+async function realBatch(n: number, size: number): Promise<tfTypes.Tensor4D> {
+  const files = fs.readdirSync(images).flatMap((c) => fs.readdirSync(path.join(images, c)).slice(0, 2).map((f) => path.join(images, c, f))).slice(0, n);
+  const pixels = new Float32Array(n * size * size * 3);
+  for (let i = 0; i < files.length; i++) {
+    const d = await decodeImageFile(files[i], { height: size, width: size });
+    for (let j = 0; j < d.rgb.length; j++) pixels[i * d.rgb.length + j] = d.rgb[j] / 127.5 - 1;
+  }
+  return tf().tensor4d(pixels, [n, size, size, 3]);
+}
+
+/** Largest difference, absolute and relative to the output's scale. */
+function compare(a: tfTypes.Tensor, b: tfTypes.Tensor): { abs: number; rel: number } {
+  return tf().tidy(() => {
+    const abs = tf().max(tf().abs(tf().sub(a, b))).dataSync()[0];
+    const scale = Math.max(1e-6, tf().max(tf().abs(b)).dataSync()[0]);
+    return { abs, rel: abs / scale };
+  });
+}
+
+async function checkEquivalent(name: string, model: tfTypes.LayersModel, x: tfTypes.Tensor4D, upTo?: string) {
+  const plan = compileInferencePlan(model, { upTo });
+  const expected = upTo ? tf().model({ inputs: model.inputs, outputs: model.getLayer(upTo).output as tfTypes.SymbolicTensor }).predict(x) as tfTypes.Tensor : (model.predict(x) as tfTypes.Tensor);
+  const actual = plan.run(x);
+  assert.deepEqual(actual.shape, expected.shape);
+  const d = compare(actual, expected);
+  console.log(`# ${name}${upTo ? ` up to ${upTo}` : ''}: max |diff| ${d.abs.toExponential(2)} (${d.rel.toExponential(2)} of the output's scale); ${JSON.stringify(plan.stats)}`);
+  assert.ok(d.rel < 1e-4 && d.abs < 1e-4 * Math.max(1, tf().max(tf().abs(expected)).dataSync()[0]), `${name}: outputs differ by ${d.abs}`);
+  tf().dispose([actual, expected]);
+  plan.dispose();
+  return plan.stats;
+}
+
+test('MobileNet v2 (Keras architecture, random weights): the plan equals the model on real images', async () => {
+  const model = buildMobileNetV2({ inputSize: 96, seed: 3 });
+  const x = await realBatch(6, 96);
+  const stats = await checkEquivalent('MobileNetV2 96', model, x);
+  // Every BatchNorm after a convolution folded, every stride-2 padding merged, nothing generic.
+  assert.equal(stats.folded, 52);
+  assert.equal(stats.paddingsMerged, 4);
+  assert.equal(stats.generic, 0);
+  await checkEquivalent('MobileNetV2 96', model, x, 'block_6_expand_relu');
+  x.dispose();
+  model.dispose();
+});
+
+test('MobileNet v2 at 224 (the size the benchmarks use)', async () => {
+  const model = buildMobileNetV2({ inputSize: 224, seed: 5 });
+  const x = await realBatch(2, 224);
+  await checkEquivalent('MobileNetV2 224', model, x);
+  x.dispose();
+  model.dispose();
+});
+
+test('MobileNet v1 (Keras architecture, random weights): the plan equals the model on real images', async () => {
+  const model = buildMobileNetV1({ inputSize: 128, seed: 4 });
+  const x = await realBatch(6, 128);
+  const stats = await checkEquivalent('MobileNetV1 128', model, x);
+  assert.equal(stats.folded, 27);
+  assert.equal(stats.paddingsMerged, 4);
+  x.dispose();
+  model.dispose();
+});
+
+test('the shipped backbone (fmnist-mini): the plan equals the model, whole and up to its usual cut', async () => {
+  const model = await tf().loadLayersModel(`file://${path.join(installRoot, 'media/backbones/fmnist-mini/model.json')}`);
+  const size = model.inputs[0].shape[1] as number;
+  const x = await realBatch(8, size);
+  await checkEquivalent('fmnist-mini', model, x, 'out_relu');
+  await checkEquivalent('fmnist-mini', model, x, 'block_3_pw_relu');
+  x.dispose();
+  model.dispose();
+});
+
+test('no tensor outlives a batch: repeated runs leave the tensor count flat', async () => {
+  const model = buildMobileNetV2({ inputSize: 96, seed: 6 });
+  const plan = compileInferencePlan(model);
+  const x = await realBatch(2, 96);
+  plan.run(x).dispose();
+  const before = tf().memory().numTensors;
+  for (let i = 0; i < 5; i++) plan.run(x).dispose();
+  assert.equal(tf().memory().numTensors, before);
+  plan.dispose();
+  x.dispose();
+  model.dispose();
+});
