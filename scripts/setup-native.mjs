@@ -100,7 +100,20 @@ if (process.argv.includes('--matmul')) {
 }
 let native = '';
 try { native = tf.backend().binding.TF_Version || ''; } catch {}
-console.log(JSON.stringify({ tfjs: tf.version.tfjs, tfjsNode: tf.version['tfjs-node'], native, loadMs, ...extra }));
+// Whether the binding passes list attributes (step 3b): the same probe the engine makes.
+let listAttrs = false;
+try {
+  const b = tf.backend(), n = b.binding;
+  const x = tf.ones([1, 1, 1, 1]);
+  b.executeSingleOutput('_FusedConv2D', [
+    { name: 'T', type: n.TF_ATTR_TYPE, value: n.TF_FLOAT }, { name: 'num_args', type: n.TF_ATTR_INT, value: 1 },
+    { name: 'TArgs', type: n.TF_ATTR_TYPE, value: [n.TF_FLOAT] }, { name: 'num_host_args', type: n.TF_ATTR_INT, value: 0 },
+    { name: 'strides', type: n.TF_ATTR_INT, value: [1, 1, 1, 1] }, { name: 'padding', type: n.TF_ATTR_STRING, value: 'VALID' },
+    { name: 'fused_ops', type: n.TF_ATTR_STRING, value: ['BiasAdd'] },
+  ], [x, x, tf.ones([1])]).dataSync();
+  listAttrs = true;
+} catch {}
+console.log(JSON.stringify({ tfjs: tf.version.tfjs, tfjsNode: tf.version['tfjs-node'], native, loadMs, listAttrs, ...extra }));
 `;
 
 function checkLoads(withMatMul, timeoutMs) {
@@ -440,6 +453,81 @@ function findNodeDir() {
   return null; // node-gyp's default: its header cache, or a download from nodejs.org
 }
 
+// ---------------------------------------------------------------------------------------
+// Step 3b: let the binding pass lists of strings and types as op attributes
+//
+// tfjs-node can run any TensorFlow op by name, but its binding only accepts single strings
+// and types as attributes. TensorFlow's fused convolution (_FusedConv2D: conv + bias + ReLU6
+// in one kernel) needs `fused_ops` (a string list) and `TArgs` (a type list). Two small
+// additions to binding/tfjs_backend.cc (marked) allow them; everything else is unchanged. A
+// binding without them (tfjs-node's prebuilt one) still works: the engine probes for the
+// fused op and otherwise uses tf.fused ops (engine/inferencePlan.ts).
+
+const PATCH_MARK = 'Patched in by Transfer Lab';
+const LIST_PATCHES = [
+  {
+    anchor: `    case TF_ATTR_STRING: {
+      // NOTE: String attribute values do not have to be utf8 encoded strings
+      // (could be arbitrary byte sequences).
+`,
+    insert: `      if (IsArray(env, nstatus, &js_value)) {
+        // A list of strings (e.g. _FusedConv2D's fused_ops). ${PATCH_MARK}.
+        uint32_t length;
+        nstatus = napi_get_array_length(env, js_value, &length);
+        ENSURE_NAPI_OK(env, nstatus);
+        std::vector<std::string> strs(length);
+        std::vector<const void *> ptrs(length);
+        std::vector<size_t> lens(length);
+        for (uint32_t i = 0; i < length; ++i) {
+          napi_value element;
+          nstatus = napi_get_element(env, js_value, i, &element);
+          ENSURE_NAPI_OK(env, nstatus);
+          nstatus = GetStringParam(env, element, strs[i]);
+          ENSURE_NAPI_OK(env, nstatus);
+          ptrs[i] = strs[i].data();
+          lens[i] = strs[i].size();
+        }
+        TFE_OpSetAttrStringList(tfe_op, attr_name, ptrs.data(), lens.data(), static_cast<int>(length));
+        break;
+      }
+`,
+  },
+  {
+    anchor: `    case TF_ATTR_TYPE: {
+`,
+    insert: `      if (IsArray(env, nstatus, &js_value)) {
+        // A list of types (e.g. _FusedConv2D's TArgs). ${PATCH_MARK}.
+        uint32_t length;
+        nstatus = napi_get_array_length(env, js_value, &length);
+        ENSURE_NAPI_OK(env, nstatus);
+        std::vector<TF_DataType> types(length);
+        for (uint32_t i = 0; i < length; ++i) {
+          napi_value element;
+          nstatus = napi_get_element(env, js_value, i, &element);
+          ENSURE_NAPI_OK(env, nstatus);
+          nstatus = napi_get_value_int32(env, element, reinterpret_cast<int32_t *>(&types[i]));
+          ENSURE_NAPI_OK(env, nstatus);
+        }
+        TFE_OpSetAttrTypeList(tfe_op, attr_name, types.data(), static_cast<int>(length));
+        break;
+      }
+`,
+  },
+];
+
+function patchBinding() {
+  const file = path.join(PKG_DIR, 'binding', 'tfjs_backend.cc');
+  let src = fs.readFileSync(file, 'utf8');
+  if (src.includes(PATCH_MARK)) return log('step 3b: binding already accepts list attributes');
+  if (!LIST_PATCHES.every((p) => src.includes(p.anchor))) {
+    return log('step 3b: this tfjs-node binding differs from 4.22; list attributes not added (fused convolutions fall back to tf.fused ops)');
+  }
+  for (const p of LIST_PATCHES) src = src.replace(p.anchor, p.anchor + p.insert);
+  if (!src.includes('#include <vector>')) src = src.replace('#include <string>', '#include <string>\n#include <vector>');
+  fs.writeFileSync(file, src);
+  log('step 3b: binding patched to accept list attributes (for TensorFlow\'s fused convolution)');
+}
+
 function buildAddon() {
   const step = 'step 4 (build the tfjs_binding addon with node-gyp)';
   const gyp = findNodeGyp();
@@ -476,7 +564,7 @@ function main() {
   if (IF_MISSING) {
     const c = checkLoads(false, 30_000);
     if (c.ok) {
-      log(`${PKG_NAME} ${c.info.tfjsNode} loads (backend tensorflow${c.info.native ? `, TF ${c.info.native}` : ''}); nothing to do (${secs(Date.now() - T0)})`);
+      log(`${PKG_NAME} ${c.info.tfjsNode} loads (backend tensorflow${c.info.native ? `, TF ${c.info.native}` : ''}, fused convolution ${c.info.listAttrs ? 'available' : 'not available: rerun npm run setup:native for it'}); nothing to do (${secs(Date.now() - T0)})`);
       return 0;
     }
     log(`${PKG_NAME} does not load: ${c.reason || 'unknown error'}`);
@@ -489,6 +577,7 @@ function main() {
   ensurePackage();
   ensureCache();
   populateDeps();
+  patchBinding();
   buildAddon();
   const c = checkLoads(true, 120_000);
   if (!c.ok) {
@@ -496,7 +585,7 @@ function main() {
       'Rerun `npm run setup:native`; if it fails again, delete the cache folder ' + CACHE_DIR + ' and node_modules/@tensorflow/tfjs-node, then rerun.');
   }
   const i = c.info;
-  log(`step 5: OK: tfjs ${i.tfjs}, tfjs-node ${i.tfjsNode}, libtensorflow ${i.native || TF_VERSION}, backend tensorflow; load ${i.loadMs} ms, tiny matMul ${i.tinyMatMulMs} ms, 512x512 matMul ${i.matMul512Ms} ms`);
+  log(`step 5: OK: tfjs ${i.tfjs}, tfjs-node ${i.tfjsNode}, libtensorflow ${i.native || TF_VERSION}, backend tensorflow, fused convolution ${i.listAttrs ? 'yes' : 'no'}; load ${i.loadMs} ms, tiny matMul ${i.tinyMatMulMs} ms, 512x512 matMul ${i.matMul512Ms} ms`);
   log(`done in ${secs(Date.now() - T0)}`);
   return 0;
 }

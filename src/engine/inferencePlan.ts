@@ -30,7 +30,7 @@ export interface InferencePlan {
   /** Frees the folded weights (the model's own weights are untouched). */
   dispose(): void;
   /** What was fused, for logs and tests. */
-  readonly stats: { steps: number; folded: number; paddingsMerged: number; generic: number; layers: number };
+  readonly stats: { steps: number; folded: number; paddingsMerged: number; generic: number; layers: number; nativeFused: number };
 }
 
 export interface InferencePlanOptions {
@@ -106,7 +106,7 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
   const steps: Step[] = [];
   const absorbed = new Set<string>();
   const rename = new Map<string, string>(); // absorbed layer -> the step that produces its value
-  const stats = { steps: 0, folded: 0, paddingsMerged: 0, generic: 0, layers: 0 };
+  const stats = { steps: 0, folded: 0, paddingsMerged: 0, generic: 0, layers: 0, nativeFused: 0 };
   const source = (n: string) => rename.get(n) ?? n;
   const owned: Tensor[] = [];
 
@@ -183,6 +183,9 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
   stats.steps = steps.length;
   const output = source(outputName);
 
+  const native = nativeFusedConv();
+  if (native) stats.nativeFused = steps.filter((s) => s.kind === 'conv' && !s.depthwise && s.bias && (native.explicit || !Array.isArray(s.pad))).length;
+
   // How many steps read each value: a value is freed after its last reader.
   const readers = new Map<string, number>();
   for (const s of steps) for (const i of s.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
@@ -211,7 +214,7 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
           let y: Tensor;
           if (s.kind === 'conv') {
             const args = { x: ins[0] as Tensor4D, filter: s.filter as tfTypes.Tensor4D, strides: s.strides, pad: s.pad as 'same', dilations: s.dilations, bias: s.bias ?? undefined, activation: s.activation };
-            y = s.depthwise ? t.fused.depthwiseConv2d(args) : t.fused.conv2d(args);
+            y = s.depthwise ? t.fused.depthwiseConv2d(args) : native && s.bias && (native.explicit || !Array.isArray(s.pad)) ? native.conv2d(args.x, s.filter, s.bias, s) : t.fused.conv2d(args);
           } else if (s.kind === 'add') {
             y = t.add(ins[0], ins[1]);
           } else if (s.kind === 'activation') {
@@ -269,4 +272,75 @@ function foldBatchNorm(filter: Tensor, bias: Tensor | null, bnLayer: Layer, dept
     if (beta) newBias = t.add(newBias, beta);
     return { filter: newFilter, bias: newBias };
   });
+}
+
+// ---------------------------------------------------------------------------------------
+// TensorFlow's fused convolution, called by name on the native backend
+
+interface NativeBackend {
+  binding: Record<string, number>;
+  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: Tensor[]): Tensor;
+}
+
+interface NativeFusedConv {
+  /** Whether explicit paddings (merged ZeroPadding2D) are accepted too. */
+  explicit: boolean;
+  conv2d(x: Tensor, filter: Tensor, bias: Tensor, s: { strides: [number, number]; dilations: [number, number]; pad: Padding; activation: Activation }): Tensor;
+}
+
+let probed: { backend: string; fused: NativeFusedConv | undefined } | undefined;
+
+/**
+ * _FusedConv2D (conv + BiasAdd + Relu/Relu6 in one oneDNN kernel, what Keras's graph
+ * optimizer uses) on the tensorflow backend, if its binding passes list attributes (the
+ * offline build adds that: scripts/setup-native.mjs step 3b). Probed once; undefined on any
+ * other backend or binding, and the plan uses tf.fused ops (three kernels) instead.
+ */
+function nativeFusedConv(): NativeFusedConv | undefined {
+  const t = tf();
+  if (probed?.backend === t.getBackend()) return probed.fused;
+  const backend = t.backend() as unknown as Partial<NativeBackend>;
+  let fused: NativeFusedConv | undefined;
+  if (t.getBackend() === 'tensorflow' && typeof backend.executeSingleOutput === 'function' && backend.binding) {
+    const b = backend as NativeBackend;
+    const n = b.binding;
+    const conv2d: NativeFusedConv['conv2d'] = (x, filter, bias, s) => {
+      const explicit = Array.isArray(s.pad);
+      return b.executeSingleOutput(
+        '_FusedConv2D',
+        [
+          { name: 'T', type: n.TF_ATTR_TYPE, value: n.TF_FLOAT },
+          { name: 'num_args', type: n.TF_ATTR_INT, value: 1 },
+          { name: 'TArgs', type: n.TF_ATTR_TYPE, value: [n.TF_FLOAT] },
+          { name: 'num_host_args', type: n.TF_ATTR_INT, value: 0 },
+          { name: 'strides', type: n.TF_ATTR_INT, value: [1, s.strides[0], s.strides[1], 1] },
+          { name: 'padding', type: n.TF_ATTR_STRING, value: explicit ? 'EXPLICIT' : (s.pad as string).toUpperCase() },
+          { name: 'explicit_paddings', type: n.TF_ATTR_INT, value: explicit ? (s.pad as number[][]).flat() : [] },
+          { name: 'data_format', type: n.TF_ATTR_STRING, value: 'NHWC' },
+          { name: 'dilations', type: n.TF_ATTR_INT, value: [1, s.dilations[0], s.dilations[1], 1] },
+          { name: 'fused_ops', type: n.TF_ATTR_STRING, value: s.activation === 'linear' ? ['BiasAdd'] : ['BiasAdd', s.activation === 'relu6' ? 'Relu6' : 'Relu'] },
+        ],
+        [x, filter, bias],
+      );
+    };
+    const probe = (pad: Padding) => {
+      const out = t.tidy(() => {
+        const one = t.ones([1, 2, 2, 1]);
+        return conv2d(one, t.ones([1, 1, 1, 1]), t.ones([1]), { strides: [1, 1], dilations: [1, 1], pad, activation: 'relu6' }).dataSync();
+      });
+      return out.length > 0 && out.every((v) => v === 2);
+    };
+    try {
+      if (probe('valid')) fused = { explicit: false, conv2d };
+    } catch {
+      // a binding without list attributes (tfjs-node's prebuilt one): "Argument is not a string!"
+    }
+    try {
+      if (fused && probe([[0, 0], [0, 0], [0, 0], [0, 0]])) fused.explicit = true;
+    } catch {
+      // explicit paddings not supported by this TensorFlow's kernel
+    }
+  }
+  probed = { backend: t.getBackend(), fused };
+  return fused;
 }
