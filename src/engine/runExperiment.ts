@@ -19,6 +19,7 @@ import { featurize, MemoryBudgetError, type FeaturizeItem } from './featurize';
 import { ActivationCache } from './activationCache';
 import { trainSplitModel, evaluateTable, DivergedError, type TrainResult } from './trainLoop';
 import { exportModel, type Preprocessing } from './exportModel';
+import { compileInferencePlan, InferencePlanError, type InferencePlan } from './inferencePlan';
 import type { ResizeMode } from './imageDecode';
 import { tf } from './tf';
 
@@ -129,6 +130,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   for (const p of warnings) forward({ type: 'warning', message: formatProblem(p) });
 
   let split: SplitModel | undefined;
+  let frozenPlan: InferencePlan | null = null;
   let backbone: LoadedBackbone | undefined;
   try {
     // Backbone
@@ -153,12 +155,24 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     } else {
       split = await splitModel(backbone.model, backbone.cutAt, experiment.strategy, experiment.head, dataset.classes.length);
       const prefix = split.prefix;
-      runPrefix = prefix
-        ? (images) => {
-            const out = prefix.predict(images, { batchSize: images.shape[0] });
-            return Array.isArray(out) ? out : [out];
-          }
-        : null;
+      // The frozen prefix as an inference-only plan (BatchNorm folded, fused convolutions);
+      // model.predict for what the plan does not take (several boundary tensors).
+      try {
+        frozenPlan = prefix && prefix.outputs.length === 1 ? compileInferencePlan(prefix) : null;
+      } catch (e) {
+        if (!(e instanceof InferencePlanError)) throw e;
+        log(`frozen layers run with model.predict: ${e.message}`);
+      }
+      const plan = frozenPlan;
+      runPrefix = plan
+        ? (images) => [plan.run(images)]
+        : prefix
+          ? (images) => {
+              const out = prefix.predict(images, { batchSize: images.shape[0] });
+              return Array.isArray(out) ? out : [out];
+            }
+          : null;
+      if (plan) log(`frozen layers: inference plan, ${plan.stats.folded} BatchNorm folded, ${plan.stats.nativeFused} fused convolutions, ${plan.stats.paddingsMerged} paddings merged`);
     }
     phaseTimes.loadBackboneMs = Date.now() - t0;
     log(`cut at ${split.plan.cutAt}; frozen ${split.plan.frozen.length} layers, trainable ${split.plan.trainable.length}; boundary ${split.plan.boundary.join(', ')}`);
@@ -174,6 +188,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       valueRange: backbone.valueRange,
       resize: RESIZE,
       seed: experiment.data.seed,
+      // The plan's features differ from model.predict's in the last bits: never mix them.
+      frozenPath: frozenPlan ? 'plan' : 'predict',
     };
     const floatsPerItem = split.boundaryShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
     const cacheFor = (withAugment: boolean) =>
@@ -216,6 +232,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     }
     for (const s of Object.keys(tables)) if (tables[s].count === 0) throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `no usable image left in the ${s} split after skipping unreadable files`, hint: 'See the skipped files in run.json.' }]);
     phaseTimes.featurizeMs = Date.now() - t0;
+    frozenPlan?.dispose();
+    frozenPlan = null;
     updateRun(runDir, { skipped, cache: { dir: opts.cacheDir, ...cacheStats } });
     if (skipped.length > dataset.skipped.length) forward({ type: 'warning', message: `${skipped.length - dataset.skipped.length} image(s) could not be decoded and were skipped (listed in run.json)` });
 
@@ -326,6 +344,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     forward({ type: 'finished', status: 'failed', message, hint, durationMs });
     return { status: 'failed', runDir, error: { message, hint }, cache: cacheStats };
   } finally {
+    frozenPlan?.dispose();
     // Each layer is disposed once, through the model that created it: the cut and the
     // exported model share the backbone's layers (or, for scratch, the fresh copy's).
     split?.head.dispose();
