@@ -1,0 +1,158 @@
+"""The Keras side of `npm run bench`: the same workloads as bench/worker.ts, the way a Keras
+user runs them, in one process per measurement. Reads a JSON job from argv[1], prints one
+JSON line of results. MobileNetV2 (alpha 1.0, include_top=False) with random weights."""
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+job = json.loads(sys.argv[1])
+
+
+def peak_rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def base_model(size):
+    return tf.keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(size, size, 3), alpha=1.0)
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def forward(size, batch, iters):
+    """Frozen forward pass: model(x, training=False) inside a tf.function (graph mode, Grappler
+    fuses Conv+BN+ReLU6: the fastest way Keras offers for inference on a batch)."""
+    model = base_model(size)
+    fn = tf.function(lambda x: model(x, training=False))
+    x = tf.random.uniform((batch, size, size, 3), -1, 1)
+    for _ in range(2):
+        fn(x).numpy()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn(x).numpy()
+        times.append(time.perf_counter() - t0)
+    return {"imgPerSec": batch / median(times)}
+
+
+def finetune(size, batch, iters):
+    """A full fine-tune step: every layer trainable, softmax head of 5 classes, Adam, train_on_batch."""
+    base = base_model(size)
+    base.trainable = True
+    inputs = tf.keras.Input((size, size, 3))
+    x = base(inputs, training=True)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    outputs = tf.keras.layers.Dense(5, activation="softmax")(x)
+    model = tf.keras.Model(inputs, outputs)
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
+    y = np.random.randint(0, 5, (batch,))
+    for _ in range(2):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - t0)
+    return {"imgPerSec": batch / median(times), "peakRssBytes": peak_rss_bytes()}
+
+
+def load_folder(data_dir, size):
+    """Every image of a folder-per-class dataset, decoded and resized once, in [-1, 1]."""
+    classes = sorted(d for d in os.listdir(data_dir) if os.path.isdir(os.path.join(data_dir, d)))
+    xs, ys = [], []
+    for i, c in enumerate(classes):
+        for f in sorted(os.listdir(os.path.join(data_dir, c))):
+            img = tf.io.decode_image(tf.io.read_file(os.path.join(data_dir, c, f)), channels=3, expand_animations=False)
+            xs.append(tf.image.resize(img, (size, size)).numpy())
+            ys.append(i)
+    x = np.stack(xs).astype("float32") / 127.5 - 1
+    return x, np.array(ys), len(classes)
+
+
+def head(n_in_shape, classes):
+    inputs = tf.keras.Input(n_in_shape)
+    x = tf.keras.layers.GlobalAveragePooling2D()(inputs)
+    x = tf.keras.layers.Dropout(0.2)(x)
+    return tf.keras.Model(inputs, tf.keras.layers.Dense(classes, activation="softmax")(x))
+
+
+def experiment_cached(data_dir, size, epochs):
+    """Feature extraction with a feature cache: decode once, run the frozen base once, fit the
+    head on the cached features (what Transfer Lab does)."""
+    t0 = time.perf_counter()
+    x, y, classes = load_folder(data_dir, size)
+    base = base_model(size)
+    base.trainable = False
+    feats = base.predict(x, batch_size=32, verbose=0)
+    rng = np.random.default_rng(42)
+    order = rng.permutation(len(y))
+    n_val = len(y) // 5
+    val, train = order[:n_val], order[n_val:]
+    model = head(feats.shape[1:], classes)
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(feats[train], y[train], validation_data=(feats[val], y[val]), epochs=epochs, batch_size=32, verbose=0)
+    return {"seconds": time.perf_counter() - t0, "images": int(len(y))}
+
+
+def experiment_notebook(data_dir, size, epochs, save_to=None):
+    """The usual Keras notebook recipe: image_dataset_from_directory, base.trainable = False,
+    fit 10 epochs (the frozen base runs on every image in every epoch)."""
+    t0 = time.perf_counter()
+    common = dict(validation_split=0.2, seed=42, image_size=(size, size), batch_size=32, label_mode="int")
+    train_ds = tf.keras.utils.image_dataset_from_directory(data_dir, subset="training", **common).prefetch(tf.data.AUTOTUNE)
+    val_ds = tf.keras.utils.image_dataset_from_directory(data_dir, subset="validation", **common).prefetch(tf.data.AUTOTUNE)
+    classes = len(os.listdir(data_dir))
+    base = base_model(size)
+    base.trainable = False
+    inputs = tf.keras.Input((size, size, 3))
+    x = tf.keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
+    x = base(x, training=False)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    x = tf.keras.layers.Dropout(0.2)(x)
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(classes, activation="softmax")(x))
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - t0
+    if save_to:
+        model.save(save_to)
+    return {"seconds": seconds}
+
+
+def first_prediction(model_file, image, size):
+    """Start-up to first prediction: this process's imports, loading a saved model, one image."""
+    model = tf.keras.models.load_model(model_file)
+    img = tf.image.resize(tf.io.decode_image(tf.io.read_file(image), channels=3, expand_animations=False), (size, size))
+    probs = model.predict(img[None, ...], verbose=0)
+    return {"top": int(np.argmax(probs[0]))}
+
+
+kind = job["kind"]
+threads = {"intraOp": tf.config.threading.get_intra_op_parallelism_threads(), "interOp": tf.config.threading.get_inter_op_parallelism_threads()}
+if kind == "forward":
+    out = forward(job["size"], job["batch"], job["iters"])
+elif kind == "finetune":
+    out = finetune(job["size"], job["batch"], job["iters"])
+elif kind == "experiment-cached":
+    out = experiment_cached(job["dataDir"], job["size"], job["epochs"])
+elif kind == "experiment-notebook":
+    out = experiment_notebook(job["dataDir"], job["size"], job["epochs"], job.get("saveTo"))
+elif kind == "first-prediction":
+    out = first_prediction(job["modelFile"], job["image"], job["size"])
+elif kind == "version":
+    out = {"tensorflow": tf.__version__, "keras": tf.keras.__version__ if hasattr(tf.keras, "__version__") else None}
+else:
+    raise SystemExit(f"unknown job kind {kind}")
+out.update({"threads": threads})
+print(json.dumps(out))

@@ -1,0 +1,269 @@
+// `npm run bench`: Transfer Lab against Keras on this machine, side by side in one run.
+// Every measurement runs in its own process (bench/worker.ts for TensorFlow.js,
+// bench/keras_bench.py for Keras), repetitions interleaved across contenders, medians
+// reported with ratios to Keras, as a table and as bench-results/bench.json.
+//
+//   BENCH_REPS=3        repetitions of each measurement (default 3; experiments: 1 + BENCH_REPS/3)
+//   BENCH_QUICK=1       a few-minute smoke run (fewer configurations, no 2,000-image experiment)
+//   BENCH_KERAS_PYTHON  a Python with tensorflow 2.x (default: a venv made in the cache folder)
+//   BENCH_NO_KERAS=1    skip Keras (ratios are then left out)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(__dirname, '../..');
+const req = createRequire(path.join(root, 'package.json'));
+const QUICK = process.env.BENCH_QUICK === '1';
+const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 1 : 3));
+const cacheRoot = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'transfer-lab', 'bench');
+const worker = path.join(root, 'out', 'bench', 'worker.js');
+const kerasScript = path.join(root, 'bench', 'keras_bench.py');
+const results: Record<string, unknown>[] = [];
+const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' };
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error('no JSON result');
+  return JSON.parse(line);
+}
+
+/** Runs one job in its own process; wall time measured here, result parsed from its last JSON line. */
+function runJob(cmd: string, args: string[], timeoutMs = 1_800_000): { ok: true; value: Record<string, unknown>; wallMs: number } | { ok: false; error: string } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
+  const wallMs = performance.now() - t0;
+  if (r.status !== 0) return { ok: false, error: `${path.basename(cmd)} ${r.signal ?? `exit ${r.status}`}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
+  try {
+    return { ok: true, value: lastJson(r.stdout), wallMs };
+  } catch (e) {
+    return { ok: false, error: `${(e as Error).message}: ${r.stdout.slice(-300)}` };
+  }
+}
+const tfjs = (job: object) => runJob(process.execPath, [worker, JSON.stringify(job)]);
+
+// ---------------------------------------------------------------------------------------
+// Keras: a Python with TensorFlow, made once in the cache folder if there is none
+
+function kerasPython(): { python?: string; why?: string } {
+  if (process.env.BENCH_NO_KERAS === '1') return { why: 'BENCH_NO_KERAS=1' };
+  const candidates = [process.env.BENCH_KERAS_PYTHON, path.join(cacheRoot, 'keras-venv', 'bin', 'python')].filter(Boolean) as string[];
+  const works = (py: string) => spawnSync(py, ['-c', 'import tensorflow'], { env, encoding: 'utf8', timeout: 120_000 }).status === 0;
+  for (const py of candidates) if (fs.existsSync(py) && works(py)) return { python: py };
+  const venv = path.join(cacheRoot, 'keras-venv');
+  log(`setting up Keras: python3 -m venv ${venv} && pip install tensorflow-cpu==2.21.0 pillow (a few minutes, once)`);
+  const mk = spawnSync('python3', ['-m', 'venv', venv], { encoding: 'utf8' });
+  if (mk.status !== 0) return { why: `python3 -m venv failed: ${(mk.stderr || '').trim().split('\n').pop()}` };
+  const py = path.join(venv, 'bin', 'python');
+  // Few retries: where only a local index is reachable, each unreachable lookup fails fast.
+  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--retries', '1', '--timeout', '15', 'tensorflow-cpu==2.21.0', 'pillow'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (pip.status !== 0 || !works(py)) return { why: `pip install tensorflow-cpu failed: ${(pip.stderr || '').trim().split('\n').pop()}` };
+  return { python: py };
+}
+
+// ---------------------------------------------------------------------------------------
+// Data: 2,000 JPEGs in 5 class folders, and camera-size JPEGs for decoding
+
+async function benchImages(): Promise<string> {
+  const dir = path.join(cacheRoot, 'images-2000');
+  if (fs.existsSync(path.join(dir, '.complete'))) return dir;
+  log('writing 2,000 JPEGs (5 classes x 400, 320x240) once into the cache ...');
+  const sharp = req('sharp') as typeof import('sharp');
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (let c = 0; c < 5; c++) {
+    fs.mkdirSync(path.join(dir, `class_${c}`), { recursive: true });
+    for (let i = 0; i < 400; i++) {
+      const w = 320, h = 240;
+      const raw = Buffer.alloc(w * h * 3);
+      // Class-dependent stripes and colours with per-image noise: structure a JPEG encoder keeps.
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const o = (y * w + x) * 3;
+          const stripe = Math.sin((x * (c + 1) + y * (5 - c)) / 9 + i) * 60;
+          raw[o] = (120 + stripe + c * 25 + ((x * i) & 15)) & 255;
+          raw[o + 1] = (100 - stripe + ((y * 7 + i) & 31)) & 255;
+          raw[o + 2] = (80 + c * 30 + ((x ^ y) & 63)) & 255;
+        }
+      fs.writeFileSync(path.join(dir, `class_${c}`, `img_${i}.jpg`), await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+    }
+  }
+  fs.writeFileSync(path.join(dir, '.complete'), '');
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------
+
+interface Row {
+  workload: string;
+  config: string;
+  ours?: number;
+  keras?: number;
+  unit: string;
+  /** For the ratio: higher is better (img/s) or lower is better (seconds, bytes). */
+  higherIsBetter: boolean;
+  target?: { ratio: number; text: string };
+  note?: string;
+}
+const rows: Row[] = [];
+const ratioOf = (r: Row) => (r.ours === undefined || r.keras === undefined ? undefined : r.higherIsBetter ? r.ours / r.keras : r.keras / r.ours);
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  if (!fs.existsSync(worker)) throw new Error(`${worker} is missing: run npm run build`);
+  const keras = kerasPython();
+  if (!keras.python) log(`Keras unavailable: ${keras.why}`);
+  const py = (job: object) => (keras.python ? runJob(keras.python, [kerasScript, JSON.stringify(job)]) : ({ ok: false, error: 'Keras unavailable' } as const));
+  const kerasVersion = keras.python ? py({ kind: 'version' }) : undefined;
+
+  // 1. Frozen forward img/s, interleaved: for each repetition, every contender once.
+  const shapes: [number, number][] = QUICK ? [[224, 32], [96, 1]] : [[224, 32], [224, 1], [96, 32], [96, 1]];
+  type Contender = { name: string; run: (size: number, batch: number) => ReturnType<typeof runJob> };
+  const iters = (batch: number) => (batch === 1 ? 30 : 6);
+  const contenders: Contender[] = [
+    { name: 'tfjs tensorflow, fast frozen path', run: (size, batch) => tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size, batch, iters: iters(batch), budgetMs: 60_000 }) },
+    { name: 'tfjs tensorflow, model.predict', run: (size, batch) => tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 60_000 }) },
+    { name: 'tfjs wasm, model.predict', run: (size, batch) => tfjs({ kind: 'forward', backend: 'wasm', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 15_000 }) },
+    { name: 'tfjs cpu, model.predict', run: (size, batch) => tfjs({ kind: 'forward', backend: 'cpu', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 15_000 }) },
+    { name: 'Keras (tf.function, graph)', run: (size, batch) => py({ kind: 'forward', size, batch, iters: iters(batch) }) },
+  ];
+  for (const [size, batch] of shapes) {
+    const samples: Record<string, number[]> = {};
+    const errors: Record<string, string> = {};
+    // The slow pure-JS and wasm backends once per configuration (they take a budget, not reps).
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const c of contenders) {
+        if (rep > 0 && /wasm|cpu/.test(c.name)) continue;
+        log(`forward ${size}/${batch}: ${c.name} (rep ${rep + 1})`);
+        const r = c.run(size, batch);
+        if (r.ok) (samples[c.name] ??= []).push(r.value.imgPerSec as number);
+        else errors[c.name] = r.error;
+      }
+    }
+    const kerasIps = samples['Keras (tf.function, graph)'] && median(samples['Keras (tf.function, graph)']);
+    for (const c of contenders.filter((c) => !c.name.startsWith('Keras'))) {
+      rows.push({
+        workload: `frozen forward ${size}px batch ${batch}`,
+        config: c.name,
+        ours: samples[c.name] && median(samples[c.name]),
+        keras: kerasIps,
+        unit: 'img/s',
+        higherIsBetter: true,
+        target: size === 224 && batch === 32 && c.name.includes('fast') ? { ratio: 1, text: '>= 1.0x Keras' } : undefined,
+        note: errors[c.name],
+      });
+    }
+    results.push({ workload: 'forward', size, batch, samples, errors });
+  }
+
+  // 2. Full fine-tune step and peak memory.
+  {
+    const size = 224, batch = QUICK ? 8 : 32;
+    const samples: Record<string, { ips: number[]; rss: number[] }> = { ours: { ips: [], rss: [] }, keras: { ips: [], rss: [] } };
+    for (let rep = 0; rep < Math.max(1, Math.ceil(REPS / 2)); rep++) {
+      log(`fine-tune step ${size}/${batch} (rep ${rep + 1})`);
+      const a = tfjs({ kind: 'finetune', size, batch, iters: 4 });
+      if (a.ok) samples.ours.ips.push(a.value.imgPerSec as number), samples.ours.rss.push(a.value.peakRssBytes as number);
+      else log(a.error);
+      const b = py({ kind: 'finetune', size, batch, iters: 4 });
+      if (b.ok) samples.keras.ips.push(b.value.imgPerSec as number), samples.keras.rss.push(b.value.peakRssBytes as number);
+    }
+    const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
+    rows.push({ workload: `full fine-tune step ${size}px batch ${batch}`, config: 'tfjs tensorflow, trainOnBatch vs Keras train_on_batch', ours: m(samples.ours.ips), keras: m(samples.keras.ips), unit: 'img/s', higherIsBetter: true, target: { ratio: 0.5, text: '>= 0.5x Keras' } });
+    rows.push({ workload: `full fine-tune peak memory`, config: 'peak RSS of the process', ours: m(samples.ours.rss), keras: m(samples.keras.rss), unit: 'bytes', higherIsBetter: false, target: { ratio: 1 / 1.5, text: '<= 1.5x Keras' } });
+    results.push({ workload: 'finetune', size, batch, samples });
+  }
+
+  // 3. Decode + resize of camera-size JPEGs (bench/decode.ts), against the fast frozen path's img/s.
+  {
+    log('decode + resize of camera-size JPEGs');
+    const r = runJob(process.execPath, [path.join(root, 'out', 'bench', 'decode.js')]);
+    if (r.ok) {
+      const decodeRows = r.value.rows as { name: string; imagesPerSec: number }[];
+      const sharpIps = decodeRows[0].imagesPerSec;
+      const forward = rows.find((x) => x.workload === 'frozen forward 224px batch 32' && x.config.includes('fast'))?.ours;
+      rows.push({ workload: 'decode+resize 4000x3000 JPEG -> 224', config: `${decodeRows[0].name} vs the fast frozen forward (224/32)`, ours: sharpIps, keras: forward, unit: 'img/s', higherIsBetter: true, target: { ratio: 3, text: '>= 3x frozen forward' }, note: 'ratio column: decode img/s / frozen forward img/s' });
+      results.push({ workload: 'decode', rows: decodeRows });
+    } else log(r.error);
+  }
+
+  // 4. A whole feature-extraction experiment: 2,000 images, 10 epochs.
+  if (!QUICK) {
+    const data = await benchImages();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-exp-'));
+    const backboneDir = path.join(work, 'mobilenetv2');
+    const saved = tfjs({ kind: 'save-backbone', size: 224, dir: backboneDir });
+    if (!saved.ok) throw new Error(saved.error);
+    const file = path.join(work, 'bench.tlexp.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 'bench', data: { dir: data, split: { val: 0.2, test: 0 } }, backbone: { path: backboneDir }, strategy: { kind: 'feature-extraction' }, train: { epochs: 10, batchSize: 32 } }));
+    const samples: Record<string, number[]> = { ours: [], cached: [], notebook: [] };
+    const expReps = Math.max(1, Math.round(REPS / 3));
+    let runDir: string | undefined;
+    const notebookModel = path.join(work, 'notebook.keras');
+    for (let rep = 0; rep < expReps; rep++) {
+      log(`feature-extraction experiment, 2,000 images x 10 epochs (rep ${rep + 1}): ours`);
+      const a = tfjs({ kind: 'experiment', file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, `cache-${rep}`) }); // a cold cache each time
+      if (a.ok) samples.ours.push(a.value.seconds as number), (runDir = a.value.runDir as string);
+      else log(a.error);
+      log('  Keras with a feature cache');
+      const b = py({ kind: 'experiment-cached', dataDir: data, size: 224, epochs: 10 });
+      if (b.ok) samples.cached.push(b.value.seconds as number);
+      log('  Keras notebook recipe');
+      const c = py({ kind: 'experiment-notebook', dataDir: data, size: 224, epochs: 10, saveTo: notebookModel });
+      if (c.ok) samples.notebook.push(c.value.seconds as number);
+      else log(c.error);
+    }
+    const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
+    rows.push({ workload: 'feature extraction, 2,000 images x 10 epochs', config: 'ours (one run, cold cache) vs Keras with the same cache', ours: m(samples.ours), keras: m(samples.cached), unit: 's', higherIsBetter: false, target: { ratio: 1, text: 'no slower than Keras+cache' } });
+    rows.push({ workload: 'feature extraction, 2,000 images x 10 epochs', config: 'ours vs the Keras notebook recipe (base.trainable=False, fit)', ours: m(samples.ours), keras: m(samples.notebook), unit: 's', higherIsBetter: false, target: { ratio: 5, text: '>= 5x faster than the notebook' } });
+    results.push({ workload: 'experiment', samples });
+
+    // 5. Start-up to first prediction: a fresh process, the saved model, one image.
+    const image = path.join(data, 'class_0', 'img_0.jpg');
+    const first: Record<string, number[]> = { ours: [], keras: [] };
+    for (let rep = 0; rep < REPS; rep++) {
+      if (runDir) {
+        // The user's path: the CLI in a fresh process (it prints text: timed here).
+        const t = performance.now();
+        const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'predict', runDir, image], { env, encoding: 'utf8' });
+        if (r.status === 0) first.ours.push(performance.now() - t);
+        else log(`cli predict: ${r.stderr.trim().split('\n').pop()}`);
+      }
+      if (fs.existsSync(notebookModel)) {
+        const b = py({ kind: 'first-prediction', modelFile: notebookModel, image, size: 224 });
+        if (b.ok) first.keras.push(b.wallMs);
+      }
+    }
+    rows.push({ workload: 'start-up to first prediction', config: 'fresh process: load backend + saved model, classify one JPEG', ours: first.ours.length ? median(first.ours) / 1000 : undefined, keras: first.keras.length ? median(first.keras) / 1000 : undefined, unit: 's', higherIsBetter: false });
+    results.push({ workload: 'first-prediction', samples: first });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+
+  // The table.
+  const fmt = (v: number | undefined, unit: string) => (v === undefined ? '-' : unit === 'bytes' ? `${(v / 2 ** 20).toFixed(0)} MB` : unit === 's' ? `${v.toFixed(1)} s` : `${v.toFixed(1)} img/s`);
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${kerasVersion?.ok ? `TensorFlow (Python) ${kerasVersion.value.tensorflow}` : 'no Keras'}`;
+  console.log(`\nTransfer Lab bench (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; MobileNetV2 1.0 random weights\n`);
+  const header = ['workload', 'config', 'ours', 'Keras', 'ratio', 'target', 'met'];
+  const table = rows.map((r) => {
+    const ratio = ratioOf(r);
+    return [r.workload, r.config, fmt(r.ours, r.unit), r.workload.startsWith('decode') ? `${fmt(r.keras, r.unit)} (fwd)` : fmt(r.keras, r.unit), ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, r.target?.text ?? '', r.target && ratio !== undefined ? (ratio >= r.target.ratio ? 'yes' : 'NO') : ''];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  console.log(header.map((h, i) => h.padEnd(widths[i])).join(' | '));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join(' | '));
+  console.log('\nratio: ours / Keras for img/s, Keras / ours for seconds and memory (above 1 is better for us).');
+  for (const r of rows.filter((r) => r.note)) console.log(`note: ${r.workload}, ${r.config}: ${r.note}`);
+  const out = path.join(root, 'bench-results', 'bench.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ machine, reps: REPS, quick: QUICK, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results }, null, 2));
+  console.log(`\n${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,87 @@
+// The TensorFlow.js side of `npm run bench`: one measurement per process (fresh memory, an
+// honest peak RSS), driven by bench/suite.ts. Reads a JSON job from argv[2], prints one JSON
+// line. MobileNetV2 (alpha 1.0, no top) exactly as Keras builds it, random weights.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { loadBackend } from '../src/engine/backend';
+import { tf } from '../src/engine/tf';
+import { buildMobileNetV2 } from '../src/engine/referenceNets';
+import { compileInferencePlan } from '../src/engine/inferencePlan';
+import { runExperiment } from '../src/engine/runExperiment';
+
+type Job =
+  | { kind: 'forward'; backend: 'tensorflow' | 'wasm' | 'cpu'; mode: 'predict' | 'plan'; size: number; batch: number; iters: number; budgetMs: number }
+  | { kind: 'finetune'; size: number; batch: number; iters: number }
+  | { kind: 'save-backbone'; size: number; dir: string }
+  | { kind: 'experiment'; file: string; runsDir: string; cacheDir: string };
+
+const installRoot = path.resolve(__dirname, '../..');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function peakRssBytes(): number | undefined {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+async function main(job: Job): Promise<object> {
+  const backend = job.kind === 'forward' ? job.backend : 'tensorflow';
+  await loadBackend({ preference: backend, installRoot });
+  const t = tf();
+  if (job.kind === 'forward') {
+    const model = buildMobileNetV2({ inputSize: job.size });
+    const plan = job.mode === 'plan' ? compileInferencePlan(model) : null;
+    const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1) as tfTypes.Tensor4D;
+    const once = async () => {
+      const t0 = performance.now();
+      const y = plan ? plan.run(x) : (model.predict(x) as tfTypes.Tensor);
+      await y.data();
+      y.dispose();
+      return performance.now() - t0;
+    };
+    await once(); // warm-up: kernels, memory pools
+    const times: number[] = [];
+    const end = performance.now() + job.budgetMs;
+    // Slow backends stop at the time budget (at least two timed batches).
+    while (times.length < job.iters && (times.length < 2 || performance.now() < end)) times.push(await once());
+    return { imgPerSec: (job.batch * 1000) / median(times), batches: times.length, nativeFused: plan?.stats.nativeFused ?? 0 };
+  }
+  if (job.kind === 'finetune') {
+    const base = buildMobileNetV2({ inputSize: job.size });
+    const input = t.input({ shape: [job.size, job.size, 3] });
+    let y = base.apply(input) as tfTypes.SymbolicTensor;
+    y = t.layers.globalAveragePooling2d({}).apply(y) as tfTypes.SymbolicTensor;
+    const model = t.model({ inputs: input, outputs: t.layers.dense({ units: 5, activation: 'softmax' }).apply(y) as tfTypes.SymbolicTensor });
+    model.compile({ optimizer: t.train.adam(1e-4), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1);
+    const labels = t.tensor1d(Array.from({ length: job.batch }, (_, i) => i % 5), 'float32');
+    for (let i = 0; i < 2; i++) await model.trainOnBatch(x, labels);
+    const times: number[] = [];
+    for (let i = 0; i < job.iters; i++) {
+      const t0 = performance.now();
+      await model.trainOnBatch(x, labels);
+      times.push(performance.now() - t0);
+    }
+    return { imgPerSec: (job.batch * 1000) / median(times), peakRssBytes: peakRssBytes() };
+  }
+  if (job.kind === 'save-backbone') {
+    const model = buildMobileNetV2({ inputSize: job.size });
+    await model.save(`file://${job.dir}`);
+    return { saved: job.dir };
+  }
+  const t0 = performance.now();
+  const outcome = await runExperiment({ experimentFile: job.file, runsDir: job.runsDir, cacheDir: job.cacheDir, installRoot, backend: 'tensorflow', onEvent: () => {}, shouldStop: () => false });
+  if (outcome.status !== 'succeeded') throw new Error(`the experiment ${outcome.status}: ${outcome.error?.message}`);
+  return { seconds: (performance.now() - t0) / 1000, runDir: outcome.runDir, accuracy: outcome.metrics?.accuracy };
+}
+
+main(JSON.parse(process.argv[2]) as Job).then(
+  (r) => {
+    console.log(JSON.stringify(r));
+    process.exit(0);
+  },
+  (e) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(1);
+  },
+);
