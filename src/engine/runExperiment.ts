@@ -230,6 +230,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       if (result.cancelled) return await finishCancelled(runDir, started, forward, cacheStats);
       tables[s] = result.table;
     }
+    // A dataset folder that went away mid-run (moved, deleted, an unplugged disk) makes every
+    // image unreadable: say that, not 'unreadable files'.
+    if (!fs.existsSync(dataset.root)) {
+      throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `the dataset folder ${dataset.root} disappeared during the run (moved, deleted or on a disk that is gone)`, hint: 'Put the folder back (or fix data.dir) and run again; nothing of the dataset was changed.' }]);
+    }
     for (const s of Object.keys(tables)) if (tables[s].count === 0) throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `no usable image left in the ${s} split after skipping unreadable files`, hint: 'See the skipped files in run.json.' }]);
     phaseTimes.featurizeMs = Date.now() - t0;
     frozenPlan?.dispose();
