@@ -23,9 +23,12 @@ export interface TransferLabApi {
   runs: Pick<RunManager, 'active' | 'running' | 'onDidEvent' | 'onDidChangeRuns'>;
   runIndex: Pick<RunIndex, 'all' | 'get' | 'forExperiment' | 'refresh'>;
   treeView: vscode.TreeView<TreeNode>;
+  /** How long activate() took (the benchmark reads it; TensorFlow is never loaded here). */
+  activationMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): TransferLabApi {
+  const started = performance.now();
   const output = vscode.window.createOutputChannel('Transfer Lab');
   const trainers = new TrainerHost(context.extensionPath, output);
   const environment = new EnvironmentStore();
@@ -58,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
   registerLayerTree(services);
   registerWorkflows(services);
   registerExperimentEditor(services);
-  return { trainers, environment, runs, runIndex, treeView };
+  return { trainers, environment, runs, runIndex, treeView, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {
