@@ -95,7 +95,8 @@ function explainSharpError(message: string, maxPixels: number): string {
   if (/pixel limit/i.test(message)) return `the image has more than ${maxPixels.toLocaleString('en-US')} pixels; refusing to decode it (possible decompression bomb)`;
   if (/unsupported image format/i.test(message)) return 'not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF)';
   if (/premature end|truncated|VipsJpeg|incomplete/i.test(message)) return `the image data is truncated or corrupt (${message.split('\n')[0]})`;
-  return `cannot decode the image (${message.split('\n')[0]})`;
+  // libvips says little for some broken files (a PNG with a bad checksum gives "Unknown error").
+  return `cannot decode the image: the file is corrupt or an unsupported variant (${message.split('\n')[0]}); open it in an image viewer and re-save it, or remove it`;
 }
 
 function isBmp(bytes: Buffer): boolean {
