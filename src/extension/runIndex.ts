@@ -28,13 +28,18 @@ export class RunIndex implements vscode.Disposable {
 
   private rewatch(): void {
     for (const w of this.watchers) w.dispose();
-    this.watchers = allRunsDirs().map((dir) => {
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/run.json'));
-      const refresh = () => this.scheduleRefresh();
-      watcher.onDidChange(refresh);
-      watcher.onDidCreate(refresh);
-      watcher.onDidDelete(refresh);
-      return watcher;
+    const refresh = () => this.scheduleRefresh();
+    this.watchers = allRunsDirs().flatMap((dir) => {
+      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/run.json'));
+      // The runs folder itself, seen from its parent: deleting the whole folder does not
+      // reliably report each run.json inside it.
+      const folder = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(dir)), path.basename(dir)));
+      for (const w of [runs, folder]) {
+        w.onDidChange(refresh);
+        w.onDidCreate(refresh);
+        w.onDidDelete(refresh);
+      }
+      return [runs, folder];
     });
     this.refresh();
   }
