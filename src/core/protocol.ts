@@ -26,6 +26,10 @@ export interface EnvironmentReport {
   tfjsVersion: string;
   /** Version of the native TensorFlow library when backend is 'tensorflow'. */
   tensorflowVersion?: string;
+  /** Native backend only: whether TensorFlow's oneDNN kernels are on, and why not. */
+  oneDnn?: { enabled: boolean; reason: string };
+  /** The kernel self-check (backend.checkKernels): results right, and its time. */
+  kernels?: { ok: boolean; ms: number };
   /** Where the tfjs packages were loaded from. */
   tfjsRoot: string;
   threads: number;
@@ -143,7 +147,7 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
 export function describeBackend(report: EnvironmentReport): string {
   const base = `backend ${report.backend} (TensorFlow.js ${report.tfjsVersion}${
     report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : ''
-  }, ${report.threads} threads, loaded in ${Math.round(report.loadMs)} ms)`;
+  }${report.oneDnn && !report.oneDnn.enabled ? ', oneDNN off' : ''}, ${report.threads} threads, loaded in ${Math.round(report.loadMs)} ms)`;
   if (report.fallbacks.length === 0) return base;
   const why = report.fallbacks.map((f) => `${f.backend}: ${f.error}`).join('; ');
   return `${base}; fell back because ${why}`;

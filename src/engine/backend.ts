@@ -11,6 +11,7 @@ import {
   type BackendPreference,
   type EnvironmentReport,
 } from '../core/protocol';
+import type { Tensor4D } from '@tensorflow/tfjs';
 import { setTf, type Tf } from './tf';
 
 export interface LoadedBackend {
@@ -20,6 +21,13 @@ export interface LoadedBackend {
   tfjsRoot: string;
   loadMs: number;
   tensorflowVersion?: string;
+  /** Whether TensorFlow's oneDNN kernels are on, and why not when they are off. */
+  oneDnn?: OneDnnDecision;
+}
+
+export interface OneDnnDecision {
+  enabled: boolean;
+  reason: string;
 }
 
 export interface BackendOptions {
@@ -45,7 +53,28 @@ function errorText(e: unknown): string {
   return text.split('\n')[0].slice(0, 300);
 }
 
-async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; tensorflowVersion?: string }> {
+/**
+ * Whether TensorFlow may use its oneDNN kernels here. oneDNN sizes its convolution blocks
+ * from the CPU's cache sizes as cpuid reports them; some virtual machines report none, and
+ * then oneDNN divides by zero (SIGFPE, the trainer dies; e.g. a 1x1 convolution to 1,024
+ * channels, tensorflow/tensorflow#57749, oneDNN#215). Linux fills
+ * /sys/devices/system/cpu/cpu0/cache from the same cpuid leaves, so its absence on an x86
+ * Linux machine is the sign. Eigen's kernels (oneDNN off) are slower but correct. A
+ * TF_ENABLE_ONEDNN_OPTS the user set wins.
+ */
+export function oneDnnDecision(env: NodeJS.ProcessEnv = process.env, cacheDir = '/sys/devices/system/cpu/cpu0/cache'): OneDnnDecision {
+  const set = env.TF_ENABLE_ONEDNN_OPTS;
+  if (set !== undefined && set !== '') {
+    const on = !['0', 'false', 'off'].includes(set.toLowerCase());
+    return { enabled: on, reason: `TF_ENABLE_ONEDNN_OPTS=${set}` };
+  }
+  if (process.platform === 'linux' && process.arch === 'x64' && fs.existsSync('/sys/devices/system/cpu/cpu0') && !fs.existsSync(cacheDir)) {
+    return { enabled: false, reason: `this CPU does not report its cache sizes (no ${cacheDir}), on which oneDNN's convolutions crash; set TF_ENABLE_ONEDNN_OPTS=1 to try anyway` };
+  }
+  return { enabled: true, reason: 'default' };
+}
+
+async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn: OneDnnDecision }> {
   const problems: string[] = [];
   for (const root of candidateRoots(opts)) {
     let resolved: string;
@@ -58,19 +87,21 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
     // TensorFlow's C++ INFO/WARNING logs (CPU feature notes) would drown our own output;
     // read by the library when it loads, so set before require. A user's setting wins.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    const oneDnn = oneDnnDecision();
+    if (!oneDnn.enabled) process.env.TF_ENABLE_ONEDNN_OPTS = '0';
     const tf = requireFrom(root)('@tensorflow/tfjs-node') as Tf & { version: Record<string, string> };
     await tf.setBackend('tensorflow');
     await tf.ready();
     if (tf.getBackend() !== 'tensorflow') throw new Error(`loaded from ${resolved} but did not register`);
     const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
-    return { tf, root, tensorflowVersion: binding?.TF_Version };
+    return { tf, root, tensorflowVersion: binding?.TF_Version, oneDnn };
   }
   throw new Error(
     `@tensorflow/tfjs-node ${problems.join(', ')}; run \`npm run setup:native\` or set transferLab.nativeBackendPath`,
   );
 }
 
-async function tryPortable(backend: 'wasm' | 'cpu', opts: BackendOptions): Promise<{ tf: Tf; root: string; tensorflowVersion?: string }> {
+async function tryPortable(backend: 'wasm' | 'cpu', opts: BackendOptions): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn?: OneDnnDecision }> {
   const root = opts.installRoot;
   const req = requireFrom(root);
   const tf = req('@tensorflow/tfjs') as Tf;
@@ -103,6 +134,7 @@ export async function loadBackend(opts: BackendOptions): Promise<LoadedBackend> 
         tfjsRoot: loaded.root,
         loadMs: performance.now() - started,
         tensorflowVersion: loaded.tensorflowVersion,
+        oneDnn: loaded.oneDnn,
       };
     } catch (e) {
       fallbacks.push({ backend, error: errorText(e) });
@@ -123,7 +155,24 @@ function threadsOf(loaded: LoadedBackend): number {
   return Number.isFinite(configured) && configured > 0 ? configured : os.cpus().length;
 }
 
+/**
+ * Runs the kernels that native code has been seen to crash on (a 1x1 convolution to 1,024
+ * channels: oneDNN on CPUs hiding their cache sizes; a depthwise convolution) and checks the
+ * numbers. A crash here kills the process, which is the point: Show Environment and
+ * `transfer-lab env` find it before a run does.
+ */
+export function checkKernels(tf: Tf): { ok: boolean; ms: number } {
+  const started = performance.now();
+  const ok = tf.tidy(() => {
+    const conv = tf.conv2d(tf.ones([2, 4, 4, 512]) as Tensor4D, tf.ones([1, 1, 512, 1024]) as Tensor4D, 1, 'same').dataSync();
+    const dw = tf.depthwiseConv2d(tf.ones([1, 8, 8, 32]) as Tensor4D, tf.ones([3, 3, 32, 1]) as Tensor4D, 2, 'same').dataSync();
+    return conv.every((v) => v === 512) && dw[dw.length - 1] === 4;
+  });
+  return { ok, ms: performance.now() - started };
+}
+
 export function describeEnvironment(loaded: LoadedBackend, requested: BackendPreference): EnvironmentReport {
+  const kernels = checkKernels(loaded.tf);
   const mem = process.memoryUsage();
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   return {
@@ -132,6 +181,8 @@ export function describeEnvironment(loaded: LoadedBackend, requested: BackendPre
     fallbacks: loaded.fallbacks,
     tfjsVersion: loaded.tf.version.tfjs ?? loaded.tf.version_core,
     tensorflowVersion: loaded.tensorflowVersion,
+    oneDnn: loaded.oneDnn,
+    kernels,
     tfjsRoot: loaded.tfjsRoot,
     threads: threadsOf(loaded),
     loadMs: loaded.loadMs,

@@ -47,6 +47,13 @@ export function explainDeath(code: number | null, signal: NodeJS.Signals | null,
   // Nothing in this extension sends SIGKILL unasked; the usual sender is the system's
   // out-of-memory killer (or a user's kill -9).
   if (signal === 'SIGKILL') return { reason: 'the trainer was killed by SIGKILL', hint: `If the system ran low on memory, it may have stopped the trainer. ${MEMORY_HINT}` };
+  // SIGFPE/SIGILL come from native kernels, most often oneDNN's on a CPU (or VM) it misreads.
+  if (signal === 'SIGFPE' || signal === 'SIGILL') {
+    return {
+      reason: `TensorFlow's native code crashed (${signal})`,
+      hint: 'This is usually oneDNN on a CPU or virtual machine it misreads. Set TF_ENABLE_ONEDNN_OPTS=0 in the environment VS Code starts from and run again, or choose the wasm backend (setting transferLab.backend); Show Environment says which kernels are in use.',
+    };
+  }
   if (signal) return { reason: `the trainer was killed by ${signal}` };
   return { reason: `the trainer exited with code ${code} before finishing` };
 }

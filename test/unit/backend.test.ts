@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { describeEnvironment, loadBackend } from '../../src/engine/backend';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { describeEnvironment, loadBackend, oneDnnDecision } from '../../src/engine/backend';
 
 const installRoot = path.resolve(__dirname, '../../..');
 
@@ -24,4 +27,30 @@ test('a backend asked for explicitly does not fall back', async () => {
     loadBackend({ preference: 'tensorflow', installRoot: '/nonexistent-root', nativeBackendPath: '/also-missing' }),
     /No TensorFlow.js backend could be loaded \(tensorflow: @tensorflow\/tfjs-node not installed under \/also-missing, not installed under \/nonexistent-root/,
   );
+});
+
+test('oneDNN: off where the CPU hides its cache sizes, on otherwise; a setting in the environment wins', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-cache-'));
+  assert.equal(oneDnnDecision({ TF_ENABLE_ONEDNN_OPTS: '0' }, dir).enabled, false);
+  assert.equal(oneDnnDecision({ TF_ENABLE_ONEDNN_OPTS: '1' }, '/no/such/dir').enabled, true);
+  assert.equal(oneDnnDecision({}, dir).enabled, true);
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    const off = oneDnnDecision({}, '/no/such/dir');
+    assert.equal(off.enabled, false);
+    assert.match(off.reason, /does not report its cache sizes.*TF_ENABLE_ONEDNN_OPTS=1/);
+  }
+  fs.rmSync(dir, { recursive: true });
+});
+
+// The convolution that kills oneDNN on such CPUs (a 1x1 convolution to 1,024 channels, as in
+// MobileNet v1's last block) in a fresh process that loads the backend our way: the CLI's env.
+test('the native backend survives the convolution that crashes oneDNN on CPUs hiding their caches', () => {
+  const env = { ...process.env };
+  delete env.TF_ENABLE_ONEDNN_OPTS;
+  const probe = spawnSync(process.execPath, [path.join(installRoot, 'dist/cli.js'), 'env', '--json'], { encoding: 'utf8', env });
+  assert.equal(probe.signal, null, `transfer-lab env died of ${probe.signal}: ${probe.stderr.slice(-500)}`);
+  assert.equal(probe.status, 0, probe.stderr.slice(-500));
+  const report = JSON.parse(probe.stdout.trim().split('\n').at(-1)!);
+  process.stdout.write(`# ${report.backend}, oneDNN ${report.oneDnn ? (report.oneDnn.enabled ? 'on' : `off: ${report.oneDnn.reason}`) : 'n/a'}, kernel self-check ${Math.round(report.kernels.ms)} ms\n`);
+  assert.equal(report.kernels.ok, true);
 });

@@ -9,6 +9,8 @@ export function formatEnvironment(r: EnvironmentReport): string[] {
     `Backend:            ${r.backend}${r.requested !== 'auto' ? ` (requested ${r.requested})` : ''}`,
     ...r.fallbacks.map((f) => `  not used:         ${f.backend} (${f.error})`),
     `TensorFlow.js:      ${r.tfjsVersion}${r.tensorflowVersion ? ` (native TensorFlow ${r.tensorflowVersion})` : ''}`,
+    ...(r.oneDnn ? [`oneDNN kernels:     ${r.oneDnn.enabled ? 'on' : `off (${r.oneDnn.reason})`}`] : []),
+    ...(r.kernels ? [`Kernel self-check:  ${r.kernels.ok ? 'passed' : 'WRONG RESULTS'} (${Math.round(r.kernels.ms)} ms)`] : []),
     `Loaded from:        ${r.tfjsRoot}`,
     `Threads:            ${r.threads}`,
     `Load time:          ${Math.round(r.loadMs)} ms`,
