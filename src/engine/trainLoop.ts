@@ -9,6 +9,7 @@ import { seededRandom } from '../core/random';
 import type { SplitModel } from './modelSurgery';
 import { gatherBatch, type FeatureTable } from './featureTable';
 import { tf } from './tf';
+import { compileTrainingPlan, type TrainingPlan } from './trainingPlan';
 
 type Tensor = tfTypes.Tensor;
 type Variable = tfTypes.Variable;
@@ -81,11 +82,25 @@ const variablesOf = (model: tfTypes.LayersModel | null): Variable[] =>
   model ? model.trainableWeights.map((w) => w.read() as Variable) : [];
 
 /** Forward pass of the trainable part; returns class probabilities. */
-function forward(split: SplitModel, inputs: Tensor[], headTraining: boolean, baseTraining: boolean): Tensor {
-  const features = split.suffix
-    ? (split.suffix.apply(inputs.length === 1 ? inputs[0] : inputs, { training: baseTraining }) as Tensor)
-    : inputs[0];
+function forward(split: SplitModel, inputs: Tensor[], headTraining: boolean, baseTraining: boolean, lean?: TrainingPlan | null): Tensor {
+  const features = lean
+    ? lean.apply(inputs)
+    : split.suffix
+      ? (split.suffix.apply(inputs.length === 1 ? inputs[0] : inputs, { training: baseTraining }) as Tensor)
+      : inputs[0];
   return split.head.apply(features, { training: headTraining }) as Tensor;
+}
+
+/** The trainable base as lean custom-gradient blocks (fine-tuning keeps BatchNorm in inference
+ *  mode, the Keras rule); null for scratch training (BatchNorm learns its statistics) or when
+ *  the suffix is not something the plan takes. */
+function leanBaseOf(split: SplitModel, fromScratch: boolean): TrainingPlan | null {
+  if (fromScratch || !split.suffix) return null;
+  try {
+    return compileTrainingPlan(split.suffix);
+  } catch {
+    return null;
+  }
 }
 
 export function evaluateTable(split: SplitModel, table: FeatureTable, batchSize: number): { loss: number; accuracy: number; probs: Float32Array } {
@@ -142,6 +157,7 @@ export async function trainSplitModel(
   let best = { epoch: -1, valLoss: Infinity, valAccuracy: -Infinity };
   let bestWeights: Tensor[] | null = null;
   const allVars = [...headVars, ...baseVars];
+  const leanBase = leanBaseOf(split, fromScratch);
   let sinceImprovement = 0;
   let stoppedEarly = false;
   let cancelled = false;
@@ -180,7 +196,7 @@ export async function trainSplitModel(
           const { value, grads } = t.variableGrads(() => {
             const p = features
               ? (split.head.apply(features[0], { training: true }) as Tensor)
-              : forward(split, inputs, true, fromScratch);
+              : forward(split, inputs, true, fromScratch, leanBase);
             // Kept past variableGrads's own cleanup for the accuracy below; disposed there.
             probs = t.keep(p);
             return t.metrics.categoricalCrossentropy(y, p).mean() as tfTypes.Scalar;
@@ -253,6 +269,7 @@ export async function trainSplitModel(
     if (bestWeights) allVars.forEach((v, i) => v.assign(bestWeights![i]));
   } finally {
     bestWeights?.forEach((w) => w.dispose());
+    leanBase?.dispose();
     headOptimizer.dispose();
     baseOptimizer?.dispose();
   }
