@@ -46,12 +46,14 @@ def forward(size, batch, iters):
     return {"imgPerSec": batch / median(times)}
 
 
-def finetune(size, batch, iters):
-    """A full fine-tune step: every layer trainable, softmax head of 5 classes, Adam, train_on_batch."""
+def finetune(size, batch, iters, bn):
+    """A full fine-tune step: every layer trainable, softmax head of 5 classes, Adam, train_on_batch.
+    bn='inference' is the Keras transfer-learning guide's recipe (base(x, training=False) keeps
+    BatchNorm in inference mode while fine-tuning); bn='training' lets BatchNorm learn."""
     base = base_model(size)
     base.trainable = True
     inputs = tf.keras.Input((size, size, 3))
-    x = base(inputs, training=True)
+    x = base(inputs, training=(bn == "training"))
     x = tf.keras.layers.GlobalAveragePooling2D()(x)
     outputs = tf.keras.layers.Dense(5, activation="softmax")(x)
     model = tf.keras.Model(inputs, outputs)
@@ -143,7 +145,7 @@ threads = {"intraOp": tf.config.threading.get_intra_op_parallelism_threads(), "i
 if kind == "forward":
     out = forward(job["size"], job["batch"], job["iters"])
 elif kind == "finetune":
-    out = finetune(job["size"], job["batch"], job["iters"])
+    out = finetune(job["size"], job["batch"], job["iters"], job.get("bn", "inference"))
 elif kind == "experiment-cached":
     out = experiment_cached(job["dataDir"], job["size"], job["epochs"])
 elif kind == "experiment-notebook":

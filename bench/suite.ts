@@ -7,11 +7,15 @@
 //   BENCH_QUICK=1       a few-minute smoke run (fewer configurations, no 2,000-image experiment)
 //   BENCH_KERAS_PYTHON  a Python with tensorflow 2.x (default: a venv made in the cache folder)
 //   BENCH_NO_KERAS=1    skip Keras (ratios are then left out)
+//   TF_ENABLE_ONEDNN_OPTS  the kernels both sides use (default 1: oneDNN, as Keras uses by
+//                       default). Where the product turns oneDNN off (engine/backend.ts
+//                       oneDnnDecision), the frozen forward is also measured that way.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { oneDnnDecision } from '../src/engine/backend';
 
 const root = path.resolve(__dirname, '../..');
 const req = createRequire(path.join(root, 'package.json'));
@@ -21,7 +25,9 @@ const cacheRoot = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir()
 const worker = path.join(root, 'out', 'bench', 'worker.js');
 const kerasScript = path.join(root, 'bench', 'keras_bench.py');
 const results: Record<string, unknown>[] = [];
-const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' };
+// Both sides use the same kernels: decided here, not by each process's own default.
+const productOneDnn = oneDnnDecision();
+const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS || '1' };
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -33,9 +39,9 @@ function lastJson(stdout: string): Record<string, unknown> {
 }
 
 /** Runs one job in its own process; wall time measured here, result parsed from its last JSON line. */
-function runJob(cmd: string, args: string[], timeoutMs = 1_800_000): { ok: true; value: Record<string, unknown>; wallMs: number } | { ok: false; error: string } {
+function runJob(cmd: string, args: string[], timeoutMs = 1_800_000, extraEnv: Record<string, string> = {}): { ok: true; value: Record<string, unknown>; wallMs: number } | { ok: false; error: string } {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
   const wallMs = performance.now() - t0;
   if (r.status !== 0) return { ok: false, error: `${path.basename(cmd)} ${r.signal ?? `exit ${r.status}`}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
   try {
@@ -159,22 +165,42 @@ async function main(): Promise<void> {
     results.push({ workload: 'forward', size, batch, samples, errors });
   }
 
-  // 2. Full fine-tune step and peak memory.
-  {
+  // 1b. Where the product itself turns oneDNN off (a CPU that hides its cache sizes), what
+  //     that costs: the frozen forward at 224/32 with Eigen's kernels on both sides.
+  if (!productOneDnn.enabled && !process.env.TF_ENABLE_ONEDNN_OPTS) {
+    const off = { TF_ENABLE_ONEDNN_OPTS: '0' };
+    const samples: Record<string, number[]> = { ours: [], keras: [] };
+    for (let rep = 0; rep < REPS; rep++) {
+      log(`forward 224/32 with oneDNN off on both sides (rep ${rep + 1})`);
+      const a = runJob(process.execPath, [worker, JSON.stringify({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size: 224, batch: 32, iters: 3, budgetMs: 60_000 })], undefined, off);
+      if (a.ok) samples.ours.push(a.value.imgPerSec as number);
+      const b = keras.python ? runJob(keras.python, [kerasScript, JSON.stringify({ kind: 'forward', size: 224, batch: 32, iters: 3 })], undefined, off) : undefined;
+      if (b?.ok) samples.keras.push(b.value.imgPerSec as number);
+    }
+    const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
+    rows.push({ workload: 'frozen forward 224px batch 32', config: 'oneDNN off on both sides (the product\'s default on this machine)', ours: m(samples.ours), keras: m(samples.keras), unit: 'img/s', higherIsBetter: true });
+    results.push({ workload: 'forward-onednn-off', samples });
+  }
+
+  // 2. Full fine-tune step and peak memory: BatchNorm in inference mode (the Keras recipe, and
+  //    what a Transfer Lab fine-tune does), and in training mode (tfjs-layers' trainOnBatch).
+  for (const bn of ['inference', 'training'] as const) {
     const size = 224, batch = QUICK ? 8 : 32;
     const samples: Record<string, { ips: number[]; rss: number[] }> = { ours: { ips: [], rss: [] }, keras: { ips: [], rss: [] } };
     for (let rep = 0; rep < Math.max(1, Math.ceil(REPS / 2)); rep++) {
-      log(`fine-tune step ${size}/${batch} (rep ${rep + 1})`);
-      const a = tfjs({ kind: 'finetune', size, batch, iters: 4 });
+      log(`fine-tune step ${size}/${batch}, BatchNorm in ${bn} mode (rep ${rep + 1})`);
+      const a = tfjs({ kind: 'finetune', size, batch, iters: 4, bn });
       if (a.ok) samples.ours.ips.push(a.value.imgPerSec as number), samples.ours.rss.push(a.value.peakRssBytes as number);
       else log(a.error);
-      const b = py({ kind: 'finetune', size, batch, iters: 4 });
+      const b = py({ kind: 'finetune', size, batch, iters: 4, bn });
       if (b.ok) samples.keras.ips.push(b.value.imgPerSec as number), samples.keras.rss.push(b.value.peakRssBytes as number);
     }
     const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
-    rows.push({ workload: `full fine-tune step ${size}px batch ${batch}`, config: 'tfjs tensorflow, trainOnBatch vs Keras train_on_batch', ours: m(samples.ours.ips), keras: m(samples.keras.ips), unit: 'img/s', higherIsBetter: true, target: { ratio: 0.5, text: '>= 0.5x Keras' } });
-    rows.push({ workload: `full fine-tune peak memory`, config: 'peak RSS of the process', ours: m(samples.ours.rss), keras: m(samples.keras.rss), unit: 'bytes', higherIsBetter: false, target: { ratio: 1 / 1.5, text: '<= 1.5x Keras' } });
-    results.push({ workload: 'finetune', size, batch, samples });
+    const how = bn === 'inference' ? 'BN inference (Keras recipe): lean blocks vs base(x, training=False)' : 'BN training: tfjs trainOnBatch vs Keras train_on_batch';
+    const target = bn === 'inference';
+    rows.push({ workload: `full fine-tune step ${size}px batch ${batch}`, config: how, ours: m(samples.ours.ips), keras: m(samples.keras.ips), unit: 'img/s', higherIsBetter: true, target: target ? { ratio: 0.5, text: '>= 0.5x Keras' } : undefined });
+    rows.push({ workload: `full fine-tune peak memory`, config: how, ours: m(samples.ours.rss), keras: m(samples.keras.rss), unit: 'bytes', higherIsBetter: false, target: target ? { ratio: 1 / 1.5, text: '<= 1.5x Keras' } : undefined });
+    results.push({ workload: 'finetune', bn, size, batch, samples });
   }
 
   // 3. Decode + resize of camera-size JPEGs (bench/decode.ts), against the fast frozen path's img/s.
@@ -245,7 +271,8 @@ async function main(): Promise<void> {
   // The table.
   const fmt = (v: number | undefined, unit: string) => (v === undefined ? '-' : unit === 'bytes' ? `${(v / 2 ** 20).toFixed(0)} MB` : unit === 's' ? `${v.toFixed(1)} s` : `${v.toFixed(1)} img/s`);
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${kerasVersion?.ok ? `TensorFlow (Python) ${kerasVersion.value.tensorflow}` : 'no Keras'}`;
-  console.log(`\nTransfer Lab bench (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; MobileNetV2 1.0 random weights\n`);
+  const kernels = `kernels: TF_ENABLE_ONEDNN_OPTS=${env.TF_ENABLE_ONEDNN_OPTS} on both sides; the product's own choice here: oneDNN ${productOneDnn.enabled ? 'on' : `off (${productOneDnn.reason})`}`;
+  console.log(`\nTransfer Lab bench (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; MobileNetV2 1.0 random weights\n${kernels}\n`);
   const header = ['workload', 'config', 'ours', 'Keras', 'ratio', 'target', 'met'];
   const table = rows.map((r) => {
     const ratio = ratioOf(r);
@@ -259,7 +286,7 @@ async function main(): Promise<void> {
   for (const r of rows.filter((r) => r.note)) console.log(`note: ${r.workload}, ${r.config}: ${r.note}`);
   const out = path.join(root, 'bench-results', 'bench.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ machine, reps: REPS, quick: QUICK, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results }, null, 2));
+  fs.writeFileSync(out, JSON.stringify({ machine, kernels, reps: REPS, quick: QUICK, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results }, null, 2));
   console.log(`\n${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 

@@ -8,11 +8,12 @@ import { loadBackend } from '../src/engine/backend';
 import { tf } from '../src/engine/tf';
 import { buildMobileNetV2 } from '../src/engine/referenceNets';
 import { compileInferencePlan } from '../src/engine/inferencePlan';
+import { compileTrainingPlan } from '../src/engine/trainingPlan';
 import { runExperiment } from '../src/engine/runExperiment';
 
 type Job =
   | { kind: 'forward'; backend: 'tensorflow' | 'wasm' | 'cpu'; mode: 'predict' | 'plan'; size: number; batch: number; iters: number; budgetMs: number }
-  | { kind: 'finetune'; size: number; batch: number; iters: number }
+  | { kind: 'finetune'; size: number; batch: number; iters: number; bn: 'inference' | 'training' }
   | { kind: 'save-backbone'; size: number; dir: string }
   | { kind: 'experiment'; file: string; runsDir: string; cacheDir: string };
 
@@ -48,18 +49,40 @@ async function main(job: Job): Promise<object> {
   }
   if (job.kind === 'finetune') {
     const base = buildMobileNetV2({ inputSize: job.size });
-    const input = t.input({ shape: [job.size, job.size, 3] });
-    let y = base.apply(input) as tfTypes.SymbolicTensor;
-    y = t.layers.globalAveragePooling2d({}).apply(y) as tfTypes.SymbolicTensor;
-    const model = t.model({ inputs: input, outputs: t.layers.dense({ units: 5, activation: 'softmax' }).apply(y) as tfTypes.SymbolicTensor });
-    model.compile({ optimizer: t.train.adam(1e-4), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1);
-    const labels = t.tensor1d(Array.from({ length: job.batch }, (_, i) => i % 5), 'float32');
-    for (let i = 0; i < 2; i++) await model.trainOnBatch(x, labels);
+    const classes = Array.from({ length: job.batch }, (_, i) => i % 5);
+    let step: () => Promise<void>;
+    if (job.bn === 'inference') {
+      // What a Transfer Lab fine-tune does (engine/trainLoop.ts): the base in inference mode
+      // (the Keras rule) as lean custom-gradient blocks, a new head, Adam on every variable.
+      const head = t.sequential({ layers: [t.layers.globalAveragePooling2d({ inputShape: base.outputs[0].shape.slice(1) as number[] }), t.layers.dense({ units: 5, activation: 'softmax' })] });
+      const plan = compileTrainingPlan(base);
+      const vars = [...base.trainableWeights, ...head.trainableWeights].map((w) => w.read() as tfTypes.Variable);
+      const optimizer = t.train.adam(1e-4);
+      const y = t.oneHot(t.tensor1d(classes, 'int32'), 5);
+      step = async () =>
+        t.tidy(() => {
+          const { value, grads } = t.variableGrads(() => t.metrics.categoricalCrossentropy(y, head.apply(plan.apply([x])) as tfTypes.Tensor).mean() as tfTypes.Scalar, vars);
+          optimizer.applyGradients(grads as tfTypes.NamedTensorMap as never);
+          value.dataSync();
+        });
+    } else {
+      // tfjs-layers' own training step, BatchNorm learning its statistics.
+      const input = t.input({ shape: [job.size, job.size, 3] });
+      let y = base.apply(input) as tfTypes.SymbolicTensor;
+      y = t.layers.globalAveragePooling2d({}).apply(y) as tfTypes.SymbolicTensor;
+      const model = t.model({ inputs: input, outputs: t.layers.dense({ units: 5, activation: 'softmax' }).apply(y) as tfTypes.SymbolicTensor });
+      model.compile({ optimizer: t.train.adam(1e-4), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const labels = t.tensor1d(classes, 'float32');
+      step = async () => {
+        await model.trainOnBatch(x, labels);
+      };
+    }
+    for (let i = 0; i < 2; i++) await step();
     const times: number[] = [];
     for (let i = 0; i < job.iters; i++) {
       const t0 = performance.now();
-      await model.trainOnBatch(x, labels);
+      await step();
       times.push(performance.now() - t0);
     }
     return { imgPerSec: (job.batch * 1000) / median(times), peakRssBytes: peakRssBytes() };
