@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'env': {
       const loaded = await loadBackend({ preference: ctx.backend, installRoot: ctx.installRoot });
-      const report = describeEnvironment(loaded, ctx.backend);
+      const report = describeEnvironment(loaded, ctx.backend, { selfCheck: true });
       ctx.out(ctx.json ? JSON.stringify(report) : describeBackend(report));
       return EXIT.ok;
     }

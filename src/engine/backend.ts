@@ -171,8 +171,9 @@ export function checkKernels(tf: Tf): { ok: boolean; ms: number } {
   return { ok, ms: performance.now() - started };
 }
 
-export function describeEnvironment(loaded: LoadedBackend, requested: BackendPreference): EnvironmentReport {
-  const kernels = checkKernels(loaded.tf);
+/** What runs here; with selfCheck (Show Environment, `transfer-lab env`) also checkKernels. */
+export function describeEnvironment(loaded: LoadedBackend, requested: BackendPreference, opts: { selfCheck?: boolean } = {}): EnvironmentReport {
+  const kernels = opts.selfCheck ? checkKernels(loaded.tf) : undefined;
   const mem = process.memoryUsage();
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   return {

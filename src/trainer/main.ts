@@ -38,7 +38,7 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
   const job = message.job;
   switch (job.kind) {
     case 'environment':
-      await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend) });
+      await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend, { selfCheck: true }) });
       break;
     case 'inspect': {
       const b = await loadBackbone(job.backbone, { installRoot: installRootOf(__dirname), cacheDir: job.cacheDir, baseDir: job.baseDir });
