@@ -197,6 +197,7 @@ function blockOp(s: Omit<Block, 'op'>, epsilon: number): Block['op'] {
   const op = t.customGrad(((...args: unknown[]) => {
     const [x, w, b, gamma, beta, mean, variance] = args as Tensor[];
     const save = args[7] as (ts: Tensor[]) => void;
+    // tfjs runs this in a tidy: only y and the saved copies of x and z outlive it.
     const z = t.add(conv(x, w), b);
     const { a, c } = affine(gamma, beta, mean, variance);
     const pre = s.bn ? t.add(t.mul(z, a), c) : z;
@@ -206,26 +207,35 @@ function blockOp(s: Omit<Block, 'op'>, epsilon: number): Block['op'] {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sz, sw, sgamma, sbeta, smean, svariance] = saved;
-        const { inv, a: sa, c: sc } = affine(sgamma, sbeta, smean, svariance);
-        const spre = s.bn ? t.add(t.mul(sz, sa), sc) : sz;
-        const mask = s.activation === 'relu6' ? t.logicalAnd(t.greater(spre, 0), t.less(spre, 6)) : s.activation === 'relu' ? t.greater(spre, 0) : null;
-        const dpre = mask ? t.mul(dy, t.cast(mask, 'float32')) : dy;
-        const axes = [0, 1, 2];
-        const dbeta = t.sum(dpre, axes);
-        // d pre / d gamma = (z - mean) * s
-        const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sz), axes), t.mul(smean, dbeta)), inv);
-        const dz = s.bn ? t.mul(dpre, sa) : dpre;
-        const db = t.sum(dz, axes);
-        const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', dilations: s.dilations, dimRoundingMode: undefined };
-        const dw = s.depthwise
-          ? (engine.runKernel('DepthwiseConv2dNativeBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor)
-          : (engine.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor);
-        const dx = s.depthwise
-          ? (engine.runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor)
-          : (engine.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor);
-        return [dx, dw, db, s.bn ? dgamma : t.zerosLike(sgamma), s.bn ? dbeta : t.zerosLike(sbeta), t.zerosLike(smean), t.zerosLike(svariance)];
+        // tfjs runs a gradient function outside any tidy and keeps every dy and saved tensor
+        // until the whole backward pass ends; here temporaries die with the tidy, and dy and
+        // z (read by no other node) are freed as soon as this block's gradients exist.
+        const grads = t.tidy(() => gradients(dy, sx, sz, sw, sgamma, sbeta, smean, svariance));
+        dy.dispose();
+        sz.dispose();
+        return grads;
       },
     };
+    function gradients(dy: Tensor, sx: Tensor, sz: Tensor, sw: Tensor, sgamma: Tensor, sbeta: Tensor, smean: Tensor, svariance: Tensor): Tensor[] {
+      const { inv, a: sa, c: sc } = affine(sgamma, sbeta, smean, svariance);
+      const spre = s.bn ? t.add(t.mul(sz, sa), sc) : sz;
+      const mask = s.activation === 'relu6' ? t.logicalAnd(t.greater(spre, 0), t.less(spre, 6)) : s.activation === 'relu' ? t.greater(spre, 0) : null;
+      const dpre = mask ? t.mul(dy, t.cast(mask, 'float32')) : dy;
+      const axes = [0, 1, 2];
+      const dbeta = t.sum(dpre, axes);
+      // d pre / d gamma = (z - mean) * s
+      const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sz), axes), t.mul(smean, dbeta)), inv);
+      const dz = s.bn ? t.mul(dpre, sa) : dpre;
+      const db = t.sum(dz, axes);
+      const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', dilations: s.dilations, dimRoundingMode: undefined };
+      const dw = s.depthwise
+        ? (engine.runKernel('DepthwiseConv2dNativeBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor)
+        : (engine.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor);
+      const dx = s.depthwise
+        ? (engine.runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor)
+        : (engine.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor);
+      return [dx, dw, db, s.bn ? dgamma : t.zerosLike(sgamma), s.bn ? dbeta : t.zerosLike(sbeta), t.zerosLike(smean), t.zerosLike(svariance)];
+    }
   }) as never) as unknown as Block['op'];
   return op;
 }
