@@ -148,8 +148,14 @@ function installCodeServer() {
 
 /** The installed server prints its version, starts, and serves the workbench page. */
 async function smokeCheck() {
-  const version = run(process.execPath, [codeServerEntry, '--version'], codeServerDir).split('\n')[0];
-  if (!version.includes(CODE_SERVER_VERSION)) throw new SetupError(`code-server --version printed: ${version}`);
+  // Its own empty config, as the tests use: otherwise a first run on a fresh machine writes
+  // ~/.config/code-server/config.yaml and says so before the version line.
+  const config = path.join(fs.mkdtempSync(path.join(cacheRoot, 'version-')), 'config.yaml');
+  fs.writeFileSync(config, '');
+  const printed = run(process.execPath, [codeServerEntry, '--config', config, '--version'], codeServerDir);
+  fs.rmSync(path.dirname(config), { recursive: true, force: true });
+  const version = printed.split('\n').find((l) => l.includes(CODE_SERVER_VERSION));
+  if (!version) throw new SetupError(`code-server --version printed: ${printed.trim().slice(0, 300)}`);
   const rg = path.join(codeServerDir, 'node_modules/code-server/lib/vscode/node_modules/@vscode/ripgrep/bin/rg');
   run(rg, ['--version'], codeServerDir);
   const { startCodeServer } = await import('../test/support/testEnv.mjs');
