@@ -125,22 +125,14 @@ export interface RunEntry {
 export function createRun(runsDir: string, experiment: ResolvedExperiment, extra: CreateRunExtra): { id: string; dir: string; record: RunRecord } {
   const started = extra.startedAt ?? new Date();
   fs.mkdirSync(runsDir, { recursive: true });
-  let id = '';
-  let dir = '';
-  for (let attempt = 0; ; attempt++) {
-    id = `${timestamp(started)}-${slugify(experiment.name)}-${crypto.randomBytes(2).toString('hex')}`;
-    dir = path.join(runsDir, id);
-    try {
-      fs.mkdirSync(dir); // not recursive: fails if another run took the name
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 50) throw e;
-    }
-  }
+  removeStaleDrafts(runsDir);
+  // The folder appears complete or not at all: it is filled under a hidden name (listRuns
+  // skips dot-folders) and renamed, so a trainer killed here leaves no half-made run.
+  const draft = fs.mkdtempSync(path.join(runsDir, DRAFT_PREFIX));
   const record: RunRecord = {
     format: RUN_FORMAT,
     version: RUN_FORMAT_VERSION,
-    id,
+    id: '',
     experiment: { name: experiment.name, file: experiment.file },
     status: 'running',
     config: experiment,
@@ -152,9 +144,40 @@ export function createRun(runsDir: string, experiment: ResolvedExperiment, extra
     host: os.hostname(),
   };
   if (extra.dataset) record.dataset = extra.dataset;
-  writeJsonAtomic(path.join(dir, RUN_FILES.record), record);
-  fs.writeFileSync(path.join(dir, RUN_FILES.metrics), '');
-  return { id, dir, record };
+  fs.writeFileSync(path.join(draft, RUN_FILES.metrics), '');
+  for (let attempt = 0; ; attempt++) {
+    const id = `${timestamp(started)}-${slugify(experiment.name)}-${crypto.randomBytes(2).toString('hex')}`;
+    const dir = path.join(runsDir, id);
+    record.id = id;
+    writeJsonAtomic(path.join(draft, RUN_FILES.record), record);
+    // rename would replace an existing empty folder: take the name only if nothing has it.
+    if (!fs.existsSync(dir)) {
+      try {
+        fs.renameSync(draft, dir);
+        return { id, dir, record };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'EEXIST' && code !== 'ENOTEMPTY') || attempt > 50) throw e;
+      }
+    } else if (attempt > 50) {
+      throw new Error(`cannot find a free run folder name in ${runsDir}`);
+    }
+  }
+}
+
+const DRAFT_PREFIX = '.creating-';
+
+/** Drafts left by a trainer killed while creating its run folder (an hour old: not in use). */
+function removeStaleDrafts(runsDir: string): void {
+  try {
+    for (const name of fs.readdirSync(runsDir)) {
+      if (!name.startsWith(DRAFT_PREFIX)) continue;
+      const draft = path.join(runsDir, name);
+      if (Date.now() - fs.statSync(draft).mtimeMs > 3_600_000) fs.rmSync(draft, { recursive: true, force: true });
+    }
+  } catch {
+    // best effort: a draft that cannot be removed is hidden anyway
+  }
 }
 
 /**

@@ -81,6 +81,23 @@ function defineTests(): void {
     assert.equal(ids.size, 20);
   });
 
+  test('a run folder appears complete or not at all; drafts a kill left are hidden, then cleaned', () => {
+    const dir = runsDir();
+    const run = createRun(dir, experiment(), { backend: 'cpu' });
+    assert.deepEqual(fs.readdirSync(dir), [run.id], 'no draft left beside the run');
+    // What a trainer killed between creating and renaming leaves: a hidden draft.
+    const fresh = path.join(dir, '.creating-abc123');
+    const stale = path.join(dir, '.creating-def456');
+    for (const d of [fresh, stale]) fs.mkdirSync(d), fs.writeFileSync(path.join(d, 'metrics.jsonl'), '');
+    const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+    fs.utimesSync(stale, hourAgo, hourAgo);
+    assert.deepEqual(listRuns(dir).problems, []);
+    assert.deepEqual(listRuns(dir).runs.map((r) => r.dir), [run.dir]);
+    createRun(dir, experiment(), { backend: 'cpu' });
+    assert.ok(fs.existsSync(fresh), 'a recent draft may be another trainer\'s: kept');
+    assert.ok(!fs.existsSync(stale), 'an hour-old draft is removed');
+  });
+
   test('slugs are short lowercase ASCII', () => {
     assert.equal(slugify('Flowers MobileNet v2 (fine-tune)'), 'flowers-mobilenet-v2-fine-tune');
     assert.equal(slugify('Café Ñandú'), 'cafe-nandu');
