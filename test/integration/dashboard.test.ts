@@ -44,9 +44,12 @@ test('dashboard: live points arrive while a run trains, and it reopens for the f
   assert.ok(after.rendered > during.rendered, 'more points arrived as training went on');
   assert.equal(after.outOfOrder, 0, 'no point posted twice or out of order');
   assert.equal(after.rendered, after.posted, 'the webview drew what the host posted');
+  // code-server serves webview resources through a service worker; closing a panel while its
+  // thumbnails of wrong images are still loading left later webviews unable to load their
+  // script (requests aborted, the new page never ready; 2 runs in 5 here). Let them load.
+  await new Promise((r) => setTimeout(r, 3000));
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  // Reopen once the old panel is gone: a webview created while its editor group is still
-  // closing sometimes never loads in code-server (seen about 1 run in 4).
+  // Reopen once the old panel is gone.
   await waitFor('the panel closed', async () => !((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).some((p) => p.runDir === path.resolve(runDir)), 10_000);
   await new Promise((r) => setTimeout(r, 500));
   // A finished run's dashboard is rebuilt from its folder.

@@ -53,6 +53,10 @@ export async function runIntegration() {
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => browserErrors.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => browserErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) browserErrors.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
     page.on('console', (m) => {
       if (m.type() === 'error') browserErrors.push(`console: ${m.text()}`);
     });
@@ -103,6 +107,8 @@ export async function runIntegration() {
       }
     }
     if (!total) throw new Error('no integration test ran');
+    // A failed test may have its cause in the browser (a webview that threw): show it.
+    if (failed && browserErrors.length) console.log(`# workbench errors (last 15):\n${indent(browserErrors.slice(-15).join('\n'))}`);
   } catch (e) {
     const tail = fs.existsSync(server.logFile) ? fs.readFileSync(server.logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
     console.log(`# code-server log tail:\n${indent(tail)}`);
