@@ -157,6 +157,10 @@ export async function trainSplitModel(
   let best = { epoch: -1, valLoss: Infinity, valAccuracy: -Infinity };
   let bestWeights: Tensor[] | null = null;
   const allVars = [...headVars, ...baseVars];
+  // The best checkpoint must also bring back the BatchNorm statistics of that epoch when they
+  // learn (scratch): best weights with the last epoch's moving means do not fit together.
+  const movingStats = fromScratch && split.suffix ? split.suffix.nonTrainableWeights.map((w) => w.read() as Variable) : [];
+  const checkpointVars = [...allVars, ...movingStats];
   const leanBase = leanBaseOf(split, fromScratch);
   let sinceImprovement = 0;
   let stoppedEarly = false;
@@ -250,7 +254,7 @@ export async function trainSplitModel(
       if (improved) {
         best = { epoch: epoch + 1, valLoss: val.loss, valAccuracy: val.accuracy };
         bestWeights?.forEach((w) => w.dispose());
-        bestWeights = allVars.map((v) => t.keep(v.clone()));
+        bestWeights = checkpointVars.map((v) => t.keep(v.clone()));
       }
       await callbacks.onEpoch?.(metrics);
       if (train.earlyStopping) {
@@ -266,7 +270,7 @@ export async function trainSplitModel(
       }
     }
     // Keep the best checkpoint (by the configured validation metric) as the run's model.
-    if (bestWeights) allVars.forEach((v, i) => v.assign(bestWeights![i]));
+    if (bestWeights) checkpointVars.forEach((v, i) => v.assign(bestWeights![i]));
   } finally {
     bestWeights?.forEach((w) => w.dispose());
     leanBase?.dispose();

@@ -136,6 +136,20 @@ test('scratch re-initialises the same architecture and trains everything', async
   assert.ok(!same(after.get('stem_conv/0')!, fresh.get('stem_conv/0')!), 'first layer trains');
 });
 
+test('scratch: the best checkpoint brings back that epoch\'s BatchNorm statistics with its weights', async () => {
+  const split = await splitModel(backbone(), 'out_relu', { kind: 'scratch' }, head, 2);
+  const stats = split.suffix!.nonTrainableWeights.map((w) => w.read());
+  assert.ok(stats.length > 0, 'the backbone has BatchNorm moving statistics');
+  const perEpoch: Float32Array[] = [];
+  const result = await trainSplitModel(split, tables(split.boundaryShapes), { ...train, epochs: 6, learningRate: 0.05 }, { kind: 'scratch' }, 1, {
+    onEpoch: () => void perEpoch.push(stats[0].dataSync().slice() as Float32Array),
+  });
+  assert.ok(result.bestEpoch >= 1);
+  const final = stats[0].dataSync();
+  assert.deepEqual(Array.from(final), Array.from(perEpoch[result.bestEpoch - 1]), `moving mean of epoch ${result.bestEpoch} (the best), not of the last`);
+  if (result.bestEpoch < perEpoch.length) assert.notDeepEqual(Array.from(final), Array.from(perEpoch.at(-1)!));
+});
+
 test('tensor count stays flat across epochs', async () => {
   const split = await splitModel(backbone(), 'out_relu', { kind: 'fine-tune', unfreezeLast: 3, baseLearningRate: 1e-3, warmupEpochs: 1 }, head, 2);
   const data = tables(split.boundaryShapes);
