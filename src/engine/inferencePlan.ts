@@ -8,12 +8,12 @@
 // layer itself (in inference mode), so the plan is always correct and usually faster.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from './tf';
+import { activationOf, configOf, isChannelBatchNorm, layerGraph, pair, type Activation } from './layerGraph';
 
 type Tensor = tfTypes.Tensor;
 type Tensor4D = tfTypes.Tensor4D;
 type Layer = tfTypes.layers.Layer;
 type LayersModel = tfTypes.LayersModel;
-type Activation = 'linear' | 'relu' | 'relu6';
 type Padding = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 export class InferencePlanError extends Error {}
@@ -38,54 +38,14 @@ export interface InferencePlanOptions {
   upTo?: string;
 }
 
-interface LayerConfig {
-  strides?: number | number[];
-  dilationRate?: number | number[];
-  padding?: string | number[][] | number[] | number;
-  useBias?: boolean;
-  activation?: string;
-  epsilon?: number;
-  scale?: boolean;
-  center?: boolean;
-  axis?: number | number[];
-  maxValue?: number | null;
-  negativeSlope?: number;
-  threshold?: number;
-  rate?: number;
-}
-
-const pair = (v: number | number[] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1] ?? v[0]]);
 const cls = (l: Layer) => l.getClassName();
-const configOf = (l: Layer) => l.getConfig() as unknown as LayerConfig;
-
-/** The layer's activation as one we can fuse, or undefined. */
-function activationOf(l: Layer): Activation | undefined {
-  const c = configOf(l);
-  if (cls(l) === 'ReLU') {
-    if ((c.negativeSlope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) return undefined;
-    if (c.maxValue === undefined || c.maxValue === null) return 'relu';
-    return c.maxValue === 6 ? 'relu6' : undefined;
-  }
-  if (cls(l) === 'Activation') return c.activation === 'relu' || c.activation === 'relu6' || c.activation === 'linear' ? c.activation : undefined;
-  return undefined;
-}
 
 export function compileInferencePlan(model: LayersModel, opts: InferencePlanOptions = {}): InferencePlan {
   const t = tf();
   if (model.inputs.length !== 1) throw new InferencePlanError(`the model has ${model.inputs.length} inputs; the plan handles one`);
   const inputName = model.inputLayers[0].name;
 
-  // Inputs of each layer, and who consumes each layer's output.
-  const inputsOf = new Map<string, string[]>();
-  const consumers = new Map<string, string[]>();
-  const byName = new Map<string, Layer>();
-  for (const layer of model.layers) {
-    byName.set(layer.name, layer);
-    if (layer.inboundNodes.length > 1) throw new InferencePlanError(`layer '${layer.name}' is used more than once (shared layers are not planned)`);
-    const inbound = layer.inboundNodes[0]?.inboundLayers.map((l) => l.name) ?? [];
-    inputsOf.set(layer.name, inbound);
-    for (const i of inbound) consumers.set(i, [...(consumers.get(i) ?? []), layer.name]);
-  }
+  const { byName, inputsOf, consumers } = layerGraph(model, (m) => new InferencePlanError(m));
   const outputName = opts.upTo ?? model.outputLayers[0].name;
   if (!byName.has(outputName)) throw new InferencePlanError(`no layer named '${outputName}'`);
   if (!opts.upTo && model.outputs.length !== 1) throw new InferencePlanError(`the model has ${model.outputs.length} outputs; the plan handles one`);
@@ -145,7 +105,7 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
       let last = name;
       // Conv -> BatchNormalization: fold (frozen statistics are constants).
       const next = onlyConsumer(name) && byName.get(onlyConsumer(name)!);
-      if (activation === 'linear' && next && cls(next) === 'BatchNormalization' && foldable(next)) {
+      if (activation === 'linear' && next && isChannelBatchNorm(next)) {
         const folded = foldBatchNorm(filter, b, next, depthwise);
         t.dispose([filter, ...(b ? [b] : [])]);
         ({ filter, bias: b } = folded);
@@ -238,13 +198,6 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
       owned.length = 0;
     },
   };
-}
-
-/** A BatchNormalization over the channels (last axis), with its four weights. */
-function foldable(l: Layer): boolean {
-  const c = configOf(l);
-  const axis = Array.isArray(c.axis) ? c.axis : [c.axis ?? -1];
-  return axis.length === 1 && (axis[0] === -1 || axis[0] === 3);
 }
 
 /**

@@ -8,27 +8,11 @@
 // activations. Layers it does not know run as themselves, under ordinary autodiff.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from './tf';
+import { activationOf, configOf, isChannelBatchNorm, layerGraph, pair, type Activation } from './layerGraph';
 
 type Tensor = tfTypes.Tensor;
 type Layer = tfTypes.layers.Layer;
 type LayersModel = tfTypes.LayersModel;
-type Activation = 'linear' | 'relu' | 'relu6';
-
-interface LayerConfig {
-  strides?: number | number[];
-  dilationRate?: number | number[];
-  padding?: string;
-  useBias?: boolean;
-  activation?: string;
-  epsilon?: number;
-  scale?: boolean;
-  center?: boolean;
-  axis?: number | number[];
-  maxValue?: number | null;
-  negativeSlope?: number;
-  threshold?: number;
-}
-
 interface Block {
   kind: 'block';
   name: string;
@@ -52,33 +36,12 @@ export interface TrainingPlan {
   dispose(): void;
 }
 
-const cfg = (l: Layer) => l.getConfig() as unknown as LayerConfig;
-const pair = (v: number | number[] | undefined): [number, number] => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : [v[0], v[1] ?? v[0]]);
-
-function activationOf(l: Layer): Activation | undefined {
-  const c = cfg(l);
-  if (l.getClassName() === 'ReLU') {
-    if ((c.negativeSlope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) return undefined;
-    return c.maxValue === undefined || c.maxValue === null ? 'relu' : c.maxValue === 6 ? 'relu6' : undefined;
-  }
-  if (l.getClassName() === 'Activation') return c.activation === 'relu' || c.activation === 'relu6' || c.activation === 'linear' ? c.activation : undefined;
-  return undefined;
-}
-
 export function compileTrainingPlan(model: LayersModel): TrainingPlan {
   const t = tf();
   const inputNames = model.inputLayers.map((l) => l.name);
   if (model.outputs.length !== 1) throw new Error(`the model has ${model.outputs.length} outputs; the training plan handles one`);
-  const inputsOf = new Map<string, string[]>();
-  const consumers = new Map<string, string[]>();
-  for (const layer of model.layers) {
-    if (layer.inboundNodes.length > 1) throw new Error(`layer '${layer.name}' is used more than once`);
-    const inbound = layer.inboundNodes[0]?.inboundLayers.map((l) => l.name) ?? [];
-    inputsOf.set(layer.name, inbound);
-    for (const i of inbound) consumers.set(i, [...(consumers.get(i) ?? []), layer.name]);
-  }
+  const { byName, inputsOf, consumers } = layerGraph(model, (m) => new Error(m));
   const outputName = model.outputLayers[0].name;
-  const byName = new Map(model.layers.map((l) => [l.name, l]));
   const onlyConsumer = (n: string) => (n !== outputName && consumers.get(n)?.length === 1 ? byName.get(consumers.get(n)![0]) : undefined);
 
   const owned: Tensor[] = [];
@@ -93,12 +56,11 @@ export function compileTrainingPlan(model: LayersModel): TrainingPlan {
     stats.layers++;
     const inputs = (inputsOf.get(name) ?? []).map(source);
     const kind = layer.getClassName();
-    const c = cfg(layer);
+    const c = configOf(layer);
     if ((kind === 'Conv2D' || kind === 'DepthwiseConv2D') && (c.activation ?? 'linear') === 'linear' && (c.padding === 'same' || c.padding === 'valid')) {
       let last = name;
       const next = onlyConsumer(name);
-      const bnAxis = next && next.getClassName() === 'BatchNormalization' ? cfg(next).axis : undefined;
-      const bn = next && next.getClassName() === 'BatchNormalization' && (bnAxis === undefined || bnAxis === -1 || bnAxis === 3 || (Array.isArray(bnAxis) && bnAxis.length === 1 && (bnAxis[0] === -1 || bnAxis[0] === 3))) ? next : null;
+      const bn = next && isChannelBatchNorm(next) ? next : null;
       if (bn) {
         absorbed.add(bn.name);
         last = bn.name;
@@ -109,8 +71,8 @@ export function compileTrainingPlan(model: LayersModel): TrainingPlan {
         absorbed.add(after.name);
         last = after.name;
       }
-      const block: Omit<Block, 'op'> = { kind: 'block', name: last, inputs, conv: layer, depthwise: kind === 'DepthwiseConv2D', bn, activation, strides: pair(c.strides), dilations: pair(c.dilationRate), pad: c.padding as 'same' | 'valid' };
-      steps.push({ ...block, op: blockOp(block, bn ? cfg(bn).epsilon ?? 1e-3 : 0) });
+      const block: Omit<Block, 'op'> = { kind: 'block', name: last, inputs, conv: layer, depthwise: kind === 'DepthwiseConv2D', bn, activation, strides: pair(c.strides, 1), dilations: pair(c.dilationRate, 1), pad: c.padding as 'same' | 'valid' };
+      steps.push({ ...block, op: blockOp(block, bn ? configOf(bn).epsilon ?? 1e-3 : 0) });
       rename.set(name, last);
       if (bn) rename.set(bn.name, last);
       stats.blocks++;
@@ -139,9 +101,9 @@ export function compileTrainingPlan(model: LayersModel): TrainingPlan {
       }
       return found;
     };
-    const b = cfg(s.conv).useBias === false || !bias ? constant('bias', 0) : bias;
+    const b = configOf(s.conv).useBias === false || !bias ? constant('bias', 0) : bias;
     if (!s.bn) return [kernel, b, constant('gamma', 1), constant('beta', 0), constant('mean', 0), constant('variance', 1)];
-    const bnc = cfg(s.bn);
+    const bnc = configOf(s.bn);
     const w = s.bn.weights.map((v) => v.read());
     let k = 0;
     const gamma = bnc.scale === false ? constant('gamma', 1) : w[k++];
