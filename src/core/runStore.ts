@@ -145,24 +145,22 @@ export function createRun(runsDir: string, experiment: ResolvedExperiment, extra
   };
   if (extra.dataset) record.dataset = extra.dataset;
   fs.writeFileSync(path.join(draft, RUN_FILES.metrics), '');
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; attempt <= 50; attempt++) {
     const id = `${timestamp(started)}-${slugify(experiment.name)}-${crypto.randomBytes(2).toString('hex')}`;
     const dir = path.join(runsDir, id);
+    // rename would replace an existing empty folder: take the name only if nothing has it.
+    if (fs.existsSync(dir)) continue;
     record.id = id;
     writeJsonAtomic(path.join(draft, RUN_FILES.record), record);
-    // rename would replace an existing empty folder: take the name only if nothing has it.
-    if (!fs.existsSync(dir)) {
-      try {
-        fs.renameSync(draft, dir);
-        return { id, dir, record };
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if ((code !== 'EEXIST' && code !== 'ENOTEMPTY') || attempt > 50) throw e;
-      }
-    } else if (attempt > 50) {
-      throw new Error(`cannot find a free run folder name in ${runsDir}`);
+    try {
+      fs.renameSync(draft, dir);
+      return { id, dir, record };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw e; // another run took it meanwhile
     }
   }
+  throw new Error(`cannot find a free run folder name in ${runsDir}`);
 }
 
 const DRAFT_PREFIX = '.creating-';
