@@ -50,7 +50,7 @@ function runJob(cmd: string, args: string[], timeoutMs = 1_800_000, extraEnv: Re
     return { ok: false, error: `${(e as Error).message}: ${r.stdout.slice(-300)}` };
   }
 }
-const tfjs = (job: object) => runJob(process.execPath, [worker, JSON.stringify(job)]);
+const tfjs = (job: object, extraEnv?: Record<string, string>) => runJob(process.execPath, [worker, JSON.stringify(job)], undefined, extraEnv);
 
 // ---------------------------------------------------------------------------------------
 // Keras: a Python with TensorFlow, made once in the cache folder if there is none
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(worker)) throw new Error(`${worker} is missing: run npm run build`);
   const keras = kerasPython();
   if (!keras.python) log(`Keras unavailable: ${keras.why}`);
-  const py = (job: object) => (keras.python ? runJob(keras.python, [kerasScript, JSON.stringify(job)]) : ({ ok: false, error: 'Keras unavailable' } as const));
+  const py = (job: object, extraEnv?: Record<string, string>) => (keras.python ? runJob(keras.python, [kerasScript, JSON.stringify(job)], undefined, extraEnv) : ({ ok: false, error: 'Keras unavailable' } as const));
   const kerasVersion = keras.python ? py({ kind: 'version' }) : undefined;
 
   // 1. Frozen forward img/s, interleaved: for each repetition, every contender once.
@@ -172,10 +172,10 @@ async function main(): Promise<void> {
     const samples: Record<string, number[]> = { ours: [], keras: [] };
     for (let rep = 0; rep < REPS; rep++) {
       log(`forward 224/32 with oneDNN off on both sides (rep ${rep + 1})`);
-      const a = runJob(process.execPath, [worker, JSON.stringify({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size: 224, batch: 32, iters: 3, budgetMs: 60_000 })], undefined, off);
+      const a = tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size: 224, batch: 32, iters: 3, budgetMs: 60_000 }, off);
       if (a.ok) samples.ours.push(a.value.imgPerSec as number);
-      const b = keras.python ? runJob(keras.python, [kerasScript, JSON.stringify({ kind: 'forward', size: 224, batch: 32, iters: 3 })], undefined, off) : undefined;
-      if (b?.ok) samples.keras.push(b.value.imgPerSec as number);
+      const b = py({ kind: 'forward', size: 224, batch: 32, iters: 3 }, off);
+      if (b.ok) samples.keras.push(b.value.imgPerSec as number);
     }
     const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
     rows.push({ workload: 'frozen forward 224px batch 32', config: 'oneDNN off on both sides (the product\'s default on this machine)', ours: m(samples.ours), keras: m(samples.keras), unit: 'img/s', higherIsBetter: true });
