@@ -55,6 +55,13 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
   const quickInput = page.locator('.quick-input-widget');
   const input = quickInput.locator('input').first();
   const row = (text) => quickInput.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  // Type a filter and press Enter once the list has filtered and highlighted the match: an
+  // Enter before that is ignored by the quick pick (seen in CI on the step after Back).
+  const choose = async (filter) => {
+    await input.fill(filter);
+    await quickInput.locator('.quick-input-list .monaco-list-row.focused', { hasText: filter }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  };
   const step = (n, name) => wb.screenshot(`walkthrough-${n}-${name}`);
   const notification = (text) => page.locator('.notification-toast', { hasText: text }).first();
   const webview = () => page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame');
@@ -95,23 +102,19 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
     await wb.runCommand('Transfer Lab: New Experiment');
     await row('photos-split').waitFor({ timeout: 30_000 });
     assert.match(await quickInput.innerText(), /1\/4/);
-    await input.fill('photos-split');
-    await page.keyboard.press('Enter');
+    await choose('photos-split');
     await row('fmnist-mini').waitFor({ timeout: 10_000 });
     await quickInput.getByRole('button', { name: 'Back' }).click();
     await until('step 1 again', async () => /1\/4/.test(await quickInput.innerText()), 10_000);
-    await input.fill('photos-split');
-    await page.keyboard.press('Enter');
+    await choose('photos-split');
     await row('fmnist-mini').waitFor({ timeout: 10_000 });
-    await input.fill('fmnist');
-    await page.keyboard.press('Enter');
+    await choose('fmnist');
     await row('Feature extraction').waitFor({ timeout: 10_000 });
     const strategyText = await quickInput.innerText();
     assert.match(strategyText, /\d+ training images per class/);
     assert.match(strategyText, /recommended/);
     await step(2, 'wizard-strategy');
-    await input.fill('Feature extraction');
-    await page.keyboard.press('Enter');
+    await choose('Feature extraction');
     await until('step 4', async () => /4\/4/.test(await quickInput.innerText()), 10_000);
     await input.fill('walk');
     await page.keyboard.press('Enter');
