@@ -14,8 +14,10 @@ const watch = args.has('--watch');
 const production = args.has('--production');
 
 // Loaded at run time from node_modules (native addons, wasm files, or tfjs resolved
-// from the same root as tfjs-node so one tfjs-core instance exists per process).
-const nodeExternals = ['vscode', '@tensorflow/*', 'sharp', 'playwright-core', 'mocha', '@vscode/test-electron'];
+// from the same root as tfjs-node so one tfjs-core instance exists per process). h5wasm's
+// Node build is ESM-only and needs its own import.meta.url: bundled into CJS it breaks, so
+// engine/keras/hdf5.ts import()s it at run time.
+const nodeExternals = ['vscode', '@tensorflow/*', 'sharp', 'h5wasm', 'playwright-core', 'mocha', '@vscode/test-electron'];
 
 const common = {
   bundle: true,
