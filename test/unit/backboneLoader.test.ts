@@ -170,7 +170,10 @@ test('a local model.json loads with its weights; the default cut is before the c
   assert.equal(loaded.cutAt, 'features');
   assert.equal(loaded.cutFrom, 'classifier head removed');
   assert.equal(loaded.fromCache, false);
-  assert.equal(loaded.valueRangeFrom, 'assumed');
+  // Named like Keras's MobileNet v1, so its preprocessing is guessed (and said).
+  assert.equal(loaded.preprocessingFrom, 'architecture (guessed)');
+  assert.equal(loaded.preprocessing.mode, 'tf');
+  assert.ok(loaded.notes.some((n) => /Preprocessing guessed from the model: "tf" \(MobileNet \(v1\) layer names/.test(n)), loaded.notes.join('\n'));
   // A folder works too, and relative paths resolve against baseDir.
   const byFolder = await loadBackbone({ path: path.basename(saved.dir), cutAt: 'conv_dw_1_relu' }, { ...opts(), baseDir: path.dirname(saved.dir) });
   assert.equal(byFolder.cutAt, 'conv_dw_1_relu');
@@ -179,7 +182,7 @@ test('a local model.json loads with its weights; the default cut is before the c
   fs.writeFileSync(path.join(saved.dir, 'preprocessing.json'), JSON.stringify({ valueRange: [-1, 1] }));
   const withPre = await loadBackbone({ path: saved.dir }, opts());
   assert.deepEqual(withPre.valueRange, [-1, 1]);
-  assert.equal(withPre.valueRangeFrom, 'preprocessing.json');
+  assert.equal(withPre.preprocessingFrom, 'preprocessing.json');
 });
 
 test('a URL on 127.0.0.1 loads with progress, then offline from the cache', async () => {
@@ -379,13 +382,15 @@ test('Keras 3 topology JSON (module, registered_name, batch_shape, Functional, {
     await saveModel(twin, dir, (json) => {
       json.modelTopology = { keras_version: '3.6.0', backend: 'tensorflow', model_config: keras3Functional() };
       if (variant === 'keras3-var-paths') {
-        // Keras 3 `.keras` archives name weights by path and index ("dense/vars/0").
+        // Keras 3 `.keras` archives (and the converter's output of them) name weights by the
+        // layer's class in snake case and an index ("layers/dense/vars/0"); here the layers
+        // are named like their classes, as Keras names them by default.
         const perLayer = new Map<string, number>();
         for (const w of json.weightsManifest[0].weights) {
           const layer = w.name.split('/')[0];
           const i = perLayer.get(layer) ?? 0;
           perLayer.set(layer, i + 1);
-          w.name = `_layer_checkpoint_dependencies/${layer}/vars/${i}`;
+          w.name = `layers/${layer}/vars/${i}`;
         }
       }
     });
