@@ -4,6 +4,7 @@
 // files (`x.weights.h5`, the Keras Applications ImageNet files) hold no architecture and
 // are refused here with what to do.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { openHdf5, type H5Dataset, type H5Group } from './hdf5';
 import { isObj, type Json } from './kerasGraph';
@@ -105,11 +106,21 @@ async function readKerasZip(file: string): Promise<KerasFileContents> {
     const metadata = names.has('metadata.json') ? parseJson(Buffer.from(zip.read('metadata.json')).toString('utf8'), file, 'metadata.json') : {};
     const table: NamedWeights = new Map();
     if (names.has('model.weights.h5')) {
-      const h5 = await openHdf5({ bytes: zip.read('model.weights.h5'), name: `${file} > model.weights.h5` });
+      // Streamed to a private temporary file: the weights are never held twice in memory.
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-keras-'));
       try {
-        readAllDatasets(h5, '', table);
+        const weightsFile = path.join(tmp, 'model.weights.h5');
+        await zip.extractTo('model.weights.h5', weightsFile);
+        const h5 = await openHdf5({ file: weightsFile }).catch((e: Error) => {
+          throw new KerasFileError(file, e.message.split(weightsFile).join(`${file} (its model.weights.h5)`));
+        });
+        try {
+          readAllDatasets(h5, '', table);
+        } finally {
+          h5.close();
+        }
       } finally {
-        h5.close();
+        fs.rmSync(tmp, { recursive: true, force: true });
       }
     } else if ([...names].some((n) => n.startsWith('model.weights') && n.endsWith('.h5'))) {
       throw new KerasFileError(file, `${file}: the weights are sharded into several files, which Transfer Lab does not read yet. Save the model without max_shard_size.`);
