@@ -57,6 +57,8 @@ export interface RunFailure {
   hint?: string;
   /** Training step (or phase) where it failed, when known. */
   step?: number | string;
+  /** Layer where it failed, when known (a failure inside TensorFlow.js). */
+  layer?: string;
 }
 
 export interface RunRecord {

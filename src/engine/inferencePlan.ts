@@ -9,6 +9,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from './tf';
 import { activationOf, configOf, isChannelBatchNorm, layerGraph, pair, type Activation } from './layerGraph';
+import { inLayer } from './stageError';
 
 type Tensor = tfTypes.Tensor;
 type Tensor4D = tfTypes.Tensor4D;
@@ -168,8 +169,10 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
           values.delete(n);
         }
       };
+      let current: Step | undefined;
       try {
         for (const s of steps) {
+          current = s;
           const ins = s.inputs.map(take);
           let y: Tensor;
           if (s.kind === 'conv') {
@@ -189,6 +192,9 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
         if (!out) throw new InferencePlanError(`internal: no output '${output}'`);
         values.delete(output);
         return out;
+      } catch (e) {
+        // A failure inside TensorFlow.js names the layer it happened in.
+        throw current ? inLayer(e, current.name, stepClass(current)) : e;
       } finally {
         for (const [n, v] of values) if (n !== inputName) v.dispose();
       }
@@ -198,6 +204,11 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
       owned.length = 0;
     },
   };
+}
+
+/** The Keras class a step stands for, for messages. */
+function stepClass(s: Step): string {
+  return s.kind === 'layer' ? s.layer.getClassName() : s.kind === 'conv' ? (s.depthwise ? 'DepthwiseConv2D' : 'Conv2D') : s.kind === 'add' ? 'Add' : 'Activation';
 }
 
 /**

@@ -5,6 +5,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { HeadSpec, ResolvedExperiment } from '../core/experiment';
 import { tf } from './tf';
+import { inLayer } from './stageError';
 
 type LayersModel = tfTypes.LayersModel;
 type SymbolicTensor = tfTypes.SymbolicTensor;
@@ -145,7 +146,12 @@ function suffixModel(model: LayersModel, boundaryTensors: SymbolicTensor[], trai
       return r;
     });
     const { training: _ignored, ...callArgs } = (node.callArgs ?? {}) as Record<string, unknown>;
-    const out = layer.apply(args.length === 1 ? args[0] : args, callArgs) as SymbolicTensor | SymbolicTensor[];
+    let out: SymbolicTensor | SymbolicTensor[];
+    try {
+      out = layer.apply(args.length === 1 ? args[0] : args, callArgs) as SymbolicTensor | SymbolicTensor[];
+    } catch (e) {
+      throw inLayer(e, layer.name, layer.getClassName());
+    }
     const outs = Array.isArray(out) ? out : [out];
     node.outputTensors.forEach((s, i) => replaced.set(s.id, outs[i]));
   }

@@ -13,7 +13,7 @@ import { indexDataset, type DatasetIndex } from '../core/datasetIndex';
 import { createRun, updateRun, appendMetrics, writeJsonAtomic } from '../core/runStore';
 import { evaluatePredictions, type EvaluationReport } from '../core/metrics';
 import { BATCH_EVENT_INTERVAL_MS, type RunEvent } from '../core/runEvents';
-import { loadBackbone, assertFineTunable, type LoadedBackbone } from './backboneLoader';
+import { loadBackbone, assertFineTunable, BackboneError, type LoadedBackbone } from './backboneLoader';
 import { splitModel, assembleFullModel, graphModelSplit, LayerError, type SplitModel } from './modelSurgery';
 import { featurize, MemoryBudgetError, type FeaturizeItem } from './featurize';
 import { ActivationCache } from './activationCache';
@@ -22,6 +22,8 @@ import { exportModel, type Preprocessing } from './exportModel';
 import { compileInferencePlan, InferencePlanError, type InferencePlan } from './inferencePlan';
 import type { ResizeMode } from './imageDecode';
 import { tf } from './tf';
+import { ImageDecodeError } from './imageDecode';
+import { StageError, LayerFailure, innermost, internalDetail, type Stage } from './stageError';
 
 /** Bad input found before training: the run is not started; problems name file and field. */
 export class InputError extends Error {
@@ -132,6 +134,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   let split: SplitModel | undefined;
   let frozenPlan: InferencePlan | null = null;
   let backbone: LoadedBackbone | undefined;
+  // Where a failure happened, for its message: set at each stage boundary below.
+  let stage: Stage = 'loading';
   try {
     // Backbone
     let t0 = Date.now();
@@ -143,6 +147,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
         forward({ type: 'phase', phase: 'loading-backbone', message: `Downloading backbone: ${(loaded / 2 ** 20).toFixed(1)} MB`, done: loaded, total }),
     });
     assertFineTunable(backbone, experiment.strategy.kind);
+    stage = 'building';
     const [h, w] = [backbone.inputShape[0], backbone.inputShape[1]];
     // The frozen prefix, run once per image (and view) in inference mode, outside any tape.
     let runPrefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
@@ -201,6 +206,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const itemsOf = (s: 'train' | 'val' | 'test'): FeaturizeItem[] => dataset.items.filter((i) => i.split === s).map((i) => ({ path: i.path, label: i.label }));
     const skipped = [...dataset.skipped];
     const tables: Record<string, Awaited<ReturnType<typeof featurize>>['table']> = {};
+    stage = 'featurizing';
     for (const s of ['train', 'val', 'test'] as const) {
       const items = itemsOf(s);
       if (items.length === 0) continue;
@@ -250,6 +256,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const flushMetrics = () => {
       if (metricsBuffer.length) appendMetrics(runDir, metricsBuffer.splice(0) as never[]);
     };
+    stage = 'training';
     const trainResult = await trainSplitModel(split, { train: tables.train, val: valTable }, experiment.train, experiment.strategy, experiment.data.seed, {
       shouldStop: opts.shouldStop,
       onBatch: (m) => {
@@ -285,6 +292,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     t0 = Date.now();
     const evalSplit = tables.test ? 'test' : 'val';
     const evalTable = tables.test ?? valTable;
+    stage = 'evaluating';
     forward({ type: 'phase', phase: 'evaluating', message: `Evaluating on the ${evalSplit} split (${evalTable.count} images)` });
     const { probs } = evaluateTable(split, evalTable, 64);
     const evaluation = evaluatePredictions(probs, Array.from(evalTable.labels), dataset.classes, evalTable.paths, evalSplit);
@@ -294,6 +302,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
 
     // Export: base + head as one layers model, with labels and preprocessing.
     t0 = Date.now();
+    stage = 'exporting';
     forward({ type: 'phase', phase: 'exporting', message: 'Exporting the model' });
     const preprocessing: Preprocessing = {
       format: 'transfer-lab-preprocessing',
@@ -337,13 +346,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     forward({ type: 'finished', status: 'succeeded', metrics, durationMs });
     return { status: 'succeeded', runDir, metrics, evaluation, train: trainResult, cache: cacheStats };
   } catch (e) {
-    const { message, hint } = explainFailure(e);
+    const { message, hint, layer } = explainFailure(e, stage);
     const durationMs = Date.now() - started;
     log(`failed: ${message}${hint ? ` (${hint})` : ''}`);
-    if (e instanceof Error && e.stack) log(e.stack);
+    // The internal message and stack: for the log only, never in what the user reads.
+    log(internalDetail(e));
     updateRun(runDir, {
       status: 'failed',
-      failure: { message, hint },
+      failure: { message, hint, step: stage, ...(layer ? { layer } : {}) },
       timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs, ...phaseTimes },
     });
     forward({ type: 'finished', status: 'failed', message, hint, durationMs });
@@ -370,20 +380,36 @@ function describeBackbone(e: ResolvedExperiment): string {
   return 'catalog' in b ? b.catalog : 'path' in b ? b.path : b.url;
 }
 
-export function explainFailure(e: unknown): { message: string; hint?: string } {
+/** Errors whose message already speaks to the user (what, where, what to do). */
+export function speaksToUser(e: unknown): boolean {
+  return e instanceof DivergedError || e instanceof MemoryBudgetError || e instanceof LayerError || e instanceof InputError || e instanceof BackboneError || e instanceof ImageDecodeError || e instanceof StageError;
+}
+
+/**
+ * A failure as the user reads it. Errors of ours pass as they are; a full disk and an
+ * out-of-memory say so; anything else (an error inside TensorFlow.js) says what we were
+ * doing (`stage`), on which layer when known, and what to try: its internal message and
+ * stack are for the log (`internalDetail`).
+ */
+export function explainFailure(e: unknown, stage?: Stage): { message: string; hint?: string; layer?: string } {
   if (e instanceof DivergedError) {
     return { message: e.message, hint: 'Lower train.learningRate (for example by 10x) or check the data for corrupt images.' };
   }
-  if (e instanceof MemoryBudgetError) return { message: e.message };
-  if (e instanceof LayerError) return { message: e.message };
-  if (e instanceof InputError) return { message: e.message };
-  const message = e instanceof Error ? e.message : String(e);
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device/i.test(message)) {
-    return { message: `the disk is full: ${message.split('\n')[0]}`, hint: 'Free disk space (old runs in .transferlab/runs or the model cache can be deleted) and run again; what was written so far is kept.' };
+  if (e instanceof StageError) return { message: e.message, hint: e.hint, layer: e.layer };
+  if (speaksToUser(e)) return { message: (e as Error).message };
+  const cause = innermost(e);
+  const inner = cause instanceof Error ? cause.message : String(cause);
+  const layer = e instanceof LayerFailure ? e.layer : undefined;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device/i.test(inner)) {
+    return { message: `the disk is full: ${inner.split('\n')[0]}`, hint: 'Free disk space (old runs in .transferlab/runs or the model cache can be deleted) and run again; what was written so far is kept.' };
   }
-  if (/out of memory|OOM|Cannot allocate|std::bad_alloc/i.test(message)) {
-    return { message: `out of memory: ${message.split('\n')[0]}`, hint: 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone.' };
+  if (/out of memory|OOM|Cannot allocate|std::bad_alloc/i.test(inner)) {
+    return { message: `out of memory${layer ? ` at layer '${layer}'` : ''}: ${inner.split('\n')[0]}`, hint: 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone.', layer };
   }
-  return { message: message.split('\n')[0] };
+  if (stage) {
+    const wrapped = new StageError(stage, e);
+    return { message: wrapped.message, hint: wrapped.hint, layer: wrapped.layer };
+  }
+  return { message: inner.split('\n')[0] };
 }

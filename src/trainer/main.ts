@@ -3,13 +3,16 @@
 // It never outlives its parent: when the IPC channel closes it exits at once.
 import { PROTOCOL_VERSION, parseHostMessage, type HostMessage, type TrainerMessage } from '../core/protocol';
 import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
-import { runExperiment, InputError } from '../engine/runExperiment';
+import { runExperiment, InputError, explainFailure } from '../engine/runExperiment';
+import { internalDetail, type Stage } from '../engine/stageError';
 import { loadBackbone } from '../engine/backboneLoader';
 import { summarizeLayers } from '../engine/modelSummary';
 import { loadPredictor, predictFiles } from '../engine/predict';
 
 /** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
 let cancelRequested = false;
+/** What the job was doing, for the message of a failure inside TensorFlow.js. */
+let jobStage: Stage = 'running';
 
 function send(message: TrainerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -36,6 +39,7 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
     await send({ type: 'log', level: 'warn', message: `Backend ${f.backend} unavailable: ${f.error}` });
   }
   const job = message.job;
+  jobStage = job.kind === 'inspect' ? 'inspecting' : job.kind === 'predict' ? 'predicting' : job.kind === 'environment' ? 'loading' : 'running';
   switch (job.kind) {
     case 'environment':
       await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend, { selfCheck: true }) });
@@ -75,11 +79,33 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
   }
 }
 
+/** Resolves once everything written so far to `stream` has been handed to the OS. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+/** Exits once stderr (the extension's log of this trainer) is written out. */
+async function exit(code: number): Promise<never> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
+/**
+ * A job that failed: the extension gets what we were doing, on which layer when known, and
+ * what to try; the internal message and stack go to stderr, the trainer's log.
+ */
 async function fail(e: unknown): Promise<never> {
-  const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`${e instanceof Error && e.stack ? e.stack : message}\n`);
-  await send({ type: 'failed', message });
-  process.exit(1);
+  const { message, hint } = explainFailure(e, jobStage);
+  process.stderr.write(`${internalDetail(e)}\n`);
+  return failWith(message, hint);
+}
+
+async function failWith(message: string, hint?: string): Promise<never> {
+  await send({ type: 'failed', message, ...(hint ? { hint } : {}) });
+  return exit(1);
 }
 
 function main(): void {
@@ -92,14 +118,14 @@ function main(): void {
   process.on('unhandledRejection', (e) => void fail(e));
   process.on('message', (raw: unknown) => {
     const message = parseHostMessage(raw);
-    if (!message) return void fail(new Error(`Malformed message from the extension: ${JSON.stringify(raw)}`));
+    if (!message) return void failWith(`Malformed message from the extension: ${JSON.stringify(raw)}`, 'Reload the window so the extension and its trainer come from the same version.');
     if (message.type === 'cancel') {
       cancelRequested = true;
       return;
     }
     runJob(message)
       .then(() => send({ type: 'done' }))
-      .then(() => process.exit(0))
+      .then(() => exit(0))
       .catch(fail);
   });
   void send({ type: 'hello', protocol: PROTOCOL_VERSION, pid: process.pid });
