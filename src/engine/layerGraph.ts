@@ -54,17 +54,41 @@ export interface LayerGraph {
   consumers: Map<string, string[]>;
 }
 
-/** The model's wiring by layer name; a layer used more than once (shared) is refused. */
+/**
+ * The model's wiring by layer name, read from the model's own nodes. A layer applied again
+ * elsewhere (the trainable part re-applies the backbone's layers to the boundary tensors,
+ * so each of them has a second inbound node) is wired as this model uses it; a layer used
+ * more than once inside this model (shared) is refused.
+ */
 export function layerGraph(model: LayersModel, fail: (message: string) => Error): LayerGraph {
   const byName = new Map<string, Layer>();
   const inputsOf = new Map<string, string[]>();
   const consumers = new Map<string, string[]>();
+  for (const layer of model.layers) byName.set(layer.name, layer);
+  // Back from the outputs to the inputs: each tensor names the node that made it.
+  const nodeOf = new Map<string, number>();
+  const inputIds = new Set(model.inputs.map((s) => s.id));
+  const pending = [...model.outputs];
+  while (pending.length > 0) {
+    const s = pending.pop()!;
+    const layer = s.sourceLayer;
+    const seen = nodeOf.get(layer.name);
+    if (seen !== undefined) {
+      if (seen !== s.nodeIndex) throw fail(`layer '${layer.name}' is used more than once (shared layers are not planned)`);
+      continue;
+    }
+    nodeOf.set(layer.name, s.nodeIndex);
+    if (inputIds.has(s.id)) {
+      inputsOf.set(layer.name, []);
+      continue;
+    }
+    const node = layer.inboundNodes[s.nodeIndex];
+    inputsOf.set(layer.name, node.inputTensors.map((i) => i.sourceLayer.name));
+    pending.push(...node.inputTensors);
+  }
+  // Consumers in the model's (topological) layer order, as the planners walk it.
   for (const layer of model.layers) {
-    byName.set(layer.name, layer);
-    if (layer.inboundNodes.length > 1) throw fail(`layer '${layer.name}' is used more than once (shared layers are not planned)`);
-    const inbound = layer.inboundNodes[0]?.inboundLayers.map((l) => l.name) ?? [];
-    inputsOf.set(layer.name, inbound);
-    for (const i of inbound) consumers.set(i, [...(consumers.get(i) ?? []), layer.name]);
+    for (const i of inputsOf.get(layer.name) ?? []) consumers.set(i, [...(consumers.get(i) ?? []), layer.name]);
   }
   return { byName, inputsOf, consumers };
 }

@@ -259,6 +259,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     stage = 'training';
     const trainResult = await trainSplitModel(split, { train: tables.train, val: valTable }, experiment.train, experiment.strategy, experiment.data.seed, {
       shouldStop: opts.shouldStop,
+      onNote: log,
       onBatch: (m) => {
         const now = Date.now();
         metricsBuffer.push({ kind: 'batch', epoch: m.epoch, batch: m.batch, step: m.step, loss: m.loss, accuracy: m.accuracy, lr: m.learningRate, imagesPerSec: m.imagesPerSec, time: now });

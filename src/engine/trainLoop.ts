@@ -23,6 +23,8 @@ export interface TrainCallbacks {
   onEpoch?(m: EpochMetrics): void | Promise<void>;
   /** Checked between batches: true stops training within one batch. */
   shouldStop?(): boolean;
+  /** A line for the run log (how the trainable base runs). */
+  onNote?(line: string): void;
 }
 
 export interface TrainResult {
@@ -91,15 +93,19 @@ function forward(split: SplitModel, inputs: Tensor[], headTraining: boolean, bas
   return split.head.apply(features, { training: headTraining }) as Tensor;
 }
 
-/** The trainable base as lean custom-gradient blocks (fine-tuning keeps BatchNorm in inference
- *  mode, the Keras rule); null for scratch training (BatchNorm learns its statistics) or when
- *  the suffix is not something the plan takes. */
-function leanBaseOf(split: SplitModel, fromScratch: boolean): TrainingPlan | null {
-  if (fromScratch || !split.suffix) return null;
+/** The trainable base as a training plan: lean custom-gradient blocks when fine-tuning
+ *  (BatchNorm in inference mode, the Keras rule); for scratch (BatchNorm learns its
+ *  statistics) the layers themselves, except normalisations TensorFlow.js cannot
+ *  differentiate. Null when there is no trainable base, or when the plan refuses the suffix
+ *  (then the model runs as itself under autodiff, and `how` says why). */
+function basePlanOf(split: SplitModel, fromScratch: boolean): { plan: TrainingPlan | null; how: string } {
+  if (!split.suffix) return { plan: null, how: 'no trainable base layers' };
   try {
-    return compileTrainingPlan(split.suffix);
-  } catch {
-    return null;
+    const plan = compileTrainingPlan(split.suffix, { training: fromScratch });
+    const s = plan.stats;
+    return { plan, how: `training plan: ${s.blocks} custom-gradient block(s), ${s.normOps} normalisation(s) as plain ops, ${s.generic} layer(s) under autodiff${fromScratch ? ' (BatchNorm in training mode)' : ''}` };
+  } catch (e) {
+    return { plan: null, how: `the trainable base runs as a model under autodiff: ${(e as Error).message}` };
   }
 }
 
@@ -161,7 +167,8 @@ export async function trainSplitModel(
   // learn (scratch): best weights with the last epoch's moving means do not fit together.
   const movingStats = fromScratch && split.suffix ? split.suffix.nonTrainableWeights.map((w) => w.read() as Variable) : [];
   const checkpointVars = [...allVars, ...movingStats];
-  const leanBase = leanBaseOf(split, fromScratch);
+  const { plan: leanBase, how: basePlan } = basePlanOf(split, fromScratch);
+  callbacks.onNote?.(basePlan);
   let sinceImprovement = 0;
   let stoppedEarly = false;
   let cancelled = false;

@@ -1,8 +1,8 @@
 // A failure inside TensorFlow.js reaches the user as what we were doing, on which layer, and
 // what to try; the internal message and stack are in log.txt only. A backbone with a layer
 // whose call throws TensorFlow.js's own "Cannot read properties of undefined (reading
-// 'dataId')" fails a run while the frozen base runs (feature extraction); a shape mismatch
-// and a system error are explained the same way.
+// 'dataId')" fails a run while the frozen base runs (feature extraction) and while the base
+// trains (fine-tuning); a shape mismatch and a system error are explained the same way.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -79,6 +79,14 @@ test('a layer that fails inside TensorFlow.js in the frozen base: the message sa
   assert.match(hint, /backbone\.cutAt/);
   assert.match(hint, /log/);
   assert.deepEqual(failure, { message, hint, step: 'featurizing', layer: 'boom' });
+});
+
+test('a layer that fails inside TensorFlow.js while the base trains: named too, with what to change', async () => {
+  const { message, hint, failure } = await failingRun('boom-trained', { kind: 'fine-tune', unfreezeLast: 3 });
+  assert.match(message, /^Training failed at layer 'boom' \(Boom\) with an internal error\.$/);
+  assert.match(hint, /unfreeze/);
+  assert.equal(failure.step, 'training');
+  assert.equal(failure.layer, 'boom');
 });
 
 test('a shape mismatch inside TensorFlow.js and a system error are explained by stage; the detail keeps the internal message', () => {

@@ -2,6 +2,11 @@
 // MobileNet v2 (random weights and BatchNorm statistics) and of the shipped backbone's upper
 // blocks, the custom-gradient blocks' gradients equal TensorFlow.js autodiff through the model
 // in inference mode (the Keras rule), on real images; and they keep fewer tensors alive.
+// Models with what the plan does not fuse (squeeze-excite, swish, gelu, SeparableConv2D,
+// LayerNormalization, Dense on 4-D tensors, ...) and with normalisations TensorFlow.js's own
+// layers cannot differentiate (InceptionV3's BatchNorm scale=False, center=False) give the
+// gradients autodiff gives on a twin whose normalisations have gamma = 1 and beta = 0, whole
+// and cut between a convolution and its BatchNorm; and such a base fine-tunes end to end.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,6 +17,11 @@ import { tf } from '../../src/engine/tf';
 import { decodeImageFile } from '../../src/engine/imageDecode';
 import { buildMobileNetV2 } from '../../src/engine/referenceNets';
 import { compileTrainingPlan } from '../../src/engine/trainingPlan';
+import { splitModel } from '../../src/engine/modelSurgery';
+import { runExperiment } from '../../src/engine/runExperiment';
+import type { ExperimentFile } from '../../src/core/experiment';
+import { saveLayersModel } from '../fixtures/layersModel';
+import * as os from 'node:os';
 
 const installRoot = path.resolve(__dirname, '../../..');
 
@@ -30,29 +40,54 @@ async function realBatch(n: number, size: number): Promise<tfTypes.Tensor4D> {
   return tf().tensor4d(px, [n, size, size, 3]);
 }
 
-function compareGradients(model: tfTypes.LayersModel, x: tfTypes.Tensor4D, label: string) {
+interface CompareOptions {
+  /** Differentiated by autodiff instead of `model` (same layer and weight names): a twin TensorFlow.js can differentiate. */
+  reference?: tfTypes.LayersModel;
+  /** BatchNorm in training mode (scratch). */
+  training?: boolean;
+}
+
+function compareGradients(model: tfTypes.LayersModel, x: tfTypes.Tensor | tfTypes.Tensor[], label: string, opts: CompareOptions = {}) {
   const t = tf();
-  const plan = compileTrainingPlan(model);
-  const vars = model.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+  const reference = opts.reference ?? model;
+  const training = opts.training ?? false;
+  const xs = Array.isArray(x) ? x : [x];
+  const plan = compileTrainingPlan(model, { training });
+  const weights = model.trainableWeights;
+  const vars = weights.map((w) => w.read() as tfTypes.Variable);
+  const refWeights = weights.map((w) => {
+    const found = reference.trainableWeights.find((r) => r.originalName === w.originalName);
+    assert.ok(found, `the reference has ${w.originalName}`);
+    return found;
+  });
+  const refVars = refWeights.map((w) => w.read() as tfTypes.Variable);
   const outShape = model.outputs[0].shape.slice(1) as number[];
-  const r = t.randomNormal([x.shape[0], ...outShape], 0, 1, 'float32', 7);
+  const r = t.randomNormal([xs[0].shape[0], ...outShape], 0, 1, 'float32', 7);
   const lossOf = (y: tfTypes.Tensor) => t.sum(t.mul(y, r)) as tfTypes.Scalar;
-  const auto = t.variableGrads(() => lossOf(model.apply(x, { training: false }) as tfTypes.Tensor), vars);
-  const lean = t.variableGrads(() => lossOf(plan.apply([x])), vars);
-  assert.ok(Math.abs(auto.value.dataSync()[0] - lean.value.dataSync()[0]) <= 1e-4 * Math.max(1, Math.abs(auto.value.dataSync()[0])), 'same loss');
+  const auto = t.variableGrads(() => lossOf(reference.apply(xs.length === 1 ? xs[0] : xs, { training }) as tfTypes.Tensor), refVars);
+  const lean = t.variableGrads(() => lossOf(plan.apply(xs)), vars);
+  // In training mode a bias right before a BatchNorm has a gradient of zero (the batch mean
+  // takes it away): both sides hold float32 noise there, so such gradients are measured
+  // against the largest one.
+  const largest = Math.max(...vars.map((_, i) => t.max(t.abs(auto.grads[refVars[i].name])).dataSync()[0]));
+  const floor = training ? 1e-4 * largest : 1e-8;
+  assert.ok(Math.abs(auto.value.dataSync()[0] - lean.value.dataSync()[0]) <= 1e-4 * Math.max(1, Math.abs(auto.value.dataSync()[0])), `same loss: ${auto.value.dataSync()[0]} vs ${lean.value.dataSync()[0]}`);
   let worst = { name: '', rel: 0 };
-  for (const v of vars) {
-    const a = auto.grads[v.name];
+  vars.forEach((v, i) => {
+    const a = auto.grads[refVars[i].name];
     const b = lean.grads[v.name];
+    assert.ok(a, `autodiff has a gradient for ${refVars[i].name}`);
     assert.ok(b, `a gradient for ${v.name}`);
-    const scale = Math.max(1e-8, t.max(t.abs(a)).dataSync()[0]);
+    const scale = Math.max(floor, t.max(t.abs(a)).dataSync()[0]);
     const rel = t.max(t.abs(t.sub(a, b))).dataSync()[0] / scale;
     if (rel > worst.rel) worst = { name: v.name, rel };
-  }
-  console.log(`# ${label}: ${vars.length} variables, ${plan.stats.blocks} custom-gradient blocks, ${plan.stats.generic} plain layers; worst gradient difference ${worst.rel.toExponential(2)} of its scale (${worst.name})`);
+  });
+  console.log(`# ${label}: ${vars.length} variables, ${plan.stats.blocks} custom-gradient blocks, ${plan.stats.normOps} normalisations as ops, ${plan.stats.generic} plain layers; worst gradient difference ${worst.rel.toExponential(2)} of its scale (${worst.name})`);
   assert.ok(worst.rel < 1e-3, `${worst.name}: ${worst.rel}`);
   t.dispose([auto.value, lean.value, ...Object.values(auto.grads), ...Object.values(lean.grads), r]);
+  const stats = plan.stats;
   plan.dispose();
+  return stats;
 }
 
 test('MobileNet v2: the lean blocks give autodiff gradients for every variable', async () => {
@@ -102,4 +137,221 @@ test('a lean step holds fewer bytes than autodiff, after the forward pass and at
   plan.dispose();
   x.dispose();
   model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------
+// What Keras Applications families bring after loading.
+
+type ST = tfTypes.SymbolicTensor;
+
+/**
+ * InceptionV3's conv2d_bn (Conv2D use_bias=False -> BatchNormalization scale=False -> relu),
+ * its mixed block (1x1, 5x5, double 3x3 and average-pool branches, concatenated), then a
+ * convolution with bias -> BatchNorm center=False -> ReLU6, and a convolution with its own
+ * relu -> BatchNorm with neither gamma nor beta. `complete`: the twin, every normalisation
+ * with gamma and beta (which TensorFlow.js's autodiff can differentiate).
+ */
+function inceptionStyle(complete: boolean, size = 21): tfTypes.LayersModel {
+  const t = tf();
+  const L = t.layers;
+  let n = 0;
+  const convBn = (x: ST, filters: number, kernelSize: number, strides = 1, padding: 'same' | 'valid' = 'same') => {
+    const i = ++n;
+    let y = L.conv2d({ filters, kernelSize, strides, padding, useBias: false, name: `conv2d_${i}` }).apply(x) as ST;
+    y = L.batchNormalization({ scale: complete, name: `batch_normalization_${i}` }).apply(y) as ST;
+    return L.activation({ activation: 'relu', name: `activation_${i}` }).apply(y) as ST;
+  };
+  const input = t.input({ shape: [size, size, 3], name: 'input_1' });
+  let x = convBn(input, 8, 3, 2, 'valid');
+  x = convBn(x, 8, 3);
+  const b1 = convBn(x, 6, 1);
+  const b5 = convBn(convBn(x, 4, 1), 6, 5);
+  const b3 = convBn(convBn(convBn(x, 6, 1), 8, 3), 8, 3);
+  const bp = convBn(L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'average_pooling2d' }).apply(x) as ST, 4, 1);
+  x = L.concatenate({ name: 'mixed0' }).apply([b1, b5, b3, bp]) as ST;
+  x = L.conv2d({ filters: 10, kernelSize: 3, padding: 'same', name: 'conv_bias' }).apply(x) as ST;
+  x = L.batchNormalization({ center: complete, name: 'bn_no_beta' }).apply(x) as ST;
+  x = L.reLU({ maxValue: 6, name: 'relu6' }).apply(x) as ST;
+  x = L.conv2d({ filters: 10, kernelSize: 1, activation: 'relu', name: 'conv_relu' }).apply(x) as ST;
+  x = L.batchNormalization({ scale: complete, center: complete, name: 'bn_bare' }).apply(x) as ST;
+  return t.model({ inputs: input, outputs: x, name: 'inception_style' });
+}
+
+/**
+ * EfficientNet / MobileNetV3 / ConvNeXt pieces: Rescaling, conv -> BN -> swish, squeeze-excite
+ * (GlobalAveragePooling2D -> Reshape -> conv relu -> conv sigmoid -> Multiply), depthwise ->
+ * BN -> gelu, SeparableConv2D -> hard_sigmoid, a residual Add, a ConvNeXt block (depthwise 7x7
+ * with bias -> LayerNormalization -> Dense on the 4-D tensor -> gelu -> Dense -> Dropout -> Add),
+ * and a LayerNormalization without beta (`complete`: with it).
+ */
+function familyMix(complete: boolean): tfTypes.LayersModel {
+  const t = tf();
+  const L = t.layers;
+  const input = t.input({ shape: [16, 16, 3], name: 'input_1' });
+  let x = L.rescaling({ scale: 1 / 127.5, offset: -1, name: 'rescaling' }).apply(input) as ST;
+  x = L.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'stem_conv' }).apply(x) as ST;
+  x = L.batchNormalization({ name: 'stem_bn' }).apply(x) as ST;
+  x = L.activation({ activation: 'swish', name: 'stem_activation' }).apply(x) as ST;
+  let se = L.globalAveragePooling2d({ name: 'se_squeeze' }).apply(x) as ST;
+  se = L.reshape({ targetShape: [1, 1, 8], name: 'se_reshape' }).apply(se) as ST;
+  se = L.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', name: 'se_reduce' }).apply(se) as ST;
+  se = L.conv2d({ filters: 8, kernelSize: 1, activation: 'sigmoid', name: 'se_expand' }).apply(se) as ST;
+  x = L.multiply({ name: 'se_excite' }).apply([x, se]) as ST;
+  const shortcut = x;
+  let y = L.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'dw' }).apply(x) as ST;
+  y = L.batchNormalization({ name: 'dw_bn' }).apply(y) as ST;
+  y = L.activation({ activation: 'gelu', name: 'dw_gelu' }).apply(y) as ST;
+  y = L.separableConv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'sep' }).apply(y) as ST;
+  y = L.activation({ activation: 'hardSigmoid', name: 'sep_hard_sigmoid' }).apply(y) as ST;
+  x = L.add({ name: 'block_add' }).apply([shortcut, y]) as ST;
+  let c = L.depthwiseConv2d({ kernelSize: 7, padding: 'same', name: 'convnext_dw' }).apply(x) as ST;
+  c = L.layerNormalization({ epsilon: 1e-6, name: 'convnext_ln' }).apply(c) as ST;
+  c = L.dense({ units: 16, name: 'convnext_pw1' }).apply(c) as ST;
+  c = L.activation({ activation: 'gelu', name: 'convnext_gelu' }).apply(c) as ST;
+  c = L.dense({ units: 8, name: 'convnext_pw2' }).apply(c) as ST;
+  c = L.dropout({ rate: 0.3, name: 'convnext_drop' }).apply(c) as ST;
+  x = L.add({ name: 'convnext_add' }).apply([x, c]) as ST;
+  x = L.layerNormalization({ center: complete, name: 'final_ln' }).apply(x) as ST;
+  return t.model({ inputs: input, outputs: x, name: 'family_mix' });
+}
+
+/** Random weights and BatchNorm statistics; the twin gets the same, with gamma = 1 and beta = 0 where `model` has none. */
+function randomizeWithTwin(model: tfTypes.LayersModel, twin: tfTypes.LayersModel, seed: number): void {
+  const t = tf();
+  let s = seed;
+  for (const layer of model.layers) {
+    for (const w of layer.weights) {
+      const role = w.originalName.split('/').pop();
+      const [lo, hi] = role === 'gamma' || role === 'moving_variance' ? [0.5, 1.5] : role === 'kernel' || role === 'depthwise_kernel' || role === 'pointwise_kernel' ? [-0.4, 0.4] : [-0.2, 0.2];
+      const v = t.randomUniform(w.shape as number[], lo, hi, 'float32', s++);
+      w.write(v);
+      v.dispose();
+    }
+  }
+  for (const layer of twin.layers) {
+    for (const w of layer.weights) {
+      const own = model.getLayer(layer.name).weights.find((m) => m.originalName === w.originalName);
+      const role = w.originalName.split('/').pop();
+      const v = own ? own.read().clone() : t.fill(w.shape as number[], role === 'gamma' ? 1 : 0);
+      w.write(v);
+      v.dispose();
+    }
+  }
+}
+
+function pair(build: (complete: boolean) => tfTypes.LayersModel, seed: number) {
+  const model = build(false);
+  const twin = build(true);
+  randomizeWithTwin(model, twin, seed);
+  return { model, twin };
+}
+
+const randomInputs = (model: tfTypes.LayersModel, n: number, seed: number) => model.inputs.map((i, k) => tf().randomNormal([n, ...(i.shape.slice(1) as number[])], 0, 1, 'float32', seed + k));
+
+test('InceptionV3-style blocks (no conv bias, BatchNorm scale=False / center=False, branches, average pooling): the plan gives the gradients of autodiff', () => {
+  const { model, twin } = pair(inceptionStyle, 3);
+  const x = randomInputs(model, 3, 11);
+  const stats = compareGradients(model, x, 'InceptionV3-style', { reference: twin });
+  // Every conv-BN-activation is one block; the BatchNorm with neither gamma nor beta too.
+  assert.equal(stats.blocks, 12);
+  t0dispose(x, model, twin);
+});
+
+test('a base cut anywhere (unfreezeLast 1 to all, 6 and 20 among them) is planned, a BatchNorm cut off its convolution a block of its own', async () => {
+  const layerCount = inceptionStyle(false).layers.length - 1;
+  let separated = 0;
+  for (let unfreezeLast = 1; unfreezeLast <= layerCount; unfreezeLast++) {
+    const { model, twin } = pair(inceptionStyle, 5);
+    const strategy = { kind: 'fine-tune' as const, unfreezeLast, baseLearningRate: 1e-4, warmupEpochs: 0 };
+    const head = { pooling: 'avg' as const, dense: [], dropout: 0 };
+    const split = await splitModel(model, 'bn_bare', strategy, head, 3);
+    const splitTwin = await splitModel(twin, 'bn_bare', strategy, head, 3);
+    assert.ok(split.suffix && splitTwin.suffix, 'a trainable suffix');
+    // A BatchNorm trains while the convolution it reads stays frozen: the crash of issue 10.
+    const trainable = new Set(split.plan.trainable);
+    const cutOff = split.plan.trainable.filter((n) => n.startsWith('batch_normalization_') && !trainable.has(n.replace('batch_normalization_', 'conv2d_')));
+    if (cutOff.length > 0) separated++;
+    const x = randomInputs(split.suffix, 2, 13);
+    if (split.suffix.trainableWeights.length === 0) {
+      // Only bn_bare (no gamma, no beta): nothing to differentiate, but it runs.
+      const plan = compileTrainingPlan(split.suffix);
+      tf().tidy(() => assert.deepEqual(plan.apply(x).shape, (split.suffix!.apply(x) as tfTypes.Tensor).shape));
+      plan.dispose();
+      t0dispose(x, model, twin);
+      continue;
+    }
+    const stats = compareGradients(split.suffix, x, `InceptionV3-style, unfreezeLast ${unfreezeLast}${cutOff.length ? ` (${cutOff.join(', ')} without its convolution)` : ''}`, { reference: splitTwin.suffix });
+    // Planned, not refused: every BatchNorm is in a block (none is left to TensorFlow.js's layer).
+    assert.ok(stats.blocks > 0 && stats.normOps === 0, JSON.stringify(stats));
+    t0dispose(x, model, twin);
+    split.head.dispose();
+    splitTwin.head.dispose();
+  }
+  assert.ok(separated >= 3, `${separated} cuts separate a BatchNorm from its convolution`);
+});
+
+test('training from scratch: BatchNorm without gamma or beta learns its statistics as the layer does, with the gradients of autodiff', () => {
+  const { model, twin } = pair(inceptionStyle, 7);
+  const x = randomInputs(model, 4, 17);
+  const stats = compareGradients(model, x, 'InceptionV3-style, BatchNorm in training mode', { reference: twin, training: true });
+  assert.equal(stats.blocks, 0, 'nothing is fused when BatchNorm learns its batch statistics');
+  for (const name of ['batch_normalization_1', 'bn_no_beta', 'bn_bare']) {
+    const [own, ref] = [model, twin].map((m) => m.getLayer(name).weights.find((w) => w.originalName.endsWith('moving_mean'))!.read().dataSync());
+    assert.ok(own.every((v, i) => Math.abs(v - ref[i]) < 1e-5), `${name}: moving mean updated as the layer does`);
+  }
+  t0dispose(x, model, twin);
+});
+
+test('EfficientNet, MobileNetV3 and ConvNeXt pieces: what the plan does not fuse runs under autodiff with the right gradients', () => {
+  const { model, twin } = pair(familyMix, 9);
+  const x = randomInputs(model, 2, 19);
+  const stats = compareGradients(model, x, 'family mix', { reference: twin });
+  // stem conv-BN-swish, the two squeeze-excite convolutions, depthwise-BN; the ConvNeXt depthwise.
+  assert.equal(stats.blocks, 5);
+  assert.equal(stats.normOps, 1, 'the LayerNormalization without beta runs as plain ops');
+  assert.ok(stats.generic >= 10, `${stats.generic} layers under autodiff`);
+  t0dispose(x, model, twin);
+});
+
+function t0dispose(x: tfTypes.Tensor[], ...models: tfTypes.LayersModel[]) {
+  tf().dispose(x);
+  for (const m of models) m.dispose();
+}
+
+test('an InceptionV3-style backbone fine-tunes end to end with unfreezeLast 6 and 20, and trains from scratch', async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-inception-'));
+  const { model, twin } = pair(inceptionStyle, 21);
+  const modelJson = await saveLayersModel(model, path.join(work, 'inception'));
+  const saved = new Map(model.layers.map((l) => [l.name, l.getWeights().map((w) => w.dataSync().slice())]));
+  model.dispose();
+  twin.dispose();
+  for (const strategy of [
+    { kind: 'fine-tune' as const, unfreezeLast: 6, baseLearningRate: 1e-2, warmupEpochs: 0 },
+    { kind: 'fine-tune' as const, unfreezeLast: 20, baseLearningRate: 1e-2, warmupEpochs: 0 },
+    { kind: 'scratch' as const },
+  ]) {
+    const name = strategy.kind === 'scratch' ? 'inception-scratch' : `inception-ft-${strategy.unfreezeLast}`;
+    const exp: ExperimentFile = {
+      name,
+      data: { dir: path.join(installRoot, 'media/datasets/fashion-target'), seed: 3 },
+      backbone: { path: modelJson },
+      strategy,
+      head: { pooling: 'avg', dense: [], dropout: 0 },
+      train: { epochs: 1, batchSize: 16, optimizer: 'adam', learningRate: 0.01 },
+    };
+    const file = path.join(work, `${name}.tlexp.json`);
+    fs.writeFileSync(file, JSON.stringify(exp));
+    const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, 'cache'), installRoot, backend: 'test', onEvent: () => {}, shouldStop: () => false });
+    assert.equal(outcome.status, 'succeeded', `${name}: ${outcome.error?.message}`);
+    const log = fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8');
+    assert.match(log, /training plan: \d+ custom-gradient block/, `${name}: the trainable base ran as a training plan`);
+    const record = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { freeze: { trainable: string[]; frozen: string[] } };
+    // The trained layers moved; the frozen ones did not.
+    const exported = await tf().loadLayersModel(`file://${path.join(outcome.runDir, 'model', 'model.json')}`);
+    const moved = (layer: string) => exported.getLayer(layer).getWeights().some((w, i) => w.dataSync().some((v, j) => v !== saved.get(layer)![i][j]));
+    const withWeights = (names: string[]) => names.filter((n) => (saved.get(n)?.length ?? 0) > 0 && exported.getLayer(n).trainableWeights.length > 0);
+    assert.ok(withWeights(record.freeze.trainable).some(moved), `${name}: a trainable base layer changed`);
+    if (strategy.kind !== 'scratch') assert.ok(!withWeights(record.freeze.frozen).some(moved), `${name}: frozen layers unchanged`);
+    exported.dispose();
+  }
 });
