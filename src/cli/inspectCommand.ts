@@ -23,11 +23,14 @@ export async function inspectCommand(ctx: CliContext, args: ParsedArgs): Promise
     cacheDir: ctx.cacheDir,
     onProgress: (done: number, total?: number) => ctx.err(`downloading ${(done / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MB`),
   });
+  // What the loader assumed or rewrote (a guessed value range, a converted config, the cut it
+  // chose): on stderr, so stdout stays the table or the JSON (which carries them too).
+  for (const note of loaded.notes) ctx.err(`note: ${note}`);
   if (loaded.kind !== 'layers') {
-    ctx.out(ctx.json ? JSON.stringify({ kind: 'graph', inputs: loaded.model.inputs.map((i) => ({ name: i.name, shape: i.shape })), outputs: loaded.model.outputs.map((o) => ({ name: o.name, shape: o.shape })) }) : `${target}: a graph model (inputs ${loaded.model.inputs.map((i) => `${i.name} ${JSON.stringify(i.shape)}`).join(', ')}). Graph models have no layers to inspect or fine-tune; they work as frozen feature extractors.`);
+    ctx.out(ctx.json ? JSON.stringify({ kind: 'graph', notes: loaded.notes, inputs: loaded.model.inputs.map((i) => ({ name: i.name, shape: i.shape })), outputs: loaded.model.outputs.map((o) => ({ name: o.name, shape: o.shape })) }) : `${target}: a graph model (inputs ${loaded.model.inputs.map((i) => `${i.name} ${JSON.stringify(i.shape)}`).join(', ')}). Graph models have no layers to inspect or fine-tune; they work as frozen feature extractors.`);
     return EXIT.ok;
   }
   const rows = summarizeLayers(loaded.model, { cutAt: loaded.cutAt });
-  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, inputShape: loaded.inputShape, layers: rows }) : formatLayerTable(rows));
+  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, inputShape: loaded.inputShape, notes: loaded.notes, layers: rows }) : formatLayerTable(rows));
   return EXIT.ok;
 }

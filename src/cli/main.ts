@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // `transfer-lab`: the same engine and run-folder format as the extension, so everything
 // the UI does can be scripted. Exit codes: 0 success, 1 run failed, 2 bad input.
+// Every command returns its exit code; the process ends once stdout and stderr have been
+// written out (process.exit right after a write to a pipe drops what the pipe has not taken).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeBackend, type BackendPreference } from '../core/protocol';
 import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
@@ -11,6 +14,11 @@ import { inspectCommand } from './inspectCommand';
 import { predictCommand } from './predictCommand';
 import { scaffoldCommand } from './scaffoldCommand';
 import { demoCommand } from './demoCommand';
+import { explainFailure, InputError } from '../engine/runExperiment';
+import { BackboneError } from '../engine/backboneLoader';
+import { LayerError } from '../engine/modelSurgery';
+import { ImageDecodeError } from '../engine/imageDecode';
+import { internalDetail, type Stage } from '../engine/stageError';
 
 const USAGE = `Usage: transfer-lab <command> [options]
 
@@ -35,6 +43,10 @@ function parseBackend(value: string | undefined): BackendPreference {
   throw new UsageError(`--backend: '${value}' is not one of tensorflow, wasm, cpu, auto`);
 }
 
+/** The stage a command's unexpected failure is reported as. */
+const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', env: 'loading' };
+let cacheDirInUse: string | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -44,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   const args = parseArgs(rest, ['runs-dir', 'backend', 'cache-dir', 'cut-at', 'top', 'classes', 'split-from', 'val', 'test', 'seed'], ['json', 'move']);
   const ctx: CliContext = {
     installRoot: installRootOf(__dirname),
-    cacheDir: path.resolve(args.options.get('cache-dir') ?? defaultCacheDir()),
+    cacheDir: (cacheDirInUse = path.resolve(args.options.get('cache-dir') ?? defaultCacheDir())),
     backend: parseBackend(args.options.get('backend')),
     json: args.flags.has('json'),
     out: (line) => process.stdout.write(`${line}\n`),
@@ -72,14 +84,58 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`transfer-lab: ${e.message}\n\n${USAGE}\n`);
-      process.exit(EXIT.badInput);
-    }
-    process.stderr.write(`transfer-lab: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(EXIT.failed);
-  },
+/**
+ * What the user reads about a failure that escaped the command: a usage error with the usage;
+ * an error of ours as it is (bad input: exit 2); anything else (an error inside TensorFlow.js)
+ * as what we were doing and what to try, its internal message and stack in a log file.
+ */
+function reportFailure(e: unknown, command: string | undefined): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`transfer-lab: ${e.message}\n\n${USAGE}\n`);
+    return EXIT.badInput;
+  }
+  const badInput = e instanceof InputError || e instanceof BackboneError || e instanceof LayerError || e instanceof ImageDecodeError;
+  const { message, hint } = explainFailure(e, (command && STAGE[command]) || 'running');
+  process.stderr.write(`transfer-lab: ${message}\n${hint ? `  ${hint}\n` : ''}`);
+  if (!badInput) process.stderr.write(`  ${writeErrorLog(command ?? 'transfer-lab', internalDetail(e))}\n`);
+  return badInput ? EXIT.badInput : EXIT.failed;
+}
+
+/** The internal detail of a failure, into <cache>/logs/ (the CLI's log.txt when there is no run folder). */
+function writeErrorLog(command: string, detail: string): string {
+  const dir = path.join(cacheDirInUse ?? defaultCacheDir(), 'logs');
+  const file = path.join(dir, `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, `transfer-lab ${process.argv.slice(2).join(' ')}\n${detail}\n`);
+    return `The internal error is in ${file}`;
+  } catch (err) {
+    return `(the internal error could not be written to ${file}: ${(err as NodeJS.ErrnoException).code ?? err})`;
+  }
+}
+
+/** Resolves once everything written so far to `stream` has been handed to the OS. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+/**
+ * Ends the process with `code` once stdout and stderr are written out: the event loop runs
+ * dry and Node exits with process.exitCode. Nothing the command started is meant to outlive
+ * it (checked: after inspect and run only stdio is open); should a handle linger anyway (a
+ * keep-alive socket of a download), the unref'd timer ends the process a second later.
+ */
+async function exitWhenFlushed(code: number): Promise<void> {
+  process.exitCode = code;
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => exitWhenFlushed(code),
+  (e: unknown) => exitWhenFlushed(reportFailure(e, argv[0])),
 );

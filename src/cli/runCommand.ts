@@ -70,7 +70,7 @@ export async function runCommand(ctx: CliContext, args: ParsedArgs): Promise<num
       onEvent: progressPrinter(ctx),
       shouldStop: () => stop,
     });
-    if (!ctx.json) ctx.err(`run folder: ${outcome.runDir}`);
+    if (!ctx.json) ctx.err(`run folder: ${outcome.runDir}${outcome.status === 'failed' ? ` (what went wrong inside: ${path.join(outcome.runDir, 'log.txt')})` : ''}`);
     return outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
   } catch (e) {
     if (e instanceof InputError) {

@@ -85,6 +85,8 @@ export interface RunRecord {
   freeze?: { cutAt: string; frozen: string[]; trainable: string[]; boundary: string[]; reinitialize: boolean };
   cache?: { dir: string; hits: number; misses: number };
   training?: { stoppedEarly: boolean; history: number };
+  /** What the backbone loader assumed or rewrote (guessed preprocessing, converted configs, the chosen cut). */
+  notes?: string[];
 }
 
 /** One line of metrics.jsonl. */

@@ -146,6 +146,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       onProgress: (loaded: number, total?: number) =>
         forward({ type: 'phase', phase: 'loading-backbone', message: `Downloading backbone: ${(loaded / 2 ** 20).toFixed(1)} MB`, done: loaded, total }),
     });
+    // What the loader assumed or rewrote (a guessed value range, a converted config, the cut
+    // it chose) is said on the terminal and in the dashboard, and kept in log.txt and run.json.
+    for (const note of backbone.notes) forward({ type: 'warning', message: note });
+    if (backbone.notes.length > 0) updateRun(runDir, { notes: backbone.notes });
     assertFineTunable(backbone, experiment.strategy.kind);
     stage = 'building';
     const [h, w] = [backbone.inputShape[0], backbone.inputShape[1]];

@@ -1,11 +1,16 @@
 // The transfer-lab command line as a user runs it: exit codes 0 / 1 / 2, --json events,
-// scaffold, run, inspect and predict on the shipped backbone and demo images.
+// scaffold, run, inspect and predict on the shipped backbone and demo images; output far
+// larger than a pipe's buffer arrives whole; the backbone loader's notes reach the terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { loadBackend } from '../../src/engine/backend';
+import { tf } from '../../src/engine/tf';
+import { saveLayersModel } from '../fixtures/layersModel';
 
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -75,4 +80,103 @@ test('a run that fails after it started exits 1 with the reason', () => {
   const r = tl('run', 'badcut.tlexp.json', '--runs-dir', 'runs');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /backbone\.cutAt: the backbone has no layer 'nope'/);
+});
+
+/** The CLI with stdout and stderr as pipes, read to the end (as `transfer-lab ... | cat` does). */
+function tlPiped(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args, '--cache-dir', cache], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    // A slow reader: the pipe fills (64 KiB) long before the command ends.
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 2);
+    });
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** A model whose `inspect --json` is far over 200 KB: many 1x1 convolutions with long names. */
+async function bigModel(): Promise<string> {
+  await loadBackend({ preference: 'auto', installRoot: root });
+  const t = tf();
+  const input = t.input({ shape: [8, 8, 3], name: 'input_1' });
+  let x: tfTypes.SymbolicTensor = input;
+  for (let i = 0; i < 1200; i++) {
+    x = t.layers.conv2d({ filters: 3, kernelSize: 1, name: `projection_in_a_deliberately_long_block_name_${String(i).padStart(4, '0')}` }).apply(x) as tfTypes.SymbolicTensor;
+  }
+  const model = t.model({ inputs: input, outputs: x, name: 'big' });
+  const file = await saveLayersModel(model, path.join(work, 'big'));
+  model.dispose();
+  return file;
+}
+
+test('inspect --json of a model far over 200 KB reaches a pipe whole and exits 0; the loader\'s notes go to stderr and the JSON', async () => {
+  const modelJson = await bigModel();
+  const r = await tlPiped('inspect', modelJson, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Buffer.byteLength(r.stdout) > 200_000, `${Buffer.byteLength(r.stdout)} bytes`);
+  assert.ok(r.stdout.endsWith('\n'));
+  const parsed = JSON.parse(r.stdout) as { layers: { name: string }[]; notes: string[] };
+  assert.equal(parsed.layers.length, 1201);
+  // A model.json without preprocessing metadata: what the loader assumed is said.
+  assert.ok(parsed.notes.length > 0, 'notes in the JSON');
+  for (const note of parsed.notes) assert.ok(r.stderr.includes(`note: ${note}`), `stderr says: ${note}`);
+  // The table too, and a missing model is bad input (2).
+  const table = await tlPiped('inspect', modelJson);
+  assert.equal(table.code, 0, table.stderr);
+  assert.ok(table.stdout.trimEnd().endsWith('1199'.padStart(4, '0')) || table.stdout.includes('projection_in_a_deliberately_long_block_name_1199'));
+  assert.equal((await tlPiped('inspect', path.join(work, 'missing', 'model.json'))).code, 2);
+});
+
+test('run: the loader\'s notes are on stderr (as JSON events with --json) and in run.json; a failure inside TensorFlow.js exits 1 without its internal message', async () => {
+  await loadBackend({ preference: 'auto', installRoot: root });
+  const t = tf();
+  const input = t.input({ shape: [16, 16, 3], name: 'input_1' });
+  const y = t.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv' }).apply(input) as tfTypes.SymbolicTensor;
+  const model = t.model({ inputs: input, outputs: y });
+  const modelJson = await saveLayersModel(model, path.join(work, 'small'));
+  model.dispose();
+  const exp = { name: 'notes', data: { dir: path.join(root, 'media/datasets/fashion-target') }, backbone: { path: modelJson }, strategy: { kind: 'feature-extraction' }, train: { epochs: 1, batchSize: 16 } };
+  fs.writeFileSync(path.join(work, 'notes.tlexp.json'), JSON.stringify(exp));
+  const r = await tlPiped('run', 'notes.tlexp.json', '--runs-dir', 'runs-notes');
+  assert.equal(r.code, 0, r.stderr);
+  const runDir = /run folder: (.+)/.exec(r.stderr)![1].trim();
+  const notes = (JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as { notes?: string[] }).notes ?? [];
+  assert.ok(notes.length > 0, 'notes in run.json');
+  const log = fs.readFileSync(path.join(runDir, 'log.txt'), 'utf8');
+  for (const note of notes) {
+    assert.ok(r.stderr.includes(`warning: ${note}`), `stderr says: ${note}`);
+    assert.ok(log.includes(note), `log.txt has: ${note}`);
+  }
+  const json = await tlPiped('run', 'notes.tlexp.json', '--runs-dir', 'runs-notes', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string });
+  for (const note of notes) assert.ok(events.some((e) => e.type === 'warning' && e.message === note), `a warning event: ${note}`);
+  assert.ok(!notes.some((n) => json.stderr.includes(n)), 'with --json, stdout carries them (stderr stays quiet)');
+
+  // Any image size at load (so the loader picks 224x224), a Reshape that only fits 32x32: it
+  // fails inside TensorFlow.js while the frozen base runs.
+  const anySize = t.input({ shape: [null, null, 3], name: 'input_1' });
+  let z = t.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'conv' }).apply(anySize) as tfTypes.SymbolicTensor;
+  z = t.layers.reshape({ targetShape: [16 * 16 * 4], name: 'flatten_for_32px' }).apply(z) as tfTypes.SymbolicTensor;
+  const broken = t.model({ inputs: anySize, outputs: z });
+  const brokenJson = await saveLayersModel(broken, path.join(work, 'broken'));
+  broken.dispose();
+  fs.writeFileSync(path.join(work, 'broken.tlexp.json'), JSON.stringify({ ...exp, name: 'broken', backbone: { path: brokenJson } }));
+  const failed = await tlPiped('run', 'broken.tlexp.json', '--runs-dir', 'runs-broken');
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /failed: Running the frozen base on the images failed at layer 'flatten_for_32px' \(Reshape\) with an internal error\./);
+  assert.match(failed.stderr, /backbone\.cutAt/);
+  assert.doesNotMatch(failed.stderr, /Error in reshape|Cannot read properties|TF_Status|\n\s+at /);
+  const failedDir = /run folder: (\S+)/.exec(failed.stderr)![1];
+  assert.match(fs.readFileSync(path.join(failedDir, 'log.txt'), 'utf8'), /reshape[\s\S]*\n\s+at /i, 'the internal error and its stack are in log.txt');
 });

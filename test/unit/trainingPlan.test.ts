@@ -345,7 +345,10 @@ test('an InceptionV3-style backbone fine-tunes end to end with unfreezeLast 6 an
     assert.equal(outcome.status, 'succeeded', `${name}: ${outcome.error?.message}`);
     const log = fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8');
     assert.match(log, /training plan: \d+ custom-gradient block/, `${name}: the trainable base ran as a training plan`);
-    const record = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { freeze: { trainable: string[]; frozen: string[] } };
+    const record = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { freeze: { trainable: string[]; frozen: string[] }; notes?: string[] };
+    // A model.json with no preprocessing metadata: what the loader assumed is kept with the run.
+    assert.ok((record.notes ?? []).length > 0, `${name}: the loader's notes are in run.json`);
+    for (const note of record.notes!) assert.ok(log.includes(note), `${name}: '${note}' is in log.txt`);
     // The trained layers moved; the frozen ones did not.
     const exported = await tf().loadLayersModel(`file://${path.join(outcome.runDir, 'model', 'model.json')}`);
     const moved = (layer: string) => exported.getLayer(layer).getWeights().some((w, i) => w.dataSync().some((v, j) => v !== saved.get(layer)![i][j]));
