@@ -195,6 +195,12 @@ function render(): void {
   const strategy = el('p', undefined, 'facts');
   strategy.append(el('strong', 'Strategy: '), document.createTextNode(s.strategyText));
   summary.append(cut, strategy);
+  if (s.preprocessing) {
+    const pre = el('p', undefined, 'facts');
+    pre.append(el('strong', 'Pixels: '), document.createTextNode(s.preprocessing));
+    summary.append(pre);
+  }
+  for (const n of s.notes) summary.append(el('p', n, 'note'));
   totals.replaceChildren();
   const total = (label: string, n: number, cls: string) => {
     const d = el('div', undefined, `total ${cls}`);

@@ -1,5 +1,6 @@
 // A backbone's layers as the trainer reports them (for the layer tree, `inspect` and run
 // records): defined once here so the engine, the extension and the webviews agree.
+import type { PreprocessingMode, PreprocessingSource } from './preprocessing';
 
 export interface LayerRow {
   /** Position in the model's topological order (0 = input). */
@@ -28,6 +29,10 @@ export interface LayerSummary {
   /** Human-readable origin of the model (catalog id + URL, a path or a URL). */
   source: string;
   fineTunable: boolean;
+  /** The Keras preprocess_input mode the backbone is fed with, and where that came from. */
+  preprocessing?: { mode: PreprocessingMode; from: PreprocessingSource };
+  /** What the loader had to tell (guesses, rewrites, inlined nested models). */
+  notes?: string[];
 }
 
 export interface Prediction {

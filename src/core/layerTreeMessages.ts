@@ -4,7 +4,23 @@ import type { LayerRow, LayerSummary } from './layerSummary';
 import type { StrategySpec } from './experiment';
 import { blockOf, freezeView, type LayerState } from './freezeView';
 
+import { describePixelTransform, pixelTransform, type PreprocessingMode, type PreprocessingSource } from './preprocessing';
 export const LAYER_TREE_PROTOCOL = 1;
+
+/** "tf (x * 0.007843 - 1, RGB), guessed from the architecture": how the backbone is fed, and why. */
+function describePreprocessing(mode: PreprocessingMode, from: PreprocessingSource): string {
+  const why: Record<PreprocessingSource, string> = {
+    'experiment file': 'set in the experiment file (backbone.preprocessing)',
+    catalog: 'from the catalog',
+    'model card': "from the model's card.json",
+    'preprocessing.json': "from the model's preprocessing.json",
+    'model.json metadata': "from the model.json's metadata",
+    'architecture (guessed)': 'guessed from the architecture; set backbone.preprocessing if it is wrong',
+    'model layers': 'the model rescales its own input',
+    assumed: 'assumed, nothing says; set backbone.preprocessing',
+  };
+  return `${describePixelTransform(pixelTransform(mode))}, ${why[from]}`;
+}
 
 export interface LayerItem {
   name: string;
@@ -50,6 +66,10 @@ export interface LayerTreeState {
   groups: LayerGroup[];
   /** Problems with the file's choices that the tree makes visible (what, where, what to do). */
   warnings: string[];
+  /** How pixels are fed ("tf: [-1, 1], guessed from the architecture"), when known. */
+  preprocessing?: string;
+  /** The loader's notes (guesses, rewrites), shown as they are. */
+  notes: string[];
 }
 
 export type LayerTreeMessage =
@@ -167,5 +187,7 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     layerCount: items.length,
     groups: groupLayers(items),
     warnings,
+    preprocessing: summary.preprocessing ? describePreprocessing(summary.preprocessing.mode, summary.preprocessing.from) : undefined,
+    notes: summary.notes ?? [],
   };
 }

@@ -290,13 +290,19 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
       detail: `Trained on ${e.trainedOn}.${e.notes ? ` ${e.notes}` : ''}`,
       spec: { catalog: e.id },
     }));
-    items.push({ label: '$(file) Local model.json…', description: 'a TF.js layers or graph model on disk', ask: 'file' }, { label: '$(globe) URL…', description: 'a model.json on the web', ask: 'url' });
+    items.push({ label: '$(file) Local model file…', description: 'a Keras .keras or .h5 model, or a TF.js model.json, on disk', ask: 'file' }, { label: '$(globe) URL…', description: 'a model.json on the web', ask: 'url' });
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
     const pick = await input.pick({ title: TITLE, step: 2, totalSteps: TOTAL_STEPS, items, activeItem: current, matchOnDetail: true, placeholder: 'Backbone: the pretrained network to start from' });
     if (pick.spec) state.backbone = pick.spec;
     else if (pick.ask === 'file') {
       const chosen = await input.outside(() =>
-        vscode.window.showOpenDialog({ title: 'Backbone model.json', openLabel: 'Use This Model', canSelectMany: false, filters: { 'TF.js model': ['json'] }, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }),
+        vscode.window.showOpenDialog({
+          title: 'Backbone model file',
+          openLabel: 'Use This Model',
+          canSelectMany: false,
+          filters: { 'Keras or TF.js model': ['keras', 'h5', 'hdf5', 'json'], 'Keras 3 (.keras)': ['keras'], 'Keras HDF5 (.h5)': ['h5', 'hdf5'], 'TF.js model.json': ['json'] },
+          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+        }),
       );
       if (!chosen[0]) return pickBackbone;
       state.backbone = { path: chosen[0].fsPath };
