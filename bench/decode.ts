@@ -1,12 +1,15 @@
-// Decode + resize of camera-size JPEGs to the model's input: libvips (sharp, what the engine
-// uses) against TensorFlow's own decoder (tf.node.decodeImage + resizeBilinear), side by
-// side in one run, interleaved, medians of repetitions. Prints a table and JSON.
+// Decode + resize of camera-size JPEGs to the model's input, side by side in one run,
+// interleaved, medians of repetitions: the default resize (`squash`: libvips decodes at full
+// resolution, then Keras's bilinear in float32; the first row, which the suite compares with
+// the frozen forward), libvips `center-crop` (shrink-on-load), and TensorFlow's own decoder
+// (tf.node.decodeImage + resizeBilinear, what Keras does). Prints a table and JSON.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { decodeImageBytes } from '../src/engine/imageDecode';
+import { decodeImageBytes, type ResizeMode } from '../src/engine/imageDecode';
+import { EXPERIMENT_DEFAULTS } from '../src/core/experimentValidation';
 import { loadBackend } from '../src/engine/backend';
 
 const root = path.resolve(__dirname, '../..');
@@ -44,14 +47,19 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-decode-'));
   const jpegs = await makeJpegs(dir);
   const mb = jpegs.reduce((s, b) => s + b.length, 0) / 2 ** 20;
-  const contenders: Record<string, () => Promise<void>> = {
-    'sharp (libvips), parallel': async () => {
-      await Promise.all(jpegs.map((b, i) => decodeImageBytes(b, `img${i}.jpg`, { height: SIZE, width: SIZE })));
-    },
-    'sharp (libvips), one at a time': async () => {
-      for (const [i, b] of jpegs.entries()) await decodeImageBytes(b, `img${i}.jpg`, { height: SIZE, width: SIZE });
-    },
-  };
+  const byDefault = EXPERIMENT_DEFAULTS.data.resize as ResizeMode;
+  const modes: ResizeMode[] = [byDefault, byDefault === 'center-crop' ? 'squash' : 'center-crop'];
+  const contenders: Record<string, () => Promise<void>> = {};
+  for (const resize of modes) {
+    const what = resize === 'center-crop' ? 'center-crop (libvips shrink-on-load)' : `${resize} (full decode + Keras bilinear)`;
+    const label = `${what}${resize === byDefault ? ', the default' : ''}`;
+    contenders[`${label}, parallel`] = async () => {
+      await Promise.all(jpegs.map((b, i) => decodeImageBytes(b, `img${i}.jpg`, { height: SIZE, width: SIZE, resize })));
+    };
+    contenders[`${label}, one at a time`] = async () => {
+      for (const [i, b] of jpegs.entries()) await decodeImageBytes(b, `img${i}.jpg`, { height: SIZE, width: SIZE, resize });
+    };
+  }
   if (loaded.backend === 'tensorflow' && tf.node) {
     contenders['tf.node.decodeImage + resizeBilinear'] = async () => {
       for (const b of jpegs) tf.tidy(() => tf.image.resizeBilinear(tf.node!.decodeImage(b, 3), [SIZE, SIZE]).dataSync());
@@ -68,7 +76,7 @@ async function main(): Promise<void> {
   const rows = Object.entries(times).map(([name, ts]) => ({ name, imagesPerSec: IMAGES / median(ts) }));
   const base = rows[0].imagesPerSec;
   console.log(`decode + resize to ${SIZE}x${SIZE}: ${IMAGES} camera-size JPEGs (4000x3000, ${mb.toFixed(1)} MB), median of ${REPS} interleaved runs, ${os.cpus().length} cores, backend ${loaded.backend}`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(40)} ${r.imagesPerSec.toFixed(1).padStart(7)} img/s  (${(r.imagesPerSec / base).toFixed(2)}x)`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(72)} ${r.imagesPerSec.toFixed(1).padStart(7)} img/s  (${(r.imagesPerSec / base).toFixed(2)}x)`);
   console.log(JSON.stringify({ bench: 'decode', size: SIZE, images: IMAGES, backend: loaded.backend, rows }));
   fs.rmSync(dir, { recursive: true, force: true });
 }

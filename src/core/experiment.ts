@@ -1,10 +1,16 @@
 // The experiment file (*.tlexp.json): the contract shared by the UI, the CLI and users'
 // files. Its JSON Schema (media/schema/experiment.schema.json) describes the same shape for
 // editor completion; `validateExperiment` (experimentValidation.ts) is the authority.
+import type { PreprocessingMode, ResizeMode } from './preprocessing';
 
 export type BackboneSpec = ({ catalog: string } | { path: string } | { url: string }) & {
   /** Layer where the head attaches; default: catalog's usual cut or the last layer before the classifier. */
   cutAt?: string;
+  /**
+   * Keras's `preprocess_input` mode for this backbone; default: what the backbone says
+   * (catalog, model card, preprocessing.json, its architecture).
+   */
+  preprocessing?: PreprocessingMode;
 };
 
 export type StrategySpec =
@@ -37,6 +43,8 @@ export interface DataSpec {
   split?: { val?: number; test?: number };
   seed?: number;
   augment?: AugmentSpec;
+  /** How images are fitted to the backbone's input size (Keras's `image_dataset_from_directory` modes, or libvips center-crop). */
+  resize?: ResizeMode;
 }
 
 export interface HeadSpec {
@@ -73,8 +81,9 @@ export interface ResolvedExperiment {
   name: string;
   /** Absolute path of the experiment file (or '<inline>' for programmatic runs). */
   file: string;
-  data: { dir: string; split: { val: number; test: number }; seed: number; augment: Required<AugmentSpec> | null };
-  backbone: ({ catalog: string } | { path: string } | { url: string }) & { cutAt?: string };
+  data: { dir: string; split: { val: number; test: number }; seed: number; augment: Required<AugmentSpec> | null; resize: ResizeMode };
+  /** `preprocessing` only when the file sets it; otherwise the loaded backbone decides (run.json records what was used). */
+  backbone: ({ catalog: string } | { path: string } | { url: string }) & { cutAt?: string; preprocessing?: PreprocessingMode };
   strategy:
     | { kind: 'feature-extraction' }
     | { kind: 'fine-tune'; unfreezeFrom?: string; unfreezeLast?: number; baseLearningRate: number; warmupEpochs: number }

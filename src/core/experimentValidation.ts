@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AugmentSpec, ExperimentFile, InputProblem, ResolvedExperiment, Validated } from './experiment';
+import { modeForValueRange, PREPROCESSING_MODES, RESIZE_MODES, type PreprocessingMode } from './preprocessing';
 
 // ---------------------------------------------------------------------------------------
 // The vocabulary: known fields per object, enums and defaults (shared with the schema test)
@@ -16,10 +17,10 @@ import type { AugmentSpec, ExperimentFile, InputProblem, ResolvedExperiment, Val
 /** Property names allowed in each object of the file, keyed by JSON path ('' is the top). */
 export const EXPERIMENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
   '': ['$schema', 'name', 'description', 'data', 'backbone', 'strategy', 'head', 'train'],
-  data: ['dir', 'split', 'seed', 'augment'],
+  data: ['dir', 'split', 'seed', 'augment', 'resize'],
   'data.split': ['val', 'test'],
   'data.augment': ['flip', 'rotate', 'zoom', 'brightness', 'contrast'],
-  backbone: ['catalog', 'path', 'url', 'cutAt'],
+  backbone: ['catalog', 'path', 'url', 'cutAt', 'preprocessing'],
   strategy: ['kind', 'unfreezeFrom', 'unfreezeLast', 'baseLearningRate', 'warmupEpochs'],
   head: ['pooling', 'dense', 'dropout'],
   train: ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'schedule', 'earlyStopping', 'checkpointMetric'],
@@ -33,6 +34,7 @@ export const POOLINGS = ['avg', 'max', 'flatten'] as const;
 export const SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
 export const MONITORS = ['val_loss', 'val_accuracy'] as const;
 export const BACKBONE_SOURCES = ['catalog', 'path', 'url'] as const;
+export { PREPROCESSING_MODES, RESIZE_MODES };
 
 /** Fields each strategy kind accepts (a subset of EXPERIMENT_FIELDS.strategy). */
 export const STRATEGY_FIELDS_BY_KIND: Readonly<Record<(typeof STRATEGY_KINDS)[number], readonly string[]>> = {
@@ -64,9 +66,12 @@ export const SCHEDULE_FIELDS_BY_KIND: Readonly<Record<(typeof SCHEDULE_KINDS)[nu
  *   with fewer layers trains all of them.
  * - split val 0.2 test 0.1, seed 42; early stopping off unless given (monitor val_loss,
  *   as Keras's EarlyStopping); best checkpoint by val_accuracy; constant schedule.
+ * - resize "squash": what Keras's `image_dataset_from_directory` does by default, so a
+ *   model trained here sees the inputs it sees in Python (README: "Preprocessing and
+ *   resize", with the decode cost of big camera JPEGs against libvips's "center-crop").
  */
 export const EXPERIMENT_DEFAULTS = {
-  data: { split: { val: 0.2, test: 0.1 }, seed: 42 },
+  data: { split: { val: 0.2, test: 0.1 }, seed: 42, resize: 'squash' },
   augment: { flip: false, rotate: 0, zoom: 0, brightness: 0, contrast: 0 },
   strategy: { unfreezeLast: 20, baseLearningRateFactor: 0.01, warmupEpochs: 0 },
   head: { pooling: 'avg', dense: [] as number[], dropout: 0.2 },
@@ -174,6 +179,7 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
   const backbone: ResolvedExperiment['backbone'] =
     'catalog' in b ? { catalog: b.catalog } : 'path' in b ? { path: resolvePath(b.path) } : { url: b.url };
   if (b.cutAt !== undefined) backbone.cutAt = b.cutAt;
+  if (b.preprocessing !== undefined) backbone.preprocessing = b.preprocessing;
 
   const t = exp.train ?? {};
   const optimizer = t.optimizer ?? D.train.optimizer;
@@ -208,6 +214,7 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
       split: { val: exp.data.split?.val ?? D.data.split.val, test: exp.data.split?.test ?? D.data.split.test },
       seed: exp.data.seed ?? D.data.seed,
       augment,
+      resize: exp.data.resize ?? D.data.resize,
     },
     backbone,
     strategy,
@@ -309,7 +316,7 @@ class Checker {
   unknownFields(obj: Json, at: string, allowed: readonly string[] = EXPERIMENT_FIELDS[at] ?? []): void {
     for (const key of Object.keys(obj)) {
       if (allowed.includes(key)) continue;
-      this.error(join(at, key), `unknown field '${key}'`, unknownFieldHint(key, at, allowed));
+      this.error(join(at, key), `unknown field '${key}'`, unknownFieldHint(key, at, allowed, obj[key]));
     }
   }
 
@@ -410,6 +417,7 @@ function checkData(c: Checker, value: unknown): void {
       }
     }
   }
+  checkResize(c, data);
   const seed = c.number(data, 'seed', 'data', 'integer', 'a whole number such as 42');
   if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) {
     c.error('data.seed', `must be a whole number from 0 to 4294967295, got ${seed}`, 'Any value works; the same seed gives the same split every time, e.g. 42.');
@@ -459,6 +467,75 @@ function checkBackbone(c: Checker, value: unknown): void {
     }
   }
   c.string(b, 'cutAt', 'backbone', 'Set it to the name of the layer where the new head attaches (see the layer tree or `transfer-lab inspect`), or remove it to use the usual cut.');
+  checkPreprocessing(c, b);
+}
+
+/** Which Keras `preprocess_input` mode each family uses (for hints and the schema's text). */
+export const PREPROCESSING_FAMILIES: Readonly<Record<PreprocessingMode, string>> = {
+  tf: 'MobileNet v1/v2, Inception v3, InceptionResNet v2, Xception, ResNet v2, NASNet: pixels to [-1, 1]',
+  torch: 'DenseNet: [0, 1], then ImageNet mean/std per channel',
+  caffe: 'ResNet v1 (ResNet50/101/152), VGG16/19: RGB to BGR, ImageNet means subtracted, no scaling',
+  none: 'EfficientNet, EfficientNet v2, ConvNeXt, MobileNet v3, RegNet: 0..255 as is (the model rescales itself)',
+  'zero-one': 'Teachable Machine style models and fmnist-mini: pixels to [0, 1]',
+};
+
+/** Family or architecture names users write instead of a mode -> the mode Keras uses for them. */
+const FAMILY_MODES: readonly [RegExp, PreprocessingMode][] = [
+  [/mobilenet_?v?3|efficientnet|convnext|regnet/i, 'none'],
+  [/mobilenet|inception|xception|nasnet|resnet_?v2|resnet\d*v2/i, 'tf'],
+  [/densenet/i, 'torch'],
+  [/resnet|vgg/i, 'caffe'],
+  [/^(raw|identity|0-255|0\.\.255)$/i, 'none'],
+  [/^(0-1|0\.\.1|unit|\[0, ?1\])$/i, 'zero-one'],
+  [/^(-1-1|-1\.\.1|\[-1, ?1\]|symmetric)$/i, 'tf'],
+];
+
+/** The mode a value users wrote means: a range [lo, hi], a family name, or a mode with a typo. */
+function suggestedPreprocessing(value: unknown): PreprocessingMode | undefined {
+  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) return modeForValueRange(value as [number, number]);
+  if (typeof value !== 'string') return undefined;
+  const typo = closest(value, PREPROCESSING_MODES);
+  if (typo && value.length > 2) return typo as PreprocessingMode;
+  return FAMILY_MODES.find(([re]) => re.test(value))?.[1];
+}
+
+function preprocessingHintFor(value: unknown): string {
+  const mode = suggestedPreprocessing(value);
+  const shown = Array.isArray(value) ? `[${value.join(', ')}]` : typeof value === 'string' ? `"${value}"` : undefined;
+  const modes = 'Transfer Lab takes Keras\'s preprocess_input mode instead of a range: "tf" is [-1, 1], "zero-one" is [0, 1], "none" is 0..255, "torch" and "caffe" are ImageNet mean/std and BGR mean subtraction.';
+  if (mode && shown) return `${shown} is "${mode}" (${PREPROCESSING_FAMILIES[mode]}). ${modes}`;
+  return modes;
+}
+
+function checkPreprocessing(c: Checker, b: Json): void {
+  const v = b.preprocessing;
+  if (v === undefined) return;
+  if (typeof v === 'string' && (PREPROCESSING_MODES as readonly string[]).includes(v)) return;
+  const mode = suggestedPreprocessing(v);
+  const list = PREPROCESSING_MODES.map((m) => `"${m}"`).join(', ');
+  const hint = mode
+    ? `Did you mean "${mode}"? ${Array.isArray(v) ? `[${v.join(', ')}] is "${mode}"` : `"${mode}" is Keras's mode for ${PREPROCESSING_FAMILIES[mode].split(':')[0]}`}.`
+    : `Pick the mode Keras's preprocess_input uses for the backbone: ${PREPROCESSING_MODES.map((m) => `"${m}" (${PREPROCESSING_FAMILIES[m].split(':')[0]})`).join('; ')}; or remove it to use what the backbone says.`;
+  c.error('backbone.preprocessing', `must be one of ${list}, got ${describe(v)}`, hint);
+}
+
+function checkResize(c: Checker, data: Json): void {
+  const v = data.resize;
+  if (v === undefined) return;
+  if (typeof v === 'string' && (RESIZE_MODES as readonly string[]).includes(v)) return;
+  const list = RESIZE_MODES.map((m) => `"${m}"`).join(', ');
+  let near = typeof v === 'string' ? closest(v, RESIZE_MODES) : undefined;
+  // Keras's words for the same things.
+  if (!near && typeof v === 'string') {
+    if (/^(stretch|fill|bilinear|resize|default|none)$/i.test(v)) near = 'squash';
+    else if (/crop/i.test(v)) near = /cent(er|re)|cover/i.test(v) ? 'center-crop' : 'crop-to-aspect-ratio';
+    else if (/pad|letterbox|contain|fit/i.test(v)) near = 'pad-to-aspect-ratio';
+    else if (/^cover$/i.test(v)) near = 'center-crop';
+  }
+  const hint = near
+    ? `Did you mean "${near}"?`
+    : 'Pick one: "squash" (Keras\'s default: bilinear to the input size, aspect ratio not kept), "crop-to-aspect-ratio" (Keras crop_to_aspect_ratio=True), "pad-to-aspect-ratio" (Keras pad_to_aspect_ratio=True) or "center-crop" (libvips, fast for big JPEGs, not bit-equal to Keras).';
+  c.error('data.resize', `must be one of ${list}, got ${describe(v)}`, hint);
 }
 
 function checkStrategy(c: Checker, value: unknown, train: { epochs?: number; learningRate?: number }): void {
@@ -635,7 +712,16 @@ function describe(v: unknown): string {
   return 'an object';
 }
 
-function unknownFieldHint(key: string, at: string, allowed: readonly string[]): string {
+function unknownFieldHint(key: string, at: string, allowed: readonly string[], value?: unknown): string {
+  // Older files and other tools give a value range; Keras names the mode instead.
+  if (/^(value_?range|input_?range|range|normali[sz]e|normali[sz]ation|scale|rescale|preprocess(_?input)?)$/i.test(key) && at !== 'data.augment') {
+    return `${preprocessingHintFor(value)} Write it as "backbone": { ..., "preprocessing": "${suggestedPreprocessing(value) ?? 'tf'}" }.`;
+  }
+  // Keras's image_dataset_from_directory arguments.
+  if (/^(crop_?to_?aspect_?ratio|pad_?to_?aspect_?ratio|interpolation)$/i.test(key)) {
+    const mode = /crop/i.test(key) ? 'crop-to-aspect-ratio' : /pad/i.test(key) ? 'pad-to-aspect-ratio' : 'squash';
+    return `Transfer Lab names Keras's resize as one mode: write "data": { ..., "resize": "${mode}" } (${RESIZE_MODES.join(', ')}; every Keras mode is bilinear).`;
+  }
   const near = closest(key, allowed);
   if (near) return `Did you mean "${near}"?`;
   // A known field in the wrong object, e.g. "epochs" at the top level instead of in "train".

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InputProblem, ResolvedExperiment, Validated } from './experiment';
+import type { PixelTransform, PreprocessingSource, ResizeInterpolation, ResizeMode } from './preprocessing';
 import type { RunStatus } from './runEvents';
 import type { SkippedFile, SplitCounts } from './datasetIndex';
 
@@ -87,6 +88,8 @@ export interface RunRecord {
   training?: { stoppedEarly: boolean; history: number };
   /** What the backbone loader assumed or rewrote (guessed preprocessing, converted configs, the chosen cut). */
   notes?: string[];
+  /** How pixels became the backbone's inputs: Keras's preprocess_input mode (as its affine map), where it came from, the resize. */
+  preprocessing?: PixelTransform & { from: PreprocessingSource; resize: ResizeMode; interpolation: ResizeInterpolation; inputSize: [number, number] };
 }
 
 /** One line of metrics.jsonl. */

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AugmentSpec } from '../core/experiment';
+import type { PixelTransform, ResizeMode } from '../core/preprocessing';
 
 export interface ActivationKey {
   /** Identity of the backbone weights (content hash or catalog id + hash). */
@@ -13,13 +14,15 @@ export interface ActivationKey {
   cutAt: string;
   boundary: string[];
   inputSize: [number, number];
-  valueRange: [number, number];
-  resize: string;
+  /** The explicit affine map (not just the mode's name), so a changed constant is a new key. */
+  preprocessing: PixelTransform;
+  resize: ResizeMode;
   augment: Required<AugmentSpec> | null;
   seed: number;
 }
 
-const FORMAT = 1;
+/** 2: the key names preprocessing (a PixelTransform) instead of a value range. */
+const FORMAT = 2;
 
 export class ActivationCache {
   readonly dir: string;

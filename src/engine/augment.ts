@@ -1,9 +1,11 @@
 // Data augmentation on decoded RGB pixels (flip, rotation, zoom/crop, brightness,
 // contrast). Plain JavaScript on small images: identical on every backend and, with the
 // same seed, identical on every run, which is what lets augmented views be cached.
+// Bytes in, bytes out (center-crop); floats in, floats out (the Keras resize modes, whose
+// pixels are never rounded): values stay in 0..255 either way, as Keras's layers clip them.
 import type { AugmentSpec } from '../core/experiment';
 
-export function augmentRgb(src: Uint8Array, height: number, width: number, spec: Required<AugmentSpec>, random: () => number): Uint8Array {
+export function augmentRgb<T extends Uint8Array | Float32Array>(src: T, height: number, width: number, spec: Required<AugmentSpec>, random: () => number): T {
   const flip = spec.flip && random() < 0.5;
   const angle = spec.rotate > 0 ? ((random() * 2 - 1) * spec.rotate * Math.PI) / 180 : 0;
   // zoom > 0 crops in (scale < 1 samples a smaller region), like Keras RandomZoom.
@@ -14,7 +16,8 @@ export function augmentRgb(src: Uint8Array, height: number, width: number, spec:
   const brightness = spec.brightness > 0 ? (random() * 2 - 1) * spec.brightness * 255 : 0;
   const contrast = spec.contrast > 0 ? 1 + (random() * 2 - 1) * spec.contrast : 1;
 
-  const out = new Uint8Array(src.length);
+  const round = src instanceof Uint8Array;
+  const out = (round ? new Uint8Array(src.length) : new Float32Array(src.length)) as T;
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   const cos = Math.cos(angle);
@@ -49,18 +52,9 @@ export function augmentRgb(src: Uint8Array, height: number, width: number, spec:
         let v = (p00 * (1 - fx) + p01 * fx) * (1 - fy) + (p10 * (1 - fx) + p11 * fx) * fy;
         if (contrast !== 1) v = (v - mean[c]) * contrast + mean[c];
         v += brightness;
-        out[(y * width + x) * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+        out[(y * width + x) * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : round ? Math.round(v) : v;
       }
     }
   }
   return out;
-}
-
-/** Pixels in [0,255] -> floats in the backbone's value range, e.g. [-1,1] for MobileNet. */
-export function toValueRange(rgb: Uint8Array, range: readonly [number, number], out?: Float32Array): Float32Array {
-  const [lo, hi] = range;
-  const k = (hi - lo) / 255;
-  const result = out ?? new Float32Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) result[i] = lo + rgb[i] * k;
-  return result;
 }

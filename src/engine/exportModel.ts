@@ -5,25 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { ResizeMode } from './imageDecode';
+import type { PreprocessingFile } from '../core/preprocessingFile';
 import { tf } from './tf';
 
-/** preprocessing.json: everything `predict` needs to feed the model as training did. */
-export interface Preprocessing {
-  format: 'transfer-lab-preprocessing';
-  version: 1;
-  inputSize: [number, number];
-  channels: 3;
-  /** Pixels 0..255 map linearly onto this range. */
-  valueRange: [number, number];
-  resize: ResizeMode;
-  colorSpace: 'srgb';
-  /**
-   * Set when the base is a graph model (which cannot merge with layers): model.json is then
-   * the head, fed by this graph model's output.
-   */
-  graphBase?: { path: string; outputNode: string };
-}
+/** preprocessing.json (version 2; see core/preprocessingFile.ts): everything `predict` needs to feed the model as training did. */
+export type Preprocessing = PreprocessingFile;
 
 export async function saveLayersModel(model: tfTypes.LayersModel, dir: string): Promise<void> {
   const t = tf();

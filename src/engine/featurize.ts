@@ -4,9 +4,10 @@
 import * as fs from 'node:fs/promises';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { AugmentSpec } from '../core/experiment';
+import { preprocessPixels, type PixelTransform } from '../core/preprocessing';
 import { seedFrom, seededRandom } from '../core/random';
 import { ActivationCache, hashFileContent } from './activationCache';
-import { augmentRgb, toValueRange } from './augment';
+import { augmentRgb } from './augment';
 import { allocateTable, sizeOf, tableBytes, type FeatureTable } from './featureTable';
 import { decodeImageBytes, ImageDecodeError, type ResizeMode } from './imageDecode';
 import { tf } from './tf';
@@ -18,7 +19,8 @@ export interface FeaturizeItem {
 
 export interface FeaturizeOptions {
   inputSize: [number, number];
-  valueRange: [number, number];
+  /** Keras's preprocess_input mode as an affine map, applied after resize and augmentation. */
+  preprocessing: PixelTransform;
   resize: ResizeMode;
   /** The frozen prefix: preprocessed images [n,h,w,3] -> boundary activations. Null: identity. */
   prefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
@@ -71,7 +73,7 @@ export async function featurize(items: FeaturizeItem[], opts: FeaturizeOptions):
           const hash = hashFileContent(bytes);
           const views: (Float32Array | undefined)[] = [];
           for (let v = 0; v < opts.views; v++) views.push(opts.cache?.get(hash, v));
-          const pixels = views.some((x) => !x) ? (await decodeImageBytes(bytes, item.path, { height: h, width: w, resize: opts.resize })).rgb : null;
+          const pixels = views.some((x) => !x) ? (await decodeImageBytes(bytes, item.path, { height: h, width: w, resize: opts.resize })).pixels : null;
           return { item, hash, views, pixels };
         } catch (e) {
           const reason = e instanceof ImageDecodeError ? e.reason : `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
@@ -87,8 +89,8 @@ export async function featurize(items: FeaturizeItem[], opts: FeaturizeOptions):
       if (missing.length === 0) continue;
       const input = new Float32Array(missing.length * h * w * 3);
       missing.forEach((r, i) => {
-        const rgb = v === 0 || !opts.augment ? r.pixels! : augmentRgb(r.pixels!, h, w, opts.augment, seededRandom(seedFrom(r.hash, opts.seed * 1000 + v)));
-        toValueRange(rgb, opts.valueRange, input.subarray(i * h * w * 3, (i + 1) * h * w * 3));
+        const pixels = v === 0 || !opts.augment ? r.pixels! : augmentRgb(r.pixels!, h, w, opts.augment, seededRandom(seedFrom(r.hash, opts.seed * 1000 + v)));
+        preprocessPixels(pixels, opts.preprocessing, input.subarray(i * h * w * 3, (i + 1) * h * w * 3));
       });
       const outputs = t.tidy(() => {
         const images = t.tensor4d(input, [missing.length, h, w, 3]);

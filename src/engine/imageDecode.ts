@@ -1,27 +1,57 @@
 // Image files -> RGB pixels at the model's input size. libvips (sharp) decodes JPEG, PNG,
 // WebP, GIF (first frame), TIFF and AVIF, honours EXIF orientation and converts grayscale,
 // RGBA, CMYK and 16-bit images to 8-bit sRGB; BMP, which libvips lacks, is decoded here.
+//
+// Resize (core/preprocessing.ts ResizeMode): `center-crop` is libvips's cover + linear
+// kernel, with JPEG shrink-on-load (fast, antialiased, 8-bit). The Keras modes (`squash`,
+// `crop-to-aspect-ratio`, `pad-to-aspect-ratio`) decode at full resolution and resize with
+// kerasResize.ts, TensorFlow's bilinear in float32, never rounded, as Keras 3's
+// image_dataset_from_directory does after tf.io.decode_image(channels=3).
+//
+// Where this decode differs from tf.io.decode_image (so from Keras):
+// - EXIF orientation: applied here, ignored by TensorFlow (a portrait phone photo is upright
+//   here and on its side in Keras).
+// - Embedded ICC profiles (Display P3, Adobe RGB) are converted to sRGB here; TensorFlow uses
+//   the stored values. Untagged and sRGB images, nearly all datasets, are unaffected.
+// - CMYK JPEGs go through an ICC transform (a CMYK profile to sRGB) here; TensorFlow converts
+//   them by formula (seen: mean 16, max 45 levels apart).
+// - JPEG: libvips uses libjpeg-turbo's accurate integer IDCT; tf.io.decode_image uses the fast
+//   one (JDCT_IFAST, TensorFlow's chosen default), so Keras's JPEG pixels carry about one level
+//   of IDCT noise ours do not (seen: mean 0.5-1.0, max 2-11 levels of 255, before resize).
+//   Ours are bit-equal to tf.io.decode_jpeg(..., dct_method="INTEGER_ACCURATE"), chroma
+//   upsampling included; PNG is bit-equal to tf.io.decode_image.
+// - Alpha is dropped (not composited), grayscale replicated to RGB, palette expanded, 16-bit
+//   reduced to its high byte and the first GIF frame taken: the same as TensorFlow
+//   (channels=3, expand_animations=False; seen bit-equal on RGBA, palette and 16-bit PNGs).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Sharp } from 'sharp';
 import { createRequire } from 'node:module';
+import type { ResizeMode } from '../core/preprocessing';
+import { kerasResize } from './kerasResize';
 
-/** How an image is fitted to the model's square input; recorded with exported models. */
-export type ResizeMode = 'center-crop' | 'stretch';
+export type { ResizeMode } from '../core/preprocessing';
 
 export interface DecodeOptions {
   height: number;
   width: number;
+  /** Default `center-crop` (the experiment file's default is EXPERIMENT_DEFAULTS.data.resize). */
   resize?: ResizeMode;
   /** Refuse images with more pixels than this (decompression bombs). */
   maxPixels?: number;
 }
 
 export interface DecodedImage {
-  /** height*width*3 bytes, RGB, row-major. */
-  rgb: Uint8Array;
+  /**
+   * height*width*3 values 0..255, RGB, row-major: what becomes the model's input. Bytes for
+   * `center-crop`; for the Keras modes the float32 result of the bilinear resize, unrounded.
+   */
+  pixels: Uint8Array | Float32Array;
+  /** The same pixels as 8-bit RGB (rounded for the Keras modes, on first read): for thumbnails and checks, never model inputs. */
+  readonly rgb: Uint8Array;
   height: number;
   width: number;
+  resize: ResizeMode;
   source: { width: number; height: number; format: string };
 }
 
@@ -71,24 +101,51 @@ export async function decodeImageBytes(bytes: Buffer, file: string, opts: Decode
         ? sharp()(input.raw, { raw: { width: input.width, height: input.height, channels: 3 } } as object)
         : sharp()(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 } as object);
     const meta = 'raw' in input ? { width: input.width, height: input.height, format: 'bmp' } : await pipeline.metadata();
-    const { data, info } = await pipeline
+    const resize = opts.resize ?? 'center-crop';
+    const oriented = pipeline
       .rotate() // honour EXIF orientation
       .toColourspace('srgb')
-      .removeAlpha()
-      .resize(opts.width, opts.height, { fit: opts.resize === 'stretch' ? 'fill' : 'cover', kernel: 'linear' } as object)
-      .raw({ depth: 'uchar' } as object)
-      .toBuffer({ resolveWithObject: true });
+      .removeAlpha();
+    const source = { width: meta.width ?? 0, height: meta.height ?? 0, format: String(meta.format ?? path.extname(file).slice(1)) };
+    if (resize === 'center-crop') {
+      const { data, info } = await oriented
+        .resize(opts.width, opts.height, { fit: 'cover', kernel: 'linear' } as object)
+        .raw({ depth: 'uchar' } as object)
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+      const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      return { pixels: rgb, rgb, height: info.height, width: info.width, resize, source };
+    }
+    // Full resolution (after EXIF rotation), then Keras's resize on the bytes.
+    const { data, info } = await oriented.raw({ depth: 'uchar' } as object).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+    const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // a plain view: one element kind for the resize loop
+    const pixels = kerasResize(decoded, info.height, info.width, 3, opts.height, opts.width, resize);
+    let bytes: Uint8Array | undefined;
     return {
-      rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      height: info.height,
-      width: info.width,
-      source: { width: meta.width ?? 0, height: meta.height ?? 0, format: String(meta.format ?? path.extname(file).slice(1)) },
+      pixels,
+      get rgb() {
+        return (bytes ??= toBytes(pixels)); // rounded on first use only: training never needs it
+      },
+      height: opts.height,
+      width: opts.width,
+      resize,
+      source,
     };
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
     throw new ImageDecodeError(file, explainSharpError(e instanceof Error ? e.message : String(e), maxPixels));
   }
+}
+
+/** Float pixels (0..255) -> bytes, rounded and clamped. */
+export function toBytes(pixels: Float32Array): Uint8Array {
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i];
+    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  }
+  return out;
 }
 
 function explainSharpError(message: string, maxPixels: number): string {

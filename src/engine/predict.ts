@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadBackbone } from './backboneLoader';
 import { decodeImageFile, ImageDecodeError } from './imageDecode';
-import { toValueRange } from './augment';
+import { preprocessPixels, type PixelTransform } from '../core/preprocessing';
+import { readPreprocessingFile, transformOf } from '../core/preprocessingFile';
 import type { Preprocessing } from './exportModel';
 import type { Prediction } from '../core/layerSummary';
 import { tf } from './tf';
@@ -15,7 +16,9 @@ export interface Predictor {
   model: tfTypes.LayersModel;
   graphBase?: { model: tfTypes.GraphModel; outputNode: string };
   labels: string[];
+  /** preprocessing.json as version 2 (a version 1 file of an older export is upgraded on reading). */
   preprocessing: Preprocessing;
+  transform: PixelTransform;
   modelDir: string;
 }
 
@@ -46,8 +49,9 @@ function readJson<T>(file: string, what: string): T {
 export async function loadPredictor(target: string, installRoot: string, cacheDir: string): Promise<Predictor> {
   const modelDir = resolveModelDir(target);
   const labels = readJson<string[]>(path.join(modelDir, 'labels.json'), 'the class labels');
-  const preprocessing = readJson<Preprocessing>(path.join(modelDir, 'preprocessing.json'), 'the preprocessing');
-  if (preprocessing.format !== 'transfer-lab-preprocessing') throw new Error(`${modelDir}/preprocessing.json: not a Transfer Lab preprocessing file`);
+  const read = readPreprocessingFile(readJson<unknown>(path.join(modelDir, 'preprocessing.json'), 'the preprocessing'));
+  if (!read.ok) throw new Error(`${modelDir}/preprocessing.json: ${read.error}. Re-export the model.`);
+  const preprocessing = read.value;
   const loaded = await loadBackbone({ path: path.join(modelDir, 'model.json') }, { installRoot, cacheDir });
   if (loaded.kind !== 'layers') throw new Error(`${modelDir}/model.json: expected a layers model`);
   let graphBase: Predictor['graphBase'];
@@ -56,7 +60,7 @@ export async function loadPredictor(target: string, installRoot: string, cacheDi
     if (base.kind !== 'graph') throw new Error(`${modelDir}/${preprocessing.graphBase.path}: expected a graph model`);
     graphBase = { model: base.model, outputNode: preprocessing.graphBase.outputNode };
   }
-  return { model: loaded.model, graphBase, labels, preprocessing, modelDir };
+  return { model: loaded.model, graphBase, labels, preprocessing, transform: transformOf(preprocessing), modelDir };
 }
 
 export async function predictFiles(predictor: Predictor, files: string[], topK = 3): Promise<Prediction[]> {
@@ -66,7 +70,7 @@ export async function predictFiles(predictor: Predictor, files: string[], topK =
   for (const file of files) {
     try {
       const image = await decodeImageFile(file, { height: h, width: w, resize: predictor.preprocessing.resize });
-      const input = toValueRange(image.rgb, predictor.preprocessing.valueRange);
+      const input = preprocessPixels(image.pixels, predictor.transform);
       const probs = t.tidy(() => {
         const x = t.tensor4d(input, [1, h, w, 3]);
         const features = predictor.graphBase ? (predictor.graphBase.model.execute(x, predictor.graphBase.outputNode) as tfTypes.Tensor) : x;

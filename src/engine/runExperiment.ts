@@ -18,9 +18,10 @@ import { splitModel, assembleFullModel, graphModelSplit, LayerError, type SplitM
 import { featurize, MemoryBudgetError, type FeaturizeItem } from './featurize';
 import { ActivationCache } from './activationCache';
 import { trainSplitModel, evaluateTable, DivergedError, type TrainResult } from './trainLoop';
-import { exportModel, type Preprocessing } from './exportModel';
+import { exportModel } from './exportModel';
 import { compileInferencePlan, InferencePlanError, type InferencePlan } from './inferencePlan';
-import type { ResizeMode } from './imageDecode';
+import { describePixelTransform, interpolationOf, kerasResizeArguments } from '../core/preprocessing';
+import { preprocessingFile } from '../core/preprocessingFile';
 import { tf } from './tf';
 import { ImageDecodeError } from './imageDecode';
 import { StageError, LayerFailure, innermost, internalDetail, type Stage } from './stageError';
@@ -61,7 +62,6 @@ export interface RunOutcome {
 
 /** Number of augmented views cached per training image, besides the original. */
 export const AUGMENTED_VIEWS = 4;
-const RESIZE: ResizeMode = 'center-crop';
 
 /** Reads and validates an experiment file; warnings (e.g. a very high learning rate) are returned. */
 export function loadExperiment(file: string): { experiment: ResolvedExperiment; warnings: InputProblem[] } {
@@ -153,6 +153,12 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     assertFineTunable(backbone, experiment.strategy.kind);
     stage = 'building';
     const [h, w] = [backbone.inputShape[0], backbone.inputShape[1]];
+    // Keras's preprocess_input mode, as the loader decided it (the experiment file first).
+    const { preprocessing, preprocessingFrom } = backbone;
+    const resize = experiment.data.resize;
+    const asKeras = kerasResizeArguments(resize);
+    log(`preprocessing: ${describePixelTransform(preprocessing)} (from the ${preprocessingFrom}); resize: ${resize} (${interpolationOf(resize)}${asKeras ? `, as Keras image_dataset_from_directory(${asKeras})` : ''}) to ${h}x${w}`);
+    updateRun(runDir, { preprocessing: { ...preprocessing, from: preprocessingFrom, resize, interpolation: interpolationOf(resize), inputSize: [h, w] } });
     // The frozen prefix, run once per image (and view) in inference mode, outside any tape.
     let runPrefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
     if (backbone.kind === 'graph') {
@@ -194,8 +200,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       cutAt: split.plan.cutAt,
       boundary: split.plan.boundary,
       inputSize: [h, w] as [number, number],
-      valueRange: backbone.valueRange,
-      resize: RESIZE,
+      preprocessing,
+      resize,
       seed: experiment.data.seed,
       // The plan's features differ from model.predict's in the last bits: never mix them.
       frozenPath: frozenPlan ? 'plan' : 'predict',
@@ -218,8 +224,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       const cache = cacheFor(withAugment);
       const result = await featurize(items, {
         inputSize: [h, w],
-        valueRange: backbone.valueRange,
-        resize: RESIZE,
+        preprocessing,
+        resize,
         prefix: runPrefix,
         shapes: split.boundaryShapes,
         views: withAugment ? 1 + AUGMENTED_VIEWS : 1,
@@ -309,21 +315,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     t0 = Date.now();
     stage = 'exporting';
     forward({ type: 'phase', phase: 'exporting', message: 'Exporting the model' });
-    const preprocessing: Preprocessing = {
-      format: 'transfer-lab-preprocessing',
-      version: 1,
-      inputSize: [h, w],
-      channels: 3,
-      valueRange: backbone.valueRange,
-      resize: RESIZE,
-      colorSpace: 'srgb',
-    };
+    const exported = preprocessingFile(preprocessing, resize, [h, w], { preprocessingFrom });
     const modelDir = path.join(runDir, 'model');
     if (backbone.kind === 'graph') {
-      await exportModel(split.head, dataset.classes, { ...preprocessing, graphBase: { path: 'base/model.json', outputNode: backbone.cutAt } }, modelDir, backbone.model);
+      await exportModel(split.head, dataset.classes, { ...exported, graphBase: { path: 'base/model.json', outputNode: backbone.cutAt } }, modelDir, backbone.model);
     } else {
       const full = assembleFullModel(split, `${experiment.name.replace(/[^A-Za-z0-9_]/g, '_')}_transfer`);
-      await exportModel(full, dataset.classes, preprocessing, modelDir);
+      await exportModel(full, dataset.classes, exported, modelDir);
     }
     phaseTimes.exportMs = Date.now() - t0;
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { augmentRgb, toValueRange } from '../../src/engine/augment';
+import { augmentRgb } from '../../src/engine/augment';
 import { seededRandom } from '../../src/core/random';
 
 const h = 6, w = 6;
@@ -27,7 +27,17 @@ test('rotation, zoom, brightness and contrast change pixels but stay in range', 
   assert.ok(out.every((v) => v >= 0 && v <= 255));
 });
 
-test('value range maps 0..255 linearly', () => {
-  const out = toValueRange(Uint8Array.from([0, 255, 51]), [-1, 1]);
-  [-1, 1, -0.6].forEach((v, i) => assert.ok(Math.abs(out[i] - v) < 1e-6, `${out[i]} ~ ${v}`));
+test('float pixels (the Keras resize modes) stay floats: not rounded, clipped to 0..255', () => {
+  const floats = Float32Array.from(image, (v, i) => v + (i % 7) / 10); // not whole numbers
+  const same = augmentRgb(floats, h, w, none, seededRandom(1));
+  assert.ok(same instanceof Float32Array);
+  assert.deepEqual(same, floats);
+  const out = augmentRgb(floats, h, w, { flip: false, rotate: 30, zoom: 0.3, brightness: 0.3, contrast: 0.3 }, seededRandom(9));
+  assert.ok(out instanceof Float32Array);
+  assert.ok(out.every((v) => v >= 0 && v <= 255));
+  assert.ok(out.some((v) => v !== Math.round(v)), 'values between whole numbers survive');
+  // The same draw on bytes gives the rounded floats.
+  const bytes = augmentRgb(image, h, w, { ...none, brightness: 0.3 }, seededRandom(3));
+  const asFloats = augmentRgb(Float32Array.from(image), h, w, { ...none, brightness: 0.3 }, seededRandom(3));
+  bytes.forEach((b, i) => assert.equal(b, Math.round(asFloats[i]), `[${i}]`));
 });

@@ -12,6 +12,8 @@ import {
   MONITORS,
   OPTIMIZERS,
   POOLINGS,
+  PREPROCESSING_MODES,
+  RESIZE_MODES,
   SCHEDULE_FIELDS_BY_KIND,
   SCHEDULE_KINDS,
   STRATEGY_FIELDS_BY_KIND,
@@ -88,12 +90,17 @@ test('enums and defaults match the validator', () => {
   assert.deepEqual(propertyAt('train.optimizer').enum, [...OPTIMIZERS]);
   assert.deepEqual([...propertyAt('train.checkpointMetric').enum].sort(), [...MONITORS].sort());
   assert.deepEqual([...propertyAt('train.earlyStopping.monitor').enum].sort(), [...MONITORS].sort());
+  assert.deepEqual(propertyAt('data.resize').enum, [...RESIZE_MODES]);
+  assert.equal(propertyAt('data.resize').enumDescriptions.length, RESIZE_MODES.length);
+  for (const v of propertyAt('backbone').oneOf as Schema[]) assert.deepEqual(deref(v.properties.preprocessing).enum, [...PREPROCESSING_MODES]);
+  assert.equal(propertyAt('backbone.preprocessing').enumDescriptions.length, PREPROCESSING_MODES.length);
   const D = EXPERIMENT_DEFAULTS;
   const defaults: [string, unknown][] = [
     ['data.split', D.data.split],
     ['data.split.val', D.data.split.val],
     ['data.split.test', D.data.split.test],
     ['data.seed', D.data.seed],
+    ['data.resize', D.data.resize],
     ['data.augment.flip', D.augment.flip],
     ['data.augment.rotate', D.augment.rotate],
     ['data.augment.zoom', D.augment.zoom],
@@ -240,6 +247,11 @@ test('the schema and the validator give the same verdict on valid and invalid fi
     ['seed -1', { ...base(), data: { dir: 'd', seed: -1 } }],
     ['flip as a string', { ...base(), data: { dir: 'd', augment: { flip: 'yes' } } }],
     ['empty name', { ...base(), name: '' }],
+    ['resize and preprocessing', { ...base(), data: { dir: 'd', resize: 'crop-to-aspect-ratio' }, backbone: { path: 'm/model.json', preprocessing: 'caffe' } }],
+    ['preprocessing on a url backbone', { ...base(), backbone: { url: 'https://example.com/m/model.json', preprocessing: 'torch' } }],
+    ['resize typo', { ...base(), data: { dir: 'd', resize: 'stretch' } }],
+    ['preprocessing typo', { ...base(), backbone: { catalog: 'c', preprocessing: 'inception' } }],
+    ['a value range', { ...base(), backbone: { catalog: 'c', valueRange: [-1, 1] } }],
   ];
   for (const [label, exp] of cases) {
     const validator = validateExperiment(exp);

@@ -6,6 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { decodeImageFile, ImageDecodeError } from '../../src/engine/imageDecode';
+import { kerasResize } from '../../src/engine/kerasResize';
+import { loadBackend } from '../../src/engine/backend';
+import { tf } from '../../src/engine/tf';
 
 const sharp = createRequire(path.resolve(__dirname, '../../../package.json'))('sharp') as typeof import('sharp');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-decode-'));
@@ -40,7 +43,7 @@ test('JPEG, PNG, WebP, GIF, TIFF decode to RGB at the input size', async () => {
     ['a.gif', (s: import('sharp').Sharp) => s.gif()],
     ['a.tiff', (s: import('sharp').Sharp) => s.tiff()],
   ] as const) {
-    const img = await decodeImageFile(await write(name, make), { ...size, resize: 'stretch' });
+    const img = await decodeImageFile(await write(name, make), { ...size, resize: 'squash' });
     assert.equal(img.rgb.length, 8 * 8 * 3, name);
     const [r, , b] = pixel(img.rgb, 1, 4);
     assert.ok(r > 200 && b < 60, `${name}: left is red (${pixel(img.rgb, 1, 4)})`);
@@ -48,12 +51,12 @@ test('JPEG, PNG, WebP, GIF, TIFF decode to RGB at the input size', async () => {
   }
 });
 
-test('center-crop keeps the middle of a wide image; stretch keeps both halves', async () => {
+test('center-crop keeps the middle of a wide image; squash keeps both halves', async () => {
   const file = await write('wide.png', (s) => s.png());
   const crop = await decodeImageFile(file, { ...size, resize: 'center-crop' });
   assert.equal(crop.source.width, 16);
-  const stretch = await decodeImageFile(file, { ...size, resize: 'stretch' });
-  assert.ok(pixel(stretch.rgb, 0, 0)[0] > 200 && pixel(stretch.rgb, 7, 0)[2] > 200);
+  const squash = await decodeImageFile(file, { ...size, resize: 'squash' });
+  assert.ok(pixel(squash.rgb, 0, 0)[0] > 200 && pixel(squash.rgb, 7, 0)[2] > 200);
   assert.ok(pixel(crop.rgb, 0, 0)[0] > 200 && pixel(crop.rgb, 7, 0)[2] > 200, 'the crop spans the red/blue edge');
 });
 
@@ -71,7 +74,7 @@ test('RGBA, grayscale and 16-bit become 8-bit RGB', async () => {
 test('EXIF orientation is honoured', async () => {
   // Stored red-left/blue-right with orientation 3 (rotate 180): displayed blue-left.
   const file = await write('rotated.jpg', (s) => s.jpeg({ quality: 95 }).withMetadata({ orientation: 3 }));
-  const img = await decodeImageFile(file, { ...size, resize: 'stretch' });
+  const img = await decodeImageFile(file, { ...size, resize: 'squash' });
   assert.ok(pixel(img.rgb, 0, 4)[2] > 200, `left is blue after rotation (${pixel(img.rgb, 0, 4)})`);
 });
 
@@ -91,7 +94,7 @@ test('BMP (24-bit, bottom-up) decodes without libvips support', async () => {
   b.set([0, 0, 255, 0, 0, 255], 54 + row);
   const file = path.join(dir, 'a.bmp');
   fs.writeFileSync(file, b);
-  const img = await decodeImageFile(file, { height: 2, width: 2, resize: 'stretch' });
+  const img = await decodeImageFile(file, { height: 2, width: 2, resize: 'squash' });
   assert.deepEqual(Array.from(img.rgb.subarray(0, 3)), [255, 0, 0], 'top-left red');
   assert.deepEqual(Array.from(img.rgb.subarray(6, 9)), [0, 0, 255], 'bottom-left blue');
 });
@@ -111,4 +114,49 @@ test('bad files are refused with a reason naming the file', async () => {
     await assert.rejects(decodeImageFile(file, size), (e: unknown) => e instanceof ImageDecodeError && e.file === file && reason.test(e.reason));
   }
   await assert.rejects(decodeImageFile(await write('big.png', (s) => s.png()), { ...size, maxPixels: 100 }), /more than 100 pixels; refusing/);
+});
+
+test('the Keras modes decode at full resolution and resize in float32, as kerasResize does', async () => {
+  // A 13x9 PNG of known bytes (odd sizes, so crop and pad both move pixels).
+  const w = 13, h = 9;
+  const raw = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 37 + (i >> 4) * 11) & 255;
+  const file = path.join(dir, 'known.png');
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  for (const mode of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
+    const img = await decodeImageFile(file, { height: 6, width: 5, resize: mode });
+    assert.ok(img.pixels instanceof Float32Array, mode);
+    assert.equal(img.resize, mode);
+    assert.deepEqual([img.height, img.width, img.source.width, img.source.height], [6, 5, 13, 9]);
+    assert.deepEqual(img.pixels, kerasResize(raw, h, w, 3, 6, 5, mode), `${mode}: PNG bytes are lossless, so the floats are exactly kerasResize's`);
+    assert.deepEqual(img.rgb, Uint8Array.from(img.pixels, (v) => Math.round(v)), `${mode}: rgb is the rounded copy`);
+  }
+  const crop = await decodeImageFile(file, { height: 6, width: 5 });
+  assert.ok(crop.pixels instanceof Uint8Array && crop.pixels === crop.rgb, 'center-crop (the default here) stays 8-bit');
+});
+
+test('the Keras modes honour EXIF orientation and the pixel limit too', async () => {
+  const rotated = await write('rotated-keras.jpg', (s) => s.jpeg({ quality: 95 }).withMetadata({ orientation: 6 })); // 90 degrees: 16x8 shows as 8x16
+  const img = await decodeImageFile(rotated, { height: 16, width: 8, resize: 'crop-to-aspect-ratio' });
+  // Stored red-left/blue-right, turned 90 clockwise: red on top, blue at the bottom, nothing cropped.
+  assert.ok(img.rgb[0] > 200 && img.rgb[2] < 60, `top is red (${Array.from(img.rgb.subarray(0, 3))})`);
+  assert.ok(img.rgb[(15 * 8) * 3 + 2] > 200, 'bottom is blue');
+  await assert.rejects(decodeImageFile(await write('big-keras.png', (s) => s.png()), { ...size, resize: 'squash', maxPixels: 100 }), /more than 100 pixels; refusing/);
+});
+
+test("JPEG: bit-equal to TensorFlow's accurate IDCT; Keras's decode_image uses the fast one", async (t) => {
+  const loaded = await loadBackend({ preference: 'auto', installRoot: path.resolve(__dirname, '../../..') });
+  const node = (tf() as unknown as { node?: { decodeJpeg(b: Uint8Array, channels: number, ratio: number, fancy: boolean, recover: boolean, fraction: number, dct: string): import('@tensorflow/tfjs').Tensor3D } }).node;
+  if (loaded.backend !== 'tensorflow' || !node) return t.skip(`needs the native backend for TensorFlow's own JPEG decoder (backend ${loaded.backend})`);
+  const w = 61, h = 43;
+  const raw = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) raw[(y * w + x) * 3 + c] = (x * 4 + y * 3 * c + ((x * y) % 17) * 5) & 255;
+  const file = path.join(dir, 'tf-idct.jpg');
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(file); // 4:2:0, as cameras write
+  const bytes = fs.readFileSync(file);
+  const ours = await decodeImageFile(file, { height: 24, width: 32, resize: 'squash' });
+  const viaTf = (dct: string) => tf().tidy(() => tf().image.resizeBilinear(node.decodeJpeg(bytes, 3, 1, true, false, 1, dct), [24, 32], false, true).dataSync() as Float32Array);
+  const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  assert.ok(diff(ours.pixels, viaTf('INTEGER_ACCURATE')) <= 1e-4, `accurate IDCT: ${diff(ours.pixels, viaTf('INTEGER_ACCURATE'))}`);
+  assert.ok(diff(ours.pixels, viaTf('')) > 0.5, "TensorFlow's default (fast IDCT) gives other pixels: why Keras's JPEG inputs differ from ours");
 });

@@ -83,6 +83,14 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   for (const f of ['run.json', 'metrics.jsonl', 'eval.json', 'log.txt', 'model/model.json', 'model/weights.bin', 'model/labels.json', 'model/preprocessing.json']) {
     assert.ok(fs.existsSync(path.join(outcome.runDir, f)), `${f} exists`);
   }
+  // Which preprocessing and resize the run used, and where the preprocessing came from.
+  assert.equal(record.value.config.data.resize, 'squash', 'the default resize is resolved into the config');
+  const used = record.value.preprocessing!;
+  assert.deepEqual([used.mode, used.channelOrder, used.resize, used.interpolation, used.inputSize], ['zero-one', 'rgb', 'squash', 'bilinear', [32, 32]]);
+  assert.ok(used.from === 'model card' || used.from === 'catalog', `fmnist-mini's card and catalog entry both say [0, 1] (from ${used.from})`);
+  assert.match(fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8'), /preprocessing: zero-one \(x \* 0\.003922, RGB\) \(from the (model card|catalog)\); resize: squash \(bilinear, as Keras image_dataset_from_directory\(interpolation="bilinear"\)\) to 32x32/);
+  const pre = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'model', 'preprocessing.json'), 'utf8'));
+  assert.deepEqual([pre.version, pre.mode, pre.channelOrder, pre.resize, pre.interpolation, pre.preprocessingFrom, pre.valueRange], [2, 'zero-one', 'rgb', 'squash', 'bilinear', used.from, [0, 1]]);
   const evaluation = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
   assert.equal(typeof evaluation.accuracy, 'number');
   assert.equal(evaluation.count, 30);

@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRun, RUN_FILES } from '../../core/runStore';
+import { describePixelTransform } from '../../core/preprocessing';
+import { pythonSnippet, readPreprocessingFile, tfjsSnippet, transformOf, type PreprocessingFile } from '../../core/preprocessingFile';
 import { pickRun, runDirFrom } from './runCommands';
 import type { Services } from '../services';
 
@@ -22,17 +24,19 @@ function listFilesRecursive(dir: string, base = dir): string[] {
   });
 }
 
-/** A README snippet: how to load the exported model in TF.js and feed it like training did. */
+/** A README snippet: how to load the exported model in TF.js (and feed it in Python) like training did. */
 export function loadingSnippet(modelDir: string): string {
-  let pre: { inputSize?: number[]; valueRange?: number[]; graphBase?: { path: string } } = {};
+  let pre: PreprocessingFile | undefined;
   try {
-    pre = JSON.parse(fs.readFileSync(path.join(modelDir, 'preprocessing.json'), 'utf8'));
+    const read = readPreprocessingFile(JSON.parse(fs.readFileSync(path.join(modelDir, 'preprocessing.json'), 'utf8')));
+    if (read.ok) pre = read.value;
   } catch {
-    /* older runs: generic snippet */
+    /* no or unreadable preprocessing.json: generic snippet */
   }
-  const [h, w] = pre.inputSize ?? [224, 224];
-  const [lo, hi] = pre.valueRange ?? [0, 1];
-  const scale = `.div(255)${hi - lo !== 1 ? `.mul(${hi - lo})` : ''}${lo !== 0 ? `.add(${lo})` : ''}`;
+  const [h, w] = pre?.inputSize ?? [224, 224];
+  const feed = pre
+    ? tfjsSnippet(pre)
+    : [`let x = tf.image.resizeBilinear(img, [${h}, ${w}], false, true);`, 'x = x.div(255); // preprocessing.json is missing: check what the model expects'].join('\n');
   return [
     '# Exported Transfer Lab model',
     '',
@@ -40,8 +44,10 @@ export function loadingSnippet(modelDir: string): string {
     '',
     '- `model.json`, `weights.bin`: load with `tf.loadLayersModel`.',
     '- `labels.json`: class names, in output order.',
-    `- \`preprocessing.json\`: input ${h}x${w} RGB, pixel values scaled from 0..255 to ${lo}..${hi}.`,
-    ...(pre.graphBase ? [`- The base is a graph model (\`${pre.graphBase.path}\`): load it with \`tf.loadGraphModel\` and feed its output to model.json.`] : []),
+    pre
+      ? `- \`preprocessing.json\`: input ${h}x${w} RGB, resize \`${pre.resize}\` (${pre.interpolation}), pixels 0..255 preprocessed as Keras's \`${pre.mode}\` mode: ${describePixelTransform(transformOf(pre))}.`
+      : `- \`preprocessing.json\`: missing; the input is ${h}x${w} RGB.`,
+    ...(pre?.graphBase ? [`- The base is a graph model (\`${pre.graphBase.path}\`): load it with \`tf.loadGraphModel\` and feed its output to model.json.`] : []),
     '',
     '```js',
     "import * as tf from '@tensorflow/tfjs';",
@@ -49,7 +55,8 @@ export function loadingSnippet(modelDir: string): string {
     "const model = await tf.loadLayersModel('model.json'); // a URL, or tf.io.fileSystem(...) in Node",
     "const labels = await (await fetch('labels.json')).json();",
     'const probs = tf.tidy(() => {',
-    `  const x = tf.browser.fromPixels(imageElement).resizeBilinear([${h}, ${w}]).toFloat()${scale};`,
+    '  const img = tf.browser.fromPixels(imageElement).toFloat();',
+    ...feed.split('\n').map((l) => `  ${l}`),
     '  return model.predict(x.expandDims(0)).squeeze();',
     '});',
     'const p = await probs.data();',
@@ -57,6 +64,9 @@ export function loadingSnippet(modelDir: string): string {
     'console.log(labels[best], p[best]);',
     'probs.dispose();',
     '```',
+    ...(pre
+      ? ['', 'The same inputs in Python (TensorFlow and Keras 3), e.g. to check the model against Keras:', '', '```python', pythonSnippet(pre), '```']
+      : []),
     '',
   ].join('\n');
 }
