@@ -11,6 +11,11 @@ export type BackboneSpec = ({ catalog: string } | { path: string } | { url: stri
    * (catalog, model card, preprocessing.json, its architecture).
    */
   preprocessing?: PreprocessingMode;
+  /**
+   * A weights-only Keras file (`model.save_weights(...)`, or a Keras Applications ImageNet
+   * `.h5`) whose values replace the backbone's own; relative to the experiment file.
+   */
+  weights?: string;
 };
 
 export type StrategySpec =
@@ -83,7 +88,7 @@ export interface ResolvedExperiment {
   file: string;
   data: { dir: string; split: { val: number; test: number }; seed: number; augment: Required<AugmentSpec> | null; resize: ResizeMode };
   /** `preprocessing` only when the file sets it; otherwise the loaded backbone decides (run.json records what was used). */
-  backbone: ({ catalog: string } | { path: string } | { url: string }) & { cutAt?: string; preprocessing?: PreprocessingMode };
+  backbone: ({ catalog: string } | { path: string } | { url: string }) & { cutAt?: string; preprocessing?: PreprocessingMode; weights?: string };
   strategy:
     | { kind: 'feature-extraction' }
     | { kind: 'fine-tune'; unfreezeFrom?: string; unfreezeLast?: number; baseLearningRate: number; warmupEpochs: number }

@@ -20,7 +20,7 @@ export const EXPERIMENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
   data: ['dir', 'split', 'seed', 'augment', 'resize'],
   'data.split': ['val', 'test'],
   'data.augment': ['flip', 'rotate', 'zoom', 'brightness', 'contrast'],
-  backbone: ['catalog', 'path', 'url', 'cutAt', 'preprocessing'],
+  backbone: ['catalog', 'path', 'url', 'cutAt', 'preprocessing', 'weights'],
   strategy: ['kind', 'unfreezeFrom', 'unfreezeLast', 'baseLearningRate', 'warmupEpochs'],
   head: ['pooling', 'dense', 'dropout'],
   train: ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'schedule', 'earlyStopping', 'checkpointMetric'],
@@ -180,6 +180,7 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
     'catalog' in b ? { catalog: b.catalog } : 'path' in b ? { path: resolvePath(b.path) } : { url: b.url };
   if (b.cutAt !== undefined) backbone.cutAt = b.cutAt;
   if (b.preprocessing !== undefined) backbone.preprocessing = b.preprocessing;
+  if (b.weights !== undefined) backbone.weights = resolvePath(b.weights);
 
   const t = exp.train ?? {};
   const optimizer = t.optimizer ?? D.train.optimizer;
@@ -450,9 +451,13 @@ function checkBackbone(c: Checker, value: unknown): void {
     c.error('backbone', `must have exactly one of "catalog", "path" or "url", got ${given.map((g) => `"${g}"`).join(' and ')}`, `Keep one of ${given.join(', ')} and remove the other${given.length > 2 ? 's' : ''}.`);
   }
   c.string(b, 'catalog', 'backbone', 'Set it to a catalog id such as "mobilenet_v2_1.00_224" (the New Experiment wizard lists them).');
-  const p = c.string(b, 'path', 'backbone', 'Set it to a model.json file, relative to this file.');
+  const p = c.string(b, 'path', 'backbone', 'Set it to a Keras .keras or .h5 file or a TF.js model.json, relative to this file.');
   if (p !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
-    c.error('backbone.path', `is a URL ('${p}'), not a file path`, /^https?:/i.test(p) ? `Use { "url": "${p}" } instead.` : 'Use a local path to a model.json file.');
+    c.error('backbone.path', `is a URL ('${p}'), not a file path`, /^https?:/i.test(p) ? `Use { "url": "${p}" } instead.` : 'Use a local path to a model file.');
+  }
+  const w = c.string(b, 'weights', 'backbone', 'Set it to a weights-only Keras file (.weights.h5 or .h5), relative to this file, or remove it.');
+  if (w !== undefined && !/\.(h5|hdf5)$/i.test(w)) {
+    c.error('backbone.weights', `'${w}' is not a Keras weights file`, 'Give the .weights.h5 file model.save_weights() wrote, or a Keras Applications .h5 weights file.');
   }
   const u = c.string(b, 'url', 'backbone', 'Set it to an https:// address of a model.json file.');
   if (u !== undefined) {

@@ -166,7 +166,7 @@ function decidePreprocessing(
   model: tfTypes.LayersModel | undefined,
   notes: string[],
 ): { mode: PreprocessingMode; from: PreprocessingSource } {
-  const requested = (spec as { preprocessing?: unknown }).preprocessing;
+  const requested = spec.preprocessing;
   if (isMode(requested)) return { mode: requested, from: 'experiment file' };
   const fromRange = (v: unknown) => (isRange(v) ? modeForValueRange(v) : undefined);
   const cardMode = isMode(card?.preprocessing) ? card.preprocessing : fromRange(card?.valueRange);
@@ -268,7 +268,7 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
   }
 
   const source = layersSource ?? layersSourceFromModelJson(files!);
-  const weightsFile = (spec as { weights?: string }).weights;
+  const weightsFile = spec.weights;
   if (weightsFile) {
     const file = path.resolve(opts.baseDir ?? process.cwd(), weightsFile);
     try {

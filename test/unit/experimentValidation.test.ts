@@ -451,3 +451,12 @@ test('data.resize: one of the resize modes, default squash; Keras argument names
   e = errorAt(withPatch((x) => (x.resize = 'squash')), 'resize');
   assert.equal(e.hint, '"resize" belongs in data; move it there.');
 });
+
+test('backbone.weights: a weights-only Keras file, resolved against the experiment file', () => {
+  const { value } = valueOf(loadExperimentText(text(withPatch((x) => (x.backbone.weights = 'weights/resnet50_notop.h5'))), FILE));
+  assert.equal(value.backbone.weights, path.join(path.dirname(FILE), 'weights', 'resnet50_notop.h5'));
+  assert.equal('weights' in valueOf(loadExperimentText(text(minimal()), FILE)).value.backbone, false);
+  const e = errorAt(withPatch((x) => (x.backbone.weights = 'model.json')), 'backbone.weights');
+  assert.equal(e.message, "'model.json' is not a Keras weights file");
+  assert.match(e.hint!, /save_weights\(\)/);
+});
