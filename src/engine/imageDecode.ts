@@ -15,11 +15,11 @@
 //   the stored values. Untagged and sRGB images, nearly all datasets, are unaffected.
 // - CMYK JPEGs go through an ICC transform (a CMYK profile to sRGB) here; TensorFlow converts
 //   them by formula (seen: mean 16, max 45 levels apart).
-// - JPEG: libvips uses libjpeg-turbo's accurate integer IDCT; tf.io.decode_image uses the fast
-//   one (JDCT_IFAST, TensorFlow's chosen default), so Keras's JPEG pixels carry about one level
-//   of IDCT noise ours do not (seen: mean 0.5-1.0, max 2-11 levels of 255, before resize).
-//   Ours are bit-equal to tf.io.decode_jpeg(..., dct_method="INTEGER_ACCURATE"), chroma
-//   upsampling included; PNG is bit-equal to tf.io.decode_image.
+// - JPEG: tf.io.decode_image uses libjpeg-turbo's fast integer IDCT (JDCT_IFAST, TensorFlow's
+//   default), libvips the accurate one (mean 0.5-1.0, max 2-11 levels of 255 apart). So in the
+//   Keras modes a JPEG is decoded by TensorFlow's own DecodeJpeg when the native backend is
+//   loaded (decodeJpegAsTensorFlow: bit-equal to Keras); otherwise libvips's pixels equal
+//   tf.io.decode_jpeg(..., dct_method="INTEGER_ACCURATE"). PNG is bit-equal either way.
 // - Alpha is dropped (not composited), grayscale replicated to RGB, palette expanded, 16-bit
 //   reduced to its high byte and the first GIF frame taken: the same as TensorFlow
 //   (channels=3, expand_animations=False; seen bit-equal on RGBA, palette and 16-bit PNGs).
@@ -29,6 +29,7 @@ import type { Sharp } from 'sharp';
 import { createRequire } from 'node:module';
 import type { ResizeMode } from '../core/preprocessing';
 import { kerasResize } from './kerasResize';
+import { tf } from './tf';
 
 export type { ResizeMode } from '../core/preprocessing';
 
@@ -117,15 +118,16 @@ export async function decodeImageBytes(bytes: Buffer, file: string, opts: Decode
       return { pixels: rgb, rgb, height: info.height, width: info.width, resize, source };
     }
     // Full resolution (after EXIF rotation), then Keras's resize on the bytes.
-    const { data, info } = await oriented.raw({ depth: 'uchar' } as object).toBuffer({ resolveWithObject: true });
+    const full = (!('raw' in input) && decodeJpegAsTensorFlow(bytes, meta)) || (await oriented.raw({ depth: 'uchar' } as object).toBuffer({ resolveWithObject: true }));
+    const { data, info } = full;
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // a plain view: one element kind for the resize loop
     const pixels = kerasResize(decoded, info.height, info.width, 3, opts.height, opts.width, resize);
-    let bytes: Uint8Array | undefined;
+    let rounded: Uint8Array | undefined;
     return {
       pixels,
       get rgb() {
-        return (bytes ??= toBytes(pixels)); // rounded on first use only: training never needs it
+        return (rounded ??= toBytes(pixels)); // rounded on first use only: training never needs it
       },
       height: opts.height,
       width: opts.width,
@@ -135,6 +137,35 @@ export async function decodeImageBytes(bytes: Buffer, file: string, opts: Decode
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
     throw new ImageDecodeError(file, explainSharpError(e instanceof Error ? e.message : String(e), maxPixels));
+  }
+}
+
+/**
+ * A JPEG decoded by TensorFlow's own DecodeJpeg (what tf.io.decode_image, and so Keras, runs:
+ * libjpeg-turbo with its fast integer IDCT), when the native backend is loaded and the file
+ * needs nothing libvips does better: no EXIF rotation, no ICC profile, not CMYK. libvips's
+ * accurate IDCT differs by a few levels per pixel (up to 8 of 255 on our test JPEGs), which an
+ * untrained or sensitive network turns into visibly different outputs. Otherwise: undefined.
+ */
+function decodeJpegAsTensorFlow(bytes: Buffer, meta: { format?: string; orientation?: number; hasProfile?: boolean; space?: string; channels?: number }): { data: Uint8Array; info: { width: number; height: number; channels: number } } | undefined {
+  if (meta.format !== 'jpeg' || (meta.orientation ?? 1) !== 1 || meta.hasProfile || meta.space === 'cmyk') return undefined;
+  let t: ReturnType<typeof tf> | undefined;
+  try {
+    t = tf();
+  } catch {
+    return undefined; // no TensorFlow.js in this process (a plain image check)
+  }
+  const node = (t as unknown as { node?: { decodeJpeg(contents: Uint8Array, channels?: number): { shape: number[]; dataSync(): ArrayLike<number>; dispose(): void } } }).node;
+  if (!node || t.getBackend() !== 'tensorflow') return undefined;
+  let image: ReturnType<typeof node.decodeJpeg> | undefined;
+  try {
+    image = node.decodeJpeg(bytes, 3);
+    const [height, width] = image.shape;
+    return { data: Uint8Array.from(image.dataSync()), info: { width, height, channels: 3 } };
+  } catch {
+    return undefined; // libvips will say what is wrong with the file
+  } finally {
+    image?.dispose();
   }
 }
 
