@@ -89,7 +89,7 @@ export interface RunRecord {
   /** What the backbone loader assumed or rewrote (guessed preprocessing, converted configs, the chosen cut). */
   notes?: string[];
   /** How pixels became the backbone's inputs: Keras's preprocess_input mode (as its affine map), where it came from, the resize. */
-  preprocessing?: PixelTransform & { from: PreprocessingSource; resize: ResizeMode; interpolation: ResizeInterpolation; inputSize: [number, number] };
+  preprocessing?: PixelTransform & { from: PreprocessingSource; resize: ResizeMode; interpolation: ResizeInterpolation; inputSize: [number, number]; jpegDecoder?: 'tensorflow' | 'libvips' };
 }
 
 /** One line of metrics.jsonl. */

@@ -17,6 +17,8 @@ export interface ActivationKey {
   /** The explicit affine map (not just the mode's name), so a changed constant is a new key. */
   preprocessing: PixelTransform;
   resize: ResizeMode;
+  /** Who decodes JPEGs for the Keras resize modes (TensorFlow's fast IDCT or libvips's accurate one): different pixels. */
+  jpegDecoder?: 'tensorflow' | 'libvips';
   augment: Required<AugmentSpec> | null;
   seed: number;
 }

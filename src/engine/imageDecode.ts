@@ -18,7 +18,7 @@
 // - JPEG: tf.io.decode_image uses libjpeg-turbo's fast integer IDCT (JDCT_IFAST, TensorFlow's
 //   default), libvips the accurate one (mean 0.5-1.0, max 2-11 levels of 255 apart). So in the
 //   Keras modes a JPEG is decoded by TensorFlow's own DecodeJpeg when the native backend is
-//   loaded (decodeJpegAsTensorFlow: bit-equal to Keras); otherwise libvips's pixels equal
+//   loaded (resizeJpegAsTensorFlow: bit-equal to Keras); otherwise libvips's pixels equal
 //   tf.io.decode_jpeg(..., dct_method="INTEGER_ACCURATE"). PNG is bit-equal either way.
 // - Alpha is dropped (not composited), grayscale replicated to RGB, palette expanded, 16-bit
 //   reduced to its high byte and the first GIF frame taken: the same as TensorFlow
@@ -28,7 +28,8 @@ import * as path from 'node:path';
 import type { Sharp } from 'sharp';
 import { createRequire } from 'node:module';
 import type { ResizeMode } from '../core/preprocessing';
-import { kerasResize } from './kerasResize';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { kerasResize, kerasSampling, type KerasResizeMode } from './kerasResize';
 import { tf } from './tf';
 
 export type { ResizeMode } from '../core/preprocessing';
@@ -117,17 +118,21 @@ export async function decodeImageBytes(bytes: Buffer, file: string, opts: Decode
       const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       return { pixels: rgb, rgb, height: info.height, width: info.width, resize, source };
     }
-    // Full resolution (after EXIF rotation), then Keras's resize on the bytes.
-    const full = (!('raw' in input) && decodeJpegAsTensorFlow(bytes, meta)) || (await oriented.raw({ depth: 'uchar' } as object).toBuffer({ resolveWithObject: true }));
-    const { data, info } = full;
-    if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
-    const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // a plain view: one element kind for the resize loop
-    const pixels = kerasResize(decoded, info.height, info.width, 3, opts.height, opts.width, resize);
+    // A JPEG as TensorFlow decodes it, or libvips at full resolution (after EXIF rotation);
+    // then Keras's resize.
+    let pixels = !('raw' in input) && (meta.width ?? 0) * (meta.height ?? 0) <= maxPixels ? resizeJpegAsTensorFlow(bytes, meta, opts.height, opts.width, resize) : undefined;
+    if (!pixels) {
+      const { data, info } = await oriented.raw({ depth: 'uchar' } as object).toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+      const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // a plain view: one element kind for the resize loop
+      pixels = kerasResize(decoded, info.height, info.width, 3, opts.height, opts.width, resize);
+    }
+    const resized = pixels;
     let rounded: Uint8Array | undefined;
     return {
-      pixels,
+      pixels: resized,
       get rgb() {
-        return (rounded ??= toBytes(pixels)); // rounded on first use only: training never needs it
+        return (rounded ??= toBytes(resized)); // rounded on first use only: training never needs it
       },
       height: opts.height,
       width: opts.width,
@@ -140,32 +145,62 @@ export async function decodeImageBytes(bytes: Buffer, file: string, opts: Decode
   }
 }
 
-/**
- * A JPEG decoded by TensorFlow's own DecodeJpeg (what tf.io.decode_image, and so Keras, runs:
- * libjpeg-turbo with its fast integer IDCT), when the native backend is loaded and the file
- * needs nothing libvips does better: no EXIF rotation, no ICC profile, not CMYK. libvips's
- * accurate IDCT differs by a few levels per pixel (up to 8 of 255 on our test JPEGs), which an
- * untrained or sensitive network turns into visibly different outputs. Otherwise: undefined.
- */
-function decodeJpegAsTensorFlow(bytes: Buffer, meta: { format?: string; orientation?: number; hasProfile?: boolean; space?: string; channels?: number }): { data: Uint8Array; info: { width: number; height: number; channels: number } } | undefined {
-  if (meta.format !== 'jpeg' || (meta.orientation ?? 1) !== 1 || meta.hasProfile || meta.space === 'cmyk') return undefined;
+/** Which decoder gives a Keras mode its JPEG pixels in this process (a cache-key and run-log ingredient). */
+export function kerasJpegDecoder(): 'tensorflow' | 'libvips' {
+  return tensorflowJpeg() ? 'tensorflow' : 'libvips';
+}
+
+type NodeDecode = { decodeJpeg(contents: Uint8Array, channels?: number): tfTypes.Tensor3D };
+
+function tensorflowJpeg(): { t: ReturnType<typeof tf>; node: NodeDecode } | undefined {
   let t: ReturnType<typeof tf> | undefined;
   try {
     t = tf();
   } catch {
     return undefined; // no TensorFlow.js in this process (a plain image check)
   }
-  const node = (t as unknown as { node?: { decodeJpeg(contents: Uint8Array, channels?: number): { shape: number[]; dataSync(): ArrayLike<number>; dispose(): void } } }).node;
-  if (!node || t.getBackend() !== 'tensorflow') return undefined;
-  let image: ReturnType<typeof node.decodeJpeg> | undefined;
+  const node = (t as unknown as { node?: NodeDecode }).node;
+  return node && t.getBackend() === 'tensorflow' ? { t, node } : undefined;
+}
+
+/**
+ * A JPEG decoded by TensorFlow's own DecodeJpeg (what tf.io.decode_image, and so Keras, runs:
+ * libjpeg-turbo with its fast integer IDCT) and resized as Keras does, when the native backend
+ * is loaded and the file needs nothing libvips does better: no EXIF rotation, no ICC profile,
+ * not CMYK. libvips's accurate IDCT differs by a few levels per pixel (up to 8 of 255 on our
+ * test JPEGs), which an untrained or sensitive network turns into visibly different outputs.
+ * From a big image only the rows and columns the bilinear reads leave TensorFlow (at most two
+ * per output row and column), not the whole decoded image. Otherwise: undefined.
+ */
+function resizeJpegAsTensorFlow(
+  bytes: Buffer,
+  meta: { format?: string; orientation?: number; hasProfile?: boolean; space?: string },
+  height: number,
+  width: number,
+  resize: KerasResizeMode,
+): Float32Array | undefined {
+  if (meta.format !== 'jpeg' || (meta.orientation ?? 1) !== 1 || meta.hasProfile || meta.space === 'cmyk') return undefined;
+  const tfJpeg = tensorflowJpeg();
+  if (!tfJpeg) return undefined;
+  const { t, node } = tfJpeg;
+  const tensors: tfTypes.Tensor[] = [];
   try {
-    image = node.decodeJpeg(bytes, 3);
-    const [height, width] = image.shape;
-    return { data: Uint8Array.from(image.dataSync()), info: { width, height, channels: 3 } };
+    const image = node.decodeJpeg(bytes, 3);
+    tensors.push(image);
+    const [h, w] = image.shape;
+    const plan = kerasSampling(h, w, height, width, resize);
+    // (No tf.tidy around dataSync: it would walk the returned typed array element by element.)
+    if (plan.rows.length * plan.cols.length * 4 > h * w) return kerasResize(Uint8Array.from(image.dataSync()), h, w, 3, height, width, resize);
+    // A big image: only the rows and columns the bilinear reads leave TensorFlow.
+    const rows = t.gather(image, Array.from(plan.rows), 0);
+    tensors.push(rows);
+    const sampled = t.gather(rows, Array.from(plan.cols), 1);
+    tensors.push(sampled);
+    return plan.resize(Uint8Array.from(sampled.dataSync()), 3);
   } catch {
     return undefined; // libvips will say what is wrong with the file
   } finally {
-    image?.dispose();
+    t.dispose(tensors);
   }
 }
 

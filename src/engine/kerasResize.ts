@@ -60,7 +60,7 @@ export function padToAspectRatioBox(height: number, width: number, targetHeight:
 }
 
 /** Per output index: the two source indices and the weight of the second (the kernel's cache). */
-function interpolationWeights(outSize: number, inSize: number, inOffset: number): { lower: Int32Array; upper: Int32Array; lerp: Float32Array } {
+function interpolationWeights(outSize: number, inSize: number, inOffset: number): Weights {
   const lower = new Int32Array(outSize);
   const upper = new Int32Array(outSize);
   const lerp = new Float32Array(outSize);
@@ -91,6 +91,12 @@ export function resizeBilinearInto(
 ): void {
   const ys = interpolationWeights(to.height, from.height, from.top);
   const xs = interpolationWeights(to.width, from.width, from.left);
+  interpolateInto(src, srcWidth, channels, ys, xs, out, outWidth, to);
+}
+
+type Weights = { lower: Int32Array; upper: Int32Array; lerp: Float32Array };
+
+function interpolateInto(src: ArrayLike<number>, srcWidth: number, channels: number, ys: Weights, xs: Weights, out: Float32Array, outWidth: number, to: Box): void {
   const rowStride = srcWidth * channels;
   if (channels === 3 && src instanceof Uint8Array) {
     rgbBytesInto(src, rowStride, ys, xs, out, ((to.top * outWidth + to.left) * 3) | 0, outWidth * 3, to.height, to.width);
@@ -122,8 +128,8 @@ export function resizeBilinearInto(
 function rgbBytesInto(
   src: Uint8Array,
   rowStride: number,
-  ys: { lower: Int32Array; upper: Int32Array; lerp: Float32Array },
-  xs: { lower: Int32Array; upper: Int32Array; lerp: Float32Array },
+  ys: Weights,
+  xs: Weights,
   out: Float32Array,
   start: number,
   outRowStride: number,
@@ -165,6 +171,43 @@ function rgbBytesInto(
       o += 3;
     }
   }
+}
+
+/**
+ * The same resize when the source is somewhere else (a tensor): which source rows and columns
+ * it reads (sorted, each once: at most two per output row or column), and the resize of just
+ * those, `sampled` being rows.length x cols.length x channels. Gives kerasResize's values.
+ */
+export function kerasSampling(
+  height: number,
+  width: number,
+  targetHeight: number,
+  targetWidth: number,
+  mode: KerasResizeMode,
+): { rows: Int32Array; cols: Int32Array; resize(sampled: ArrayLike<number>, channels: number): Float32Array } {
+  const whole: Box = { top: 0, left: 0, height, width };
+  const full: Box = { top: 0, left: 0, height: targetHeight, width: targetWidth };
+  const from = mode === 'crop-to-aspect-ratio' ? cropToAspectRatioBox(height, width, targetHeight, targetWidth) : whole;
+  const to = mode === 'pad-to-aspect-ratio' ? padToAspectRatioBox(height, width, targetHeight, targetWidth) : full;
+  const ys = interpolationWeights(to.height, from.height, from.top);
+  const xs = interpolationWeights(to.width, from.width, from.left);
+  /** The indices a weight table reads, and the table rewritten to positions among them. */
+  const compact = (w: Weights): { used: Int32Array; local: Weights } => {
+    const used = Int32Array.from(new Set([...w.lower, ...w.upper])).sort();
+    const at = new Map(Array.from(used, (v, i) => [v, i] as const));
+    return { used, local: { lower: w.lower.map((v) => at.get(v)!), upper: w.upper.map((v) => at.get(v)!), lerp: w.lerp } };
+  };
+  const r = compact(ys);
+  const c = compact(xs);
+  return {
+    rows: r.used,
+    cols: c.used,
+    resize(sampled, channels) {
+      const out = new Float32Array(targetHeight * targetWidth * channels);
+      interpolateInto(sampled, c.used.length, channels, r.local, c.local, out, targetWidth, to);
+      return out;
+    },
+  };
 }
 
 /**

@@ -23,7 +23,7 @@ import { compileInferencePlan, InferencePlanError, type InferencePlan } from './
 import { describePixelTransform, interpolationOf, kerasResizeArguments } from '../core/preprocessing';
 import { preprocessingFile } from '../core/preprocessingFile';
 import { tf } from './tf';
-import { ImageDecodeError } from './imageDecode';
+import { ImageDecodeError, kerasJpegDecoder } from './imageDecode';
 import { StageError, LayerFailure, innermost, internalDetail, type Stage } from './stageError';
 
 /** Bad input found before training: the run is not started; problems name file and field. */
@@ -157,8 +157,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const { preprocessing, preprocessingFrom } = backbone;
     const resize = experiment.data.resize;
     const asKeras = kerasResizeArguments(resize);
-    log(`preprocessing: ${describePixelTransform(preprocessing)} (from the ${preprocessingFrom}); resize: ${resize} (${interpolationOf(resize)}${asKeras ? `, as Keras image_dataset_from_directory(${asKeras})` : ''}) to ${h}x${w}`);
-    updateRun(runDir, { preprocessing: { ...preprocessing, from: preprocessingFrom, resize, interpolation: interpolationOf(resize), inputSize: [h, w] } });
+    const jpegDecoder = resize === 'center-crop' ? 'libvips' : kerasJpegDecoder();
+    log(`preprocessing: ${describePixelTransform(preprocessing)} (from the ${preprocessingFrom}); resize: ${resize} (${interpolationOf(resize)}${asKeras ? `, as Keras image_dataset_from_directory(${asKeras})` : ''}) to ${h}x${w}; JPEGs decoded by ${jpegDecoder}`);
+    updateRun(runDir, { preprocessing: { ...preprocessing, from: preprocessingFrom, resize, interpolation: interpolationOf(resize), inputSize: [h, w], jpegDecoder } });
     // The frozen prefix, run once per image (and view) in inference mode, outside any tape.
     let runPrefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
     if (backbone.kind === 'graph') {
@@ -202,6 +203,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       inputSize: [h, w] as [number, number],
       preprocessing,
       resize,
+      jpegDecoder,
       seed: experiment.data.seed,
       // The plan's features differ from model.predict's in the last bits: never mix them.
       frozenPath: frozenPlan ? 'plan' : 'predict',

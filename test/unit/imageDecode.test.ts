@@ -1,5 +1,5 @@
 // Decoding real image files of every supported format into RGB at the model's input size.
-import { test } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +13,12 @@ import { tf } from '../../src/engine/tf';
 const sharp = createRequire(path.resolve(__dirname, '../../../package.json'))('sharp') as typeof import('sharp');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-decode-'));
 const size = { height: 8, width: 8 };
+
+// As in the engine: TensorFlow.js is loaded (with the native backend, the Keras modes decode
+// JPEGs with TensorFlow's own decoder).
+before(async () => {
+  await loadBackend({ preference: 'auto', installRoot: path.resolve(__dirname, '../../..') });
+});
 
 /** A 16x8 image: left half red, right half blue. */
 function redBlue(channels: 3 | 4 = 3): Buffer {
@@ -142,6 +148,8 @@ test('the Keras modes honour EXIF orientation and the pixel limit too', async ()
   assert.ok(img.rgb[0] > 200 && img.rgb[2] < 60, `top is red (${Array.from(img.rgb.subarray(0, 3))})`);
   assert.ok(img.rgb[(15 * 8) * 3 + 2] > 200, 'bottom is blue');
   await assert.rejects(decodeImageFile(await write('big-keras.png', (s) => s.png()), { ...size, resize: 'squash', maxPixels: 100 }), /more than 100 pixels; refusing/);
+  // A JPEG too, which TensorFlow's decoder (no pixel limit of its own) must never get.
+  await assert.rejects(decodeImageFile(await write('big-keras.jpg', (s) => s.jpeg()), { ...size, resize: 'squash', maxPixels: 100 }), /more than 100 pixels; refusing/);
 });
 
 test("JPEG in Keras's resize modes: decoded by TensorFlow's own DecodeJpeg (fast IDCT), as Keras's decode_image is", async (t) => {
@@ -160,4 +168,18 @@ test("JPEG in Keras's resize modes: decoded by TensorFlow's own DecodeJpeg (fast
   assert.ok(diff(ours.pixels, viaTf('')) <= 1e-4, `TensorFlow's default decode (Keras's): ${diff(ours.pixels, viaTf(''))}`);
   // libvips (center-crop, and files with EXIF rotation or an ICC profile) uses the accurate IDCT: other pixels.
   assert.ok(diff(viaTf('INTEGER_ACCURATE'), viaTf('')) > 0.5, 'the two IDCTs give different pixels on this image, so the check above can fail');
+  // A bigger JPEG, where only the rows and columns the bilinear reads leave TensorFlow.
+  const bw = 640, bh = 480;
+  const big = Buffer.alloc(bw * bh * 3);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31 + ((i / 1920) | 0) * 7) & 255;
+  const bigFile = path.join(dir, 'tf-idct-big.jpg');
+  await sharp(big, { raw: { width: bw, height: bh, channels: 3 } }).jpeg({ quality: 90 }).toFile(bigFile);
+  const bigBytes = fs.readFileSync(bigFile);
+  for (const resize of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
+    const got = await decodeImageFile(bigFile, { height: 24, width: 32, resize });
+    const full = node.decodeJpeg(bigBytes, 3, 1, true, false, 1, '');
+    const want = kerasResize(Uint8Array.from(full.dataSync()), bh, bw, 3, 24, 32, resize);
+    full.dispose();
+    assert.equal(diff(got.pixels, want), 0, `${resize}: the sampled rows and columns give the whole image's result`);
+  }
 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadBackend } from '../../src/engine/backend';
 import { tf } from '../../src/engine/tf';
-import { cropToAspectRatioBox, kerasResize, padToAspectRatioBox, type KerasResizeMode } from '../../src/engine/kerasResize';
+import { cropToAspectRatioBox, kerasResize, kerasSampling, padToAspectRatioBox, type KerasResizeMode } from '../../src/engine/kerasResize';
 import { seededRandom } from '../../src/core/random';
 
 const installRoot = path.resolve(__dirname, '../../..');
@@ -108,4 +108,19 @@ test('agrees with TF.js resizeBilinear(halfPixelCenters) to 1e-4 on random image
     }
   }
   console.log(`max |ours - TF.js resizeBilinear| = ${worst.toExponential(2)} (backend ${backend})`);
+});
+
+test('kerasSampling: only the rows and columns read, and the same values from them', () => {
+  const random = seededRandom(11);
+  for (const [h, w, th, tw] of [[300, 400, 24, 32], [97, 131, 96, 96], [5, 7, 3, 3], [20, 9, 40, 30]] as const) {
+    const src = Uint8Array.from({ length: h * w * 3 }, () => Math.floor(random() * 256));
+    for (const mode of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
+      const plan = kerasSampling(h, w, th, tw, mode);
+      assert.ok(plan.rows.length <= Math.min(h, 2 * th) && plan.cols.length <= Math.min(w, 2 * tw), `${h}x${w} ${mode}: ${plan.rows.length} rows, ${plan.cols.length} columns`);
+      assert.ok(plan.rows.every((r, i) => i === 0 || r > plan.rows[i - 1]), 'rows sorted, each once');
+      const sampled = new Uint8Array(plan.rows.length * plan.cols.length * 3);
+      plan.rows.forEach((r, i) => plan.cols.forEach((c, j) => sampled.set(src.subarray((r * w + c) * 3, (r * w + c) * 3 + 3), (i * plan.cols.length + j) * 3)));
+      assert.deepEqual(plan.resize(sampled, 3), kerasResize(src, h, w, 3, th, tw, mode), `${h}x${w} -> ${th}x${tw} ${mode}`);
+    }
+  }
 });
