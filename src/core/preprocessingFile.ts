@@ -37,6 +37,11 @@ export interface PreprocessingFile {
   resize: ResizeMode;
   /** `bilinear`: tf.image.resize (half-pixel centres, no antialiasing, float32); `libvips-linear`: sharp's cover + linear kernel. */
   interpolation: ResizeInterpolation;
+  /**
+   * Who decoded JPEGs in training: `tensorflow` (TensorFlow's DecodeJpeg, fast IDCT, as
+   * tf.io.decode_image) or `libvips` (accurate IDCT). Absent in files written before it was recorded.
+   */
+  jpegDecoder?: 'tensorflow' | 'libvips';
   /** For readers of version 1 (and older Transfer Lab): the same map as a range, when the mode is one (tf, zero-one, none). */
   valueRange?: [number, number];
   /** Set when the base is a graph model (which cannot merge with layers): model.json is then the head, fed by this graph model's output. */
@@ -65,7 +70,7 @@ export function preprocessingFile(
   t: PixelTransform,
   resize: ResizeMode,
   inputSize: [number, number],
-  extra: { preprocessingFrom?: PreprocessingSource; graphBase?: PreprocessingFile['graphBase'] } = {},
+  extra: { preprocessingFrom?: PreprocessingSource; graphBase?: PreprocessingFile['graphBase']; jpegDecoder?: PreprocessingFile['jpegDecoder'] } = {},
 ): PreprocessingFile {
   const range = valueRangeOf(t);
   return {
@@ -81,6 +86,7 @@ export function preprocessingFile(
     ...(extra.preprocessingFrom ? { preprocessingFrom: extra.preprocessingFrom } : {}),
     resize,
     interpolation: interpolationOf(resize),
+    ...(extra.jpegDecoder ? { jpegDecoder: extra.jpegDecoder } : {}),
     ...(range ? { valueRange: range } : {}),
     ...(extra.graphBase ? { graphBase: extra.graphBase } : {}),
   };
@@ -120,7 +126,8 @@ export function readPreprocessingFile(json: unknown): { ok: true; value: Preproc
   if (typeof json.resize !== 'string' || !(RESIZE_MODES as readonly string[]).includes(json.resize)) return { ok: false, error: `resize must be one of ${RESIZE_MODES.join(', ')}` };
   const t: PixelTransform = { mode: json.mode as PreprocessingMode, channelOrder: json.channelOrder, scale: json.scale as [number, number, number], offset: json.offset as [number, number, number] };
   const from = typeof json.preprocessingFrom === 'string' ? (json.preprocessingFrom as PreprocessingSource) : undefined;
-  return { ok: true, value: preprocessingFile(t, json.resize as ResizeMode, inputSize, { preprocessingFrom: from, graphBase }) };
+  const jpegDecoder = json.jpegDecoder === 'tensorflow' || json.jpegDecoder === 'libvips' ? json.jpegDecoder : undefined;
+  return { ok: true, value: preprocessingFile(t, json.resize as ResizeMode, inputSize, { preprocessingFrom: from, graphBase, jpegDecoder }) };
 }
 
 /**
@@ -138,8 +145,10 @@ export function pythonSnippet(p: PreprocessingFile): string {
   const flip = p.channelOrder === 'bgr' ? '[..., ::-1]' : '';
   return [
     'import numpy as np, tensorflow as tf, keras',
-    'b = tf.io.read_file(path)  # JPEG: the accurate IDCT, as Transfer Lab decodes (decode_image uses the fast one)',
-    'img = tf.io.decode_jpeg(b, channels=3, dct_method="INTEGER_ACCURATE") if tf.io.is_jpeg(b) else tf.io.decode_image(b, channels=3, expand_animations=False)',
+    'b = tf.io.read_file(path)',
+    ...(p.jpegDecoder === 'libvips' || p.resize === 'center-crop'
+      ? ['img = tf.io.decode_jpeg(b, channels=3, dct_method="INTEGER_ACCURATE") if tf.io.is_jpeg(b) else tf.io.decode_image(b, channels=3, expand_animations=False)  # JPEGs were decoded by libvips: the accurate IDCT']
+      : ['img = tf.io.decode_image(b, channels=3, expand_animations=False)  # as training (TensorFlow\'s decoder); JPEGs with EXIF rotation or a colour profile were decoded by libvips: decode_jpeg(dct_method="INTEGER_ACCURATE") after rotating']),
     `img = ${resize[p.resize]}`,
     `x = img${flip} * np.array(${JSON.stringify(p.scale)}, "float32") + np.array(${JSON.stringify(p.offset)}, "float32")  # preprocess_input mode "${p.mode}"`,
   ].join('\n');

@@ -317,7 +317,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     t0 = Date.now();
     stage = 'exporting';
     forward({ type: 'phase', phase: 'exporting', message: 'Exporting the model' });
-    const exported = preprocessingFile(preprocessing, resize, [h, w], { preprocessingFrom });
+    const exported = preprocessingFile(preprocessing, resize, [h, w], { preprocessingFrom, jpegDecoder });
     const modelDir = path.join(runDir, 'model');
     if (backbone.kind === 'graph') {
       await exportModel(split.head, dataset.classes, { ...exported, graphBase: { path: 'base/model.json', outputNode: backbone.cutAt } }, modelDir, backbone.model);

@@ -88,7 +88,7 @@ test('preprocessing.json version 2 records mode, order, scale, offset, resize, i
   assert.equal(preprocessingFile(pixelTransform('tf'), 'center-crop', [96, 96]).interpolation, 'libvips-linear');
   // Written and read back: the same.
   for (const mode of PREPROCESSING_MODES) {
-    const written = preprocessingFile(pixelTransform(mode), 'pad-to-aspect-ratio', [128, 160], { graphBase: { path: 'base/model.json', outputNode: 'x' } });
+    const written = preprocessingFile(pixelTransform(mode), 'pad-to-aspect-ratio', [128, 160], { graphBase: { path: 'base/model.json', outputNode: 'x' }, jpegDecoder: 'tensorflow' });
     const read = readPreprocessingFile(JSON.parse(JSON.stringify(written)));
     assert.ok(read.ok);
     assert.deepEqual(read.value, written);
@@ -131,7 +131,9 @@ test('broken preprocessing.json files say what is wrong', () => {
 test('the Python and TF.js snippets name the resize and the affine map', () => {
   const caffe = preprocessingFile(pixelTransform('caffe'), 'pad-to-aspect-ratio', [224, 224]);
   const py = pythonSnippet(caffe);
-  assert.match(py, /tf\.io\.decode_jpeg\(b, channels=3, dct_method="INTEGER_ACCURATE"\) if tf\.io\.is_jpeg\(b\) else tf\.io\.decode_image\(b, channels=3, expand_animations=False\)/);
+  assert.match(py, /^img = tf\.io\.decode_image\(b, channels=3, expand_animations=False\)  # as training/m, "TensorFlow's decoder, as training with the native backend");
+  const viaLibvips = pythonSnippet(preprocessingFile(pixelTransform('caffe'), 'squash', [224, 224], { jpegDecoder: 'libvips' }));
+  assert.match(viaLibvips, /tf\.io\.decode_jpeg\(b, channels=3, dct_method="INTEGER_ACCURATE"\) if tf\.io\.is_jpeg\(b\) else tf\.io\.decode_image\(b, channels=3, expand_animations=False\)/);
   assert.match(py, /tf\.image\.resize_with_pad\(img, 224, 224\)/);
   assert.match(py, /img\[\.\.\., ::-1\] \* np\.array\(\[1,1,1\], "float32"\) \+ np\.array\(\[-103\.939,-116\.779,-123\.68\], "float32"\)/);
   assert.match(pythonSnippet(preprocessingFile(pixelTransform('tf'), 'crop-to-aspect-ratio', [96, 96])), /keras\.preprocessing\.image\.smart_resize\(img, \(96, 96\)\)/);
