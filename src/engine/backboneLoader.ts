@@ -161,7 +161,7 @@ function decidePreprocessing(
   spec: BackboneSpec,
   card: ModelCard | undefined,
   catalog: BackboneCatalogEntry | undefined,
-  saved: { valueRange?: unknown; preprocessing?: unknown } | undefined,
+  saved: { valueRange?: unknown; preprocessing?: unknown; mode?: unknown } | undefined,
   metadata: Json | undefined,
   model: tfTypes.LayersModel | undefined,
   notes: string[],
@@ -175,7 +175,8 @@ function decidePreprocessing(
     const m = modeForValueRange(catalog.valueRange);
     if (m) return { mode: m, from: 'catalog' };
   }
-  const savedPre = isObj(saved?.preprocessing) ? saved.preprocessing.mode : saved?.preprocessing;
+  // preprocessing.json version 2 (our exports) has `mode`; version 1 only a value range.
+  const savedPre = saved?.mode ?? (isObj(saved?.preprocessing) ? saved.preprocessing.mode : saved?.preprocessing);
   const savedMode = isMode(savedPre) ? savedPre : fromRange(saved?.valueRange);
   if (savedMode) return { mode: savedMode, from: 'preprocessing.json' };
   const metaMode = isMode(metadata?.preprocessing) ? metadata.preprocessing : fromRange(metadata?.valueRange);
@@ -217,7 +218,7 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
   const notes = files?.notes ?? layersSource!.notes;
   const localDir = src.kind === 'file' ? path.dirname(src.file) : undefined;
   const card = src.kind === 'file' ? readJsonIfExists<ModelCard>(src.card ?? path.join(path.dirname(src.file), 'card.json')) : undefined;
-  const saved = localDir && !keras ? readJsonIfExists<{ valueRange?: unknown; preprocessing?: unknown }>(path.join(localDir, 'preprocessing.json')) : undefined;
+  const saved = localDir && !keras ? readJsonIfExists<{ valueRange?: unknown; preprocessing?: unknown; mode?: unknown }>(path.join(localDir, 'preprocessing.json')) : undefined;
   const format = files ? detectModelFormat(files.modelJson, files.where) : 'layers';
   if (catalog && catalog.format !== format) {
     notes.push(`The catalog says '${catalog.id}' is a ${catalog.format} model, but its model.json is a ${format} model; loading it as ${format}.`);

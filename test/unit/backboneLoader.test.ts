@@ -183,6 +183,12 @@ test('a local model.json loads with its weights; the default cut is before the c
   const withPre = await loadBackbone({ path: saved.dir }, opts());
   assert.deepEqual(withPre.valueRange, [-1, 1]);
   assert.equal(withPre.preprocessingFrom, 'preprocessing.json');
+  // Version 2 (what exports write now) names the mode, which a range cannot say for caffe.
+  fs.writeFileSync(path.join(saved.dir, 'preprocessing.json'), JSON.stringify({ format: 'transfer-lab-preprocessing', version: 2, mode: 'caffe', channelOrder: 'bgr' }));
+  const v2 = await loadBackbone({ path: saved.dir }, opts());
+  assert.equal(v2.preprocessing.mode, 'caffe');
+  assert.equal(v2.preprocessingFrom, 'preprocessing.json');
+  v2.model.dispose();
 });
 
 test('a URL on 127.0.0.1 loads with progress, then offline from the cache', async () => {
