@@ -33,6 +33,8 @@ export interface RewriteResult {
 const SAME_ACTIVATIONS: Record<string, string> = {
   linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', selu: 'selu', sigmoid: 'sigmoid', softmax: 'softmax',
   softplus: 'softplus', softsign: 'softsign', tanh: 'tanh', swish: 'swish', silu: 'swish', mish: 'mish', gelu: 'gelu',
+  // Keras 2's 0.2x + 0.5 (Keras 3 files are rewritten before this table is read).
+  hard_sigmoid: 'hardSigmoid',
 };
 
 function activationName(v: unknown): string {
