@@ -20,6 +20,8 @@ import { describeSource, modelFilesFor, resolveSource, type BackboneOrigin, type
 import { assembleWeights, decodeTfjsWeights } from './backbone/tfjsWeights';
 import { isObj, parseKerasModel, type Json } from './keras/kerasGraph';
 import { KerasFileError, kerasFileKind, readKerasFile, readWeightsFile } from './keras/kerasFile';
+import { Hdf5Error } from './keras/hdf5';
+import { ZipError } from './keras/zipArchive';
 import { weightsLookup } from './keras/kerasWeights';
 import { toTfjsTopology } from './keras/tfjsTopology';
 import { LayerError } from './modelSurgery';
@@ -209,7 +211,8 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
       const contents = await readKerasFile(src.file);
       layersSource = { topology: contents.topology, kerasVersion: contents.kerasVersion, weightsOf: contents.weightCount > 0 ? contents.weightsOf : undefined, where: src.file, notes: contents.notes };
     } catch (e) {
-      if (e instanceof KerasFileError || (e instanceof Error && 'file' in e)) throw new BackboneError('backbone.path', e.message, src.file);
+      // The readers' own errors already name the file and say what to do.
+      if (e instanceof KerasFileError || e instanceof Hdf5Error || e instanceof ZipError) throw new BackboneError('backbone.path', e.message, src.file);
       throw e;
     }
   } else {
@@ -278,7 +281,7 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
       source.weightsOf = weights.lookup(isObj(t) && isObj(t.model_config) ? t.model_config : (t as Json));
       notes.push(`Weights read from ${file} (${weights.count} arrays), not from the model file.`);
     } catch (e) {
-      if (e instanceof Error && 'file' in e) throw new BackboneError('backbone.weights', `backbone.weights: ${e.message}`, file);
+      if (e instanceof KerasFileError || e instanceof Hdf5Error) throw new BackboneError('backbone.weights', `backbone.weights: ${e.message}`, file);
       throw e;
     }
   }

@@ -602,3 +602,14 @@ test('summarizeLayers and the layer table: shapes, params, trainable, cut and to
   assert.match(table, new RegExp(`Total params: ${model.countParams().toLocaleString('en-US')}`));
   assert.match(table, /Cut at 'features' \[null, 8, 8, 16\]: .* params up to the cut, 3 layer\(s\) after it dropped/);
 });
+
+test('broken Keras files name the file, say what is wrong and what to do (no internal message)', async () => {
+  const dir = tmpDir('bad-keras');
+  const garbage = path.join(dir, 'garbage.keras');
+  fs.writeFileSync(garbage, 'garbage\n');
+  await assert.rejects(loadBackbone({ path: garbage }, opts()), (e: unknown) => e instanceof BackboneError && e.field === 'backbone.path' && /garbage\.keras is not a zip archive .*not a Keras 3 \.keras file/.test(e.message));
+  const notH5 = path.join(dir, 'model.h5');
+  fs.writeFileSync(notH5, 'not hdf5 at all, just text');
+  await assert.rejects(loadBackbone({ path: notH5 }, opts()), (e: unknown) => e instanceof BackboneError && e.field === 'backbone.path' && e.message.includes('model.h5') && /not an HDF5 file/.test(e.message));
+  await assert.rejects(loadBackbone({ path: path.join(dir, 'missing.keras') }, opts()), (e: unknown) => e instanceof BackboneError && /missing\.keras: no such file\. Check backbone\.path/.test(e.message));
+});

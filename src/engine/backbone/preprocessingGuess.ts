@@ -39,7 +39,7 @@ const SELF_SCALING = new Set(['Rescaling', 'Normalization']);
 
 export function guessPreprocessing(layers: LayerInfo[], firstAfterInput: LayerInfo[]): PreprocessingGuess | undefined {
   const scaling = firstAfterInput.find((l) => SELF_SCALING.has(l.className));
-  if (scaling) return { mode: 'none', because: `its own ${scaling.className} layer '${scaling.name}' right after the input` };
+  if (scaling) return { mode: 'none', because: `its own input scaling layer '${scaling.name}' right after the input` };
   const names = layers.map((l) => l.name);
   for (const f of FAMILIES) {
     if (f.patterns.every((p) => names.some((n) => p.test(n)))) {
