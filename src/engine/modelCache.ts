@@ -1,8 +1,11 @@
-// Downloads TF.js models (model.json + weight shards) into a content-addressed cache:
+// Downloads TF.js models (model.json + weight shards) through a verified, content-addressed
+// cache. This module is the cache policy and the public API; the parts live in download/:
 //
-//   <cacheDir>/blobs/sha256/<hex>        every file, named by the sha256 of its bytes
-//   <cacheDir>/index/<sha256(url)>.json  model.json URL -> its blob, and each weightsManifest
-//                                        path -> URL, blob hash and size
+//   download/blobStore.ts   blobs named by sha256, and the URL index (layout described there)
+//   download/httpClient.ts  one GET under the limits below (redirects, stalls, size)
+//   download/urlPolicy.ts   which URLs may be downloaded
+//   download/modelJson.ts   model.json parsing and the weight path rules
+//   download/errors.ts      ModelDownloadError
 //
 // Every blob is re-hashed when it is read, so a corrupt cache is noticed (and re-downloaded,
 // or reported when offline). model.json is fetched on every load (it is small): if it is
@@ -13,80 +16,39 @@
 // localhost); redirects must stay on HTTPS (loopback may redirect to loopback); a stall
 // timeout (no bytes for N ms) and a total size limit enforced while streaming; weight paths
 // in model.json must stay inside the model's URL folder (no `../`, absolute paths, other
-// hosts). No dependencies beyond Node's http/https.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { createHash, randomBytes } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
+// hosts).
+import {
+  blobPath,
+  commitPartialBlob,
+  partialBlobPath,
+  putBlob,
+  readIndex,
+  readVerifiedBlob,
+  removeBlob,
+  writeIndex,
+  type CachedFile,
+  type IndexEntry,
+} from './download/blobStore';
+import { ModelDownloadError, type ModelDownloadErrorKind } from './download/errors';
+import { DEFAULT_DOWNLOAD_LIMITS, httpGet, type DownloadLimits, type GetResult } from './download/httpClient';
+import { expectedWeightBytes, parseModelJson, weightFilesOf } from './download/modelJson';
+import { assertAllowedUrl } from './download/urlPolicy';
+
+export { ModelDownloadError, type ModelDownloadErrorKind } from './download/errors';
+export { assertAllowedUrl, isLoopbackHost } from './download/urlPolicy';
+export { manifestPaths, resolveWeightUrl, unsafeWeightPathReason, weightPathError } from './download/modelJson';
+export { cachedBlobFile, cachedModelInfo, readVerifiedBlob, type CachedFile } from './download/blobStore';
+export { DEFAULT_DOWNLOAD_LIMITS, type DownloadLimits } from './download/httpClient';
 
 export type ProgressCallback = (loadedBytes: number, totalBytes?: number) => void;
-
-export interface DownloadLimits {
-  /** Abort when no byte arrives for this long (connecting included). Default 30 s. */
-  stallTimeoutMs?: number;
-  /** Abort when model.json + weights exceed this many bytes. Default 1 GiB. */
-  maxTotalBytes?: number;
-  /** Default 5. */
-  maxRedirects?: number;
-}
-
-export const DEFAULT_DOWNLOAD_LIMITS: Required<DownloadLimits> = {
-  stallTimeoutMs: 30_000,
-  maxTotalBytes: 2 ** 30,
-  maxRedirects: 5,
-};
 
 export interface FetchModelOptions extends DownloadLimits {
   cacheDir: string;
   onProgress?: ProgressCallback;
 }
 
-export type ModelDownloadErrorKind =
-  | 'insecure-url'
-  | 'insecure-redirect'
-  | 'too-many-redirects'
-  | 'timeout'
-  | 'too-large'
-  | 'http-status'
-  | 'network'
-  | 'bad-model-json'
-  | 'weight-path'
-  | 'corrupt-cache';
-
-/** A download or cache problem a user can meet: what, which URL or file, and what to do. */
-export class ModelDownloadError extends Error {
-  constructor(
-    readonly kind: ModelDownloadErrorKind,
-    message: string,
-    readonly url?: string,
-  ) {
-    super(message);
-    this.name = 'ModelDownloadError';
-  }
-}
-
 /** Problems worth falling back to the cache for (the remote is unreachable or broken). */
 const TRANSIENT: ReadonlySet<ModelDownloadErrorKind> = new Set(['network', 'timeout', 'http-status', 'bad-model-json']);
-
-export interface CachedFile {
-  /** The path as written in model.json's weightsManifest. */
-  path: string;
-  url: string;
-  sha256: string;
-  size: number;
-}
-
-interface IndexEntry {
-  version: 1;
-  url: string;
-  modelJson: { sha256: string; size: number };
-  weights: CachedFile[];
-  fetchedAt: string;
-}
 
 export interface FetchedModel {
   /** The model.json URL that was asked for (weight URLs are resolved against it). */
@@ -102,361 +64,6 @@ export interface FetchedModel {
   offline: boolean;
   /** Things the user should hear about: offline use, a changed remote model, a repaired cache. */
   notes: string[];
-}
-
-// ---------------------------------------------------------------------------------------
-// URL policy
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  if (/^::ffff:127\.\d+\.\d+\.\d+$/.test(h)) return true;
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
-  return !!m && Number(m[1]) === 127 && m.slice(2).every((o) => Number(o) <= 255);
-}
-
-/** Parses `url` and checks it may be downloaded: https anywhere, http only to loopback. */
-export function assertAllowedUrl(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new ModelDownloadError('insecure-url', `'${url}' is not a valid URL. Use an https:// address of a model.json.`, url);
-  }
-  if (u.username || u.password) {
-    throw new ModelDownloadError('insecure-url', `${redact(u)}: URLs with credentials are not accepted. Download the model and use backbone.path instead.`, url);
-  }
-  if (u.protocol === 'https:') return u;
-  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return u;
-  if (u.protocol === 'http:') {
-    throw new ModelDownloadError(
-      'insecure-url',
-      `${url}: plain HTTP is only allowed to this machine (127.0.0.1, ::1, localhost); models are code-like input, so remote downloads must use HTTPS. Use the https:// address.`,
-      url,
-    );
-  }
-  throw new ModelDownloadError('insecure-url', `${url}: only https:// URLs can be downloaded (got ${u.protocol}). For a file on disk use backbone.path.`, url);
-}
-
-function redact(u: URL): string {
-  const c = new URL(u.href);
-  c.username = '';
-  c.password = '';
-  return c.href;
-}
-
-/**
- * Why a weightsManifest path is unsafe, or null when it is a plain relative path. Shared by
- * the URL cache and the local-file loader: the same rule for both.
- */
-export function unsafeWeightPathReason(p: unknown): string | null {
-  if (typeof p !== 'string' || p.length === 0) return 'it is not a non-empty string';
-  if (p.includes('\0')) return 'it contains a NUL character';
-  if (p.includes('\\')) return 'it contains a backslash';
-  if (p.startsWith('/')) return 'it is an absolute path';
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) return 'it names another location (a URL scheme or drive letter)';
-  if (p.includes('?') || p.includes('#')) return 'it contains a query or fragment';
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(p);
-  } catch {
-    return 'it has invalid percent-encoding';
-  }
-  for (const candidate of [p, decoded]) {
-    if (candidate.startsWith('/') || candidate.includes('\\')) return 'it is an absolute path once decoded';
-    if (candidate.split('/').some((s) => s === '..' || s === '.')) return "it contains '..' or '.' segments";
-  }
-  return null;
-}
-
-export function weightPathError(p: unknown, modelJsonWhere: string, folder: string, reason: string): ModelDownloadError {
-  return new ModelDownloadError(
-    'weight-path',
-    `${modelJsonWhere}: weight path '${String(p)}' is not allowed (${reason}): weight files must sit inside the model's folder ${folder}. ` +
-      'This model.json is malformed or was tampered with; get the model from a trusted source.',
-  );
-}
-
-/** tfjs's rule: weights live at <folder of model.json> + path + <model.json's query>. */
-export function resolveWeightUrl(modelJsonUrl: string, weightPath: string): string {
-  const u = new URL(modelJsonUrl);
-  const folder = new URL('.', u);
-  const reason = unsafeWeightPathReason(weightPath);
-  if (reason) throw weightPathError(weightPath, modelJsonUrl, folder.href, reason);
-  const resolved = new URL(folder.href + weightPath + u.search);
-  if (resolved.origin !== folder.origin || !resolved.pathname.startsWith(folder.pathname)) {
-    throw weightPathError(weightPath, modelJsonUrl, folder.href, 'it resolves outside that folder');
-  }
-  return resolved.href;
-}
-
-/** The weightsManifest paths of a model.json, in order (throws on a malformed manifest). */
-export function manifestPaths(modelJson: Record<string, unknown>, where: string): string[][] {
-  const manifest = modelJson.weightsManifest;
-  if (manifest === undefined) return [];
-  if (!Array.isArray(manifest)) throw new ModelDownloadError('bad-model-json', `${where}: weightsManifest is not a list. Re-export or re-download the model.`);
-  return manifest.map((group, i) => {
-    const paths = (group as { paths?: unknown })?.paths;
-    if (!Array.isArray(paths)) throw new ModelDownloadError('bad-model-json', `${where}: weightsManifest[${i}].paths is not a list. Re-export or re-download the model.`);
-    return paths as string[];
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// Blobs and the index
-
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
-
-function blobPath(cacheDir: string, hash: string): string {
-  return path.join(cacheDir, 'blobs', 'sha256', hash);
-}
-
-function indexPath(cacheDir: string, url: string): string {
-  return path.join(cacheDir, 'index', `${sha256(url)}.json`);
-}
-
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
-type BlobRead = { status: 'ok'; data: Buffer } | { status: 'missing' } | { status: 'corrupt'; actual: string };
-
-/** Reads a blob and re-hashes it: the bytes are returned only when they match their name. */
-export function readVerifiedBlob(cacheDir: string, hash: string): BlobRead {
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(blobPath(cacheDir, hash));
-  } catch {
-    return { status: 'missing' };
-  }
-  const actual = sha256(data);
-  return actual === hash ? { status: 'ok', data } : { status: 'corrupt', actual };
-}
-
-function putBlob(cacheDir: string, data: Uint8Array): string {
-  const hash = sha256(data);
-  const file = blobPath(cacheDir, hash);
-  if (readVerifiedBlob(cacheDir, hash).status !== 'ok') writeAtomic(file, data);
-  return hash;
-}
-
-function readIndex(cacheDir: string, url: string): IndexEntry | undefined {
-  try {
-    const entry = JSON.parse(fs.readFileSync(indexPath(cacheDir, url), 'utf8')) as IndexEntry;
-    return entry.version === 1 && entry.url === url && Array.isArray(entry.weights) ? entry : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** What the cache holds for a model.json URL (for `inspect`, tests, and cache views). */
-export function cachedModelInfo(cacheDir: string, url: string): { modelJsonSha256: string; weights: CachedFile[]; fetchedAt: string } | undefined {
-  const entry = readIndex(cacheDir, url);
-  return entry && { modelJsonSha256: entry.modelJson.sha256, weights: entry.weights, fetchedAt: entry.fetchedAt };
-}
-
-/** The blob file for a hash (tests corrupt it; a cache view can show its size). */
-export function cachedBlobFile(cacheDir: string, hash: string): string {
-  return blobPath(cacheDir, hash);
-}
-
-// ---------------------------------------------------------------------------------------
-// HTTP
-
-interface GetOptions {
-  limits: Required<DownloadLimits>;
-  /** Bytes still allowed for the whole model. */
-  budget: number;
-  onBytes: (n: number) => void;
-  /** Write the body here (streamed, hashed); otherwise it is returned in memory. */
-  toFile?: string;
-}
-
-interface GetResult {
-  sha256: string;
-  size: number;
-  data?: Buffer;
-  finalUrl: string;
-}
-
-function httpGet(url: string, opts: GetOptions): Promise<GetResult> {
-  return getFollowing(assertAllowedUrl(url), opts, opts.limits.maxRedirects, url);
-}
-
-async function getFollowing(u: URL, opts: GetOptions, redirectsLeft: number, original: string): Promise<GetResult> {
-  const res = await request(u, opts.limits.stallTimeoutMs);
-  const status = res.statusCode ?? 0;
-  if (status >= 300 && status < 400 && res.headers.location) {
-    res.resume();
-    if (redirectsLeft <= 0) {
-      throw new ModelDownloadError('too-many-redirects', `${original}: more than ${opts.limits.maxRedirects} redirects. Check the URL.`, original);
-    }
-    let next: URL;
-    try {
-      next = new URL(res.headers.location, u);
-    } catch {
-      throw new ModelDownloadError('network', `${u.href} redirected to an invalid location '${res.headers.location}'.`, original);
-    }
-    const bothLoopback = u.protocol === 'http:' && isLoopbackHost(u.hostname) && isLoopbackHost(next.hostname);
-    if (next.protocol !== 'https:' && !bothLoopback) {
-      throw new ModelDownloadError(
-        'insecure-redirect',
-        `${u.href} redirected to ${redact(next)}, which is not HTTPS; refusing to follow. Models must come over HTTPS: use a URL that serves them directly over https://.`,
-        original,
-      );
-    }
-    assertAllowedUrl(next.href);
-    return getFollowing(next, opts, redirectsLeft - 1, original);
-  }
-  if (status !== 200) {
-    res.resume();
-    throw new ModelDownloadError('http-status', `${u.href}: the server answered HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}. Check the URL.`, original);
-  }
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > opts.budget) {
-    res.destroy();
-    throw tooLarge(original, opts.limits.maxTotalBytes);
-  }
-  return readBody(res, u, opts, original, Number.isFinite(declared) ? declared : undefined);
-}
-
-function tooLarge(url: string, max: number): ModelDownloadError {
-  return new ModelDownloadError(
-    'too-large',
-    `${url}: the model is larger than the download limit of ${formatBytes(max)}. Raise the limit if you trust this model, or pick a smaller backbone.`,
-    url,
-  );
-}
-
-function formatBytes(n: number): string {
-  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} bytes`;
-}
-
-function request(u: URL, stallTimeoutMs: number): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.get(u, { headers: { 'user-agent': 'transfer-lab', 'accept-encoding': 'identity' } });
-    const timer = setTimeout(() => {
-      req.destroy(new ModelDownloadError('timeout', `${u.href}: no response for ${stallTimeoutMs / 1000} s. Check the network, or try again later.`, u.href));
-    }, stallTimeoutMs);
-    req.on('response', (res) => {
-      clearTimeout(timer);
-      resolve(res);
-    });
-    req.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e instanceof ModelDownloadError ? e : new ModelDownloadError('network', `${u.href}: ${(e as NodeJS.ErrnoException).code ?? e.message}. Check the network connection.`, u.href));
-    });
-  });
-}
-
-async function readBody(res: http.IncomingMessage, u: URL, opts: GetOptions, original: string, declared: number | undefined): Promise<GetResult> {
-  const hash = createHash('sha256');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let failure: ModelDownloadError | undefined;
-  const fail = (e: ModelDownloadError) => {
-    failure ??= e;
-    res.destroy(e);
-  };
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(
-      () => fail(new ModelDownloadError('timeout', `${u.href}: the download stalled (no data for ${opts.limits.stallTimeoutMs / 1000} s after ${formatBytes(size)}). Check the network, or try again later.`, original)),
-      opts.limits.stallTimeoutMs,
-    );
-  };
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      arm();
-      size += chunk.length;
-      if (size > opts.budget) {
-        const e = tooLarge(original, opts.limits.maxTotalBytes);
-        failure ??= e;
-        done(e);
-        return;
-      }
-      hash.update(chunk);
-      opts.onBytes(chunk.length);
-      if (!opts.toFile) chunks.push(chunk);
-      done(null, opts.toFile ? chunk : undefined);
-    },
-  });
-  arm();
-  // We ask for identity; a server that compresses anyway is decoded, and the size limit then
-  // counts decoded bytes (so a small compressed bomb cannot get past it).
-  const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase();
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
-  if (decoder) declared = undefined;
-  else if (encoding !== 'identity') {
-    res.destroy();
-    throw new ModelDownloadError('network', `${u.href}: the server sent the file with an unsupported content encoding '${encoding}'.`, original);
-  }
-  try {
-    const source = decoder ? [res, decoder] : [res];
-    if (opts.toFile) {
-      fs.mkdirSync(path.dirname(opts.toFile), { recursive: true });
-      await (pipeline as (...streams: unknown[]) => Promise<void>)(...source, meter, fs.createWriteStream(opts.toFile));
-    } else {
-      await (pipeline as (...streams: unknown[]) => Promise<void>)(...source, meter, async function* (input: AsyncIterable<unknown>) {
-        for await (const _ of input) void _;
-      });
-    }
-  } catch (e) {
-    if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
-    if (failure) throw failure;
-    if (e instanceof ModelDownloadError) throw e;
-    throw new ModelDownloadError('network', `${u.href}: the connection failed after ${formatBytes(size)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Try again.`, original);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (declared !== undefined && size !== declared) {
-    if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
-    throw new ModelDownloadError('network', `${u.href}: the connection closed after ${formatBytes(size)} of ${formatBytes(declared)}. Try again.`, original);
-  }
-  return { sha256: hash.digest('hex'), size, data: opts.toFile ? undefined : Buffer.concat(chunks), finalUrl: u.href };
-}
-
-// ---------------------------------------------------------------------------------------
-// The model fetch
-
-/** Expected bytes of all weights from the manifest's specs (undefined when not computable). */
-function expectedWeightBytes(modelJson: Record<string, unknown>): number | undefined {
-  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
-  let total = 0;
-  for (const group of (modelJson.weightsManifest as { weights?: unknown[] }[] | undefined) ?? []) {
-    for (const w of (group.weights ?? []) as { shape?: number[]; dtype?: string; quantization?: { dtype?: string } }[]) {
-      const dtype = w.quantization?.dtype ?? w.dtype ?? 'float32';
-      if (!Array.isArray(w.shape) || !(dtype in bytesPer)) return undefined;
-      total += w.shape.reduce((a, b) => a * b, 1) * bytesPer[dtype];
-    }
-  }
-  return total;
-}
-
-function parseModelJson(data: Buffer, url: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (e) {
-    throw new ModelDownloadError('bad-model-json', `${url}: not a model.json (${(e as Error).message.split('\n')[0]}). Check that the URL points at a TF.js model.json.`, url);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('modelTopology' in parsed)) {
-    throw new ModelDownloadError('bad-model-json', `${url}: not a TF.js model.json (no modelTopology). Check that the URL points at a TF.js model.json.`, url);
-  }
-  return parsed as Record<string, unknown>;
-}
-
-function weightFilesOf(modelJson: Record<string, unknown>, url: string): { path: string; url: string }[] {
-  return manifestPaths(modelJson, url)
-    .flat()
-    .map((p) => ({ path: p, url: resolveWeightUrl(url, p) }));
 }
 
 function throttled(onProgress: ProgressCallback | undefined): { add(n: number): void; setTotal(t: number | undefined): void; flush(): void } {
@@ -554,10 +161,10 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
       }
       if (r.status === 'corrupt') {
         notes.push(`The cached weight file '${file.path}' was corrupt (sha256 mismatch); downloaded it again.`);
-        fs.rmSync(blobPath(cacheDir, known.sha256), { force: true });
+        removeBlob(cacheDir, known.sha256);
       }
     }
-    const tmp = path.join(cacheDir, 'blobs', 'sha256', `.partial-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = partialBlobPath(cacheDir);
     let got: GetResult;
     try {
       got = await httpGet(file.url, { limits, budget: limits.maxTotalBytes - used, onBytes: (n) => progress.add(n), toFile: tmp });
@@ -570,8 +177,7 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
     }
     used += got.size;
     downloaded++;
-    const target = blobPath(cacheDir, got.sha256);
-    fs.renameSync(tmp, target);
+    const target = commitPartialBlob(cacheDir, tmp, got.sha256);
     const check = readVerifiedBlob(cacheDir, got.sha256);
     if (check.status !== 'ok') throw new ModelDownloadError('corrupt-cache', `${target}: the cache folder does not keep what is written to it (sha256 mismatch right after writing). Check the disk.`, url);
     weights.push({ path: file.path, url: file.url, sha256: got.sha256, size: got.size, data: check.data });
@@ -585,6 +191,6 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
     weights: weights.map(({ path: p, url: u, sha256: h, size }) => ({ path: p, url: u, sha256: h, size })),
     fetchedAt: downloaded > 0 || !cached ? new Date().toISOString() : cached.fetchedAt,
   };
-  writeAtomic(indexPath(cacheDir, url), JSON.stringify(entry, null, 2));
+  writeIndex(cacheDir, entry);
   return { url, modelJson, modelJsonSha256: jsonHash, weights, fromCache: downloaded === 0 && !!cached, offline: false, notes };
 }
