@@ -2,7 +2,7 @@
 // cache. This module is the cache policy and the public API; the parts live in download/:
 //
 //   download/blobStore.ts   blobs named by sha256, and the URL index (layout described there)
-//   download/httpClient.ts  one GET under the limits below (redirects, stalls, size)
+//   download/httpClient.ts  one GET on Node's fetch under the limits (redirects, stalls, size)
 //   download/urlPolicy.ts   which URLs may be downloaded
 //   download/modelJson.ts   model.json parsing and the weight path rules
 //   download/errors.ts      ModelDownloadError
@@ -45,6 +45,8 @@ export type ProgressCallback = (loadedBytes: number, totalBytes?: number) => voi
 export interface FetchModelOptions extends DownloadLimits {
   cacheDir: string;
   onProgress?: ProgressCallback;
+  /** Aborting it stops the download with a 'cancelled' error (no fallback to the cache). */
+  signal?: AbortSignal;
 }
 
 /** Problems worth falling back to the cache for (the remote is unreachable or broken). */
@@ -127,7 +129,7 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
   let modelJson: Record<string, unknown>;
   let files: { path: string; url: string }[];
   try {
-    const got = await httpGet(url, { limits, budget: limits.maxTotalBytes, onBytes: (n) => progress.add(n) });
+    const got = await httpGet(url, { limits, budget: limits.maxTotalBytes, onBytes: (n) => progress.add(n), signal: opts.signal });
     jsonData = got.data!;
     used += got.size;
     modelJson = parseModelJson(jsonData, url);
@@ -167,7 +169,7 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
     const tmp = partialBlobPath(cacheDir);
     let got: GetResult;
     try {
-      got = await httpGet(file.url, { limits, budget: limits.maxTotalBytes - used, onBytes: (n) => progress.add(n), toFile: tmp });
+      got = await httpGet(file.url, { limits, budget: limits.maxTotalBytes - used, onBytes: (n) => progress.add(n), toFile: tmp, signal: opts.signal });
     } catch (e) {
       // The new weights could not be fetched: an older complete copy still beats nothing.
       if (!(e instanceof ModelDownloadError) || !TRANSIENT.has(e.kind) || !cached || cached.modelJson.sha256 === jsonHash) throw e;

@@ -11,7 +11,8 @@ export type ModelDownloadErrorKind =
   | 'network'
   | 'bad-model-json'
   | 'weight-path'
-  | 'corrupt-cache';
+  | 'corrupt-cache'
+  | 'cancelled';
 
 /** A download or cache problem a user can meet: what, which URL or file, and what to do. */
 export class ModelDownloadError extends Error {

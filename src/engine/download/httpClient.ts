@@ -1,15 +1,14 @@
-// The HTTP client of the download cache: one GET, redirects followed under the URL policy,
-// a stall timeout (no bytes for N ms, connecting included), a byte budget enforced from
-// Content-Length and while streaming, the body hashed as it arrives and either kept in
-// memory or streamed to a file. No dependencies beyond Node's http/https.
+// The HTTP client of the download cache, on Node's global fetch: one GET, redirects followed
+// by hand under the URL policy, a stall timeout (no bytes for N ms, connecting included) and
+// an optional cancel signal, both through one AbortSignal per request; a byte budget enforced
+// from Content-Length and while streaming; the body hashed as it arrives and either kept in
+// memory or streamed to a file. No dependencies.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ModelDownloadError, formatBytes } from './errors';
 import { assertAllowedUrl, isLoopbackHost, redact } from './urlPolicy';
 
@@ -35,6 +34,8 @@ export interface GetOptions {
   onBytes: (n: number) => void;
   /** Write the body here (streamed, hashed); otherwise it is returned in memory. */
   toFile?: string;
+  /** Aborting it stops the request ('cancelled'). */
+  signal?: AbortSignal;
 }
 
 export interface GetResult {
@@ -48,41 +49,92 @@ export function httpGet(url: string, opts: GetOptions): Promise<GetResult> {
   return getFollowing(assertAllowedUrl(url), opts, opts.limits.maxRedirects, url);
 }
 
+/**
+ * One request's abort controller: the stall timer and the caller's cancel signal both abort
+ * it with the ModelDownloadError to report, which is kept in `failure`.
+ */
+class Hop {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  failure: ModelDownloadError | undefined;
+  private readonly onCancel = () => this.fail(new ModelDownloadError('cancelled', `${this.original}: the download was cancelled.`, this.original));
+
+  constructor(
+    readonly stallTimeoutMs: number,
+    private readonly original: string,
+    private readonly cancel: AbortSignal | undefined,
+  ) {
+    if (cancel?.aborted) this.onCancel();
+    else cancel?.addEventListener('abort', this.onCancel, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  fail(e: ModelDownloadError): void {
+    this.failure ??= e;
+    this.controller.abort(this.failure);
+  }
+
+  /** (Re)starts the stall timer; when it fires, the request fails with `make()`. */
+  arm(make: () => ModelDownloadError): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fail(make()), this.stallTimeoutMs);
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.cancel?.removeEventListener('abort', this.onCancel);
+  }
+}
+
 async function getFollowing(u: URL, opts: GetOptions, redirectsLeft: number, original: string): Promise<GetResult> {
-  const res = await request(u, opts.limits.stallTimeoutMs);
-  const status = res.statusCode ?? 0;
-  if (status >= 300 && status < 400 && res.headers.location) {
-    res.resume();
-    if (redirectsLeft <= 0) {
-      throw new ModelDownloadError('too-many-redirects', `${original}: more than ${opts.limits.maxRedirects} redirects. Check the URL.`, original);
+  const hop = new Hop(opts.limits.stallTimeoutMs, original, opts.signal);
+  try {
+    const res = await request(u, hop);
+    const status = res.status;
+    const location = res.headers.get('location');
+    if (status >= 300 && status < 400 && location) {
+      discard(res);
+      if (redirectsLeft <= 0) {
+        throw new ModelDownloadError('too-many-redirects', `${original}: more than ${opts.limits.maxRedirects} redirects. Check the URL.`, original);
+      }
+      let next: URL;
+      try {
+        next = new URL(location, u);
+      } catch {
+        throw new ModelDownloadError('network', `${u.href} redirected to an invalid location '${location}'.`, original);
+      }
+      const bothLoopback = u.protocol === 'http:' && isLoopbackHost(u.hostname) && isLoopbackHost(next.hostname);
+      if (next.protocol !== 'https:' && !bothLoopback) {
+        throw new ModelDownloadError(
+          'insecure-redirect',
+          `${u.href} redirected to ${redact(next)}, which is not HTTPS; refusing to follow. Models must come over HTTPS: use a URL that serves them directly over https://.`,
+          original,
+        );
+      }
+      assertAllowedUrl(next.href);
+      hop.close();
+      return await getFollowing(next, opts, redirectsLeft - 1, original);
     }
-    let next: URL;
-    try {
-      next = new URL(res.headers.location, u);
-    } catch {
-      throw new ModelDownloadError('network', `${u.href} redirected to an invalid location '${res.headers.location}'.`, original);
+    if (status !== 200) {
+      discard(res);
+      throw new ModelDownloadError('http-status', `${u.href}: the server answered HTTP ${status}${res.statusText ? ` ${res.statusText}` : ''}. Check the URL.`, original);
     }
-    const bothLoopback = u.protocol === 'http:' && isLoopbackHost(u.hostname) && isLoopbackHost(next.hostname);
-    if (next.protocol !== 'https:' && !bothLoopback) {
-      throw new ModelDownloadError(
-        'insecure-redirect',
-        `${u.href} redirected to ${redact(next)}, which is not HTTPS; refusing to follow. Models must come over HTTPS: use a URL that serves them directly over https://.`,
-        original,
-      );
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > opts.budget) {
+      hop.fail(tooLarge(original, opts.limits.maxTotalBytes));
+      throw hop.failure;
     }
-    assertAllowedUrl(next.href);
-    return getFollowing(next, opts, redirectsLeft - 1, original);
+    return await readBody(res, u, hop, opts, original, Number.isFinite(declared) ? declared : undefined);
+  } finally {
+    hop.close();
   }
-  if (status !== 200) {
-    res.resume();
-    throw new ModelDownloadError('http-status', `${u.href}: the server answered HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}. Check the URL.`, original);
-  }
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > opts.budget) {
-    res.destroy();
-    throw tooLarge(original, opts.limits.maxTotalBytes);
-  }
-  return readBody(res, u, opts, original, Number.isFinite(declared) ? declared : undefined);
 }
 
 function tooLarge(url: string, max: number): ModelDownloadError {
@@ -93,48 +145,77 @@ function tooLarge(url: string, max: number): ModelDownloadError {
   );
 }
 
-function request(u: URL, stallTimeoutMs: number): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.get(u, { headers: { 'user-agent': 'transfer-lab', 'accept-encoding': 'identity' } });
-    const timer = setTimeout(() => {
-      req.destroy(new ModelDownloadError('timeout', `${u.href}: no response for ${stallTimeoutMs / 1000} s. Check the network, or try again later.`, u.href));
-    }, stallTimeoutMs);
-    req.on('response', (res) => {
-      clearTimeout(timer);
-      resolve(res);
-    });
-    req.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e instanceof ModelDownloadError ? e : new ModelDownloadError('network', `${u.href}: ${(e as NodeJS.ErrnoException).code ?? e.message}. Check the network connection.`, u.href));
-    });
-  });
+/** A body we will not read (a redirect, an error page): let the connection go. */
+function discard(res: Response): void {
+  res.body?.cancel().catch(() => undefined);
 }
 
-async function readBody(res: http.IncomingMessage, u: URL, opts: GetOptions, original: string, declared: number | undefined): Promise<GetResult> {
+async function request(u: URL, hop: Hop): Promise<Response> {
+  hop.arm(() => new ModelDownloadError('timeout', `${u.href}: no response for ${hop.stallTimeoutMs / 1000} s. Check the network, or try again later.`, u.href));
+  try {
+    // redirect: 'manual' hands back the 3xx itself (Node's fetch keeps its Location), so each
+    // hop goes through the URL policy above. We ask for identity; see readBody.
+    return await fetch(u, { redirect: 'manual', signal: hop.signal, headers: { 'user-agent': 'transfer-lab', 'accept-encoding': 'identity' } });
+  } catch (e) {
+    if (hop.failure) throw hop.failure;
+    throw connectError(u, e);
+  } finally {
+    hop.disarm();
+  }
+}
+
+/** The socket-level reason inside fetch's TypeError('fetch failed', { cause }). */
+function causeOf(e: unknown): { code?: string; message: string } {
+  const err = e as { code?: unknown; message?: unknown; cause?: unknown };
+  const cause = (err?.cause ?? err) as { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
+  const code = typeof cause?.code === 'string' ? cause.code : typeof cause?.errors?.[0]?.code === 'string' ? (cause.errors[0].code as string) : undefined;
+  const message = typeof cause?.message === 'string' && cause.message ? cause.message : String(err?.message ?? e);
+  return { code, message };
+}
+
+/** What a user sees for a failed socket: the OS code (ENOTFOUND, ECONNREFUSED…) when there is one. */
+function reasonOf(e: unknown): string {
+  const { code, message } = causeOf(e);
+  return code && !code.startsWith('UND_ERR') ? code : message;
+}
+
+function connectError(u: URL, e: unknown): ModelDownloadError {
+  const { code, message } = causeOf(e);
+  // undici's own limits (connect 10 s, headers 300 s) are timeouts too, whatever stallTimeoutMs says.
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new ModelDownloadError('timeout', `${u.href}: no response (${message}). Check the network, or try again later.`, u.href);
+  }
+  if (message === 'bad port') {
+    return new ModelDownloadError('network', `${u.href}: port ${u.port} is one that fetch refuses to connect to. Serve the model on another port.`, u.href);
+  }
+  return new ModelDownloadError('network', `${u.href}: ${reasonOf(e)}. Check the network connection.`, u.href);
+}
+
+async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, original: string, declared: number | undefined): Promise<GetResult> {
+  // We ask for identity; a server that compresses anyway is decoded (fetch decodes gzip,
+  // deflate and br itself), and the size limit then counts decoded bytes (so a small
+  // compressed bomb cannot get past it). Anything else fetch would hand over undecoded.
+  const encoding = String(res.headers.get('content-encoding') ?? 'identity').toLowerCase();
+  const decoded = encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate' || encoding === 'br';
+  if (decoded) declared = undefined;
+  else if (encoding !== 'identity') {
+    hop.fail(new ModelDownloadError('network', `${u.href}: the server sent the file with an unsupported content encoding '${encoding}'.`, original));
+    throw hop.failure;
+  }
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let failure: ModelDownloadError | undefined;
-  const fail = (e: ModelDownloadError) => {
-    failure ??= e;
-    res.destroy(e);
-  };
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(
-      () => fail(new ModelDownloadError('timeout', `${u.href}: the download stalled (no data for ${opts.limits.stallTimeoutMs / 1000} s after ${formatBytes(size)}). Check the network, or try again later.`, original)),
-      opts.limits.stallTimeoutMs,
+  const arm = () =>
+    hop.arm(
+      () => new ModelDownloadError('timeout', `${u.href}: the download stalled (no data for ${opts.limits.stallTimeoutMs / 1000} s after ${formatBytes(size)}). Check the network, or try again later.`, original),
     );
-  };
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       arm();
       size += chunk.length;
       if (size > opts.budget) {
         const e = tooLarge(original, opts.limits.maxTotalBytes);
-        failure ??= e;
+        hop.fail(e);
         done(e);
         return;
       }
@@ -145,33 +226,23 @@ async function readBody(res: http.IncomingMessage, u: URL, opts: GetOptions, ori
     },
   });
   arm();
-  // We ask for identity; a server that compresses anyway is decoded, and the size limit then
-  // counts decoded bytes (so a small compressed bomb cannot get past it).
-  const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase();
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
-  if (decoder) declared = undefined;
-  else if (encoding !== 'identity') {
-    res.destroy();
-    throw new ModelDownloadError('network', `${u.href}: the server sent the file with an unsupported content encoding '${encoding}'.`, original);
-  }
   try {
-    const source = decoder ? [res, decoder] : [res];
+    const source = res.body ? Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>) : Readable.from([]);
     if (opts.toFile) {
       fs.mkdirSync(path.dirname(opts.toFile), { recursive: true });
-      await (pipeline as (...streams: unknown[]) => Promise<void>)(...source, meter, fs.createWriteStream(opts.toFile));
+      await pipeline(source, meter, fs.createWriteStream(opts.toFile));
     } else {
-      await (pipeline as (...streams: unknown[]) => Promise<void>)(...source, meter, async function* (input: AsyncIterable<unknown>) {
+      await pipeline(source, meter, async function* (input: AsyncIterable<unknown>) {
         for await (const _ of input) void _;
       });
     }
   } catch (e) {
     if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
-    if (failure) throw failure;
+    if (hop.failure) throw hop.failure;
     if (e instanceof ModelDownloadError) throw e;
-    throw new ModelDownloadError('network', `${u.href}: the connection failed after ${formatBytes(size)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Try again.`, original);
+    throw new ModelDownloadError('network', `${u.href}: the connection failed after ${formatBytes(size)} (${reasonOf(e)}). Try again.`, original);
   } finally {
-    clearTimeout(timer);
+    hop.disarm();
   }
   if (declared !== undefined && size !== declared) {
     if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
