@@ -45,21 +45,24 @@ export async function openWorkbench({ workspace, settings = {}, untrusted = fals
     async runCommand(title) {
       const input = page.locator('.quick-input-widget input');
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      // Contributions appear once the extension host has scanned extensions: retype until listed.
+      // Contributions appear once the extension host has scanned extensions, and a quick input
+      // that was closing when we looked can vanish under us: open, type, click, and start over
+      // (short timeouts) until the command's row is there. The row is clicked, not Entered: an
+      // Enter that lands while the palette is still filtering is dropped now and then.
       const until = Date.now() + 60_000;
       for (;;) {
-        if (!(await input.isVisible())) await page.keyboard.press('F1');
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
-        await input.fill(`>${title}`);
         try {
+          if (!(await input.isVisible())) await page.keyboard.press('F1');
+          await input.waitFor({ state: 'visible', timeout: 5_000 });
+          await input.fill(`>${title}`, { timeout: 5_000 });
           await row.waitFor({ timeout: 3_000 });
-          break;
+          await row.click({ timeout: 5_000 });
+          return;
         } catch (e) {
           if (Date.now() > until) throw e;
-          await page.keyboard.press('Escape');
+          await page.keyboard.press('Escape').catch(() => {});
         }
       }
-      await page.keyboard.press('Enter');
     },
     async screenshot(name) {
       fs.mkdirSync(artefactsDir, { recursive: true });
