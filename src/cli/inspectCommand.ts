@@ -31,6 +31,6 @@ export async function inspectCommand(ctx: CliContext, args: ParsedArgs): Promise
     return EXIT.ok;
   }
   const rows = summarizeLayers(loaded.model, { cutAt: loaded.cutAt });
-  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, inputShape: loaded.inputShape, notes: loaded.notes, layers: rows }) : formatLayerTable(rows));
+  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, cutFrom: loaded.cutFrom, inputShape: loaded.inputShape, preprocessing: { mode: loaded.preprocessing.mode, from: loaded.preprocessingFrom }, notes: loaded.notes, layers: rows }) : formatLayerTable(rows));
   return EXIT.ok;
 }

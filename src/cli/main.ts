@@ -11,6 +11,7 @@ import { EXIT, defaultCacheDir, type CliContext } from './context';
 import { parseArgs, UsageError } from './args';
 import { runCommand } from './runCommand';
 import { inspectCommand } from './inspectCommand';
+import { catalogCommand } from './catalogCommand';
 import { predictCommand } from './predictCommand';
 import { scaffoldCommand } from './scaffoldCommand';
 import { demoCommand } from './demoCommand';
@@ -25,8 +26,10 @@ const USAGE = `Usage: transfer-lab <command> [options]
 Commands:
   run <experiment.tlexp.json> [--runs-dir DIR] [--backend B] [--cache-dir DIR] [--json]
                           Train an experiment; one run folder per run
-  inspect <model.json|catalog-id> [--cut-at LAYER] [--json]
+  catalog [--json]        The backbones a catalog id names: input, params, pixels, offline or not
+  inspect <model|catalog-id> [--cut-at LAYER] [--json]
                           Layer table: name, type, output shape, params, trainable
+                          (model: a .keras, .h5 or TF.js model.json file, or a URL)
   predict <run-or-model> <images...> [--top K] [--json]
                           Classify images with an exported model
   scaffold <dir> --classes a,b,c | scaffold <dir> --split-from SRC [--val F --test F --move]
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run':
       return runCommand(ctx, args);
+    case 'catalog':
+      return catalogCommand(ctx, args);
     case 'inspect':
       return inspectCommand(ctx, args);
     case 'predict':

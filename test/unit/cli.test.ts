@@ -180,3 +180,18 @@ test('run: the loader\'s notes are on stderr (as JSON events with --json) and in
   const failedDir = /run folder: (\S+)/.exec(failed.stderr)![1];
   assert.match(fs.readFileSync(path.join(failedDir, 'log.txt'), 'utf8'), /reshape[\s\S]*\n\s+at /i, 'the internal error and its stack are in log.txt');
 });
+
+test('catalog lists every entry offline: bundled, or not downloaded yet with its size; --json for scripts', () => {
+  const r = tl('catalog');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^fmnist-mini +layers +32x32 .* zero-one .* bundled$/m);
+  assert.match(r.stdout, /^mobilenet_v2_1\.00_224 +layers +224x224 +2\.3M +tf +yes +not downloaded yet \(needs internet, \d+(\.\d)? MB\)$/m);
+  assert.match(r.stdout, /^mobilenet_v3_small_100_224_feature_vector +graph .* no \(feature extraction\)/m);
+  const json = tl('catalog', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout) as { id: string; availability: string; preprocessing: string }[];
+  assert.ok(rows.length > 20);
+  assert.deepEqual(rows.find((x) => x.id === 'fmnist-mini'), { ...rows.find((x) => x.id === 'fmnist-mini'), availability: 'bundled', preprocessing: 'zero-one' });
+  assert.equal(rows.find((x) => x.id === 'mobilenet_v1_1.0_224')?.availability, 'download');
+  assert.equal(tl('catalog', 'extra').code, 2);
+});
