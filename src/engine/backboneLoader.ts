@@ -37,8 +37,6 @@ interface LoadedBackboneCommon {
   /** How pixels 0..255 become the network's input (Keras's preprocess_input mode). */
   preprocessing: PixelTransform;
   preprocessingFrom: PreprocessingSource;
-  /** @deprecated the linear range of `preprocessing` where it has one (tf, zero-one, none); [0, 1] otherwise. */
-  valueRange: [number, number];
   catalog?: BackboneCatalogEntry;
   /** Human-readable origin, stable across runs (also a cache-key ingredient): "catalog:<id> <url>", a path or a URL. */
   source: string;
@@ -153,11 +151,6 @@ export function normaliseLayersTopology(topology: unknown, notes: string[] = [])
 
 const isMode = (v: unknown): v is PreprocessingMode => typeof v === 'string' && (PREPROCESSING_MODES as readonly string[]).includes(v);
 
-function linearRange(t: PixelTransform): [number, number] {
-  const uniform = t.channelOrder === 'rgb' && t.scale.every((s) => s === t.scale[0]) && t.offset.every((o) => o === t.offset[0]);
-  return uniform ? [t.offset[0], t.offset[0] + 255 * t.scale[0]] : [0, 1];
-}
-
 /** Experiment file, then what the files say, then the architecture; the fallback is reported. */
 function decidePreprocessing(
   spec: BackboneSpec,
@@ -239,8 +232,7 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
   };
   const withPreprocessing = (model: tfTypes.LayersModel | undefined) => {
     const { mode, from } = decidePreprocessing(spec, card, catalog, saved, metadata, model, notes);
-    const preprocessing = pixelTransform(mode);
-    return { preprocessing, preprocessingFrom: from, valueRange: linearRange(preprocessing) };
+    return { preprocessing: pixelTransform(mode), preprocessingFrom: from };
   };
   const fallbackSize = (card?.inputSize?.length === 3 ? card.inputSize : undefined) ?? catalog?.inputSize;
   const inputShapeFrom = (shape: readonly (number | null | undefined)[] | undefined): [number, number, number] => {
