@@ -160,16 +160,13 @@ export async function readWeightsFile(file: string): Promise<{ lookup(modelEntry
   if (!fs.existsSync(file)) throw new KerasFileError(file, `${file}: no such file. Check backbone.weights (relative paths start at the experiment file's folder).`);
   const h5 = await openHdf5({ file });
   try {
-    if (h5.attrs.layer_names) {
-      const groups = readLegacyGroups(h5, file);
+    // Keras 2 layout: `layer_names` on the root (save_weights), or on `model_weights` (a full .h5).
+    const nested = h5.get('model_weights');
+    const legacyRoot = h5.attrs.layer_names ? h5 : nested?.kind === 'group' && nested.attrs.layer_names ? nested : undefined;
+    if (legacyRoot) {
+      const groups = readLegacyGroups(legacyRoot, file);
       const lookup = legacyWeightsLookup(groups);
-      return { lookup: () => lookup, count: groups.reduce((s, g) => s + g.weights.length, 0) };
-    }
-    const root = h5.get('model_weights');
-    if (root && root.kind === 'group' && root.attrs.layer_names) {
-      const groups = readLegacyGroups(root, file);
-      const lookup = legacyWeightsLookup(groups);
-      return { lookup: () => lookup, count: groups.reduce((s, g) => s + g.weights.length, 0) };
+      return { lookup: () => lookup, count: groups.reduce((n, g) => n + g.weights.length, 0) };
     }
     const table: NamedWeights = new Map();
     readAllDatasets(h5, '', table);
