@@ -27,7 +27,7 @@
 // Progress goes to stderr; stdout is the folder only.
 
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
+import { fixturesHash as hashOf } from './keras-fixtures-hash.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,26 +48,8 @@ const CHILD_ENV = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', PYTHONDONTWRITEBY
 const log = (m) => process.stderr.write(`[keras-fixtures] ${m}\n`);
 const secs = () => `${((Date.now() - T0) / 1000).toFixed(0)} s`;
 
-/** The same hash as test/support/kerasFixtures.ts: every file of scripts/keras-fixtures/ but caches and the verify_* checks. */
-export function fixturesHash(dir = GEN_DIR) {
-  const files = [];
-  const walk = (d, rel) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '__pycache__' || e.name.endsWith('.pyc') || e.name.startsWith('verify_')) continue; // checks, not generator input
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else if (e.isFile()) files.push(r);
-    }
-  };
-  walk(dir, '');
-  const h = crypto.createHash('sha256');
-  for (const r of files.sort()) {
-    h.update(`${r}\0`);
-    h.update(fs.readFileSync(path.join(dir, ...r.split('/'))));
-    h.update('\0');
-  }
-  return h.digest('hex').slice(0, 16);
-}
+/** This checkout's generator version (see keras-fixtures-hash.mjs). */
+export const fixturesHash = (dir = GEN_DIR) => hashOf(dir);
 
 function pinnedTensorflow() {
   const line = fs.readFileSync(REQUIREMENTS, 'utf8').split('\n').find((l) => /^tensorflow(-cpu)?==/.test(l.trim()));

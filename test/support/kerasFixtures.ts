@@ -5,10 +5,11 @@
 // outputs on fixed pixels and on image files resized as image_dataset_from_directory does.
 // All paths in the manifest are relative to the folder (`root`); arrays are raw
 // little-endian files described by RawArrayRef.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+// @ts-expect-error: plain ESM helper shared with the setup script (no types)
+import { fixturesHash } from '../../scripts/keras-fixtures-hash.mjs';
 
 /** Keras's preprocess_input formulas (see src/core/preprocessing.ts); `none`: the model rescales itself. */
 export type KerasPreprocessMode = 'tf' | 'torch' | 'caffe' | 'none';
@@ -153,26 +154,9 @@ function findGeneratorDir(): string | undefined {
   return undefined;
 }
 
-/** The hash setup-keras-fixtures.mjs names the folder by (every file of scripts/keras-fixtures/ but caches and the verify_* checks). */
+/** The hash setup-keras-fixtures.mjs names the folder by (defined there, once). */
 export function kerasFixturesHash(dir = findGeneratorDir()): string | undefined {
-  if (!dir) return undefined;
-  const files: string[] = [];
-  const walk = (d: string, rel: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '__pycache__' || e.name.endsWith('.pyc') || e.name.startsWith('verify_')) continue; // checks, not generator input
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else if (e.isFile()) files.push(r);
-    }
-  };
-  walk(dir, '');
-  const h = crypto.createHash('sha256');
-  for (const r of files.sort()) {
-    h.update(`${r}\0`);
-    h.update(fs.readFileSync(path.join(dir, ...r.split('/'))));
-    h.update('\0');
-  }
-  return h.digest('hex').slice(0, 16);
+  return dir ? (fixturesHash(dir) as string) : undefined;
 }
 
 /**
