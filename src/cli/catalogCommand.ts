@@ -2,7 +2,6 @@
 // whether it is already here (bundled, or downloaded into the cache) or needs the internet.
 // No TensorFlow.js is loaded: the catalog is data.
 import { BACKBONE_CATALOG, type BackboneCatalogEntry } from '../core/backboneCatalog';
-import { modeForValueRange } from '../core/preprocessing';
 import { cachedModelInfo } from '../engine/modelCache';
 import { UsageError, type ParsedArgs } from './args';
 import { EXIT, type CliContext } from './context';
@@ -28,10 +27,10 @@ export function catalogListing(cacheDir: string): CatalogListing[] {
     format: e.format,
     inputSize: e.inputSize,
     params: e.params,
-    preprocessing: modeForValueRange(e.valueRange) ?? `[${e.valueRange.join(', ')}]`,
+    preprocessing: e.preprocessing,
     fineTunable: e.fineTunable,
     trainedOn: e.trainedOn,
-    availability: e.source.kind === 'bundled' ? 'bundled' : cachedModelInfo(cacheDir, e.source.modelJsonUrl) ? 'cached' : 'download',
+    availability: e.source.kind === 'bundled' ? 'bundled' : e.source.kind === 'url' && cachedModelInfo(cacheDir, e.source.modelJsonUrl) ? 'cached' : 'download',
     downloadMB: e.downloadMB,
   }));
 }

@@ -17,15 +17,51 @@
 //   (tfjs-converter graph_model.ts `getTFHubUrl`): `<url>/model.json?tfjs-format=file`, with the
 //   same `?tfjs-format=file` query appended to every weight file (tfjs-core io/http.ts).
 
+import type { PreprocessingMode } from './preprocessing';
+
 export type BackboneFormat = 'layers' | 'graph';
 
-export type BackboneFamily = 'mobilenet_v1' | 'mobilenet_v2' | 'mobilenet_v3' | 'fmnist-mini';
+export type BackboneFamily =
+  | 'mobilenet_v1'
+  | 'mobilenet_v2'
+  | 'mobilenet_v3'
+  | 'fmnist-mini'
+  // Keras Applications families (one per keras.applications module).
+  | 'resnet'
+  | 'resnet_v2'
+  | 'vgg'
+  | 'inception_v3'
+  | 'inception_resnet_v2'
+  | 'xception'
+  | 'densenet'
+  | 'efficientnet'
+  | 'efficientnet_v2'
+  | 'nasnet'
+  | 'convnext';
+
+/** Keras's own weight file for a Keras Applications entry (from keras/src/applications/<module>.py). */
+export interface KerasWeightsFile {
+  /** The URL keras.applications downloads (`BASE_WEIGHTS_PATH + file_name`). */
+  url: string;
+  /** Keras's cache name (`~/.keras/models/<fileName>`), also how a mirror names it. */
+  fileName: string;
+  /** The hash Keras's source lists for the no-top file, or null where Keras lists none (MobileNets). */
+  hash: string | null;
+  /** As Keras's get_file decides: 64 hex digits are sha256, otherwise md5. */
+  hashAlgorithm: 'sha256' | 'md5' | null;
+}
 
 export type BackboneSource =
   /** Downloaded (and cached) from this model.json URL. */
   | { kind: 'url'; modelJsonUrl: string; /** A page that describes the model. */ homepage?: string; /** Other URLs that name the same files. */ aliases?: string[] }
   /** Ships with Transfer Lab: a path relative to the install root. */
-  | { kind: 'bundled'; path: string; /** Model card next to it (what it was trained on, how well, cutAt). */ card: string };
+  | { kind: 'bundled'; path: string; /** Model card next to it (what it was trained on, how well, cutAt). */ card: string }
+  /**
+   * A Keras Application: the topology ships (generated from Keras with include_top=False by
+   * scripts/keras-applications), the ImageNet weights are Keras's own .h5 file, fetched at run
+   * time, checked against Keras's hash and cached content-addressed.
+   */
+  | { kind: 'keras-application'; /** Topology, relative to the install root. */ topology: string; weights: KerasWeightsFile; /** keras.applications constructor, e.g. 'EfficientNetB0'. */ constructorName: string };
 
 export interface BackboneCatalogEntry {
   id: string;
@@ -35,8 +71,10 @@ export interface BackboneCatalogEntry {
   source: BackboneSource;
   /** [height, width, channels] the network expects. */
   inputSize: [number, number, number];
-  /** Pixels 0..255 map linearly onto this range before the network sees them. */
-  valueRange: [number, number];
+  /** How pixels are fed (core/preprocessing.ts): Keras's preprocess_input mode for the family. */
+  preprocessing: PreprocessingMode;
+  /** ImageNet top-1 accuracy (%) of the full classifier, as its authors / keras.io report it; null when not applicable. */
+  imagenetTop1: number | null;
   /** Parameters in the file as shipped (approximate: rounded, from the architecture); null when only the model itself can say. */
   params: number | null;
   /** Parameters up to the default cut, when that differs from `params` (approximate). */
@@ -68,6 +106,14 @@ const V1_PARAMS: Record<(typeof V1_ALPHAS)[number], { total: number; base: numbe
   '1.0': { total: 4_250_000, base: 3_230_000, channels: 1024 },
 };
 
+/** ImageNet top-1 (%) per alpha and size, from TF-Slim's mobilenet_v1 table (the checkpoints these were converted from). */
+const V1_TOP1: Record<(typeof V1_ALPHAS)[number], Record<(typeof V1_SIZES)[number], number>> = {
+  '0.25': { 128: 41.5, 160: 45.5, 192: 47.7, 224: 49.8 },
+  '0.50': { 128: 56.3, 160: 59.1, 192: 61.7, 224: 63.3 },
+  '0.75': { 128: 62.1, 160: 65.3, 192: 67.2, 224: 68.4 },
+  '1.0': { 128: 65.2, 160: 68.0, 192: 70.0, 224: 70.9 },
+};
+
 const mobilenetV1: BackboneCatalogEntry[] = V1_ALPHAS.flatMap((alpha) =>
   V1_SIZES.map((size): BackboneCatalogEntry => {
     const p = V1_PARAMS[alpha];
@@ -82,7 +128,8 @@ const mobilenetV1: BackboneCatalogEntry[] = V1_ALPHAS.flatMap((alpha) =>
         homepage: 'https://github.com/tensorflow/tfjs-models/tree/master/mobilenet',
       },
       inputSize: [size, size, 3],
-      valueRange: [-1, 1],
+      preprocessing: 'tf',
+      imagenetTop1: V1_TOP1[alpha][size],
       params: p.total,
       paramsToCut: p.base,
       featureShape: [size / 32, size / 32, p.channels],
@@ -106,6 +153,9 @@ const V2_PARAMS: Record<(typeof V2_ALPHAS)[number], number> = {
   '1.00': 2_258_000,
 };
 
+/** ImageNet top-1 (%) at 224, from TF-Slim's mobilenet_v2 table. */
+const V2_TOP1: Record<(typeof V2_ALPHAS)[number], number> = { '0.35': 60.3, '0.50': 65.4, '0.75': 69.8, '1.00': 71.8 };
+
 const mobilenetV2: BackboneCatalogEntry[] = V2_ALPHAS.map((alpha): BackboneCatalogEntry => ({
   id: `mobilenet_v2_${alpha}_224`,
   title: `MobileNet v2 ${alpha} at 224x224 (no top)`,
@@ -117,7 +167,8 @@ const mobilenetV2: BackboneCatalogEntry[] = V2_ALPHAS.map((alpha): BackboneCatal
     homepage: 'https://github.com/googlecreativelab/teachablemachine-community',
   },
   inputSize: [224, 224, 3],
-  valueRange: [-1, 1],
+  preprocessing: 'tf',
+  imagenetTop1: V2_TOP1[alpha],
   params: V2_PARAMS[alpha],
   featureShape: [7, 7, 1280],
   trainedOn: IMAGENET,
@@ -145,7 +196,8 @@ function tfHubGraph(size: 'small' | 'large', params: number, features: number, t
       aliases: [tfhub, `${tfhub}/model.json?tfjs-format=file`],
     },
     inputSize: [224, 224, 3],
-    valueRange: [0, 1],
+    preprocessing: 'zero-one',
+    imagenetTop1: top1,
     params,
     featureShape: [features],
     trainedOn: IMAGENET,
@@ -168,7 +220,8 @@ const fmnistMini: BackboneCatalogEntry = {
   format: 'layers',
   source: { kind: 'bundled', path: 'media/backbones/fmnist-mini/model.json', card: 'media/backbones/fmnist-mini/card.json' },
   inputSize: [32, 32, 3],
-  valueRange: [0, 1],
+  preprocessing: 'zero-one',
+  imagenetTop1: null,
   params: null, // the model itself says when loaded (`transfer-lab inspect fmnist-mini`)
   featureShape: [],
   trainedOn: 'Five Fashion-MNIST classes (see the model card in media/backbones/fmnist-mini/card.json)',

@@ -166,10 +166,7 @@ function decidePreprocessing(
   const fromRange = (v: unknown) => (isRange(v) ? modeForValueRange(v) : undefined);
   const cardMode = isMode(card?.preprocessing) ? card.preprocessing : fromRange(card?.valueRange);
   if (cardMode) return { mode: cardMode, from: 'model card' };
-  if (catalog) {
-    const m = modeForValueRange(catalog.valueRange);
-    if (m) return { mode: m, from: 'catalog' };
-  }
+  if (catalog) return { mode: catalog.preprocessing, from: 'catalog' };
   // preprocessing.json version 2 (our exports) has `mode`; version 1 only a value range.
   const savedPre = saved?.mode ?? (isObj(saved?.preprocessing) ? saved.preprocessing.mode : saved?.preprocessing);
   const savedMode = isMode(savedPre) ? savedPre : fromRange(saved?.valueRange);

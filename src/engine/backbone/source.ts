@@ -78,6 +78,7 @@ export function resolveSource(spec: BackboneSpec, opts: LoadBackboneOptions): Re
       const file = path.join(opts.installRoot, entry.source.path);
       return { kind: 'file', file, catalog: entry, origin: { kind: 'catalog', location: entry.id }, card: path.join(opts.installRoot, entry.source.card) };
     }
+    if (entry.source.kind === 'keras-application') throw new BackboneError('backbone.catalog', `backbone.catalog: '${entry.id}' is a Keras Application, which this build cannot load yet.`);
     return { kind: 'url', url: entry.source.modelJsonUrl, catalog: entry, origin: { kind: 'catalog', location: entry.id } };
   }
   if ('url' in spec) {
