@@ -74,7 +74,9 @@ function weightsOf(model: tfTypes.LayersModel): Map<string, Float32Array> {
 const bitwiseEqual = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 test('feature extraction on real images: run folder, frozen base bitwise unchanged, flat tensors, exported model reproduces eval.json', async () => {
-  const { outcome, events } = await run(experiment('fe', {}));
+  // Ten epochs: at four the head is still learning (50-57% here, 40% once on CI, where oneDNN
+  // rounds differently); at ten it is 57-77% over five data seeds, far from chance (20%).
+  const { outcome, events } = await run(experiment('fe', { train: { epochs: 10, batchSize: 16, optimizer: 'adam', learningRate: 0.01 } }));
   assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
   const record = readRun(outcome.runDir);
   assert.ok(record.ok);
@@ -94,7 +96,7 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   const evaluation = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
   assert.equal(typeof evaluation.accuracy, 'number');
   assert.equal(evaluation.count, 30);
-  assert.ok(evaluation.accuracy > 0.4, `transfer learns the unseen classes (test accuracy ${evaluation.accuracy})`);
+  assert.ok(evaluation.accuracy > 0.4, `transfer learns the unseen classes: test accuracy ${evaluation.accuracy}, chance 0.2`);
 
   // Every base weight in the exported model is the shipped backbone's, bit for bit.
   const shipped = await shippedWeights();
@@ -111,7 +113,7 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
 
   // Tensor count and bytes are flat across epochs (from epoch 2, once optimizer state exists).
   const epochs = readMetrics(outcome.runDir).records.filter((r) => r.kind === 'epoch') as unknown as { tensors: number; tensorBytes: number }[];
-  assert.equal(epochs.length, 4);
+  assert.equal(epochs.length, 10);
   assert.equal(new Set(epochs.slice(1).map((e) => e.tensors)).size, 1, `tensors per epoch: ${epochs.map((e) => e.tensors)}`);
   assert.equal(new Set(epochs.slice(1).map((e) => e.tensorBytes)).size, 1);
   assert.ok(events.some((e) => e.type === 'batch') && events.some((e) => e.type === 'epoch') && events.at(-1)?.type === 'finished');
