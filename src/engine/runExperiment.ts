@@ -19,7 +19,7 @@ import { featurize, MemoryBudgetError, type FeaturizeItem } from './featurize';
 import { ActivationCache } from './activationCache';
 import { trainSplitModel, evaluateTable, DivergedError, type TrainResult } from './trainLoop';
 import { exportModel } from './exportModel';
-import { compileInferencePlan, InferencePlanError, type InferencePlan } from './inferencePlan';
+import { compileInferencePlan, describeInferencePlan, InferencePlanError, type InferencePlan } from './inferencePlan';
 import { describePixelTransform, interpolationOf, kerasResizeArguments } from '../core/preprocessing';
 import { preprocessingFile } from '../core/preprocessingFile';
 import { tf } from './tf';
@@ -188,7 +188,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
               return Array.isArray(out) ? out : [out];
             }
           : null;
-      if (plan) log(`frozen layers: inference plan, ${plan.stats.folded} BatchNorm folded, ${plan.stats.nativeFused} fused convolutions, ${plan.stats.paddingsMerged} paddings merged`);
+      if (plan) log(`frozen layers: inference plan; ${describeInferencePlan(plan.stats)}`);
     }
     phaseTimes.loadBackboneMs = Date.now() - t0;
     log(`cut at ${split.plan.cutAt}; frozen ${split.plan.frozen.length} layers, trainable ${split.plan.trainable.length}; boundary ${split.plan.boundary.join(', ')}`);

@@ -9,7 +9,7 @@ import { seededRandom } from '../core/random';
 import type { SplitModel } from './modelSurgery';
 import { gatherBatch, type FeatureTable } from './featureTable';
 import { tf } from './tf';
-import { compileTrainingPlan, type TrainingPlan } from './trainingPlan';
+import { compileTrainingPlan, describeTrainingPlan, type TrainingPlan } from './trainingPlan';
 
 type Tensor = tfTypes.Tensor;
 type Variable = tfTypes.Variable;
@@ -102,8 +102,7 @@ function basePlanOf(split: SplitModel, fromScratch: boolean): { plan: TrainingPl
   if (!split.suffix) return { plan: null, how: 'no trainable base layers' };
   try {
     const plan = compileTrainingPlan(split.suffix, { training: fromScratch });
-    const s = plan.stats;
-    return { plan, how: `training plan: ${s.blocks} custom-gradient block(s), ${s.normOps} normalisation(s) as plain ops, ${s.generic} layer(s) under autodiff${fromScratch ? ' (BatchNorm in training mode)' : ''}` };
+    return { plan, how: describeTrainingPlan(plan.stats, fromScratch) };
   } catch (e) {
     return { plan: null, how: `the trainable base runs as a model under autodiff: ${(e as Error).message}` };
   }

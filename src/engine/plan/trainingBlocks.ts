@@ -1,0 +1,233 @@
+// The custom-gradient ops of lean fine-tuning (trainingPlan.ts): each keeps only what its
+// closed-form gradient needs (its input, and a convolution's output), where TensorFlow.js's
+// autodiff would keep every intermediate of the ops the layers are made of. Plus the plain-op
+// normalisations TensorFlow.js's own layers cannot differentiate.
+import type * as tfTypes from '@tensorflow/tfjs';
+import { tf } from '../tf';
+import { activate, activationGrad, type PlanActivation } from './activations';
+
+type Tensor = tfTypes.Tensor;
+type Layer = tfTypes.layers.Layer;
+type LayerVariable = tfTypes.LayerVariable;
+
+export type ConvOp = (x: Tensor, w: Tensor, b: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) => Tensor;
+export type NormOp = (x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) => Tensor;
+export type LayerNormOp = (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor;
+export type ActivationOp = (x: Tensor) => Tensor;
+
+export interface ConvShape {
+  depthwise: boolean;
+  hasBatchNorm: boolean;
+  activation: PlanActivation;
+  strides: [number, number];
+  dilations: [number, number];
+  pad: 'same' | 'valid';
+}
+
+/** With s = rsqrt(variance + eps), a = gamma * s, c = beta - mean * a (ones and zeros without BatchNorm). */
+function affine(hasBatchNorm: boolean, epsilon: number, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) {
+  const t = tf();
+  const inv = hasBatchNorm ? t.rsqrt(t.add(variance, epsilon)) : t.onesLike(gamma);
+  const a = t.mul(gamma, inv);
+  return { inv, a, c: t.sub(beta, t.mul(mean, a)) };
+}
+
+/**
+ * conv (+ bias) -> BatchNorm in inference mode -> activation, as one op with a closed-form
+ * gradient. With s = rsqrt(variance + eps), a = gamma * s, c = beta - mean * a:
+ *   z = conv(x, W) + b,  pre = z * a + c,  y = act(pre)
+ *   dpre = dy * act'(pre),  dbeta = sum(dpre),  dgamma = sum(dpre * (z - mean)) * s,  dz = dpre * a,
+ *   db = sum(dz),  dW = conv filter-gradient(x, dz),  dx = conv input-gradient(dz, W).
+ * The moving statistics are constants (zero gradient); so are gamma, beta and the bias where
+ * the layers have none (their gradients go to constants nobody reads). Saves x and z only.
+ */
+export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
+  const t = tf();
+  const engine = t.engine();
+  const hasBn = s.hasBatchNorm;
+  const conv = (x: Tensor, w: Tensor) =>
+    s.depthwise ? t.depthwiseConv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations) : t.conv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations);
+  const op = t.customGrad(((...args: unknown[]) => {
+    const [x, w, b, gamma, beta, mean, variance] = args as Tensor[];
+    const save = args[7] as (ts: Tensor[]) => void;
+    // tfjs runs this in a tidy: only y and the saved copies of x and z outlive it.
+    const z = t.add(conv(x, w), b);
+    const { a, c } = affine(hasBn, epsilon, gamma, beta, mean, variance);
+    const y = activate(s.activation, hasBn ? t.add(t.mul(z, a), c) : z);
+    save([x, z, w, gamma, beta, mean, variance]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sz, sw, sgamma, sbeta, smean, svariance] = saved;
+        // tfjs runs a gradient function outside any tidy and keeps every dy and saved tensor
+        // until the whole backward pass ends; here temporaries die with the tidy, and dy and
+        // z (read by no other node) are freed as soon as this block's gradients exist.
+        const grads = t.tidy(() => gradients(dy, sx, sz, sw, sgamma, sbeta, smean, svariance));
+        dy.dispose();
+        sz.dispose();
+        return grads;
+      },
+    };
+    function gradients(dy: Tensor, sx: Tensor, sz: Tensor, sw: Tensor, sgamma: Tensor, sbeta: Tensor, smean: Tensor, svariance: Tensor): Tensor[] {
+      const { inv, a: sa, c: sc } = affine(hasBn, epsilon, sgamma, sbeta, smean, svariance);
+      const dpre = activationGrad(s.activation, hasBn ? t.add(t.mul(sz, sa), sc) : sz, dy);
+      const axes = [0, 1, 2];
+      const dbeta = t.sum(dpre, axes);
+      // d pre / d gamma = (z - mean) * s
+      const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sz), axes), t.mul(smean, dbeta)), inv);
+      const dz = hasBn ? t.mul(dpre, sa) : dpre;
+      const db = t.sum(dz, axes);
+      const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', dilations: s.dilations, dimRoundingMode: undefined };
+      const dw = s.depthwise
+        ? (engine.runKernel('DepthwiseConv2dNativeBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor)
+        : (engine.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor);
+      const dx = s.depthwise
+        ? (engine.runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor)
+        : (engine.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor);
+      return [dx, dw, db, hasBn ? dgamma : t.zerosLike(sgamma), hasBn ? dbeta : t.zerosLike(sbeta), t.zerosLike(smean), t.zerosLike(svariance)];
+    }
+  }) as never) as unknown as ConvOp;
+  return op;
+}
+
+/**
+ * BatchNorm over the last axis in inference mode -> activation, as one op: the block above
+ * without its convolution (z = x). Saves x only.
+ */
+export function normBlockOp(activation: PlanActivation, epsilon: number): NormOp {
+  const t = tf();
+  const op = t.customGrad(((...args: unknown[]) => {
+    const [x, gamma, beta, mean, variance] = args as Tensor[];
+    const save = args[5] as (ts: Tensor[]) => void;
+    const { a, c } = affine(true, epsilon, gamma, beta, mean, variance);
+    const y = activate(activation, t.add(t.mul(x, a), c));
+    save([x, gamma, beta, mean, variance]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sgamma, sbeta, smean, svariance] = saved;
+        const grads = t.tidy(() => {
+          const { inv, a: sa, c: sc } = affine(true, epsilon, sgamma, sbeta, smean, svariance);
+          const dpre = activationGrad(activation, t.add(t.mul(sx, sa), sc), dy);
+          const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
+          const dbeta = t.sum(dpre, axes);
+          const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sx), axes), t.mul(smean, dbeta)), inv);
+          return [t.mul(dpre, sa), dgamma, dbeta, t.zerosLike(smean), t.zerosLike(svariance)];
+        });
+        dy.dispose();
+        return grads;
+      },
+    };
+  }) as never) as unknown as NormOp;
+  return op;
+}
+
+/**
+ * LayerNormalization over the last axis (ConvNeXt), as one op. With xhat = (x - mean) * inv,
+ * inv = rsqrt(variance + eps) per position, g = dy * gamma:
+ *   y = xhat * gamma + beta,  dbeta = sum(dy),  dgamma = sum(dy * xhat),
+ *   dx = inv * (g - mean_c(g) - xhat * mean_c(g * xhat)).
+ * Saves x only (xhat is recomputed).
+ */
+export function layerNormOp(epsilon: number): LayerNormOp {
+  const t = tf();
+  const normalise = (x: Tensor) => {
+    const mean = t.mean(x, -1, true);
+    const inv = t.rsqrt(t.add(t.mean(t.squaredDifference(x, mean), -1, true), epsilon));
+    return { xhat: t.mul(t.sub(x, mean), inv), inv };
+  };
+  const op = t.customGrad(((...args: unknown[]) => {
+    const [x, gamma, beta] = args as Tensor[];
+    const save = args[3] as (ts: Tensor[]) => void;
+    const y = t.add(t.mul(normalise(x).xhat, gamma), beta);
+    save([x, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sgamma] = saved;
+        const grads = t.tidy(() => {
+          const { xhat, inv } = normalise(sx);
+          const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
+          const g = t.mul(dy, sgamma);
+          const dx = t.mul(inv, t.sub(t.sub(g, t.mean(g, -1, true)), t.mul(xhat, t.mean(t.mul(g, xhat), -1, true))));
+          return [dx, t.sum(t.mul(dy, xhat), axes), t.sum(dy, axes)];
+        });
+        dy.dispose();
+        return grads;
+      },
+    };
+  }) as never) as unknown as LayerNormOp;
+  return op;
+}
+
+/** act(x) as one op that saves x only (swish, gelu, hard-swish: several ops under autodiff). */
+export function activationOp(activation: PlanActivation): ActivationOp {
+  const t = tf();
+  const op = t.customGrad(((...args: unknown[]) => {
+    const x = args[0] as Tensor;
+    const save = args[1] as (ts: Tensor[]) => void;
+    save([x]);
+    return {
+      value: activate(activation, x),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const grad = t.tidy(() => activationGrad(activation, saved[0], dy));
+        dy.dispose();
+        return [grad];
+      },
+    };
+  }) as never) as unknown as ActivationOp;
+  return op;
+}
+
+/** The parts of a BatchNormalization or LayerNormalization layer (fields of TensorFlow.js's classes). */
+export interface NormParts {
+  gamma: LayerVariable | null;
+  beta: LayerVariable | null;
+  movingMean?: LayerVariable;
+  movingVariance?: LayerVariable;
+  epsilon: number;
+  momentum?: number;
+  axis: number | number[];
+}
+export const normParts = (l: Layer) => l as unknown as NormParts;
+
+/**
+ * BatchNormalization or LayerNormalization as plain, differentiable ops, with whichever of
+ * gamma and beta the layer has: what TensorFlow.js's layer computes, minus its gradient bug.
+ * In training mode a BatchNormalization normalises by the batch's moments and moves its
+ * moving statistics towards them (momentum as configured), as the layer does.
+ */
+export function normalizeWithOps(layer: Layer, x: Tensor, training: boolean): Tensor {
+  const t = tf();
+  const p = normParts(layer);
+  const rank = x.rank;
+  const axes = (Array.isArray(p.axis) ? p.axis : [p.axis]).map((a) => (a < 0 ? a + rank : a));
+  const broadcast = Array.from({ length: rank }, (_, i) => (axes.includes(i) ? (x.shape[i] as number) : 1));
+  const shaped = (v: LayerVariable) => t.reshape(v.read(), broadcast);
+  let mean: Tensor;
+  let variance: Tensor;
+  if (layer.getClassName() === 'LayerNormalization') {
+    // Moments over the normalised axes, per example.
+    ({ mean, variance } = t.moments(x, axes, true));
+  } else if (training) {
+    const reduce = Array.from({ length: rank }, (_, i) => i).filter((i) => !axes.includes(i));
+    ({ mean, variance } = t.moments(x, reduce, true));
+    const momentum = p.momentum ?? 0.99;
+    for (const [v, batch] of [
+      [p.movingMean!, mean],
+      [p.movingVariance!, variance],
+    ] as const) {
+      t.tidy(() => {
+        const old = v.read();
+        v.write(t.sub(old, t.mul(t.sub(old, t.reshape(batch, old.shape)), 1 - momentum)));
+      });
+    }
+  } else {
+    mean = shaped(p.movingMean!);
+    variance = shaped(p.movingVariance!);
+  }
+  let y = t.mul(t.sub(x, mean), t.rsqrt(t.add(variance, p.epsilon ?? 1e-3)));
+  if (p.gamma) y = t.mul(y, shaped(p.gamma));
+  if (p.beta) y = t.add(y, shaped(p.beta));
+  return y;
+}
