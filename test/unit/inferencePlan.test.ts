@@ -106,3 +106,66 @@ test('no tensor outlives a batch: repeated runs leave the tensor count flat', as
   x.dispose();
   model.dispose();
 });
+
+// ---------------------------------------------------------------------------------------
+// A BatchNormalization before a convolution (pre-activation nets, a cut between the two).
+
+type ST = tfTypes.SymbolicTensor;
+
+/** Random BatchNorm statistics far from the identity: a wrong fold shows at once. */
+function randomize(model: tfTypes.LayersModel, seed: number) {
+  const t = tf();
+  let s = seed;
+  for (const w of model.weights) {
+    const role = w.originalName.split('/').pop();
+    const [lo, hi] = role === 'gamma' || role === 'moving_variance' ? [0.5, 2] : role === 'beta' || role === 'moving_mean' ? [-3, 3] : [-0.5, 0.5];
+    const v = t.randomUniform(w.shape as number[], lo, hi, 'float32', s++);
+    w.write(v);
+    v.dispose();
+  }
+}
+
+test('a BatchNorm before a convolution folds into it only where the convolution adds no zero padding', async () => {
+  const t = tf();
+  const L = t.layers;
+  const cases: { name: string; folded: number; steps?: number; build: (x: ST) => ST }[] = [
+    // conv(x * s + t) = conv(x, W * s) + sum(W * t) holds when no padded zero enters a window.
+    { name: "BN -> conv 3x3 'valid'", folded: 1, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }).apply(L.batchNormalization().apply(x)) as ST },
+    { name: "BN -> conv 1x1 'same', stride 2", folded: 1, build: (x) => L.conv2d({ filters: 5, kernelSize: 1, strides: 2, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST },
+    { name: "BN -> depthwise 3x3 'valid' with bias", folded: 1, build: (x) => L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid' }).apply(L.batchNormalization().apply(x)) as ST },
+    { name: 'BN (scale=False) -> Dense on the 4-D tensor', folded: 1, build: (x) => L.dense({ units: 6 }).apply(L.batchNormalization({ scale: false }).apply(x)) as ST },
+    // 'same' pads the normalised input with zeros: the border windows would see t where they saw 0.
+    { name: "BN -> conv 3x3 'same' (not folded)", folded: 0, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST },
+    { name: "BN -> depthwise 3x3 'same' (not folded)", folded: 0, build: (x) => L.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST },
+    { name: "BN -> ZeroPadding2D -> conv 'valid' (not folded)", folded: 0, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }).apply(L.zeroPadding2d({ padding: 1 }).apply(L.batchNormalization().apply(x))) as ST },
+    // A scale alone commutes with zero padding.
+    { name: "Rescaling(2) -> conv 3x3 'same'", folded: 0, steps: 2, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }).apply(L.rescaling({ scale: 2 }).apply(x)) as ST },
+    // BN -> ReLU -> conv (DenseNet) cannot fold; BN read twice neither.
+    { name: 'BN -> ReLU -> conv (not folded)', folded: 0, build: (x) => L.conv2d({ filters: 5, kernelSize: 1 }).apply(L.reLU().apply(L.batchNormalization().apply(x))) as ST },
+    {
+      name: 'BN read by two convolutions (not folded)',
+      folded: 0,
+      build: (x) => {
+        const bn = L.batchNormalization().apply(x) as ST;
+        return L.add().apply([L.conv2d({ filters: 4, kernelSize: 1 }).apply(bn) as ST, L.conv2d({ filters: 4, kernelSize: 1 }).apply(bn) as ST]) as ST;
+      },
+    },
+  ];
+  const x = t.randomNormal([3, 9, 9, 4], 0, 2, 'float32', 5) as tfTypes.Tensor4D;
+  for (const [i, c] of cases.entries()) {
+    const input = t.input({ shape: [9, 9, 4] });
+    // A convolution first, so the BatchNorm is not folded backwards into anything: it is a
+    // ReLU's output (the pre-activation shape), which the BatchNorm cannot go into.
+    const pre = L.reLU().apply(L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input)) as ST;
+    const model = t.model({ inputs: input, outputs: c.build(pre) });
+    randomize(model, 100 + i * 10);
+    const stats = await checkEquivalent(c.name, model, x);
+    assert.equal(stats.folded, c.folded, `${c.name}: ${JSON.stringify(stats)}`);
+    // Folded: the first convolution (+ ReLU) and the second; not folded: the BatchNorm between.
+    if (c.name.includes('(not folded)') && !c.name.includes('two')) assert.equal(stats.steps, 3, `${c.name}: ${JSON.stringify(stats)}`);
+    if (c.folded === 1 || c.steps) assert.equal(stats.steps, c.steps ?? 2, `${c.name}: ${JSON.stringify(stats)}`);
+    assert.equal(stats.generic, 0);
+    model.dispose();
+  }
+  x.dispose();
+});
