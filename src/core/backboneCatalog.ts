@@ -16,8 +16,13 @@
 //   loaded the way tfjs's `loadGraphModel(url, { fromTFHub: true })` does it
 //   (tfjs-converter graph_model.ts `getTFHubUrl`): `<url>/model.json?tfjs-format=file`, with the
 //   same `?tfjs-format=file` query appended to every weight file (tfjs-core io/http.ts).
+// - Keras Applications (ResNet, EfficientNet, ConvNeXt, … 40 constructors, include_top=False):
+//   generated from Keras by scripts/keras-applications/make_catalog.py into
+//   core/kerasApplications.json (the weight URL, file name and hash are those of Keras's own
+//   get_file call; each record says which constant of which keras.applications module).
 
 import type { PreprocessingMode } from './preprocessing';
+import { KERAS_APPLICATION_ENTRIES } from './kerasApplications';
 
 export type BackboneFormat = 'layers' | 'graph';
 
@@ -61,7 +66,16 @@ export type BackboneSource =
    * scripts/keras-applications), the ImageNet weights are Keras's own .h5 file, fetched at run
    * time, checked against Keras's hash and cached content-addressed.
    */
-  | { kind: 'keras-application'; /** Topology, relative to the install root. */ topology: string; weights: KerasWeightsFile; /** keras.applications constructor, e.g. 'EfficientNetB0'. */ constructorName: string };
+  | {
+      kind: 'keras-application';
+      /** Topology, relative to the install root. */
+      topology: string;
+      /** sha256 of the shipped topology file, checked when it is read (a mixed install is caught). */
+      topologySha256: string;
+      weights: KerasWeightsFile;
+      /** keras.applications constructor, e.g. 'EfficientNetB0'. */
+      constructorName: string;
+    };
 
 export interface BackboneCatalogEntry {
   id: string;
@@ -233,7 +247,9 @@ const fmnistMini: BackboneCatalogEntry = {
   notes: 'A small pretrained network so the demo and the tests run without a network connection.',
 };
 
-export const BACKBONE_CATALOG: readonly BackboneCatalogEntry[] = [fmnistMini, ...mobilenetV1, ...mobilenetV2, ...mobilenetV3];
+// --- Keras Applications (generated: core/kerasApplications.ts) ------------------------------
+
+export const BACKBONE_CATALOG: readonly BackboneCatalogEntry[] = [fmnistMini, ...mobilenetV1, ...mobilenetV2, ...mobilenetV3, ...KERAS_APPLICATION_ENTRIES];
 
 const byId = new Map(BACKBONE_CATALOG.map((e) => [e.id, e]));
 
@@ -245,19 +261,34 @@ export function catalogIds(): string[] {
   return BACKBONE_CATALOG.map((e) => e.id);
 }
 
-/** Up to three catalog ids close to `id`, for "did you mean" hints. */
+/** Edit distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/**
+ * Up to three catalog ids close to `id`, for "did you mean" hints: those sharing a prefix of 4+
+ * characters with it or containing it (or contained in it), nearest first by edit distance
+ * (so 'mobilenet_v2_1.0_224' suggests 'mobilenet_v2_1.00_224' before the Keras 'mobilenet_v2').
+ */
 export function suggestCatalogIds(id: string): string[] {
-  const want = id.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const score = (candidate: string) => {
-    const c = candidate.toLowerCase().replace(/[^a-z0-9]/g, '');
-    let common = 0;
-    while (common < Math.min(c.length, want.length) && c[common] === want[common]) common++;
-    return common + (c.includes(want) || want.includes(c) ? 10 : 0);
-  };
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const want = norm(id);
   return catalogIds()
-    .map((c) => ({ c, s: score(c) }))
-    .filter((x) => x.s >= 4)
-    .sort((a, b) => b.s - a.s)
+    .map((c) => {
+      const n = norm(c);
+      let common = 0;
+      while (common < Math.min(n.length, want.length) && n[common] === want[common]) common++;
+      return { c, common, related: common >= 4 || n.includes(want) || want.includes(n), distance: editDistance(n, want) };
+    })
+    .filter((x) => x.related)
+    .sort((a, b) => a.distance - b.distance || b.common - a.common)
     .slice(0, 3)
     .map((x) => x.c);
 }
