@@ -1,6 +1,7 @@
 """The Keras side of `npm run bench`: the same workloads as bench/worker.ts, the way a Keras
 user runs them, in one process per measurement. Reads a JSON job from argv[1], prints one
-JSON line of results. MobileNetV2 (alpha 1.0, include_top=False) with random weights."""
+JSON line of results. MobileNetV2 (alpha 1.0, include_top=False) with random weights; the zoo
+rows (zoo-*) other Keras Applications families, from a .keras file Keras saved."""
 import json
 import os
 import sys
@@ -140,6 +141,78 @@ def first_prediction(model_file, image, size):
     return {"top": int(np.argmax(probs[0]))}
 
 
+# ---------------------------------------------------------------------------------------
+# The zoo rows (bench/zoo.ts): Keras Applications families at their native input size, saved
+# once by Keras into the bench cache and timed from that same file on both sides.
+
+
+def zoo_save(application, size, out_file):
+    """Keras builds the family (include_top=False, weights=None: random weights time the same)
+    and saves it as a .keras file, which Transfer Lab's own loader then reads."""
+    if os.path.exists(out_file):
+        return {"saved": out_file, "cached": True}
+    model = getattr(tf.keras.applications, application)(weights=None, include_top=False, input_shape=(size, size, 3))
+    os.makedirs(os.path.dirname(out_file), exist_ok=True)
+    tmp = f"{out_file}.tmp-{os.getpid()}.keras"
+    model.save(tmp)
+    os.replace(tmp, out_file)
+    return {"saved": out_file, "cached": False, "layers": len(model.layers)}
+
+
+def zoo_first_trainable(base, unfreeze):
+    """Index of the first trainable layer of base.layers: {"from": name} or {"after": name}."""
+    names = [layer.name for layer in base.layers]
+    if "from" in unfreeze:
+        return names.index(unfreeze["from"])
+    return names.index(unfreeze["after"]) + 1
+
+
+def zoo_forward(model_file, size, batch, warmup, iters):
+    """Frozen forward: model(x, training=False) in a tf.function, as for the MobileNetV2 rows."""
+    model = tf.keras.models.load_model(model_file, compile=False)
+    model.trainable = False
+    fn = tf.function(lambda x: model(x, training=False))
+    x = tf.random.uniform((batch, size, size, 3), -1, 1)
+    for _ in range(warmup):
+        fn(x).numpy()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn(x).numpy()
+        times.append(time.perf_counter() - t0)
+    return {"imgPerSec": batch / median(times), "times": times, "peakRssBytes": peak_rss_bytes()}
+
+
+def zoo_finetune(model_file, size, batch, warmup, iters, unfreeze):
+    """A partial fine-tune step, the Keras transfer-learning guide's recipe: base.trainable = True,
+    then every layer before the unfreeze point trainable = False; the base called with
+    training=False (BatchNorm in inference mode, its gamma and beta train in the unfrozen part);
+    GlobalAveragePooling2D -> Dropout(0.2) -> Dense(5, softmax); Adam; compiled train_on_batch."""
+    base = tf.keras.models.load_model(model_file, compile=False)
+    base.trainable = True
+    first = zoo_first_trainable(base, unfreeze)
+    for layer in base.layers[:first]:
+        layer.trainable = False
+    inputs = tf.keras.Input((size, size, 3))
+    x = base(inputs, training=False)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    x = tf.keras.layers.Dropout(0.2)(x)
+    outputs = tf.keras.layers.Dense(5, activation="softmax")(x)
+    model = tf.keras.Model(inputs, outputs)
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
+    y = np.random.randint(0, 5, (batch,))
+    for _ in range(warmup):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - t0)
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    return {"imgPerSec": batch / median(times), "times": times, "peakRssBytes": peak_rss_bytes(), "firstTrainable": base.layers[first].name, "trainableParams": trainable}
+
+
 kind = job["kind"]
 threads = {"intraOp": tf.config.threading.get_intra_op_parallelism_threads(), "interOp": tf.config.threading.get_inter_op_parallelism_threads()}
 if kind == "forward":
@@ -152,6 +225,12 @@ elif kind == "experiment-notebook":
     out = experiment_notebook(job["dataDir"], job["size"], job["epochs"], job.get("saveTo"))
 elif kind == "first-prediction":
     out = first_prediction(job["modelFile"], job["image"], job["size"])
+elif kind == "zoo-save":
+    out = zoo_save(job["application"], job["size"], job["file"])
+elif kind == "zoo-forward":
+    out = zoo_forward(job["file"], job["size"], job["batch"], job["warmup"], job["iters"])
+elif kind == "zoo-finetune":
+    out = zoo_finetune(job["file"], job["size"], job["batch"], job["warmup"], job["iters"], job["unfreeze"])
 elif kind == "version":
     out = {"tensorflow": tf.__version__, "keras": tf.keras.__version__ if hasattr(tf.keras, "__version__") else None}
 else:
