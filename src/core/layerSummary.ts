@@ -19,10 +19,19 @@ export interface LayerRow {
   afterCut: boolean;
 }
 
+/**
+ * Why the head attaches where it does: the experiment file says (spec), the catalog entry's
+ * usual cut, the model's card.json, the layer before a user model's own classifier head
+ * (left out), or simply the model's output.
+ */
+export type CutOrigin = 'spec' | 'catalog' | 'model card' | 'classifier head removed' | 'model output';
+
 export interface LayerSummary {
   kind: 'layers' | 'graph';
-  /** Where the head attaches, and where that default came from. */
+  /** Where the head attaches. */
   cutAt: string;
+  /** Where that cut came from (the loader's `cutFrom`); absent from trainers that predate it. */
+  cutFrom?: CutOrigin;
   inputShape: [number, number, number];
   /** Empty for a graph model (a frozen function without layers). */
   rows: LayerRow[];

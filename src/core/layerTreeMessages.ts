@@ -1,8 +1,9 @@
 // Host <-> Layer tree panel messages, and the tree the panel shows, computed on the host
 // from the trainer's layer table and the experiment file (the webview only renders it).
-import type { LayerRow, LayerSummary } from './layerSummary';
+import type { CutOrigin, LayerRow, LayerSummary } from './layerSummary';
 import type { StrategySpec } from './experiment';
 import { blockOf, freezeView, type LayerState } from './freezeView';
+import { backboneBlocks, type BlockScheme, type LayerPlace, type StageKind } from './layerBlocks';
 
 import { describePixelTransform, pixelTransform, type PreprocessingMode, type PreprocessingSource } from './preprocessing';
 export const LAYER_TREE_PROTOCOL = 1;
@@ -33,12 +34,35 @@ export interface LayerItem {
   isCut: boolean;
   /** First layer of the base that trains (fine-tuning); the frozen/trainable boundary. */
   isBoundary: boolean;
+  /**
+   * The helper layers Transfer Lab's Keras rewrite made from this layer (`<name>__linear`,
+   * `__gate`, `__hsig`, `__scaled`, `__pooled`), shown as part of it: their params count in
+   * `params`, `className` is the class of the part holding the weights.
+   */
+  parts?: { name: string; className: string; params: number }[];
 }
 
-/** Consecutive layers sharing a name prefix (a block); a layer without a block stands alone (block undefined). */
+/**
+ * A block: a Keras family's block (core/layerBlocks.ts, in its stage), else consecutive
+ * layers sharing a name prefix; a layer without a block stands alone (block undefined).
+ */
 export interface LayerGroup {
   block?: string;
+  /** The stage the block belongs to (Keras families), e.g. `conv4` for `conv4_block3`. */
+  stage?: string;
   layers: LayerItem[];
+  /** What "Train from here" on the block's header unfreezes from: its first layer, when it is in the base. */
+  trainFrom?: string;
+  /** What "Cut here" on the block's header cuts at: its last layer (unless the cut is there already). */
+  cutAt?: string;
+}
+
+/** A stage of a Keras family, for the headings between its blocks. */
+export interface LayerStage {
+  name: string;
+  kind: StageKind;
+  blocks: number;
+  params: number;
 }
 
 export interface LayerTreeState {
@@ -51,8 +75,15 @@ export interface LayerTreeState {
   kind: 'layers' | 'graph';
   fineTunable: boolean;
   cutAt: string;
-  /** Whether cutAt is the backbone's usual cut (the file sets none). */
+  /** Whether cutAt is the default for this backbone (the file sets none). */
   cutIsDefault: boolean;
+  /** Where the cut comes from: the file, or the default and why it is that layer. */
+  cutOrigin: CutOrigin | 'unknown';
+  /** The same in words, for after the layer name: "(the backbone’s usual cut)". */
+  cutNote: string;
+  /** The Keras family naming scheme the blocks were grouped by, when recognised. */
+  scheme?: BlockScheme;
+  stages: LayerStage[];
   strategy: StrategySpec['kind'];
   /** One sentence saying what trains and what stays frozen. */
   strategyText: string;
@@ -133,6 +164,47 @@ export function groupLayers<T extends { name: string }>(layers: T[]): { block?: 
   return runs.map((r) => (r.key !== undefined && r.layers.length > 1 ? { block: r.key, layers: r.layers } : { layers: r.layers }));
 }
 
+/** Layers in their family's blocks (in order of each block's first layer); layers of no block stand alone where they are. */
+export function groupByPlace<T extends { name: string }>(layers: T[], placeOf: (name: string) => LayerPlace | undefined): { block?: string; stage?: string; layers: T[] }[] {
+  const out: { block?: string; stage?: string; layers: T[] }[] = [];
+  const byBlock = new Map<string, { block?: string; stage?: string; layers: T[] }>();
+  for (const l of layers) {
+    const p = placeOf(l.name);
+    if (!p?.block) {
+      out.push({ layers: [l] });
+      continue;
+    }
+    let g = byBlock.get(p.block);
+    if (!g) {
+      g = { block: p.block, stage: p.stage, layers: [] };
+      byBlock.set(p.block, g);
+      out.push(g);
+    }
+    g.layers.push(l);
+  }
+  return out;
+}
+
+/**
+ * The layer "Train from here" on `layer` should write: the layer itself, or, when Transfer
+ * Lab's Keras rewrite split it and a helper holding its weights comes first (`<layer>__linear`
+ * before the activation that kept the name), that helper, so the layer's weights train too.
+ */
+export function unfreezeTargetFor(rows: readonly Pick<LayerRow, 'name'>[], layer: string): string {
+  const i = rows.findIndex((r) => r.name === layer);
+  const first = rows.findIndex((r, j) => j < i && r.name.startsWith(`${layer}__`));
+  return first >= 0 ? rows[first].name : layer;
+}
+
+const CUT_NOTES: Record<CutOrigin | 'unknown', string> = {
+  spec: '(backbone.cutAt)',
+  catalog: '(the backbone’s usual cut)',
+  'model card': '(the cut the model’s card.json names)',
+  'classifier head removed': '(the last layer before the model’s own classifier head, which is left out)',
+  'model output': '(the model’s output layer)',
+  unknown: '(the default for this model; set backbone.cutAt to choose another layer)',
+};
+
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** The tree and its totals for a layer table under the experiment's cut and strategy. */
@@ -157,16 +229,59 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     if (!summary.fineTunable) warnings.push('This backbone cannot be fine-tuned (a graph model): use feature extraction ("Freeze all").');
   }
   const stateOf = new Map(summary.rows.map((r, i) => [r.name, view.states[i]]));
-  const items: LayerItem[] = summary.rows.map((r) => ({
-    name: r.name,
-    className: r.className,
-    shape: formatShape(r.outputShape),
-    params: r.params,
-    state: stateOf.get(r.name) ?? 'frozen',
-    isCut: r.name === cutAt,
-    isBoundary: strategy.kind === 'fine-tune' && r.name === view.boundary,
-  }));
+  const blocks = summary.kind === 'layers' ? backboneBlocks(summary.rows) : { scheme: undefined, places: [], stages: [] };
+  const placeByName = new Map(summary.rows.map((r, i) => [r.name, blocks.places[i]]));
+  // Rewrite helpers fold into the layer they were made from.
+  const partsOf = new Map<string, LayerRow[]>();
+  for (const r of summary.rows) {
+    const origin = placeByName.get(r.name)?.helperOf;
+    if (origin) partsOf.set(origin, [...(partsOf.get(origin) ?? []), r]);
+  }
+  const items: LayerItem[] = summary.rows
+    .filter((r) => !placeByName.get(r.name)?.helperOf)
+    .map((r) => {
+      const parts = partsOf.get(r.name);
+      const members = parts ? [...parts, r] : [r];
+      const states = members.map((m) => stateOf.get(m.name) ?? 'frozen');
+      const item: LayerItem = {
+        name: r.name,
+        className: parts ? (members.find((m) => m.params > 0) ?? r).className : r.className,
+        shape: formatShape(r.outputShape),
+        params: members.reduce((n, m) => n + m.params, 0),
+        state: stateOf.get(r.name) ?? 'frozen',
+        isCut: members.some((m) => m.name === cutAt),
+        isBoundary: strategy.kind === 'fine-tune' && members.some((m) => m.name === view.boundary),
+      };
+      if (parts) {
+        item.parts = parts.map((p) => ({ name: p.name, className: p.className, params: p.params }));
+        if (new Set(states).size > 1 && strategy.kind === 'fine-tune') {
+          const frozen = members.filter((m, i) => states[i] === 'frozen').map((m) => m.name);
+          warnings.push(
+            `The frozen/trainable boundary falls inside ${r.name}, which runs as ${members.map((m) => m.name).join(' + ')} in TensorFlow.js: ${frozen.join(', ')} stay${frozen.length === 1 ? 's' : ''} frozen, so part of ${r.name} does not train. Use "Train from here" on ${r.name} to train all of it.`,
+          );
+        }
+      }
+      return item;
+    });
   const cutAwayParams = items.filter((l) => l.state === 'after-cut').reduce((n, l) => n + l.params, 0);
+  const inBase = (l: LayerItem) => l.state === 'frozen' || l.state === 'trainable';
+  const groups: LayerGroup[] = (blocks.scheme ? groupByPlace(items, (n) => placeByName.get(n)) : groupLayers(items)).map((g) => {
+    if (!g.block) return g;
+    const first = g.layers[0];
+    const last = g.layers.at(-1)!;
+    const out: LayerGroup = { ...g };
+    if (inBase(first) && !first.isBoundary) out.trainFrom = first.name;
+    if (!last.isCut && last.state !== 'input') out.cutAt = last.name;
+    return out;
+  });
+  const itemByName = new Map(items.map((l) => [l.name, l]));
+  const stages: LayerStage[] = blocks.stages.map((st) => ({
+    name: st.name,
+    kind: st.kind,
+    blocks: st.blocks.length,
+    params: st.blocks.reduce((n, b) => n + b.layers.reduce((m, name) => m + (itemByName.get(name)?.params ?? 0), 0), 0),
+  }));
+  const cutOrigin: CutOrigin | 'unknown' = input.cutAt !== undefined ? 'spec' : (summary.cutFrom ?? (summary.source.startsWith('catalog:') ? 'catalog' : 'unknown'));
   return {
     type: 'state',
     protocol: LAYER_TREE_PROTOCOL,
@@ -177,6 +292,10 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     fineTunable: summary.fineTunable,
     cutAt,
     cutIsDefault: input.cutAt === undefined,
+    cutOrigin,
+    cutNote: CUT_NOTES[cutOrigin],
+    scheme: blocks.scheme,
+    stages,
     strategy: strategy.kind,
     strategyText,
     reinitialized: view.reinitialized,
@@ -185,7 +304,7 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     frozenParams: view.frozenParams,
     cutAwayParams,
     layerCount: items.length,
-    groups: groupLayers(items),
+    groups,
     warnings,
     preprocessing: summary.preprocessing ? describePreprocessing(summary.preprocessing.mode, summary.preprocessing.from) : undefined,
     notes: summary.notes ?? [],

@@ -5,6 +5,7 @@
 // train without overfitting. Pure: the wizard and the tests call it with numbers.
 import type { BackboneFamily, BackboneFormat } from './backboneCatalog';
 import type { StrategySpec } from './experiment';
+import { backboneBlocks, transferPoints, type LayerRef } from './layerBlocks';
 
 export type DataSimilarity = 'similar' | 'different';
 export type DatasetSize = 'small' | 'large';
@@ -23,6 +24,12 @@ export interface AdvisorInput {
   format: BackboneFormat;
   /** Known families get named layers for earlier cuts and unfreeze points. */
   family?: BackboneFamily;
+  /**
+   * The backbone's layers in model order (its shipped topology, or the layer table): the
+   * points are then found from its stages (core/layerBlocks.ts), so ResNet152 gets
+   * conv4_block36_out where ResNet50 gets conv4_block6_out.
+   */
+  layers?: readonly LayerRef[];
 }
 
 export interface StrategyAdvice {
@@ -36,12 +43,48 @@ export interface StrategyAdvice {
   reason: string;
 }
 
-/** Layers of known families: an earlier cut (more generic features), a late and an early unfreeze point. */
-const FAMILY_LAYERS: Partial<Record<BackboneFamily, { earlierCut: string; lateBlock: string; earlyBlock: string }>> = {
-  mobilenet_v1: { earlierCut: 'conv_pw_11_relu', lateBlock: 'conv_dw_12', earlyBlock: 'conv_dw_2' },
-  mobilenet_v2: { earlierCut: 'block_13_expand_relu', lateBlock: 'block_13_expand', earlyBlock: 'block_2_expand' },
+interface FamilyPoints {
+  earlierCut: string;
+  lateBlock: string;
+  earlyBlock: string;
+  /** The stages they are in, for the reasons shown (when known). */
+  stages?: { cut: string; late: string; early: string };
+}
+
+/**
+ * Families whose catalog entries have no shipped topology to read (the TF.js-hosted
+ * MobileNets, the shipped fmnist-mini): their points, fixed by the architecture. The unit
+ * test checks the MobileNets' against what core/layerBlocks.ts finds in Keras's own models.
+ */
+export const FIXED_FAMILY_POINTS: Partial<Record<BackboneFamily, FamilyPoints>> = {
+  mobilenet_v1: { earlierCut: 'conv_pw_11_relu', lateBlock: 'conv_dw_12', earlyBlock: 'conv_dw_2', stages: { cut: 'stage 4', late: 'stage 5', early: 'stage 2' } },
+  mobilenet_v2: { earlierCut: 'block_13_expand_relu', lateBlock: 'block_13_expand', earlyBlock: 'block_1_expand', stages: { cut: 'stage 5', late: 'stage 5', early: 'stage 2' } },
   'fmnist-mini': { earlierCut: 'block_3_pw_relu', lateBlock: 'block_5_dw', earlyBlock: 'block_1_dw' },
 };
+
+/** Named cut and unfreeze points for the backbone, from its layers when given, else from its family. */
+export function familyPoints(input: Pick<AdvisorInput, 'family' | 'layers'>): FamilyPoints | undefined {
+  if (input.layers && input.layers.length > 0) {
+    const blocks = backboneBlocks(input.layers);
+    const points = transferPoints(input.layers, blocks);
+    if (points) {
+      const stageOf = new Map(input.layers.map((l, i) => [l.name, blocks.places[i].stage ?? '']));
+      return { ...points, stages: { cut: stageOf.get(points.earlierCut)!, late: stageOf.get(points.lateBlock)!, early: stageOf.get(points.earlyBlock)! } };
+    }
+    // Not a Keras family: the fixed points only where the model has those layers.
+    const fixed = input.family ? FIXED_FAMILY_POINTS[input.family] : undefined;
+    const names = new Set(input.layers.map((l) => l.name));
+    return fixed && [fixed.earlierCut, fixed.lateBlock, fixed.earlyBlock].every((n) => names.has(n)) ? fixed : undefined;
+  }
+  return input.family ? FIXED_FAMILY_POINTS[input.family] : undefined;
+}
+
+/** ", the end of stage conv4" / ", the start of the exit flow" / ", the end of convnext_tiny_stage_2". */
+function inStage(stage: string | undefined, what: string): string {
+  if (!stage) return '';
+  const named = /^stage /.test(stage) || /_stage_\d+$/.test(stage) ? stage : / flow$/.test(stage) ? `the ${stage}` : `stage ${stage}`;
+  return `, ${what} ${named}`;
+}
 
 export function datasetSize(imagesPerClass: number | undefined): DatasetSize {
   return imagesPerClass !== undefined && imagesPerClass >= SMALL_DATASET_PER_CLASS ? 'large' : 'small';
@@ -51,7 +94,8 @@ export function datasetSize(imagesPerClass: number | undefined): DatasetSize {
 export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
   const size = datasetSize(input.imagesPerClass);
   const situation: Situation = `${size}-${input.similarity}`;
-  const layers = input.family ? FAMILY_LAYERS[input.family] : undefined;
+  const layers = familyPoints(input);
+  const st = layers?.stages;
   const perClass = input.imagesPerClass === undefined ? 'an unknown number of' : `about ${Math.round(input.imagesPerClass)}`;
 
   if (input.format === 'graph') {
@@ -75,7 +119,7 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
       const advice: StrategyAdvice = {
         situation,
         strategy: { kind: 'feature-extraction' },
-        title: layers ? `Feature extraction from an earlier layer (${layers.earlierCut})` : 'Feature extraction from an earlier layer',
+        title: layers ? `Feature extraction from an earlier layer (${layers.earlierCut}${inStage(st?.cut, 'the end of')})` : 'Feature extraction from an earlier layer',
         reason: `With ${perClass} images per class the backbone must stay frozen, but its last layers are specific to what it was trained on; earlier layers (edges, textures, shapes) transfer better to different data.${layers ? '' : ' Set backbone.cutAt to an earlier layer (Show Layers lists them).'}`,
       };
       if (layers) advice.cutAt = layers.earlierCut;
@@ -85,7 +129,7 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
       return {
         situation,
         strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.lateBlock } : { kind: 'fine-tune', unfreezeLast: 20 },
-        title: layers ? `Fine-tune from a late block (${layers.lateBlock})` : 'Fine-tune the last 20 layers',
+        title: layers ? `Fine-tune from a late block (${layers.lateBlock}${inStage(st?.late, 'the start of')})` : 'Fine-tune the last 20 layers',
         reason: `With ${perClass} images per class the last blocks can adapt without overfitting; the early, generic layers stay frozen and the base trains with a small learning rate.`,
       };
     case 'large-different': {
@@ -93,7 +137,7 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
       return {
         situation,
         strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.earlyBlock } : { kind: 'fine-tune', unfreezeLast: 100 },
-        title: layers ? `Fine-tune most of the network (from ${layers.earlyBlock})` : 'Fine-tune most of the network (last 100 layers)',
+        title: layers ? `Fine-tune most of the network (from ${layers.earlyBlock}${inStage(st?.early, 'the start of')})` : 'Fine-tune most of the network (last 100 layers)',
         reason: `Your data differs from the backbone's, and with ${perClass} images per class most layers can retrain; the pretrained weights are still a better start than random ones.${veryLarge ? ' With this much data, also run a scratch baseline ("strategy": { "kind": "scratch" }) to compare.' : ''}`,
       };
     }

@@ -2,7 +2,7 @@
 // strategy; and the validation of what the webview asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildLayerTree, groupKeyOf, groupLayers, parseLayerTreeRequest, type LayerItem } from '../../src/core/layerTreeMessages';
+import { buildLayerTree, groupKeyOf, groupLayers, parseLayerTreeRequest, unfreezeTargetFor, type LayerItem } from '../../src/core/layerTreeMessages';
 import type { LayerRow, LayerSummary } from '../../src/core/layerSummary';
 
 const names = ['input_1', 'stem_conv', 'stem_bn', 'stem_relu', 'block_1_dw', 'block_1_dw_bn', 'block_1_pw', 'block_2_dw', 'block_2_pw', 'top_conv', 'top_bn', 'out_relu', 'predictions'];
@@ -87,4 +87,73 @@ test('requests from the webview are validated; unknown layers are refused', () =
   assert.equal(parseLayerTreeRequest(null, known), undefined);
   assert.equal(parseLayerTreeRequest([{ type: 'ready' }], known), undefined);
   assert.equal(parseLayerTreeRequest('ready', known), undefined);
+});
+
+test('the cut says where it comes from: the file, the catalog, or the layer before a user model’s own head', () => {
+  const note = (s: Partial<LayerSummary>, cutAt?: string) => buildLayerTree({ ...base, summary: { ...summary, ...s }, cutAt, strategy: { kind: 'feature-extraction' } });
+  assert.equal(note({ source: 'catalog:fmnist-mini media/backbones/fmnist-mini/model.json' }).cutNote, '(the backbone’s usual cut)');
+  assert.equal(note({ cutFrom: 'catalog' }).cutOrigin, 'catalog');
+  const head = note({ source: '/w/my_inception.keras', cutFrom: 'classifier head removed' });
+  assert.equal(head.cutOrigin, 'classifier head removed');
+  assert.doesNotMatch(head.cutNote, /usual/);
+  assert.match(head.cutNote, /classifier head/);
+  assert.match(note({ source: '/w/model.json', cutFrom: 'model output' }).cutNote, /output layer/);
+  // A trainer that does not say (older): a file of the user's is not called the usual cut either.
+  assert.doesNotMatch(note({ source: '/w/model.json' }).cutNote, /usual/);
+  assert.equal(note({}, 'block_1_pw').cutNote, '(backbone.cutAt)');
+});
+
+test('helper layers of a Keras rewrite show as part of their layer; training from that layer includes them', () => {
+  const mk = (name: string, className: string, params: number, inbound: string[]): LayerRow => ({ index: 0, name, className, outputShape: [null, 4, 4, 8], params, trainable: true, inbound, isCut: false, afterCut: false });
+  const r = [
+    mk('input_1', 'InputLayer', 0, []),
+    mk('conv1', 'Conv2D', 10, ['input_1']),
+    mk('conv2__linear', 'Conv2D', 20, ['conv1']),
+    mk('conv2__hsig__gate', 'Rescaling', 0, ['conv2__linear']),
+    mk('conv2__hsig', 'ReLU', 0, ['conv2__hsig__gate']),
+    mk('conv2', 'Multiply', 0, ['conv2__linear', 'conv2__hsig']),
+    mk('out', 'ReLU', 0, ['conv2']),
+  ];
+  const s: LayerSummary = { ...summary, cutAt: 'out', rows: r };
+  const fe = buildLayerTree({ ...base, summary: s, strategy: { kind: 'feature-extraction' } });
+  const items = flat(fe.groups);
+  assert.deepEqual(items.map((l) => l.name), ['input_1', 'conv1', 'conv2', 'out']);
+  const conv2 = items.find((l) => l.name === 'conv2')!;
+  assert.equal(conv2.params, 20);
+  assert.equal(conv2.className, 'Conv2D');
+  assert.deepEqual(conv2.parts?.map((p) => p.name), ['conv2__linear', 'conv2__hsig__gate', 'conv2__hsig']);
+  assert.equal(fe.layerCount, 4);
+  // "Train from here" on conv2 writes the helper holding its weights, so they train too.
+  assert.equal(unfreezeTargetFor(r, 'conv2'), 'conv2__linear');
+  assert.equal(unfreezeTargetFor(r, 'conv1'), 'conv1');
+  const whole = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeFrom: 'conv2__linear' } });
+  assert.equal(flat(whole.groups).find((l) => l.name === 'conv2')!.isBoundary, true);
+  assert.equal(whole.trainableParams, 20);
+  assert.deepEqual(whole.warnings, []);
+  // A file naming conv2 itself leaves conv2__linear frozen: said, with what to do.
+  const split = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeFrom: 'conv2' } });
+  assert.match(split.warnings.join('\n'), /boundary falls inside conv2, which runs as conv2__linear \+ .*: conv2__linear, conv2__hsig__gate, conv2__hsig stay frozen.*Train from here/);
+});
+
+test('block headers: "Train from here" picks the block’s first layer, "Cut here" its last', () => {
+  const fe = buildLayerTree({ ...base, strategy: { kind: 'feature-extraction' } });
+  const block1 = fe.groups.find((g) => g.block === 'block_1')!;
+  assert.equal(block1.trainFrom, 'block_1_dw');
+  assert.equal(block1.cutAt, 'block_1_pw');
+  // The block the boundary starts at offers no "Train from here"; the block with the cut no "Cut here".
+  const ft = buildLayerTree({ ...base, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_2_dw' } });
+  assert.equal(ft.groups.find((g) => g.block === 'block_2')!.trainFrom, undefined);
+  const top = ft.groups.find((g) => g.block === 'top')!;
+  assert.equal(top.trainFrom, 'top_conv');
+  assert.equal(fe.scheme, undefined, 'fmnist-mini is no Keras family: blocks by name prefix, no stages');
+  assert.deepEqual(fe.stages, []);
+});
+
+test('a Keras family: blocks grouped by stage even where its automatic names interleave, the stages listed with their params', () => {
+  const names = ['input_layer', 'conv1_conv', 'conv1_relu', 'conv2_block1_1_conv', 'conv2_block1_out', 'conv2_block2_1_conv', 'conv2_block2_out', 'conv3_block1_1_conv', 'max_pooling2d', 'conv3_block1_out'];
+  const r: LayerRow[] = names.map((name, index) => ({ index, name, className: index === 0 ? 'InputLayer' : 'Conv2D', outputShape: [null, 4, 4, 8], params: index === 0 ? 0 : 5, trainable: true, inbound: index === 0 ? [] : [names[index - 1]], isCut: false, afterCut: false }));
+  const t = buildLayerTree({ ...base, summary: { ...summary, rows: r, cutAt: 'conv3_block1_out' }, strategy: { kind: 'feature-extraction' } });
+  assert.equal(t.scheme, 'resnet');
+  assert.deepEqual(t.groups.map((g) => [g.block ?? null, g.stage ?? null, g.layers.length]), [[null, null, 1], ['stem', 'stem', 2], ['conv2_block1', 'conv2', 2], ['conv2_block2', 'conv2', 2], ['conv3_block1', 'conv3', 3]]);
+  assert.deepEqual(t.stages, [{ name: 'stem', kind: 'stem', blocks: 1, params: 10 }, { name: 'conv2', kind: 'stage', blocks: 2, params: 20 }, { name: 'conv3', kind: 'stage', blocks: 1, params: 15 }]);
 });

@@ -5,8 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adviseStrategy, allSituations, datasetSize, describeSituation, MAX_SUGGESTED_EPOCHS, SMALL_DATASET_PER_CLASS, suggestTraining, VERY_LARGE_DATASET_PER_CLASS } from '../../src/core/strategyAdvisor';
+import { adviseStrategy, allSituations, datasetSize, describeSituation, familyPoints, FIXED_FAMILY_POINTS, MAX_SUGGESTED_EPOCHS, SMALL_DATASET_PER_CLASS, suggestTraining, VERY_LARGE_DATASET_PER_CLASS } from '../../src/core/strategyAdvisor';
 import { validateExperiment } from '../../src/core/experimentValidation';
+import { BACKBONE_CATALOG } from '../../src/core/backboneCatalog';
+import type { LayerRef } from '../../src/core/layerBlocks';
+import { kerasTopologyLayers, shippedTopologyLayers } from '../../src/extension/shippedTopology';
+import { fixturePath, loadKerasFixtures } from '../support/kerasFixtures';
 
 const repo = path.resolve(__dirname, '../../..');
 
@@ -99,4 +103,73 @@ test('small datasets train longer in smaller batches; large ones keep the Keras 
   // Thousands of images: Keras's defaults, never fewer epochs than them.
   assert.deepEqual(suggestTraining(5000, D), { epochs: 10, batchSize: 32, reason: 'the usual Keras defaults suit 5000 training images' });
   assert.deepEqual([suggestTraining(undefined, D).epochs, suggestTraining(undefined, D).batchSize], [10, 32]);
+});
+
+/** A Keras fixture's layers as its TF.js model.json names them (Keras's own names; no TensorFlow.js needed). */
+function fixtureLayers(id: string): LayerRef[] {
+  const fx = loadKerasFixtures();
+  const m = fx.models.find((x) => x.id === id);
+  assert.ok(m, `a Keras fixture '${id}'`);
+  return kerasTopologyLayers(JSON.parse(fs.readFileSync(fixturePath(fx, m.files.tfjsFromKeras), 'utf8')));
+}
+
+const advise = (layers: LayerRef[], imagesPerClass: number, similarity: 'similar' | 'different') => adviseStrategy({ imagesPerClass, similarity, format: 'layers', layers });
+
+test('each Keras family gets its own earlier cut and unfreeze points, found from its stages', () => {
+  // [fixture, earlier cut (end of the last stage before the final resolution), start of the last stage, start of the second stage]
+  const cases: [string, string, string, string][] = [
+    ['resnet50', 'conv4_block6_out', 'conv5_block1_1_conv', 'conv3_block1_1_conv'],
+    ['resnet50_v2', 'conv4_block6_out', 'conv5_block1_preact_bn', 'conv3_block1_preact_bn'],
+    ['efficientnet_b0', 'block5c_add', 'block7a_expand_conv', 'block2a_expand_conv'],
+    ['efficientnet_v2_b0', 'block5e_add', 'block6a_expand_conv', 'block2a_expand_conv'],
+    ['convnext_tiny', 'add_14', 'convnext_tiny_downsampling_layernorm_2', 'convnext_tiny_downsampling_layernorm_0'],
+    // Keras's own InceptionV3 fine-tuning example trains "the top 2 inception blocks": layers[249:], from conv2d_80.
+    ['inception_v3', 'mixed7', 'conv2d_80', 'conv2d_27'],
+    ['inception_resnet_v2', 'block17_20_ac', 'conv2d_164', 'conv2d_73'],
+    ['densenet121', 'pool4_pool', 'conv5_block1_0_bn', 'conv3_block1_0_bn'],
+    ['vgg16', 'block4_pool', 'block5_conv1', 'block2_conv1'],
+    ['xception', 'add_10', 'block13_sepconv1_act', 'block5_sepconv1_act'],
+    ['mobilenet', 'conv_pw_11_relu', 'conv_dw_12', 'conv_dw_2'],
+    ['mobilenet_v2', 'block_13_expand_relu', 'block_13_expand', 'block_1_expand'],
+    ['mobilenet_v3_small', 'activation_11', 'expanded_conv_8_expand', 'expanded_conv_1_expand'],
+    ['nasnet_mobile', 'normal_concat_8', 'adjust_avg_pool_1_9', 'activation_70'],
+  ];
+  for (const [id, cut, late, early] of cases) {
+    const layers = fixtureLayers(id);
+    const names = new Set(layers.map((l) => l.name));
+    const small = advise(layers, 30, 'different');
+    assert.equal(small.cutAt, cut, `${id}: earlier cut`);
+    assert.deepEqual(small.strategy, { kind: 'feature-extraction' });
+    assert.deepEqual(advise(layers, 400, 'similar').strategy, { kind: 'fine-tune', unfreezeFrom: late }, `${id}: late block`);
+    assert.deepEqual(advise(layers, 400, 'different').strategy, { kind: 'fine-tune', unfreezeFrom: early }, `${id}: early block`);
+    for (const n of [cut, late, early]) assert.ok(names.has(n), `${id}: ${n} is a layer of the model`);
+  }
+  const resnet = advise(fixtureLayers('resnet50'), 30, 'different');
+  assert.equal(resnet.title, 'Feature extraction from an earlier layer (conv4_block6_out, the end of stage conv4)');
+  assert.match(advise(fixtureLayers('xception'), 400, 'similar').title, /block13_sepconv1_act, the start of the exit flow/);
+});
+
+test('the fixed points of the TF.js-hosted MobileNets are the ones their Keras models’ stages give', () => {
+  for (const [family, id] of [['mobilenet_v1', 'mobilenet'], ['mobilenet_v2', 'mobilenet_v2']] as const) {
+    const fixed = FIXED_FAMILY_POINTS[family]!;
+    const found = familyPoints({ layers: fixtureLayers(id) })!;
+    assert.deepEqual({ ...found, scheme: undefined }, { ...fixed, scheme: undefined }, family);
+  }
+  // A model of no Keras family with the family's layers keeps the fixed points; without them, none.
+  assert.equal(familyPoints({ family: 'fmnist-mini', layers: [{ name: 'block_3_pw_relu' }, { name: 'block_5_dw' }, { name: 'block_1_dw' }] })?.earlierCut, 'block_3_pw_relu');
+  assert.equal(familyPoints({ family: 'fmnist-mini', layers: [{ name: 'conv' }, { name: 'dense' }] }), undefined);
+});
+
+test('every Keras Applications catalog entry gets layers of its own shipped topology', () => {
+  const keras = BACKBONE_CATALOG.filter((e) => e.source.kind === 'keras-application');
+  for (const e of keras) {
+    const layers = shippedTopologyLayers(repo, e);
+    assert.ok(layers, `${e.id}: its shipped topology reads`);
+    const names = new Set(layers.map((l) => l.name));
+    const points = familyPoints({ family: e.family, layers });
+    assert.ok(points, `${e.id}: cut and unfreeze points`);
+    for (const n of [points.earlierCut, points.lateBlock, points.earlyBlock]) assert.ok(names.has(n), `${e.id}: ${n}`);
+    assert.ok(names.has(e.defaultCut!), `${e.id}: its default cut ${e.defaultCut}`);
+  }
+  console.log(`${keras.length} Keras Applications entries checked`);
 });
