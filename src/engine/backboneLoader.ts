@@ -16,7 +16,7 @@ import { BackboneError } from './backbone/backboneError';
 import { findClassifierCut } from './backbone/classifierCut';
 import { buildLayersModel, type LayersSource } from './backbone/layersModel';
 import { guessPreprocessing } from './backbone/preprocessingGuess';
-import { describeSource, modelFilesFor, resolveSource, type BackboneOrigin, type LoadBackboneOptions, type ModelFiles } from './backbone/source';
+import { describeSource, kerasApplicationSourceFor, modelFilesFor, resolveSource, type BackboneOrigin, type LoadBackboneOptions, type ModelFiles } from './backbone/source';
 import { assembleWeights, decodeTfjsWeights } from './backbone/tfjsWeights';
 import { isObj, parseKerasModel, type Json } from './keras/kerasGraph';
 import { KerasFileError, kerasFileKind, readKerasFile, readWeightsFile } from './keras/kerasFile';
@@ -205,6 +205,8 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
       if (e instanceof KerasFileError || e instanceof Hdf5Error || e instanceof ZipError) throw new BackboneError('backbone.path', e.message, src.file);
       throw e;
     }
+  } else if (src.kind === 'keras-application') {
+    layersSource = await kerasApplicationSourceFor(src, spec, opts); // backbone.weights is read there, by position
   } else {
     files = await modelFilesFor(src, opts);
   }
@@ -261,7 +263,7 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
   }
 
   const source = layersSource ?? layersSourceFromModelJson(files!);
-  const weightsFile = spec.weights;
+  const weightsFile = src.kind === 'keras-application' ? undefined : spec.weights;
   if (weightsFile) {
     const file = path.resolve(opts.baseDir ?? process.cwd(), weightsFile);
     try {

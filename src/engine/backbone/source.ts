@@ -1,4 +1,5 @@
-// Where a backbone's files come from: a catalog id (shipped with Transfer Lab or downloaded),
+// Where a backbone's files come from: a catalog id (shipped with Transfer Lab, downloaded, or
+// a Keras Application: shipped topology + Keras's own weight file, backbone/kerasApplication.ts),
 // a local path (a TF.js model.json or its folder, a Keras .keras or .h5 file) or a URL
 // (through the verified download cache, modelCache.ts). Local model.json files are read
 // with fs by our own code, so every backend (wasm and cpu included) loads them alike and
@@ -8,7 +9,10 @@ import * as path from 'node:path';
 import type { BackboneSpec } from '../../core/experiment';
 import { findCatalogEntry, findCatalogEntryByUrl, suggestCatalogIds, type BackboneCatalogEntry } from '../../core/backboneCatalog';
 import { fetchModel, manifestPaths, unsafeWeightPathReason, weightPathError, type DownloadLimits, type ProgressCallback } from '../modelCache';
+import type { KerasWeightsOptions } from '../download/kerasWeights';
 import { BackboneError } from './backboneError';
+import { kerasApplicationLayers } from './kerasApplication';
+import type { LayersSource } from './layersModel';
 
 export interface LoadBackboneOptions {
   /** Folder Transfer Lab ships from (bundled backbones live under it). */
@@ -20,6 +24,13 @@ export interface LoadBackboneOptions {
   onProgress?: ProgressCallback;
   /** Timeouts and size limit for downloads. */
   download?: DownloadLimits;
+  /**
+   * Keras Applications entries: build from the shipped topology alone, weights zero (what
+   * `inspect` needs; never for a run). Other backbones load as usual.
+   */
+  topologyOnly?: boolean;
+  /** Keras Applications weights: mirror, override manifest, Keras's cache (defaults: the environment, see download/kerasWeights.ts). */
+  kerasWeights?: Pick<KerasWeightsOptions, 'mirror' | 'overridesFile' | 'kerasHome' | 'env' | 'signal'>;
 }
 
 /** Where the backbone is, as the load will report it. */
@@ -44,7 +55,9 @@ export interface ModelFiles {
 
 export type ResolvedSource =
   | { kind: 'file'; file: string; catalog?: BackboneCatalogEntry; origin: BackboneOrigin; card?: string }
-  | { kind: 'url'; url: string; catalog?: BackboneCatalogEntry; origin: BackboneOrigin };
+  | { kind: 'url'; url: string; catalog?: BackboneCatalogEntry; origin: BackboneOrigin }
+  /** Shipped topology + Keras's weight file (`url`: where Keras downloads it). */
+  | { kind: 'keras-application'; url: string; catalog: BackboneCatalogEntry; origin: BackboneOrigin };
 
 const TF_HUB_HOSTS = new Set(['tfhub.dev', 'www.kaggle.com', 'kaggle.com']);
 
@@ -78,7 +91,7 @@ export function resolveSource(spec: BackboneSpec, opts: LoadBackboneOptions): Re
       const file = path.join(opts.installRoot, entry.source.path);
       return { kind: 'file', file, catalog: entry, origin: { kind: 'catalog', location: entry.id }, card: path.join(opts.installRoot, entry.source.card) };
     }
-    if (entry.source.kind === 'keras-application') throw new BackboneError('backbone.catalog', `backbone.catalog: '${entry.id}' is a Keras Application, which this build cannot load yet.`);
+    if (entry.source.kind === 'keras-application') return { kind: 'keras-application', url: entry.source.weights.url, catalog: entry, origin: { kind: 'catalog', location: entry.id } };
     return { kind: 'url', url: entry.source.modelJsonUrl, catalog: entry, origin: { kind: 'catalog', location: entry.id } };
   }
   if ('url' in spec) {
@@ -91,8 +104,8 @@ export function resolveSource(spec: BackboneSpec, opts: LoadBackboneOptions): Re
 }
 
 export function describeSource(src: ResolvedSource): string {
-  if (src.origin.kind === 'catalog') return `catalog:${src.origin.location} ${src.kind === 'url' ? src.url : src.file}`;
-  return src.kind === 'url' ? src.url : src.file;
+  const where = src.kind === 'file' ? src.file : src.url;
+  return src.origin.kind === 'catalog' ? `catalog:${src.origin.location} ${where}` : where;
 }
 
 /** Reads a local model.json and its weight files, refusing weight paths that leave its folder. */
@@ -155,6 +168,7 @@ export async function modelFilesFor(src: ResolvedSource, opts: LoadBackboneOptio
     }
     return readLocalModelFiles(src.file);
   }
+  if (src.kind === 'keras-application') throw new Error(`'${src.catalog.id}' is a Keras Application: it has no model.json (kerasApplicationSourceFor loads it)`);
   const fetched = await fetchModel(src.url, { cacheDir: opts.cacheDir, onProgress: opts.onProgress, ...opts.download });
   return {
     modelJson: fetched.modelJson,
@@ -165,4 +179,20 @@ export async function modelFilesFor(src: ResolvedSource, opts: LoadBackboneOptio
     offline: fetched.offline,
     notes: fetched.notes,
   };
+}
+
+/**
+ * A Keras Application's layers source: the shipped topology and Keras's ImageNet weights
+ * (verified download, our cache, Keras's cache or an override), `backbone.weights` instead
+ * when the experiment gives one, or the topology alone (`topologyOnly`).
+ */
+export async function kerasApplicationSourceFor(src: Extract<ResolvedSource, { kind: 'keras-application' }>, spec: BackboneSpec, opts: LoadBackboneOptions): Promise<LayersSource> {
+  return kerasApplicationLayers(src.catalog, {
+    installRoot: opts.installRoot,
+    cacheDir: opts.cacheDir,
+    topologyOnly: opts.topologyOnly,
+    weightsFile: spec.weights ? path.resolve(opts.baseDir ?? process.cwd(), spec.weights) : undefined,
+    download: { ...opts.download, ...opts.kerasWeights },
+    onProgress: opts.onProgress,
+  });
 }

@@ -12,6 +12,7 @@ export type ModelDownloadErrorKind =
   | 'bad-model-json'
   | 'weight-path'
   | 'corrupt-cache'
+  | 'hash-mismatch'
   | 'cancelled';
 
 /** A download or cache problem a user can meet: what, which URL or file, and what to do. */
