@@ -1,4 +1,6 @@
-// transfer-lab inspect <model.json|catalog-id|url>: the layer table of a backbone.
+// transfer-lab inspect <model.json|catalog-id|url>: the layer table of a backbone. A Keras
+// Applications entry is built from its shipped topology alone (weights zero, never
+// downloaded), so it works offline; a note on stderr says whether its weights are here.
 import * as path from 'node:path';
 import type { BackboneSpec } from '../core/experiment';
 import { findCatalogEntry } from '../core/backboneCatalog';
@@ -18,9 +20,12 @@ export async function inspectCommand(ctx: CliContext, args: ParsedArgs): Promise
   const [target] = args.positionals;
   if (!target) throw new UsageError('inspect: which model? a catalog id (e.g. fmnist-mini), a model.json path or a URL');
   await loadCliBackend(ctx);
-  const loaded = await loadBackbone(backboneSpecFromArg(target, args.options.get('cut-at')), {
+  const spec = backboneSpecFromArg(target, args.options.get('cut-at'));
+  const topologyOnly = 'catalog' in spec && findCatalogEntry(spec.catalog)?.source.kind === 'keras-application';
+  const loaded = await loadBackbone(spec, {
     installRoot: ctx.installRoot,
     cacheDir: ctx.cacheDir,
+    topologyOnly,
     onProgress: (done: number, total?: number) => ctx.err(`downloading ${(done / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MB`),
   });
   // What the loader assumed or rewrote (a guessed value range, a converted config, the cut it
@@ -31,6 +36,7 @@ export async function inspectCommand(ctx: CliContext, args: ParsedArgs): Promise
     return EXIT.ok;
   }
   const rows = summarizeLayers(loaded.model, { cutAt: loaded.cutAt });
-  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, cutFrom: loaded.cutFrom, inputShape: loaded.inputShape, preprocessing: { mode: loaded.preprocessing.mode, from: loaded.preprocessingFrom }, notes: loaded.notes, layers: rows }) : formatLayerTable(rows));
+  const weights = topologyOnly ? { weights: 'topology only (not read)' } : {};
+  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, cutFrom: loaded.cutFrom, inputShape: loaded.inputShape, preprocessing: { mode: loaded.preprocessing.mode, from: loaded.preprocessingFrom }, ...weights, notes: loaded.notes, layers: rows }) : formatLayerTable(rows));
   return EXIT.ok;
 }
