@@ -5,7 +5,8 @@
 // offline; a wrong hash is refused naming the entry, URL, expected and actual hash, and nothing
 // is kept; Keras's own ~/.keras/models copy is used without the network when it matches; a
 // mirror replaces storage.googleapis.com; files Keras lists no hash for are trusted on first
-// use and held to it; a corrupt cached copy is fetched again.
+// use and held to it; a corrupt cached copy is fetched again; a run shows the download's
+// progress and keeps where the weights came from in its log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -24,6 +25,10 @@ import { ModelDownloadError } from '../../src/engine/download/errors';
 import { tf } from '../../src/engine/tf';
 import { findCatalogEntry, type BackboneCatalogEntry } from '../../src/core/backboneCatalog';
 import { catalogListing } from '../../src/cli/catalogCommand';
+import { runExperiment } from '../../src/engine/runExperiment';
+import type { ExperimentFile } from '../../src/core/experiment';
+// @ts-expect-error: plain ESM helper shared with the scripts (no types)
+import { writePngClassFolders, TARGET_CLASSES } from '../../scripts/fashionMnist.mjs';
 import { loadKerasFixtures, fixturePath } from '../support/kerasFixtures';
 
 const installRoot = path.resolve(__dirname, '../../..');
@@ -269,4 +274,37 @@ test('files Keras lists no hash for (MobileNet, MobileNetV2): the first sha256 i
     (e: unknown) => e instanceof ModelDownloadError && e.kind === 'hash-mismatch' && /does not match the sha256 recorded when mobilenet_1_0_224_tf_no_top\.h5 was first seen on .* \(Keras lists no hash for it\): expected sha256 [0-9a-f]{64}/.test(e.message),
   );
   assert.deepEqual(blobFiles(cacheDir), []);
+});
+
+test('a run on a Keras Applications entry: download progress as loading-backbone events, where the weights came from in run.json and log.txt', async () => {
+  routes.set('/run/efficientnetb0_notop.h5', bytes);
+  const dir = freshCache('run');
+  const cacheDir = path.join(dir, 'cache');
+  await writePngClassFolders(path.join(dir, 'data'), { classes: TARGET_CLASSES.slice(0, 2), perClass: 6, split: 'train', root: installRoot });
+  const exp: ExperimentFile = {
+    name: 'efficientnet-b0',
+    data: { dir: 'data', split: { val: 0.25, test: 0.25 }, seed: 3 },
+    backbone: { catalog: 'efficientnet_b0' },
+    strategy: { kind: 'feature-extraction' },
+    head: { pooling: 'avg', dense: [], dropout: 0 },
+    train: { epochs: 1, batchSize: 4, optimizer: 'adam', learningRate: 0.001 },
+  };
+  const file = path.join(dir, 'b0.tlexp.json');
+  fs.writeFileSync(file, JSON.stringify(exp));
+  // The run reads the environment, as the trainer process does.
+  const saved = process.env.TRANSFER_LAB_KERAS_WEIGHTS;
+  process.env.TRANSFER_LAB_KERAS_WEIGHTS = manifest('run', { efficientnet_b0: { url: `${base}/run/efficientnetb0_notop.h5`, sha256: sha } });
+  try {
+    const events: { type: string; phase?: string; done?: number; total?: number; message?: string }[] = [];
+    const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(dir, 'runs'), cacheDir, installRoot, backend: 'test', onEvent: (e) => events.push(e as never), shouldStop: () => false });
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const downloads = events.filter((e) => e.type === 'phase' && e.phase === 'loading-backbone' && typeof e.done === 'number');
+    assert.ok(downloads.length >= 2 && downloads.at(-1)!.done === bytes.length, `download progress: ${JSON.stringify(downloads.slice(-2))}`);
+    const run = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { notes?: string[] };
+    assert.ok(run.notes?.some((n) => n.startsWith('Weights: efficientnetb0_notop.h5 downloaded from')), JSON.stringify(run.notes));
+    assert.match(fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8'), /Weights: efficientnetb0_notop\.h5 downloaded from http:\/\/127\.0\.0\.1/);
+  } finally {
+    if (saved === undefined) delete process.env.TRANSFER_LAB_KERAS_WEIGHTS;
+    else process.env.TRANSFER_LAB_KERAS_WEIGHTS = saved;
+  }
 });
