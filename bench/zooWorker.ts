@@ -35,6 +35,8 @@ const installRoot = path.resolve(__dirname, '../..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const CLASSES = 5;
 const head = { ...EXPERIMENT_DEFAULTS.head, dense: [] as number[] };
+/** A plan's stats as "key value" pairs, whatever fields the plan reports. */
+const describeStats = (stats: object) => Object.entries(stats).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
 
 function peakRssBytes(): number | undefined {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -56,8 +58,7 @@ async function load(file: string) {
 function frozenRunner(prefix: tfTypes.LayersModel): { run: (x: tfTypes.Tensor4D) => tfTypes.Tensor; plan: InferencePlan | null; path: string } {
   try {
     const plan = compileInferencePlan(prefix);
-    const s = plan.stats;
-    return { run: (x) => plan.run(x), plan, path: `inference plan: ${s.layers} layers, ${s.folded} BatchNorm folded, ${s.nativeFused} fused convolutions, ${s.generic} layer(s) run as themselves` };
+    return { run: (x) => plan.run(x), plan, path: `inference plan (${describeStats(plan.stats)})` };
   } catch (e) {
     if (!(e instanceof InferencePlanError)) throw e;
     return { run: (x) => prefix.predict(x, { batchSize: x.shape[0] }) as tfTypes.Tensor, plan: null, path: `model.predict (the plan refused: ${e.message})` };
@@ -111,8 +112,7 @@ async function main(job: Job): Promise<object> {
   let basePath: string;
   try {
     lean = compileTrainingPlan(split.suffix, { training: false });
-    const s = lean.stats;
-    basePath = `training plan: ${s.blocks} custom-gradient block(s), ${s.normOps} normalisation(s) as plain ops, ${s.generic} layer(s) under autodiff`;
+    basePath = `training plan (${describeStats(lean.stats)})`;
   } catch (e) {
     basePath = `the trainable base runs as a model under autodiff: ${(e as Error).message}`;
   }
