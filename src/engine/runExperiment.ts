@@ -25,6 +25,7 @@ import { preprocessingFile } from '../core/preprocessingFile';
 import { tf } from './tf';
 import { ImageDecodeError, kerasJpegDecoder } from './imageDecode';
 import { StageError, LayerFailure, innermost, internalDetail, type Stage } from './stageError';
+import { ModelDownloadError } from './modelCache';
 
 /** Bad input found before training: the run is not started; problems name file and field. */
 export class InputError extends Error {
@@ -387,7 +388,7 @@ function describeBackbone(e: ResolvedExperiment): string {
 
 /** Errors whose message already speaks to the user (what, where, what to do). */
 export function speaksToUser(e: unknown): boolean {
-  return e instanceof DivergedError || e instanceof MemoryBudgetError || e instanceof LayerError || e instanceof InputError || e instanceof BackboneError || e instanceof ImageDecodeError || e instanceof StageError;
+  return e instanceof DivergedError || e instanceof MemoryBudgetError || e instanceof LayerError || e instanceof InputError || e instanceof BackboneError || e instanceof ImageDecodeError || e instanceof StageError || e instanceof ModelDownloadError;
 }
 
 /**

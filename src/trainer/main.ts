@@ -45,7 +45,9 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
       await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend, { selfCheck: true }) });
       break;
     case 'inspect': {
-      const b = await loadBackbone(job.backbone, { installRoot: installRootOf(__dirname), cacheDir: job.cacheDir, baseDir: job.baseDir });
+      // Show Layers needs the topology, not the weights: a Keras Application's shipped topology
+      // is enough, so opening the panel never downloads hundreds of MB (a run does).
+      const b = await loadBackbone(job.backbone, { installRoot: installRootOf(__dirname), cacheDir: job.cacheDir, baseDir: job.baseDir, topologyOnly: true });
       const rows = b.kind === 'layers' ? summarizeLayers(b.model, { cutAt: b.cutAt }) : [];
       await send({
         type: 'layers',

@@ -260,3 +260,23 @@ test('inputs that would not fit the memory budget fail with a clear error before
   assert.match(outcome.error!.message, /need .* GB, over the .* GB budget\. Unfreeze from a later layer/);
   assert.ok(!events.some((e) => e.type === 'batch'), 'no training started');
 });
+
+test('a backbone URL that answers 404 fails the run with the download error (URL, status), not "an internal error"', async () => {
+  const http = await import('node:http');
+  const server = http.createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end('not here');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const { outcome } = await run(experiment('url404', { backbone: { url: `http://127.0.0.1:${port}/gone/model.json` }, train: { epochs: 1, batchSize: 16 } }));
+    assert.equal(outcome.status, 'failed');
+    const message = outcome.error?.message ?? '';
+    assert.match(message, /127\.0\.0\.1/, message);
+    assert.match(message, /404/, message);
+    assert.doesNotMatch(message, /internal error/, message);
+  } finally {
+    server.close();
+  }
+});
