@@ -4,7 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { LayerGroup, LayerItem, LayerTreeMessage, LayerTreeRequest, LayerTreeState } from '../src/core/layerTreeMessages';
+import type { LayerGroup, LayerItem, LayerStage, LayerTreeMessage, LayerTreeRequest, LayerTreeState } from '../src/core/layerTreeMessages';
 import type { LayerState } from '../src/core/freezeView';
 
 declare function acquireVsCodeApi(): { postMessage(m: LayerTreeRequest): void; setState(s: unknown): void; getState(): unknown };
@@ -102,7 +102,10 @@ function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElemen
   const row = el('div', undefined, 'row');
   const name = el('span', undefined, 'name');
   name.append(...highlight(l.name));
-  row.append(name, el('span', l.className, 'type'), el('span', l.shape, 'shape'), el('span', fmtInt(l.params), 'params'), el('span', STATE_LABEL[l.state], `badge badge-${l.state}`));
+  const type = el('span', l.className, 'type');
+  const rewritten = l.parts ? `rewritten for TensorFlow.js as ${[...l.parts.map((p) => p.name), l.name].join(' + ')} (${l.className}), with the same outputs; shown as one layer` : '';
+  if (rewritten) type.title = rewritten;
+  row.append(name, type, el('span', l.shape, 'shape'), el('span', fmtInt(l.params), 'params'), el('span', STATE_LABEL[l.state], `badge badge-${l.state}`));
   const actions = el('span', undefined, 'actions');
   const canTrain = s.fineTunable && (l.state === 'frozen' || l.state === 'trainable') && !l.isBoundary;
   if (canTrain) actions.append(actionButton('Train from here', `Fine-tune from ${l.name}: it and the layers after it up to the cut train, the layers before stay frozen`, { type: 'trainFrom', layer: l.name }));
@@ -113,7 +116,7 @@ function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElemen
   if (shortcuts.length) li.setAttribute('aria-keyshortcuts', shortcuts.join(' '));
   li.setAttribute(
     'aria-label',
-    `${l.name}, ${l.className}, output ${l.shape}, ${fmtInt(l.params)} parameters, ${STATE_LABEL[l.state]}${l.isBoundary ? ', first trainable layer' : ''}${l.isCut ? ', the head attaches here' : ''}${shortcuts.length ? `. Press ${canTrain ? 'T to train from here' : ''}${shortcuts.length === 2 ? ', ' : ''}${l.isCut ? '' : 'C to cut here'}` : ''}`,
+    `${l.name}, ${rewritten || l.className}, output ${l.shape}, ${fmtInt(l.params)} parameters, ${STATE_LABEL[l.state]}${l.isBoundary ? ', first trainable layer' : ''}${l.isCut ? ', the head attaches here' : ''}${shortcuts.length ? `. Press ${canTrain ? 'T to train from here' : ''}${shortcuts.length === 2 ? ', ' : ''}${l.isCut ? '' : 'C to cut here'}` : ''}`,
   );
   const out: HTMLLIElement[] = [];
   if (l.isBoundary) out.push(marker('— trainable from here —', 'marker-boundary'));
@@ -140,15 +143,50 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
   const marks = [g.layers.some((l) => l.isBoundary) ? 'boundary' : '', g.layers.some((l) => l.isCut) ? 'cut' : ''].filter(Boolean);
   const label = states.map((st) => STATE_LABEL[st]).join(' + ');
   row.append(name, el('span', `${g.layers.length} layers`, 'type'), el('span', g.layers.at(-1)!.shape, 'shape'), el('span', fmtInt(params), 'params'), el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`));
+  // The block as a whole: train from its first layer, cut after its last.
+  const actions = el('span', undefined, 'actions');
+  const canTrain = s.fineTunable && g.trainFrom !== undefined;
+  if (canTrain) actions.append(actionButton('Train from here', `Fine-tune from block ${g.block}: from its first layer, ${g.trainFrom}, up to the cut everything trains; the blocks before stay frozen`, { type: 'trainFrom', layer: g.trainFrom! }));
+  if (g.cutAt !== undefined) actions.append(actionButton('Cut here', `Cut after block ${g.block}: attach the new head after its last layer, ${g.cutAt}`, { type: 'cutAt', layer: g.cutAt }));
+  row.append(actions);
   row.addEventListener('click', () => toggle(key, !expanded));
   li.append(row);
-  li.setAttribute('aria-label', `block ${g.block}, ${g.layers.length} layers, ${fmtInt(params)} parameters, ${label}${marks.length ? `, holds the ${marks.join(' and the ')}` : ''}`);
+  li.dataset.block = g.block;
+  if (canTrain) li.dataset.trainFrom = g.trainFrom;
+  if (g.cutAt !== undefined) li.dataset.cutAt = g.cutAt;
+  const shortcuts = [canTrain ? 'T' : '', g.cutAt !== undefined ? 'C' : ''].filter(Boolean);
+  if (shortcuts.length) li.setAttribute('aria-keyshortcuts', shortcuts.join(' '));
+  const keys = [canTrain ? 'T to train from its first layer' : '', g.cutAt !== undefined ? 'C to cut after it' : ''].filter(Boolean).join(', ');
+  li.setAttribute(
+    'aria-label',
+    `block ${g.block}${g.stage && g.stage !== g.block ? ` in ${stageTitle(g.stage)}` : ''}, ${g.layers.length} layers, ${fmtInt(params)} parameters, ${label}${marks.length ? `, holds the ${marks.join(' and the ')}` : ''}${keys ? `. Press ${keys}` : ''}`,
+  );
   if (expanded) {
     const ul = el('ul');
     ul.setAttribute('role', 'group');
     for (const l of visible) ul.append(...layerItem(l, 2, s));
     li.append(ul);
   }
+  return li;
+}
+
+/** "Stage conv4", "Stage 4", "The middle flow", "convnext_tiny_stage_2". */
+function stageTitle(name: string): string {
+  if (/^stage /.test(name)) return `Stage ${name.slice(6)}`;
+  if (/ flow$/.test(name)) return `The ${name}`;
+  if (/_stage_\d+$/.test(name)) return name;
+  return `Stage ${name}`;
+}
+
+/** A heading above a stage's first block, where it says more than the block does (not for the stem, the top, or a stage of one block of its own name). */
+function worthHeading(stage: LayerStage, g: LayerGroup): boolean {
+  return (stage.kind === 'stage' || stage.kind === 'reduction') && !(stage.blocks === 1 && g.block === stage.name);
+}
+
+function stageHeading(stage: LayerStage): HTMLLIElement {
+  const li = el('li', undefined, 'stage-heading');
+  li.setAttribute('role', 'presentation');
+  li.append(el('span', stageTitle(stage.name), 'stage-name'), el('span', `${stage.blocks} block${stage.blocks === 1 ? '' : 's'} · ${fmtInt(stage.params)} params`, 'stage-facts'));
   return li;
 }
 
@@ -163,11 +201,16 @@ function renderTree(keepFocus = tree.contains(document.activeElement)): void {
   if (!s) return;
   tree.replaceChildren();
   let shown = 0;
+  let stageShown: string | undefined;
+  const stages = new Map(s.stages.map((st) => [st.name, st]));
   s.groups.forEach((g, index) => {
     const groupMatches = !!g.block && !!filter && g.block.toLowerCase().includes(filter);
     const visible = filter && !groupMatches ? g.layers.filter((l) => l.name.toLowerCase().includes(filter)) : g.layers;
     if (visible.length === 0) return;
     shown += visible.length;
+    const stage = g.stage ? stages.get(g.stage) : undefined;
+    if (stage && stage.name !== stageShown && worthHeading(stage, g)) tree.append(stageHeading(stage));
+    if (g.stage) stageShown = g.stage;
     if (g.block) tree.append(groupItem(g as LayerGroup & { block: string }, index, visible, s));
     else for (const l of visible) tree.append(...layerItem(l, 1, s));
   });
@@ -191,7 +234,7 @@ function render(): void {
     return;
   }
   const cut = el('p', undefined, 'facts');
-  cut.append(el('strong', 'Cut: '), document.createTextNode(`the head attaches after ${s.cutAt}${s.cutIsDefault ? ' (the backbone’s usual cut)' : ' (backbone.cutAt)'}.`));
+  cut.append(el('strong', 'Cut: '), document.createTextNode(`the head attaches after ${s.cutAt} ${s.cutNote}.`));
   const strategy = el('p', undefined, 'facts');
   strategy.append(el('strong', 'Strategy: '), document.createTextNode(s.strategyText));
   summary.append(cut, strategy);
@@ -289,11 +332,13 @@ tree.addEventListener('keydown', (e) => {
     case 'T':
     case 'c':
     case 'C': {
-      const layer = item.dataset.layer;
       const shortcuts = item.getAttribute('aria-keyshortcuts')?.split(' ') ?? [];
+      const train = e.key.toUpperCase() === 'T';
+      // A layer acts on itself; a block header on its first layer (T) or its last (C).
+      const layer = item.dataset.layer ?? (train ? item.dataset.trainFrom : item.dataset.cutAt);
       if (!layer || !shortcuts.includes(e.key.toUpperCase())) return;
       e.preventDefault();
-      vscode.postMessage(e.key.toUpperCase() === 'T' ? { type: 'trainFrom', layer } : { type: 'cutAt', layer });
+      vscode.postMessage(train ? { type: 'trainFrom', layer } : { type: 'cutAt', layer });
       return;
     }
   }

@@ -37,7 +37,7 @@ export interface LayerItem {
   /**
    * The helper layers Transfer Lab's Keras rewrite made from this layer (`<name>__linear`,
    * `__gate`, `__hsig`, `__scaled`, `__pooled`), shown as part of it: their params count in
-   * `params`, `className` is the class of the part holding the weights.
+   * `params`, `className` lists the classes it runs as.
    */
   parts?: { name: string; className: string; params: number }[];
 }
@@ -245,7 +245,8 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
       const states = members.map((m) => stateOf.get(m.name) ?? 'frozen');
       const item: LayerItem = {
         name: r.name,
-        className: parts ? (members.find((m) => m.params > 0) ?? r).className : r.className,
+        // A split layer runs as its parts: "Conv2D + Rescaling + ReLU + Multiply".
+        className: parts ? members.map((m) => m.className).join(' + ') : r.className,
         shape: formatShape(r.outputShape),
         params: members.reduce((n, m) => n + m.params, 0),
         state: stateOf.get(r.name) ?? 'frozen',

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LayerItem, LayerTreeMessage, LayerTreeState } from '../../src/core/layerTreeMessages';
 import { note, test, waitFor } from './harness';
+import { fixturePath, loadKerasFixtures } from '../support/kerasFixtures';
 
 const repo = path.resolve(__dirname, '../../..');
 const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -112,3 +113,30 @@ test('layer tree: a backbone that cannot load is an error that says which and wh
   assert.match(m.message, /model\.json/);
   assert.equal(m.retry, true);
 }, 90_000);
+
+test('layer tree: a Keras ResNet50 shows its stages and blocks; "Train from here" on a block header trains from its first layer', async () => {
+  const fx = loadKerasFixtures();
+  const resnet = fx.models.find((m) => m.id === 'resnet50')!;
+  fs.mkdirSync(path.join(workspace(), 'models'), { recursive: true });
+  fs.copyFileSync(fixturePath(fx, resnet.files.keras), path.join(workspace(), 'models', 'resnet50.keras'));
+  const file = path.join(workspace(), 'resnet.tlexp.json');
+  fs.writeFileSync(file, `${JSON.stringify({ name: 'resnet', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { path: 'models/resnet50.keras' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`);
+  const doc = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(doc);
+  assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
+  const tree = await shown(file, 'the ResNet50 layer tree', () => true, 120_000);
+  note(`resnet50: ${tree.layerCount} layers in ${tree.groups.length} rows, stages ${tree.stages.map((s) => `${s.name} (${s.blocks})`).join(', ')}; cut ${tree.cutAt} ${tree.cutNote}`);
+  assert.equal(tree.scheme, 'resnet');
+  assert.deepEqual(tree.stages.map((s) => [s.name, s.blocks]), [['stem', 1], ['conv2', 3], ['conv3', 4], ['conv4', 6], ['conv5', 3]]);
+  const block = tree.groups.find((g) => g.block === 'conv4_block3')!;
+  assert.equal(block.stage, 'conv4');
+  assert.equal(block.layers.length, 10);
+  assert.doesNotMatch(tree.cutNote, /usual cut/, "a user's file is not a catalog entry");
+  assert.equal(block.trainFrom, 'conv4_block3_1_conv');
+  assert.equal(await receive(file, { type: 'trainFrom', layer: block.trainFrom }), 'changed');
+  assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'fine-tune', unfreezeFrom: 'conv4_block3_1_conv' });
+  const after = await shown(file, 'the boundary at conv4_block3', (s) => s.boundary === 'conv4_block3_1_conv');
+  assert.equal(after.groups.find((g) => g.block === 'conv4_block2')!.layers.every((l) => l.state === 'frozen'), true);
+  assert.equal(after.groups.find((g) => g.block === 'conv5_block3')!.layers.every((l) => l.state === 'trainable'), true);
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}, 180_000);

@@ -120,7 +120,7 @@ test('helper layers of a Keras rewrite show as part of their layer; training fro
   assert.deepEqual(items.map((l) => l.name), ['input_1', 'conv1', 'conv2', 'out']);
   const conv2 = items.find((l) => l.name === 'conv2')!;
   assert.equal(conv2.params, 20);
-  assert.equal(conv2.className, 'Conv2D');
+  assert.equal(conv2.className, 'Conv2D + Rescaling + ReLU + Multiply');
   assert.deepEqual(conv2.parts?.map((p) => p.name), ['conv2__linear', 'conv2__hsig__gate', 'conv2__hsig']);
   assert.equal(fe.layerCount, 4);
   // "Train from here" on conv2 writes the helper holding its weights, so they train too.
