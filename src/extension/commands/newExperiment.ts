@@ -1,17 +1,23 @@
 // New Experiment: a four-step wizard (dataset, backbone, strategy, name) with Back, that
 // writes `<name>.tlexp.json` with relative paths and the validator's defaults, and opens it.
-// The strategy step explains the four classic situations and recommends one from the
-// dataset's images per class (core/strategyAdvisor.ts).
+// The backbone step lists the catalog by family (../backbonePicker.ts) and says "offline"
+// for a backbone that is not downloaded when its host cannot be reached, before anything is
+// written. The strategy step explains the four classic situations and recommends one from
+// the dataset's images per class, with the backbone's own cut and unfreeze layers
+// (core/strategyAdvisor.ts, from the shipped topology's stages).
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BACKBONE_CATALOG, findCatalogEntry, type BackboneCatalogEntry } from '../../core/backboneCatalog';
+import { findCatalogEntry, type BackboneCatalogEntry } from '../../core/backboneCatalog';
 import { indexDataset, isImageFile } from '../../core/datasetIndex';
 import { EXPERIMENT_DEFAULTS, formatProblem, validateExperiment } from '../../core/experimentValidation';
 import type { BackboneSpec, ExperimentFile, StrategySpec } from '../../core/experiment';
 import { allSituations, describeSituation, suggestTraining, type DataSimilarity, type StrategyAdvice } from '../../core/strategyAdvisor';
 import { MultiStepInput, type InputStep } from '../multiStepInput';
 import type { Services } from '../services';
+import { cacheDirOf } from '../config';
+import { backboneItems, catalogAvailability, checkOffline, ReachabilityProbes } from '../backbonePicker';
+import { shippedTopologyLayers } from '../shippedTopology';
 
 /** Answers that skip the wizard (tests and scripts). Paths may be absolute or workspace-relative. */
 export interface NewExperimentArgs {
@@ -165,6 +171,12 @@ function backboneEntryOf(spec: BackboneSpec): BackboneCatalogEntry | undefined {
   return 'catalog' in spec ? findCatalogEntry(spec.catalog) : undefined;
 }
 
+/** What the advisor needs of the backbone: its format and family, and its layers where a topology ships. */
+function advisorInputOf(s: Services, spec: BackboneSpec) {
+  const entry = backboneEntryOf(spec);
+  return { format: entry?.format ?? ('layers' as const), family: entry?.family, layers: entry ? shippedTopologyLayers(s.context.extensionPath, entry) : undefined };
+}
+
 /** Writes the file (never over an existing one) and opens it. */
 async function writeExperiment(s: Services, exp: ExperimentFile, folder: string): Promise<vscode.Uri | undefined> {
   const checked = validateExperiment(exp);
@@ -205,9 +217,8 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
   }
   let strategy: StrategySpec;
   if ('advise' in a.strategy) {
-    const entry = backboneEntryOf(backbone);
     const stats = trainImagesPerClass(datasetDir);
-    const advice = allSituations({ imagesPerClass: stats?.perClass, format: entry?.format ?? 'layers', family: entry?.family }).find(
+    const advice = allSituations({ imagesPerClass: stats?.perClass, ...advisorInputOf(s, backbone) }).find(
       (x) => x.recommended && x.advice.situation.endsWith((a.strategy as { advise: DataSimilarity }).advise),
     )!.advice;
     strategy = advice.strategy;
@@ -229,20 +240,17 @@ interface WizardState {
   backbone?: BackboneSpec;
   advice?: StrategyAdvice;
   name?: string;
+  /** The user cancelled from a dialog in the middle of a step. */
+  cancelled?: boolean;
 }
 
 type DatasetItem = vscode.QuickPickItem & { dir?: string; browse?: boolean };
-type BackboneItem = vscode.QuickPickItem & { spec?: BackboneSpec; ask?: 'file' | 'url' };
 type StrategyItem = vscode.QuickPickItem & { advice?: StrategyAdvice };
-
-function formatParams(n: number | null): string | undefined {
-  if (n === null) return undefined;
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M params` : `${Math.round(n / 1e3)}k params`;
-}
 
 async function wizard(s: Services): Promise<vscode.Uri | undefined> {
   const state: WizardState = {};
   const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  const probes = new ReachabilityProbes();
 
   const pickDataset: InputStep = async (input) => {
     const found = findDatasets(roots);
@@ -282,17 +290,20 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
   };
 
   const pickBackbone: InputStep = async (input) => {
-    const items: BackboneItem[] = BACKBONE_CATALOG.map((e) => ({
-      label: e.id,
-      description: [e.title, formatParams(e.params), `${e.inputSize[0]}x${e.inputSize[1]}`, e.downloadMB > 0 ? `${e.downloadMB} MB download` : 'offline', e.format === 'graph' ? 'feature extraction only' : undefined]
-        .filter(Boolean)
-        .join(' · '),
-      detail: `Trained on ${e.trainedOn}.${e.notes ? ` ${e.notes}` : ''}`,
-      spec: { catalog: e.id },
-    }));
-    items.push({ label: '$(file) Local model file…', description: 'a Keras .keras or .h5 model, or a TF.js model.json, on disk', ask: 'file' }, { label: '$(globe) URL…', description: 'a model.json on the web', ask: 'url' });
+    const availability = catalogAvailability(cacheDirOf(s.context));
+    probes.warm(availability);
+    const items = backboneItems(availability);
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
     const pick = await input.pick({ title: TITLE, step: 2, totalSteps: TOTAL_STEPS, items, activeItem: current, matchOnDetail: true, placeholder: 'Backbone: the pretrained network to start from' });
+    if (pick.entry) {
+      // Offline and not downloaded: say so now, before anything is written.
+      const choice = await checkOffline(pick.entry, availability, probes, (show) => input.outside(() => show().then((a) => a ?? 'cancel')));
+      if (choice === 'pick') return pickBackbone;
+      if (choice === 'cancel') {
+        state.cancelled = true;
+        return;
+      }
+    }
     if (pick.spec) state.backbone = pick.spec;
     else if (pick.ask === 'file') {
       const chosen = await input.outside(() =>
@@ -330,9 +341,10 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
 
   const pickStrategy: InputStep = async (input) => {
     const entry = backboneEntryOf(state.backbone!);
-    const format = entry?.format ?? 'layers';
+    const advisor = advisorInputOf(s, state.backbone!);
+    const format = advisor.format;
     const perClass = state.stats?.perClass;
-    const situations = allSituations({ imagesPerClass: perClass, format, family: entry?.family });
+    const situations = allSituations({ imagesPerClass: perClass, ...advisor });
     const shown = format === 'graph' ? situations.filter((x) => x.recommended && x.advice.situation.endsWith('similar')) : situations;
     const items: StrategyItem[] = [];
     const countText = perClass === undefined ? 'images per class unknown' : `${Math.round(perClass)} training images per class${state.stats && state.stats.smallest.count < perClass * 0.5 ? ` (smallest: ${state.stats.smallest.name}, ${state.stats.smallest.count})` : ''}`;
@@ -387,7 +399,7 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
   };
 
   const finished = await MultiStepInput.run(pickDataset);
-  if (!finished || !state.datasetDir || !state.backbone || !state.advice || !state.name) return undefined;
+  if (!finished || state.cancelled || !state.datasetDir || !state.backbone || !state.advice || !state.name) return undefined;
   const folder = experimentFolderFor(state.datasetDir);
   const backbone: BackboneSpec = { ...state.backbone };
   if (state.advice.cutAt) backbone.cutAt = state.advice.cutAt;
