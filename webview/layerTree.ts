@@ -102,6 +102,7 @@ function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElemen
   const row = el('div', undefined, 'row');
   const name = el('span', undefined, 'name');
   name.append(...highlight(l.name));
+  name.title = l.name;
   const type = el('span', l.className, 'type');
   const rewritten = l.parts ? `rewritten for TensorFlow.js as ${[...l.parts.map((p) => p.name), l.name].join(' + ')} (${l.className}), with the same outputs; shown as one layer` : '';
   if (rewritten) type.title = rewritten;
@@ -139,10 +140,11 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
   const params = g.layers.reduce((n, l) => n + l.params, 0);
   const row = el('div', undefined, 'row group-head');
   const name = el('span', undefined, 'name');
-  name.append(el('span', expanded ? '▾ ' : '▸ ', 'twisty'), ...highlight(g.block));
+  name.append(el('span', expanded ? '▾ ' : '▸ ', 'twisty'), ...highlight(g.title ?? g.block));
+  name.title = g.block;
   const marks = [g.layers.some((l) => l.isBoundary) ? 'boundary' : '', g.layers.some((l) => l.isCut) ? 'cut' : ''].filter(Boolean);
   const label = states.map((st) => STATE_LABEL[st]).join(' + ');
-  row.append(name, el('span', `${g.layers.length} layers`, 'type'), el('span', g.layers.at(-1)!.shape, 'shape'), el('span', fmtInt(params), 'params'), el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`));
+  row.append(name, el('span', `${g.layers.length} layer${g.layers.length === 1 ? '' : 's'}`, 'type'), el('span', g.layers.at(-1)!.shape, 'shape'), el('span', fmtInt(params), 'params'), el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`));
   // The block as a whole: train from its first layer, cut after its last.
   const actions = el('span', undefined, 'actions');
   const canTrain = s.fineTunable && g.trainFrom !== undefined;
@@ -170,11 +172,12 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
   return li;
 }
 
-/** "Stage conv4", "Stage 4", "The middle flow", "convnext_tiny_stage_2". */
+/** "Stage conv4", "Stage 4", "The middle flow", "Stage 2 (convnext_tiny_stage_2)". */
 function stageTitle(name: string): string {
   if (/^stage /.test(name)) return `Stage ${name.slice(6)}`;
   if (/ flow$/.test(name)) return `The ${name}`;
-  if (/_stage_\d+$/.test(name)) return name;
+  const convnext = /_stage_(\d+)$/.exec(name);
+  if (convnext) return `Stage ${convnext[1]} (${name})`;
   return `Stage ${name}`;
 }
 

@@ -50,6 +50,8 @@ export interface LayerGroup {
   block?: string;
   /** The stage the block belongs to (Keras families), e.g. `conv4` for `conv4_block3`. */
   stage?: string;
+  /** A shorter name to show under its stage's heading, where the block's own repeats it (ConvNeXt: `block_3` for `convnext_tiny_stage_2_block_3`). */
+  title?: string;
   layers: LayerItem[];
   /** What "Train from here" on the block's header unfreezes from: its first layer, when it is in the base. */
   trainFrom?: string;
@@ -196,6 +198,15 @@ export function unfreezeTargetFor(rows: readonly Pick<LayerRow, 'name'>[], layer
   return first >= 0 ? rows[first].name : layer;
 }
 
+/** ConvNeXt's block names repeat the model and stage (`convnext_tiny_stage_2_block_3`): under the stage's heading, `block_3`. */
+function shortBlockTitle(block: string, stage: string): string | undefined {
+  if (!/_stage_\d+$/.test(stage)) return undefined;
+  let i = 0;
+  while (i < Math.min(block.length, stage.length + 1) && block[i] === `${stage}_`[i]) i++;
+  const cut = block.lastIndexOf('_', i - 1) + 1;
+  return cut > 0 && block.length - cut >= 3 ? block.slice(cut) : undefined;
+}
+
 const CUT_NOTES: Record<CutOrigin | 'unknown', string> = {
   spec: '(backbone.cutAt)',
   catalog: '(the backbone’s usual cut)',
@@ -266,11 +277,14 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     });
   const cutAwayParams = items.filter((l) => l.state === 'after-cut').reduce((n, l) => n + l.params, 0);
   const inBase = (l: LayerItem) => l.state === 'frozen' || l.state === 'trainable';
-  const groups: LayerGroup[] = (blocks.scheme ? groupByPlace(items, (n) => placeByName.get(n)) : groupLayers(items)).map((g) => {
+  const grouped: LayerGroup[] = blocks.scheme ? groupByPlace(items, (n) => placeByName.get(n)) : groupLayers(items);
+  const groups: LayerGroup[] = grouped.map((g) => {
     if (!g.block) return g;
     const first = g.layers[0];
     const last = g.layers.at(-1)!;
     const out: LayerGroup = { ...g };
+    const title = g.stage ? shortBlockTitle(g.block, g.stage) : undefined;
+    if (title) out.title = title;
     if (inBase(first) && !first.isBoundary) out.trainFrom = first.name;
     if (!last.isCut && last.state !== 'input') out.cutAt = last.name;
     return out;

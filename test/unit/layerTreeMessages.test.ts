@@ -157,3 +157,15 @@ test('a Keras family: blocks grouped by stage even where its automatic names int
   assert.deepEqual(t.groups.map((g) => [g.block ?? null, g.stage ?? null, g.layers.length]), [[null, null, 1], ['stem', 'stem', 2], ['conv2_block1', 'conv2', 2], ['conv2_block2', 'conv2', 2], ['conv3_block1', 'conv3', 3]]);
   assert.deepEqual(t.stages, [{ name: 'stem', kind: 'stem', blocks: 1, params: 10 }, { name: 'conv2', kind: 'stage', blocks: 2, params: 20 }, { name: 'conv3', kind: 'stage', blocks: 1, params: 15 }]);
 });
+
+test('ConvNeXt blocks show a short name under their stage heading; the full name stays the key', () => {
+  const names = ['input_layer', 'convnext_tiny_stem_conv', 'convnext_tiny_stage_0_block_0_depthwise_conv', 'convnext_tiny_stage_0_block_0_identity', 'add', 'convnext_tiny_downsampling_layernorm_0', 'convnext_tiny_downsampling_conv_0', 'convnext_tiny_stage_1_block_0_depthwise_conv', 'convnext_tiny_stage_1_block_0_identity', 'add_1'];
+  const r: LayerRow[] = names.map((name, index) => ({ index, name, className: index === 0 ? 'InputLayer' : name.startsWith('add') ? 'Add' : 'Conv2D', outputShape: [null, 4, 4, 8], params: 1, trainable: true, inbound: index === 0 ? [] : [names[index - 1]], isCut: false, afterCut: false }));
+  const t = buildLayerTree({ ...base, summary: { ...summary, rows: r, cutAt: 'add_1' }, strategy: { kind: 'feature-extraction' } });
+  assert.deepEqual(t.groups.filter((g) => g.block).map((g) => [g.block, g.title ?? null, g.layers.length]), [
+    ['stem', null, 1],
+    ['convnext_tiny_stage_0_block_0', 'block_0', 3],
+    ['convnext_tiny_downsampling_block_0', 'downsampling_block_0', 2],
+    ['convnext_tiny_stage_1_block_0', 'block_0', 3],
+  ]);
+});
