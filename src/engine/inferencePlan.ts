@@ -20,8 +20,8 @@ import { activationGroups, layerGraph } from './layerGraph';
 import { inLayer } from './stageError';
 import { InferencePlanError, stepTensors, translateLayer, type Step } from './plan/inferenceNodes';
 import { foldSteps } from './plan/inferenceFolding';
-import { runsNative, runStep } from './plan/inferenceRun';
-import { nativeFusedConv } from './plan/nativeOps';
+import { nativeConvFor, runStep } from './plan/inferenceRun';
+import type { NativeConv } from './plan/nativeOps';
 import { addByClass, describeByClass, type LayersByClass } from './plan/planReport';
 
 export { InferencePlanError };
@@ -39,7 +39,7 @@ export interface InferencePlanStats {
   generic: number;
   /** Layers of the model the plan computes (the input layer and layers past the output not counted). */
   layers: number;
-  /** Convolutions run as TensorFlow's one-kernel _FusedConv2D. */
+  /** Convolutions run as one native TensorFlow kernel (conv + bias [+ residual] [+ activation]: plan/nativeOps.ts). */
   nativeFused: number;
   /** The layers run as TensorFlow.js layers (`generic` of them), by class. */
   plain: LayersByClass;
@@ -123,13 +123,17 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
   });
   const output = source(outputName);
   const owned = stepTensors(steps);
-  const native = nativeFusedConv();
+  const kernels = new Map<Step, NativeConv>();
+  for (const s of steps) {
+    const k = nativeConvFor(s);
+    if (k) kernels.set(s, k);
+  }
   const stats: InferencePlanStats = {
     steps: steps.length,
     ...counts,
     generic: steps.filter((s) => s.op === 'layer').length,
     layers,
-    nativeFused: steps.filter((s) => runsNative(s, native)).length,
+    nativeFused: kernels.size,
     plain,
   };
 
@@ -160,7 +164,7 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
         for (const s of steps) {
           current = s;
           const ins = s.inputs.map(take);
-          values.set(s.name, t.tidy(() => runStep(s, ins, native)));
+          values.set(s.name, t.tidy(() => runStep(s, ins, kernels.get(s))));
           for (const i of s.inputs) release(i);
         }
         const out = values.get(output) ?? (output === inputName ? x.clone() : undefined);

@@ -89,3 +89,35 @@ test('every family: the inference plan at the default cut gives what Keras gives
     });
   }
 });
+
+test("with oneDNN's kernels off (Eigen's fused convolution, or TensorFlow.js ops), the plan gives the same outputs", async (t) => {
+  const pixels = readUint8(fx, fx.pixels);
+  const saved = process.env.TF_ENABLE_ONEDNN_OPTS;
+  // What backend.ts sets where oneDNN would crash; the plan then uses only _FusedConv2D.
+  process.env.TF_ENABLE_ONEDNN_OPTS = '0';
+  try {
+    for (const id of ['resnet50', 'mobilenet_v3_small', 'efficientnet_b0', 'convnext_tiny']) {
+      const m = fx.models.find((x) => x.id === id);
+      if (!m) continue;
+      await t.test(id, async (st) => {
+        const loaded = await loadBackbone({ path: fixturePath(fx, m.files.keras) }, { installRoot, cacheDir });
+        if (loaded.kind !== 'layers') throw new Error(`${id} loaded as ${loaded.kind}`);
+        const plan = compileInferencePlan(loaded.model);
+        try {
+          const x = tf().tensor4d(preprocessPixels(pixels, pixelTransform(loaded.preprocessing.mode)), fx.pixels.shape as [number, number, number, number]);
+          const y = plan.run(x);
+          const diff = maxRelativeDiff(y.dataSync(), readFloat32(fx, m.outputs.pixels));
+          tf().dispose([x, y]);
+          st.diagnostic(`${id} without oneDNN's kernels: plan vs Keras ${diff.toExponential(2)}; ${describeInferencePlan(plan.stats)}`);
+          assert.ok(diff <= PIXEL_TOLERANCE, `${id}: ${diff.toExponential(2)}`);
+        } finally {
+          plan.dispose();
+          loaded.model.dispose();
+        }
+      });
+    }
+  } finally {
+    if (saved === undefined) delete process.env.TF_ENABLE_ONEDNN_OPTS;
+    else process.env.TF_ENABLE_ONEDNN_OPTS = saved;
+  }
+});

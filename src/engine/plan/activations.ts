@@ -6,6 +6,8 @@
 //   hardSigmoid    relu6(x + 3) / 6                            (Keras 3; MobileNetV3)
 //   hardSwish      x * relu6(x + 3) / 6                        (Keras 3 hard_silu; MobileNetV3)
 //   hardSigmoidTfjs  clip(0.2 x + 0.5, 0, 1)                   (Keras 2 and TensorFlow.js)
+//   geluPrescaled  x * (1 + erf(x))                            (sqrt 2 gelu(sqrt 2 x): the inference
+//                  plan's gelu with its two constant factors folded into the convolutions around it)
 // Keras 3's hard_sigmoid and hard_silu reach TensorFlow.js as stock layers (the loader's
 // rewrites: Rescaling(1/6, 0.5) -> ReLU(max 1) [-> Multiply with the input], and
 // MobileNetV3's own Rescaling(1, 3) -> ReLU(6) -> Rescaling(1/6)); layerGraph's
@@ -16,7 +18,7 @@ import { tf } from '../tf';
 type Tensor = tfTypes.Tensor;
 type Layer = tfTypes.layers.Layer;
 
-export type PlanActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'tanh' | 'swish' | 'gelu' | 'hardSigmoid' | 'hardSwish' | 'hardSigmoidTfjs';
+export type PlanActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'tanh' | 'swish' | 'gelu' | 'geluPrescaled' | 'hardSigmoid' | 'hardSwish' | 'hardSigmoidTfjs';
 
 /** TensorFlow.js activation identifiers (as layer configs serialise them) the planners compute. */
 const BY_NAME: Record<string, PlanActivation> = {
@@ -63,8 +65,6 @@ export function layerActivation(l: Layer): PlanActivation | undefined {
   }
 }
 
-/** Activations TensorFlow's _FusedConv2D applies in the same kernel (BiasAdd + this). */
-export const NATIVE_CONV_ACTIVATIONS: ReadonlySet<PlanActivation> = new Set(['linear', 'relu', 'relu6', 'elu']);
 /** Activations tf.fused.conv2d / depthwiseConv2d / matMul accept. */
 export const TFJS_FUSED_ACTIVATIONS: ReadonlySet<PlanActivation> = new Set(['linear', 'relu', 'relu6', 'elu', 'sigmoid']);
 
@@ -86,6 +86,8 @@ export function activate(act: PlanActivation, x: Tensor): Tensor {
       return t.mul(x, t.sigmoid(x));
     case 'gelu':
       return t.mul(x, t.mul(0.5, t.add(1, t.erf(t.mul(x, Math.SQRT1_2)))));
+    case 'geluPrescaled':
+      return t.mul(x, t.add(1, t.erf(x)));
     case 'hardSigmoid':
       return t.mul(t.relu6(t.add(x, 3)), 1 / 6);
     case 'hardSwish':
@@ -128,6 +130,9 @@ export function activationGrad(act: PlanActivation, pre: Tensor, dy: Tensor): Te
       const pdf = t.mul(t.exp(t.mul(t.square(pre), -0.5)), 1 / Math.sqrt(2 * Math.PI));
       return t.mul(dy, t.add(cdf, t.mul(pre, pdf)));
     }
+    case 'geluPrescaled':
+      // 1 + erf(x) + x * 2 / sqrt(pi) * exp(-x^2)
+      return t.mul(dy, t.add(t.add(1, t.erf(pre)), t.mul(pre, t.mul(t.exp(t.neg(t.square(pre))), 2 / Math.sqrt(Math.PI)))));
     case 'hardSigmoid':
       return t.mul(dy, t.mul(inside(-3, 3), 1 / 6));
     case 'hardSwish': {

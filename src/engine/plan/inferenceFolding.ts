@@ -14,6 +14,13 @@
 //                                          scale to zeros). LayerNormalization's gamma and beta
 //                                          go into ConvNeXt's first pointwise Dense this way.
 //   conv / Dense / affine / Add -> activation   the activation runs as part of the step
+//   conv -> Add(that, other)               the conv adds `other` before its activation (one
+//                                          oneDNN kernel: ResNet's last conv of a block)
+//
+// Then a convolution with gelu (ConvNeXt's first pointwise Dense) computes z / sqrt 2 instead
+// (its weights scaled), applies x * (1 + erf(x)) (three ops instead of five over the widest
+// tensor of the block), and the remaining factor 1 / sqrt 2, a scale without shift, folds
+// into the next convolution (or runs as one multiplication where none can take it).
 //
 // The producer must have no other reader and must not be the plan's output.
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -30,8 +37,13 @@ export interface FoldCounts {
 
 /** Merges steps in place of `steps` (in topological order); `keep`: values that must exist. */
 export function foldSteps(input: Step[], keep: ReadonlySet<string>): { steps: Step[]; counts: FoldCounts } {
-  let steps = input;
   const counts: FoldCounts = { folded: 0, paddingsMerged: 0 };
+  const steps = mergeAll(prescaleGelu(mergeAll(input, keep, counts)), keep, counts);
+  return { steps, counts };
+}
+
+function mergeAll(input: Step[], keep: ReadonlySet<string>, counts: FoldCounts): Step[] {
+  let steps = input;
   let readers = new Map<string, Step[]>();
   const index = () => {
     readers = new Map();
@@ -49,7 +61,7 @@ export function foldSteps(input: Step[], keep: ReadonlySet<string>): { steps: St
     for (const producer of [...steps]) {
       if (!steps.includes(producer)) continue;
       const consumer = onlyReader(producer.name);
-      if (!consumer || consumer.inputs.length !== 1) continue;
+      if (!consumer) continue;
       const merged = mergePair(producer, consumer, counts);
       if (!merged) continue;
       steps = steps.filter((s) => s !== producer).map((s) => (s === consumer ? merged : s));
@@ -57,18 +69,38 @@ export function foldSteps(input: Step[], keep: ReadonlySet<string>): { steps: St
       changed = true;
     }
   }
-  return { steps, counts };
+  return steps;
+}
+
+/** gelu(z) = (1 / sqrt 2) * z' (1 + erf(z')) with z' = z / sqrt 2, the factors in the weights around it. */
+function prescaleGelu(steps: Step[]): Step[] {
+  const t = tf();
+  return steps.flatMap((s): Step[] => {
+    if ((s.op !== 'conv' && s.op !== 'dense') || s.act !== 'gelu' || !s.bias || (s.op === 'conv' && s.residual)) return [s];
+    const inner = `${s.name}/gelu`;
+    const scaled = (w: Tensor) => t.mul(w, Math.SQRT1_2);
+    const conv: Step = s.op === 'conv' ? { ...s, name: inner, filter: scaled(s.filter), bias: scaled(s.bias), act: 'geluPrescaled' } : { ...s, name: inner, kernel: scaled(s.kernel), bias: scaled(s.bias), act: 'geluPrescaled' };
+    return [conv, { name: s.name, inputs: [inner], covers: [], head: s.head, op: 'affine', scale: t.scalar(Math.SQRT1_2), shift: null, act: 'linear', batchNorms: 0 }];
+  });
 }
 
 /** The two steps as one (named and placed as the consumer), or undefined. */
 function mergePair(p: Step, q: Step, counts: FoldCounts): Step | undefined {
   const joined = { name: q.name, covers: [...p.covers, ...q.covers], head: p.head };
+  if (p.op === 'conv' && !p.depthwise && !p.residual && p.bias && p.act === 'linear' && q.op === 'add' && q.inputs.length === 2 && q.inputs.filter((i) => i === p.name).length === 1) {
+    const other = q.inputs.find((i) => i !== p.name)!;
+    return { ...p, ...joined, inputs: [...p.inputs, other], residual: true, act: q.act };
+  }
+  // Every other merge reads the producer only (a residual conv: through its main input).
+  const residualConv = q.op === 'conv' && q.residual === true && q.inputs[0] === p.name && q.inputs[1] !== p.name;
+  if (q.inputs.length !== 1 && !residualConv) return undefined;
+  const intoConvInputs = residualConv ? [...p.inputs, q.inputs[1]] : p.inputs;
   if (p.op === 'pad' && q.op === 'conv' && q.pad === 'valid') {
     counts.paddingsMerged++;
     const [[top, bottom], [left, right]] = p.paddings;
-    return { ...q, ...joined, inputs: p.inputs, pad: [[0, 0], [top, bottom], [left, right], [0, 0]] };
+    return { ...q, ...joined, inputs: intoConvInputs, pad: samePadding(q, p.paddings) ? 'same' : [[0, 0], [top, bottom], [left, right], [0, 0]] };
   }
-  if ((p.op === 'conv' || p.op === 'dense') && p.act === 'linear' && q.op === 'affine') {
+  if ((p.op === 'conv' || p.op === 'dense') && p.act === 'linear' && !(p.op === 'conv' && p.residual) && q.op === 'affine') {
     const outChannels = p.op === 'conv' ? (p.depthwise ? (p.filter.shape[2] as number) * (p.filter.shape[3] as number) : (p.filter.shape[3] as number)) : (p.kernel.shape[1] as number);
     if (!fitsChannels(q, outChannels)) return undefined;
     counts.folded += q.batchNorms;
@@ -81,7 +113,7 @@ function mergePair(p: Step, q: Step, counts: FoldCounts): Step | undefined {
     const inChannels = q.op === 'conv' ? (q.filter.shape[2] as number) : (q.kernel.shape[0] as number);
     if (!fitsChannels(p, inChannels) || (q.op === 'conv' && p.shift && addsPadding(q))) return undefined;
     counts.folded += p.batchNorms;
-    return { ...q, ...foldAffineBefore(p, q), ...joined, inputs: p.inputs } as Step;
+    return { ...q, ...foldAffineBefore(p, q), ...joined, inputs: q.op === 'conv' ? intoConvInputs : p.inputs } as Step;
   }
   if ((p.op === 'conv' || p.op === 'dense' || p.op === 'affine' || p.op === 'add') && p.act === 'linear' && q.op === 'act') {
     return { ...p, ...joined, act: q.act };
@@ -92,6 +124,23 @@ function mergePair(p: Step, q: Step, counts: FoldCounts): Step | undefined {
 /** The affine's scale and shift are scalars or one value per channel of this many. */
 function fitsChannels(a: StepOf<'affine'>, channels: number): boolean {
   return [a.scale, a.shift].every((v) => !v || v.rank === 0 || (v.rank === 1 && v.shape[0] === channels));
+}
+
+/**
+ * Whether zero padding `paddings` then a 'valid' conv is exactly the conv with 'same' padding
+ * (Keras's ZeroPadding2D before a stride-2 conv usually is, on even sizes): oneDNN's depthwise
+ * kernel takes 'same' but not explicit padding.
+ */
+function samePadding(c: StepOf<'conv'>, paddings: [[number, number], [number, number]]): boolean {
+  if (!c.inputSize) return false;
+  return [0, 1].every((d) => {
+    const padded = c.inputSize![d];
+    const size = padded - paddings[d][0] - paddings[d][1];
+    const k = ((c.filter.shape[d] as number) - 1) * c.dilations[d] + 1;
+    const s = c.strides[d];
+    const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
+    return paddings[d][0] === Math.floor(total / 2) && paddings[d][1] === total - Math.floor(total / 2);
+  });
 }
 
 /** Whether the convolution pads its input with zeros anywhere ('same' with a kernel wider than 1, or explicit padding). */

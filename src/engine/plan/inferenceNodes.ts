@@ -25,7 +25,8 @@ interface StepBase {
 }
 
 export type StepOp =
-  | { op: 'conv'; depthwise: boolean; filter: Tensor; bias: Tensor | null; strides: [number, number]; dilations: [number, number]; pad: Padding; act: PlanActivation }
+  /** act(conv(x) + bias [+ residual]); with `residual`, inputs[1] is added before the activation (ResNet's Add). */
+  | { op: 'conv'; depthwise: boolean; filter: Tensor; bias: Tensor | null; strides: [number, number]; dilations: [number, number]; pad: Padding; act: PlanActivation; residual?: boolean; inputSize?: [number, number] }
   /** Dense on a tensor that is not 4-D: a matrix product over the last axis. */
   | { op: 'dense'; kernel: Tensor; bias: Tensor | null; act: PlanActivation }
   /**
@@ -64,6 +65,9 @@ const twoPairs = (v: unknown): [[number, number], [number, number]] | undefined 
   const [a, b] = v.map((q) => (typeof q === 'number' ? [q, q] : q)) as number[][];
   return Array.isArray(a) && Array.isArray(b) ? [[a[0], a[1]], [b[0], b[1]]] : undefined;
 };
+
+/** Height and width of a [N, H, W, C] shape, when known. */
+const spatialSize = (shape: Shape | undefined): [number, number] | undefined => (shape && typeof shape[1] === 'number' && typeof shape[2] === 'number' ? [shape[1], shape[2]] : undefined);
 
 /** Keras weights of a BatchNormalization as a per-channel scale and shift (inference mode). */
 export function batchNormAffine(layer: Layer): { scale: Tensor; shift: Tensor } {
@@ -120,7 +124,7 @@ export function translateLayer(layer: Layer, inputs: string[], graph: LayerGraph
       }
       // Every ordinary convolution gets a bias (zeros where it has none): the native fused op needs one.
       const b = hasBias ? bias.clone() : depthwise ? null : t.zeros([kernel.shape[3] as number]);
-      return one({ op: 'conv', depthwise, filter: kernel.clone(), bias: b, strides, dilations, pad: c.padding, act });
+      return one({ op: 'conv', depthwise, filter: kernel.clone(), bias: b, strides, dilations, pad: c.padding, act, inputSize: spatialSize(inShape) });
     }
     case 'SeparableConv2D': {
       // Depthwise (strides, padding, dilation), then a 1x1 pointwise convolution with the bias and activation.
@@ -131,7 +135,7 @@ export function translateLayer(layer: Layer, inputs: string[], graph: LayerGraph
       const depthName = `${name}/depthwise`;
       return {
         steps: [
-          { ...base, name: depthName, covers: [], op: 'conv', depthwise: true, filter: depthKernel.clone(), bias: null, strides: pair(c.strides, 1), dilations: pair(c.dilationRate, 1), pad: c.padding, act: 'linear' },
+          { ...base, name: depthName, covers: [], op: 'conv', depthwise: true, filter: depthKernel.clone(), bias: null, strides: pair(c.strides, 1), dilations: pair(c.dilationRate, 1), pad: c.padding, act: 'linear', inputSize: spatialSize(inShape) },
           { ...base, inputs: [depthName], op: 'conv', depthwise: false, filter: pointKernel.clone(), bias: b, strides: [1, 1], dilations: [1, 1], pad: 'valid', act },
         ],
       };

@@ -2,16 +2,17 @@
 // one native kernel where the backend has it). Called inside a tidy per step.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from '../tf';
-import { activate, NATIVE_CONV_ACTIVATIONS, TFJS_FUSED_ACTIVATIONS, type PlanActivation } from './activations';
+import { activate, TFJS_FUSED_ACTIVATIONS, type PlanActivation } from './activations';
 import type { Step } from './inferenceNodes';
-import type { NativeFusedConv } from './nativeOps';
+import { nativeConv, type NativeConv } from './nativeOps';
 
 type Tensor = tfTypes.Tensor;
 type Tensor4D = tfTypes.Tensor4D;
 
-/** Whether this conv step runs as TensorFlow's _FusedConv2D. */
-export function runsNative(s: Step, native: NativeFusedConv | undefined): boolean {
-  return !!native && s.op === 'conv' && !s.depthwise && s.bias !== null && (native.explicit || !Array.isArray(s.pad));
+/** The native kernel for a conv step (bias needed), or undefined: tf.fused ops then. */
+export function nativeConvFor(s: Step): NativeConv | undefined {
+  if (s.op !== 'conv' || !s.bias) return undefined;
+  return nativeConv({ depthwise: s.depthwise, strides: s.strides, dilations: s.dilations, pad: s.pad, act: s.act, residual: s.residual === true });
 }
 
 /** The activation a fused op can apply itself, and what is left to apply after it. */
@@ -19,18 +20,28 @@ function splitActivation(act: PlanActivation, fusable: ReadonlySet<PlanActivatio
   return fusable.has(act) ? [act, 'linear'] : ['linear', act];
 }
 
-export function runStep(s: Step, ins: Tensor[], native: NativeFusedConv | undefined): Tensor {
+/** The step's value; `native`: its conv kernel (nativeConvFor), if any. */
+export function runStep(s: Step, ins: Tensor[], native?: NativeConv): Tensor {
   const t = tf();
   const x = ins[0];
   switch (s.op) {
     case 'conv': {
-      if (runsNative(s, native)) {
-        const [inside, after] = splitActivation(s.act, NATIVE_CONV_ACTIVATIONS);
-        return activate(after, native!.conv2d(x, s.filter, s.bias!, { strides: s.strides, dilations: s.dilations, pad: s.pad, activation: inside }));
+      const residual = s.residual ? ins[1] : undefined;
+      let y: Tensor;
+      let after: PlanActivation;
+      let residualAfter = residual !== undefined;
+      if (native) {
+        y = native.run(x, s.filter, s.bias!, residual);
+        ({ after, residualAfter } = native);
+      } else {
+        // The activation waits for the residual.
+        const [inside, rest] = residual ? (['linear', s.act] as const) : splitActivation(s.act, TFJS_FUSED_ACTIVATIONS);
+        const args = { x: x as Tensor4D, filter: s.filter as Tensor4D, strides: s.strides, pad: s.pad as 'same', dilations: s.dilations, bias: s.bias ?? undefined, activation: inside as 'relu' };
+        y = s.depthwise ? t.fused.depthwiseConv2d(args) : t.fused.conv2d(args);
+        after = rest;
       }
-      const [inside, after] = splitActivation(s.act, TFJS_FUSED_ACTIVATIONS);
-      const args = { x: x as Tensor4D, filter: s.filter as Tensor4D, strides: s.strides, pad: s.pad as 'same', dilations: s.dilations, bias: s.bias ?? undefined, activation: inside as 'relu' };
-      return activate(after, s.depthwise ? t.fused.depthwiseConv2d(args) : t.fused.conv2d(args));
+      if (residualAfter) y = t.add(y, residual!);
+      return activate(after, y);
     }
     case 'dense': {
       const [inside, after] = splitActivation(s.act, TFJS_FUSED_ACTIVATIONS);
