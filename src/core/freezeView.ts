@@ -3,6 +3,7 @@
 // the layer tree can show them without loading TensorFlow.
 import type { LayerRow } from './layerSummary';
 import type { StrategySpec } from './experiment';
+import { firstPartIndex } from './rewrittenLayers';
 
 export type LayerState = 'frozen' | 'trainable' | 'after-cut' | 'input';
 
@@ -37,7 +38,7 @@ export function freezeView(rows: LayerRow[], cutAt: string, strategy: StrategySp
   if (strategy.kind === 'scratch') first = 0;
   else if (strategy.kind === 'fine-tune') {
     if (strategy.unfreezeFrom !== undefined) {
-      const i = base.findIndex((r) => r.name === strategy.unfreezeFrom);
+      const i = firstPartIndex(base.map((r) => r.name), strategy.unfreezeFrom);
       first = i < 0 ? base.length : i;
     } else first = base.length - Math.min(base.length, Math.max(0, strategy.unfreezeLast ?? 0));
   }

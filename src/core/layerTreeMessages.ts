@@ -187,17 +187,6 @@ export function groupByPlace<T extends { name: string }>(layers: T[], placeOf: (
   return out;
 }
 
-/**
- * The layer "Train from here" on `layer` should write: the layer itself, or, when Transfer
- * Lab's Keras rewrite split it and a helper holding its weights comes first (`<layer>__linear`
- * before the activation that kept the name), that helper, so the layer's weights train too.
- */
-export function unfreezeTargetFor(rows: readonly Pick<LayerRow, 'name'>[], layer: string): string {
-  const i = rows.findIndex((r) => r.name === layer);
-  const first = rows.findIndex((r, j) => j < i && r.name.startsWith(`${layer}__`));
-  return first >= 0 ? rows[first].name : layer;
-}
-
 /** ConvNeXt's block names repeat the model and stage (`convnext_tiny_stage_2_block_3`): under the stage's heading, `block_3`. */
 function shortBlockTitle(block: string, stage: string): string | undefined {
   if (!/_stage_\d+$/.test(stage)) return undefined;

@@ -4,6 +4,7 @@
 // trained weights are in the cut base when the export model is assembled from it.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { HeadSpec, ResolvedExperiment } from '../core/experiment';
+import { firstPartIndex } from '../core/rewrittenLayers';
 import { tf } from './tf';
 import { inLayer } from './stageError';
 
@@ -85,7 +86,7 @@ export function planFreeze(cut: LayersModel, cutAt: string, strategy: ResolvedEx
       break;
     case 'fine-tune':
       if (strategy.unfreezeFrom !== undefined) {
-        firstTrainable = names.indexOf(strategy.unfreezeFrom);
+        firstTrainable = firstPartIndex(names, strategy.unfreezeFrom);
         if (firstTrainable < 0) {
           const inFullModel = ` (the base is cut at '${cutAt}', so only layers up to it can train)`;
           throw new LayerError(

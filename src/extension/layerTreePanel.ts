@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { loadExperimentText, parseExperimentText } from '../core/experimentValidation';
 import type { LayerSummary } from '../core/layerSummary';
 import { describeChange, editsFor, type ExperimentChange } from '../core/experimentEdits';
-import { buildLayerTree, parseLayerTreeRequest, unfreezeTargetFor, type LayerTreeMessage } from '../core/layerTreeMessages';
+import { buildLayerTree, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
 import { experimentFileFrom } from './commands/runCommands';
 import { cacheDirOf } from './config';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -165,7 +165,7 @@ class LayerTreePanel implements vscode.Disposable {
       case 'trainFrom':
         if (this.summary?.kind !== 'layers' || !this.summary.fineTunable) return 'refused';
         // A layer the Keras rewrite split trains from its first part, so its weights train too.
-        return this.change({ kind: 'trainFrom', layer: unfreezeTargetFor(this.summary.rows, request.layer) });
+        return this.change({ kind: 'trainFrom', layer: request.layer });
       case 'cutAt':
         return this.change({ kind: 'cutAt', layer: request.layer });
     }

@@ -2,7 +2,7 @@
 // strategy; and the validation of what the webview asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildLayerTree, groupKeyOf, groupLayers, parseLayerTreeRequest, unfreezeTargetFor, type LayerItem } from '../../src/core/layerTreeMessages';
+import { buildLayerTree, groupKeyOf, groupLayers, parseLayerTreeRequest, type LayerItem } from '../../src/core/layerTreeMessages';
 import type { LayerRow, LayerSummary } from '../../src/core/layerSummary';
 
 const names = ['input_1', 'stem_conv', 'stem_bn', 'stem_relu', 'block_1_dw', 'block_1_dw_bn', 'block_1_pw', 'block_2_dw', 'block_2_pw', 'top_conv', 'top_bn', 'out_relu', 'predictions'];
@@ -123,15 +123,17 @@ test('helper layers of a Keras rewrite show as part of their layer; training fro
   assert.equal(conv2.className, 'Conv2D + Rescaling + ReLU + Multiply');
   assert.deepEqual(conv2.parts?.map((p) => p.name), ['conv2__linear', 'conv2__hsig__gate', 'conv2__hsig']);
   assert.equal(fe.layerCount, 4);
-  // "Train from here" on conv2 writes the helper holding its weights, so they train too.
-  assert.equal(unfreezeTargetFor(r, 'conv2'), 'conv2__linear');
-  assert.equal(unfreezeTargetFor(r, 'conv1'), 'conv1');
+  // A file naming conv2 (the Keras name) trains all of conv2, the helper holding its weights too.
+  const named = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeFrom: 'conv2' } });
+  assert.equal(flat(named.groups).find((l) => l.name === 'conv2')!.isBoundary, true);
+  assert.equal(named.trainableParams, 20);
+  assert.deepEqual(named.warnings, []);
   const whole = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeFrom: 'conv2__linear' } });
   assert.equal(flat(whole.groups).find((l) => l.name === 'conv2')!.isBoundary, true);
   assert.equal(whole.trainableParams, 20);
   assert.deepEqual(whole.warnings, []);
-  // A file naming conv2 itself leaves conv2__linear frozen: said, with what to do.
-  const split = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeFrom: 'conv2' } });
+  // A boundary inside conv2 (unfreezeLast counting its parts): said, with what to do.
+  const split = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeLast: 2 } });
   assert.match(split.warnings.join('\n'), /boundary falls inside conv2, which runs as conv2__linear \+ .*: conv2__linear, conv2__hsig__gate, conv2__hsig stay frozen.*Train from here/);
 });
 

@@ -195,3 +195,17 @@ test('a loss that becomes NaN stops training and says at which step', async () =
   data.train.data[0][0].fill(Number.NaN);
   await assert.rejects(trainSplitModel(split, data, train, { kind: 'feature-extraction' }, 1), (e: unknown) => e instanceof DivergedError && /epoch 1, step 1/.test(e.message));
 });
+
+test('unfreezeFrom names the Keras layer: a layer the Keras rewrite split (X__linear + X) trains whole, its weights included', () => {
+  const t = tf();
+  const input = t.input({ shape: [8, 8, 3], name: 'input_1' });
+  let x = t.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'stem' }).apply(input) as tfTypes.SymbolicTensor;
+  // What kerasRewrites makes of Conv2D(activation="hard_silu"): the weights in conv__linear, the activation keeps the name.
+  x = t.layers.conv2d({ filters: 4, kernelSize: 1, name: 'conv__linear' }).apply(x) as tfTypes.SymbolicTensor;
+  x = t.layers.activation({ activation: 'swish', name: 'conv' }).apply(x) as tfTypes.SymbolicTensor;
+  const cut = t.model({ inputs: input, outputs: x });
+  const plan = planFreeze(cut, 'conv', { kind: 'fine-tune', unfreezeFrom: 'conv', baseLearningRate: 1e-3, warmupEpochs: 0 });
+  assert.deepEqual(plan.trainable, ['conv__linear', 'conv']);
+  assert.deepEqual(plan.frozen, ['stem']);
+  cut.dispose();
+});
