@@ -51,7 +51,7 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
       const rows = b.kind === 'layers' ? summarizeLayers(b.model, { cutAt: b.cutAt }) : [];
       await send({
         type: 'layers',
-        summary: { kind: b.kind, cutAt: b.cutAt, inputShape: b.inputShape, rows, source: b.source, fineTunable: b.kind === 'layers', preprocessing: { mode: b.preprocessing.mode, from: b.preprocessingFrom }, notes: b.notes },
+        summary: { kind: b.kind, cutAt: b.cutAt, cutFrom: b.cutFrom, inputShape: b.inputShape, rows, source: b.source, fineTunable: b.kind === 'layers', preprocessing: { mode: b.preprocessing.mode, from: b.preprocessingFrom }, notes: b.notes },
       });
       break;
     }

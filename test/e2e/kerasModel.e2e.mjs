@@ -39,6 +39,7 @@ test('A Keras .keras model with its own head: Show Layers cuts at mixed10 and sa
     console.log(`# Show Layers summary:\n${summary.replace(/^/gm, '#   ')}`);
     assert.match(summary, /my_inception\.keras/);
     assert.match(summary, /the head attaches after mixed10/);
+    assert.match(summary, /mixed10 \(the last layer before the model.s own classifier head, which is left out\)/, 'the cut says why: their head is left out');
     assert.match(summary, /Pixels:\s*tf \(x \* 0\.007843 - 1, RGB\), guessed from the architecture/);
     assert.match(summary, /Keras 3 \.keras file: read directly/);
     await view.locator('.marker-cut', { hasText: 'head attaches here' }).waitFor();
