@@ -5,6 +5,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from '../tf';
 import { activate, activationGrad, type PlanActivation } from './activations';
+import { nativeConv } from './nativeOps';
 
 type Tensor = tfTypes.Tensor;
 type Layer = tfTypes.layers.Layer;
@@ -22,6 +23,14 @@ export interface ConvShape {
   strides: [number, number];
   dilations: [number, number];
   pad: 'same' | 'valid';
+}
+
+/** BatchNorm in inference mode: one FusedBatchNorm kernel on a 4-D tensor, else x * a + c. */
+function batchNormOf(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, epsilon: number): Tensor {
+  const t = tf();
+  if (x.rank === 4) return t.batchNorm(x as tfTypes.Tensor4D, mean, variance, beta, gamma, epsilon);
+  const { a, c } = affine(true, epsilon, gamma, beta, mean, variance);
+  return t.add(t.mul(x, a), c);
 }
 
 /** With s = rsqrt(variance + eps), a = gamma * s, c = beta - mean * a (ones and zeros without BatchNorm). */
@@ -47,13 +56,16 @@ export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
   const hasBn = s.hasBatchNorm;
   const conv = (x: Tensor, w: Tensor) =>
     s.depthwise ? t.depthwiseConv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations) : t.conv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations);
+  // conv + bias as one native kernel where there is one; the BatchNorm as one FusedBatchNorm.
+  const native = nativeConv({ depthwise: s.depthwise, strides: s.strides, dilations: s.dilations, pad: s.pad, act: 'linear', residual: false });
+  const convBias = (x: Tensor, w: Tensor, b: Tensor) => (native ? native.run(x, w, b) : t.add(conv(x, w), b));
+  const normalise = (z: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) => (hasBn ? batchNormOf(z, gamma, beta, mean, variance, epsilon) : z);
   const op = t.customGrad(((...args: unknown[]) => {
     const [x, w, b, gamma, beta, mean, variance] = args as Tensor[];
     const save = args[7] as (ts: Tensor[]) => void;
     // tfjs runs this in a tidy: only y and the saved copies of x and z outlive it.
-    const z = t.add(conv(x, w), b);
-    const { a, c } = affine(hasBn, epsilon, gamma, beta, mean, variance);
-    const y = activate(s.activation, hasBn ? t.add(t.mul(z, a), c) : z);
+    const z = convBias(x, w, b);
+    const y = activate(s.activation, normalise(z, gamma, beta, mean, variance));
     save([x, z, w, gamma, beta, mean, variance]);
     return {
       value: y,
@@ -69,8 +81,8 @@ export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
       },
     };
     function gradients(dy: Tensor, sx: Tensor, sz: Tensor, sw: Tensor, sgamma: Tensor, sbeta: Tensor, smean: Tensor, svariance: Tensor): Tensor[] {
-      const { inv, a: sa, c: sc } = affine(hasBn, epsilon, sgamma, sbeta, smean, svariance);
-      const dpre = activationGrad(s.activation, hasBn ? t.add(t.mul(sz, sa), sc) : sz, dy);
+      const { inv, a: sa } = affine(hasBn, epsilon, sgamma, sbeta, smean, svariance);
+      const dpre = s.activation === 'linear' ? dy : activationGrad(s.activation, normalise(sz, sgamma, sbeta, smean, svariance), dy);
       const axes = [0, 1, 2];
       const dbeta = t.sum(dpre, axes);
       // d pre / d gamma = (z - mean) * s
@@ -99,16 +111,15 @@ export function normBlockOp(activation: PlanActivation, epsilon: number): NormOp
   const op = t.customGrad(((...args: unknown[]) => {
     const [x, gamma, beta, mean, variance] = args as Tensor[];
     const save = args[5] as (ts: Tensor[]) => void;
-    const { a, c } = affine(true, epsilon, gamma, beta, mean, variance);
-    const y = activate(activation, t.add(t.mul(x, a), c));
+    const y = activate(activation, batchNormOf(x, gamma, beta, mean, variance, epsilon));
     save([x, gamma, beta, mean, variance]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sgamma, sbeta, smean, svariance] = saved;
         const grads = t.tidy(() => {
-          const { inv, a: sa, c: sc } = affine(true, epsilon, sgamma, sbeta, smean, svariance);
-          const dpre = activationGrad(activation, t.add(t.mul(sx, sa), sc), dy);
+          const { inv, a: sa } = affine(true, epsilon, sgamma, sbeta, smean, svariance);
+          const dpre = activation === 'linear' ? dy : activationGrad(activation, batchNormOf(sx, sgamma, sbeta, smean, svariance, epsilon), dy);
           const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
           const dbeta = t.sum(dpre, axes);
           const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sx), axes), t.mul(smean, dbeta)), inv);
