@@ -1,7 +1,10 @@
 // The fast frozen path gives the model's own outputs: on real images (the shipped dataset's
 // Fashion-MNIST PNGs, resized as the engine does), for Keras-built MobileNet v1 and v2 with
 // random weights and random BatchNorm statistics, and for the shipped backbone; with the
-// plan stopping at an inner layer; and without leaking tensors between batches.
+// plan stopping at an inner layer; and without leaking tensors between batches. A BatchNorm
+// before a convolution folds only where that is exact; a layer the plan does not know runs
+// as itself and the run log names it. (Every Keras Applications family against Keras's own
+// outputs: inferencePlanFamilies.test.ts.)
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,7 +14,10 @@ import { loadBackend } from '../../src/engine/backend';
 import { tf } from '../../src/engine/tf';
 import { decodeImageFile } from '../../src/engine/imageDecode';
 import { buildMobileNetV1, buildMobileNetV2 } from '../../src/engine/referenceNets';
-import { compileInferencePlan } from '../../src/engine/inferencePlan';
+import * as os from 'node:os';
+import { compileInferencePlan, describeInferencePlan } from '../../src/engine/inferencePlan';
+import { runExperiment } from '../../src/engine/runExperiment';
+import type { ExperimentFile } from '../../src/core/experiment';
 
 const installRoot = path.resolve(__dirname, '../../..');
 const images = path.join(installRoot, 'media/datasets/fashion-target/train');
@@ -168,4 +174,49 @@ test('a BatchNorm before a convolution folds into it only where the convolution 
     model.dispose();
   }
   x.dispose();
+});
+
+// ---------------------------------------------------------------------------------------
+// What the run log says.
+
+test('a layer the plan does not know runs as itself and is named, by class, in the plan line', async () => {
+  const t = tf();
+  const L = t.layers;
+  const input = t.input({ shape: [6, 6, 3] });
+  let x = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv' }).apply(input) as ST;
+  x = L.upSampling2d({ size: [2, 2], name: 'up' }).apply(x) as ST;
+  x = L.permute({ dims: [2, 1, 3], name: 'swap_hw' }).apply(x) as ST;
+  x = L.conv2d({ filters: 2, kernelSize: 1, activation: 'relu', name: 'head_conv' }).apply(x) as ST;
+  const model = t.model({ inputs: input, outputs: x });
+  const x0 = t.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 3) as tfTypes.Tensor4D;
+  const stats = await checkEquivalent('unknown layers', model, x0);
+  assert.equal(stats.generic, 2);
+  assert.deepEqual(stats.plain, { UpSampling2D: ['up'], Permute: ['swap_hw'] });
+  const line = describeInferencePlan(stats);
+  assert.match(line, /^fast path: 2 of 4 layers planned/);
+  assert.match(line, /these ran as plain tfjs layers: Permute x 1 \(swap_hw\); UpSampling2D x 1 \(up\)$/);
+  x0.dispose();
+  model.dispose();
+});
+
+test("a run's log.txt says what the fast path planned", async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-plan-log-'));
+  try {
+    const exp: ExperimentFile = {
+      name: 'plan-log',
+      data: { dir: path.join(installRoot, 'media/datasets/fashion-target'), seed: 3 },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'feature-extraction' },
+      head: { pooling: 'avg', dense: [], dropout: 0 },
+      train: { epochs: 1, batchSize: 16, optimizer: 'adam', learningRate: 0.01 },
+    };
+    const file = path.join(work, 'plan-log.tlexp.json');
+    fs.writeFileSync(file, JSON.stringify(exp));
+    const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, 'cache'), installRoot, backend: 'test', onEvent: () => {}, shouldStop: () => false });
+    assert.equal(outcome.status, 'succeeded', outcome.error?.message);
+    const log = fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8');
+    assert.match(log, /frozen layers: inference plan; fast path: (\d+) of \1 layers planned \(\d+ BatchNorm folded, \d+ fused convolutions, \d+ paddings merged\); none ran as plain tfjs layers/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });

@@ -17,7 +17,7 @@ import { loadBackend } from '../../src/engine/backend';
 import { tf } from '../../src/engine/tf';
 import { decodeImageFile } from '../../src/engine/imageDecode';
 import { buildMobileNetV2 } from '../../src/engine/referenceNets';
-import { compileTrainingPlan } from '../../src/engine/trainingPlan';
+import { compileTrainingPlan, describeTrainingPlan } from '../../src/engine/trainingPlan';
 import { splitModel } from '../../src/engine/modelSurgery';
 import { runExperiment } from '../../src/engine/runExperiment';
 import type { ExperimentFile } from '../../src/core/experiment';
@@ -319,4 +319,22 @@ test('an InceptionV3-style backbone fine-tunes end to end with unfreezeLast 6 an
     if (strategy.kind !== 'scratch') assert.ok(!withWeights(record.freeze.frozen).some(moved), `${name}: frozen layers unchanged`);
     exported.dispose();
   }
+});
+
+test('a layer the training plan does not know runs under autodiff and the log line names it', () => {
+  const t = tf();
+  const L = t.layers;
+  const input = t.input({ shape: [6, 6, 3] });
+  let x = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'conv' }).apply(input) as ST;
+  x = L.batchNormalization({ name: 'bn' }).apply(x) as ST;
+  x = L.activation({ activation: 'swish', name: 'act' }).apply(x) as ST;
+  x = L.upSampling2d({ size: [2, 2], name: 'up' }).apply(x) as ST;
+  x = L.conv2d({ filters: 2, kernelSize: 1, activation: 'gelu', name: 'head_conv' }).apply(x) as ST;
+  const model = t.model({ inputs: input, outputs: x });
+  const xs = randomInputs(model, 2, 5);
+  const stats = compareGradients(model, xs, 'one unknown layer');
+  assert.equal(stats.blocks, 2);
+  assert.deepEqual(stats.plain, { UpSampling2D: ['up'] });
+  assert.equal(describeTrainingPlan(stats), 'lean fine-tuning (training plan): 2 custom-gradient block(s) for 4 of 5 layers, 0 layer(s) as plain ops, 0 normalisation(s) as plain ops; fell back to autodiff: UpSampling2D x 1 (up)');
+  t0dispose(xs, model);
 });
