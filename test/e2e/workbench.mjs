@@ -12,8 +12,9 @@ export const artefactsDir = path.join(repoRoot, 'test-results', 'e2e');
 export const fromSource = process.env.TRANSFER_LAB_E2E_FROM_SOURCE === '1';
 
 /** Opens a workspace in code-server with the packaged extension installed (a fresh
- *  user-data dir and extensions dir each time; code-server --install-extension <vsix>). */
-export async function openWorkbench({ workspace, settings = {}, untrusted = false, vsix = path.join(repoRoot, 'dist', 'transfer-lab.vsix') }) {
+ *  user-data dir and extensions dir each time; code-server --install-extension <vsix>).
+ *  `env`: added to the server's environment, which the extension host and its trainer inherit. */
+export async function openWorkbench({ workspace, settings = {}, untrusted = false, env = {}, vsix = path.join(repoRoot, 'dist', 'transfer-lab.vsix') }) {
   if (!fromSource && !fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package`);
   const server = await startCodeServer({
     workspace,
@@ -22,7 +23,7 @@ export async function openWorkbench({ workspace, settings = {}, untrusted = fals
     // An installed VSIX does not carry the native TensorFlow library; point it at this repo's
     // node_modules (@tensorflow/tfjs-node built by npm run setup:native).
     settings: { 'transferLab.nativeBackendPath': repoRoot, ...settings },
-    env: { CI: process.env.CI ?? '' },
+    env: { CI: process.env.CI ?? '', ...env },
   });
   let browser;
   let page;

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deleteRun, readRun } from '../../core/runStore';
 import type { Services } from '../services';
+import { cacheDirOf } from '../config';
+import { confirmRunWhenOffline } from '../offlineRunCheck';
 import type { TreeNode } from '../experimentsTree';
 
 /** Accepts what VS Code passes: a Uri (explorer, editor), a tree node, or nothing (palette). */
@@ -67,6 +69,7 @@ export function registerRunCommands(s: Services): void {
     vscode.commands.registerCommand('transferLab.runExperiment', async (arg?: unknown) => {
       const file = experimentFileFrom(arg) ?? (await pickExperiment(s));
       if (!file) return undefined;
+      if (!(await confirmRunWhenOffline(file, cacheDirOf(s.context)))) return undefined;
       const run = await s.runs.start(file);
       if (run) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(file));
       return run ? { experimentFile: run.experimentFile } : undefined;
