@@ -15,6 +15,15 @@ import { fixturesHash } from '../../scripts/keras-fixtures-hash.mjs';
 export type KerasPreprocessMode = 'tf' | 'torch' | 'caffe' | 'none';
 /** The resize modes of keras.utils.image_dataset_from_directory, named as src/core/preprocessing.ts names them. */
 export type KerasResizeMode = 'squash' | 'crop-to-aspect-ratio' | 'pad-to-aspect-ratio';
+/**
+ * How close our outputs must be to Keras's (max |diff| over the output's scale). Keras's float32
+ * kernels and TensorFlow.js's sum in different orders, and Keras disagrees with itself by as
+ * much: the same saved model with oneDNN off vs on differs by 1.4e-5 (MobileNetV2), 3.8e-5
+ * (ResNet50) and 7.8e-5 (InceptionV3) of the output scale, and model(x) vs model.predict(x) by
+ * 3.0e-5 (ResNet50). So the bound is a little above Keras's own spread.
+ */
+export const KERAS_PIXEL_TOLERANCE = 2e-4;
+
 export const KERAS_RESIZE_MODES: readonly KerasResizeMode[] = ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'];
 
 /** A raw array file: C order, little-endian. */

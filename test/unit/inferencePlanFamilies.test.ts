@@ -16,15 +16,14 @@ import { loadBackbone } from '../../src/engine/backboneLoader';
 import { tf } from '../../src/engine/tf';
 import { preprocessPixels, pixelTransform } from '../../src/core/preprocessing';
 import { compileInferencePlan, describeInferencePlan } from '../../src/engine/inferencePlan';
-import { loadKerasFixtures, fixturePath, readFloat32, readUint8, maxRelativeDiff, type KerasFixtures } from '../support/kerasFixtures';
+import { KERAS_PIXEL_TOLERANCE, loadKerasFixtures, fixturePath, readFloat32, readUint8, maxRelativeDiff, type KerasFixtures } from '../support/kerasFixtures';
 
 const installRoot = path.resolve(__dirname, '../../..');
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-plan-families-'));
 let fx: KerasFixtures;
 const rows: string[] = [];
 
-/** kerasFamilies.test.ts's bound: a little above Keras's own spread between its kernels. */
-const PIXEL_TOLERANCE = 2e-4;
+const PIXEL_TOLERANCE = KERAS_PIXEL_TOLERANCE;
 
 before(async () => {
   await loadBackend({ preference: 'auto', installRoot });

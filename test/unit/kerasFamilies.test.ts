@@ -21,21 +21,15 @@ import { decodeImageFile } from '../../src/engine/imageDecode';
 import type { ExperimentFile } from '../../src/core/experiment';
 // @ts-expect-error: plain ESM helper shared with the scripts (no types)
 import { writePngClassFolders, TARGET_CLASSES } from '../../scripts/fashionMnist.mjs';
-import { KERAS_RESIZE_MODES, loadKerasFixtures, fixturePath, readFloat32, readUint8, maxRelativeDiff, type KerasFixtures, type KerasModelFixture, type KerasModelFiles } from '../support/kerasFixtures';
+import { KERAS_PIXEL_TOLERANCE, KERAS_RESIZE_MODES, loadKerasFixtures, fixturePath, readFloat32, readUint8, maxRelativeDiff, type KerasFixtures, type KerasModelFixture, type KerasModelFiles } from '../support/kerasFixtures';
 
 const installRoot = path.resolve(__dirname, '../../..');
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-keras-'));
 let fx: KerasFixtures;
 const rows: string[] = [];
 
-/**
- * Keras's float32 kernels and TensorFlow.js's sum in different orders. Keras disagrees with
- * itself by as much: the same saved model with oneDNN off vs on differs by 1.4e-5
- * (MobileNetV2), 3.8e-5 (ResNet50) and 7.8e-5 (InceptionV3) of the output scale, and
- * model(x) vs model.predict(x) by 3.0e-5 (ResNet50). So the bound is a little above Keras's
- * own spread; the printed table gives each figure.
- */
-const PIXEL_TOLERANCE = 2e-4;
+/** The printed table gives each figure against the bound. */
+const PIXEL_TOLERANCE = KERAS_PIXEL_TOLERANCE;
 
 before(async () => {
   await loadBackend({ preference: 'auto', installRoot });
