@@ -145,7 +145,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       installRoot: opts.installRoot,
       cacheDir: opts.cacheDir,
       onProgress: (loaded: number, total?: number) =>
-        forward({ type: 'phase', phase: 'loading-backbone', message: `Downloading backbone: ${(loaded / 2 ** 20).toFixed(1)} MB`, done: loaded, total }),
+        forward({ type: 'phase', phase: 'loading-backbone', message: downloadMessage(loaded, total), done: loaded, total }),
     });
     // What the loader assumed or rewrote (a guessed value range, a converted config, the cut
     // it chose) is said on the terminal and in the dashboard, and kept in log.txt and run.json.
@@ -387,6 +387,12 @@ function describeBackbone(e: ResolvedExperiment): string {
 }
 
 /** Errors whose message already speaks to the user (what, where, what to do). */
+/** "Downloading backbone: 5.3 of 16.0 MB (33%)" (the total when the server says it). */
+export function downloadMessage(loaded: number, total?: number): string {
+  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+  return total ? `Downloading backbone: ${mb(loaded)} of ${mb(total)} MB (${Math.floor((100 * loaded) / total)}%)` : `Downloading backbone: ${mb(loaded)} MB`;
+}
+
 export function speaksToUser(e: unknown): boolean {
   return e instanceof DivergedError || e instanceof MemoryBudgetError || e instanceof LayerError || e instanceof InputError || e instanceof BackboneError || e instanceof ImageDecodeError || e instanceof StageError || e instanceof ModelDownloadError;
 }

@@ -300,6 +300,9 @@ test('a run on a Keras Applications entry: download progress as loading-backbone
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
     const downloads = events.filter((e) => e.type === 'phase' && e.phase === 'loading-backbone' && typeof e.done === 'number');
     assert.ok(downloads.length >= 2 && downloads.at(-1)!.done === bytes.length, `download progress: ${JSON.stringify(downloads.slice(-2))}`);
+    // What the status bar and the dashboard show: done of total, in MB and percent.
+    assert.equal(downloads.at(-1)!.total, bytes.length);
+    assert.match(downloads.at(-1)!.message ?? '', /^Downloading backbone: \d+\.\d of \d+\.\d MB \(100%\)$/);
     const run = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { notes?: string[] };
     assert.ok(run.notes?.some((n) => n.startsWith('Weights: efficientnetb0_notop.h5 downloaded from')), JSON.stringify(run.notes));
     assert.match(fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8'), /Weights: efficientnetb0_notop\.h5 downloaded from http:\/\/127\.0\.0\.1/);
