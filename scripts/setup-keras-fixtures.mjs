@@ -18,7 +18,7 @@
 // Python: the Keras venv the bench uses, ${XDG_CACHE_HOME:-~/.cache}/transfer-lab/bench/keras-venv
 // (made here when missing: python3 -m venv + pip install -r scripts/keras-fixtures/requirements.txt),
 // or BENCH_KERAS_PYTHON when that Python has the pinned tensorflow. Where `python3 -m venv` lacks
-// ensurepip (Debian without python3-venv), CI runs (CI=true) as root install python3-venv with apt-get.
+// ensurepip (Debian without python3-venv): as root with apt-get, python3-venv is installed (scripts/debianPackages.mjs).
 //
 // Environment:
 //   TRANSFER_LAB_KERAS_FIXTURES_DIR       the parent folder of the <hash> folders
@@ -28,6 +28,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { fixturesHash as hashOf } from './keras-fixtures-hash.mjs';
+import { ensureDebianPackages } from './debianPackages.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,15 +79,8 @@ function makeVenv() {
   let mk = attempt();
   if (mk.status !== 0 && /ensurepip|python3-venv/.test(said(mk))) {
     fs.rmSync(VENV, { recursive: true, force: true });
-    const canApt = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
-    if (!(canApt && process.env.CI)) throw new Error(`python3 -m venv needs ensurepip: install Debian's python3-venv (apt-get install python3-venv), or set BENCH_KERAS_PYTHON\n${said(mk)}`);
-    log('python3 -m venv lacks ensurepip: apt-get install python3-venv');
-    const env = { ...CHILD_ENV, DEBIAN_FRONTEND: 'noninteractive' };
-    const inst = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-venv'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (inst().status !== 0) {
-      spawnSync('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      if (inst().status !== 0) throw new Error('apt-get install python3-venv failed');
-    }
+    // As root with apt-get this installs python3-venv (saying so); otherwise it says the command.
+    ensureDebianPackages(['python3-venv'], 'python3 -m venv needs ensurepip, for the Keras venv', log, 'or set BENCH_KERAS_PYTHON to a Python that has tensorflow.');
     mk = attempt();
   }
   if (mk.status !== 0) {

@@ -10,13 +10,16 @@
 // workbench), so a second run takes well under a second.
 //
 //   node scripts/setup-test-env.mjs [--force]      (npm run setup:test-env)
-// Debian packages needed: chromium (tests), ripgrep and libkrb5-dev (install only). They
-// are installed with apt-get only when running as root with CI=true; otherwise the script
-// says what to install.
+// Debian packages needed: chromium (tests), dataset-fashion-mnist (the engine tests' images),
+// ripgrep and libkrb5-dev (install only). Run as root with apt-get (a fresh Debian machine,
+// CI), they are installed, saying so (scripts/debianPackages.mjs); otherwise the script says
+// the exact command.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CODE_SERVER_VERSION, cacheRoot, codeServerDir, codeServerEntry, findChromium } from '../test/support/testEnv.mjs';
+import { ensureDebianPackages, MissingPackagesError } from './debianPackages.mjs';
+import { FASHION_MNIST_DIR } from './fashionMnist.mjs';
 
 const marker = path.join(codeServerDir, '.transfer-lab-ready');
 const lockDir = path.join(cacheRoot, `code-server-${CODE_SERVER_VERSION}.lock`);
@@ -59,28 +62,19 @@ function which(cmd) {
 
 const hasGssapi = () => ['/usr/include/gssapi/gssapi.h', '/usr/include/gssapi.h'].some((f) => fs.existsSync(f));
 
-/** Installs missing Debian packages when allowed (root + CI=true), else explains how. */
-function ensurePackages(missing, why) {
-  if (missing.length === 0) return;
-  if (isRoot && process.env.CI === 'true' && which('apt-get')) {
-    log(`installing Debian packages (${why}): ${missing.join(' ')}`);
-    run('apt-get', ['update', '-qq'], '/');
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], '/', { DEBIAN_FRONTEND: 'noninteractive' });
-    return;
-  }
-  throw new SetupError(
-    `missing system packages (${why}): ${missing.join(', ')}.\n` +
-      `  Install them:  sudo apt-get install ${missing.join(' ')}   (Debian/Ubuntu)` +
-      (missing.includes('chromium') ? '\n  or point CHROMIUM_PATH at a Chromium/Chrome binary.' : '') +
-      '\n  (This script installs them itself only when run as root with CI=true.)',
-  );
+const ensurePackages = (missing, why, hint) => ensureDebianPackages(missing, why, log, hint);
+
+/** The real images the engine tests train on (scripts/fashionMnist.mjs reads them). */
+function ensureFashionMnist() {
+  if (process.env.FASHION_MNIST_DIR || fs.existsSync(FASHION_MNIST_DIR)) return;
+  ensurePackages(['dataset-fashion-mnist'], 'the Fashion-MNIST images the tests train on', 'or set FASHION_MNIST_DIR to a folder with its IDX files.');
 }
 
 function ensureChromium() {
   if (process.env.CHROMIUM_PATH && !fs.existsSync(process.env.CHROMIUM_PATH)) {
     throw new SetupError(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`);
   }
-  if (!findChromium()) ensurePackages(['chromium'], 'the browser the tests drive');
+  if (!findChromium()) ensurePackages(['chromium'], 'the browser the tests drive', 'or point CHROMIUM_PATH at a Chromium/Chrome binary.');
   const chromium = findChromium();
   if (!chromium) throw new SetupError('Chromium is still missing after apt-get install chromium');
   const r = spawnSync(chromium, ['--version'], { encoding: 'utf8', timeout: 30_000 });
@@ -173,6 +167,7 @@ async function smokeCheck() {
 }
 
 try {
+  ensureFashionMnist();
   const chromium = ensureChromium();
   if (!force && fs.existsSync(marker) && fs.existsSync(codeServerEntry)) {
     log(`code-server ${CODE_SERVER_VERSION} ready (cached in ${codeServerDir}); chromium ${chromium}`);
@@ -189,7 +184,7 @@ try {
     log(`code-server ${CODE_SERVER_VERSION} ready in ${secs()} (${codeServerDir}); chromium ${chromium}`);
   }
 } catch (e) {
-  const message = e instanceof Error ? (e instanceof SetupError ? e.message : (e.stack ?? e.message)) : String(e);
+  const message = e instanceof Error ? (e instanceof SetupError || e instanceof MissingPackagesError ? e.message : (e.stack ?? e.message)) : String(e);
   console.error(`[setup:test-env] FAILED: ${message}`);
   process.exit(1);
 }
