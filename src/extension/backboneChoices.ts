@@ -5,6 +5,7 @@
 // unit tests read it; backbonePicker.ts turns it into quick pick items.
 import type { BackboneCatalogEntry, BackboneFamily } from '../core/backboneCatalog';
 import type { CatalogListing } from '../cli/catalogCommand';
+import { kerasWeightsUrl } from '../engine/download/kerasWeights';
 
 export type Availability = CatalogListing['availability'];
 
@@ -73,31 +74,15 @@ export function catalogGroups(entries: readonly BackboneCatalogEntry[]): { famil
 // ---- can it be downloaded now? --------------------------------------------------------
 
 /**
- * The URL a run would download the entry from: the model.json, or Keras's weight file, under
- * the mirror (TRANSFER_LAB_KERAS_MIRROR) or the override manifest (TRANSFER_LAB_KERAS_WEIGHTS)
- * when set, as engine/download/kerasWeights.ts resolves them. Undefined when nothing is
- * downloaded (bundled, or an override naming a local file).
+ * The URL a run would download the entry from: the model.json, or Keras's weight file as
+ * engine/download/kerasWeights.ts resolves it (override manifest, mirror). Undefined when
+ * nothing is downloaded (bundled, or an override naming a local file).
  */
-export function downloadUrlOf(e: BackboneCatalogEntry, env: NodeJS.ProcessEnv, readFile: (file: string) => string): string | undefined {
+export function downloadUrlOf(e: BackboneCatalogEntry, env: NodeJS.ProcessEnv): string | undefined {
   const s = e.source;
   if (s.kind === 'bundled') return undefined;
   if (s.kind === 'url') return s.modelJsonUrl;
-  const overrides = env.TRANSFER_LAB_KERAS_WEIGHTS;
-  if (overrides) {
-    try {
-      const o = (JSON.parse(readFile(overrides)) as Record<string, { url?: unknown; path?: unknown }>)[e.id];
-      if (o && typeof o.path === 'string') return undefined;
-      if (o && typeof o.url === 'string') return mirrored(o.url, env.TRANSFER_LAB_KERAS_MIRROR);
-    } catch {
-      // A broken manifest is the run's to report, with its details.
-    }
-  }
-  return mirrored(s.weights.url, env.TRANSFER_LAB_KERAS_MIRROR);
-}
-
-const GOOGLE_STORAGE = 'https://storage.googleapis.com/';
-function mirrored(url: string, mirror: string | undefined): string {
-  return mirror && url.startsWith(GOOGLE_STORAGE) ? `${mirror.replace(/\/+$/, '')}/${url.slice(GOOGLE_STORAGE.length)}` : url;
+  return kerasWeightsUrl({ entryId: e.id, ...s.weights }, { env });
 }
 
 export type Reachability = { reachable: true } | { reachable: false; reason: string };

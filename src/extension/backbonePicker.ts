@@ -4,7 +4,6 @@
 // extension host, whether its host answers; when it does not, the wizard says so before
 // anything is written: continue anyway (run later), pick another backbone, or cancel.
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import { BACKBONE_CATALOG, type BackboneCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec } from '../core/experiment';
 import { catalogListing } from '../cli/catalogCommand';
@@ -44,7 +43,7 @@ export class ReachabilityProbes {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   urlOf(entry: BackboneCatalogEntry): string | undefined {
-    return downloadUrlOf(entry, this.env, (f) => fs.readFileSync(f, 'utf8'));
+    return downloadUrlOf(entry, this.env);
   }
 
   probe(url: string): Promise<Reachability> {

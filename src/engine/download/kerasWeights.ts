@@ -196,6 +196,20 @@ function effectiveRequest(req: KerasWeightsRequest, opts: KerasWeightsOptions): 
   };
 }
 
+/**
+ * The URL a download of `req` would use (override manifest, then mirror, then Keras's), or
+ * undefined when the override names a local file. A broken manifest is the download's to
+ * report, with its details: here it counts as absent.
+ */
+export function kerasWeightsUrl(req: KerasWeightsRequest, opts: Pick<KerasWeightsOptions, 'env' | 'overridesFile' | 'mirror'> = {}): string | undefined {
+  try {
+    const { source } = effectiveRequest(req, opts as KerasWeightsOptions);
+    return 'url' in source ? source.url : undefined;
+  } catch {
+    return mirroredUrl(req.url, opts.mirror ?? envOf(opts as KerasWeightsOptions)[KERAS_MIRROR_ENV]);
+  }
+}
+
 /** Keras's cache files that may hold `fileName`, as keras.src.utils.file_utils.get_file places them. */
 export function kerasCacheFiles(fileName: string, opts: Pick<KerasWeightsOptions, 'kerasHome' | 'env'> = {}): string[] {
   if (opts.kerasHome === false) return [];
