@@ -35,17 +35,19 @@ export interface CatalogListing {
   downloadMB: number;
 }
 
+/** Whether one entry is here: shipped, in our cache (or Keras's), or to be downloaded. */
+export function entryAvailability(e: BackboneCatalogEntry, cacheDir: string, env: NodeJS.ProcessEnv = process.env): { availability: CatalogListing['availability']; cachedFile?: string } {
+  const s = e.source;
+  if (s.kind === 'bundled') return { availability: 'bundled' };
+  if (s.kind === 'url') return { availability: cachedModelInfo(cacheDir, s.modelJsonUrl) ? 'cached' : 'download' };
+  const here = kerasWeightsAvailability({ entryId: e.id, ...s.weights }, { cacheDir, env });
+  return here.state === 'download' ? { availability: 'download' } : { availability: 'cached', cachedFile: here.file };
+}
+
 export function catalogListing(cacheDir: string, env: NodeJS.ProcessEnv = process.env): CatalogListing[] {
   return BACKBONE_CATALOG.map((e): CatalogListing => {
     const s = e.source;
-    let availability: CatalogListing['availability'] = 'download';
-    let cachedFile: string | undefined;
-    if (s.kind === 'bundled') availability = 'bundled';
-    else if (s.kind === 'url') availability = cachedModelInfo(cacheDir, s.modelJsonUrl) ? 'cached' : 'download';
-    else {
-      const here = kerasWeightsAvailability({ entryId: e.id, ...s.weights }, { cacheDir, env });
-      if (here.state !== 'download') [availability, cachedFile] = ['cached', here.file];
-    }
+    const { availability, cachedFile } = entryAvailability(e, cacheDir, env);
     return {
       id: e.id,
       title: e.title,

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import { findCatalogEntry } from '../core/backboneCatalog';
-import { catalogAvailability, ReachabilityProbes } from './backbonePicker';
+import { entryAvailability } from '../cli/catalogCommand';
+import { ReachabilityProbes } from './backbonePicker';
 import { offlineMessage } from './backboneChoices';
 
 /** The catalog id an experiment file names, if it names one (unreadable or invalid files: none; the run reports those). */
@@ -23,7 +24,7 @@ export async function confirmRunWhenOffline(file: string, cacheDir: string, prob
   const id = await catalogIdOf(file);
   const entry = id ? findCatalogEntry(id) : undefined;
   if (!entry || entry.source.kind === 'bundled') return true;
-  if ((catalogAvailability(cacheDir).get(entry.id) ?? 'download') !== 'download') return true;
+  if (entryAvailability(entry, cacheDir).availability !== 'download') return true;
   const url = probes.urlOf(entry);
   if (!url) return true;
   const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${new URL(url).host} can be reached…` }, () => probes.probe(url));
