@@ -26,6 +26,18 @@ def base_model(size):
     return tf.keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(size, size, 3), alpha=1.0)
 
 
+def timed(step, warmup, iters):
+    """Seconds per call of step(), after `warmup` untimed calls."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2]
@@ -37,13 +49,7 @@ def forward(size, batch, iters):
     model = base_model(size)
     fn = tf.function(lambda x: model(x, training=False))
     x = tf.random.uniform((batch, size, size, 3), -1, 1)
-    for _ in range(2):
-        fn(x).numpy()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn(x).numpy()
-        times.append(time.perf_counter() - t0)
+    times = timed(lambda: fn(x).numpy(), 2, iters)
     return {"imgPerSec": batch / median(times)}
 
 
@@ -61,13 +67,7 @@ def finetune(size, batch, iters, bn):
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x = np.random.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
     y = np.random.randint(0, 5, (batch,))
-    for _ in range(2):
-        model.train_on_batch(x, y)
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - t0)
+    times = timed(lambda: model.train_on_batch(x, y), 2, iters)
     return {"imgPerSec": batch / median(times), "peakRssBytes": peak_rss_bytes()}
 
 
@@ -173,13 +173,7 @@ def zoo_forward(model_file, size, batch, warmup, iters):
     model.trainable = False
     fn = tf.function(lambda x: model(x, training=False))
     x = tf.random.uniform((batch, size, size, 3), -1, 1)
-    for _ in range(warmup):
-        fn(x).numpy()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn(x).numpy()
-        times.append(time.perf_counter() - t0)
+    times = timed(lambda: fn(x).numpy(), warmup, iters)
     return {"imgPerSec": batch / median(times), "times": times, "peakRssBytes": peak_rss_bytes()}
 
 
@@ -202,13 +196,7 @@ def zoo_finetune(model_file, size, batch, warmup, iters, unfreeze):
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x = np.random.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
     y = np.random.randint(0, 5, (batch,))
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - t0)
+    times = timed(lambda: model.train_on_batch(x, y), warmup, iters)
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     return {"imgPerSec": batch / median(times), "times": times, "peakRssBytes": peak_rss_bytes(), "firstTrainable": base.layers[first].name, "trainableParams": trainable}
 

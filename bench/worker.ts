@@ -10,6 +10,7 @@ import { buildMobileNetV2 } from '../src/engine/referenceNets';
 import { compileInferencePlan } from '../src/engine/inferencePlan';
 import { compileTrainingPlan } from '../src/engine/trainingPlan';
 import { runExperiment } from '../src/engine/runExperiment';
+import { runWorker } from './workerMain';
 
 type Job =
   | { kind: 'forward'; backend: 'tensorflow' | 'wasm' | 'cpu'; mode: 'predict' | 'plan'; size: number; batch: number; iters: number; budgetMs: number }
@@ -98,13 +99,4 @@ async function main(job: Job): Promise<object> {
   return { seconds: (performance.now() - t0) / 1000, runDir: outcome.runDir, accuracy: outcome.metrics?.accuracy };
 }
 
-main(JSON.parse(process.argv[2]) as Job).then(
-  (r) => {
-    console.log(JSON.stringify(r));
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e instanceof Error ? e.stack : e);
-    process.exit(1);
-  },
-);
+runWorker(main);

@@ -23,6 +23,7 @@ import { splitModel } from '../src/engine/modelSurgery';
 import { compileTrainingPlan, type TrainingPlan } from '../src/engine/trainingPlan';
 import { EXPERIMENT_DEFAULTS } from '../src/core/experimentValidation';
 import { tf } from '../src/engine/tf';
+import { runWorker } from './workerMain';
 
 /** Where training starts: at a layer, or right after one (InceptionV3: after mixed8). */
 export type Unfreeze = { from: string } | { after: string };
@@ -172,13 +173,4 @@ async function main(job: Job): Promise<object> {
   };
 }
 
-main(JSON.parse(process.argv[2]) as Job).then(
-  (r) => {
-    console.log(JSON.stringify(r));
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e instanceof Error ? e.stack : e);
-    process.exit(1);
-  },
-);
+runWorker(main);
