@@ -14,19 +14,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openWorkbench } from './workbench.mjs';
+import { openWorkbench, until } from './workbench.mjs';
 import { repoRoot } from '../support/testEnv.mjs';
 import { serveKerasWeights } from './kerasFixture.mjs';
-
-async function until(what, check, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The file's JSON once it is there and whole (the wizard writes it while we look). */
 const readJson = (file) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openWorkbench } from './workbench.mjs';
+import { openWorkbench, until } from './workbench.mjs';
 import { repoRoot } from '../support/testEnv.mjs';
 
 function runRecords(workspace) {
@@ -24,16 +24,6 @@ function runRecords(workspace) {
   });
 }
 const succeeded = (ws) => runRecords(ws).filter((r) => r.status === 'succeeded');
-
-async function until(what, check, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** A flat folder-per-class dataset, as users usually have one: every image of a class in
  *  one folder (the shipped fashion-target's splits merged back together). */

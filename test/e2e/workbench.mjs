@@ -4,6 +4,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, repoRoot, startCodeServer } from '../support/testEnv.mjs';
 
+/** Polls `check` every 250 ms until it returns something truthy (returned), or fails naming `what`. */
+export async function until(what, check, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export const artefactsDir = path.join(repoRoot, 'test-results', 'e2e');
 
 /** TRANSFER_LAB_E2E_FROM_SOURCE=1: load the extension from this repo (dist/ from npm run build)
