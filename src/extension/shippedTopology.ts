@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { promisify } from 'node:util';
 import type { BackboneCatalogEntry } from '../core/backboneCatalog';
 import type { LayerRef } from '../core/layerBlocks';
 
@@ -79,13 +80,15 @@ export function kerasTopologyLayers(topology: unknown): LayerRef[] {
   return flatten(config.layers, new Map(), new Map());
 }
 
-/** The shipped topology's layers of a Keras Application entry (undefined for other sources, or when the file cannot be read). */
-export function shippedTopologyLayers(installRoot: string, entry: BackboneCatalogEntry): LayerRef[] | undefined {
+const gunzip = promisify(zlib.gunzip);
+
+/** The shipped topology's layers of a Keras Application entry (undefined for other sources, or when the file cannot be read). Read without blocking the extension host. */
+export async function shippedTopologyLayers(installRoot: string, entry: BackboneCatalogEntry): Promise<LayerRef[] | undefined> {
   if (entry.source.kind !== 'keras-application') return undefined;
   try {
     const file = path.join(installRoot, entry.source.topology);
-    const bytes = fs.readFileSync(file);
-    const text = file.endsWith('.gz') ? zlib.gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+    const bytes = await fs.promises.readFile(file);
+    const text = (file.endsWith('.gz') ? await gunzip(bytes) : bytes).toString('utf8');
     const layers = kerasTopologyLayers(JSON.parse(text));
     return layers.length > 0 ? layers : undefined;
   } catch {

@@ -160,10 +160,10 @@ test('the fixed points of the TF.js-hosted MobileNets are the ones their Keras m
   assert.equal(familyPoints({ family: 'fmnist-mini', layers: [{ name: 'conv' }, { name: 'dense' }] }), undefined);
 });
 
-test('every Keras Applications catalog entry gets layers of its own shipped topology', () => {
+test('every Keras Applications catalog entry gets layers of its own shipped topology', async () => {
   const keras = BACKBONE_CATALOG.filter((e) => e.source.kind === 'keras-application');
   for (const e of keras) {
-    const layers = shippedTopologyLayers(repo, e);
+    const layers = await shippedTopologyLayers(repo, e);
     assert.ok(layers, `${e.id}: its shipped topology reads`);
     const names = new Set(layers.map((l) => l.name));
     const points = familyPoints({ family: e.family, layers });

@@ -172,9 +172,9 @@ function backboneEntryOf(spec: BackboneSpec): BackboneCatalogEntry | undefined {
 }
 
 /** What the advisor needs of the backbone: its format and family, and its layers where a topology ships. */
-function advisorInputOf(s: Services, spec: BackboneSpec) {
+async function advisorInputOf(s: Services, spec: BackboneSpec) {
   const entry = backboneEntryOf(spec);
-  return { format: entry?.format ?? ('layers' as const), family: entry?.family, layers: entry ? shippedTopologyLayers(s.context.extensionPath, entry) : undefined };
+  return { format: entry?.format ?? ('layers' as const), family: entry?.family, layers: entry ? await shippedTopologyLayers(s.context.extensionPath, entry) : undefined };
 }
 
 /** Writes the file (never over an existing one) and opens it. */
@@ -218,7 +218,7 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
   let strategy: StrategySpec;
   if ('advise' in a.strategy) {
     const stats = trainImagesPerClass(datasetDir);
-    const advice = allSituations({ imagesPerClass: stats?.perClass, ...advisorInputOf(s, backbone) }).find(
+    const advice = allSituations({ imagesPerClass: stats?.perClass, ...(await advisorInputOf(s, backbone)) }).find(
       (x) => x.recommended && x.advice.situation.endsWith((a.strategy as { advise: DataSimilarity }).advise),
     )!.advice;
     strategy = advice.strategy;
@@ -341,7 +341,7 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
 
   const pickStrategy: InputStep = async (input) => {
     const entry = backboneEntryOf(state.backbone!);
-    const advisor = advisorInputOf(s, state.backbone!);
+    const advisor = await advisorInputOf(s, state.backbone!);
     const format = advisor.format;
     const perClass = state.stats?.perClass;
     const situations = allSituations({ imagesPerClass: perClass, ...advisor });
