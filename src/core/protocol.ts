@@ -71,6 +71,8 @@ export interface TrainerOptions {
   backend: BackendPreference;
   /** Folder whose node_modules holds @tensorflow/tfjs-node (setting transferLab.nativeBackendPath). */
   nativeBackendPath?: string;
+  /** Where Install Native Backend puts its installs (the extension's global storage). */
+  nativeInstallDir?: string;
 }
 
 // host -> trainer
@@ -140,6 +142,7 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (!valid) return undefined;
   if (!isRecord(options) || !(options.backend === 'auto' || isBackend(options.backend))) return undefined;
   if (options.nativeBackendPath !== undefined && typeof options.nativeBackendPath !== 'string') return undefined;
+  if (options.nativeInstallDir !== undefined && typeof options.nativeInstallDir !== 'string') return undefined;
   return raw as HostMessage;
 }
 

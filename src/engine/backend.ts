@@ -13,6 +13,7 @@ import {
 } from '../core/protocol';
 import type { Tensor4D } from '@tensorflow/tfjs';
 import { setTf, type Tf } from './tf';
+import { isInstalledNativeRoot, readInstalledNative, resolveDependenciesFrom } from './native/installedBackend';
 
 export interface LoadedBackend {
   tf: Tf;
@@ -34,14 +35,22 @@ export interface BackendOptions {
   preference: BackendPreference;
   /** Extra folder (with a node_modules) to look for @tensorflow/tfjs-node in, first. */
   nativeBackendPath?: string;
+  /** Where Install Native Backend installs (native/ in the extension's global storage). */
+  nativeInstallDir?: string;
   /** Folder this program ships from; its node_modules is searched after nativeBackendPath. */
   installRoot: string;
 }
 
-/** Roots whose node_modules may hold tfjs, most specific first. */
+/** Roots whose node_modules may hold tfjs-node, most specific first: the setting, the install, our own. */
 function candidateRoots(opts: BackendOptions): string[] {
-  const roots = [opts.nativeBackendPath, opts.installRoot].filter((r): r is string => !!r);
+  const installed = opts.nativeInstallDir ? readInstalledNative(opts.nativeInstallDir)?.root : undefined;
+  const roots = [opts.nativeBackendPath, installed, opts.installRoot].filter((r): r is string => !!r);
   return [...new Set(roots.map((r) => path.resolve(r)))];
+}
+
+/** tfjs-node's addon as node-pre-gyp places it (napi-v8 for tfjs-node 4.x on Node >= 16). */
+function hasBinding(packageDir: string): boolean {
+  return fs.existsSync(path.join(packageDir, 'lib', 'napi-v8', 'tfjs_binding.node'));
 }
 
 function requireFrom(root: string): NodeRequire {
@@ -50,7 +59,7 @@ function requireFrom(root: string): NodeRequire {
 
 function errorText(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0].slice(0, 300);
+  return text.split("\n")[0].slice(0, 600);
 }
 
 /**
@@ -84,6 +93,13 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
       problems.push(`not installed under ${root}`);
       continue;
     }
+    // The VSIX ships tfjs-node's JavaScript (Install Native Backend copies it) but not its
+    // native parts; without them, say so instead of loading it to fail.
+    if (!hasBinding(path.resolve(path.dirname(resolved), '..'))) {
+      problems.push(`its native parts are not installed under ${root}`);
+      continue;
+    }
+    if (isInstalledNativeRoot(root)) resolveDependenciesFrom(opts.installRoot);
     // TensorFlow's C++ INFO/WARNING logs (CPU feature notes) would drown our own output;
     // read by the library when it loads, so set before require. A user's setting wins.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
@@ -97,7 +113,7 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
     return { tf, root, tensorflowVersion: binding?.TF_Version, oneDnn };
   }
   throw new Error(
-    `@tensorflow/tfjs-node ${problems.join(', ')}; run \`npm run setup:native\` or set transferLab.nativeBackendPath`,
+    `native TensorFlow (@tensorflow/tfjs-node) is not installed (${problems.join('; ')}): run "Transfer Lab: Install Native Backend" (in a clone: npm run setup:native) or set transferLab.nativeBackendPath`,
   );
 }
 

@@ -30,7 +30,7 @@ export interface TransferLabApi {
 export function activate(context: vscode.ExtensionContext): TransferLabApi {
   const started = performance.now();
   const output = vscode.window.createOutputChannel('Transfer Lab');
-  const trainers = new TrainerHost(context.extensionPath, output);
+  const trainers = new TrainerHost(context.extensionPath, output, context.globalStorageUri.fsPath);
   const environment = new EnvironmentStore();
   const experiments = new ExperimentsTreeProvider();
   const runIndex = new RunIndex();

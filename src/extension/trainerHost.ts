@@ -7,6 +7,7 @@ import type { LayerSummary, Prediction } from '../core/layerSummary';
 import type { BackboneSpec } from '../core/experiment';
 import { TrainerProcess, type TrainerOutcome } from './trainerProcess';
 import { readConfig } from './config';
+import { nativeInstallDirOf } from '../engine/native/installedBackend';
 
 export type JobFailure = Extract<TrainerOutcome, { ok: false }>;
 export type JobResult<T> = { ok: true; value: T } | { ok: false; outcome: JobFailure };
@@ -27,6 +28,8 @@ export class TrainerHost implements vscode.Disposable {
   constructor(
     private readonly extensionPath: string,
     private readonly output: vscode.OutputChannel,
+    /** The extension's global storage: Install Native Backend installs under native/ there. */
+    private readonly storageDir: string,
   ) {}
 
   activePids(): number[] {
@@ -91,7 +94,7 @@ export class TrainerHost implements vscode.Disposable {
         cancelGraceMs,
       },
       job,
-      { backend: config.backend, nativeBackendPath: config.nativeBackendPath },
+      { backend: config.backend, nativeBackendPath: config.nativeBackendPath, nativeInstallDir: nativeInstallDirOf(this.storageDir) },
       (m) => {
         if (m.type === 'log') this.output.appendLine(`[trainer ${m.level}] ${m.message}`);
         onMessage(m);

@@ -33,6 +33,7 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
   const loaded = await loadBackend({
     preference: message.options.backend,
     nativeBackendPath: message.options.nativeBackendPath,
+    nativeInstallDir: message.options.nativeInstallDir,
     installRoot: installRootOf(__dirname),
   });
   for (const f of loaded.fallbacks) {
