@@ -36,11 +36,16 @@ export interface GetOptions {
   toFile?: string;
   /** Aborting it stops the request ('cancelled'). */
   signal?: AbortSignal;
+  /** Called with the final response's headers before its body is read (sizes, hashes). */
+  onResponse?: (headers: Headers) => void;
 }
 
 export interface GetResult {
   sha256: string;
+  /** Hex md5 of the body, for hosts that state one (Google Cloud Storage's x-goog-hash). */
+  md5: string;
   size: number;
+  headers: Headers;
   data?: Buffer;
   finalUrl: string;
 }
@@ -126,6 +131,7 @@ async function getFollowing(u: URL, opts: GetOptions, redirectsLeft: number, ori
       discard(res);
       throw new ModelDownloadError('http-status', `${u.href}: the server answered HTTP ${status}${res.statusText ? ` ${res.statusText}` : ''}. Check the URL.`, original);
     }
+    opts.onResponse?.(res.headers);
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > opts.budget) {
       hop.fail(tooLarge(original, opts.limits.maxTotalBytes));
@@ -203,6 +209,7 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
     throw hop.failure;
   }
   const hash = createHash('sha256');
+  const md5 = createHash('md5');
   const chunks: Buffer[] = [];
   let size = 0;
   const arm = () =>
@@ -220,6 +227,7 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
         return;
       }
       hash.update(chunk);
+      md5.update(chunk);
       opts.onBytes(chunk.length);
       if (!opts.toFile) chunks.push(chunk);
       done(null, opts.toFile ? chunk : undefined);
@@ -248,5 +256,5 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
     if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
     throw new ModelDownloadError('network', `${u.href}: the connection closed after ${formatBytes(size)} of ${formatBytes(declared)}. Try again.`, original);
   }
-  return { sha256: hash.digest('hex'), size, data: opts.toFile ? undefined : Buffer.concat(chunks), finalUrl: u.href };
+  return { sha256: hash.digest('hex'), md5: md5.digest('hex'), size, headers: res.headers, data: opts.toFile ? undefined : Buffer.concat(chunks), finalUrl: u.href };
 }
