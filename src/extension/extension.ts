@@ -14,6 +14,7 @@ import { registerDashboard } from './dashboardPanel';
 import { registerLayerTree } from './layerTreePanel';
 import { registerWorkflows } from './workflows';
 import { registerExperimentEditor } from './experimentEditor';
+import { registerInstallNativeBackend, registerNativeBackendOffer } from './commands/installNativeBackend';
 import type { Services } from './services';
 
 /** What the extension exports, for integration tests and other extensions. */
@@ -61,6 +62,8 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
   registerLayerTree(services);
   registerWorkflows(services);
   registerExperimentEditor(services);
+  registerInstallNativeBackend(services);
+  registerNativeBackendOffer(services);
   return { trainers, environment, runs, runIndex, treeView, activationMs: performance.now() - started };
 }
 
