@@ -18,6 +18,14 @@ export interface BackendAttempt {
   error: string;
 }
 
+/** Whether TensorFlow's oneDNN kernels are on in a trainer, why, and who decided (engine/oneDnnPolicy.ts). */
+export interface OneDnnChoice {
+  enabled: boolean;
+  reason: string;
+  /** environment: the user's TF_ENABLE_ONEDNN_OPTS; verdict: a remembered crash; default: the policy. */
+  source?: 'environment' | 'verdict' | 'default';
+}
+
 export interface EnvironmentReport {
   backend: BackendName;
   requested: BackendPreference;
@@ -26,8 +34,11 @@ export interface EnvironmentReport {
   tfjsVersion: string;
   /** Version of the native TensorFlow library when backend is 'tensorflow'. */
   tensorflowVersion?: string;
-  /** Native backend only: whether TensorFlow's oneDNN kernels are on, and why not. */
-  oneDnn?: { enabled: boolean; reason: string };
+  /**
+   * Native backend only: whether TensorFlow's oneDNN kernels are on and why; from a trainer
+   * also how many models are remembered with oneDNN off on this machine, and in which file.
+   */
+  oneDnn?: OneDnnChoice & { rememberedOff?: number; verdictFile?: string };
   /** The kernel self-check (backend.checkKernels): results right, and its time. */
   kernels?: { ok: boolean; ms: number };
   /** Where the tfjs packages were loaded from. */
@@ -85,6 +96,8 @@ export type TrainerMessage =
   | { type: 'hello'; protocol: number; pid: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'environment'; report: EnvironmentReport }
+  /** Sent before TensorFlow loads: the oneDNN choice and the machine and model its verdict is kept under. */
+  | { type: 'kernels'; oneDnn: OneDnnChoice; machine: string; model: string }
   | { type: 'run-event'; event: RunEvent }
   | { type: 'layers'; summary: LayerSummary }
   | { type: 'predictions'; predictions: Prediction[] }
@@ -110,6 +123,10 @@ export function parseTrainerMessage(raw: unknown): TrainerMessage | undefined {
         ? (raw as TrainerMessage)
         : undefined;
     }
+    case 'kernels':
+      return isRecord(raw.oneDnn) && typeof raw.oneDnn.enabled === 'boolean' && typeof raw.oneDnn.reason === 'string' && typeof raw.machine === 'string' && typeof raw.model === 'string'
+        ? (raw as TrainerMessage)
+        : undefined;
     case 'layers':
       return isRecord(raw.summary) && Array.isArray(raw.summary.rows) ? (raw as TrainerMessage) : undefined;
     case 'predictions':

@@ -14,6 +14,7 @@ import {
 import type { Tensor4D } from '@tensorflow/tfjs';
 import { setTf, type Tf } from './tf';
 import { isInstalledNativeRoot, readInstalledNative, resolveDependenciesFrom } from './native/installedBackend';
+import { cpuHidesCaches } from './oneDnnPolicy';
 
 export interface LoadedBackend {
   tf: Tf;
@@ -39,6 +40,8 @@ export interface BackendOptions {
   nativeInstallDir?: string;
   /** Folder this program ships from; its node_modules is searched after nativeBackendPath. */
   installRoot: string;
+  /** oneDNN on or off for native TensorFlow, decided by the caller (the trainer: oneDnnPolicy.ts); default oneDnnDecision(). */
+  oneDnn?: OneDnnDecision;
 }
 
 /** Roots whose node_modules may hold tfjs-node, most specific first: the setting, the install, our own. */
@@ -63,12 +66,13 @@ function errorText(e: unknown): string {
 }
 
 /**
- * Whether TensorFlow may use its oneDNN kernels here. oneDNN sizes its convolution blocks
- * from the CPU's cache sizes as cpuid reports them; some virtual machines report none, and
- * then oneDNN divides by zero (SIGFPE, the trainer dies; e.g. a 1x1 convolution to 1,024
- * channels, tensorflow/tensorflow#57749, oneDNN#215). Linux fills
- * /sys/devices/system/cpu/cpu0/cache from the same cpuid leaves, so its absence on an x86
- * Linux machine is the sign. Eigen's kernels (oneDNN off) are slower but correct. A
+ * Whether TensorFlow may use its oneDNN kernels in a process that cannot be retried (the CLI,
+ * the bench): oneDNN sizes its convolution blocks from the CPU's cache sizes as cpuid reports
+ * them; some virtual machines report none, and then oneDNN divides by zero on some shapes
+ * (SIGFPE, the process dies; e.g. a 1x1 convolution to 1,024 channels,
+ * tensorflow/tensorflow#57749, oneDNN#215). On such a CPU (oneDnnPolicy.ts cpuHidesCaches)
+ * this says off. The trainer instead keeps oneDNN on and is retried once without it after
+ * such a crash (oneDnnPolicy.ts decideOneDnn, passed in as BackendOptions.oneDnn). A
  * TF_ENABLE_ONEDNN_OPTS the user set wins.
  */
 export function oneDnnDecision(env: NodeJS.ProcessEnv = process.env, cacheDir = '/sys/devices/system/cpu/cpu0/cache'): OneDnnDecision {
@@ -77,7 +81,7 @@ export function oneDnnDecision(env: NodeJS.ProcessEnv = process.env, cacheDir = 
     const on = !['0', 'false', 'off'].includes(set.toLowerCase());
     return { enabled: on, reason: `TF_ENABLE_ONEDNN_OPTS=${set}` };
   }
-  if (process.platform === 'linux' && process.arch === 'x64' && fs.existsSync('/sys/devices/system/cpu/cpu0') && !fs.existsSync(cacheDir)) {
+  if (cpuHidesCaches(cacheDir)) {
     return { enabled: false, reason: `this CPU does not report its cache sizes (no ${cacheDir}), on which oneDNN's convolutions crash; set TF_ENABLE_ONEDNN_OPTS=1 to try anyway` };
   }
   return { enabled: true, reason: 'default' };
@@ -103,8 +107,9 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
     // TensorFlow's C++ INFO/WARNING logs (CPU feature notes) would drown our own output;
     // read by the library when it loads, so set before require. A user's setting wins.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-    const oneDnn = oneDnnDecision();
-    if (!oneDnn.enabled) process.env.TF_ENABLE_ONEDNN_OPTS = '0';
+    const oneDnn = opts.oneDnn ?? oneDnnDecision();
+    // Read by TensorFlow when it loads; set either way so plan/nativeOps.ts sees what it does.
+    process.env.TF_ENABLE_ONEDNN_OPTS = oneDnn.enabled ? '1' : '0';
     const tf = requireFrom(root)('@tensorflow/tfjs-node') as Tf & { version: Record<string, string> };
     await tf.setBackend('tensorflow');
     await tf.ready();
