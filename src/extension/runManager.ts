@@ -7,6 +7,7 @@ import type { RunEvent, RunStatus } from '../core/runEvents';
 import { finalizeStoppedRun, readRun } from '../core/runStore';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
+import { isOneDnnRetryNotice } from './oneDnnRetry';
 
 type EpochEvent = Extract<RunEvent, { type: 'epoch' }>;
 type BatchEvent = Extract<RunEvent, { type: 'batch' }>;
@@ -84,6 +85,7 @@ export class RunManager implements vscode.Disposable {
       (m) => {
         if (m.type === 'run-event') this.apply(run, m.event);
         else if (m.type === 'failed') run.message = m.hint ? `${m.message} ${m.hint}` : m.message;
+        else if (isOneDnnRetryNotice(m)) this.retried(run, m.message);
       },
     );
     const run: LiveRun = { experimentFile: file, startedAt: Date.now(), status: 'running', job };
@@ -101,6 +103,21 @@ export class RunManager implements vscode.Disposable {
     run.job.cancel();
     this.changes.fire();
     return true;
+  }
+
+  /**
+   * oneDNN crashed the run's trainer and the host runs it again with oneDNN off: the crashed
+   * run folder is already finalized as failed; the retry's 'run-started' moves this LiveRun
+   * to its new folder.
+   */
+  private retried(run: LiveRun, message: string): void {
+    run.phase = 'retrying with oneDNN off';
+    run.lastBatch = undefined;
+    run.lastEpoch = undefined;
+    this.changes.fire();
+    void vscode.window.showWarningMessage(`Transfer Lab: ${path.basename(run.experimentFile)}: ${message}`, 'Show Output').then((pick) => {
+      if (pick) this.output.show(true);
+    });
   }
 
   private apply(run: LiveRun, event: RunEvent): void {

@@ -1,5 +1,6 @@
 // Launches trainer jobs and owns every trainer process it starts: disposing the host
-// (extension deactivation) ends them all. One process per job.
+// (extension deactivation) ends them all. One process per attempt: a job whose trainer
+// oneDNN crashed runs once more with oneDNN off (oneDnnRetry.ts).
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { EnvironmentReport, Job, TrainerMessage } from '../core/protocol';
@@ -8,12 +9,15 @@ import type { BackboneSpec } from '../core/experiment';
 import { TrainerProcess, type TrainerOutcome } from './trainerProcess';
 import { readConfig } from './config';
 import { nativeInstallDirOf } from '../engine/native/installedBackend';
+import { verdictFileOf } from '../engine/oneDnnPolicy';
+import { OneDnnRetryJob } from './oneDnnRetry';
 
 export type JobFailure = Extract<TrainerOutcome, { ok: false }>;
 export type JobResult<T> = { ok: true; value: T } | { ok: false; outcome: JobFailure };
 
 /** A job that runs until it ends or is cancelled (training). */
 export interface TrainerJob {
+  /** The live attempt's trainer (a oneDNN crash starts a second one). */
   readonly pid: number | undefined;
   readonly outcome: Promise<TrainerOutcome>;
   cancel(): void;
@@ -21,6 +25,7 @@ export interface TrainerJob {
 
 export class TrainerHost implements vscode.Disposable {
   private readonly live = new Set<TrainerProcess>();
+  private disposed = false;
   private readonly started = new vscode.EventEmitter<number>();
   /** Fires with the pid of each trainer process as it starts. */
   readonly onDidStartTrainer = this.started.event;
@@ -54,9 +59,7 @@ export class TrainerHost implements vscode.Disposable {
   startRun(job: Extract<Job, { kind: 'run' }>, onMessage: (m: TrainerMessage) => void): TrainerJob {
     // No deadline: a run takes as long as it takes. Cancel lets it finish its batch and
     // write a valid run folder before the process is killed.
-    const trainer = this.spawn(job, undefined, onMessage, 30_000);
-    const outcome = trainer.outcome.finally(() => this.live.delete(trainer));
-    return { pid: trainer.pid, outcome, cancel: () => trainer.cancel() };
+    return this.supervise(job, undefined, onMessage, 30_000);
   }
 
   private async request<T>(job: Job, deadlineMs: number, pick: (m: TrainerMessage) => T | undefined): Promise<JobResult<T>> {
@@ -68,22 +71,30 @@ export class TrainerHost implements vscode.Disposable {
       };
     }
     let value: T | undefined;
-    const trainer = this.spawn(job, deadlineMs, (m) => {
-      value ??= pick(m);
-    });
-    try {
-      const outcome = await trainer.outcome;
-      if (!outcome.ok) return { ok: false, outcome };
-      if (value === undefined) {
-        return { ok: false, outcome: { ok: false, reason: `the trainer finished the ${job.kind} job without an answer`, exitCode: 0, signal: null, stderrTail: '' } };
-      }
-      return { ok: true, value };
-    } finally {
-      this.live.delete(trainer);
+    // A retried job answers again: the last answer is the retry's.
+    const outcome = await this.supervise(job, deadlineMs, (m) => {
+      value = pick(m) ?? value;
+    }).outcome;
+    if (!outcome.ok) return { ok: false, outcome };
+    if (value === undefined) {
+      return { ok: false, outcome: { ok: false, reason: `the trainer finished the ${job.kind} job without an answer`, exitCode: 0, signal: null, stderrTail: '' } };
     }
+    return { ok: true, value };
   }
 
-  private spawn(job: Job, deadlineMs: number | undefined, onMessage: (m: TrainerMessage) => void, cancelGraceMs?: number): TrainerProcess {
+  /** A job in one trainer, or two when oneDNN crashes the first; messages and retries go to the output channel. */
+  private supervise(job: Job, deadlineMs: number | undefined, onMessage: (m: TrainerMessage) => void, cancelGraceMs?: number): TrainerJob {
+    return new OneDnnRetryJob({
+      launch: (env, onAttemptMessage) => (this.disposed ? undefined : this.spawn(job, deadlineMs, onAttemptMessage, cancelGraceMs, env)),
+      onMessage: (m) => {
+        if (m.type === 'log') this.output.appendLine(`[trainer ${m.level}] ${m.message}`);
+        onMessage(m);
+      },
+      verdictFile: verdictFileOf(nativeInstallDirOf(this.storageDir)),
+    });
+  }
+
+  private spawn(job: Job, deadlineMs: number | undefined, onMessage: (m: TrainerMessage) => void, cancelGraceMs?: number, env?: NodeJS.ProcessEnv): TrainerProcess {
     const config = readConfig();
     const trainer = new TrainerProcess(
       {
@@ -92,21 +103,21 @@ export class TrainerHost implements vscode.Disposable {
         startTimeoutMs: 30_000,
         deadlineMs,
         cancelGraceMs,
+        env,
       },
       job,
       { backend: config.backend, nativeBackendPath: config.nativeBackendPath, nativeInstallDir: nativeInstallDirOf(this.storageDir) },
-      (m) => {
-        if (m.type === 'log') this.output.appendLine(`[trainer ${m.level}] ${m.message}`);
-        onMessage(m);
-      },
+      onMessage,
       (text) => this.output.append(text),
     );
     this.live.add(trainer);
+    void trainer.outcome.finally(() => this.live.delete(trainer));
     if (trainer.pid !== undefined) this.started.fire(trainer.pid);
     return trainer;
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const trainer of this.live) trainer.dispose();
     this.live.clear();
     this.started.dispose();

@@ -51,7 +51,7 @@ export function explainDeath(code: number | null, signal: NodeJS.Signals | null,
   if (signal === 'SIGFPE' || signal === 'SIGILL') {
     return {
       reason: `TensorFlow's native code crashed (${signal})`,
-      hint: 'This is usually oneDNN on a CPU or virtual machine it misreads. Set TF_ENABLE_ONEDNN_OPTS=0 in the environment VS Code starts from and run again, or choose the wasm backend (setting transferLab.backend); Show Environment says which kernels are in use.',
+      hint: 'This is usually oneDNN on a CPU or virtual machine it misreads; a crash with oneDNN on is retried once automatically with oneDNN off (unless TF_ENABLE_ONEDNN_OPTS turned it on), and remembered for that model. If it crashed anyway, set TF_ENABLE_ONEDNN_OPTS=0 in the environment VS Code starts from and run again, or choose the wasm backend (setting transferLab.backend); Show Environment says which kernels are in use and why.',
     };
   }
   if (signal) return { reason: `the trainer was killed by ${signal}` };

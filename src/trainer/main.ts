@@ -8,6 +8,8 @@ import { internalDetail, type Stage } from '../engine/stageError';
 import { loadBackbone } from '../engine/backboneLoader';
 import { summarizeLayers } from '../engine/modelSummary';
 import { loadPredictor, predictFiles } from '../engine/predict';
+import { countOffOnMachine, decideOneDnn, machineKey, modelKeyOf, readVerdicts, simulatedOneDnnCrashWanted, verdictFileOf } from '../engine/oneDnnPolicy';
+import type { RunEvent } from '../core/runEvents';
 
 /** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
 let cancelRequested = false;
@@ -30,21 +32,36 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
     });
     return;
   }
+  const job = message.job;
+  // oneDNN on or off for this model on this machine (engine/oneDnnPolicy.ts), decided and told
+  // to the host before TensorFlow loads: a SIGFPE from here on is retried once with it off.
+  const verdictFile = message.options.nativeInstallDir ? verdictFileOf(message.options.nativeInstallDir) : undefined;
+  const verdicts = await readVerdicts(verdictFile);
+  const machine = machineKey();
+  const model = await modelKeyOf(job);
+  const native = message.options.backend === 'auto' || message.options.backend === 'tensorflow';
+  const oneDnn = native ? decideOneDnn({ env: process.env, verdicts, machine, model }) : undefined;
+  if (oneDnn) await send({ type: 'kernels', oneDnn, machine, model });
   const loaded = await loadBackend({
     preference: message.options.backend,
     nativeBackendPath: message.options.nativeBackendPath,
     nativeInstallDir: message.options.nativeInstallDir,
     installRoot: installRootOf(__dirname),
+    oneDnn,
   });
   for (const f of loaded.fallbacks) {
     await send({ type: 'log', level: 'warn', message: `Backend ${f.backend} unavailable: ${f.error}` });
   }
-  const job = message.job;
+  const simulateCrash = loaded.backend === 'tensorflow' && simulatedOneDnnCrashWanted(process.env, oneDnn);
+  if (simulateCrash && job.kind !== 'run') await simulateOneDnnCrash();
   jobStage = job.kind === 'inspect' ? 'inspecting' : job.kind === 'predict' ? 'predicting' : job.kind === 'environment' ? 'loading' : 'running';
   switch (job.kind) {
-    case 'environment':
-      await send({ type: 'environment', report: describeEnvironment(loaded, message.options.backend, { selfCheck: true }) });
+    case 'environment': {
+      const report = describeEnvironment(loaded, message.options.backend, { selfCheck: true });
+      if (report.oneDnn) report.oneDnn = { ...report.oneDnn, rememberedOff: countOffOnMachine(verdicts, machine), verdictFile };
+      await send({ type: 'environment', report });
       break;
+    }
     case 'inspect': {
       // Show Layers needs the topology, not the weights: a Keras Application's shipped topology
       // is enough, so opening the panel never downloads hundreds of MB (a run does).
@@ -69,7 +86,10 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
           cacheDir: job.cacheDir,
           installRoot: installRootOf(__dirname),
           backend: loaded.backend,
-          onEvent: (event) => void send({ type: 'run-event', event }),
+          onEvent: (event) => {
+            void send({ type: 'run-event', event });
+            if (simulateCrash && isFirstForward(event)) void simulateOneDnnCrash();
+          },
           shouldStop: () => cancelRequested,
         });
         if (outcome.status === 'failed') await send({ type: 'failed', message: outcome.error?.message ?? 'the run failed', hint: outcome.error?.hint });
@@ -80,6 +100,25 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
       break;
     }
   }
+}
+
+/** A run's first forward pass is next: the featurizing (or, with nothing frozen, training) phase begins. */
+function isFirstForward(event: RunEvent): boolean {
+  return event.type === 'phase' && (event.phase === 'featurizing' || event.phase === 'training');
+}
+
+/**
+ * TEST-ONLY SIMULATION (TRANSFER_LAB_SIMULATE_ONEDNN_CRASH=1, oneDNN on): dies of a real
+ * SIGFPE, as oneDNN does on a CPU hiding its cache sizes, once what was sent so far (the run
+ * folder's 'run-started') has reached the host. Lets tests and the bench prove the retry on
+ * machines where oneDNN never crashes.
+ */
+async function simulateOneDnnCrash(): Promise<never> {
+  await send({ type: 'log', level: 'warn', message: 'TRANSFER_LAB_SIMULATE_ONEDNN_CRASH=1: simulating a oneDNN crash (SIGFPE)' });
+  await drained(process.stderr);
+  process.kill(process.pid, 'SIGFPE');
+  // The signal is delivered at once; nothing after this runs.
+  return new Promise<never>(() => {});
 }
 
 /** Resolves once everything written so far to `stream` has been handed to the OS. */

@@ -3,13 +3,22 @@ import * as vscode from 'vscode';
 import { describeBackend, type EnvironmentReport } from '../../core/protocol';
 import type { TrainerHost } from '../trainerHost';
 import type { EnvironmentStore } from '../environmentStore';
+import { offerNativeBackend } from './installNativeBackend';
+
+/** On or off, always with why; and the models this machine runs with oneDNN off after a crash. */
+function formatOneDnn(o: NonNullable<EnvironmentReport['oneDnn']>): string[] {
+  const remembered = o.rememberedOff
+    ? [`  remembered off:   ${o.rememberedOff} model${o.rememberedOff === 1 ? '' : 's'} on this machine, after oneDNN crashed ${o.rememberedOff === 1 ? 'it' : 'them'}${o.verdictFile ? ` (${o.verdictFile}; delete it to forget)` : ''}`]
+    : [];
+  return [`oneDNN kernels:     ${o.enabled ? 'on' : 'off'} (${o.reason})`, ...remembered];
+}
 
 export function formatEnvironment(r: EnvironmentReport): string[] {
   return [
     `Backend:            ${r.backend}${r.requested !== 'auto' ? ` (requested ${r.requested})` : ''}`,
     ...r.fallbacks.map((f) => `  not used:         ${f.backend} (${f.error})`),
     `TensorFlow.js:      ${r.tfjsVersion}${r.tensorflowVersion ? ` (native TensorFlow ${r.tensorflowVersion})` : ''}`,
-    ...(r.oneDnn ? [`oneDNN kernels:     ${r.oneDnn.enabled ? 'on' : `off (${r.oneDnn.reason})`}`] : []),
+    ...(r.oneDnn ? formatOneDnn(r.oneDnn) : []),
     ...(r.kernels ? [`Kernel self-check:  ${r.kernels.ok ? 'passed' : 'WRONG RESULTS'} (${Math.round(r.kernels.ms)} ms)`] : []),
     `Loaded from:        ${r.tfjsRoot}`,
     `Threads:            ${r.threads}`,
@@ -44,8 +53,12 @@ export async function showEnvironment(
   const report = result.value;
   for (const line of formatEnvironment(report)) output.appendLine(line);
   store.set({ report });
+  // Not native TensorFlow: never silent; a warning that offers the install, with the reason.
+  if (report.backend !== 'tensorflow' && report.fallbacks.some((f) => f.backend === 'tensorflow')) {
+    void offerNativeBackend(output, report);
+    return report;
+  }
   const text = `Transfer Lab: ${describeBackend(report)}`;
-  // A fallback is never silent: it is a warning, with the reason, not an info toast.
   const shown = report.fallbacks.length > 0 ? vscode.window.showWarningMessage(text, 'Show Output') : vscode.window.showInformationMessage(text, 'Show Output');
   void shown.then((pick) => {
     if (pick) output.show(true);
