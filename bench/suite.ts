@@ -5,6 +5,8 @@
 //
 //   npm run bench                               everything: the MobileNetV2 rows, then the zoo rows
 //   npm run bench -- --only mobilenet           the MobileNetV2 rows only
+//   npm run bench -- --only onednn              the oneDNN policy rows only (MobileNetV2 forward with
+//                                               oneDNN on, the product's policy, off; no Keras), to bench-onednn.json
 //   npm run bench -- --only zoo                 the zoo rows only (bench/zoo.ts: ResNet50, EfficientNetB0,
 //                                               InceptionV3, ConvNeXtTiny), written to bench-results/bench-zoo.json
 //   npm run bench -- --families resnet50,inception_v3   those zoo families only (implies --only zoo)
@@ -16,28 +18,33 @@
 //   BENCH_KERAS_PYTHON  a Python with tensorflow 2.x (default: a venv made in the cache folder)
 //   BENCH_NO_KERAS=1    skip Keras (ratios are then left out)
 //   TF_ENABLE_ONEDNN_OPTS  the kernels both sides use (default 1: oneDNN, as Keras uses by
-//                       default). Where the product turns oneDNN off (engine/backend.ts
-//                       oneDnnDecision), the frozen forward is also measured that way.
+//                       default). The oneDNN policy rows set it per measurement: on, the
+//                       trainer's policy (engine/oneDnnPolicy.ts decideOneDnn) as on a CPU that
+//                       hides its cache sizes, and off (what such a CPU got before the policy).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { oneDnnDecision } from '../src/engine/backend';
+import { decideOneDnn, verdictFileOf } from '../src/engine/oneDnnPolicy';
+import { OneDnnRetryJob } from '../src/extension/oneDnnRetry';
+import { TrainerProcess } from '../src/extension/trainerProcess';
+import { readRun } from '../src/core/runStore';
 import { formatZooTable, runZoo, selectFamilies, ZOO_FAMILIES, type ZooRow } from './zoo';
 
 const root = path.resolve(__dirname, '../..');
 const req = createRequire(path.join(root, 'package.json'));
 
-const USAGE = 'usage: node out/bench/suite.js [--only mobilenet|zoo] [--families id,...] [--quick]';
-function parseArgs(argv: string[]): { only?: 'mobilenet' | 'zoo'; families?: string[]; quick: boolean } {
-  const out: { only?: 'mobilenet' | 'zoo'; families?: string[]; quick: boolean } = { quick: false };
+const USAGE = 'usage: node out/bench/suite.js [--only mobilenet|onednn|zoo] [--families id,...] [--quick]';
+type Only = 'mobilenet' | 'onednn' | 'zoo';
+function parseArgs(argv: string[]): { only?: Only; families?: string[]; quick: boolean } {
+  const out: { only?: Only; families?: string[]; quick: boolean } = { quick: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
     if (flag === '--only') {
       const v = value();
-      if (v !== 'mobilenet' && v !== 'zoo') throw new Error(`--only ${v}: expected mobilenet or zoo. ${USAGE}`);
+      if (v !== 'mobilenet' && v !== 'onednn' && v !== 'zoo') throw new Error(`--only ${v}: expected mobilenet, onednn or zoo. ${USAGE}`);
       out.only = v;
     } else if (flag === '--families') {
       out.families = (value() ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -65,7 +72,10 @@ const zooWorker = path.join(root, 'out', 'bench', 'zooWorker.js');
 const kerasScript = path.join(root, 'bench', 'keras_bench.py');
 const results: Record<string, unknown>[] = [];
 // Both sides use the same kernels: decided here, not by each process's own default.
-const productOneDnn = oneDnnDecision();
+// The trainer's policy for MobileNetV2 with no remembered crash, as on a CPU that hides its
+// cache sizes (a cache folder that does not exist), whatever this CPU reports.
+const HIDDEN_CACHES = '/nonexistent/cpu0/cache';
+const policyOneDnn = decideOneDnn({ env: {}, verdicts: { version: 1, verdicts: [] }, model: 'catalog:mobilenet_v2', cacheDir: HIDDEN_CACHES });
 const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS || '1' };
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -140,6 +150,54 @@ async function benchImages(): Promise<string> {
   return dir;
 }
 
+/** A tiny run through the trainer twice, once with a simulated oneDNN crash: did it still train, and in how long. */
+async function trainThroughOneDnnCrash(): Promise<{ trained: boolean; attempts: number; crashedSeconds?: number; cleanSeconds?: number; detail: string }> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-onednn-'));
+  const src = path.join(root, 'media/datasets/fashion-target');
+  for (const [split, n] of [['train', 4], ['val', 2], ['test', 2]] as const)
+    for (const cls of fs.readdirSync(path.join(src, split))) {
+      fs.mkdirSync(path.join(work, 'data', split, cls), { recursive: true });
+      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, n)) fs.copyFileSync(path.join(src, split, cls, f), path.join(work, 'data', split, cls, f));
+    }
+  const experimentFile = path.join(work, 'tiny.tlexp.json');
+  fs.writeFileSync(experimentFile, JSON.stringify({ name: 'tiny', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2, batchSize: 4 } }));
+  const once = async (simulate: boolean, nativeInstallDir: string) => {
+    let attempts = 0;
+    let runDir: string | undefined;
+    const t = performance.now();
+    const job = new OneDnnRetryJob({
+      launch: (extra, onMessage) => {
+        attempts++;
+        const launchEnv = { ...env, TF_ENABLE_ONEDNN_OPTS: '', ...(simulate ? { TRANSFER_LAB_SIMULATE_ONEDNN_CRASH: '1' } : {}), ...extra };
+        return new TrainerProcess({ script: path.join(root, 'dist', 'trainer.js'), startTimeoutMs: 60_000, deadlineMs: 600_000, env: launchEnv }, { kind: 'run', experimentFile, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, `cache-${simulate}`) }, { backend: 'tensorflow', nativeInstallDir }, onMessage);
+      },
+      onMessage: (m) => {
+        if (m.type === 'run-event' && m.event.type === 'run-started') runDir = m.event.runDir;
+      },
+      verdictFile: verdictFileOf(nativeInstallDir),
+    });
+    const outcome = await job.outcome;
+    const record = runDir ? readRun(runDir) : undefined;
+    return { ok: outcome.ok && !!record?.ok && record.value.status === 'succeeded', attempts, seconds: (performance.now() - t) / 1000, reason: outcome.ok ? '' : outcome.reason };
+  };
+  try {
+    log('tiny run without a crash');
+    const clean = await once(false, path.join(work, 'native-clean'));
+    log('tiny run through a simulated oneDNN crash (SIGFPE) and its retry');
+    const crashed = await once(true, path.join(work, 'native-crash'));
+    const remembered = fs.existsSync(verdictFileOf(path.join(work, 'native-crash')));
+    return {
+      trained: crashed.ok && crashed.attempts === 2,
+      attempts: crashed.attempts,
+      crashedSeconds: crashed.seconds,
+      cleanSeconds: clean.ok ? clean.seconds : undefined,
+      detail: `verdict ${remembered ? 'remembered' : 'NOT remembered'}${crashed.reason ? `; ${crashed.reason}` : ''}${clean.ok ? '' : `; the run without a crash failed: ${clean.reason}`}`,
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 interface Row {
@@ -159,10 +217,11 @@ const ratioOf = (r: Row) => (r.ours === undefined || r.keras === undefined ? und
 async function main(): Promise<void> {
   const t0 = Date.now();
   for (const file of [worker, zooWorker]) if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
-  const runMobileNet = args.only !== 'zoo';
+  const runMobileNet = args.only === undefined || args.only === 'mobilenet';
+  const runOneDnn = runMobileNet || args.only === 'onednn';
   const zooFamilies = selectFamilies(args.families);
-  const runZooRows = args.only !== 'mobilenet';
-  const keras = kerasPython();
+  const runZooRows = args.only === undefined || args.only === 'zoo';
+  const keras = runMobileNet || runZooRows ? kerasPython() : { why: '--only onednn' };
   if (!keras.python) log(`Keras unavailable: ${keras.why}`);
   const py = (job: object, extraEnv?: Record<string, string>) => (keras.python ? runJob(keras.python, [kerasScript, JSON.stringify(job)], undefined, extraEnv) : ({ ok: false, error: 'Keras unavailable' } as const));
   const kerasVersion = keras.python ? py({ kind: 'version' }) : undefined;
@@ -206,23 +265,6 @@ async function main(): Promise<void> {
         });
       }
       results.push({ workload: 'forward', size, batch, samples, errors });
-    }
-
-    // 1b. Where the product itself turns oneDNN off (a CPU that hides its cache sizes), what
-    //     that costs: the frozen forward at 224/32 with Eigen's kernels on both sides.
-    if (!productOneDnn.enabled && !process.env.TF_ENABLE_ONEDNN_OPTS) {
-      const off = { TF_ENABLE_ONEDNN_OPTS: '0' };
-      const samples: Record<string, number[]> = { ours: [], keras: [] };
-      for (let rep = 0; rep < REPS; rep++) {
-        log(`forward 224/32 with oneDNN off on both sides (rep ${rep + 1})`);
-        const a = tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size: 224, batch: 32, iters: 3, budgetMs: 60_000 }, off);
-        if (a.ok) samples.ours.push(a.value.imgPerSec as number);
-        const b = py({ kind: 'forward', size: 224, batch: 32, iters: 3 }, off);
-        if (b.ok) samples.keras.push(b.value.imgPerSec as number);
-      }
-      const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
-      rows.push({ workload: 'frozen forward 224px batch 32', config: 'oneDNN off on both sides (the product\'s default on this machine)', ours: m(samples.ours), keras: m(samples.keras), unit: 'img/s', higherIsBetter: true });
-      results.push({ workload: 'forward-onednn-off', samples });
     }
 
     // 2. Full fine-tune step and peak memory: BatchNorm in inference mode (the Keras recipe, and
@@ -312,6 +354,58 @@ async function main(): Promise<void> {
     }
   }
 
+  // 5b. The oneDNN policy (issue 12): MobileNetV2's frozen forward at 224/32 with oneDNN on,
+  //     with the trainer's policy as on a CPU that hides its caches, and with oneDNN off (what
+  //     such a CPU got before: off for every model), interleaved; the policy within 10% of on.
+  if (runOneDnn) {
+    const contenders = [
+      { name: 'on', env: { TF_ENABLE_ONEDNN_OPTS: '1' } },
+      { name: 'policy', env: { TF_ENABLE_ONEDNN_OPTS: policyOneDnn.enabled ? '1' : '0' } },
+      { name: 'off', env: { TF_ENABLE_ONEDNN_OPTS: '0' } },
+    ];
+    const samples: Record<string, number[]> = { on: [], policy: [], off: [] };
+    const errors: Record<string, string> = {};
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const c of contenders) {
+        log(`forward 224/32, oneDNN ${c.name} (TF_ENABLE_ONEDNN_OPTS=${c.env.TF_ENABLE_ONEDNN_OPTS}) (rep ${rep + 1})`);
+        const r = tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size: 224, batch: 32, iters: 4, budgetMs: 60_000 }, c.env);
+        if (r.ok) samples[c.name].push(r.value.imgPerSec as number);
+        else errors[c.name] = r.error;
+      }
+    }
+    const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
+    const on = m(samples.on);
+    const workload = 'frozen forward 224px batch 32, oneDNN';
+    rows.push({ workload, config: 'oneDNN on', ours: on, unit: 'img/s', higherIsBetter: true, note: errors.on });
+    rows.push({
+      workload,
+      config: `the trainer's policy on a CPU hiding its caches (simulated): oneDNN ${policyOneDnn.enabled ? 'on' : 'off'}`,
+      ours: m(samples.policy),
+      keras: on,
+      unit: 'img/s',
+      higherIsBetter: true,
+      target: { ratio: 0.9, text: 'within 10% of oneDNN on' },
+      note: `ratio column: policy / oneDNN on; the policy's reason: ${policyOneDnn.reason}${errors.policy ? `; ${errors.policy}` : ''}`,
+    });
+    rows.push({ workload, config: 'oneDNN off (such a CPU before the policy)', ours: m(samples.off), keras: on, unit: 'img/s', higherIsBetter: true, note: `ratio column: off / oneDNN on${errors.off ? `; ${errors.off}` : ''}` });
+    results.push({ workload: 'forward-onednn-policy', policy: policyOneDnn, samples, errors });
+
+    // A model whose shape crashes oneDNN still trains: a tiny run whose trainer dies of a real
+    // SIGFPE with oneDNN on (TRANSFER_LAB_SIMULATE_ONEDNN_CRASH=1, the test-only simulation)
+    // through the extension's retry (extension/oneDnnRetry.ts), against the same run uncrashed.
+    const crash = await trainThroughOneDnnCrash();
+    rows.push({
+      workload: 'tiny run (fmnist-mini, 40 images) through a oneDNN crash',
+      config: `simulated SIGFPE, retried with oneDNN off: ${crash.trained ? 'trained' : 'DID NOT TRAIN'} (${crash.attempts} attempts)`,
+      ours: crash.crashedSeconds,
+      keras: crash.cleanSeconds,
+      unit: 's',
+      higherIsBetter: false,
+      note: `ratio column: the run without a crash / the run through the crash; ${crash.detail}`,
+    });
+    results.push({ workload: 'run-through-onednn-crash', ...crash });
+  }
+
   // 6. The zoo rows (bench/zoo.ts): four Keras Applications families, forward and fine-tune step.
   let zooRows: ZooRow[] | undefined;
   if (runZooRows) {
@@ -333,13 +427,13 @@ async function main(): Promise<void> {
   // The table.
   const fmt = (v: number | undefined, unit: string) => (v === undefined ? '-' : unit === 'bytes' ? `${(v / 2 ** 20).toFixed(0)} MB` : unit === 's' ? `${v.toFixed(1)} s` : `${v.toFixed(1)} img/s`);
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${kerasVersion?.ok ? `TensorFlow (Python) ${kerasVersion.value.tensorflow}` : 'no Keras'}`;
-  const kernels = `kernels: TF_ENABLE_ONEDNN_OPTS=${env.TF_ENABLE_ONEDNN_OPTS} on both sides; the product's own choice here: oneDNN ${productOneDnn.enabled ? 'on' : `off (${productOneDnn.reason})`}`;
-  if (runMobileNet) {
+  const kernels = `kernels: TF_ENABLE_ONEDNN_OPTS=${env.TF_ENABLE_ONEDNN_OPTS} on both sides (the oneDNN rows set their own); the trainer's policy for a model with no remembered crash: oneDNN ${policyOneDnn.enabled ? 'on' : 'off'}`;
+  if (rows.length > 0) {
     console.log(`\nTransfer Lab bench (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; MobileNetV2 1.0 random weights\n${kernels}\n`);
     const header = ['workload', 'config', 'ours', 'Keras', 'ratio', 'target', 'met'];
     const table = rows.map((r) => {
       const ratio = ratioOf(r);
-      return [r.workload, r.config, fmt(r.ours, r.unit), r.workload.startsWith('decode') ? `${fmt(r.keras, r.unit)} (fwd)` : fmt(r.keras, r.unit), ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, r.target?.text ?? '', r.target && ratio !== undefined ? (ratio >= r.target.ratio ? 'yes' : 'NO') : ''];
+      return [r.workload, r.config, fmt(r.ours, r.unit), r.workload.startsWith('decode') ? `${fmt(r.keras, r.unit)} (fwd)` : r.workload.endsWith('oneDNN') && r.keras !== undefined ? `${fmt(r.keras, r.unit)} (on)` : fmt(r.keras, r.unit), ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, r.target?.text ?? '', r.target && ratio !== undefined ? (ratio >= r.target.ratio ? 'yes' : 'NO') : ''];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
     console.log(header.map((h, i) => h.padEnd(widths[i])).join(' | '));
@@ -359,6 +453,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(out, JSON.stringify(value, null, 2));
     written.push(out);
   };
+  if (!runMobileNet && runOneDnn) write('bench-onednn.json', { machine, kernels, reps: REPS, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results });
   if (runMobileNet) write('bench.json', { machine, kernels, reps: REPS, quick: QUICK, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results, zoo: zooRows });
   if (zooRows) write('bench-zoo.json', { machine, kernels, reps: REPS, quick: QUICK, targets: { forward: '>= 1.0x Keras', step: '>= 0.8x Keras', memory: '<= 1.5x Keras (peak RSS of the fine-tune process)' }, rows: zooRows });
   console.log(`\n${written.join(', ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
