@@ -25,7 +25,7 @@ test('auto picks the first backend that loads and reports every fallback', async
 test('a backend asked for explicitly does not fall back', async () => {
   await assert.rejects(
     loadBackend({ preference: 'tensorflow', installRoot: '/nonexistent-root', nativeBackendPath: '/also-missing' }),
-    /No TensorFlow.js backend could be loaded \(tensorflow: @tensorflow\/tfjs-node not installed under \/also-missing, not installed under \/nonexistent-root/,
+    /No TensorFlow.js backend could be loaded \(tensorflow: native TensorFlow \(@tensorflow\/tfjs-node\) is not installed \(not installed under \/also-missing; not installed under \/nonexistent-root\): run "Transfer Lab: Install Native Backend"/,
   );
 });
 
