@@ -1,6 +1,7 @@
 // Dashboards: a panel beside the code per run (live curves, then the evaluation), restored
 // after a window reload by a serializer, and the compact view in the sidebar.
 import * as vscode from 'vscode';
+import { testHooks } from './testHooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readMetrics, readRun } from '../core/runStore';
@@ -268,7 +269,8 @@ export function registerDashboard(s: Services): DashboardPanels {
       panels.open(runDir);
       return runDir;
     }),
-    vscode.commands.registerCommand('transferLab.dashboardStats', () => panels.stats()),
+    // What each open dashboard has drawn.
+    ...testHooks(s.context, { 'transferLab.dashboardStats': () => panels.stats() }),
   );
   return panels;
 }

@@ -3,6 +3,7 @@
 // (an undoable edit in its editor, left unsaved like any edit); the panel re-renders from
 // the document, which stays the source of truth, also when the user edits the JSON by hand.
 import * as vscode from 'vscode';
+import { testHooks } from './testHooks';
 import * as path from 'node:path';
 import { loadExperimentText, parseExperimentText } from '../core/experimentValidation';
 import type { LayerSummary } from '../core/layerSummary';
@@ -227,8 +228,10 @@ export function registerLayerTree(s: Services): void {
         open(panel, file);
       },
     }),
-    // Test hooks: the webview's message handler itself, and what the panel last showed.
-    vscode.commands.registerCommand('transferLab.layerTree.receive', (file: string, raw: unknown) => panels.get(file)?.receive(raw) ?? 'refused'),
-    vscode.commands.registerCommand('transferLab.layerTree.state', (file: string) => panels.get(file)?.last),
+    // The webview's message handler itself, and what the panel last showed.
+    ...testHooks(s.context, {
+      'transferLab.layerTree.receive': (file: string, raw: unknown) => panels.get(file)?.receive(raw) ?? 'refused',
+      'transferLab.layerTree.state': (file: string) => panels.get(file)?.last,
+    }),
   );
 }

@@ -2,6 +2,7 @@
 // Image, Export Model and Compare Runs. Each command lives in its own module; this file only
 // registers them. Every command also accepts arguments that skip its questions (tests, scripts).
 import * as vscode from 'vscode';
+import { testHooks } from './testHooks';
 import type { Services } from './services';
 import { scaffoldDatasetCommand, type ScaffoldArgs } from './commands/scaffoldDataset';
 import { newExperimentCommand, type NewExperimentArgs } from './commands/newExperiment';
@@ -18,8 +19,8 @@ export function registerWorkflows(s: Services): void {
     vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(s, arg, selected)),
     vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean) => exportModelCommand(s, arg, target, overwrite)),
     vscode.commands.registerCommand('transferLab.compareRuns', (arg?: unknown, selected?: unknown) => compare.command(arg, selected)),
-    // Test hook (not contributed to the palette): what the Compare panel last posted and heard.
-    vscode.commands.registerCommand('transferLab.compareRuns.snapshot', () => compare.snapshot),
+    // What the Compare panel last posted and heard.
+    ...testHooks(s.context, { 'transferLab.compareRuns.snapshot': () => compare.snapshot }),
   );
 }
 
