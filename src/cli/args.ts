@@ -1,4 +1,7 @@
-// Minimal argument parsing for the CLI: positionals, `--flag value` and boolean flags.
+// The CLI's arguments, per command, on Node's util.parseArgs (strict): an option another
+// command takes (`run --top 3`) or a misspelt one is a usage error, never ignored.
+import { parseArgs as nodeParseArgs } from 'node:util';
+
 export interface ParsedArgs {
   positionals: string[];
   options: Map<string, string>;
@@ -7,30 +10,50 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
-export function parseArgs(argv: string[], valued: string[], booleans: string[]): ParsedArgs {
-  const positionals: string[] = [];
-  const options = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const [name, inline] = a.slice(2).split('=', 2);
-      if (valued.includes(name)) {
-        const value = inline ?? argv[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs a value`);
-        options.set(name, value);
-      } else if (booleans.includes(name)) {
-        flags.add(name);
-      } else {
-        throw new UsageError(`unknown option --${name}`);
-      }
-    } else {
-      positionals.push(a);
-    }
+/** Valued options and boolean flags of each command (every command also takes --cache-dir: error logs go there). */
+export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: string[] }> = {
+  run: { valued: ['runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
+  catalog: { valued: ['cache-dir'], booleans: ['json'] },
+  inspect: { valued: ['cut-at', 'backend', 'cache-dir'], booleans: ['json'] },
+  predict: { valued: ['top', 'backend', 'cache-dir'], booleans: ['json'] },
+  scaffold: { valued: ['classes', 'split-from', 'val', 'test', 'seed'], booleans: ['json', 'move'] },
+  // Catalog, scaffold: nothing loads TensorFlow, so no --backend.
+  demo: { valued: ['backend', 'cache-dir', 'runs-dir'], booleans: ['json'] },
+  env: { valued: ['backend'], booleans: ['json'] },
+};
+
+export function parseArgs(argv: string[], command: string): ParsedArgs {
+  const spec = COMMAND_OPTIONS[command];
+  if (!spec) throw new UsageError(`unknown command '${command}'`);
+  const valued = [...new Set([...spec.valued, 'cache-dir'])];
+  const options = Object.fromEntries([
+    ...valued.map((name) => [name, { type: 'string' as const }]),
+    ...spec.booleans.map((name) => [name, { type: 'boolean' as const }]),
+  ]);
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    // Node says e.g. "Unknown option '--top'" or "Option '--runs-dir <value>' argument missing".
+    const message = (e as Error).message.split('.')[0].replace(/^Unknown option/, 'unknown option');
+    const takes = [...valued.map((n) => `--${n}`), ...spec.booleans.map((n) => `--${n}`)].join(', ');
+    throw new UsageError(`${command}: ${message} (${command} takes ${takes || 'no options'})`);
   }
-  return { positionals, options, flags };
+  const out: ParsedArgs = { positionals: parsed.positionals, options: new Map(), flags: new Set() };
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string') out.options.set(name, value);
+    else if (value === true) out.flags.add(name);
+  }
+  return out;
+}
+
+/** An integer option, or its default; anything else is a usage error naming the option. */
+export function integerOption(args: ParsedArgs, name: string, fallback: number, min = Number.MIN_SAFE_INTEGER): number {
+  const raw = args.options.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name}: must be ${min > 0 ? 'a positive integer' : 'an integer'}, got '${raw}'`);
+  }
+  return n;
 }

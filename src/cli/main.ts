@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? EXIT.badInput : EXIT.ok;
   }
-  const args = parseArgs(rest, ['runs-dir', 'backend', 'cache-dir', 'cut-at', 'top', 'classes', 'split-from', 'val', 'test', 'seed'], ['json', 'move']);
+  const args = parseArgs(rest, command);
   const ctx: CliContext = {
     installRoot: installRootOf(__dirname),
     cacheDir: (cacheDirInUse = path.resolve(args.options.get('cache-dir') ?? defaultCacheDir())),

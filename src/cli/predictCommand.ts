@@ -1,14 +1,13 @@
 // transfer-lab predict <run-or-model> <images...>: classify images with an exported model.
 import * as path from 'node:path';
 import { loadPredictor, predictFiles } from '../engine/predict';
-import { UsageError, type ParsedArgs } from './args';
+import { integerOption, UsageError, type ParsedArgs } from './args';
 import { EXIT, loadCliBackend, type CliContext } from './context';
 
 export async function predictCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const [target, ...images] = args.positionals;
   if (!target || images.length === 0) throw new UsageError('predict: give a run folder (or model folder) and one or more images');
-  const topK = Number(args.options.get('top') ?? 3);
-  if (!Number.isInteger(topK) || topK < 1) throw new UsageError(`--top: must be a positive integer, got ${args.options.get('top')}`);
+  const topK = integerOption(args, 'top', 3, 1);
   await loadCliBackend(ctx);
   let predictor;
   try {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { formatProblem } from '../core/experimentValidation';
 import { scaffoldDataset, splitDatasetOnDisk } from '../core/datasetIndex';
 import type { InputProblem } from '../core/experiment';
-import { UsageError, type ParsedArgs } from './args';
+import { integerOption, UsageError, type ParsedArgs } from './args';
 import { EXIT, type CliContext } from './context';
 
 function report(ctx: CliContext, problems: InputProblem[], where: string): void {
@@ -25,7 +25,7 @@ export async function scaffoldCommand(ctx: CliContext, args: ParsedArgs): Promis
   const source = args.options.get('split-from');
   if (source) {
     const split = { val: fraction(args.options.get('val'), 'val', 0.2), test: fraction(args.options.get('test'), 'test', 0.1) };
-    const seed = Number(args.options.get('seed') ?? 42);
+    const seed = integerOption(args, 'seed', 42);
     const result = await splitDatasetOnDisk(path.resolve(source), target, split, seed, args.flags.has('move') ? 'move' : 'copy');
     if (!result.ok) {
       report(ctx, result.errors, source);

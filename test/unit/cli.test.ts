@@ -31,6 +31,21 @@ test('scaffold makes class folders; bad arguments exit 2', () => {
   assert.equal(tl('run').code, 2);
 });
 
+test('each command takes only its own options: another command\'s or a malformed number is a usage error naming it', () => {
+  const top = tl('run', 'x.tlexp.json', '--top', '3');
+  assert.equal(top.code, 2);
+  assert.match(top.stderr, /run: unknown option '--top' \(run takes --runs-dir, --backend, --cache-dir, --json\)/);
+  const seed = tl('scaffold', 'split', '--split-from', 'pets', '--seed', 'abc');
+  assert.equal(seed.code, 2);
+  assert.match(seed.stderr, /--seed: must be an integer, got 'abc'/);
+  const k = tl('predict', 'run', 'a.png', '--top', '2.5');
+  assert.equal(k.code, 2);
+  assert.match(k.stderr, /--top: must be a positive integer, got '2\.5'/);
+  const missing = tl('inspect', 'm.keras', '--cut-at');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /inspect: Option '--cut-at( <value>)?' argument (missing|is ambiguous)/);
+});
+
 test('run --json streams one event per line and writes a run; predict uses its model', () => {
   const exp = {
     name: 'cli-fe',
