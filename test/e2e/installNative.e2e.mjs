@@ -11,20 +11,11 @@ import * as path from 'node:path';
 import { openWorkbench, until } from './workbench.mjs';
 import { repoRoot } from '../support/testEnv.mjs';
 import { buildNativeMirror, serveNativeMirror, LIB_PATH, BINDING_PATH } from '../support/nativeMirror.mjs';
-
-function smallDataset(dest) {
-  const src = path.join(repoRoot, 'media/datasets/fashion-target');
-  const per = { train: 8, val: 3, test: 3 };
-  for (const split of Object.keys(per))
-    for (const cls of fs.readdirSync(path.join(src, split))) {
-      fs.mkdirSync(path.join(dest, split, cls), { recursive: true });
-      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, per[split])) fs.copyFileSync(path.join(src, split, cls, f), path.join(dest, split, cls, f));
-    }
-}
+import { copyShippedDataset } from '../support/datasets.mjs';
 
 test('Install Native Backend from the fallback notification: download, Show Environment says tensorflow, a run trains on it, no reload', { timeout: 600_000 }, async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-native-'));
-  smallDataset(path.join(workspace, 'photos'));
+  copyShippedDataset(path.join(workspace, 'photos'), { train: 8, val: 3, test: 3 });
   const file = path.join(workspace, 'native.tlexp.json');
   fs.writeFileSync(file, `${JSON.stringify({ name: 'native', data: { dir: 'photos' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2 } }, null, 2)}\n`);
   const mirror = await serveNativeMirror(await buildNativeMirror(repoRoot));

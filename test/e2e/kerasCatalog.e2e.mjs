@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { openWorkbench, until } from './workbench.mjs';
 import { repoRoot } from '../support/testEnv.mjs';
 import { serveKerasWeights } from './kerasFixture.mjs';
+import { copyShippedDataset } from '../support/datasets.mjs';
 
 /** The file's JSON once it is there and whole (the wizard writes it while we look). */
 const readJson = (file) => {
@@ -26,17 +27,6 @@ const readJson = (file) => {
     return undefined;
   }
 };
-
-/** A small split dataset (5 classes: 12 train, 4 val, 4 test each) from the shipped fashion-target. */
-function smallDataset(dest) {
-  const src = path.join(repoRoot, 'media/datasets/fashion-target');
-  const per = { train: 12, val: 4, test: 4 };
-  for (const split of Object.keys(per))
-    for (const cls of fs.readdirSync(path.join(src, split))) {
-      fs.mkdirSync(path.join(dest, split, cls), { recursive: true });
-      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, per[split])) fs.copyFileSync(path.join(src, split, cls, f), path.join(dest, split, cls, f));
-    }
-}
 
 /** A loopback port nobody listens on (bound, then closed): "the internet is down" for one entry. */
 async function closedPort() {
@@ -50,7 +40,7 @@ async function closedPort() {
 test('Keras Applications catalog: wizard families, offline said up front, EfficientNetB0 and ConvNeXtTiny grouped in Show Layers, Train from here, runs', { timeout: 900_000 }, async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-catalog-'));
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-catalog-env-'));
-  smallDataset(path.join(workspace, 'photos'));
+  copyShippedDataset(path.join(workspace, 'photos'), { train: 12, val: 4, test: 4 });
   const server = await serveKerasWeights(['efficientnet_b0', 'convnext_tiny'], outside);
   // resnet50 "downloads" from a port where nothing answers: the offline case.
   const manifest = JSON.parse(fs.readFileSync(server.manifestFile, 'utf8'));

@@ -16,21 +16,13 @@ import { TrainerProcess, type TrainerOutcome } from '../../src/extension/trainer
 import { finalizeStoppedRun, listRuns, readMetrics, readRun } from '../../src/core/runStore';
 import { seededRandom } from '../../src/core/random';
 import type { TrainerMessage } from '../../src/core/protocol';
+// @ts-expect-error: plain ESM helper shared with the e2e tests (no types)
+import { copyShippedDataset } from '../support/datasets.mjs';
 
 const repo = path.resolve(__dirname, '../../..');
 const trainerScript = path.join(repo, 'dist', 'trainer.js');
 const RUNS = Number(process.env.TRANSFER_LAB_FAULT_RUNS ?? 50);
 const SEED = Number(process.env.TRANSFER_LAB_FAULT_SEED ?? Date.now() % 100_000);
-
-function tinyDataset(dir: string): void {
-  // 5 classes x 8 images, pre-split 4/2/2: a run is mostly process start-up and export.
-  const src = path.join(repo, 'media/datasets/fashion-target');
-  for (const [split, n] of [['train', 4], ['val', 2], ['test', 2]] as const)
-    for (const cls of fs.readdirSync(path.join(src, split))) {
-      fs.mkdirSync(path.join(dir, split, cls), { recursive: true });
-      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, n)) fs.copyFileSync(path.join(src, split, cls, f), path.join(dir, split, cls, f));
-    }
-}
 
 interface Attempt {
   outcome: TrainerOutcome;
@@ -111,7 +103,7 @@ function checkRunFolder(dir: string): string {
 
 test(`the trainer SIGKILLed at random points across ${RUNS} runs leaves no corrupt run folder and loses no completed run`, { timeout: 1_800_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-faults-'));
-  tinyDataset(path.join(root, 'data'));
+  copyShippedDataset(path.join(root, 'data'), { train: 4, val: 2, test: 2 }, repo);
   const file = path.join(root, 'tiny.tlexp.json');
   fs.writeFileSync(file, JSON.stringify({ name: 'tiny', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' }, train: { epochs: 3, batchSize: 4 } }));
   const runsDir = path.join(root, 'runs');

@@ -12,20 +12,13 @@ import { isOneDnnRetryNotice, OneDnnRetryJob } from '../../src/extension/oneDnnR
 import { listRuns, readRun } from '../../src/core/runStore';
 import { machineKey, readVerdicts, verdictFileOf } from '../../src/engine/oneDnnPolicy';
 import type { Job, TrainerMessage } from '../../src/core/protocol';
+// @ts-expect-error: plain ESM helper shared with the e2e tests (no types)
+import { copyShippedDataset } from '../support/datasets.mjs';
 
 const repo = path.resolve(__dirname, '../../..');
 const trainerScript = path.join(repo, 'dist', 'trainer.js');
 // The children inherit this process's environment: the policy, not a setting, decides here.
 delete process.env.TF_ENABLE_ONEDNN_OPTS;
-
-function tinyDataset(dir: string): void {
-  const src = path.join(repo, 'media/datasets/fashion-target');
-  for (const [split, n] of [['train', 4], ['val', 2], ['test', 2]] as const)
-    for (const cls of fs.readdirSync(path.join(src, split))) {
-      fs.mkdirSync(path.join(dir, split, cls), { recursive: true });
-      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, n)) fs.copyFileSync(path.join(src, split, cls, f), path.join(dir, split, cls, f));
-    }
-}
 
 interface Driven {
   job: OneDnnRetryJob;
@@ -63,7 +56,7 @@ const kernelsOf = (messages: TrainerMessage[]) => messages.filter((m): m is Extr
 
 test('a run oneDNN crashes is retried once with oneDNN off, remembered, and the next run of that model starts with it off', { timeout: 600_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-onednn-retry-'));
-  tinyDataset(path.join(root, 'data'));
+  copyShippedDataset(path.join(root, 'data'), { train: 4, val: 2, test: 2 }, repo);
   const experimentFile = path.join(root, 'tiny.tlexp.json');
   fs.writeFileSync(experimentFile, JSON.stringify({ name: 'tiny', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 1, batchSize: 4 } }));
   const runsDir = path.join(root, 'runs');
