@@ -23,7 +23,10 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     this.view = view;
     view.webview.options = webviewOptions(this.extensionUri);
     view.webview.html = webviewHtml(view.webview, this.extensionUri, 'dashboardView', 'Transfer Lab Dashboard');
-    this.disposables.push(
+    // The view is resolved again each time it is shown after being hidden and disposed: its
+    // listeners live with it, not with the provider (which would collect one set per resolve).
+    const listeners: vscode.Disposable[] = [];
+    listeners.push(
       view.webview.onDidReceiveMessage((raw: unknown) => {
         const request = parseDashboardViewRequest(raw);
         if (!request) return; // Anything else from a webview is ignored, never trusted.
@@ -31,7 +34,10 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         // Only run folders this view itself showed are passed on.
         else void vscode.commands.executeCommand(request.command, ...(request.runDir && request.runDir === this.currentRun()?.runDir ? [vscode.Uri.file(request.runDir)] : []));
       }),
-      view.onDidDispose(() => (this.view = undefined)),
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+        for (const d of listeners) d.dispose();
+      }),
     );
   }
 
