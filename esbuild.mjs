@@ -30,7 +30,11 @@ const common = {
 };
 
 const listTs = (dir, suffix) =>
-  existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f)) : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(suffix))
+        .map((f) => join(dir, f))
+    : [];
 
 const webviewEntries = listTs('webview', '.ts').filter((f) => !f.endsWith('.d.ts'));
 

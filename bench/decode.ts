@@ -23,7 +23,8 @@ async function makeJpegs(dir: string): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 0; i < IMAGES; i++) {
     // 4000x3000 (12 MP) with structure, so the encoder produces a realistic file (~1-3 MB).
-    const w = 4000, h = 3000;
+    const w = 4000,
+      h = 3000;
     const raw = Buffer.alloc(w * h * 3);
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
@@ -32,7 +33,9 @@ async function makeJpegs(dir: string): Promise<Buffer[]> {
         raw[o + 1] = (y * 5 + ((x * y) >> 9)) & 255;
         raw[o + 2] = ((x ^ y) + i) & 255;
       }
-    const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
     fs.writeFileSync(path.join(dir, `img${i}.jpg`), jpeg);
     out.push(jpeg);
   }
@@ -75,7 +78,9 @@ async function main(): Promise<void> {
   }
   const rows = Object.entries(times).map(([name, ts]) => ({ name, imagesPerSec: IMAGES / median(ts) }));
   const base = rows[0].imagesPerSec;
-  console.log(`decode + resize to ${SIZE}x${SIZE}: ${IMAGES} camera-size JPEGs (4000x3000, ${mb.toFixed(1)} MB), median of ${REPS} interleaved runs, ${os.cpus().length} cores, backend ${loaded.backend}`);
+  console.log(
+    `decode + resize to ${SIZE}x${SIZE}: ${IMAGES} camera-size JPEGs (4000x3000, ${mb.toFixed(1)} MB), median of ${REPS} interleaved runs, ${os.cpus().length} cores, backend ${loaded.backend}`,
+  );
   for (const r of rows) console.log(`  ${r.name.padEnd(72)} ${r.imagesPerSec.toFixed(1).padStart(7)} img/s  (${(r.imagesPerSec / base).toFixed(2)}x)`);
   console.log(JSON.stringify({ bench: 'decode', size: SIZE, images: IMAGES, backend: loaded.backend, rows }));
   fs.rmSync(dir, { recursive: true, force: true });

@@ -115,7 +115,11 @@ interface WritableGroup {
 
 /** ~150 MB in Keras 3's weights layout: 48 conv kernels (float32), biases, a float64 dense. */
 async function writeBigWithH5wasm(file: string): Promise<void> {
-  const lib = ((await import('h5wasm/node')) as unknown as { default: { ready: Promise<unknown>; File: new (f: string, mode: string) => WritableGroup & { close(): void } } }).default;
+  const lib = (
+    (await import('h5wasm/node')) as unknown as {
+      default: { ready: Promise<unknown>; File: new (f: string, mode: string) => WritableGroup & { close(): void } };
+    }
+  ).default;
   await lib.ready;
   const tmp = `${file}.part`;
   const f = new lib.File(tmp, 'w');
@@ -196,7 +200,9 @@ function packagingNotes(): string[] {
     const bytes = fs.readdirSync(nodeBuild).map((f) => fs.readFileSync(path.join(nodeBuild, f)));
     const raw = bytes.reduce((s, b) => s + b.length, 0);
     const packed = bytes.reduce((s, b) => s + zlib.deflateRawSync(b, { level: 9 }).length, 0);
-    notes.push(`h5wasm: external to the bundles (0 bytes in dist/*.js); the VSIX ships dist/node: ${mb(raw).toFixed(2)} MB, ${mb(packed).toFixed(2)} MB deflated`);
+    notes.push(
+      `h5wasm: external to the bundles (0 bytes in dist/*.js); the VSIX ships dist/node: ${mb(raw).toFixed(2)} MB, ${mb(packed).toFixed(2)} MB deflated`,
+    );
   }
   const jreq = jsfiveRequire();
   if (jreq) {
@@ -209,7 +215,9 @@ function packagingNotes(): string[] {
       minify: true,
       write: false,
     });
-    notes.push(`jsfive: bundles into CJS (its "require" export); adds ${(out.outputFiles[0].contents.length / 1024).toFixed(0)} kB minified (pako included) to each bundle`);
+    notes.push(
+      `jsfive: bundles into CJS (its "require" export); adds ${(out.outputFiles[0].contents.length / 1024).toFixed(0)} kB minified (pako included) to each bundle`,
+    );
   }
   return notes;
 }
@@ -277,7 +285,10 @@ async function main(): Promise<void> {
   console.log('');
   for (const n of notes) console.log(n);
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'bench-results', 'hdf5-readers.json'), JSON.stringify({ node: process.versions.node, reps: REPS, rows: table, notes }, null, 2));
+  fs.writeFileSync(
+    path.join(root, 'bench-results', 'hdf5-readers.json'),
+    JSON.stringify({ node: process.versions.node, reps: REPS, rows: table, notes }, null, 2),
+  );
 }
 
 if (process.argv[2] === '--worker') {

@@ -47,9 +47,13 @@ function parseArgs(argv: string[]): { only?: Only; families?: string[]; quick: b
       if (v !== 'mobilenet' && v !== 'onednn' && v !== 'zoo') throw new Error(`--only ${v}: expected mobilenet, onednn or zoo. ${USAGE}`);
       out.only = v;
     } else if (flag === '--families') {
-      out.families = (value() ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      out.families = (value() ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const { unknown } = selectFamilies(out.families);
-      if (unknown.length || out.families.length === 0) throw new Error(`--families: no zoo family ${unknown.join(', ') || '(none given)'}; there are ${ZOO_FAMILIES.map((f) => f.id).join(', ')}`);
+      if (unknown.length || out.families.length === 0)
+        throw new Error(`--families: no zoo family ${unknown.join(', ') || '(none given)'}; there are ${ZOO_FAMILIES.map((f) => f.id).join(', ')}`);
       out.only ??= 'zoo';
     } else if (flag === '--quick') out.quick = true;
     else throw new Error(`unknown argument ${argv[i]}. ${USAGE}\nzoo families: ${ZOO_FAMILIES.map((f) => f.id).join(', ')}`);
@@ -82,17 +86,30 @@ const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function lastJson(stdout: string): Record<string, unknown> {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (!line) throw new Error('no JSON result');
   return JSON.parse(line);
 }
 
 /** Runs one job in its own process; wall time measured here, result parsed from its last JSON line. */
-function runJob(cmd: string, args: string[], timeoutMs = 1_800_000, extraEnv: Record<string, string> = {}): { ok: true; value: Record<string, unknown>; wallMs: number } | { ok: false; error: string } {
+function runJob(
+  cmd: string,
+  args: string[],
+  timeoutMs = 1_800_000,
+  extraEnv: Record<string, string> = {},
+): { ok: true; value: Record<string, unknown>; wallMs: number } | { ok: false; error: string } {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
   const wallMs = performance.now() - t0;
-  if (r.status !== 0) return { ok: false, error: `${path.basename(cmd)} ${r.signal ?? `exit ${r.status}`}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
+  if (r.status !== 0)
+    return {
+      ok: false,
+      error: `${path.basename(cmd)} ${r.signal ?? `exit ${r.status}`}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`,
+    };
   try {
     return { ok: true, value: lastJson(r.stdout), wallMs };
   } catch (e) {
@@ -115,7 +132,10 @@ function kerasPython(): { python?: string; why?: string } {
   if (mk.status !== 0) return { why: `python3 -m venv failed: ${(mk.stderr || '').trim().split('\n').pop()}` };
   const py = path.join(venv, 'bin', 'python');
   // Few retries: where only a local index is reachable, each unreachable lookup fails fast.
-  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--retries', '1', '--timeout', '15', 'tensorflow-cpu==2.21.0', 'pillow'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--retries', '1', '--timeout', '15', 'tensorflow-cpu==2.21.0', 'pillow'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   if (pip.status !== 0 || !works(py)) return { why: `pip install tensorflow-cpu failed: ${(pip.stderr || '').trim().split('\n').pop()}` };
   return { python: py };
 }
@@ -132,7 +152,8 @@ async function benchImages(): Promise<string> {
   for (let c = 0; c < 5; c++) {
     fs.mkdirSync(path.join(dir, `class_${c}`), { recursive: true });
     for (let i = 0; i < 400; i++) {
-      const w = 320, h = 240;
+      const w = 320,
+        h = 240;
       const raw = Buffer.alloc(w * h * 3);
       // Class-dependent stripes and colours with per-image noise: structure a JPEG encoder keeps.
       for (let y = 0; y < h; y++)
@@ -143,7 +164,12 @@ async function benchImages(): Promise<string> {
           raw[o + 1] = (100 - stripe + ((y * 7 + i) & 31)) & 255;
           raw[o + 2] = (80 + c * 30 + ((x ^ y) & 63)) & 255;
         }
-      fs.writeFileSync(path.join(dir, `class_${c}`, `img_${i}.jpg`), await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+      fs.writeFileSync(
+        path.join(dir, `class_${c}`, `img_${i}.jpg`),
+        await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+          .jpeg({ quality: 85 })
+          .toBuffer(),
+      );
     }
   }
   fs.writeFileSync(path.join(dir, '.complete'), '');
@@ -154,13 +180,30 @@ async function benchImages(): Promise<string> {
 async function trainThroughOneDnnCrash(): Promise<{ trained: boolean; attempts: number; crashedSeconds?: number; cleanSeconds?: number; detail: string }> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-onednn-'));
   const src = path.join(root, 'media/datasets/fashion-target');
-  for (const [split, n] of [['train', 4], ['val', 2], ['test', 2]] as const)
+  for (const [split, n] of [
+    ['train', 4],
+    ['val', 2],
+    ['test', 2],
+  ] as const)
     for (const cls of fs.readdirSync(path.join(src, split))) {
       fs.mkdirSync(path.join(work, 'data', split, cls), { recursive: true });
-      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, n)) fs.copyFileSync(path.join(src, split, cls, f), path.join(work, 'data', split, cls, f));
+      for (const f of fs
+        .readdirSync(path.join(src, split, cls))
+        .sort()
+        .slice(0, n))
+        fs.copyFileSync(path.join(src, split, cls, f), path.join(work, 'data', split, cls, f));
     }
   const experimentFile = path.join(work, 'tiny.tlexp.json');
-  fs.writeFileSync(experimentFile, JSON.stringify({ name: 'tiny', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2, batchSize: 4 } }));
+  fs.writeFileSync(
+    experimentFile,
+    JSON.stringify({
+      name: 'tiny',
+      data: { dir: 'data' },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'feature-extraction' },
+      train: { epochs: 2, batchSize: 4 },
+    }),
+  );
   const once = async (simulate: boolean, nativeInstallDir: string) => {
     let attempts = 0;
     let runDir: string | undefined;
@@ -169,7 +212,12 @@ async function trainThroughOneDnnCrash(): Promise<{ trained: boolean; attempts: 
       launch: (extra, onMessage) => {
         attempts++;
         const launchEnv = { ...env, TF_ENABLE_ONEDNN_OPTS: '', ...(simulate ? { TRANSFER_LAB_SIMULATE_ONEDNN_CRASH: '1' } : {}), ...extra };
-        return new TrainerProcess({ script: path.join(root, 'dist', 'trainer.js'), startTimeoutMs: 60_000, deadlineMs: 600_000, env: launchEnv }, { kind: 'run', experimentFile, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, `cache-${simulate}`) }, { backend: 'tensorflow', nativeInstallDir }, onMessage);
+        return new TrainerProcess(
+          { script: path.join(root, 'dist', 'trainer.js'), startTimeoutMs: 60_000, deadlineMs: 600_000, env: launchEnv },
+          { kind: 'run', experimentFile, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, `cache-${simulate}`) },
+          { backend: 'tensorflow', nativeInstallDir },
+          onMessage,
+        );
       },
       onMessage: (m) => {
         if (m.type === 'run-event' && m.event.type === 'run-started') runDir = m.event.runDir;
@@ -178,7 +226,12 @@ async function trainThroughOneDnnCrash(): Promise<{ trained: boolean; attempts: 
     });
     const outcome = await job.outcome;
     const record = runDir ? readRun(runDir) : undefined;
-    return { ok: outcome.ok && !!record?.ok && record.value.status === 'succeeded', attempts, seconds: (performance.now() - t) / 1000, reason: outcome.ok ? '' : outcome.reason };
+    return {
+      ok: outcome.ok && !!record?.ok && record.value.status === 'succeeded',
+      attempts,
+      seconds: (performance.now() - t) / 1000,
+      reason: outcome.ok ? '' : outcome.reason,
+    };
   };
   try {
     log('tiny run without a crash');
@@ -223,19 +276,42 @@ async function main(): Promise<void> {
   const runZooRows = args.only === undefined || args.only === 'zoo';
   const keras = runMobileNet || runZooRows ? kerasPython() : { why: '--only onednn' };
   if (!keras.python) log(`Keras unavailable: ${keras.why}`);
-  const py = (job: object, extraEnv?: Record<string, string>) => (keras.python ? runJob(keras.python, [kerasScript, JSON.stringify(job)], undefined, extraEnv) : ({ ok: false, error: 'Keras unavailable' } as const));
+  const py = (job: object, extraEnv?: Record<string, string>) =>
+    keras.python ? runJob(keras.python, [kerasScript, JSON.stringify(job)], undefined, extraEnv) : ({ ok: false, error: 'Keras unavailable' } as const);
   const kerasVersion = keras.python ? py({ kind: 'version' }) : undefined;
 
   if (runMobileNet) {
     // 1. Frozen forward img/s, interleaved: for each repetition, every contender once.
-    const shapes: [number, number][] = QUICK ? [[224, 32], [96, 1]] : [[224, 32], [224, 1], [96, 32], [96, 1]];
+    const shapes: [number, number][] = QUICK
+      ? [
+          [224, 32],
+          [96, 1],
+        ]
+      : [
+          [224, 32],
+          [224, 1],
+          [96, 32],
+          [96, 1],
+        ];
     type Contender = { name: string; run: (size: number, batch: number) => ReturnType<typeof runJob> };
     const iters = (batch: number) => (batch === 1 ? 30 : 6);
     const contenders: Contender[] = [
-      { name: 'tfjs tensorflow, fast frozen path', run: (size, batch) => tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size, batch, iters: iters(batch), budgetMs: 60_000 }) },
-      { name: 'tfjs tensorflow, model.predict', run: (size, batch) => tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 60_000 }) },
-      { name: 'tfjs wasm, model.predict', run: (size, batch) => tfjs({ kind: 'forward', backend: 'wasm', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 15_000 }) },
-      { name: 'tfjs cpu, model.predict', run: (size, batch) => tfjs({ kind: 'forward', backend: 'cpu', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 15_000 }) },
+      {
+        name: 'tfjs tensorflow, fast frozen path',
+        run: (size, batch) => tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'plan', size, batch, iters: iters(batch), budgetMs: 60_000 }),
+      },
+      {
+        name: 'tfjs tensorflow, model.predict',
+        run: (size, batch) => tfjs({ kind: 'forward', backend: 'tensorflow', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 60_000 }),
+      },
+      {
+        name: 'tfjs wasm, model.predict',
+        run: (size, batch) => tfjs({ kind: 'forward', backend: 'wasm', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 15_000 }),
+      },
+      {
+        name: 'tfjs cpu, model.predict',
+        run: (size, batch) => tfjs({ kind: 'forward', backend: 'cpu', mode: 'predict', size, batch, iters: iters(batch), budgetMs: 15_000 }),
+      },
       { name: 'Keras (tf.function, graph)', run: (size, batch) => py({ kind: 'forward', size, batch, iters: iters(batch) }) },
     ];
     for (const [size, batch] of shapes) {
@@ -270,21 +346,44 @@ async function main(): Promise<void> {
     // 2. Full fine-tune step and peak memory: BatchNorm in inference mode (the Keras recipe, and
     //    what a Transfer Lab fine-tune does), and in training mode (tfjs-layers' trainOnBatch).
     for (const bn of ['inference', 'training'] as const) {
-      const size = 224, batch = QUICK ? 8 : 32;
+      const size = 224,
+        batch = QUICK ? 8 : 32;
       const samples: Record<string, { ips: number[]; rss: number[] }> = { ours: { ips: [], rss: [] }, keras: { ips: [], rss: [] } };
       for (let rep = 0; rep < Math.max(1, Math.ceil(REPS / 2)); rep++) {
         log(`fine-tune step ${size}/${batch}, BatchNorm in ${bn} mode (rep ${rep + 1})`);
         const a = tfjs({ kind: 'finetune', size, batch, iters: 4, bn });
-        if (a.ok) samples.ours.ips.push(a.value.imgPerSec as number), samples.ours.rss.push(a.value.peakRssBytes as number);
-        else log(a.error);
+        if (a.ok) {
+          samples.ours.ips.push(a.value.imgPerSec as number);
+          samples.ours.rss.push(a.value.peakRssBytes as number);
+        } else log(a.error);
         const b = py({ kind: 'finetune', size, batch, iters: 4, bn });
-        if (b.ok) samples.keras.ips.push(b.value.imgPerSec as number), samples.keras.rss.push(b.value.peakRssBytes as number);
+        if (b.ok) {
+          samples.keras.ips.push(b.value.imgPerSec as number);
+          samples.keras.rss.push(b.value.peakRssBytes as number);
+        }
       }
       const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
-      const how = bn === 'inference' ? 'BN inference (Keras recipe): lean blocks vs base(x, training=False)' : 'BN training: tfjs trainOnBatch vs Keras train_on_batch';
+      const how =
+        bn === 'inference' ? 'BN inference (Keras recipe): lean blocks vs base(x, training=False)' : 'BN training: tfjs trainOnBatch vs Keras train_on_batch';
       const target = bn === 'inference';
-      rows.push({ workload: `full fine-tune step ${size}px batch ${batch}`, config: how, ours: m(samples.ours.ips), keras: m(samples.keras.ips), unit: 'img/s', higherIsBetter: true, target: target ? { ratio: 0.5, text: '>= 0.5x Keras' } : undefined });
-      rows.push({ workload: `full fine-tune peak memory`, config: how, ours: m(samples.ours.rss), keras: m(samples.keras.rss), unit: 'bytes', higherIsBetter: false, target: target ? { ratio: 1 / 1.5, text: '<= 1.5x Keras' } : undefined });
+      rows.push({
+        workload: `full fine-tune step ${size}px batch ${batch}`,
+        config: how,
+        ours: m(samples.ours.ips),
+        keras: m(samples.keras.ips),
+        unit: 'img/s',
+        higherIsBetter: true,
+        target: target ? { ratio: 0.5, text: '>= 0.5x Keras' } : undefined,
+      });
+      rows.push({
+        workload: `full fine-tune peak memory`,
+        config: how,
+        ours: m(samples.ours.rss),
+        keras: m(samples.keras.rss),
+        unit: 'bytes',
+        higherIsBetter: false,
+        target: target ? { ratio: 1 / 1.5, text: '<= 1.5x Keras' } : undefined,
+      });
       results.push({ workload: 'finetune', bn, size, batch, samples });
     }
 
@@ -296,7 +395,16 @@ async function main(): Promise<void> {
         const decodeRows = r.value.rows as { name: string; imagesPerSec: number }[];
         const sharpIps = decodeRows[0].imagesPerSec;
         const forward = rows.find((x) => x.workload === 'frozen forward 224px batch 32' && x.config.includes('fast'))?.ours;
-        rows.push({ workload: 'decode+resize 4000x3000 JPEG -> 224', config: `${decodeRows[0].name} vs the fast frozen forward (224/32)`, ours: sharpIps, keras: forward, unit: 'img/s', higherIsBetter: true, target: { ratio: 3, text: '>= 3x frozen forward' }, note: 'ratio column: decode img/s / frozen forward img/s' });
+        rows.push({
+          workload: 'decode+resize 4000x3000 JPEG -> 224',
+          config: `${decodeRows[0].name} vs the fast frozen forward (224/32)`,
+          ours: sharpIps,
+          keras: forward,
+          unit: 'img/s',
+          higherIsBetter: true,
+          target: { ratio: 3, text: '>= 3x frozen forward' },
+          note: 'ratio column: decode img/s / frozen forward img/s',
+        });
         results.push({ workload: 'decode', rows: decodeRows });
       } else log(r.error);
     }
@@ -309,7 +417,16 @@ async function main(): Promise<void> {
       const saved = tfjs({ kind: 'save-backbone', size: 224, dir: backboneDir });
       if (!saved.ok) throw new Error(saved.error);
       const file = path.join(work, 'bench.tlexp.json');
-      fs.writeFileSync(file, JSON.stringify({ name: 'bench', data: { dir: data, split: { val: 0.2, test: 0 } }, backbone: { path: backboneDir }, strategy: { kind: 'feature-extraction' }, train: { epochs: 10, batchSize: 32 } }));
+      fs.writeFileSync(
+        file,
+        JSON.stringify({
+          name: 'bench',
+          data: { dir: data, split: { val: 0.2, test: 0 } },
+          backbone: { path: backboneDir },
+          strategy: { kind: 'feature-extraction' },
+          train: { epochs: 10, batchSize: 32 },
+        }),
+      );
       const samples: Record<string, number[]> = { ours: [], cached: [], notebook: [] };
       const expReps = Math.max(1, Math.round(REPS / 3));
       let runDir: string | undefined;
@@ -317,8 +434,10 @@ async function main(): Promise<void> {
       for (let rep = 0; rep < expReps; rep++) {
         log(`feature-extraction experiment, 2,000 images x 10 epochs (rep ${rep + 1}): ours`);
         const a = tfjs({ kind: 'experiment', file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, `cache-${rep}`) }); // a cold cache each time
-        if (a.ok) samples.ours.push(a.value.seconds as number), (runDir = a.value.runDir as string);
-        else log(a.error);
+        if (a.ok) {
+          samples.ours.push(a.value.seconds as number);
+          runDir = a.value.runDir as string;
+        } else log(a.error);
         log('  Keras with a feature cache');
         const b = py({ kind: 'experiment-cached', dataDir: data, size: 224, epochs: 10 });
         if (b.ok) samples.cached.push(b.value.seconds as number);
@@ -328,8 +447,24 @@ async function main(): Promise<void> {
         else log(c.error);
       }
       const m = (xs: number[]) => (xs.length ? median(xs) : undefined);
-      rows.push({ workload: 'feature extraction, 2,000 images x 10 epochs', config: 'ours (one run, cold cache) vs Keras with the same cache', ours: m(samples.ours), keras: m(samples.cached), unit: 's', higherIsBetter: false, target: { ratio: 1, text: 'no slower than Keras+cache' } });
-      rows.push({ workload: 'feature extraction, 2,000 images x 10 epochs', config: 'ours vs the Keras notebook recipe (base.trainable=False, fit)', ours: m(samples.ours), keras: m(samples.notebook), unit: 's', higherIsBetter: false, target: { ratio: 5, text: '>= 5x faster than the notebook' } });
+      rows.push({
+        workload: 'feature extraction, 2,000 images x 10 epochs',
+        config: 'ours (one run, cold cache) vs Keras with the same cache',
+        ours: m(samples.ours),
+        keras: m(samples.cached),
+        unit: 's',
+        higherIsBetter: false,
+        target: { ratio: 1, text: 'no slower than Keras+cache' },
+      });
+      rows.push({
+        workload: 'feature extraction, 2,000 images x 10 epochs',
+        config: 'ours vs the Keras notebook recipe (base.trainable=False, fit)',
+        ours: m(samples.ours),
+        keras: m(samples.notebook),
+        unit: 's',
+        higherIsBetter: false,
+        target: { ratio: 5, text: '>= 5x faster than the notebook' },
+      });
       results.push({ workload: 'experiment', samples });
 
       // 5. Start-up to first prediction: a fresh process, the saved model, one image.
@@ -348,7 +483,14 @@ async function main(): Promise<void> {
           if (b.ok) first.keras.push(b.wallMs);
         }
       }
-      rows.push({ workload: 'start-up to first prediction', config: 'fresh process: load backend + saved model, classify one JPEG', ours: first.ours.length ? median(first.ours) / 1000 : undefined, keras: first.keras.length ? median(first.keras) / 1000 : undefined, unit: 's', higherIsBetter: false });
+      rows.push({
+        workload: 'start-up to first prediction',
+        config: 'fresh process: load backend + saved model, classify one JPEG',
+        ours: first.ours.length ? median(first.ours) / 1000 : undefined,
+        keras: first.keras.length ? median(first.keras) / 1000 : undefined,
+        unit: 's',
+        higherIsBetter: false,
+      });
       results.push({ workload: 'first-prediction', samples: first });
       fs.rmSync(work, { recursive: true, force: true });
     }
@@ -387,7 +529,15 @@ async function main(): Promise<void> {
       target: { ratio: 0.9, text: 'within 10% of oneDNN on' },
       note: `ratio column: policy / oneDNN on; the policy's reason: ${policyOneDnn.reason}${errors.policy ? `; ${errors.policy}` : ''}`,
     });
-    rows.push({ workload, config: 'oneDNN off (such a CPU before the policy)', ours: m(samples.off), keras: on, unit: 'img/s', higherIsBetter: true, note: `ratio column: off / oneDNN on${errors.off ? `; ${errors.off}` : ''}` });
+    rows.push({
+      workload,
+      config: 'oneDNN off (such a CPU before the policy)',
+      ours: m(samples.off),
+      keras: on,
+      unit: 'img/s',
+      higherIsBetter: true,
+      note: `ratio column: off / oneDNN on${errors.off ? `; ${errors.off}` : ''}`,
+    });
     results.push({ workload: 'forward-onednn-policy', policy: policyOneDnn, samples, errors });
 
     // A model whose shape crashes oneDNN still trains: a tiny run whose trainer dies of a real
@@ -425,15 +575,30 @@ async function main(): Promise<void> {
   }
 
   // The table.
-  const fmt = (v: number | undefined, unit: string) => (v === undefined ? '-' : unit === 'bytes' ? `${(v / 2 ** 20).toFixed(0)} MB` : unit === 's' ? `${v.toFixed(1)} s` : `${v.toFixed(1)} img/s`);
+  const fmt = (v: number | undefined, unit: string) =>
+    v === undefined ? '-' : unit === 'bytes' ? `${(v / 2 ** 20).toFixed(0)} MB` : unit === 's' ? `${v.toFixed(1)} s` : `${v.toFixed(1)} img/s`;
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${kerasVersion?.ok ? `TensorFlow (Python) ${kerasVersion.value.tensorflow}` : 'no Keras'}`;
   const kernels = `kernels: TF_ENABLE_ONEDNN_OPTS=${env.TF_ENABLE_ONEDNN_OPTS} on both sides (the oneDNN rows set their own); the trainer's policy for a model with no remembered crash: oneDNN ${policyOneDnn.enabled ? 'on' : 'off'}`;
   if (rows.length > 0) {
-    console.log(`\nTransfer Lab bench (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; MobileNetV2 1.0 random weights\n${kernels}\n`);
+    console.log(
+      `\nTransfer Lab bench (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; MobileNetV2 1.0 random weights\n${kernels}\n`,
+    );
     const header = ['workload', 'config', 'ours', 'Keras', 'ratio', 'target', 'met'];
     const table = rows.map((r) => {
       const ratio = ratioOf(r);
-      return [r.workload, r.config, fmt(r.ours, r.unit), r.workload.startsWith('decode') ? `${fmt(r.keras, r.unit)} (fwd)` : r.workload.endsWith('oneDNN') && r.keras !== undefined ? `${fmt(r.keras, r.unit)} (on)` : fmt(r.keras, r.unit), ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, r.target?.text ?? '', r.target && ratio !== undefined ? (ratio >= r.target.ratio ? 'yes' : 'NO') : ''];
+      return [
+        r.workload,
+        r.config,
+        fmt(r.ours, r.unit),
+        r.workload.startsWith('decode')
+          ? `${fmt(r.keras, r.unit)} (fwd)`
+          : r.workload.endsWith('oneDNN') && r.keras !== undefined
+            ? `${fmt(r.keras, r.unit)} (on)`
+            : fmt(r.keras, r.unit),
+        ratio === undefined ? '-' : `${ratio.toFixed(2)}x`,
+        r.target?.text ?? '',
+        r.target && ratio !== undefined ? (ratio >= r.target.ratio ? 'yes' : 'NO') : '',
+      ];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
     console.log(header.map((h, i) => h.padEnd(widths[i])).join(' | '));
@@ -443,7 +608,9 @@ async function main(): Promise<void> {
     for (const r of rows.filter((r) => r.note)) console.log(`note: ${r.workload}, ${r.config}: ${r.note}`);
   }
   if (zooRows) {
-    console.log(`\nZoo rows (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; Keras Applications, include_top=False, random weights, saved by Keras as .keras\n${kernels}\n`);
+    console.log(
+      `\nZoo rows (${machine}); medians of ${REPS} interleaved repetitions, one process per measurement; Keras Applications, include_top=False, random weights, saved by Keras as .keras\n${kernels}\n`,
+    );
     console.log(formatZooTable(zooRows));
   }
   const written: string[] = [];
@@ -453,9 +620,19 @@ async function main(): Promise<void> {
     fs.writeFileSync(out, JSON.stringify(value, null, 2));
     written.push(out);
   };
-  if (!runMobileNet && runOneDnn) write('bench-onednn.json', { machine, kernels, reps: REPS, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results });
-  if (runMobileNet) write('bench.json', { machine, kernels, reps: REPS, quick: QUICK, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results, zoo: zooRows });
-  if (zooRows) write('bench-zoo.json', { machine, kernels, reps: REPS, quick: QUICK, targets: { forward: '>= 1.0x Keras', step: '>= 0.8x Keras', memory: '<= 1.5x Keras (peak RSS of the fine-tune process)' }, rows: zooRows });
+  if (!runMobileNet && runOneDnn)
+    write('bench-onednn.json', { machine, kernels, reps: REPS, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results });
+  if (runMobileNet)
+    write('bench.json', { machine, kernels, reps: REPS, quick: QUICK, rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) })), raw: results, zoo: zooRows });
+  if (zooRows)
+    write('bench-zoo.json', {
+      machine,
+      kernels,
+      reps: REPS,
+      quick: QUICK,
+      targets: { forward: '>= 1.0x Keras', step: '>= 0.8x Keras', memory: '<= 1.5x Keras (peak RSS of the fine-tune process)' },
+      rows: zooRows,
+    });
   console.log(`\n${written.join(', ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 

@@ -56,14 +56,22 @@ async function main(job: Job): Promise<object> {
     if (job.bn === 'inference') {
       // What a Transfer Lab fine-tune does (engine/trainLoop.ts): the base in inference mode
       // (the Keras rule) as lean custom-gradient blocks, a new head, Adam on every variable.
-      const head = t.sequential({ layers: [t.layers.globalAveragePooling2d({ inputShape: base.outputs[0].shape.slice(1) as number[] }), t.layers.dense({ units: 5, activation: 'softmax' })] });
+      const head = t.sequential({
+        layers: [
+          t.layers.globalAveragePooling2d({ inputShape: base.outputs[0].shape.slice(1) as number[] }),
+          t.layers.dense({ units: 5, activation: 'softmax' }),
+        ],
+      });
       const plan = compileTrainingPlan(base);
       const vars = [...base.trainableWeights, ...head.trainableWeights].map((w) => w.read() as tfTypes.Variable);
       const optimizer = t.train.adam(1e-4);
       const y = t.oneHot(t.tensor1d(classes, 'int32'), 5);
       step = async () =>
         t.tidy(() => {
-          const { value, grads } = t.variableGrads(() => t.metrics.categoricalCrossentropy(y, head.apply(plan.apply([x])) as tfTypes.Tensor).mean() as tfTypes.Scalar, vars);
+          const { value, grads } = t.variableGrads(
+            () => t.metrics.categoricalCrossentropy(y, head.apply(plan.apply([x])) as tfTypes.Tensor).mean() as tfTypes.Scalar,
+            vars,
+          );
           optimizer.applyGradients(grads as tfTypes.NamedTensorMap as never);
           value.dataSync();
         });
@@ -94,7 +102,15 @@ async function main(job: Job): Promise<object> {
     return { saved: job.dir };
   }
   const t0 = performance.now();
-  const outcome = await runExperiment({ experimentFile: job.file, runsDir: job.runsDir, cacheDir: job.cacheDir, installRoot, backend: 'tensorflow', onEvent: () => {}, shouldStop: () => false });
+  const outcome = await runExperiment({
+    experimentFile: job.file,
+    runsDir: job.runsDir,
+    cacheDir: job.cacheDir,
+    installRoot,
+    backend: 'tensorflow',
+    onEvent: () => {},
+    shouldStop: () => false,
+  });
   if (outcome.status !== 'succeeded') throw new Error(`the experiment ${outcome.status}: ${outcome.error?.message}`);
   return { seconds: (performance.now() - t0) / 1000, runDir: outcome.runDir, accuracy: outcome.metrics?.accuracy };
 }

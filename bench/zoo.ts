@@ -43,8 +43,20 @@ export interface ZooFamily {
 
 export const ZOO_FAMILIES: ZooFamily[] = [
   { id: 'resnet50', application: 'ResNet50', size: 224, unfreeze: { from: 'conv5_block1_1_conv' }, stage: 'conv5 (3 blocks, the 7x7 stage)' },
-  { id: 'efficientnet_b0', application: 'EfficientNetB0', size: 224, unfreeze: { from: 'block6a_expand_conv' }, stage: 'blocks 6a-7a + top conv (the 7x7 stage)' },
-  { id: 'inception_v3', application: 'InceptionV3', size: 299, unfreeze: { after: 'mixed8' }, stage: 'mixed9 + mixed10 (the 8x8 blocks; the Keras guide\'s "top 2 inception blocks")' },
+  {
+    id: 'efficientnet_b0',
+    application: 'EfficientNetB0',
+    size: 224,
+    unfreeze: { from: 'block6a_expand_conv' },
+    stage: 'blocks 6a-7a + top conv (the 7x7 stage)',
+  },
+  {
+    id: 'inception_v3',
+    application: 'InceptionV3',
+    size: 299,
+    unfreeze: { after: 'mixed8' },
+    stage: 'mixed9 + mixed10 (the 8x8 blocks; the Keras guide\'s "top 2 inception blocks")',
+  },
   {
     id: 'convnext_tiny',
     application: 'ConvNeXtTiny',
@@ -91,7 +103,15 @@ export interface ZooRow {
   input: number;
   batch: number;
   stage: string;
-  ours: Side & { cachedPrefixStep: Sampled; frozenPath?: string; stepFrozenPath?: string; basePath?: string; firstTrainable?: string; trainableParams?: number; loadMs?: number };
+  ours: Side & {
+    cachedPrefixStep: Sampled;
+    frozenPath?: string;
+    stepFrozenPath?: string;
+    basePath?: string;
+    firstTrainable?: string;
+    trainableParams?: number;
+    loadMs?: number;
+  };
   keras: Side & { firstTrainable?: string; trainableParams?: number };
   ratios: { forward?: number; step?: number; memory?: number };
   met: { forward?: boolean; step?: boolean; memory?: boolean };
@@ -116,7 +136,12 @@ function modelFile(ctx: ZooContext, f: ZooFamily): { file?: string; error?: stri
   if (fs.existsSync(file)) return { file };
   if (!ctx.keras) {
     // Without Keras, any saved copy will do (ours is still timed; there is nothing to compare).
-    const any = fs.existsSync(path.join(ctx.cacheRoot, 'zoo')) ? fs.readdirSync(path.join(ctx.cacheRoot, 'zoo')).map((d) => path.join(ctx.cacheRoot, 'zoo', d, path.basename(file))).find((p) => fs.existsSync(p)) : undefined;
+    const any = fs.existsSync(path.join(ctx.cacheRoot, 'zoo'))
+      ? fs
+          .readdirSync(path.join(ctx.cacheRoot, 'zoo'))
+          .map((d) => path.join(ctx.cacheRoot, 'zoo', d, path.basename(file)))
+          .find((p) => fs.existsSync(p))
+      : undefined;
     return any ? { file: any } : { error: 'no saved model and no Keras to save one' };
   }
   ctx.log(`zoo: Keras saves ${f.application} (${f.size}x${f.size}, include_top=False, weights=None) to ${file}`);
@@ -131,7 +156,18 @@ export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
   const rows: ZooRow[] = [];
   const files = new Map<string, string>();
   for (const f of families) {
-    const row: ZooRow = { family: f.id, application: f.application, input: f.size, batch, stage: f.stage, ours: { ...emptySide(), cachedPrefixStep: { samples: [] } }, keras: emptySide(), ratios: {}, met: {}, notes: [] };
+    const row: ZooRow = {
+      family: f.id,
+      application: f.application,
+      input: f.size,
+      batch,
+      stage: f.stage,
+      ours: { ...emptySide(), cachedPrefixStep: { samples: [] } },
+      keras: emptySide(),
+      ratios: {},
+      met: {},
+      notes: [],
+    };
     rows.push(row);
     const saved = modelFile(ctx, f);
     if (saved.file) files.set(f.id, saved.file);
@@ -147,7 +183,10 @@ export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
       const base = { file, size: f.size, batch, warmup };
       const jobs: { side: 'ours' | 'keras'; what: 'forward' | 'step'; run: () => JobResult | undefined }[] = [];
       for (const what of ['forward', 'step'] as const) {
-        const job = what === 'forward' ? { ...base, kind: 'zoo-forward', iters: iters.forward } : { ...base, kind: 'zoo-finetune', iters: iters.step, unfreeze: f.unfreeze };
+        const job =
+          what === 'forward'
+            ? { ...base, kind: 'zoo-forward', iters: iters.forward }
+            : { ...base, kind: 'zoo-finetune', iters: iters.step, unfreeze: f.unfreeze };
         const pair = [
           { side: 'ours' as const, what, run: () => ctx.tfjs(job) },
           { side: 'keras' as const, what, run: () => ctx.keras?.(job) },
@@ -156,7 +195,9 @@ export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
       }
       for (const j of jobs) {
         if (j.side === 'keras' && !ctx.keras) continue;
-        ctx.log(`zoo ${f.application} ${f.size}/${batch}: ${j.what === 'forward' ? 'frozen forward' : 'fine-tune step'}, ${j.side === 'ours' ? 'Transfer Lab' : 'Keras'} (rep ${rep + 1}/${ctx.reps})`);
+        ctx.log(
+          `zoo ${f.application} ${f.size}/${batch}: ${j.what === 'forward' ? 'frozen forward' : 'fine-tune step'}, ${j.side === 'ours' ? 'Transfer Lab' : 'Keras'} (rep ${rep + 1}/${ctx.reps})`,
+        );
         const r = j.run();
         if (!r) continue;
         const side = row[j.side];
@@ -166,13 +207,23 @@ export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
           continue;
         }
         const v = r.value;
-        if (j.what === 'forward') push(side.forward, v.imgPerSec), push(side.forwardRss, v.peakRssBytes);
-        else push(side.step, v.imgPerSec), push(side.stepRss, v.peakRssBytes);
+        if (j.what === 'forward') {
+          push(side.forward, v.imgPerSec);
+          push(side.forwardRss, v.peakRssBytes);
+        } else {
+          push(side.step, v.imgPerSec);
+          push(side.stepRss, v.peakRssBytes);
+        }
         if (j.side === 'ours') {
           if (j.what === 'forward') row.ours.frozenPath = v.frozenPath as string;
           else {
             push(row.ours.cachedPrefixStep, v.cachedPrefixImgPerSec);
-            Object.assign(row.ours, { basePath: v.basePath, firstTrainable: v.firstTrainable, trainableParams: v.trainableParams, stepFrozenPath: v.frozenPath });
+            Object.assign(row.ours, {
+              basePath: v.basePath,
+              firstTrainable: v.firstTrainable,
+              trainableParams: v.trainableParams,
+              stepFrozenPath: v.frozenPath,
+            });
           }
           row.ours.loadMs = v.loadMs as number;
         } else if (j.what === 'step') Object.assign(row.keras, { firstTrainable: v.firstTrainable, trainableParams: v.trainableParams });
@@ -183,14 +234,20 @@ export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
     for (const side of [row.ours, row.keras]) for (const s of [side.forward, side.step, side.forwardRss, side.stepRss]) s.median = median(s.samples);
     row.ours.cachedPrefixStep.median = median(row.ours.cachedPrefixStep.samples);
     const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
-    row.ratios = { forward: ratio(row.ours.forward.median, row.keras.forward.median), step: ratio(row.ours.step.median, row.keras.step.median), memory: ratio(row.ours.stepRss.median, row.keras.stepRss.median) };
+    row.ratios = {
+      forward: ratio(row.ours.forward.median, row.keras.forward.median),
+      step: ratio(row.ours.step.median, row.keras.step.median),
+      memory: ratio(row.ours.stepRss.median, row.keras.stepRss.median),
+    };
     row.met = {
       forward: row.ratios.forward === undefined ? undefined : row.ratios.forward >= ZOO_TARGETS.forward,
       step: row.ratios.step === undefined ? undefined : row.ratios.step >= ZOO_TARGETS.step,
       memory: row.ratios.memory === undefined ? undefined : row.ratios.memory <= ZOO_TARGETS.memory,
     };
     if (row.ours.trainableParams !== undefined && row.keras.trainableParams !== undefined && row.ours.trainableParams !== row.keras.trainableParams) {
-      row.notes.push(`the two sides train different parameters (ours ${row.ours.trainableParams}, Keras ${row.keras.trainableParams}): the step rows do not compare the same work`);
+      row.notes.push(
+        `the two sides train different parameters (ours ${row.ours.trainableParams}, Keras ${row.keras.trainableParams}): the step rows do not compare the same work`,
+      );
     }
   }
   return rows;
@@ -202,21 +259,61 @@ export function formatZooTable(rows: ZooRow[]): string {
   const mb = (v?: number) => (v === undefined ? '-' : `${(v / 2 ** 20).toFixed(0)} MB`);
   const x = (v?: number) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
   const yes = (v?: boolean) => (v === undefined ? '-' : v ? 'yes' : 'NO');
-  const header = ['family', 'input', 'fwd ours', 'fwd Keras', 'fwd ratio', 'step ours', 'step Keras', 'step ratio', 'RSS ours', 'RSS Keras', 'RSS ratio', 'fwd>=1.0', 'step>=0.8', 'RSS<=1.5'];
-  const table = rows.map((r) => [r.application, `${r.input}/${r.batch}`, ips(r.ours.forward.median), ips(r.keras.forward.median), x(r.ratios.forward), ips(r.ours.step.median), ips(r.keras.step.median), x(r.ratios.step), mb(r.ours.stepRss.median), mb(r.keras.stepRss.median), x(r.ratios.memory), yes(r.met.forward), yes(r.met.step), yes(r.met.memory)]);
+  const header = [
+    'family',
+    'input',
+    'fwd ours',
+    'fwd Keras',
+    'fwd ratio',
+    'step ours',
+    'step Keras',
+    'step ratio',
+    'RSS ours',
+    'RSS Keras',
+    'RSS ratio',
+    'fwd>=1.0',
+    'step>=0.8',
+    'RSS<=1.5',
+  ];
+  const table = rows.map((r) => [
+    r.application,
+    `${r.input}/${r.batch}`,
+    ips(r.ours.forward.median),
+    ips(r.keras.forward.median),
+    x(r.ratios.forward),
+    ips(r.ours.step.median),
+    ips(r.keras.step.median),
+    x(r.ratios.step),
+    mb(r.ours.stepRss.median),
+    mb(r.keras.stepRss.median),
+    x(r.ratios.memory),
+    yes(r.met.forward),
+    yes(r.met.step),
+    yes(r.met.memory),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const lines = [header.map((h, i) => h.padEnd(widths[i])).join(' | '), widths.map((w) => '-'.repeat(w)).join('-|-'), ...table.map((row) => row.map((c, i) => c.padEnd(widths[i])).join(' | '))];
+  const lines = [
+    header.map((h, i) => h.padEnd(widths[i])).join(' | '),
+    widths.map((w) => '-'.repeat(w)).join('-|-'),
+    ...table.map((row) => row.map((c, i) => c.padEnd(widths[i])).join(' | ')),
+  ];
   lines.push(
     '',
     'img/s; input = size/batch. fwd: frozen base, our inference plan vs Keras model(x, training=False) in a tf.function.',
     'step: fine-tune step, last stage unfrozen, BatchNorm in inference mode, frozen part run every step on both sides (ours: plan outside the tape + training plan; Keras: compiled train_on_batch).',
-    'RSS: peak RSS of each side\'s fine-tune process; ratio = ours / Keras (lower is better; the other ratios: higher is better).',
+    "RSS: peak RSS of each side's fine-tune process; ratio = ours / Keras (lower is better; the other ratios: higher is better).",
   );
   for (const r of rows) {
-    lines.push(`${r.application}: trains ${r.stage}, from '${r.ours.firstTrainable ?? r.keras.firstTrainable ?? '?'}' (${r.ours.trainableParams ?? r.keras.trainableParams ?? '?'} trainable parameters${r.ours.trainableParams !== undefined && r.ours.trainableParams === r.keras.trainableParams ? ', equal on both sides' : ''})`);
+    lines.push(
+      `${r.application}: trains ${r.stage}, from '${r.ours.firstTrainable ?? r.keras.firstTrainable ?? '?'}' (${r.ours.trainableParams ?? r.keras.trainableParams ?? '?'} trainable parameters${r.ours.trainableParams !== undefined && r.ours.trainableParams === r.keras.trainableParams ? ', equal on both sides' : ''})`,
+    );
     if (r.ours.frozenPath) lines.push(`  forward, ours: ${r.ours.frozenPath}`);
-    if (r.ours.basePath) lines.push(`  step, ours: ${r.ours.basePath}; with the frozen part's outputs cached (what a Transfer Lab run does per batch): ${ips(r.ours.cachedPrefixStep.median)} img/s`);
-    if (r.ours.forwardRss.median !== undefined || r.keras.forwardRss.median !== undefined) lines.push(`  forward process peak RSS: ours ${mb(r.ours.forwardRss.median)}, Keras ${mb(r.keras.forwardRss.median)}`);
+    if (r.ours.basePath)
+      lines.push(
+        `  step, ours: ${r.ours.basePath}; with the frozen part's outputs cached (what a Transfer Lab run does per batch): ${ips(r.ours.cachedPrefixStep.median)} img/s`,
+      );
+    if (r.ours.forwardRss.median !== undefined || r.keras.forwardRss.median !== undefined)
+      lines.push(`  forward process peak RSS: ours ${mb(r.ours.forwardRss.median)}, Keras ${mb(r.keras.forwardRss.median)}`);
     for (const e of r.ours.errors) lines.push(`  FAILED (ours) ${e}`);
     for (const e of r.keras.errors) lines.push(`  FAILED (Keras) ${e}`);
     const remark = ZOO_FAMILIES.find((f) => f.id === r.family)?.remark;

@@ -37,7 +37,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const CLASSES = 5;
 const head = { ...EXPERIMENT_DEFAULTS.head, dense: [] as number[] };
 /** A plan's stats as "key value" pairs, whatever fields the plan reports. */
-const describeStats = (stats: object) => Object.entries(stats).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
+const describeStats = (stats: object) =>
+  Object.entries(stats)
+    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .join(', ');
 
 function peakRssBytes(): number | undefined {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -96,7 +99,14 @@ async function main(job: Job): Promise<object> {
       y.dataSync();
       y.dispose();
     });
-    return { ...common, imgPerSec: (job.batch * 1000) / median(times), times, frozenPath: frozen.path, planStats: frozen.plan?.stats, peakRssBytes: peakRssBytes() };
+    return {
+      ...common,
+      imgPerSec: (job.batch * 1000) / median(times),
+      times,
+      frozenPath: frozen.path,
+      planStats: frozen.plan?.stats,
+      peakRssBytes: peakRssBytes(),
+    };
   }
 
   const names = loaded.model.layers.map((l) => l.name);

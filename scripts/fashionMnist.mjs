@@ -25,7 +25,14 @@ function readIdx(file) {
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = zlib.gunzipSync(bytes);
   const dims = bytes[3];
   const shape = Array.from({ length: dims }, (_, i) => bytes.readUInt32BE(4 + i * 4));
-  return { shape, data: new Uint8Array(bytes.buffer, bytes.byteOffset + 4 + dims * 4, shape.reduce((a, b) => a * b, 1)) };
+  return {
+    shape,
+    data: new Uint8Array(
+      bytes.buffer,
+      bytes.byteOffset + 4 + dims * 4,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+  };
 }
 
 const cache = new Map();

@@ -25,7 +25,8 @@ const counts = {
   test: await writePngClassFolders(path.join(out, 'test'), { classes: TARGET_CLASSES, perClass: perSplit.test, split: 'test', root }),
 };
 let bytes = 0;
-const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : (bytes += fs.statSync(path.join(d, e.name)).size)));
+const walk = (d) =>
+  fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : (bytes += fs.statSync(path.join(d, e.name)).size)));
 walk(out);
 fs.writeFileSync(
   path.join(out, 'README.md'),

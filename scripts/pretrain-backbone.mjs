@@ -56,10 +56,21 @@ function dataset(split, count) {
 
 function block(x, id, filters, stride) {
   const l = tf.layers;
-  x = l.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: 'same', useBias: false, name: `block_${id}_dw`, depthwiseInitializer: tf.initializers.heNormal({ seed: SEED + id }) }).apply(x);
+  x = l
+    .depthwiseConv2d({
+      kernelSize: 3,
+      strides: stride,
+      padding: 'same',
+      useBias: false,
+      name: `block_${id}_dw`,
+      depthwiseInitializer: tf.initializers.heNormal({ seed: SEED + id }),
+    })
+    .apply(x);
   x = l.batchNormalization({ name: `block_${id}_dw_bn` }).apply(x);
   x = l.reLU({ maxValue: 6, name: `block_${id}_dw_relu` }).apply(x);
-  x = l.conv2d({ filters, kernelSize: 1, useBias: false, name: `block_${id}_pw`, kernelInitializer: tf.initializers.heNormal({ seed: SEED + 100 + id }) }).apply(x);
+  x = l
+    .conv2d({ filters, kernelSize: 1, useBias: false, name: `block_${id}_pw`, kernelInitializer: tf.initializers.heNormal({ seed: SEED + 100 + id }) })
+    .apply(x);
   x = l.batchNormalization({ name: `block_${id}_pw_bn` }).apply(x);
   return l.reLU({ maxValue: 6, name: `block_${id}_pw_relu` }).apply(x);
 }
@@ -67,7 +78,9 @@ function block(x, id, filters, stride) {
 function buildModel(classes) {
   const l = tf.layers;
   const input = tf.input({ shape: [SIZE, SIZE, 3], name: 'input_image' });
-  let x = l.conv2d({ filters: 16, kernelSize: 3, padding: 'same', useBias: false, name: 'stem_conv', kernelInitializer: tf.initializers.heNormal({ seed: SEED }) }).apply(input);
+  let x = l
+    .conv2d({ filters: 16, kernelSize: 3, padding: 'same', useBias: false, name: 'stem_conv', kernelInitializer: tf.initializers.heNormal({ seed: SEED }) })
+    .apply(input);
   x = l.batchNormalization({ name: 'stem_bn' }).apply(x);
   x = l.reLU({ maxValue: 6, name: 'stem_relu' }).apply(x);
   x = block(x, 1, 32, 1);
@@ -106,10 +119,34 @@ const started = Date.now();
 console.log(`[pretrain] backend ${tf.getBackend()}, source classes ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')}`);
 const train = dataset('train', perClass);
 const test = dataset('test', 1000);
-const xTrain = tf.tensor4d(await preprocess('train', train.map((t) => t.i)), [train.length, SIZE, SIZE, 3]);
-const yTrain = tf.oneHot(tf.tensor1d(train.map((t) => t.label), 'int32'), SOURCE_CLASSES.length);
-const xTest = tf.tensor4d(await preprocess('test', test.map((t) => t.i)), [test.length, SIZE, SIZE, 3]);
-const yTest = tf.oneHot(tf.tensor1d(test.map((t) => t.label), 'int32'), SOURCE_CLASSES.length);
+const xTrain = tf.tensor4d(
+  await preprocess(
+    'train',
+    train.map((t) => t.i),
+  ),
+  [train.length, SIZE, SIZE, 3],
+);
+const yTrain = tf.oneHot(
+  tf.tensor1d(
+    train.map((t) => t.label),
+    'int32',
+  ),
+  SOURCE_CLASSES.length,
+);
+const xTest = tf.tensor4d(
+  await preprocess(
+    'test',
+    test.map((t) => t.i),
+  ),
+  [test.length, SIZE, SIZE, 3],
+);
+const yTest = tf.oneHot(
+  tf.tensor1d(
+    test.map((t) => t.label),
+    'int32',
+  ),
+  SOURCE_CLASSES.length,
+);
 console.log(`[pretrain] ${train.length} training images, ${test.length} test images, preprocessed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 const model = buildModel(SOURCE_CLASSES.length);

@@ -38,7 +38,9 @@ const T0 = Date.now();
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GEN_DIR = path.join(ROOT, 'scripts', 'keras-fixtures');
 const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'transfer-lab');
-const FIXTURES_ROOT = process.env.TRANSFER_LAB_KERAS_FIXTURES_DIR ? path.resolve(process.env.TRANSFER_LAB_KERAS_FIXTURES_DIR) : path.join(CACHE, 'keras-fixtures');
+const FIXTURES_ROOT = process.env.TRANSFER_LAB_KERAS_FIXTURES_DIR
+  ? path.resolve(process.env.TRANSFER_LAB_KERAS_FIXTURES_DIR)
+  : path.join(CACHE, 'keras-fixtures');
 const VENV = path.join(CACHE, 'bench', 'keras-venv');
 const REQUIREMENTS = path.join(GEN_DIR, 'requirements.txt');
 const IF_MISSING = process.argv.includes('--if-missing');
@@ -53,14 +55,21 @@ const secs = () => `${((Date.now() - T0) / 1000).toFixed(0)} s`;
 export const fixturesHash = (dir = GEN_DIR) => hashOf(dir);
 
 function pinnedTensorflow() {
-  const line = fs.readFileSync(REQUIREMENTS, 'utf8').split('\n').find((l) => /^tensorflow(-cpu)?==/.test(l.trim()));
+  const line = fs
+    .readFileSync(REQUIREMENTS, 'utf8')
+    .split('\n')
+    .find((l) => /^tensorflow(-cpu)?==/.test(l.trim()));
   return line ? line.trim().split('==')[1] : undefined;
 }
 
 /** tensorflow's version in that Python, or undefined when it lacks tensorflow, keras 3, PIL or h5py. */
 function tfVersion(py) {
   if (!py || !fs.existsSync(py)) return undefined;
-  const r = spawnSync(py, ['-c', 'import tensorflow, keras, PIL, h5py; assert keras.__version__.startswith("3."); print(tensorflow.__version__)'], { env: CHILD_ENV, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(py, ['-c', 'import tensorflow, keras, PIL, h5py; assert keras.__version__.startswith("3."); print(tensorflow.__version__)'], {
+    env: CHILD_ENV,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   return r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
 }
 
@@ -80,7 +89,12 @@ function makeVenv() {
   if (mk.status !== 0 && /ensurepip|python3-venv/.test(said(mk))) {
     fs.rmSync(VENV, { recursive: true, force: true });
     // As root with apt-get this installs python3-venv (saying so); otherwise it says the command.
-    ensureDebianPackages(['python3-venv'], 'python3 -m venv needs ensurepip, for the Keras venv', log, 'or set BENCH_KERAS_PYTHON to a Python that has tensorflow.');
+    ensureDebianPackages(
+      ['python3-venv'],
+      'python3 -m venv needs ensurepip, for the Keras venv',
+      log,
+      'or set BENCH_KERAS_PYTHON to a Python that has tensorflow.',
+    );
     mk = attempt();
   }
   if (mk.status !== 0) {
@@ -174,7 +188,10 @@ function generate(hash, final) {
   log(`generating with ${py} into ${final} (about 3 minutes)`);
   const tmp = path.join(FIXTURES_ROOT, `.tmp-${hash}-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
-  const r = spawnSync(py, [path.join(GEN_DIR, 'make_fixtures.py'), '--out', tmp], { env: { ...CHILD_ENV, KERAS_FIXTURES_HASH: hash }, stdio: ['ignore', process.stderr, process.stderr] });
+  const r = spawnSync(py, [path.join(GEN_DIR, 'make_fixtures.py'), '--out', tmp], {
+    env: { ...CHILD_ENV, KERAS_FIXTURES_HASH: hash },
+    stdio: ['ignore', process.stderr, process.stderr],
+  });
   if (r.status !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw new Error(`make_fixtures.py failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); its output is above`);

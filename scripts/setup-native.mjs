@@ -69,7 +69,9 @@ function run(step, logName, cmd, args, opts = {}) {
     fs.mkdirSync(LOG_DIR, { recursive: true });
     logFile = path.join(LOG_DIR, `${logName}.log`);
     fs.writeFileSync(logFile, out);
-  } catch { /* logging is best effort */ }
+  } catch {
+    /* logging is best effort */
+  }
   if (r.error || r.status !== 0) {
     if (opts.allowFail) return null;
     const why = r.error ? r.error.message : `exit code ${r.status}${r.signal ? ` (${r.signal})` : ''}`;
@@ -118,10 +120,17 @@ console.log(JSON.stringify({ tfjs: tf.version.tfjs, tfjsNode: tf.version['tfjs-n
 
 function checkLoads(withMatMul, timeoutMs) {
   const r = spawnSync(process.execPath, ['-e', CHECK_SRC, '--', ...(withMatMul ? ['--matmul'] : [])], {
-    cwd: ROOT, env: CHILD_ENV, encoding: 'utf8', timeout: timeoutMs,
+    cwd: ROOT,
+    env: CHILD_ENV,
+    encoding: 'utf8',
+    timeout: timeoutMs,
   });
   if (r.status === 0) {
-    try { return { ok: true, info: JSON.parse(r.stdout.trim().split('\n').pop()) }; } catch { /* fall through */ }
+    try {
+      return { ok: true, info: JSON.parse(r.stdout.trim().split('\n').pop()) };
+    } catch {
+      /* fall through */
+    }
   }
   const err = (r.error?.message ?? '') + (r.stderr ?? '') + (r.stdout ?? '');
   const firstLine = err.split('\n').find((l) => /Error|error|cannot|getBackend|matMul/.test(l)) ?? err.split('\n')[0];
@@ -141,7 +150,9 @@ function wantedVersion() {
     const lock = readJson(path.join(ROOT, 'package-lock.json'));
     const v = lock.packages?.[`node_modules/${PKG_NAME}`]?.version;
     if (v) return v;
-  } catch { /* no lockfile */ }
+  } catch {
+    /* no lockfile */
+  }
   const pj = readJson(path.join(ROOT, 'package.json'));
   return pj.optionalDependencies?.[PKG_NAME] ?? pj.dependencies?.[PKG_NAME] ?? '4.22.0';
 }
@@ -155,7 +166,10 @@ function missingDeps() {
     let found = false;
     // Node's resolution: <dir>/node_modules/<dep> walking up to ROOT.
     while (dir.startsWith(ROOT)) {
-      if (fs.existsSync(path.join(dir, 'node_modules', dep, 'package.json'))) { found = true; break; }
+      if (fs.existsSync(path.join(dir, 'node_modules', dep, 'package.json'))) {
+        found = true;
+        break;
+      }
       dir = path.dirname(dir);
     }
     if (!found) missing.push(dep);
@@ -166,14 +180,16 @@ function missingDeps() {
 /** Top-level packages in node_modules that the lockfile does not know (npm install prunes them). */
 function extraneousPackages() {
   let lock;
-  try { lock = readJson(path.join(ROOT, 'package-lock.json')).packages ?? {}; } catch { return []; }
+  try {
+    lock = readJson(path.join(ROOT, 'package-lock.json')).packages ?? {};
+  } catch {
+    return [];
+  }
   const nm = path.join(ROOT, 'node_modules');
   const out = [];
   for (const name of fs.readdirSync(nm)) {
     if (name.startsWith('.')) continue;
-    const names = name.startsWith('@')
-      ? fs.readdirSync(path.join(nm, name)).map((s) => `${name}/${s}`)
-      : [name];
+    const names = name.startsWith('@') ? fs.readdirSync(path.join(nm, name)).map((s) => `${name}/${s}`) : [name];
     for (const n of names) if (!lock[`node_modules/${n}`]) out.push(n);
   }
   return out;
@@ -207,9 +223,9 @@ function ensurePackage() {
   // --no-save: package.json and package-lock.json stay as they are (tfjs-node is already
   // in the lockfile, so npm only adds the missing lockfile entries).
   // --ignore-scripts: tfjs-node's install script would try to download libtensorflow.
-  run(step, 'npm-install', 'npm', [
-    'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `${PKG_NAME}@${version}`,
-  ], { hint: 'Check that the npm registry is reachable (npm config get registry).' });
+  run(step, 'npm-install', 'npm', ['install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `${PKG_NAME}@${version}`], {
+    hint: 'Check that the npm registry is reachable (npm config get registry).',
+  });
   const still = fs.existsSync(path.join(PKG_DIR, 'package.json')) ? missingDeps() : ['@tensorflow/tfjs-node'];
   if (still.length) throw new StepError(step, `after npm install still missing: ${still.join(', ')}`, 'See the npm log.');
   log(`  installed in ${secs(Date.now() - t)}`);
@@ -280,22 +296,42 @@ print(json.dumps(files))
 `;
 
 function findWheel(dir) {
-  return fs.readdirSync(dir).filter((f) => /^tensorflow_cpu-.*\.whl$/.test(f)).map((f) => path.join(dir, f))[0];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^tensorflow_cpu-.*\.whl$/.test(f))
+    .map((f) => path.join(dir, f))[0];
 }
 
 function downloadWheel(step, dir) {
   const base = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', dir];
-  const hint = 'pip needs an index with tensorflow-cpu 2.21.0 (check `python3 -m pip config list`), '
-    + 'or download the wheel elsewhere and set TRANSFER_LAB_TF_WHEEL=/path/to/tensorflow_cpu-2.21.0-*.whl.';
+  const hint =
+    'pip needs an index with tensorflow-cpu 2.21.0 (check `python3 -m pip config list`), ' +
+    'or download the wheel elsewhere and set TRANSFER_LAB_TF_WHEEL=/path/to/tensorflow_cpu-2.21.0-*.whl.';
   // The libraries do not depend on the Python version, so when there is no wheel for this
   // python3, ask for the cp311 manylinux one explicitly.
   const r = run(step, 'pip-download', 'python3', [...base, TF_PIP_SPEC], { allowFail: true, hint });
   if (!r || !findWheel(dir)) {
     log('  no wheel for this python3; retrying for cp311 manylinux_2_27_x86_64');
-    run(step, 'pip-download-cp311', 'python3', [
-      ...base, '--python-version', '3.11', '--implementation', 'cp', '--abi', 'cp311',
-      '--platform', 'manylinux_2_27_x86_64', '--platform', 'manylinux2014_x86_64', TF_PIP_SPEC,
-    ], { hint });
+    run(
+      step,
+      'pip-download-cp311',
+      'python3',
+      [
+        ...base,
+        '--python-version',
+        '3.11',
+        '--implementation',
+        'cp',
+        '--abi',
+        'cp311',
+        '--platform',
+        'manylinux_2_27_x86_64',
+        '--platform',
+        'manylinux2014_x86_64',
+        TF_PIP_SPEC,
+      ],
+      { hint },
+    );
   }
   const whl = findWheel(dir);
   if (!whl) throw new StepError(step, `pip reported success but ${dir} holds no tensorflow_cpu wheel`, hint);
@@ -319,7 +355,8 @@ function ensureCache() {
     if (wheel) {
       wheel = path.resolve(wheel);
       if (!fs.existsSync(wheel)) throw new StepError(step, `TRANSFER_LAB_TF_WHEEL=${wheel} does not exist`, 'Fix or unset TRANSFER_LAB_TF_WHEEL.');
-      if (!path.basename(wheel).includes(`-${TF_VERSION}-`)) log(`  warning: ${path.basename(wheel)} is not TensorFlow ${TF_VERSION}; the checked recipe is ${TF_PIP_SPEC}`);
+      if (!path.basename(wheel).includes(`-${TF_VERSION}-`))
+        log(`  warning: ${path.basename(wheel)} is not TensorFlow ${TF_VERSION}; the checked recipe is ${TF_PIP_SPEC}`);
       log(`step 2: using wheel from TRANSFER_LAB_TF_WHEEL: ${wheel}`);
     } else {
       log(`step 2: pip download ${TF_PIP_SPEC} (~275 MB) ...`);
@@ -359,8 +396,13 @@ function ensureCache() {
     if (fs.existsSync(CACHE_DIR)) fs.renameSync(CACHE_DIR, old);
     fs.renameSync(out, CACHE_DIR);
     fs.rmSync(old, { recursive: true, force: true });
-    const mb = Object.entries(files).filter(([k]) => k.startsWith('lib/')).reduce((s, [, v]) => s + v, 0) / 1e6;
-    log(`  extracted ${Object.keys(files).length - LIBS.length} headers + ${LIBS.length} libraries (${mb.toFixed(0)} MB${stripped ? ', stripped' : ''}) in ${secs(Date.now() - t2)}`);
+    const mb =
+      Object.entries(files)
+        .filter(([k]) => k.startsWith('lib/'))
+        .reduce((s, [, v]) => s + v, 0) / 1e6;
+    log(
+      `  extracted ${Object.keys(files).length - LIBS.length} headers + ${LIBS.length} libraries (${mb.toFixed(0)} MB${stripped ? ', stripped' : ''}) in ${secs(Date.now() - t2)}`,
+    );
     return manifest;
   } finally {
     // Removes the downloaded wheel too (never a TRANSFER_LAB_TF_WHEEL file: that is outside `work`).
@@ -410,7 +452,9 @@ function populateDeps() {
     fs.rmSync(deps, { recursive: true, force: true });
     fs.renameSync(tmp, deps);
     const mb = LIBS.reduce((s, l) => s + fs.statSync(path.join(deps, 'lib', l)).size, 0) / 1e6;
-    log(`step 3: deps/lib ready (${mb.toFixed(0)} MB, ${linked === LIBS.length ? 'hard links to the cache' : linked ? 'partly hard links, partly copies' : 'copies'}), deps/include ready`);
+    log(
+      `step 3: deps/lib ready (${mb.toFixed(0)} MB, ${linked === LIBS.length ? 'hard links to the cache' : linked ? 'partly hard links, partly copies' : 'copies'}), deps/include ready`,
+    );
   } catch (e) {
     if (e instanceof StepError) throw e;
     throw new StepError(step, e.message, `Check free disk space and write access to ${PKG_DIR}.`);
@@ -434,7 +478,9 @@ function findNodeGyp() {
       const real = fs.realpathSync(npm);
       candidates.push(path.join(path.dirname(real), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
       candidates.push(path.join(path.dirname(real), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-    } catch { /* dangling */ }
+    } catch {
+      /* dangling */
+    }
     break;
   }
   candidates.push(path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
@@ -525,7 +571,7 @@ function patchBinding() {
   for (const p of LIST_PATCHES) src = src.replace(p.anchor, p.anchor + p.insert);
   if (!src.includes('#include <vector>')) src = src.replace('#include <string>', '#include <string>\n#include <vector>');
   fs.writeFileSync(file, src);
-  log('step 3b: binding patched to accept list attributes (for TensorFlow\'s fused convolution)');
+  log("step 3b: binding patched to accept list attributes (for TensorFlow's fused convolution)");
 }
 
 function buildAddon() {
@@ -544,7 +590,8 @@ function buildAddon() {
   const t = Date.now();
   run(step, 'node-gyp', process.execPath, args, {
     cwd: PKG_DIR,
-    hint: nodedir ? 'See the log; a C++ compiler error usually means the headers in deps/include do not match.'
+    hint: nodedir
+      ? 'See the log; a C++ compiler error usually means the headers in deps/include do not match.'
       : 'Node headers were not found locally and node-gyp may have failed to download them: install the Node dev headers (e.g. Debian nodejs-dev / libnode-dev) or pass a nodedir.',
   });
   const bin = path.join(MODULE_PATH, 'tfjs_binding.node');
@@ -559,20 +606,27 @@ function buildAddon() {
 function main() {
   if (process.env.TFJS_NODE_CDN_STORAGE || process.env.TFJS_NODE_BASE_URI) {
     const set = ['TFJS_NODE_CDN_STORAGE', 'TFJS_NODE_BASE_URI'].filter((k) => process.env[k]).join(', ');
-    log(`${set} set: the normal \`npm install\` path (tfjs-node's own install script, or \`npm rebuild ${PKG_NAME}\`) honours it and downloads libtensorflow from that mirror; this script builds offline and does not use it.`);
+    log(
+      `${set} set: the normal \`npm install\` path (tfjs-node's own install script, or \`npm rebuild ${PKG_NAME}\`) honours it and downloads libtensorflow from that mirror; this script builds offline and does not use it.`,
+    );
   }
   if (IF_MISSING) {
     const c = checkLoads(false, 30_000);
     if (c.ok) {
-      log(`${PKG_NAME} ${c.info.tfjsNode} loads (backend tensorflow${c.info.native ? `, TF ${c.info.native}` : ''}, fused convolution ${c.info.listAttrs ? 'available' : 'not available: rerun npm run setup:native for it'}); nothing to do (${secs(Date.now() - T0)})`);
+      log(
+        `${PKG_NAME} ${c.info.tfjsNode} loads (backend tensorflow${c.info.native ? `, TF ${c.info.native}` : ''}, fused convolution ${c.info.listAttrs ? 'available' : 'not available: rerun npm run setup:native for it'}); nothing to do (${secs(Date.now() - T0)})`,
+      );
       return 0;
     }
     log(`${PKG_NAME} does not load: ${c.reason || 'unknown error'}`);
     log('building it offline ...');
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new StepError('platform check', `the offline build recipe is for linux-x64 only (this is ${process.platform}-${process.arch})`,
-      `Use the normal path: \`npm install\` / \`npm rebuild ${PKG_NAME}\` downloads a prebuilt libtensorflow (mirrors: TFJS_NODE_CDN_STORAGE, TFJS_NODE_BASE_URI).`);
+    throw new StepError(
+      'platform check',
+      `the offline build recipe is for linux-x64 only (this is ${process.platform}-${process.arch})`,
+      `Use the normal path: \`npm install\` / \`npm rebuild ${PKG_NAME}\` downloads a prebuilt libtensorflow (mirrors: TFJS_NODE_CDN_STORAGE, TFJS_NODE_BASE_URI).`,
+    );
   }
   ensurePackage();
   ensureCache();
@@ -581,11 +635,16 @@ function main() {
   buildAddon();
   const c = checkLoads(true, 120_000);
   if (!c.ok) {
-    throw new StepError('step 5 (verify: load tfjs-node, backend tensorflow, matMul)', c.reason || c.full,
-      'Rerun `npm run setup:native`; if it fails again, delete the cache folder ' + CACHE_DIR + ' and node_modules/@tensorflow/tfjs-node, then rerun.');
+    throw new StepError(
+      'step 5 (verify: load tfjs-node, backend tensorflow, matMul)',
+      c.reason || c.full,
+      'Rerun `npm run setup:native`; if it fails again, delete the cache folder ' + CACHE_DIR + ' and node_modules/@tensorflow/tfjs-node, then rerun.',
+    );
   }
   const i = c.info;
-  log(`step 5: OK: tfjs ${i.tfjs}, tfjs-node ${i.tfjsNode}, libtensorflow ${i.native || TF_VERSION}, backend tensorflow, fused convolution ${i.listAttrs ? 'yes' : 'no'}; load ${i.loadMs} ms, tiny matMul ${i.tinyMatMulMs} ms, 512x512 matMul ${i.matMul512Ms} ms`);
+  log(
+    `step 5: OK: tfjs ${i.tfjs}, tfjs-node ${i.tfjsNode}, libtensorflow ${i.native || TF_VERSION}, backend tensorflow, fused convolution ${i.listAttrs ? 'yes' : 'no'}; load ${i.loadMs} ms, tiny matMul ${i.tinyMatMulMs} ms, 512x512 matMul ${i.matMul512Ms} ms`,
+  );
   log(`done in ${secs(Date.now() - T0)}`);
   return 0;
 }

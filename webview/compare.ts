@@ -98,7 +98,12 @@ function render(state: CompareState): void {
 
   const grid = el('section', undefined, 'charts');
   grid.setAttribute('aria-label', 'Curves per epoch');
-  const specs: { title: string; pick: (p: CompareState['runs'][number]['points'][number]) => number | undefined; percent: boolean; range?: [number, number] }[] = [
+  const specs: {
+    title: string;
+    pick: (p: CompareState['runs'][number]['points'][number]) => number | undefined;
+    percent: boolean;
+    range?: [number, number];
+  }[] = [
     { title: 'Validation accuracy', pick: (p) => p.valAccuracy, percent: true, range: [0, 1] },
     { title: 'Validation loss', pick: (p) => p.valLoss, percent: false },
     { title: 'Training loss', pick: (p) => p.loss, percent: false },
@@ -106,7 +111,12 @@ function render(state: CompareState): void {
   for (const spec of specs) {
     const box = el('figure', undefined, 'chart');
     grid.append(box);
-    const chart = new LineChart(box, { title: spec.title, yLabel: spec.title, format: spec.percent ? (y) => `${Math.round(y * 100)}%` : (y) => y.toFixed(2), yRange: spec.range });
+    const chart = new LineChart(box, {
+      title: spec.title,
+      yLabel: spec.title,
+      format: spec.percent ? (y) => `${Math.round(y * 100)}%` : (y) => y.toFixed(2),
+      yRange: spec.range,
+    });
     const series: ChartSeries[] = state.runs.map((r, i) => ({
       label: r.label,
       ...seriesStyle(i),
@@ -125,7 +135,13 @@ function render(state: CompareState): void {
   else root.append(el('p', 'The runs have the same configuration (they differ only in randomness or data).', 'muted'));
   if (state.sameCount > 0) root.append(el('p', `${state.sameCount} other settings are the same in every run.`, 'muted'));
 
-  vscode.postMessage({ type: 'rendered', runs: state.runs.length, charts: charts.length, differenceRows: state.differences.length, metricRows: state.metrics.length });
+  vscode.postMessage({
+    type: 'rendered',
+    runs: state.runs.length,
+    charts: charts.length,
+    differenceRows: state.differences.length,
+    metricRows: state.metrics.length,
+  });
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {

@@ -38,8 +38,12 @@ accuracy.define('valAccuracy', { label: 'validation', color: 'var(--vscode-chart
 lr.define('learningRate', { label: 'learning rate', color: 'var(--vscode-charts-purple)' });
 
 const chartFor: Record<keyof DashboardCurves, LineChart> = {
-  batchLoss: loss, epochLoss: loss, valLoss: loss,
-  batchAccuracy: accuracy, epochAccuracy: accuracy, valAccuracy: accuracy,
+  batchLoss: loss,
+  epochLoss: loss,
+  valLoss: loss,
+  batchAccuracy: accuracy,
+  epochAccuracy: accuracy,
+  valAccuracy: accuracy,
   learningRate: lr,
 };
 
@@ -47,7 +51,11 @@ function appendCurves(curves: Partial<DashboardCurves>): void {
   for (const [key, points] of Object.entries(curves) as [keyof DashboardCurves, DashboardCurves[keyof DashboardCurves]][]) {
     if (points?.length) chartFor[key].append(key, points);
   }
-  vscode.postMessage({ type: 'rendered', points: loss.pointCount + accuracy.pointCount + lr.pointCount, outOfOrder: loss.outOfOrder + accuracy.outOfOrder + lr.outOfOrder });
+  vscode.postMessage({
+    type: 'rendered',
+    points: loss.pointCount + accuracy.pointCount + lr.pointCount,
+    outOfOrder: loss.outOfOrder + accuracy.outOfOrder + lr.outOfOrder,
+  });
 }
 
 const fmtEta = (s?: number) => (s === undefined ? '' : s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
@@ -82,7 +90,9 @@ function renderHeader(h: DashboardHeader): void {
 function renderEvaluation(e: EvaluationReport, wrong: WrongImage[]): void {
   evaluationSection.replaceChildren();
   evaluationSection.append(el('h2', `Evaluation on the ${e.split} split: ${(e.accuracy * 100).toFixed(1)}% accuracy (${e.count} images)`));
-  const top = Object.entries(e.topK).map(([k, v]) => `${k.replace('top', 'top-')} ${(v * 100).toFixed(1)}%`).join(' · ');
+  const top = Object.entries(e.topK)
+    .map(([k, v]) => `${k.replace('top', 'top-')} ${(v * 100).toFixed(1)}%`)
+    .join(' · ');
   evaluationSection.append(el('p', `${top} · macro F1 ${e.macroF1.toFixed(3)}`, 'muted'));
 
   // Confusion matrix: rows = true class, columns = predicted.

@@ -104,13 +104,22 @@ function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElemen
   name.append(...highlight(l.name));
   name.title = l.name;
   const type = el('span', l.className, 'type');
-  const rewritten = l.parts ? `rewritten for TensorFlow.js as ${[...l.parts.map((p) => p.name), l.name].join(' + ')} (${l.className}), with the same outputs; shown as one layer` : '';
+  const rewritten = l.parts
+    ? `rewritten for TensorFlow.js as ${[...l.parts.map((p) => p.name), l.name].join(' + ')} (${l.className}), with the same outputs; shown as one layer`
+    : '';
   if (rewritten) type.title = rewritten;
   row.append(name, type, el('span', l.shape, 'shape'), el('span', fmtInt(l.params), 'params'), el('span', STATE_LABEL[l.state], `badge badge-${l.state}`));
   const actions = el('span', undefined, 'actions');
   const canTrain = s.fineTunable && (l.state === 'frozen' || l.state === 'trainable') && !l.isBoundary;
-  if (canTrain) actions.append(actionButton('Train from here', `Fine-tune from ${l.name}: it and the layers after it up to the cut train, the layers before stay frozen`, { type: 'trainFrom', layer: l.name }));
-  if (l.state !== 'input' && !l.isCut) actions.append(actionButton('Cut here', `Cut here: attach the new head after ${l.name}`, { type: 'cutAt', layer: l.name }));
+  if (canTrain)
+    actions.append(
+      actionButton('Train from here', `Fine-tune from ${l.name}: it and the layers after it up to the cut train, the layers before stay frozen`, {
+        type: 'trainFrom',
+        layer: l.name,
+      }),
+    );
+  if (l.state !== 'input' && !l.isCut)
+    actions.append(actionButton('Cut here', `Cut here: attach the new head after ${l.name}`, { type: 'cutAt', layer: l.name }));
   row.append(actions);
   li.append(row);
   const shortcuts = [canTrain ? 'T' : '', l.state !== 'input' && !l.isCut ? 'C' : ''].filter(Boolean);
@@ -144,12 +153,28 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
   name.title = g.block;
   const marks = [g.layers.some((l) => l.isBoundary) ? 'boundary' : '', g.layers.some((l) => l.isCut) ? 'cut' : ''].filter(Boolean);
   const label = states.map((st) => STATE_LABEL[st]).join(' + ');
-  row.append(name, el('span', `${g.layers.length} layer${g.layers.length === 1 ? '' : 's'}`, 'type'), el('span', g.layers.at(-1)!.shape, 'shape'), el('span', fmtInt(params), 'params'), el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`));
+  row.append(
+    name,
+    el('span', `${g.layers.length} layer${g.layers.length === 1 ? '' : 's'}`, 'type'),
+    el('span', g.layers.at(-1)!.shape, 'shape'),
+    el('span', fmtInt(params), 'params'),
+    el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`),
+  );
   // The block as a whole: train from its first layer, cut after its last.
   const actions = el('span', undefined, 'actions');
   const canTrain = s.fineTunable && g.trainFrom !== undefined;
-  if (canTrain) actions.append(actionButton('Train from here', `Fine-tune from block ${g.block}: from its first layer, ${g.trainFrom}, up to the cut everything trains; the blocks before stay frozen`, { type: 'trainFrom', layer: g.trainFrom! }));
-  if (g.cutAt !== undefined) actions.append(actionButton('Cut here', `Cut after block ${g.block}: attach the new head after its last layer, ${g.cutAt}`, { type: 'cutAt', layer: g.cutAt }));
+  if (canTrain)
+    actions.append(
+      actionButton(
+        'Train from here',
+        `Fine-tune from block ${g.block}: from its first layer, ${g.trainFrom}, up to the cut everything trains; the blocks before stay frozen`,
+        { type: 'trainFrom', layer: g.trainFrom! },
+      ),
+    );
+  if (g.cutAt !== undefined)
+    actions.append(
+      actionButton('Cut here', `Cut after block ${g.block}: attach the new head after its last layer, ${g.cutAt}`, { type: 'cutAt', layer: g.cutAt }),
+    );
   row.append(actions);
   row.addEventListener('click', () => toggle(key, !expanded));
   li.append(row);
@@ -189,7 +214,10 @@ function worthHeading(stage: LayerStage, g: LayerGroup): boolean {
 function stageHeading(stage: LayerStage): HTMLLIElement {
   const li = el('li', undefined, 'stage-heading');
   li.setAttribute('role', 'presentation');
-  li.append(el('span', stageTitle(stage.name), 'stage-name'), el('span', `${stage.blocks} block${stage.blocks === 1 ? '' : 's'} · ${fmtInt(stage.params)} params`, 'stage-facts'));
+  li.append(
+    el('span', stageTitle(stage.name), 'stage-name'),
+    el('span', `${stage.blocks} block${stage.blocks === 1 ? '' : 's'} · ${fmtInt(stage.params)} params`, 'stage-facts'),
+  );
   return li;
 }
 
@@ -230,7 +258,11 @@ function render(): void {
   title.textContent = `Layers of ${s.experiment}`;
   summary.replaceChildren(el('span', s.source, 'source'));
   if (s.kind === 'graph') {
-    const p = el('p', 'This backbone is a graph model (TF Hub / Kaggle SavedModel format): a frozen function with no layers to show, cut or fine-tune. It works with feature extraction ("strategy": { "kind": "feature-extraction" }) only.', 'warning');
+    const p = el(
+      'p',
+      'This backbone is a graph model (TF Hub / Kaggle SavedModel format): a frozen function with no layers to show, cut or fine-tune. It works with feature extraction ("strategy": { "kind": "feature-extraction" }) only.',
+      'warning',
+    );
     p.setAttribute('role', 'note');
     warnings.replaceChildren(...s.warnings.map((w) => el('p', w, 'warning')));
     show(title, summary, p, warnings, notice);
@@ -253,8 +285,15 @@ function render(): void {
     d.append(el('span', fmtInt(n), 'count'), el('span', label, 'label'));
     return d;
   };
-  totals.append(total(s.reinitialized ? 'trainable (re-initialised)' : 'trainable', s.trainableParams, 'total-trainable'), total('frozen', s.frozenParams, 'total-frozen'), total('cut away', s.cutAwayParams, 'total-cut'));
-  totals.setAttribute('aria-label', `Base parameters: ${fmtInt(s.trainableParams)} trainable, ${fmtInt(s.frozenParams)} frozen, ${fmtInt(s.cutAwayParams)} cut away; the new head's parameters come on top and always train.`);
+  totals.append(
+    total(s.reinitialized ? 'trainable (re-initialised)' : 'trainable', s.trainableParams, 'total-trainable'),
+    total('frozen', s.frozenParams, 'total-frozen'),
+    total('cut away', s.cutAwayParams, 'total-cut'),
+  );
+  totals.setAttribute(
+    'aria-label',
+    `Base parameters: ${fmtInt(s.trainableParams)} trainable, ${fmtInt(s.frozenParams)} frozen, ${fmtInt(s.cutAwayParams)} cut away; the new head's parameters come on top and always train.`,
+  );
   totals.title = "Parameters of the base (the backbone up to the cut); the new head's parameters come on top and always train.";
   warnings.replaceChildren(
     ...s.warnings.map((w) => {
@@ -265,7 +304,9 @@ function render(): void {
   );
   const frozenAlready = s.strategy === 'feature-extraction';
   freezeAll.toggleAttribute('disabled', frozenAlready);
-  freezeAll.title = frozenAlready ? 'The whole base is already frozen (feature extraction)' : 'Feature extraction: freeze the whole base (edits the experiment file)';
+  freezeAll.title = frozenAlready
+    ? 'The whole base is already frozen (feature extraction)'
+    : 'Feature extraction: freeze the whole base (edits the experiment file)';
   if (!root.contains(page)) show(page);
   renderTree();
 }

@@ -40,7 +40,9 @@ function kerasPython() {
     if (r.status === 0) return py;
     log(`${py} cannot import keras 3 + tensorflow: not used`);
   }
-  throw new Error(`no Python with Keras 3 and TensorFlow: run \`node scripts/setup-keras-fixtures.mjs\` (it makes ${path.dirname(path.dirname(VENV_PY))}), or set BENCH_KERAS_PYTHON`);
+  throw new Error(
+    `no Python with Keras 3 and TensorFlow: run \`node scripts/setup-keras-fixtures.mjs\` (it makes ${path.dirname(path.dirname(VENV_PY))}), or set BENCH_KERAS_PYTHON`,
+  );
 }
 
 function sameFile(a, b) {
@@ -60,7 +62,12 @@ function main() {
     });
     if (r.status !== 0) throw new Error(`make_catalog.py failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); its output is above`);
     const made = fs.readdirSync(outMedia).sort();
-    const have = fs.existsSync(MEDIA) ? fs.readdirSync(MEDIA).filter((f) => f.endsWith('.json.gz')).sort() : [];
+    const have = fs.existsSync(MEDIA)
+      ? fs
+          .readdirSync(MEDIA)
+          .filter((f) => f.endsWith('.json.gz'))
+          .sort()
+      : [];
     if (CHECK) {
       const differ = [
         ...made.filter((f) => !sameFile(path.join(outMedia, f), path.join(MEDIA, f))).map((f) => `media/keras-applications/${f}`),

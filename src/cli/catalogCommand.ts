@@ -36,7 +36,11 @@ export interface CatalogListing {
 }
 
 /** Whether one entry is here: shipped, in our cache (or Keras's), or to be downloaded. */
-export function entryAvailability(e: BackboneCatalogEntry, cacheDir: string, env: NodeJS.ProcessEnv = process.env): { availability: CatalogListing['availability']; cachedFile?: string } {
+export function entryAvailability(
+  e: BackboneCatalogEntry,
+  cacheDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { availability: CatalogListing['availability']; cachedFile?: string } {
   const s = e.source;
   if (s.kind === 'bundled') return { availability: 'bundled' };
   if (s.kind === 'url') return { availability: cachedModelInfo(cacheDir, s.modelJsonUrl) ? 'cached' : 'download' };
@@ -74,12 +78,17 @@ const here = (r: CatalogListing) => (r.availability === 'download' ? `not downlo
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 export async function catalogCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  if (args.positionals.length > 0) throw new UsageError(`catalog takes no arguments (got '${args.positionals[0]}'); use \`transfer-lab inspect <id>\` for one backbone's layers`);
+  if (args.positionals.length > 0)
+    throw new UsageError(`catalog takes no arguments (got '${args.positionals[0]}'); use \`transfer-lab inspect <id>\` for one backbone's layers`);
   const rows = catalogListing(ctx.cacheDir);
   if (ctx.json) {
     ctx.out(JSON.stringify(rows));
@@ -89,7 +98,15 @@ export async function catalogCommand(ctx: CliContext, args: ParsedArgs): Promise
   const keras = rows.filter((r) => r.source === 'keras-application');
   const first = table(
     ['id', 'format', 'input', 'params', 'pixels', 'fine-tunable', 'here'],
-    tfjs.map((r) => [r.id, r.format, `${r.inputSize[0]}x${r.inputSize[1]}`, fmtParams(r.params), r.preprocessing, r.fineTunable ? 'yes' : 'no (feature extraction)', here(r)]),
+    tfjs.map((r) => [
+      r.id,
+      r.format,
+      `${r.inputSize[0]}x${r.inputSize[1]}`,
+      fmtParams(r.params),
+      r.preprocessing,
+      r.fineTunable ? 'yes' : 'no (feature extraction)',
+      here(r),
+    ]),
   );
   const second = table(
     ['id', 'input', 'params', 'pixels', 'top-1', 'here', 'weights (Keras file, hash)'],

@@ -19,8 +19,24 @@ function demoExperiments(datasetDir: string): ExperimentFile[] {
   return [
     // No early stopping for the baseline: training from scratch is slow to start, and
     // stopping it at its first plateau would flatter transfer learning.
-    { name: 'demo-scratch', description: 'Same architecture, random weights: the baseline.', data, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'scratch' }, head, train: { ...train, earlyStopping: undefined } },
-    { name: 'demo-feature-extraction', description: 'Frozen pretrained base, new head.', data, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, head, train },
+    {
+      name: 'demo-scratch',
+      description: 'Same architecture, random weights: the baseline.',
+      data,
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'scratch' },
+      head,
+      train: { ...train, earlyStopping: undefined },
+    },
+    {
+      name: 'demo-feature-extraction',
+      description: 'Frozen pretrained base, new head.',
+      data,
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'feature-extraction' },
+      head,
+      train,
+    },
     {
       name: 'demo-fine-tune',
       description: 'Head first, then the last block trains with a small learning rate.',
@@ -102,7 +118,9 @@ export async function demoCommand(ctx: CliContext, args: ParsedArgs): Promise<nu
     const bestTransfer = table.filter((r) => r.strategy !== 'scratch').sort((a, b) => b.testAccuracy - a.testAccuracy)[0];
     if (scratch && bestTransfer) {
       const delta = (bestTransfer.testAccuracy - scratch.testAccuracy) * 100;
-      ctx.out(`\n${bestTransfer.strategy} ${delta >= 0 ? 'beats' : 'trails'} scratch by ${Math.abs(delta).toFixed(1)} points of test accuracy. Runs: ${path.join(workDir, 'runs')}`);
+      ctx.out(
+        `\n${bestTransfer.strategy} ${delta >= 0 ? 'beats' : 'trails'} scratch by ${Math.abs(delta).toFixed(1)} points of test accuracy. Runs: ${path.join(workDir, 'runs')}`,
+      );
     }
   }
   return table.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.failed;

@@ -32,11 +32,33 @@ export async function inspectCommand(ctx: CliContext, args: ParsedArgs): Promise
   // chose): on stderr, so stdout stays the table or the JSON (which carries them too).
   for (const note of loaded.notes) ctx.err(`note: ${note}`);
   if (loaded.kind !== 'layers') {
-    ctx.out(ctx.json ? JSON.stringify({ kind: 'graph', notes: loaded.notes, inputs: loaded.model.inputs.map((i) => ({ name: i.name, shape: i.shape })), outputs: loaded.model.outputs.map((o) => ({ name: o.name, shape: o.shape })) }) : `${target}: a graph model (inputs ${loaded.model.inputs.map((i) => `${i.name} ${JSON.stringify(i.shape)}`).join(', ')}). Graph models have no layers to inspect or fine-tune; they work as frozen feature extractors.`);
+    ctx.out(
+      ctx.json
+        ? JSON.stringify({
+            kind: 'graph',
+            notes: loaded.notes,
+            inputs: loaded.model.inputs.map((i) => ({ name: i.name, shape: i.shape })),
+            outputs: loaded.model.outputs.map((o) => ({ name: o.name, shape: o.shape })),
+          })
+        : `${target}: a graph model (inputs ${loaded.model.inputs.map((i) => `${i.name} ${JSON.stringify(i.shape)}`).join(', ')}). Graph models have no layers to inspect or fine-tune; they work as frozen feature extractors.`,
+    );
     return EXIT.ok;
   }
   const rows = summarizeLayers(loaded.model, { cutAt: loaded.cutAt });
   const weights = topologyOnly ? { weights: 'topology only (not read)' } : {};
-  ctx.out(ctx.json ? JSON.stringify({ kind: 'layers', cutAt: loaded.cutAt, cutFrom: loaded.cutFrom, inputShape: loaded.inputShape, preprocessing: { mode: loaded.preprocessing.mode, from: loaded.preprocessingFrom }, ...weights, notes: loaded.notes, layers: rows }) : formatLayerTable(rows));
+  ctx.out(
+    ctx.json
+      ? JSON.stringify({
+          kind: 'layers',
+          cutAt: loaded.cutAt,
+          cutFrom: loaded.cutFrom,
+          inputShape: loaded.inputShape,
+          preprocessing: { mode: loaded.preprocessing.mode, from: loaded.preprocessingFrom },
+          ...weights,
+          notes: loaded.notes,
+          layers: rows,
+        })
+      : formatLayerTable(rows),
+  );
   return EXIT.ok;
 }

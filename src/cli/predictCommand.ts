@@ -16,7 +16,11 @@ export async function predictCommand(ctx: CliContext, args: ParsedArgs): Promise
     ctx.err(e instanceof Error ? e.message : String(e));
     return EXIT.badInput;
   }
-  const results = await predictFiles(predictor, images.map((i) => path.resolve(i)), topK);
+  const results = await predictFiles(
+    predictor,
+    images.map((i) => path.resolve(i)),
+    topK,
+  );
   for (const r of results) {
     if (ctx.json) ctx.out(JSON.stringify(r));
     else if (r.error) ctx.out(`${r.file}: error: ${r.error}`);

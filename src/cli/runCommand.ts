@@ -18,7 +18,9 @@ export function progressPrinter(ctx: CliContext): (e: RunEvent) => void {
     if (ctx.json) return ctx.out(JSON.stringify(e));
     switch (e.type) {
       case 'run-started':
-        return line(`run ${e.runId}: ${e.experiment} on ${e.backend}, classes ${e.classes.join(', ')} (train ${e.counts.train}, val ${e.counts.val}, test ${e.counts.test})`);
+        return line(
+          `run ${e.runId}: ${e.experiment} on ${e.backend}, classes ${e.classes.join(', ')} (train ${e.counts.train}, val ${e.counts.val}, test ${e.counts.test})`,
+        );
       case 'phase':
         if (e.done !== undefined && e.total !== undefined && e.done < e.total) {
           if (tty) {
@@ -32,7 +34,9 @@ export function progressPrinter(ctx: CliContext): (e: RunEvent) => void {
         return line(`warning: ${e.message}`);
       case 'batch':
         if (tty) {
-          process.stderr.write(`\r\x1b[Kepoch ${e.epoch} batch ${e.batch}/${e.batches}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(1)}%  ${Math.round(e.imagesPerSec)} img/s`);
+          process.stderr.write(
+            `\r\x1b[Kepoch ${e.epoch} batch ${e.batch}/${e.batches}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(1)}%  ${Math.round(e.imagesPerSec)} img/s`,
+          );
           transient = true;
         }
         return;
@@ -43,7 +47,9 @@ export function progressPrinter(ctx: CliContext): (e: RunEvent) => void {
       case 'checkpoint':
         return line(`best checkpoint: epoch ${e.epoch} (${e.metric} ${e.value.toFixed(4)})`);
       case 'evaluation':
-        return line(`${e.report.split} accuracy ${(e.report.accuracy * 100).toFixed(1)}% on ${e.report.count} images (macro F1 ${e.report.macroF1.toFixed(3)})`);
+        return line(
+          `${e.report.split} accuracy ${(e.report.accuracy * 100).toFixed(1)}% on ${e.report.count} images (macro F1 ${e.report.macroF1.toFixed(3)})`,
+        );
       case 'finished':
         return line(e.status === 'failed' ? `failed: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}` : `${e.status} in ${(e.durationMs / 1000).toFixed(1)} s`);
     }
@@ -70,7 +76,8 @@ export async function runCommand(ctx: CliContext, args: ParsedArgs): Promise<num
       onEvent: progressPrinter(ctx),
       shouldStop: () => stop,
     });
-    if (!ctx.json) ctx.err(`run folder: ${outcome.runDir}${outcome.status === 'failed' ? ` (what went wrong inside: ${path.join(outcome.runDir, 'log.txt')})` : ''}`);
+    if (!ctx.json)
+      ctx.err(`run folder: ${outcome.runDir}${outcome.status === 'failed' ? ` (what went wrong inside: ${path.join(outcome.runDir, 'log.txt')})` : ''}`);
     return outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
   } catch (e) {
     if (e instanceof InputError) {

@@ -42,7 +42,10 @@ export async function scaffoldCommand(ctx: CliContext, args: ParsedArgs): Promis
     }
     return EXIT.ok;
   }
-  const classes = (args.options.get('classes') ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const classes = (args.options.get('classes') ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (classes.length === 0) throw new UsageError('scaffold: give --classes a,b,c (or --split-from SRC to split an existing dataset)');
   const result = scaffoldDataset(target, classes, {});
   if (!result.ok) {

@@ -58,7 +58,12 @@ export interface KerasWeightsFile {
 
 export type BackboneSource =
   /** Downloaded (and cached) from this model.json URL. */
-  | { kind: 'url'; modelJsonUrl: string; /** A page that describes the model. */ homepage?: string; /** Other URLs that name the same files. */ aliases?: string[] }
+  | {
+      kind: 'url';
+      modelJsonUrl: string;
+      /** A page that describes the model. */ homepage?: string;
+      /** Other URLs that name the same files. */ aliases?: string[];
+    }
   /** Ships with Transfer Lab: a path relative to the install root. */
   | { kind: 'bundled'; path: string; /** Model card next to it (what it was trained on, how well, cutAt). */ card: string }
   /**
@@ -296,7 +301,5 @@ export function suggestCatalogIds(id: string): string[] {
 /** The catalog entry whose download URL (or an alias) is `url`, if any. */
 export function findCatalogEntryByUrl(url: string): BackboneCatalogEntry | undefined {
   const strip = (u: string) => u.replace(/\/+$/, '');
-  return BACKBONE_CATALOG.find(
-    (e) => e.source.kind === 'url' && [e.source.modelJsonUrl, ...(e.source.aliases ?? [])].some((u) => strip(u) === strip(url)),
-  );
+  return BACKBONE_CATALOG.find((e) => e.source.kind === 'url' && [e.source.modelJsonUrl, ...(e.source.aliases ?? [])].some((u) => strip(u) === strip(url)));
 }

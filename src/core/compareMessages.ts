@@ -59,7 +59,13 @@ export function parseCompareViewMessage(raw: unknown, runCount: number): Compare
       return { type: 'ready' };
     case 'rendered':
       return count(m.runs) && count(m.charts) && count(m.differenceRows) && count(m.metricRows)
-        ? { type: 'rendered', runs: m.runs as number, charts: m.charts as number, differenceRows: m.differenceRows as number, metricRows: m.metricRows as number }
+        ? {
+            type: 'rendered',
+            runs: m.runs as number,
+            charts: m.charts as number,
+            differenceRows: m.differenceRows as number,
+            metricRows: m.metricRows as number,
+          }
         : undefined;
     case 'openDashboard':
       return count(m.run) && (m.run as number) < runCount ? { type: 'openDashboard', run: m.run as number } : undefined;
@@ -69,7 +75,12 @@ export function parseCompareViewMessage(raw: unknown, runCount: number): Compare
 }
 
 const pct = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '—');
-const seconds = (ms: number | undefined) => (typeof ms === 'number' && Number.isFinite(ms) ? (ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} m ${Math.round((ms % 60_000) / 1000)} s`) : '—');
+const seconds = (ms: number | undefined) =>
+  typeof ms === 'number' && Number.isFinite(ms)
+    ? ms < 60_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.floor(ms / 60_000)} m ${Math.round((ms % 60_000) / 1000)} s`
+    : '—';
 
 function backboneName(r: RunRecord): string {
   const b = r.config.backbone;
@@ -93,7 +104,15 @@ function configFields(r: RunRecord): [string, string][] {
     ['schedule', c.train.schedule.kind],
     ['epochs (planned)', String(c.train.epochs)],
     ['batch size', String(c.train.batchSize)],
-    ['augment', aug ? Object.entries(aug).filter(([, v]) => v).map(([k, v]) => (v === true ? k : `${k} ${v}`)).join(', ') || 'none' : 'none'],
+    [
+      'augment',
+      aug
+        ? Object.entries(aug)
+            .filter(([, v]) => v)
+            .map(([k, v]) => (v === true ? k : `${k} ${v}`))
+            .join(', ') || 'none'
+        : 'none',
+    ],
     ['head', `${c.head.pooling}${c.head.dense.length ? `, dense ${c.head.dense.join('/')}` : ''}, dropout ${c.head.dropout}`],
     ['dataset', c.data.dir.split(/[\\/]/).slice(-2).join('/')],
     ['split (val/test)', `${c.data.split.val}/${c.data.split.test}`],
@@ -115,7 +134,12 @@ function bestIndex(values: (number | undefined)[], higherIsBetter: boolean): num
 export function buildCompareState(runs: { record: RunRecord; metrics: MetricRecord[] }[]): CompareState {
   const compared = runs.map(({ record, metrics }) => {
     const epochs = metrics.filter((m) => m.kind === 'epoch');
-    const points: CompareCurvePoint[] = epochs.map((m) => ({ epoch: m.epoch, loss: finite(m.loss), valLoss: finite(m.val_loss), valAccuracy: finite(m.val_accuracy) }));
+    const points: CompareCurvePoint[] = epochs.map((m) => ({
+      epoch: m.epoch,
+      loss: finite(m.loss),
+      valLoss: finite(m.val_loss),
+      valAccuracy: finite(m.val_accuracy),
+    }));
     return { record, points };
   });
   const fields = compared.map((c) => configFields(c.record));
@@ -145,7 +169,12 @@ export function buildCompareState(runs: { record: RunRecord; metrics: MetricReco
   return {
     type: 'state',
     version: COMPARE_PROTOCOL_VERSION,
-    runs: compared.map((c) => ({ id: c.record.id, label: `${c.record.experiment.name} · ${c.record.config.strategy.kind}`, status: c.record.status, points: c.points })),
+    runs: compared.map((c) => ({
+      id: c.record.id,
+      label: `${c.record.experiment.name} · ${c.record.config.strategy.kind}`,
+      status: c.record.status,
+      points: c.points,
+    })),
     differences,
     sameCount,
     metrics,

@@ -42,7 +42,15 @@ export interface WrongImage {
   confidence: number;
 }
 
-export const emptyCurves = (): DashboardCurves => ({ batchLoss: [], batchAccuracy: [], epochLoss: [], epochAccuracy: [], valLoss: [], valAccuracy: [], learningRate: [] });
+export const emptyCurves = (): DashboardCurves => ({
+  batchLoss: [],
+  batchAccuracy: [],
+  epochLoss: [],
+  epochAccuracy: [],
+  valLoss: [],
+  valAccuracy: [],
+  learningRate: [],
+});
 
 /**
  * Merges a run's history (metrics.jsonl, read when the webview is ready) with its live events

@@ -72,7 +72,10 @@ export function indexDataset(dir: string, opts: IndexOptions): Validated<Dataset
   const rootStat = statOrError(root);
   if ('error' in rootStat) {
     return rootStat.error === 'ENOENT'
-      ? fail(`the dataset folder ${root} does not exist`, "Check data.dir (a relative path is resolved against the experiment file's folder), or create the folder with Transfer Lab: Scaffold Dataset.")
+      ? fail(
+          `the dataset folder ${root} does not exist`,
+          "Check data.dir (a relative path is resolved against the experiment file's folder), or create the folder with Transfer Lab: Scaffold Dataset.",
+        )
       : fail(`cannot read the dataset folder ${root} (${rootStat.error})`, 'Check that the folder exists and is readable.');
   }
   if (!rootStat.stat.isDirectory()) return fail(`${root} is a file, not a folder`, 'Set data.dir to the folder that holds one subfolder per class.');
@@ -112,7 +115,9 @@ export function indexDataset(dir: string, opts: IndexOptions): Validated<Dataset
     }
     if (!bySplit.has('train')) {
       return fail(
-        `${root} has ${SPLIT_NAMES.filter((x) => bySplit.has(x)).map((x) => `${bySplit.get(x)}/`).join(' and ')} but no train/ folder`,
+        `${root} has ${SPLIT_NAMES.filter((x) => bySplit.has(x))
+          .map((x) => `${bySplit.get(x)}/`)
+          .join(' and ')} but no train/ folder`,
         'Add a train/ folder with one subfolder per class, or put the class folders directly in the dataset folder to let Transfer Lab split them.',
       );
     }
@@ -130,7 +135,10 @@ export function indexDataset(dir: string, opts: IndexOptions): Validated<Dataset
     }
     if (errors.length > 0) return { ok: false, errors };
     if (found.size === 0) {
-      return fail(`${path.join(root, bySplit.get('train')!)} has no class folders`, `Put each class's images in its own subfolder, e.g. ${bySplit.get('train')}/cats/ and ${bySplit.get('train')}/dogs/.`);
+      return fail(
+        `${path.join(root, bySplit.get('train')!)} has no class folders`,
+        `Put each class's images in its own subfolder, e.g. ${bySplit.get('train')}/cats/ and ${bySplit.get('train')}/dogs/.`,
+      );
     }
     for (const split of ['val', 'test'] as const) {
       const name = bySplit.get(split);
@@ -366,8 +374,13 @@ function isInside(file: string, dir: string | undefined, cls: string): boolean {
   return file.split(path.sep).includes(cls);
 }
 
-const preview = (names: string[], max = 5): string => (names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`);
-const quoteList = (names: string[]): string => preview(names.map((n) => `'${n}'`), 10);
+const preview = (names: string[], max = 5): string =>
+  names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+const quoteList = (names: string[]): string =>
+  preview(
+    names.map((n) => `'${n}'`),
+    10,
+  );
 
 // ---------------------------------------------------------------------------------------
 // Scaffolding and splitting on disk
@@ -398,7 +411,8 @@ export function scaffoldDataset(dir: string, classes: string[], opts: ScaffoldOp
   const warnings: InputProblem[] = [];
   errors.push(...checkClassNames(classes, !!opts.splits));
   const st = statOrError(root);
-  if ('stat' in st && !st.stat.isDirectory()) errors.push({ path: '', message: `${root} is a file, not a folder`, hint: 'Pick a new folder name for the dataset.' });
+  if ('stat' in st && !st.stat.isDirectory())
+    errors.push({ path: '', message: `${root} is a file, not a folder`, hint: 'Pick a new folder name for the dataset.' });
   if ('stat' in st && st.stat.isDirectory()) {
     const listing = listFolder(root);
     if ('error' in listing) {
@@ -409,7 +423,12 @@ export function scaffoldDataset(dir: string, classes: string[], opts: ScaffoldOp
       const otherDirs = listing.dirs.filter((d) => splitOfFolder(d) === undefined);
       const mismatch = opts.splits ? otherDirs.length > 0 : splitDirs.length > 0;
       if (strayFiles.length > 0 || mismatch) {
-        const what = strayFiles.length > 0 ? `files (${preview(strayFiles)})` : opts.splits ? `folders that are not train/ val/ test/ (${preview(otherDirs)})` : `split folders (${splitDirs.join(', ')})`;
+        const what =
+          strayFiles.length > 0
+            ? `files (${preview(strayFiles)})`
+            : opts.splits
+              ? `folders that are not train/ val/ test/ (${preview(otherDirs)})`
+              : `split folders (${splitDirs.join(', ')})`;
         errors.push({
           path: '',
           message: `${root} is not empty and is not a ${opts.splits ? 'pre-split' : 'folder-per-class'} dataset: it has ${what}`,
@@ -430,9 +449,19 @@ export function scaffoldDataset(dir: string, classes: string[], opts: ScaffoldOp
   const parents = opts.splits ? ['train', 'val', 'test'].map((s) => path.join(root, s)) : [root];
   for (const parent of parents) for (const cls of classes) mkdir(path.join(parent, cls));
   const all = opts.splits ? new Set(parents.flatMap((p) => (listFolder(p) as Listing).dirs)) : new Set((listFolder(root) as Listing).dirs);
-  if (all.size < 2) warnings.push({ path: '', message: `the dataset has ${all.size} class folder${all.size === 1 ? '' : 's'}; training needs at least two`, hint: 'Add another class.' });
+  if (all.size < 2)
+    warnings.push({
+      path: '',
+      message: `the dataset has ${all.size} class folder${all.size === 1 ? '' : 's'}; training needs at least two`,
+      hint: 'Add another class.',
+    });
   const readmeWritten = writeDatasetReadme(root);
-  if (!readmeWritten) warnings.push({ path: '', message: `kept the existing ${path.join(root, README)} (not written by Transfer Lab)`, hint: 'Its image counts are not updated.' });
+  if (!readmeWritten)
+    warnings.push({
+      path: '',
+      message: `kept the existing ${path.join(root, README)} (not written by Transfer Lab)`,
+      hint: 'Its image counts are not updated.',
+    });
   return { ok: true, value: { dir: root, created, readmeWritten }, warnings };
 }
 
@@ -442,17 +471,29 @@ function checkClassNames(classes: string[], splits: boolean): InputProblem[] {
   const seen = new Map<string, string>();
   for (const cls of classes) {
     const bad =
-      cls.trim() === '' ? 'is empty'
-      : cls !== cls.trim() ? 'starts or ends with a space'
-      : cls === '.' || cls === '..' ? 'is not a folder name'
-      : /[/\\<>:"|?*\u0000-\u001f]/.test(cls) ? 'contains a character that folder names cannot hold (/ \\ < > : " | ? *)'
-      : isHidden(cls) ? 'starts with a dot (hidden folders are ignored)'
-      : !splits && splitOfFolder(cls) ? 'is a split folder name (train, val, validation, test), which would make the dataset look pre-split'
-      : undefined;
+      cls.trim() === ''
+        ? 'is empty'
+        : cls !== cls.trim()
+          ? 'starts or ends with a space'
+          : cls === '.' || cls === '..'
+            ? 'is not a folder name'
+            : // eslint-disable-next-line no-control-regex -- control characters are exactly what folder names cannot hold
+              /[/\\<>:"|?*\u0000-\u001f]/.test(cls)
+              ? 'contains a character that folder names cannot hold (/ \\ < > : " | ? *)'
+              : isHidden(cls)
+                ? 'starts with a dot (hidden folders are ignored)'
+                : !splits && splitOfFolder(cls)
+                  ? 'is a split folder name (train, val, validation, test), which would make the dataset look pre-split'
+                  : undefined;
     if (bad) problems.push({ path: 'classes', message: `class name '${cls}' ${bad}`, hint: 'Pick another name.' });
     const folded = cls.toLowerCase();
     const previous = seen.get(folded);
-    if (previous !== undefined) problems.push({ path: 'classes', message: `class names '${previous}' and '${cls}' are the same folder on case-insensitive file systems`, hint: 'Give each class a distinct name.' });
+    if (previous !== undefined)
+      problems.push({
+        path: 'classes',
+        message: `class names '${previous}' and '${cls}' are the same folder on case-insensitive file systems`,
+        hint: 'Give each class a distinct name.',
+      });
     seen.set(folded, cls);
   }
   return problems;
@@ -490,7 +531,7 @@ export function writeDatasetReadme(root: string): boolean {
     '',
     presplit
       ? 'A pre-split image dataset for Transfer Lab: each split folder holds one folder per class.'
-      : 'An image dataset for Transfer Lab: one folder per class (the folder name is the class name). Transfer Lab splits it into train/val/test from the experiment\'s seed.',
+      : "An image dataset for Transfer Lab: one folder per class (the folder name is the class name). Transfer Lab splits it into train/val/test from the experiment's seed.",
     '',
     `Images: ${IMAGE_EXTENSIONS.join(', ')} (any case). Hidden files are ignored; other files are skipped and reported.`,
     '',
@@ -531,7 +572,10 @@ export async function splitDatasetOnDisk(
   const dest = path.resolve(destDir);
   const bad = (message: string, hint: string): Validated<SplitOnDiskResult> => ({ ok: false, errors: [{ path: '', message, hint }] });
   if (!(split.val >= 0 && split.val < 1 && split.test >= 0 && split.test < 1 && split.val + split.test < 1)) {
-    return bad(`the split fractions must each be from 0 up to 1 and leave images for training, got val ${split.val} and test ${split.test}`, 'Use e.g. val 0.2 and test 0.1.');
+    return bad(
+      `the split fractions must each be from 0 up to 1 and leave images for training, got val ${split.val} and test ${split.test}`,
+      'Use e.g. val 0.2 and test 0.1.',
+    );
   }
   const overlaps = (a: string, b: string) => a === b || b.startsWith(a + path.sep);
   if (overlaps(src, dest) || overlaps(dest, src)) {
@@ -540,7 +584,8 @@ export async function splitDatasetOnDisk(
   const indexed = indexDataset(src, { split, seed });
   if (!indexed.ok) return { ok: false, errors: indexed.errors.map((e) => ({ ...e, path: '' })) };
   const index = indexed.value;
-  if (index.layout === 'presplit') return bad(`${src} is already split into train/ val/ test/`, 'Point the experiment at it directly; there is nothing to split.');
+  if (index.layout === 'presplit')
+    return bad(`${src} is already split into train/ val/ test/`, 'Point the experiment at it directly; there is nothing to split.');
   const destStat = statOrError(dest);
   if ('stat' in destStat) {
     const listing = destStat.stat.isDirectory() ? listFolder(dest) : undefined;

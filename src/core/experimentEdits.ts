@@ -49,7 +49,11 @@ function stepsFor(text: string, change: ExperimentChange): Step[] | string {
   switch (change.kind) {
     case 'trainFrom':
       if (!strategyIsObject) return [[['strategy'], { kind: 'fine-tune', unfreezeFrom: change.layer }]];
-      return [[['strategy', 'kind'], 'fine-tune'], ...(present('unfreezeLast') ? [[['strategy', 'unfreezeLast'], undefined] as Step] : []), [['strategy', 'unfreezeFrom'], change.layer]];
+      return [
+        [['strategy', 'kind'], 'fine-tune'],
+        ...(present('unfreezeLast') ? [[['strategy', 'unfreezeLast'], undefined] as Step] : []),
+        [['strategy', 'unfreezeFrom'], change.layer],
+      ];
     case 'freezeAll':
       return switchTo('feature-extraction');
     case 'strategy':
@@ -68,7 +72,8 @@ function stepsFor(text: string, change: ExperimentChange): Step[] | string {
 export function editsFor(text: string, change: ExperimentChange): EditResult {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: false });
-  if (!root || root.type !== 'object' || errors.length > 0) return { ok: false, message: 'the experiment file is not valid JSON right now; fix it (or undo) and try again' };
+  if (!root || root.type !== 'object' || errors.length > 0)
+    return { ok: false, message: 'the experiment file is not valid JSON right now; fix it (or undo) and try again' };
   const steps = stepsFor(text, change);
   if (typeof steps === 'string') return { ok: false, message: steps };
   const formattingOptions = formattingOf(text);
@@ -93,7 +98,10 @@ function modifyInStyle(text: string, path: (string | number)[], value: unknown, 
   const spaced = (parent.children?.length ?? 0) > 1 ? /,\s/.test(parentText) : /^\{\s|":\s/.test(parentText) || !parent.children?.length;
   const comma = spaced ? ', ' : ',';
   const colon = /":\s/.test(parentText) || !parent.children?.length ? ': ' : ':';
-  return modify(text, path, value, {}).map((e) => ({ ...e, content: e.content.replace(/^,\s*/, comma).replace(/^((?:,\s*)?"(?:[^"\\]|\\.)*"):\s*/, `$1${colon}`) }));
+  return modify(text, path, value, {}).map((e) => ({
+    ...e,
+    content: e.content.replace(/^,\s*/, comma).replace(/^((?:,\s*)?"(?:[^"\\]|\\.)*"):\s*/, `$1${colon}`),
+  }));
 }
 
 /** The smallest single replacement turning `before` into `after` ([] when equal). */

@@ -99,14 +99,22 @@ export const HIGH_LEARNING_RATE = 0.1;
  * Parses the text of an experiment file (plain JSON: no comments, no trailing commas) and
  * checks it. Problems carry line and column when the text locates them.
  */
-export function parseExperimentText(text: string, file: string): Validated<ExperimentFile> {
+export function parseExperimentText(text: string, _file: string): Validated<ExperimentFile> {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = lineStarts(source);
   const at = (offset: number) => positionOf(lines, offset);
   if (source.trim() === '') {
     return {
       ok: false,
-      errors: [{ path: '', message: 'the file is empty', hint: 'An experiment file is a JSON object, e.g. { "name": "my-experiment", "data": { "dir": "images" }, "backbone": { "catalog": "mobilenet_v2_1.00_224" }, "strategy": { "kind": "feature-extraction" } }.', line: 1, column: 1 }],
+      errors: [
+        {
+          path: '',
+          message: 'the file is empty',
+          hint: 'An experiment file is a JSON object, e.g. { "name": "my-experiment", "data": { "dir": "images" }, "backbone": { "catalog": "mobilenet_v2_1.00_224" }, "strategy": { "kind": "feature-extraction" } }.',
+          line: 1,
+          column: 1,
+        },
+      ],
     };
   }
   let value: unknown;
@@ -131,14 +139,12 @@ export function parseExperimentText(text: string, file: string): Validated<Exper
   };
   const checked = validateExperiment(value, locate);
   if (!checked.ok) return { ok: false, errors: byPosition(checked.errors) };
-  const duplicates = scanned.duplicates.map(
-    (d): InputProblem => ({
-      path: d.path,
-      ...at(d.offset),
-      message: 'appears more than once in the same object; only the last value counts',
-      hint: 'Remove the duplicate.',
-    }),
-  );
+  const duplicates = scanned.duplicates.map((d): InputProblem => ({
+    path: d.path,
+    ...at(d.offset),
+    message: 'appears more than once in the same object; only the last value counts',
+    hint: 'Remove the duplicate.',
+  }));
   return { ok: true, value: checked.value, warnings: [...duplicates, ...checked.warnings] };
 }
 
@@ -172,12 +178,15 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
 
   const augment = resolveAugment(exp.data.augment);
   if (exp.data.augment && !augment) {
-    warnings.push({ path: 'data.augment', message: 'every transform is off, so no augmentation is applied', hint: 'Set e.g. "flip": true or "rotate": 10, or remove data.augment.' });
+    warnings.push({
+      path: 'data.augment',
+      message: 'every transform is off, so no augmentation is applied',
+      hint: 'Set e.g. "flip": true or "rotate": 10, or remove data.augment.',
+    });
   }
 
   const b = exp.backbone;
-  const backbone: ResolvedExperiment['backbone'] =
-    'catalog' in b ? { catalog: b.catalog } : 'path' in b ? { path: resolvePath(b.path) } : { url: b.url };
+  const backbone: ResolvedExperiment['backbone'] = 'catalog' in b ? { catalog: b.catalog } : 'path' in b ? { path: resolvePath(b.path) } : { url: b.url };
   if (b.cutAt !== undefined) backbone.cutAt = b.cutAt;
   if (b.preprocessing !== undefined) backbone.preprocessing = b.preprocessing;
   if (b.weights !== undefined) backbone.weights = resolvePath(b.weights);
@@ -342,7 +351,11 @@ class Checker {
     if (v === undefined) return undefined;
     if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
     const near = typeof v === 'string' ? closest(v, allowed) : undefined;
-    this.error(join(at, key), `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(v)}`, near ? `Did you mean "${near}"?` : `Pick one of ${allowed.join(', ')}.`);
+    this.error(
+      join(at, key),
+      `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(v)}`,
+      near ? `Did you mean "${near}"?` : `Pick one of ${allowed.join(', ')}.`,
+    );
     return undefined;
   }
 
@@ -406,7 +419,11 @@ function checkData(c: Checker, value: unknown): void {
       const fraction = (key: 'val' | 'test', example: number) => {
         const v = c.number(split, key, 'data.split', 'number', `a fraction such as ${example}`);
         if (v !== undefined && (v < 0 || v >= 1)) {
-          c.error(`data.split.${key}`, `must be a fraction from 0 up to (not including) 1, got ${v}`, `Set it to the share of each class held out for ${key === 'val' ? 'validation' : 'testing'}, e.g. ${example}.`);
+          c.error(
+            `data.split.${key}`,
+            `must be a fraction from 0 up to (not including) 1, got ${v}`,
+            `Set it to the share of each class held out for ${key === 'val' ? 'validation' : 'testing'}, e.g. ${example}.`,
+          );
           return undefined;
         }
         return v;
@@ -414,14 +431,22 @@ function checkData(c: Checker, value: unknown): void {
       const val = fraction('val', 0.2) ?? (split.val === undefined ? EXPERIMENT_DEFAULTS.data.split.val : undefined);
       const test = fraction('test', 0.1) ?? (split.test === undefined ? EXPERIMENT_DEFAULTS.data.split.test : undefined);
       if (val !== undefined && test !== undefined && val + test >= 1) {
-        c.error('data.split', `val + test must leave images for training, got ${val} + ${test} = ${round(val + test)}`, 'Keep val + test below 1, e.g. { "val": 0.2, "test": 0.1 }.');
+        c.error(
+          'data.split',
+          `val + test must leave images for training, got ${val} + ${test} = ${round(val + test)}`,
+          'Keep val + test below 1, e.g. { "val": 0.2, "test": 0.1 }.',
+        );
       }
     }
   }
   checkResize(c, data);
   const seed = c.number(data, 'seed', 'data', 'integer', 'a whole number such as 42');
   if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) {
-    c.error('data.seed', `must be a whole number from 0 to 4294967295, got ${seed}`, 'Any value works; the same seed gives the same split every time, e.g. 42.');
+    c.error(
+      'data.seed',
+      `must be a whole number from 0 to 4294967295, got ${seed}`,
+      'Any value works; the same seed gives the same split every time, e.g. 42.',
+    );
   }
   if (data.augment !== undefined && data.augment !== null) {
     const augment = c.object(data.augment, 'data.augment', 'random changes to training images', '{ "flip": true, "rotate": 10, "zoom": 0.1 }');
@@ -430,7 +455,11 @@ function checkData(c: Checker, value: unknown): void {
       const range = (key: keyof AugmentSpec, max: number, inclusive: boolean, meaning: string, example: number) => {
         const v = c.number(augment, key, 'data.augment', 'number', meaning);
         if (v !== undefined && (v < 0 || v > max || (!inclusive && v === max))) {
-          c.error(`data.augment.${key}`, `must be from 0 to ${inclusive ? '' : 'below '}${max}, got ${v}`, `Set it to ${meaning}, e.g. ${example}; 0 turns it off.`);
+          c.error(
+            `data.augment.${key}`,
+            `must be from 0 to ${inclusive ? '' : 'below '}${max}, got ${v}`,
+            `Set it to ${meaning}, e.g. ${example}; 0 turns it off.`,
+          );
         }
       };
       range('rotate', 180, true, 'the largest rotation in degrees', 10);
@@ -446,18 +475,34 @@ function checkBackbone(c: Checker, value: unknown): void {
   if (!b) return;
   const given = BACKBONE_SOURCES.filter((k) => b[k] !== undefined);
   if (given.length === 0) {
-    c.error('backbone', 'needs one of "catalog", "path" or "url"', 'For example { "catalog": "mobilenet_v2_1.00_224" }, { "path": "models/base/model.json" } or { "url": "https://.../model.json" }.');
+    c.error(
+      'backbone',
+      'needs one of "catalog", "path" or "url"',
+      'For example { "catalog": "mobilenet_v2_1.00_224" }, { "path": "models/base/model.json" } or { "url": "https://.../model.json" }.',
+    );
   } else if (given.length > 1) {
-    c.error('backbone', `must have exactly one of "catalog", "path" or "url", got ${given.map((g) => `"${g}"`).join(' and ')}`, `Keep one of ${given.join(', ')} and remove the other${given.length > 2 ? 's' : ''}.`);
+    c.error(
+      'backbone',
+      `must have exactly one of "catalog", "path" or "url", got ${given.map((g) => `"${g}"`).join(' and ')}`,
+      `Keep one of ${given.join(', ')} and remove the other${given.length > 2 ? 's' : ''}.`,
+    );
   }
   c.string(b, 'catalog', 'backbone', 'Set it to a catalog id such as "mobilenet_v2_1.00_224" (the New Experiment wizard lists them).');
   const p = c.string(b, 'path', 'backbone', 'Set it to a Keras .keras or .h5 file or a TF.js model.json, relative to this file.');
   if (p !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
-    c.error('backbone.path', `is a URL ('${p}'), not a file path`, /^https?:/i.test(p) ? `Use { "url": "${p}" } instead.` : 'Use a local path to a model file.');
+    c.error(
+      'backbone.path',
+      `is a URL ('${p}'), not a file path`,
+      /^https?:/i.test(p) ? `Use { "url": "${p}" } instead.` : 'Use a local path to a model file.',
+    );
   }
   const w = c.string(b, 'weights', 'backbone', 'Set it to a weights-only Keras file (.weights.h5 or .h5), relative to this file, or remove it.');
   if (w !== undefined && !/\.(h5|hdf5)$/i.test(w)) {
-    c.error('backbone.weights', `'${w}' is not a Keras weights file`, 'Give the .weights.h5 file model.save_weights() wrote, or a Keras Applications .h5 weights file.');
+    c.error(
+      'backbone.weights',
+      `'${w}' is not a Keras weights file`,
+      'Give the .weights.h5 file model.save_weights() wrote, or a Keras Applications .h5 weights file.',
+    );
   }
   const u = c.string(b, 'url', 'backbone', 'Set it to an https:// address of a model.json file.');
   if (u !== undefined) {
@@ -468,10 +513,19 @@ function checkBackbone(c: Checker, value: unknown): void {
       c.error('backbone.url', `is not a valid URL: '${u}'`, 'Write a full address such as "https://example.com/model/model.json".');
     }
     if (parsed && parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-      c.error('backbone.url', `must be an http(s) address, got '${parsed.protocol}'`, parsed.protocol === 'file:' ? 'For a local file use { "path": "..." } instead.' : 'Use an https:// address.');
+      c.error(
+        'backbone.url',
+        `must be an http(s) address, got '${parsed.protocol}'`,
+        parsed.protocol === 'file:' ? 'For a local file use { "path": "..." } instead.' : 'Use an https:// address.',
+      );
     }
   }
-  c.string(b, 'cutAt', 'backbone', 'Set it to the name of the layer where the new head attaches (see the layer tree or `transfer-lab inspect`), or remove it to use the usual cut.');
+  c.string(
+    b,
+    'cutAt',
+    'backbone',
+    'Set it to the name of the layer where the new head attaches (see the layer tree or `transfer-lab inspect`), or remove it to use the usual cut.',
+  );
   checkPreprocessing(c, b);
 }
 
@@ -507,7 +561,8 @@ function suggestedPreprocessing(value: unknown): PreprocessingMode | undefined {
 function preprocessingHintFor(value: unknown): string {
   const mode = suggestedPreprocessing(value);
   const shown = Array.isArray(value) ? `[${value.join(', ')}]` : typeof value === 'string' ? `"${value}"` : undefined;
-  const modes = 'Transfer Lab takes Keras\'s preprocess_input mode instead of a range: "tf" is [-1, 1], "zero-one" is [0, 1], "none" is 0..255, "torch" and "caffe" are ImageNet mean/std and BGR mean subtraction.';
+  const modes =
+    'Transfer Lab takes Keras\'s preprocess_input mode instead of a range: "tf" is [-1, 1], "zero-one" is [0, 1], "none" is 0..255, "torch" and "caffe" are ImageNet mean/std and BGR mean subtraction.';
   if (mode && shown) return `${shown} is "${mode}" (${PREPROCESSING_FAMILIES[mode]}). ${modes}`;
   return modes;
 }
@@ -558,24 +613,41 @@ function checkStrategy(c: Checker, value: unknown, train: { epochs?: number; lea
   c.string(s, 'unfreezeFrom', 'strategy', 'Set it to the name of the first layer that trains (see the layer tree or `transfer-lab inspect`).');
   const last = c.number(s, 'unfreezeLast', 'strategy', 'integer', 'the number of top backbone layers to train, e.g. 20');
   if (last !== undefined && last < 1) {
-    c.error('strategy.unfreezeLast', `must be at least 1, got ${last}`, last === 0 ? 'To train no backbone layer use "kind": "feature-extraction".' : 'Set it to the number of top backbone layers to train, e.g. 20.');
+    c.error(
+      'strategy.unfreezeLast',
+      `must be at least 1, got ${last}`,
+      last === 0 ? 'To train no backbone layer use "kind": "feature-extraction".' : 'Set it to the number of top backbone layers to train, e.g. 20.',
+    );
   }
   if (s.unfreezeFrom !== undefined && s.unfreezeLast !== undefined) {
-    c.error('strategy', 'has both "unfreezeFrom" and "unfreezeLast"; they say the same thing two ways', 'Keep one: a layer name in unfreezeFrom, or a count in unfreezeLast.');
+    c.error(
+      'strategy',
+      'has both "unfreezeFrom" and "unfreezeLast"; they say the same thing two ways',
+      'Keep one: a layer name in unfreezeFrom, or a count in unfreezeLast.',
+    );
   }
   const baseLr = c.number(s, 'baseLearningRate', 'strategy', 'number', 'a small learning rate for the backbone, e.g. 1e-5');
   if (baseLr !== undefined) {
     if (baseLr <= 0 || baseLr > 1) {
       c.error('strategy.baseLearningRate', `must be greater than 0 and at most 1, got ${baseLr}`, 'Set it well below train.learningRate, e.g. 1e-5.');
     } else if (train.learningRate !== undefined && baseLr > train.learningRate) {
-      c.warn('strategy.baseLearningRate', `${baseLr} is larger than train.learningRate (${train.learningRate}); pretrained layers usually need a smaller rate than the new head`, 'Try train.learningRate / 100, e.g. 1e-5.');
+      c.warn(
+        'strategy.baseLearningRate',
+        `${baseLr} is larger than train.learningRate (${train.learningRate}); pretrained layers usually need a smaller rate than the new head`,
+        'Try train.learningRate / 100, e.g. 1e-5.',
+      );
     }
   }
   const warmup = c.number(s, 'warmupEpochs', 'strategy', 'integer', 'the number of epochs that train the head alone, e.g. 2');
   if (warmup !== undefined) {
-    if (warmup < 0) c.error('strategy.warmupEpochs', `must be 0 or more, got ${warmup}`, 'Set it to the number of epochs that train the head alone first, e.g. 2.');
+    if (warmup < 0)
+      c.error('strategy.warmupEpochs', `must be 0 or more, got ${warmup}`, 'Set it to the number of epochs that train the head alone first, e.g. 2.');
     else if (train.epochs !== undefined && warmup >= train.epochs) {
-      c.error('strategy.warmupEpochs', `(${warmup}) must be less than train.epochs (${train.epochs}), or the backbone never trains`, `Lower it, or raise train.epochs above ${warmup}.`);
+      c.error(
+        'strategy.warmupEpochs',
+        `(${warmup}) must be less than train.epochs (${train.epochs}), or the backbone never trains`,
+        `Lower it, or raise train.epochs above ${warmup}.`,
+      );
     }
   }
 }
@@ -596,7 +668,11 @@ function checkHead(c: Checker, head: Json): void {
   }
   const dropout = c.number(head, 'dropout', 'head', 'number', 'a fraction such as 0.2');
   if (dropout !== undefined && (dropout < 0 || dropout >= 1)) {
-    c.error('head.dropout', `must be from 0 up to (not including) 1, got ${dropout}`, 'Set it to the fraction of features dropped while training, e.g. 0.2; 0 turns it off.');
+    c.error(
+      'head.dropout',
+      `must be from 0 up to (not including) 1, got ${dropout}`,
+      'Set it to the fraction of features dropped while training, e.g. 0.2; 0 turns it off.',
+    );
   }
 }
 
@@ -615,10 +691,18 @@ function checkTrain(c: Checker, t: Json): { epochs?: number; learningRate?: numb
   let learningRate = c.number(t, 'learningRate', 'train', 'number', 'a small positive number, e.g. 0.001');
   if (learningRate !== undefined) {
     if (learningRate <= 0 || learningRate > 1) {
-      c.error('train.learningRate', `must be greater than 0 and at most 1, got ${learningRate}`, 'Set it to a small step size, e.g. 0.001 for adam or 0.01 for sgd.');
+      c.error(
+        'train.learningRate',
+        `must be greater than 0 and at most 1, got ${learningRate}`,
+        'Set it to a small step size, e.g. 0.001 for adam or 0.01 for sgd.',
+      );
       learningRate = undefined;
     } else if (learningRate > HIGH_LEARNING_RATE) {
-      c.warn('train.learningRate', `${learningRate} is very high; training usually diverges or wrecks the pretrained weights above ${HIGH_LEARNING_RATE}`, 'Try 0.001 for adam or 0.01 for sgd.');
+      c.warn(
+        'train.learningRate',
+        `${learningRate} is very high; training usually diverges or wrecks the pretrained weights above ${HIGH_LEARNING_RATE}`,
+        'Try 0.001 for adam or 0.01 for sgd.',
+      );
     }
   } else if (t.learningRate === undefined && optimizer) {
     learningRate = EXPERIMENT_DEFAULTS.train.learningRate[optimizer];
@@ -626,7 +710,8 @@ function checkTrain(c: Checker, t: Json): { epochs?: number; learningRate?: numb
   const momentum = c.number(t, 'momentum', 'train', 'number', 'a fraction such as 0.9');
   if (momentum !== undefined) {
     if (momentum < 0 || momentum >= 1) c.error('train.momentum', `must be from 0 up to (not including) 1, got ${momentum}`, 'Set it to e.g. 0.9.');
-    else if (optimizer && optimizer !== 'sgd') c.warn('train.momentum', `is only used by the "sgd" optimizer and is ignored with "${optimizer}"`, 'Remove it, or set "optimizer": "sgd".');
+    else if (optimizer && optimizer !== 'sgd')
+      c.warn('train.momentum', `is only used by the "sgd" optimizer and is ignored with "${optimizer}"`, 'Remove it, or set "optimizer": "sgd".');
   }
   if (t.schedule !== undefined) checkSchedule(c, t.schedule, epochs ?? (t.epochs === undefined ? EXPERIMENT_DEFAULTS.train.epochs : undefined), learningRate);
   if (t.earlyStopping !== undefined && t.earlyStopping !== null) {
@@ -637,7 +722,11 @@ function checkTrain(c: Checker, t: Json): { epochs?: number; learningRate?: numb
       if (patience !== undefined && patience < 1) {
         c.error('train.earlyStopping.patience', `must be at least 1, got ${patience}`, 'Set it to the number of epochs without improvement to wait, e.g. 3.');
       } else if (patience !== undefined && total !== undefined && patience >= total) {
-        c.warn('train.earlyStopping.patience', `(${patience}) is not less than train.epochs (${total}), so early stopping can never trigger`, 'Lower the patience or raise the epochs.');
+        c.warn(
+          'train.earlyStopping.patience',
+          `(${patience}) is not less than train.epochs (${total}), so early stopping can never trigger`,
+          'Lower the patience or raise the epochs.',
+        );
       }
     }
     if (es) c.oneOf(es, 'monitor', 'train.earlyStopping', MONITORS);
@@ -661,21 +750,34 @@ function checkSchedule(c: Checker, value: unknown, epochs: number | undefined, l
   if (kind === 'step') {
     if (c.required(s, 'every', 'train.schedule', 'epochs between learning-rate drops', '5')) {
       const every = c.number(s, 'every', 'train.schedule', 'integer', 'the number of epochs between drops, e.g. 5');
-      if (every !== undefined && every < 1) c.error('train.schedule.every', `must be at least 1, got ${every}`, 'Set it to the number of epochs between drops, e.g. 5.');
+      if (every !== undefined && every < 1)
+        c.error('train.schedule.every', `must be at least 1, got ${every}`, 'Set it to the number of epochs between drops, e.g. 5.');
       else if (every !== undefined && epochs !== undefined && every >= epochs) {
-        c.warn('train.schedule.every', `(${every}) is not less than train.epochs (${epochs}), so the learning rate never drops`, 'Lower it or use "kind": "constant".');
+        c.warn(
+          'train.schedule.every',
+          `(${every}) is not less than train.epochs (${epochs}), so the learning rate never drops`,
+          'Lower it or use "kind": "constant".',
+        );
       }
     }
     if (c.required(s, 'factor', 'train.schedule', 'what the learning rate is multiplied by at each drop', '0.1')) {
       const factor = c.number(s, 'factor', 'train.schedule', 'number', 'a fraction such as 0.1');
       if (factor !== undefined && (factor <= 0 || factor >= 1)) {
-        c.error('train.schedule.factor', `must be between 0 and 1 (both excluded), got ${factor}`, 'Set it to what the rate is multiplied by at each drop, e.g. 0.1.');
+        c.error(
+          'train.schedule.factor',
+          `must be between 0 and 1 (both excluded), got ${factor}`,
+          'Set it to what the rate is multiplied by at each drop, e.g. 0.1.',
+        );
       }
     }
   } else if (kind === 'cosine') {
     const min = c.number(s, 'minLearningRate', 'train.schedule', 'number', 'the learning rate at the last epoch, e.g. 0');
     if (min !== undefined && (min < 0 || (learningRate !== undefined && min >= learningRate))) {
-      c.error('train.schedule.minLearningRate', `must be from 0 up to (not including) train.learningRate${learningRate !== undefined ? ` (${learningRate})` : ''}, got ${min}`, 'Set it to the rate at the last epoch, e.g. 0.');
+      c.error(
+        'train.schedule.minLearningRate',
+        `must be from 0 up to (not including) train.learningRate${learningRate !== undefined ? ` (${learningRate})` : ''}, got ${min}`,
+        'Set it to the rate at the last epoch, e.g. 0.',
+      );
     }
   }
 }
@@ -903,7 +1005,8 @@ function scanJson(text: string): ScanResult {
         i++;
         return out;
       }
-      if (ch === '\n' || ch === '\r') fail('a string is not closed before the end of the line', 'Add the closing double quote; write a line break inside a string as \\n.', start);
+      if (ch === '\n' || ch === '\r')
+        fail('a string is not closed before the end of the line', 'Add the closing double quote; write a line break inside a string as \\n.', start);
       if (ch < ' ') fail('control characters are not allowed inside strings', 'Write tabs as \\t.');
       if (ch === '\\') {
         const esc = text[i + 1];
@@ -915,7 +1018,10 @@ function scanJson(text: string): ScanResult {
         }
         const map: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
         if (esc === undefined || !(esc in map)) {
-          fail(`invalid escape '\\${esc ?? ''}' in a string`, 'In JSON a backslash must be doubled (\\\\), e.g. "C:\\\\data"; or use forward slashes in paths.');
+          fail(
+            `invalid escape '\\${esc ?? ''}' in a string`,
+            'In JSON a backslash must be doubled (\\\\), e.g. "C:\\\\data"; or use forward slashes in paths.',
+          );
         }
         out += map[esc!];
         i += 2;
@@ -933,7 +1039,8 @@ function scanJson(text: string): ScanResult {
       fail(/^-?\./.test(rest) ? 'numbers need a digit before the point' : 'invalid number', 'Write numbers like 0.5, 10 or 1e-3.');
     }
     const next = text[i + m![0].length];
-    if (next !== undefined && /[\d.eExX]/.test(next)) fail('invalid number', /^-?0\d/.test(rest) ? 'Numbers cannot start with 0 (write 7, not 07).' : 'Write numbers like 0.5, 10 or 1e-3.');
+    if (next !== undefined && /[\d.eExX]/.test(next))
+      fail('invalid number', /^-?0\d/.test(rest) ? 'Numbers cannot start with 0 (write 7, not 07).' : 'Write numbers like 0.5, 10 or 1e-3.');
     i += m![0].length;
   };
 
@@ -953,7 +1060,10 @@ function scanJson(text: string): ScanResult {
 /** Problems in file order (stable; unlocated ones keep their place at the end). */
 function byPosition(problems: InputProblem[]): InputProblem[] {
   const key = (p: InputProblem) => (p.line === undefined ? Number.MAX_SAFE_INTEGER : p.line * 1e6 + (p.column ?? 0));
-  return problems.map((p, n) => ({ p, n })).sort((a, b) => key(a.p) - key(b.p) || a.n - b.n).map((x) => x.p);
+  return problems
+    .map((p, n) => ({ p, n }))
+    .sort((a, b) => key(a.p) - key(b.p) || a.n - b.n)
+    .map((x) => x.p);
 }
 
 function lineStarts(text: string): number[] {

@@ -38,7 +38,10 @@ export function freezeView(rows: LayerRow[], cutAt: string, strategy: StrategySp
   if (strategy.kind === 'scratch') first = 0;
   else if (strategy.kind === 'fine-tune') {
     if (strategy.unfreezeFrom !== undefined) {
-      const i = firstPartIndex(base.map((r) => r.name), strategy.unfreezeFrom);
+      const i = firstPartIndex(
+        base.map((r) => r.name),
+        strategy.unfreezeFrom,
+      );
       first = i < 0 ? base.length : i;
     } else first = base.length - Math.min(base.length, Math.max(0, strategy.unfreezeLast ?? 0));
   }

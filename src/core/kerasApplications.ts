@@ -65,7 +65,7 @@ const PIXELS: Record<PreprocessingMode, string> = {
 function notesFor(r: KerasApplicationRecord): string {
   const hash = r.weights.hash
     ? `checked against the ${r.weights.hashAlgorithm} Keras lists (${r.weightsFrom.hash})`
-    : "Keras lists no hash for this file: its sha256 is recorded the first time it is downloaded (trust on first use) and every later copy must match it";
+    : 'Keras lists no hash for this file: its sha256 is recorded the first time it is downloaded (trust on first use) and every later copy must match it';
   return (
     `keras.applications.${r.constructorName}(include_top=False) as Keras builds it for ImageNet weights; ` +
     `preprocess_input mode "${r.preprocessing}" (${PIXELS[r.preprocessing]}). ` +

@@ -205,7 +205,10 @@ function namer(scheme: BlockScheme, names: readonly string[]): (name: string) =>
         return undefined;
       };
     case 'mobilenet_v3': {
-      const ids = names.map((n) => /^expanded_conv_(\d+)_/.exec(n)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+      const ids = names
+        .map((n) => /^expanded_conv_(\d+)_/.exec(n)?.[1])
+        .filter((x): x is string => x !== undefined)
+        .map(Number);
       const strides = Math.max(0, ...ids) >= 12 ? MOBILENET_STRIDES.v3large : MOBILENET_STRIDES.v3small;
       return (n) => {
         if (n === 'conv' || n === 'conv_bn') return STEM;
@@ -275,7 +278,16 @@ const NASNET_NORMAL = '\u0000normal';
 const NEXT_RULE: ReadonlySet<BlockScheme> = new Set(['inception_v3', 'inception_resnet_v2', 'nasnet']);
 
 /** Classes that start a classifier head a user put on the backbone (left out of the backbone's blocks). */
-const HEAD_CLASSES = new Set(['Dense', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D', 'Flatten', 'Dropout', 'Softmax']);
+const HEAD_CLASSES = new Set([
+  'Dense',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalMaxPooling1D',
+  'Flatten',
+  'Dropout',
+  'Softmax',
+]);
 
 const MERGE_CLASSES = new Set(['Add', 'Multiply', 'Concatenate', 'Subtract', 'Average', 'Maximum', 'Minimum']);
 

@@ -167,7 +167,10 @@ export function groupLayers<T extends { name: string }>(layers: T[]): { block?: 
 }
 
 /** Layers in their family's blocks (in order of each block's first layer); layers of no block stand alone where they are. */
-export function groupByPlace<T extends { name: string }>(layers: T[], placeOf: (name: string) => LayerPlace | undefined): { block?: string; stage?: string; layers: T[] }[] {
+export function groupByPlace<T extends { name: string }>(
+  layers: T[],
+  placeOf: (name: string) => LayerPlace | undefined,
+): { block?: string; stage?: string; layers: T[] }[] {
   const out: { block?: string; stage?: string; layers: T[] }[] = [];
   const byBlock = new Map<string, { block?: string; stage?: string; layers: T[] }>();
   for (const l of layers) {
@@ -214,17 +217,30 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
   const cutAt = input.cutAt ?? summary.cutAt;
   const view = freezeView(summary.rows, cutAt, strategy);
   const warnings: string[] = [];
-  if (summary.kind === 'layers' && !names.has(cutAt)) warnings.push(`backbone.cutAt "${cutAt}" is not a layer of this backbone: use "Cut here" on a layer, or remove cutAt for the usual cut (${summary.cutAt}).`);
+  if (summary.kind === 'layers' && !names.has(cutAt))
+    warnings.push(
+      `backbone.cutAt "${cutAt}" is not a layer of this backbone: use "Cut here" on a layer, or remove cutAt for the usual cut (${summary.cutAt}).`,
+    );
   const trainableCount = view.states.filter((s) => s === 'trainable').length;
   let strategyText: string;
   if (strategy.kind === 'feature-extraction') strategyText = 'Feature extraction: the whole base is frozen; only the new head trains.';
-  else if (strategy.kind === 'scratch') strategyText = `From scratch: all ${count(trainableCount, 'layer')} of the base train from re-initialised (random) weights; the pretrained weights are not used.`;
+  else if (strategy.kind === 'scratch')
+    strategyText = `From scratch: all ${count(trainableCount, 'layer')} of the base train from re-initialised (random) weights; the pretrained weights are not used.`;
   else {
-    const from = strategy.unfreezeFrom !== undefined ? `from ${strategy.unfreezeFrom}` : `the last ${count(strategy.unfreezeLast ?? 20, 'layer')} of the cut base${strategy.unfreezeLast === undefined ? ' (the default)' : ''}`;
-    strategyText = view.boundary ? `Fine-tuning ${from}: ${count(trainableCount, 'layer')} of the base train (from ${view.boundary} on), the layers before stay frozen.` : `Fine-tuning ${from}: but no layer of the base trains.`;
+    const from =
+      strategy.unfreezeFrom !== undefined
+        ? `from ${strategy.unfreezeFrom}`
+        : `the last ${count(strategy.unfreezeLast ?? 20, 'layer')} of the cut base${strategy.unfreezeLast === undefined ? ' (the default)' : ''}`;
+    strategyText = view.boundary
+      ? `Fine-tuning ${from}: ${count(trainableCount, 'layer')} of the base train (from ${view.boundary} on), the layers before stay frozen.`
+      : `Fine-tuning ${from}: but no layer of the base trains.`;
     if (strategy.unfreezeFrom !== undefined && summary.kind === 'layers') {
-      if (!names.has(strategy.unfreezeFrom)) warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is not a layer of this backbone: use "Train from here" on a layer.`);
-      else if (!view.boundary) warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is cut away (the head attaches at ${cutAt}), so the whole base stays frozen: use "Train from here" on a layer above the cut, or move the cut.`);
+      if (!names.has(strategy.unfreezeFrom))
+        warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is not a layer of this backbone: use "Train from here" on a layer.`);
+      else if (!view.boundary)
+        warnings.push(
+          `strategy.unfreezeFrom "${strategy.unfreezeFrom}" is cut away (the head attaches at ${cutAt}), so the whole base stays frozen: use "Train from here" on a layer above the cut, or move the cut.`,
+        );
     }
     if (!summary.fineTunable) warnings.push('This backbone cannot be fine-tuned (a graph model): use feature extraction ("Freeze all").');
   }
@@ -285,7 +301,8 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     blocks: st.blocks.length,
     params: st.blocks.reduce((n, b) => n + b.layers.reduce((m, name) => m + (itemByName.get(name)?.params ?? 0), 0), 0),
   }));
-  const cutOrigin: CutOrigin | 'unknown' = input.cutAt !== undefined ? 'spec' : (summary.cutFrom ?? (summary.source.startsWith('catalog:') ? 'catalog' : 'unknown'));
+  const cutOrigin: CutOrigin | 'unknown' =
+    input.cutAt !== undefined ? 'spec' : (summary.cutFrom ?? (summary.source.startsWith('catalog:') ? 'catalog' : 'unknown'));
   return {
     type: 'state',
     protocol: LAYER_TREE_PROTOCOL,

@@ -32,14 +32,7 @@ export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop-to-aspect-ra
 
 /** Where a backbone's preprocessing came from (said in the run log and the UI when guessed). */
 export type PreprocessingSource =
-  | 'experiment file'
-  | 'catalog'
-  | 'model card'
-  | 'preprocessing.json'
-  | 'model.json metadata'
-  | 'architecture (guessed)'
-  | 'model layers'
-  | 'assumed';
+  'experiment file' | 'catalog' | 'model card' | 'preprocessing.json' | 'model.json metadata' | 'architecture (guessed)' | 'model layers' | 'assumed';
 
 /** The explicit affine form of a mode: what preprocessing.json records. */
 export interface PixelTransform {
@@ -61,7 +54,12 @@ export function pixelTransform(mode: PreprocessingMode): PixelTransform {
     case 'tf':
       return { mode, channelOrder: 'rgb', scale: triple(() => 1 / 127.5), offset: triple(() => -1) };
     case 'torch':
-      return { mode, channelOrder: 'rgb', scale: triple((c) => 1 / (255 * IMAGENET_STD_RGB[c])), offset: triple((c) => -IMAGENET_MEAN_RGB[c] / IMAGENET_STD_RGB[c]) };
+      return {
+        mode,
+        channelOrder: 'rgb',
+        scale: triple((c) => 1 / (255 * IMAGENET_STD_RGB[c])),
+        offset: triple((c) => -IMAGENET_MEAN_RGB[c] / IMAGENET_STD_RGB[c]),
+      };
     case 'caffe':
       return { mode, channelOrder: 'bgr', scale: triple(() => 1), offset: triple((c) => -CAFFE_MEAN_BGR[c]) };
     case 'none':

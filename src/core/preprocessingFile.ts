@@ -107,12 +107,15 @@ const isNumbers = (v: unknown, n: number): v is number[] => Array.isArray(v) && 
  * Version 1 becomes the same affine map: its range, center-crop, libvips.
  */
 export function readPreprocessingFile(json: unknown): { ok: true; value: PreprocessingFile; upgradedFrom?: 1 } | { ok: false; error: string } {
-  if (!isObj(json) || json.format !== PREPROCESSING_FILE_FORMAT) return { ok: false, error: 'not a Transfer Lab preprocessing file (format is not "transfer-lab-preprocessing")' };
-  if (!isNumbers(json.inputSize, 2) || !json.inputSize.every((d) => Number.isInteger(d) && d > 0)) return { ok: false, error: 'inputSize must be [height, width]' };
+  if (!isObj(json) || json.format !== PREPROCESSING_FILE_FORMAT)
+    return { ok: false, error: 'not a Transfer Lab preprocessing file (format is not "transfer-lab-preprocessing")' };
+  if (!isNumbers(json.inputSize, 2) || !json.inputSize.every((d) => Number.isInteger(d) && d > 0))
+    return { ok: false, error: 'inputSize must be [height, width]' };
   const inputSize: [number, number] = [json.inputSize[0], json.inputSize[1]];
-  const graphBase = isObj(json.graphBase) && typeof json.graphBase.path === 'string' && typeof json.graphBase.outputNode === 'string'
-    ? { path: json.graphBase.path, outputNode: json.graphBase.outputNode }
-    : undefined;
+  const graphBase =
+    isObj(json.graphBase) && typeof json.graphBase.path === 'string' && typeof json.graphBase.outputNode === 'string'
+      ? { path: json.graphBase.path, outputNode: json.graphBase.outputNode }
+      : undefined;
   if (json.version === 1) {
     if (!isNumbers(json.valueRange, 2) || !(json.valueRange[0] < json.valueRange[1])) return { ok: false, error: 'valueRange must be [low, high]' };
     const t = transformForValueRange([json.valueRange[0], json.valueRange[1]]);
@@ -120,11 +123,18 @@ export function readPreprocessingFile(json: unknown): { ok: true; value: Preproc
     return { ok: true, value: { ...preprocessingFile(t, 'center-crop', inputSize, { graphBase }), preprocessingFrom: 'preprocessing.json' }, upgradedFrom: 1 };
   }
   if (json.version !== 2) return { ok: false, error: `version ${String(json.version)} is newer than this Transfer Lab reads (1 and 2); update Transfer Lab` };
-  if (typeof json.mode !== 'string' || !(PREPROCESSING_MODES as readonly string[]).includes(json.mode)) return { ok: false, error: `mode must be one of ${PREPROCESSING_MODES.join(', ')}` };
+  if (typeof json.mode !== 'string' || !(PREPROCESSING_MODES as readonly string[]).includes(json.mode))
+    return { ok: false, error: `mode must be one of ${PREPROCESSING_MODES.join(', ')}` };
   if (json.channelOrder !== 'rgb' && json.channelOrder !== 'bgr') return { ok: false, error: 'channelOrder must be "rgb" or "bgr"' };
   if (!isNumbers(json.scale, 3) || !isNumbers(json.offset, 3)) return { ok: false, error: 'scale and offset must be three numbers each' };
-  if (typeof json.resize !== 'string' || !(RESIZE_MODES as readonly string[]).includes(json.resize)) return { ok: false, error: `resize must be one of ${RESIZE_MODES.join(', ')}` };
-  const t: PixelTransform = { mode: json.mode as PreprocessingMode, channelOrder: json.channelOrder, scale: json.scale as [number, number, number], offset: json.offset as [number, number, number] };
+  if (typeof json.resize !== 'string' || !(RESIZE_MODES as readonly string[]).includes(json.resize))
+    return { ok: false, error: `resize must be one of ${RESIZE_MODES.join(', ')}` };
+  const t: PixelTransform = {
+    mode: json.mode as PreprocessingMode,
+    channelOrder: json.channelOrder,
+    scale: json.scale as [number, number, number],
+    offset: json.offset as [number, number, number],
+  };
   const from = typeof json.preprocessingFrom === 'string' ? (json.preprocessingFrom as PreprocessingSource) : undefined;
   const jpegDecoder = json.jpegDecoder === 'tensorflow' || json.jpegDecoder === 'libvips' ? json.jpegDecoder : undefined;
   return { ok: true, value: preprocessingFile(t, json.resize as ResizeMode, inputSize, { preprocessingFrom: from, graphBase, jpegDecoder }) };
@@ -147,8 +157,12 @@ export function pythonSnippet(p: PreprocessingFile): string {
     'import numpy as np, tensorflow as tf, keras',
     'b = tf.io.read_file(path)',
     ...(p.jpegDecoder === 'libvips' || p.resize === 'center-crop'
-      ? ['img = tf.io.decode_jpeg(b, channels=3, dct_method="INTEGER_ACCURATE") if tf.io.is_jpeg(b) else tf.io.decode_image(b, channels=3, expand_animations=False)  # JPEGs were decoded by libvips: the accurate IDCT']
-      : ['img = tf.io.decode_image(b, channels=3, expand_animations=False)  # as training (TensorFlow\'s decoder); JPEGs with EXIF rotation or a colour profile were decoded by libvips: decode_jpeg(dct_method="INTEGER_ACCURATE") after rotating']),
+      ? [
+          'img = tf.io.decode_jpeg(b, channels=3, dct_method="INTEGER_ACCURATE") if tf.io.is_jpeg(b) else tf.io.decode_image(b, channels=3, expand_animations=False)  # JPEGs were decoded by libvips: the accurate IDCT',
+        ]
+      : [
+          'img = tf.io.decode_image(b, channels=3, expand_animations=False)  # as training (TensorFlow\'s decoder); JPEGs with EXIF rotation or a colour profile were decoded by libvips: decode_jpeg(dct_method="INTEGER_ACCURATE") after rotating',
+        ]),
     `img = ${resize[p.resize]}`,
     `x = img${flip} * np.array(${JSON.stringify(p.scale)}, "float32") + np.array(${JSON.stringify(p.offset)}, "float32")  # preprocess_input mode "${p.mode}"`,
   ].join('\n');
@@ -165,7 +179,7 @@ export function tfjsSnippet(p: PreprocessingFile): string {
   const resize: Record<ResizeMode, string[]> = {
     squash: [`let x = ${bilinear('img', `[${h}, ${w}]`)}; // squash (Keras's default)`],
     'crop-to-aspect-ratio': [
-      '// crop-to-aspect-ratio: the largest centred window of the input\'s shape, then bilinear',
+      "// crop-to-aspect-ratio: the largest centred window of the input's shape, then bilinear",
       `const ch = Math.max(1, Math.min(H, Math.trunc((W * ${h}) / ${w}))), cw = Math.max(1, Math.min(W, Math.trunc((H * ${w}) / ${h})));`,
       `let x = ${bilinear('img.slice([Math.trunc((H - ch) / 2), Math.trunc((W - cw) / 2), 0], [ch, cw, 3])', `[${h}, ${w}]`)};`,
     ],

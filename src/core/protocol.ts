@@ -87,9 +87,7 @@ export interface TrainerOptions {
 }
 
 // host -> trainer
-export type HostMessage =
-  | { type: 'start'; protocol: number; job: Job; options: TrainerOptions }
-  | { type: 'cancel' };
+export type HostMessage = { type: 'start'; protocol: number; job: Job; options: TrainerOptions } | { type: 'cancel' };
 
 // trainer -> host
 export type TrainerMessage =
@@ -114,17 +112,17 @@ export function parseTrainerMessage(raw: unknown): TrainerMessage | undefined {
     case 'hello':
       return typeof raw.protocol === 'number' && typeof raw.pid === 'number' ? (raw as TrainerMessage) : undefined;
     case 'log':
-      return (raw.level === 'info' || raw.level === 'warn' || raw.level === 'error') && typeof raw.message === 'string'
-        ? (raw as TrainerMessage)
-        : undefined;
+      return (raw.level === 'info' || raw.level === 'warn' || raw.level === 'error') && typeof raw.message === 'string' ? (raw as TrainerMessage) : undefined;
     case 'environment': {
       const r = raw.report;
-      return isRecord(r) && isBackend(r.backend) && typeof r.tfjsVersion === 'string' && Array.isArray(r.fallbacks)
-        ? (raw as TrainerMessage)
-        : undefined;
+      return isRecord(r) && isBackend(r.backend) && typeof r.tfjsVersion === 'string' && Array.isArray(r.fallbacks) ? (raw as TrainerMessage) : undefined;
     }
     case 'kernels':
-      return isRecord(raw.oneDnn) && typeof raw.oneDnn.enabled === 'boolean' && typeof raw.oneDnn.reason === 'string' && typeof raw.machine === 'string' && typeof raw.model === 'string'
+      return isRecord(raw.oneDnn) &&
+        typeof raw.oneDnn.enabled === 'boolean' &&
+        typeof raw.oneDnn.reason === 'string' &&
+        typeof raw.machine === 'string' &&
+        typeof raw.model === 'string'
         ? (raw as TrainerMessage)
         : undefined;
     case 'layers':

@@ -5,7 +5,16 @@ import type { EvaluationReport } from './metrics';
 export type RunPhase = 'indexing' | 'loading-backbone' | 'featurizing' | 'training' | 'evaluating' | 'exporting';
 
 export type RunEvent =
-  | { type: 'run-started'; runDir: string; runId: string; experiment: string; backend: string; classes: string[]; counts: { train: number; val: number; test: number }; epochs: number }
+  | {
+      type: 'run-started';
+      runDir: string;
+      runId: string;
+      experiment: string;
+      backend: string;
+      classes: string[];
+      counts: { train: number; val: number; test: number };
+      epochs: number;
+    }
   | { type: 'phase'; phase: RunPhase; message: string; done?: number; total?: number }
   | { type: 'warning'; message: string }
   | {

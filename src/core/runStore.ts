@@ -89,7 +89,13 @@ export interface RunRecord {
   /** What the backbone loader assumed or rewrote (guessed preprocessing, converted configs, the chosen cut). */
   notes?: string[];
   /** How pixels became the backbone's inputs: Keras's preprocess_input mode (as its affine map), where it came from, the resize. */
-  preprocessing?: PixelTransform & { from: PreprocessingSource; resize: ResizeMode; interpolation: ResizeInterpolation; inputSize: [number, number]; jpegDecoder?: 'tensorflow' | 'libvips' };
+  preprocessing?: PixelTransform & {
+    from: PreprocessingSource;
+    resize: ResizeMode;
+    interpolation: ResizeInterpolation;
+    inputSize: [number, number];
+    jpegDecoder?: 'tensorflow' | 'libvips';
+  };
 }
 
 /** One line of metrics.jsonl. */
@@ -286,20 +292,36 @@ export function readRun(dir: string): Validated<RunRecord> {
   if (raw.format !== RUN_FORMAT) return problem('format', `is ${JSON.stringify(raw.format)}, expected "${RUN_FORMAT}": not a Transfer Lab run record`);
   if (typeof raw.version !== 'number') return problem('version', 'is missing');
   if (raw.version > RUN_FORMAT_VERSION) {
-    return problem('version', `is ${raw.version}, written by a newer Transfer Lab (this one reads up to ${RUN_FORMAT_VERSION})`, 'Update Transfer Lab to open this run.');
+    return problem(
+      'version',
+      `is ${raw.version}, written by a newer Transfer Lab (this one reads up to ${RUN_FORMAT_VERSION})`,
+      'Update Transfer Lab to open this run.',
+    );
   }
   const checks: [string, boolean, string][] = [
     ['id', typeof raw.id === 'string', 'a string'],
-    ['experiment', isRecord(raw.experiment) && typeof raw.experiment.name === 'string' && typeof raw.experiment.file === 'string', 'an object with name and file'],
+    [
+      'experiment',
+      isRecord(raw.experiment) && typeof raw.experiment.name === 'string' && typeof raw.experiment.file === 'string',
+      'an object with name and file',
+    ],
     ['status', ['running', 'succeeded', 'failed', 'cancelled'].includes(raw.status as string), 'one of running, succeeded, failed, cancelled'],
     ['config', isRecord(raw.config) && typeof raw.config.name === 'string', 'the resolved experiment (an object)'],
     ['backend', typeof raw.backend === 'string', 'a string'],
-    ['skipped', Array.isArray(raw.skipped) && raw.skipped.every((s) => isRecord(s) && typeof s.path === 'string' && typeof s.reason === 'string'), 'a list of { path, reason }'],
+    [
+      'skipped',
+      Array.isArray(raw.skipped) && raw.skipped.every((s) => isRecord(s) && typeof s.path === 'string' && typeof s.reason === 'string'),
+      'a list of { path, reason }',
+    ],
     ['timings', isRecord(raw.timings) && typeof raw.timings.startedAt === 'string', 'an object with startedAt'],
     ['metrics', isRecord(raw.metrics) && Object.values(raw.metrics).every((v) => typeof v === 'number' || v === null), 'an object of numbers'],
     ['failure', raw.failure === undefined || (isRecord(raw.failure) && typeof raw.failure.message === 'string'), 'an object with a message'],
     ['pid', raw.pid === undefined || (typeof raw.pid === 'number' && Number.isInteger(raw.pid)), 'a whole number'],
-    ['dataset', raw.dataset === undefined || (isRecord(raw.dataset) && Array.isArray(raw.dataset.classes) && isRecord(raw.dataset.counts)), 'an object with classes and counts'],
+    [
+      'dataset',
+      raw.dataset === undefined || (isRecord(raw.dataset) && Array.isArray(raw.dataset.classes) && isRecord(raw.dataset.counts)),
+      'an object with classes and counts',
+    ],
   ];
   for (const [key, ok, expected] of checks) if (!ok) return problem(key, `must be ${expected}, got ${JSON.stringify(raw[key]) ?? 'nothing'}`);
   const metrics = raw.metrics as Record<string, number | null>;
@@ -327,7 +349,12 @@ export function readMetrics(dir: string): { records: MetricRecord[]; problems: I
     try {
       raw = JSON.parse(line);
     } catch {
-      problems.push({ file, path: '', line: n + 1, message: isLast ? 'the last line is incomplete (the run stopped while writing it); it is ignored' : 'a line is not valid JSON; it is ignored' });
+      problems.push({
+        file,
+        path: '',
+        line: n + 1,
+        message: isLast ? 'the last line is incomplete (the run stopped while writing it); it is ignored' : 'a line is not valid JSON; it is ignored',
+      });
       return;
     }
     const record = toMetricRecord(raw);

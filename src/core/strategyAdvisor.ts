@@ -57,8 +57,18 @@ interface FamilyPoints {
  * test checks the MobileNets' against what core/layerBlocks.ts finds in Keras's own models.
  */
 export const FIXED_FAMILY_POINTS: Partial<Record<BackboneFamily, FamilyPoints>> = {
-  mobilenet_v1: { earlierCut: 'conv_pw_11_relu', lateBlock: 'conv_dw_12', earlyBlock: 'conv_dw_2', stages: { cut: 'stage 4', late: 'stage 5', early: 'stage 2' } },
-  mobilenet_v2: { earlierCut: 'block_13_expand_relu', lateBlock: 'block_13_expand', earlyBlock: 'block_1_expand', stages: { cut: 'stage 5', late: 'stage 5', early: 'stage 2' } },
+  mobilenet_v1: {
+    earlierCut: 'conv_pw_11_relu',
+    lateBlock: 'conv_dw_12',
+    earlyBlock: 'conv_dw_2',
+    stages: { cut: 'stage 4', late: 'stage 5', early: 'stage 2' },
+  },
+  mobilenet_v2: {
+    earlierCut: 'block_13_expand_relu',
+    lateBlock: 'block_13_expand',
+    earlyBlock: 'block_1_expand',
+    stages: { cut: 'stage 5', late: 'stage 5', early: 'stage 2' },
+  },
   'fmnist-mini': { earlierCut: 'block_3_pw_relu', lateBlock: 'block_5_dw', earlyBlock: 'block_1_dw' },
 };
 
@@ -103,7 +113,8 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
       situation,
       strategy: { kind: 'feature-extraction' },
       title: 'Feature extraction (frozen backbone, new head)',
-      reason: 'This backbone is a graph model: a frozen function with no layers to unfreeze or cut, so only a new head on its features can train. Pick a layers model (e.g. MobileNet v2) to fine-tune.',
+      reason:
+        'This backbone is a graph model: a frozen function with no layers to unfreeze or cut, so only a new head on its features can train. Pick a layers model (e.g. MobileNet v2) to fine-tune.',
     };
   }
 
@@ -119,7 +130,9 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
       const advice: StrategyAdvice = {
         situation,
         strategy: { kind: 'feature-extraction' },
-        title: layers ? `Feature extraction from an earlier layer (${layers.earlierCut}${inStage(st?.cut, 'the end of')})` : 'Feature extraction from an earlier layer',
+        title: layers
+          ? `Feature extraction from an earlier layer (${layers.earlierCut}${inStage(st?.cut, 'the end of')})`
+          : 'Feature extraction from an earlier layer',
         reason: `With ${perClass} images per class the backbone must stay frozen, but its last layers are specific to what it was trained on; earlier layers (edges, textures, shapes) transfer better to different data.${layers ? '' : ' Set backbone.cutAt to an earlier layer (Show Layers lists them).'}`,
       };
       if (layers) advice.cutAt = layers.earlierCut;
@@ -137,7 +150,9 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
       return {
         situation,
         strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.earlyBlock } : { kind: 'fine-tune', unfreezeLast: 100 },
-        title: layers ? `Fine-tune most of the network (from ${layers.earlyBlock}${inStage(st?.early, 'the start of')})` : 'Fine-tune most of the network (last 100 layers)',
+        title: layers
+          ? `Fine-tune most of the network (from ${layers.earlyBlock}${inStage(st?.early, 'the start of')})`
+          : 'Fine-tune most of the network (last 100 layers)',
         reason: `Your data differs from the backbone's, and with ${perClass} images per class most layers can retrain; the pretrained weights are still a better start than random ones.${veryLarge ? ' With this much data, also run a scratch baseline ("strategy": { "kind": "scratch" }) to compare.' : ''}`,
       };
     }

@@ -36,7 +36,10 @@ export class ActivationCache {
     key: ActivationKey,
     private readonly floatsPerItem: number,
   ) {
-    const digest = createHash('sha256').update(JSON.stringify({ FORMAT, ...key })).digest('hex').slice(0, 32);
+    const digest = createHash('sha256')
+      .update(JSON.stringify({ FORMAT, ...key }))
+      .digest('hex')
+      .slice(0, 32);
     this.dir = path.join(root, 'activations', digest);
     fs.mkdirSync(this.dir, { recursive: true });
     const about = path.join(this.dir, 'key.json');

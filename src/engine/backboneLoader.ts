@@ -11,12 +11,27 @@ import * as path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { BackboneSpec, StrategySpec } from '../core/experiment';
 import type { BackboneCatalogEntry } from '../core/backboneCatalog';
-import { modeForValueRange, pixelTransform, PREPROCESSING_MODES, type PixelTransform, type PreprocessingMode, type PreprocessingSource } from '../core/preprocessing';
+import {
+  modeForValueRange,
+  pixelTransform,
+  PREPROCESSING_MODES,
+  type PixelTransform,
+  type PreprocessingMode,
+  type PreprocessingSource,
+} from '../core/preprocessing';
 import { BackboneError } from './backbone/backboneError';
 import { findClassifierCut } from './backbone/classifierCut';
 import { buildLayersModel, type LayersSource } from './backbone/layersModel';
 import { guessPreprocessing } from './backbone/preprocessingGuess';
-import { describeSource, kerasApplicationSourceFor, modelFilesFor, resolveSource, type BackboneOrigin, type LoadBackboneOptions, type ModelFiles } from './backbone/source';
+import {
+  describeSource,
+  kerasApplicationSourceFor,
+  modelFilesFor,
+  resolveSource,
+  type BackboneOrigin,
+  type LoadBackboneOptions,
+  type ModelFiles,
+} from './backbone/source';
 import { assembleWeights, decodeTfjsWeights } from './backbone/tfjsWeights';
 import { isObj, parseKerasModel, type Json } from './keras/kerasGraph';
 import { KerasFileError, kerasFileKind, readKerasFile, readWeightsFile } from './keras/kerasFile';
@@ -53,8 +68,7 @@ interface LoadedBackboneCommon {
 }
 
 export type LoadedBackbone =
-  | (LoadedBackboneCommon & { kind: 'layers'; model: tfTypes.LayersModel })
-  | (LoadedBackboneCommon & { kind: 'graph'; model: tfTypes.GraphModel });
+  (LoadedBackboneCommon & { kind: 'layers'; model: tfTypes.LayersModel }) | (LoadedBackboneCommon & { kind: 'graph'; model: tfTypes.GraphModel });
 
 /** A TF.js graph model (TF Hub / Kaggle feature vectors): loaded as is, it cannot be rewritten. */
 async function buildGraphModel(files: ModelFiles): Promise<tfTypes.GraphModel> {
@@ -112,7 +126,8 @@ function readJsonIfExists<T>(file: string | undefined): T | undefined {
   }
 }
 
-const isRange = (v: unknown): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && v[0] < v[1];
+const isRange = (v: unknown): v is [number, number] =>
+  Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && v[0] < v[1];
 
 function nearbyNames(name: string, names: string[]): string {
   const near = names.filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
@@ -125,7 +140,6 @@ function graphNodeNames(modelJson: Record<string, unknown>): string[] {
   return nodes.map((n) => String((n as Json).name));
 }
 
-
 /**
  * The model config and weights of a layers model, whichever file it came in. Keras 3
  * configs are read as they are (the converter keeps them); weights are matched by name
@@ -136,7 +150,14 @@ function layersSourceFromModelJson(files: ModelFiles): LayersSource {
   const { table, count } = decodeTfjsWeights(files);
   const entry = isObj(topology) && isObj(topology.model_config) ? topology.model_config : (topology as Json);
   const kerasVersion = isObj(topology) && typeof topology.keras_version === 'string' ? topology.keras_version : undefined;
-  return { topology, kerasVersion, weightsOf: count > 0 ? weightsLookup(table, entry) : undefined, where: files.where, notes: files.notes, weightNames: [...table.keys()] };
+  return {
+    topology,
+    kerasVersion,
+    weightsOf: count > 0 ? weightsLookup(table, entry) : undefined,
+    where: files.where,
+    notes: files.notes,
+    weightNames: [...table.keys()],
+  };
 }
 
 /**
@@ -181,11 +202,15 @@ function decidePreprocessing(
       first.map((l) => ({ name: l.name, className: l.getClassName() })),
     );
     if (guess) {
-      notes.push(`Preprocessing guessed from the model: "${guess.mode}" (${guess.because}). Set backbone.preprocessing in the experiment file if this is wrong.`);
+      notes.push(
+        `Preprocessing guessed from the model: "${guess.mode}" (${guess.because}). Set backbone.preprocessing in the experiment file if this is wrong.`,
+      );
       return { mode: guess.mode, from: guess.because.startsWith('its own') ? 'model layers' : 'architecture (guessed)' };
     }
   }
-  notes.push('Nothing says how this model wants its pixels; assuming [0, 1] ("zero-one"). Keras Applications need "tf" ([-1, 1]: MobileNet, Inception, Xception), "caffe" (ResNet v1, VGG) or "torch" (DenseNet): set backbone.preprocessing in the experiment file.');
+  notes.push(
+    'Nothing says how this model wants its pixels; assuming [0, 1] ("zero-one"). Keras Applications need "tf" ([-1, 1]: MobileNet, Inception, Xception), "caffe" (ResNet v1, VGG) or "torch" (DenseNet): set backbone.preprocessing in the experiment file.',
+  );
   return { mode: 'zero-one', from: 'assumed' };
 }
 
@@ -199,7 +224,13 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
   if (keras && src.kind === 'file') {
     try {
       const contents = await readKerasFile(src.file);
-      layersSource = { topology: contents.topology, kerasVersion: contents.kerasVersion, weightsOf: contents.weightCount > 0 ? contents.weightsOf : undefined, where: src.file, notes: contents.notes };
+      layersSource = {
+        topology: contents.topology,
+        kerasVersion: contents.kerasVersion,
+        weightsOf: contents.weightCount > 0 ? contents.weightsOf : undefined,
+        where: src.file,
+        notes: contents.notes,
+      };
     } catch (e) {
       // The readers' own errors already name the file and say what to do.
       if (e instanceof KerasFileError || e instanceof Hdf5Error || e instanceof ZipError) throw new BackboneError('backbone.path', e.message, src.file);
@@ -213,7 +244,10 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
   const notes = files?.notes ?? layersSource!.notes;
   const localDir = src.kind === 'file' ? path.dirname(src.file) : undefined;
   const card = src.kind === 'file' ? readJsonIfExists<ModelCard>(src.card ?? path.join(path.dirname(src.file), 'card.json')) : undefined;
-  const saved = localDir && !keras ? readJsonIfExists<{ valueRange?: unknown; preprocessing?: unknown; mode?: unknown }>(path.join(localDir, 'preprocessing.json')) : undefined;
+  const saved =
+    localDir && !keras
+      ? readJsonIfExists<{ valueRange?: unknown; preprocessing?: unknown; mode?: unknown }>(path.join(localDir, 'preprocessing.json'))
+      : undefined;
   const format = files ? detectModelFormat(files.modelJson, files.where) : 'layers';
   if (catalog && catalog.format !== format) {
     notes.push(`The catalog says '${catalog.id}' is a ${catalog.format} model, but its model.json is a ${format} model; loading it as ${format}.`);
@@ -255,7 +289,10 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
       const names = graphNodeNames(files.modelJson);
       if (!names.includes(spec.cutAt.replace(/:0$/, ''))) {
         model.dispose();
-        throw new LayerError('backbone.cutAt', `backbone.cutAt: the graph model has no node '${spec.cutAt}'.${nearbyNames(spec.cutAt, names)} For a graph model, cutAt names a node of its TensorFlow graph; leave it out to use the model's output (${outputs.join(', ')}).`);
+        throw new LayerError(
+          'backbone.cutAt',
+          `backbone.cutAt: the graph model has no node '${spec.cutAt}'.${nearbyNames(spec.cutAt, names)} For a graph model, cutAt names a node of its TensorFlow graph; leave it out to use the model's output (${outputs.join(', ')}).`,
+        );
       }
       [cutAt, cutFrom] = [spec.cutAt.replace(/:0$/, ''), 'spec'];
     }
@@ -299,7 +336,8 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
     if (catalog?.defaultCut) notes.push(`The catalog's usual cut '${catalog.defaultCut}' is not a layer of this model; cutting before its classifier instead.`);
     const found = findClassifierCut(model);
     [cutAt, cutFrom] = [found.cutAt, found.removedHead ? 'classifier head removed' : 'model output'];
-    if (found.removedHead) notes.push(`Default cut: '${cutAt}', the last feature layer before the model's own classifier head (set backbone.cutAt to choose another layer).`);
+    if (found.removedHead)
+      notes.push(`Default cut: '${cutAt}', the last feature layer before the model's own classifier head (set backbone.cutAt to choose another layer).`);
   }
   return { kind: 'layers', model, inputShape: inputShapeFrom(model.inputs[0].shape), cutAt, cutFrom, ...withPreprocessing(model), ...common };
 }

@@ -4,13 +4,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import {
-  BACKEND_ORDER,
-  type BackendAttempt,
-  type BackendName,
-  type BackendPreference,
-  type EnvironmentReport,
-} from '../core/protocol';
+import { BACKEND_ORDER, type BackendAttempt, type BackendName, type BackendPreference, type EnvironmentReport } from '../core/protocol';
 import type { Tensor4D } from '@tensorflow/tfjs';
 import { setTf, type Tf } from './tf';
 import { isInstalledNativeRoot, readInstalledNative, resolveDependenciesFrom } from './native/installedBackend';
@@ -62,7 +56,7 @@ function requireFrom(root: string): NodeRequire {
 
 function errorText(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split("\n")[0].slice(0, 600);
+  return text.split('\n')[0].slice(0, 600);
 }
 
 /**
@@ -82,7 +76,10 @@ export function oneDnnDecision(env: NodeJS.ProcessEnv = process.env, cacheDir = 
     return { enabled: on, reason: `TF_ENABLE_ONEDNN_OPTS=${set}` };
   }
   if (cpuHidesCaches(cacheDir)) {
-    return { enabled: false, reason: `this CPU does not report its cache sizes (no ${cacheDir}), on which oneDNN's convolutions crash; set TF_ENABLE_ONEDNN_OPTS=1 to try anyway` };
+    return {
+      enabled: false,
+      reason: `this CPU does not report its cache sizes (no ${cacheDir}), on which oneDNN's convolutions crash; set TF_ENABLE_ONEDNN_OPTS=1 to try anyway`,
+    };
   }
   return { enabled: true, reason: 'default' };
 }
@@ -122,7 +119,10 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
   );
 }
 
-async function tryPortable(backend: 'wasm' | 'cpu', opts: BackendOptions): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn?: OneDnnDecision }> {
+async function tryPortable(
+  backend: 'wasm' | 'cpu',
+  opts: BackendOptions,
+): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn?: OneDnnDecision }> {
   const root = opts.installRoot;
   const req = requireFrom(root);
   const tf = req('@tensorflow/tfjs') as Tf;

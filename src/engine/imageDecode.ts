@@ -120,7 +120,10 @@ export async function decodeImageBytes(bytes: Buffer, file: string, opts: Decode
     }
     // A JPEG as TensorFlow decodes it, or libvips at full resolution (after EXIF rotation);
     // then Keras's resize.
-    let pixels = !('raw' in input) && (meta.width ?? 0) * (meta.height ?? 0) <= maxPixels ? resizeJpegAsTensorFlow(bytes, meta, opts.height, opts.width, resize) : undefined;
+    let pixels =
+      !('raw' in input) && (meta.width ?? 0) * (meta.height ?? 0) <= maxPixels
+        ? resizeJpegAsTensorFlow(bytes, meta, opts.height, opts.width, resize)
+        : undefined;
     if (!pixels) {
       const { data, info } = await oriented.raw({ depth: 'uchar' } as object).toBuffer({ resolveWithObject: true });
       if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
@@ -215,7 +218,8 @@ export function toBytes(pixels: Float32Array): Uint8Array {
 }
 
 function explainSharpError(message: string, maxPixels: number): string {
-  if (/pixel limit/i.test(message)) return `the image has more than ${maxPixels.toLocaleString('en-US')} pixels; refusing to decode it (possible decompression bomb)`;
+  if (/pixel limit/i.test(message))
+    return `the image has more than ${maxPixels.toLocaleString('en-US')} pixels; refusing to decode it (possible decompression bomb)`;
   if (/unsupported image format/i.test(message)) return 'not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF)';
   if (/premature end|truncated|VipsJpeg|incomplete/i.test(message)) return `the image data is truncated or corrupt (${message.split('\n')[0]})`;
   // libvips says little for some broken files (a PNG with a bad checksum gives "Unknown error").
@@ -241,7 +245,10 @@ function decodeBmp(b: Buffer, file: string, maxPixels: number): { raw: Buffer; w
   const height = Math.abs(rawHeight);
   if (width <= 0 || height === 0) fail(`bad dimensions ${width}x${rawHeight}`);
   if (width * height > maxPixels) {
-    throw new ImageDecodeError(file, `the image has more than ${maxPixels.toLocaleString('en-US')} pixels; refusing to decode it (possible decompression bomb)`);
+    throw new ImageDecodeError(
+      file,
+      `the image has more than ${maxPixels.toLocaleString('en-US')} pixels; refusing to decode it (possible decompression bomb)`,
+    );
   }
   // BI_RGB (0), or BI_BITFIELDS (3) with the standard 32-bit masks.
   if (!(compression === 0 || (compression === 3 && bpp === 32))) fail(`compression ${compression} (only uncompressed BMP is supported)`);

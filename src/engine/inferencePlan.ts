@@ -103,7 +103,14 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
       const group = groups.get(name);
       if (group) {
         const first = byName.get(group.members[0])!;
-        steps.push({ name, inputs: [source(group.input)], covers: group.members, head: { name: first.name, className: first.getClassName() }, op: 'act', act: group.activation });
+        steps.push({
+          name,
+          inputs: [source(group.input)],
+          covers: group.members,
+          head: { name: first.name, className: first.getClassName() },
+          op: 'act',
+          act: group.activation,
+        });
         continue;
       }
       if (inGroup.has(name)) continue; // computed by its group's step
@@ -164,7 +171,10 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
         for (const s of steps) {
           current = s;
           const ins = s.inputs.map(take);
-          values.set(s.name, t.tidy(() => runStep(s, ins, kernels.get(s))));
+          values.set(
+            s.name,
+            t.tidy(() => runStep(s, ins, kernels.get(s))),
+          );
           for (const i of s.inputs) release(i);
         }
         const out = values.get(output) ?? (output === inputName ? x.clone() : undefined);

@@ -56,7 +56,12 @@ export function padToAspectRatioBox(height: number, width: number, targetHeight:
   const resizedWidth = Math.max(1, Math.floor(resizedWidthFloat));
   const padTop = Math.max(0, Math.floor(f32(f32(targetHeight - resizedHeightFloat) / 2)));
   const padLeft = Math.max(0, Math.floor(f32(f32(targetWidth - resizedWidthFloat) / 2)));
-  return { top: Math.min(padTop, targetHeight - resizedHeight), left: Math.min(padLeft, targetWidth - resizedWidth), height: resizedHeight, width: resizedWidth };
+  return {
+    top: Math.min(padTop, targetHeight - resizedHeight),
+    left: Math.min(padLeft, targetWidth - resizedWidth),
+    height: resizedHeight,
+    width: resizedWidth,
+  };
 }
 
 /** Per output index: the two source indices and the weight of the second (the kernel's cache). */
@@ -80,15 +85,7 @@ function interpolationWeights(outSize: number, inSize: number, inOffset: number)
  * `to.height` x `to.width`, written into `out` (outHeight x outWidth x channels) at `to`'s
  * offset. Same size in and out copies the window (TensorFlow's no-op shortcut).
  */
-export function resizeBilinearInto(
-  src: ArrayLike<number>,
-  srcWidth: number,
-  channels: number,
-  from: Box,
-  out: Float32Array,
-  outWidth: number,
-  to: Box,
-): void {
+export function resizeBilinearInto(src: ArrayLike<number>, srcWidth: number, channels: number, from: Box, out: Float32Array, outWidth: number, to: Box): void {
   const ys = interpolationWeights(to.height, from.height, from.top);
   const xs = interpolationWeights(to.width, from.width, from.left);
   interpolateInto(src, srcWidth, channels, ys, xs, out, outWidth, to);
@@ -96,7 +93,16 @@ export function resizeBilinearInto(
 
 type Weights = { lower: Int32Array; upper: Int32Array; lerp: Float32Array };
 
-function interpolateInto(src: ArrayLike<number>, srcWidth: number, channels: number, ys: Weights, xs: Weights, out: Float32Array, outWidth: number, to: Box): void {
+function interpolateInto(
+  src: ArrayLike<number>,
+  srcWidth: number,
+  channels: number,
+  ys: Weights,
+  xs: Weights,
+  out: Float32Array,
+  outWidth: number,
+  to: Box,
+): void {
   const rowStride = srcWidth * channels;
   if (channels === 3 && src instanceof Uint8Array) {
     rgbBytesInto(src, rowStride, ys, xs, out, ((to.top * outWidth + to.left) * 3) | 0, outWidth * 3, to.height, to.width);

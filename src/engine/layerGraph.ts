@@ -35,7 +35,8 @@ export interface LayerConfig {
 }
 
 export const configOf = (l: Layer) => l.getConfig() as unknown as LayerConfig;
-export const pair = (v: number | number[] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1] ?? v[0]]);
+export const pair = (v: number | number[] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1] ?? v[0]];
 
 /** A BatchNormalization over the channels (last axis of a rank-4 input, or axis -1): the kind a convolution can absorb. */
 export function isChannelBatchNorm(l: Layer, inputRank?: number): boolean {
@@ -94,8 +95,14 @@ export function layerGraph(model: LayersModel, fail: (message: string) => Error)
       continue;
     }
     const node = layer.inboundNodes[s.nodeIndex];
-    inputsOf.set(layer.name, node.inputTensors.map((i) => i.sourceLayer.name));
-    inputShapesOf.set(layer.name, node.inputTensors.map((i) => i.shape));
+    inputsOf.set(
+      layer.name,
+      node.inputTensors.map((i) => i.sourceLayer.name),
+    );
+    inputShapesOf.set(
+      layer.name,
+      node.inputTensors.map((i) => i.shape),
+    );
     pending.push(...node.inputTensors);
   }
   // Consumers in the model's (topological) layer order, as the planners walk it.
@@ -124,14 +131,19 @@ const near = (v: unknown, target: number) => typeof v === 'number' && Math.abs(v
  * Inner layers must have that one consumer and not be wanted on their own (`mustExist`: the
  * plan's output). Keyed by the output layer.
  */
-export function activationGroups(graph: LayerGraph, consumersOf: (name: string) => string[], mustExist: (name: string) => boolean): Map<string, ActivationGroup> {
+export function activationGroups(
+  graph: LayerGraph,
+  consumersOf: (name: string) => string[],
+  mustExist: (name: string) => boolean,
+): Map<string, ActivationGroup> {
   const { byName, inputsOf } = graph;
   const groups = new Map<string, ActivationGroup>();
   const only = (n: string): Layer | undefined => {
     const c = consumersOf(n);
     return c.length === 1 && !mustExist(n) ? byName.get(c[0]) : undefined;
   };
-  const isRescaling = (l: Layer | undefined, scale: number, offset: number) => l?.getClassName() === 'Rescaling' && near(configOf(l).scale, scale) && near(configOf(l).offset ?? 0, offset);
+  const isRescaling = (l: Layer | undefined, scale: number, offset: number) =>
+    l?.getClassName() === 'Rescaling' && near(configOf(l).scale, scale) && near(configOf(l).offset ?? 0, offset);
   const isClip = (l: Layer | undefined, max: number) => {
     if (l?.getClassName() !== 'ReLU') return false;
     const c = configOf(l);
@@ -146,12 +158,13 @@ export function activationGroups(graph: LayerGraph, consumersOf: (name: string) 
     } else if (isRescaling(layer, 1, 3)) {
       const clip = only(name);
       const scale = clip && isClip(clip, 6) ? only(clip.name) : undefined;
-      if (clip && scale && isRescaling(scale, 1 / 6, 0)) groups.set(scale.name, { input, output: scale.name, activation: 'hardSigmoid', members: [name, clip.name, scale.name] });
+      if (clip && scale && isRescaling(scale, 1 / 6, 0))
+        groups.set(scale.name, { input, output: scale.name, activation: 'hardSigmoid', members: [name, clip.name, scale.name] });
     }
   }
   for (const g of [...groups.values()]) {
     const mul = only(g.output);
-    const ins = mul ? inputsOf.get(mul.name) ?? [] : [];
+    const ins = mul ? (inputsOf.get(mul.name) ?? []) : [];
     if (mul?.getClassName() === 'Multiply' && ins.length === 2 && ins.includes(g.input) && ins.includes(g.output) && g.input !== g.output) {
       groups.delete(g.output);
       groups.set(mul.name, { input: g.input, output: mul.name, activation: 'hardSwish', members: [...g.members, mul.name] });

@@ -181,7 +181,12 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
     downloaded++;
     const target = commitPartialBlob(cacheDir, tmp, got.sha256);
     const check = readVerifiedBlob(cacheDir, got.sha256);
-    if (check.status !== 'ok') throw new ModelDownloadError('corrupt-cache', `${target}: the cache folder does not keep what is written to it (sha256 mismatch right after writing). Check the disk.`, url);
+    if (check.status !== 'ok')
+      throw new ModelDownloadError(
+        'corrupt-cache',
+        `${target}: the cache folder does not keep what is written to it (sha256 mismatch right after writing). Check the disk.`,
+        url,
+      );
     weights.push({ path: file.path, url: file.url, sha256: got.sha256, size: got.size, data: check.data });
   }
   progress.flush();

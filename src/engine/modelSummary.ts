@@ -5,7 +5,6 @@ import type { LayerRow } from '../core/layerSummary';
 
 export type { LayerRow } from '../core/layerSummary';
 
-
 export interface SummaryOptions {
   cutAt?: string;
   /** First layer that trains (fine-tuning); layers before it are frozen. */
@@ -82,7 +81,11 @@ export function formatLayerTable(rows: LayerRow[]): string {
     r.params === 0 ? '-' : r.trainable ? 'yes' : 'no',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const out = [line(header), rule];
   let cutShown = false;
@@ -101,7 +104,9 @@ export function formatLayerTable(rows: LayerRow[]): string {
   const cut = rows.find((r) => r.isCut);
   if (cut) {
     const upToCut = rows.reduce((s, r) => s + (r.afterCut ? 0 : r.params), 0);
-    out.push(`Cut at '${cut.name}' ${formatShape(cut.outputShape)}: ${thousands(upToCut)} params up to the cut, ${rows.filter((r) => r.afterCut).length} layer(s) after it dropped.`);
+    out.push(
+      `Cut at '${cut.name}' ${formatShape(cut.outputShape)}: ${thousands(upToCut)} params up to the cut, ${rows.filter((r) => r.afterCut).length} layer(s) after it dropped.`,
+    );
   }
   return out.join('\n');
 }
@@ -114,8 +119,7 @@ export interface GraphSummary {
 
 /** What can be said about a graph model: its inputs and outputs; it has no layers. */
 export function summarizeGraph(model: tfTypes.GraphModel): GraphSummary {
-  const io = (t: readonly { name: string; shape?: number[]; dtype: string }[]) =>
-    t.map((x) => ({ name: x.name, shape: x.shape, dtype: x.dtype }));
+  const io = (t: readonly { name: string; shape?: number[]; dtype: string }[]) => t.map((x) => ({ name: x.name, shape: x.shape, dtype: x.dtype }));
   return {
     inputs: io(model.inputs),
     outputs: io(model.outputs),

@@ -64,7 +64,10 @@ export function cutModel(base: LayersModel, cutAt: string): LayersModel {
   }
   const layer = base.getLayer(cutAt);
   if (layer.inboundNodes.length > 1) {
-    throw new LayerError('backbone.cutAt', `backbone.cutAt: layer '${cutAt}' is used more than once in the model, so its output is ambiguous. Cut at another layer.`);
+    throw new LayerError(
+      'backbone.cutAt',
+      `backbone.cutAt: layer '${cutAt}' is used more than once in the model, so its output is ambiguous. Cut at another layer.`,
+    );
   }
   const output = layer.inboundNodes[0].outputTensors;
   if (output.length !== 1) throw new LayerError('backbone.cutAt', `backbone.cutAt: layer '${cutAt}' has ${output.length} outputs; cut at a layer with one.`);

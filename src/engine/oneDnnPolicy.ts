@@ -90,7 +90,15 @@ const emptyStore = (): VerdictStore => ({ version: 1, verdicts: [] });
 
 function isVerdict(v: unknown): v is OneDnnVerdict {
   const r = v as Record<string, unknown>;
-  return typeof v === 'object' && v !== null && typeof r.machine === 'string' && typeof r.model === 'string' && r.oneDnn === 'off' && typeof r.signal === 'string' && typeof r.at === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof r.machine === 'string' &&
+    typeof r.model === 'string' &&
+    r.oneDnn === 'off' &&
+    typeof r.signal === 'string' &&
+    typeof r.at === 'string'
+  );
 }
 
 /** The verdicts in `file`; none when it is missing or unreadable (a damaged file forgets, it never stops a job). */
@@ -121,7 +129,13 @@ const writes = new Map<string, Promise<unknown>>();
  * it and never blocks on disk) and atomic: a temporary file renamed over the old one.
  */
 export function recordOffVerdict(file: string, entry: { machine: string; model: string; signal: string; at?: Date }): Promise<OneDnnVerdict> {
-  const verdict: OneDnnVerdict = { machine: entry.machine, model: entry.model, oneDnn: 'off', signal: entry.signal, at: (entry.at ?? new Date()).toISOString() };
+  const verdict: OneDnnVerdict = {
+    machine: entry.machine,
+    model: entry.model,
+    oneDnn: 'off',
+    signal: entry.signal,
+    at: (entry.at ?? new Date()).toISOString(),
+  };
   const write = async () => {
     const store = await readVerdicts(file);
     store.verdicts = [...store.verdicts.filter((v) => !(v.machine === verdict.machine && v.model === verdict.model)), verdict];
@@ -153,7 +167,8 @@ const OFF_VALUES = ['0', 'false', 'off'];
 export function decideOneDnn(opts: { env: NodeJS.ProcessEnv; verdicts: VerdictStore; model: string; machine?: string; cacheDir?: string }): OneDnnChoice {
   const machine = opts.machine ?? machineKey(opts.cacheDir);
   const remembered = findVerdict(opts.verdicts, machine, opts.model);
-  const because = remembered && `oneDNN crashed this model on this machine (${remembered.signal}) on ${remembered.at.slice(0, 10)}; Transfer Lab runs it with oneDNN off`;
+  const because =
+    remembered && `oneDNN crashed this model on this machine (${remembered.signal}) on ${remembered.at.slice(0, 10)}; Transfer Lab runs it with oneDNN off`;
   const set = opts.env.TF_ENABLE_ONEDNN_OPTS;
   if (set !== undefined && set !== '') {
     const enabled = !OFF_VALUES.includes(set.toLowerCase());

@@ -52,16 +52,28 @@ export function buildMobileNetV2(opts: ReferenceNetOptions = {}): LayersModel {
   const size = opts.inputSize ?? 224;
   const alpha = opts.alpha ?? 1;
   const input = t.input({ shape: [size, size, 3], name: 'input_1' });
-  let x: ST = t.layers.conv2d({ filters: makeDivisible(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' }).apply(input) as ST;
+  let x: ST = t.layers
+    .conv2d({ filters: makeDivisible(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' })
+    .apply(input) as ST;
   x = relu6(bn(x, 'bn_Conv1'), 'Conv1_relu');
   const blocks: [number, number, number][] = [
     // [filters, stride, expansion]
     [16, 1, 1],
-    [24, 2, 6], [24, 1, 6],
-    [32, 2, 6], [32, 1, 6], [32, 1, 6],
-    [64, 2, 6], [64, 1, 6], [64, 1, 6], [64, 1, 6],
-    [96, 1, 6], [96, 1, 6], [96, 1, 6],
-    [160, 2, 6], [160, 1, 6], [160, 1, 6],
+    [24, 2, 6],
+    [24, 1, 6],
+    [32, 2, 6],
+    [32, 1, 6],
+    [32, 1, 6],
+    [64, 2, 6],
+    [64, 1, 6],
+    [64, 1, 6],
+    [64, 1, 6],
+    [96, 1, 6],
+    [96, 1, 6],
+    [96, 1, 6],
+    [160, 2, 6],
+    [160, 1, 6],
+    [160, 1, 6],
     [320, 1, 6],
   ];
   blocks.forEach(([filters, stride, expansion], id) => {
@@ -74,7 +86,9 @@ export function buildMobileNetV2(opts: ReferenceNetOptions = {}): LayersModel {
       x = relu6(bn(x, `${prefix}expand_BN`), `${prefix}expand_relu`);
     }
     if (stride === 2) x = t.layers.zeroPadding2d({ padding: correctPad(x.shape[1] as number), name: `${prefix}pad` }).apply(x) as ST;
-    x = t.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: false, name: `${prefix}depthwise` }).apply(x) as ST;
+    x = t.layers
+      .depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: false, name: `${prefix}depthwise` })
+      .apply(x) as ST;
     x = relu6(bn(x, `${prefix}depthwise_BN`), `${prefix}depthwise_relu`);
     x = t.layers.conv2d({ filters: pointwise, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}project` }).apply(x) as ST;
     x = bn(x, `${prefix}project_BN`);
@@ -94,18 +108,44 @@ export function buildMobileNetV1(opts: ReferenceNetOptions = {}): LayersModel {
   const size = opts.inputSize ?? 224;
   const alpha = opts.alpha ?? 1;
   const input = t.input({ shape: [size, size, 3], name: 'input_1' });
-  let x: ST = t.layers.conv2d({ filters: Math.floor(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv1' }).apply(input) as ST;
+  let x: ST = t.layers
+    .conv2d({ filters: Math.floor(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv1' })
+    .apply(input) as ST;
   x = relu6(bn(x, 'conv1_bn'), 'conv1_relu');
   const blocks: [number, number][] = [
-    [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2],
-    [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1],
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+    [256, 1],
+    [512, 2],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [1024, 2],
+    [1024, 1],
   ];
   blocks.forEach(([filters, stride], i) => {
     const id = i + 1;
-    if (stride === 2) x = t.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: `conv_pad_${id}` }).apply(x) as ST;
-    x = t.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: false, name: `conv_dw_${id}` }).apply(x) as ST;
+    if (stride === 2)
+      x = t.layers
+        .zeroPadding2d({
+          padding: [
+            [0, 1],
+            [0, 1],
+          ],
+          name: `conv_pad_${id}`,
+        })
+        .apply(x) as ST;
+    x = t.layers
+      .depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: false, name: `conv_dw_${id}` })
+      .apply(x) as ST;
     x = relu6(bn(x, `conv_dw_${id}_bn`), `conv_dw_${id}_relu`);
-    x = t.layers.conv2d({ filters: Math.floor(filters * alpha), kernelSize: 1, padding: 'same', useBias: false, strides: 1, name: `conv_pw_${id}` }).apply(x) as ST;
+    x = t.layers
+      .conv2d({ filters: Math.floor(filters * alpha), kernelSize: 1, padding: 'same', useBias: false, strides: 1, name: `conv_pw_${id}` })
+      .apply(x) as ST;
     x = relu6(bn(x, `conv_pw_${id}_bn`), `conv_pw_${id}_relu`);
   });
   const model = t.model({ inputs: input, outputs: x, name: `mobilenet_${alpha.toFixed(2)}_${size}` });

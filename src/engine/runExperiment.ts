@@ -159,8 +159,12 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const resize = experiment.data.resize;
     const asKeras = kerasResizeArguments(resize);
     const jpegDecoder = resize === 'center-crop' ? 'libvips' : kerasJpegDecoder();
-    log(`preprocessing: ${describePixelTransform(preprocessing)} (from the ${preprocessingFrom}); resize: ${resize} (${interpolationOf(resize)}${asKeras ? `, as Keras image_dataset_from_directory(${asKeras})` : ''}) to ${h}x${w}; JPEGs decoded by ${jpegDecoder}`);
-    updateRun(runDir, { preprocessing: { ...preprocessing, from: preprocessingFrom, resize, interpolation: interpolationOf(resize), inputSize: [h, w], jpegDecoder } });
+    log(
+      `preprocessing: ${describePixelTransform(preprocessing)} (from the ${preprocessingFrom}); resize: ${resize} (${interpolationOf(resize)}${asKeras ? `, as Keras image_dataset_from_directory(${asKeras})` : ''}) to ${h}x${w}; JPEGs decoded by ${jpegDecoder}`,
+    );
+    updateRun(runDir, {
+      preprocessing: { ...preprocessing, from: preprocessingFrom, resize, interpolation: interpolationOf(resize), inputSize: [h, w], jpegDecoder },
+    });
     // The frozen prefix, run once per image (and view) in inference mode, outside any tape.
     let runPrefix: ((images: tfTypes.Tensor4D) => tfTypes.Tensor[]) | null;
     if (backbone.kind === 'graph') {
@@ -192,7 +196,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       if (plan) log(`frozen layers: inference plan; ${describeInferencePlan(plan.stats)}`);
     }
     phaseTimes.loadBackboneMs = Date.now() - t0;
-    log(`cut at ${split.plan.cutAt}; frozen ${split.plan.frozen.length} layers, trainable ${split.plan.trainable.length}; boundary ${split.plan.boundary.join(', ')}`);
+    log(
+      `cut at ${split.plan.cutAt}; frozen ${split.plan.frozen.length} layers, trainable ${split.plan.trainable.length}; boundary ${split.plan.boundary.join(', ')}`,
+    );
     updateRun(runDir, { freeze: split.plan });
 
     t0 = Date.now();
@@ -239,7 +245,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
         memoryBudgetBytes: budget,
         shouldStop: opts.shouldStop,
         onProgress: (done, total) =>
-          forward({ type: 'phase', phase: 'featurizing', message: `${runPrefix ? 'Running the frozen base on' : 'Decoding'} ${s} images: ${done}/${total}`, done, total }),
+          forward({
+            type: 'phase',
+            phase: 'featurizing',
+            message: `${runPrefix ? 'Running the frozen base on' : 'Decoding'} ${s} images: ${done}/${total}`,
+            done,
+            total,
+          }),
       });
       if (cache) {
         cacheStats.hits += cache.hits;
@@ -252,14 +264,25 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     // A dataset folder that went away mid-run (moved, deleted, an unplugged disk) makes every
     // image unreadable: say that, not 'unreadable files'.
     if (!fs.existsSync(dataset.root)) {
-      throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `the dataset folder ${dataset.root} disappeared during the run (moved, deleted or on a disk that is gone)`, hint: 'Put the folder back (or fix data.dir) and run again; nothing of the dataset was changed.' }]);
+      throw new InputError(opts.experimentFile, [
+        {
+          path: 'data.dir',
+          message: `the dataset folder ${dataset.root} disappeared during the run (moved, deleted or on a disk that is gone)`,
+          hint: 'Put the folder back (or fix data.dir) and run again; nothing of the dataset was changed.',
+        },
+      ]);
     }
-    for (const s of Object.keys(tables)) if (tables[s].count === 0) throw new InputError(opts.experimentFile, [{ path: 'data.dir', message: `no usable image left in the ${s} split after skipping unreadable files`, hint: 'See the skipped files in run.json.' }]);
+    for (const s of Object.keys(tables))
+      if (tables[s].count === 0)
+        throw new InputError(opts.experimentFile, [
+          { path: 'data.dir', message: `no usable image left in the ${s} split after skipping unreadable files`, hint: 'See the skipped files in run.json.' },
+        ]);
     phaseTimes.featurizeMs = Date.now() - t0;
     frozenPlan?.dispose();
     frozenPlan = null;
     updateRun(runDir, { skipped, cache: { dir: opts.cacheDir, ...cacheStats } });
-    if (skipped.length > dataset.skipped.length) forward({ type: 'warning', message: `${skipped.length - dataset.skipped.length} image(s) could not be decoded and were skipped (listed in run.json)` });
+    if (skipped.length > dataset.skipped.length)
+      forward({ type: 'warning', message: `${skipped.length - dataset.skipped.length} image(s) could not be decoded and were skipped (listed in run.json)` });
 
     // Train
     t0 = Date.now();
@@ -275,7 +298,17 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       onNote: log,
       onBatch: (m) => {
         const now = Date.now();
-        metricsBuffer.push({ kind: 'batch', epoch: m.epoch, batch: m.batch, step: m.step, loss: m.loss, accuracy: m.accuracy, lr: m.learningRate, imagesPerSec: m.imagesPerSec, time: now });
+        metricsBuffer.push({
+          kind: 'batch',
+          epoch: m.epoch,
+          batch: m.batch,
+          step: m.step,
+          loss: m.loss,
+          accuracy: m.accuracy,
+          lr: m.learningRate,
+          imagesPerSec: m.imagesPerSec,
+          time: now,
+        });
         if (now - lastBatchEvent >= BATCH_EVENT_INTERVAL_MS || m.batch === m.batches) {
           lastBatchEvent = now;
           // Flushed as often as the UI hears of it: a killed trainer keeps its metrics so far.
@@ -287,20 +320,37 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
         // Memory per epoch, so a leak shows up in the run record (and the tests check it).
         const memory = tf().memory();
         metricsBuffer.push({
-          kind: 'epoch', epoch: m.epoch, step: 0, loss: m.loss, accuracy: m.accuracy, val_loss: m.valLoss, val_accuracy: m.valAccuracy,
-          lr: m.learningRate, imagesPerSec: m.imagesPerSec, time: Date.now(),
-          tensors: memory.numTensors, tensorBytes: memory.numBytes, rssBytes: process.memoryUsage().rss,
+          kind: 'epoch',
+          epoch: m.epoch,
+          step: 0,
+          loss: m.loss,
+          accuracy: m.accuracy,
+          val_loss: m.valLoss,
+          val_accuracy: m.valAccuracy,
+          lr: m.learningRate,
+          imagesPerSec: m.imagesPerSec,
+          time: Date.now(),
+          tensors: memory.numTensors,
+          tensorBytes: memory.numBytes,
+          rssBytes: process.memoryUsage().rss,
         });
         flushMetrics();
         const eta = (experiment.train.epochs - m.epoch) * m.seconds;
         forward({ type: 'epoch', ...m, etaSeconds: eta });
-        log(`epoch ${m.epoch}/${m.epochs}: loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(4)} val_loss ${m.valLoss.toFixed(4)} val_acc ${m.valAccuracy.toFixed(4)}`);
+        log(
+          `epoch ${m.epoch}/${m.epochs}: loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(4)} val_loss ${m.valLoss.toFixed(4)} val_acc ${m.valAccuracy.toFixed(4)}`,
+        );
       },
     });
     flushMetrics();
     phaseTimes.trainMs = Date.now() - t0;
     if (trainResult.cancelled) return await finishCancelled(runDir, started, forward, cacheStats);
-    forward({ type: 'checkpoint', epoch: trainResult.bestEpoch, metric: experiment.train.checkpointMetric, value: experiment.train.checkpointMetric === 'val_loss' ? trainResult.best.valLoss : trainResult.best.valAccuracy });
+    forward({
+      type: 'checkpoint',
+      epoch: trainResult.bestEpoch,
+      metric: experiment.train.checkpointMetric,
+      value: experiment.train.checkpointMetric === 'val_loss' ? trainResult.best.valLoss : trainResult.best.valAccuracy,
+    });
 
     // Evaluate on the test split, or validation when there is none.
     t0 = Date.now();
@@ -321,7 +371,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const exported = preprocessingFile(preprocessing, resize, [h, w], { preprocessingFrom, jpegDecoder });
     const modelDir = path.join(runDir, 'model');
     if (backbone.kind === 'graph') {
-      await exportModel(split.head, dataset.classes, { ...exported, graphBase: { path: 'base/model.json', outputNode: backbone.cutAt } }, modelDir, backbone.model);
+      await exportModel(
+        split.head,
+        dataset.classes,
+        { ...exported, graphBase: { path: 'base/model.json', outputNode: backbone.cutAt } },
+        modelDir,
+        backbone.model,
+      );
     } else {
       const full = assembleFullModel(split, `${experiment.name.replace(/[^A-Za-z0-9_]/g, '_')}_transfer`);
       await exportModel(full, dataset.classes, exported, modelDir);
@@ -394,7 +450,16 @@ export function downloadMessage(loaded: number, total?: number): string {
 }
 
 export function speaksToUser(e: unknown): boolean {
-  return e instanceof DivergedError || e instanceof MemoryBudgetError || e instanceof LayerError || e instanceof InputError || e instanceof BackboneError || e instanceof ImageDecodeError || e instanceof StageError || e instanceof ModelDownloadError;
+  return (
+    e instanceof DivergedError ||
+    e instanceof MemoryBudgetError ||
+    e instanceof LayerError ||
+    e instanceof InputError ||
+    e instanceof BackboneError ||
+    e instanceof ImageDecodeError ||
+    e instanceof StageError ||
+    e instanceof ModelDownloadError
+  );
 }
 
 /**
@@ -414,10 +479,17 @@ export function explainFailure(e: unknown, stage?: Stage): { message: string; hi
   const layer = e instanceof LayerFailure ? e.layer : undefined;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device/i.test(inner)) {
-    return { message: `the disk is full: ${inner.split('\n')[0]}`, hint: 'Free disk space (old runs in .transferlab/runs or the model cache can be deleted) and run again; what was written so far is kept.' };
+    return {
+      message: `the disk is full: ${inner.split('\n')[0]}`,
+      hint: 'Free disk space (old runs in .transferlab/runs or the model cache can be deleted) and run again; what was written so far is kept.',
+    };
   }
   if (/out of memory|OOM|Cannot allocate|std::bad_alloc/i.test(inner)) {
-    return { message: `out of memory${layer ? ` at layer '${layer}'` : ''}: ${inner.split('\n')[0]}`, hint: 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone.', layer };
+    return {
+      message: `out of memory${layer ? ` at layer '${layer}'` : ''}: ${inner.split('\n')[0]}`,
+      hint: 'Use a smaller train.batchSize, a later unfreeze layer or a smaller backbone.',
+      layer,
+    };
   }
   if (stage) {
     const wrapped = new StageError(stage, e);

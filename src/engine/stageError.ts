@@ -25,7 +25,8 @@ const TRY: Record<Stage, string> = {
   loading: 'The model may use a layer or setting TensorFlow.js does not support: try another backbone or cut earlier (backbone.cutAt).',
   building: 'Try cutting at another layer (backbone.cutAt) or unfreezing from another layer (strategy.unfreezeFrom); `transfer-lab inspect` lists the layers.',
   featurizing: "Check that the backbone's input size and preprocessing fit the model, or cut at an earlier layer (backbone.cutAt).",
-  training: 'Try training fewer base layers (a later strategy.unfreezeFrom or a smaller strategy.unfreezeLast), feature extraction, or a smaller train.batchSize.',
+  training:
+    'Try training fewer base layers (a later strategy.unfreezeFrom or a smaller strategy.unfreezeLast), feature extraction, or a smaller train.batchSize.',
   evaluating: 'Try a smaller train.batchSize, or feature extraction to check the rest of the pipeline.',
   exporting: 'Check the disk (space, permissions of the run folder); the metrics of this run are kept.',
   inspecting: 'The model may use a layer or setting TensorFlow.js does not support: try converting it again, or inspect it with --cut-at an earlier layer.',
@@ -88,7 +89,7 @@ export function internalDetail(e: unknown): string {
     chain.push(inner.message);
     inner = inner.cause;
   }
-  const detail = inner instanceof Error ? inner.stack ?? `${inner.name}: ${inner.message}` : String(inner);
+  const detail = inner instanceof Error ? (inner.stack ?? `${inner.name}: ${inner.message}`) : String(inner);
   return [...chain, detail].join('\n');
 }
 

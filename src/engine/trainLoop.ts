@@ -80,8 +80,7 @@ export function scheduleFactor(schedule: Train['schedule'], epoch: number, epoch
   }
 }
 
-const variablesOf = (model: tfTypes.LayersModel | null): Variable[] =>
-  model ? model.trainableWeights.map((w) => w.read() as Variable) : [];
+const variablesOf = (model: tfTypes.LayersModel | null): Variable[] => (model ? model.trainableWeights.map((w) => w.read() as Variable) : []);
 
 /** Forward pass of the trainable part; returns class probabilities. */
 function forward(split: SplitModel, inputs: Tensor[], headTraining: boolean, baseTraining: boolean, lean?: TrainingPlan | null): Tensor {
@@ -204,9 +203,7 @@ export async function trainSplitModel(
           // Without base training, the base output is computed outside the tape.
           const features = !baseTrains && split.suffix ? [forwardBase(split, inputs, fromScratch)] : null;
           const { value, grads } = t.variableGrads(() => {
-            const p = features
-              ? (split.head.apply(features[0], { training: true }) as Tensor)
-              : forward(split, inputs, true, fromScratch, leanBase);
+            const p = features ? (split.head.apply(features[0], { training: true }) as Tensor) : forward(split, inputs, true, fromScratch, leanBase);
             // Kept past variableGrads's own cleanup for the accuracy below; disposed there.
             probs = t.keep(p);
             return t.metrics.categoricalCrossentropy(y, p).mean() as tfTypes.Scalar;

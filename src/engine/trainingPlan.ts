@@ -31,7 +31,18 @@ import { tf } from './tf';
 import { activationGroups, configOf, isLastAxis, layerGraph, pair } from './layerGraph';
 import { inLayer } from './stageError';
 import { activationNamed, layerActivation, type PlanActivation } from './plan/activations';
-import { activationOp, convBlockOp, layerNormOp, normBlockOp, normalizeWithOps, normParts, type ActivationOp, type ConvOp, type LayerNormOp, type NormOp } from './plan/trainingBlocks';
+import {
+  activationOp,
+  convBlockOp,
+  layerNormOp,
+  normBlockOp,
+  normalizeWithOps,
+  normParts,
+  type ActivationOp,
+  type ConvOp,
+  type LayerNormOp,
+  type NormOp,
+} from './plan/trainingBlocks';
 import { stepTensors, translateLayer, type Step as OpStep } from './plan/inferenceNodes';
 import { runStep } from './plan/inferenceRun';
 import { addByClass, describeByClass, type LayersByClass } from './plan/planReport';
@@ -111,7 +122,21 @@ const isNormalization = (l: Layer) => l.getClassName() === 'BatchNormalization' 
 /** TensorFlow.js's layer has no gradient (or, in training mode, no forward pass) without gamma or beta. */
 const lacksScaleOrOffset = (l: Layer) => isNormalization(l) && (!normParts(l).gamma || !normParts(l).beta);
 /** Parameter-free layers that run as their TensorFlow.js ops (inferenceNodes' translation). */
-const PLAIN_OPS = new Set(['Multiply', 'Concatenate', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'ZeroPadding2D', 'Cropping2D', 'Reshape', 'Flatten', 'Rescaling', 'ReLU', 'LeakyReLU']);
+const PLAIN_OPS = new Set([
+  'Multiply',
+  'Concatenate',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'ZeroPadding2D',
+  'Cropping2D',
+  'Reshape',
+  'Flatten',
+  'Rescaling',
+  'ReLU',
+  'LeakyReLU',
+]);
 const IDENTITY_AT_INFERENCE = new Set(['Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
 
 export function compileTrainingPlan(model: LayersModel, options: TrainingPlanOptions = {}): TrainingPlan {
@@ -175,10 +200,44 @@ export function compileTrainingPlan(model: LayersModel, options: TrainingPlanOpt
       stats.blockLayers += covered.length;
     } else if (kind === 'ops') stats.ops += covered.length;
   };
-  const convBlock = (layer: Layer, inputs: string[], name: string, at: { kernelIndex: number; biasIndex: number | null; reshape: number[] | null; depthwise: boolean; strides: [number, number]; dilations: [number, number]; pad: 'same' | 'valid'; activation: PlanActivation }, covered: string[]) => {
+  const convBlock = (
+    layer: Layer,
+    inputs: string[],
+    name: string,
+    at: {
+      kernelIndex: number;
+      biasIndex: number | null;
+      reshape: number[] | null;
+      depthwise: boolean;
+      strides: [number, number];
+      dilations: [number, number];
+      pad: 'same' | 'valid';
+      activation: PlanActivation;
+    },
+    covered: string[],
+  ) => {
     const tail = absorbTail(name, true, at.activation);
-    const op = convBlockOp({ depthwise: at.depthwise, hasBatchNorm: tail.bn !== null, activation: tail.activation, strides: at.strides, dilations: at.dilations, pad: at.pad }, tail.bn ? normParts(tail.bn).epsilon ?? 1e-3 : 0);
-    push({ kind: 'conv-block', name: tail.last, inputs, head: layer, conv: layer, kernelIndex: at.kernelIndex, biasIndex: at.biasIndex, reshape: at.reshape, depthwise: at.depthwise, bn: tail.bn, op }, [...covered, ...tail.members], 'block');
+    const op = convBlockOp(
+      { depthwise: at.depthwise, hasBatchNorm: tail.bn !== null, activation: tail.activation, strides: at.strides, dilations: at.dilations, pad: at.pad },
+      tail.bn ? (normParts(tail.bn).epsilon ?? 1e-3) : 0,
+    );
+    push(
+      {
+        kind: 'conv-block',
+        name: tail.last,
+        inputs,
+        head: layer,
+        conv: layer,
+        kernelIndex: at.kernelIndex,
+        biasIndex: at.biasIndex,
+        reshape: at.reshape,
+        depthwise: at.depthwise,
+        bn: tail.bn,
+        op,
+      },
+      [...covered, ...tail.members],
+      'block',
+    );
     for (const n of [name, ...tail.members]) rename.set(n, tail.last);
   };
 
@@ -197,30 +256,99 @@ export function compileTrainingPlan(model: LayersModel, options: TrainingPlanOpt
     if (groupOf.has(name)) {
       if (!group) continue; // an inner layer of a group: its output layer computes it
       const input = [source(group.input)];
-      if (training) push({ kind: 'ops', name, inputs: input, head: layer, step: { name, inputs: input, covers: group.members, head: { name, className: kind }, op: 'act', act: group.activation } }, group.members, 'ops');
+      if (training)
+        push(
+          {
+            kind: 'ops',
+            name,
+            inputs: input,
+            head: layer,
+            step: { name, inputs: input, covers: group.members, head: { name, className: kind }, op: 'act', act: group.activation },
+          },
+          group.members,
+          'ops',
+        );
       else push({ kind: 'act-block', name, inputs: input, head: byName.get(group.members[0])!, op: activationOp(group.activation) }, group.members, 'block');
       continue;
     }
     if (!training && (kind === 'Conv2D' || kind === 'DepthwiseConv2D') && convLike && ownActivation !== undefined) {
       const depthwise = kind === 'DepthwiseConv2D';
-      convBlock(layer, inputs, name, { kernelIndex: 0, biasIndex: useBias ? 1 : null, reshape: null, depthwise, strides: pair(c.strides, 1), dilations: pair(c.dilationRate, 1), pad: c.padding as 'same' | 'valid', activation: ownActivation }, [name]);
+      convBlock(
+        layer,
+        inputs,
+        name,
+        {
+          kernelIndex: 0,
+          biasIndex: useBias ? 1 : null,
+          reshape: null,
+          depthwise,
+          strides: pair(c.strides, 1),
+          dilations: pair(c.dilationRate, 1),
+          pad: c.padding as 'same' | 'valid',
+          activation: ownActivation,
+        },
+        [name],
+      );
       continue;
     }
     if (!training && kind === 'SeparableConv2D' && convLike && ownActivation !== undefined) {
       // The depthwise half as one op (autodiff keeps only its input), then the pointwise half as a block.
       const depthName = `${name}/depthwise`;
-      steps.push({ kind: 'depthwise', name: depthName, inputs, head: layer, layer, strides: pair(c.strides, 1), dilations: pair(c.dilationRate, 1), pad: c.padding as 'same' | 'valid' });
-      convBlock(layer, [depthName], name, { kernelIndex: 1, biasIndex: useBias ? 2 : null, reshape: null, depthwise: false, strides: [1, 1], dilations: [1, 1], pad: 'valid', activation: ownActivation }, [name]);
+      steps.push({
+        kind: 'depthwise',
+        name: depthName,
+        inputs,
+        head: layer,
+        layer,
+        strides: pair(c.strides, 1),
+        dilations: pair(c.dilationRate, 1),
+        pad: c.padding as 'same' | 'valid',
+      });
+      convBlock(
+        layer,
+        [depthName],
+        name,
+        {
+          kernelIndex: 1,
+          biasIndex: useBias ? 2 : null,
+          reshape: null,
+          depthwise: false,
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'valid',
+          activation: ownActivation,
+        },
+        [name],
+      );
       continue;
     }
     if (!training && kind === 'Dense' && rank === 4 && ownActivation !== undefined) {
       const [cin, cout] = layer.weights[0].shape as number[];
-      convBlock(layer, inputs, name, { kernelIndex: 0, biasIndex: useBias ? 1 : null, reshape: [1, 1, cin, cout], depthwise: false, strides: [1, 1], dilations: [1, 1], pad: 'valid', activation: ownActivation }, [name]);
+      convBlock(
+        layer,
+        inputs,
+        name,
+        {
+          kernelIndex: 0,
+          biasIndex: useBias ? 1 : null,
+          reshape: [1, 1, cin, cout],
+          depthwise: false,
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'valid',
+          activation: ownActivation,
+        },
+        [name],
+      );
       continue;
     }
     if (!training && isLastAxisBatchNorm(layer)) {
       const tail = absorbTail(name, false, 'linear');
-      push({ kind: 'bn-block', name: tail.last, inputs, head: layer, bn: layer, op: normBlockOp(tail.activation, normParts(layer).epsilon ?? 1e-3) }, [name, ...tail.members], 'block');
+      push(
+        { kind: 'bn-block', name: tail.last, inputs, head: layer, bn: layer, op: normBlockOp(tail.activation, normParts(layer).epsilon ?? 1e-3) },
+        [name, ...tail.members],
+        'block',
+      );
       for (const n of [name, ...tail.members]) rename.set(n, tail.last);
       continue;
     }
@@ -229,13 +357,22 @@ export function compileTrainingPlan(model: LayersModel, options: TrainingPlanOpt
       continue;
     }
     if (kind === 'Add' && inputs.length >= 2) {
-      push({ kind: 'ops', name, inputs, head: layer, step: { name, inputs, covers: [name], head: { name, className: kind }, op: 'add', act: 'linear' } }, [name], 'ops');
+      push(
+        { kind: 'ops', name, inputs, head: layer, step: { name, inputs, covers: [name], head: { name, className: kind }, op: 'add', act: 'linear' } },
+        [name],
+        'ops',
+      );
       continue;
     }
     const act = layerActivation(layer);
     if (act !== undefined) {
       if (act === 'linear') rename.set(name, inputs[0]);
-      else if (training || act === 'relu' || act === 'relu6' || act === 'sigmoid' || act === 'tanh') push({ kind: 'ops', name, inputs, head: layer, step: { name, inputs, covers: [name], head: { name, className: kind }, op: 'act', act } }, [name], 'ops');
+      else if (training || act === 'relu' || act === 'relu6' || act === 'sigmoid' || act === 'tanh')
+        push(
+          { kind: 'ops', name, inputs, head: layer, step: { name, inputs, covers: [name], head: { name, className: kind }, op: 'act', act } },
+          [name],
+          'ops',
+        );
       else push({ kind: 'act-block', name, inputs, head: layer, op: activationOp(act) }, [name], 'block');
       continue;
     }
@@ -286,7 +423,13 @@ export function compileTrainingPlan(model: LayersModel, options: TrainingPlanOpt
   };
   /** gamma, beta, mean, variance of a block's BatchNorm: the layer's own variables, constants where a part is absent. */
   const normParamsOf = (key: string, bn: Layer | null, channels: number): Tensor[] => {
-    if (!bn) return [constant(`${key}/gamma`, channels, 1), constant(`${key}/beta`, channels, 0), constant(`${key}/mean`, channels, 0), constant(`${key}/variance`, channels, 1)];
+    if (!bn)
+      return [
+        constant(`${key}/gamma`, channels, 1),
+        constant(`${key}/beta`, channels, 0),
+        constant(`${key}/mean`, channels, 0),
+        constant(`${key}/variance`, channels, 1),
+      ];
     const p = normParts(bn);
     return [...scaleAndOffset(key, bn, channels), p.movingMean!.read(), p.movingVariance!.read()];
   };
@@ -307,7 +450,13 @@ export function compileTrainingPlan(model: LayersModel, options: TrainingPlanOpt
       try {
         for (const s of steps) {
           current = s;
-          values.set(s.name, run(s, s.inputs.map((n) => values.get(n)!)));
+          values.set(
+            s.name,
+            run(
+              s,
+              s.inputs.map((n) => values.get(n)!),
+            ),
+          );
         }
       } catch (e) {
         // A failure inside TensorFlow.js names the layer it happened in.

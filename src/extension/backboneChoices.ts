@@ -58,9 +58,16 @@ export interface CatalogItemText {
  */
 export function catalogItemText(e: BackboneCatalogEntry, availability: Availability): CatalogItemText {
   const size = [formatParams(e.params), e.downloadMB > 0 ? fmtMB(e.downloadMB) : undefined].filter(Boolean).join(', ');
-  const quality = e.imagenetTop1 !== null ? `ImageNet top-1 ${e.imagenetTop1}%` : `trained on ${e.trainedOn.split(' (')[0].replace(/^./, (c) => c.toLowerCase())}`;
+  const quality =
+    e.imagenetTop1 !== null ? `ImageNet top-1 ${e.imagenetTop1}%` : `trained on ${e.trainedOn.split(' (')[0].replace(/^./, (c) => c.toLowerCase())}`;
   const description = [size || undefined, quality, `${e.inputSize[0]}×${e.inputSize[1]} input`].filter(Boolean).join(' · ');
-  const detail = [`${AVAILABILITY_ICON[availability]} ${availabilityText(e, availability)}`, e.title, e.format === 'graph' ? 'feature extraction only' : undefined].filter(Boolean).join(' · ');
+  const detail = [
+    `${AVAILABILITY_ICON[availability]} ${availabilityText(e, availability)}`,
+    e.title,
+    e.format === 'graph' ? 'feature extraction only' : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return { label: e.id, description, detail };
 }
 

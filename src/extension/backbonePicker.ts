@@ -93,7 +93,9 @@ export async function checkOffline(
   if ((availability.get(entry.id) ?? 'download') !== 'download') return 'continue';
   const url = probes.urlOf(entry);
   if (!url) return 'continue';
-  const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${hostOf(url)} can be reached…` }, () => probes.probe(url));
+  const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${hostOf(url)} can be reached…` }, () =>
+    probes.probe(url),
+  );
   if (reach.reachable) return 'continue';
   const { message, detail } = offlineMessage(entry, url, reach.reason);
   const answer = await ask(() => vscode.window.showWarningMessage(message, { modal: true, detail }, 'Pick Another Backbone', 'Continue Anyway'));

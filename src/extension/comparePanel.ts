@@ -145,7 +145,12 @@ export class CompareRuns implements vscode.Disposable {
     if (dirs.length < 2) return undefined;
     if (this.current) this.current.show(dirs);
     else {
-      const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare Runs', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, { ...webviewOptions(this.s.context.extensionUri), retainContextWhenHidden: false });
+      const panel = vscode.window.createWebviewPanel(
+        COMPARE_VIEW_TYPE,
+        'Compare Runs',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+        { ...webviewOptions(this.s.context.extensionUri), retainContextWhenHidden: false },
+      );
       this.attach(panel, dirs);
     }
     return this.current?.snapshot;
@@ -164,7 +169,9 @@ export class CompareRuns implements vscode.Disposable {
     this.s.runIndex.refresh();
     const runs = this.s.runIndex.all();
     if (runs.length < 2) {
-      void vscode.window.showInformationMessage(`Transfer Lab: comparing needs at least two runs; this workspace has ${runs.length}. Run an experiment (or another strategy) first.`);
+      void vscode.window.showInformationMessage(
+        `Transfer Lab: comparing needs at least two runs; this workspace has ${runs.length}. Run an experiment (or another strategy) first.`,
+      );
       return undefined;
     }
     const items = runs.map((e) => ({
@@ -173,7 +180,12 @@ export class CompareRuns implements vscode.Disposable {
       picked: preselected.includes(e.dir),
       dir: e.dir,
     }));
-    const picks = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Transfer Lab: Compare Runs', placeHolder: 'Pick two or more runs to compare (Space to select)', matchOnDescription: true });
+    const picks = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: 'Transfer Lab: Compare Runs',
+      placeHolder: 'Pick two or more runs to compare (Space to select)',
+      matchOnDescription: true,
+    });
     if (!picks) return undefined;
     if (picks.length < 2) {
       void vscode.window.showInformationMessage('Transfer Lab: pick at least two runs to compare.');

@@ -7,7 +7,17 @@ import * as path from 'node:path';
 import { readMetrics, readRun } from '../core/runStore';
 import type { EvaluationReport } from '../core/metrics';
 import type { RunEvent } from '../core/runEvents';
-import { CurveFeed, decimate, emptyCurves, parseDashboardRequest, type CurvePoint, type DashboardCurves, type DashboardHeader, type DashboardMessage, type WrongImage } from '../core/dashboardMessages';
+import {
+  CurveFeed,
+  decimate,
+  emptyCurves,
+  parseDashboardRequest,
+  type CurvePoint,
+  type DashboardCurves,
+  type DashboardHeader,
+  type DashboardMessage,
+  type WrongImage,
+} from '../core/dashboardMessages';
 import { DashboardViewProvider } from './dashboardView';
 import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
 import { webviewHtml } from './webviewHtml';
@@ -17,7 +27,6 @@ export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
 /** Points sent when a panel opens; more are decimated (min/max kept) so messages stay small. */
 const INITIAL_POINTS = 4000;
 const FLUSH_MS = 200;
-
 
 class DashboardPanel implements vscode.Disposable {
   private readonly feed = new CurveFeed();
@@ -61,8 +70,8 @@ class DashboardPanel implements vscode.Disposable {
     else if (request.type === 'rendered') {
       this.renderedPoints = request.points;
       this.outOfOrderPoints = request.outOfOrder;
-    }
-    else if (request.type === 'reveal' && this.isWrongImage(request.path)) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(request.path));
+    } else if (request.type === 'reveal' && this.isWrongImage(request.path))
+      void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(request.path));
   }
 
   private isWrongImage(p: string): boolean {
@@ -87,7 +96,10 @@ class DashboardPanel implements vscode.Disposable {
       imagesPerSec: live?.lastBatch?.imagesPerSec ?? e?.imagesPerSec,
       learningRate: e?.learningRate,
       valAccuracy: e?.valAccuracy ?? r?.metrics.bestValAccuracy,
-      message: live?.message ?? (live?.status === 'running' ? live.phase : undefined) ?? (r?.failure ? `${r.failure.message}${r.failure.hint ? ` ${r.failure.hint}` : ''}` : undefined),
+      message:
+        live?.message ??
+        (live?.status === 'running' ? live.phase : undefined) ??
+        (r?.failure ? `${r.failure.message}${r.failure.hint ? ` ${r.failure.hint}` : ''}` : undefined),
     };
   }
 
@@ -201,7 +213,12 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
     }
     const record = readRun(runDir);
     const title = `Dashboard: ${record.ok ? record.value.id : path.basename(runDir)}`;
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+    const panel = vscode.window.createWebviewPanel(
+      DASHBOARD_VIEW_TYPE,
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, retainContextWhenHidden: true },
+    );
     return this.attach(panel, key);
   }
 

@@ -32,7 +32,11 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         if (!request) return; // Anything else from a webview is ignored, never trusted.
         if (request.type === 'ready') this.post();
         // Only run folders this view itself showed are passed on.
-        else void vscode.commands.executeCommand(request.command, ...(request.runDir && request.runDir === this.currentRun()?.runDir ? [vscode.Uri.file(request.runDir)] : []));
+        else
+          void vscode.commands.executeCommand(
+            request.command,
+            ...(request.runDir && request.runDir === this.currentRun()?.runDir ? [vscode.Uri.file(request.runDir)] : []),
+          );
       }),
       view.onDidDispose(() => {
         if (this.view === view) this.view = undefined;

@@ -62,7 +62,13 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     const live = this.training(uri.fsPath);
     const lenses: vscode.CodeLens[] = [];
     if (!vscode.workspace.isTrusted) {
-      lenses.push(new vscode.CodeLens(top, { title: '$(shield) Training disabled in Restricted Mode', command: 'workbench.trust.manage', tooltip: 'Trust this workspace to train and load models' }));
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(shield) Training disabled in Restricted Mode',
+          command: 'workbench.trust.manage',
+          tooltip: 'Trust this workspace to train and load models',
+        }),
+      );
     } else if (live) {
       lenses.push(new vscode.CodeLens(top, { title: '$(debug-stop) Stop', command: 'transferLab.stopRun', arguments: [uri] }));
     } else {
@@ -131,7 +137,11 @@ async function backboneDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperi
   const out: vscode.Diagnostic[] = [];
   const catalog = 'catalog' in exp.backbone ? findCatalogEntry(exp.backbone.catalog) : undefined;
   if (catalog?.format === 'graph' && exp.strategy.kind !== 'feature-extraction') {
-    const d = new vscode.Diagnostic(rangeOfPath(text, 'strategy.kind', doc), `strategy.kind: ${catalog.id} is a graph model, which cannot be ${exp.strategy.kind === 'scratch' ? 'trained from scratch' : 'fine-tuned'}. Use "feature-extraction", or a layers model (MobileNet v1/v2) to fine-tune.`, vscode.DiagnosticSeverity.Error);
+    const d = new vscode.Diagnostic(
+      rangeOfPath(text, 'strategy.kind', doc),
+      `strategy.kind: ${catalog.id} is a graph model, which cannot be ${exp.strategy.kind === 'scratch' ? 'trained from scratch' : 'fine-tuned'}. Use "feature-extraction", or a layers model (MobileNet v1/v2) to fine-tune.`,
+      vscode.DiagnosticSeverity.Error,
+    );
     d.source = 'Transfer Lab';
     d.code = 'graph-fine-tune';
     out.push(d);
@@ -201,8 +211,7 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   const text = doc.getText();
   const file = doc.uri.fsPath;
   const toDiagnostic = (p: InputProblem, severity: vscode.DiagnosticSeverity) => {
-    const range =
-      p.line !== undefined ? new vscode.Range(p.line - 1, (p.column ?? 1) - 1, p.line - 1, (p.column ?? 1) + 20) : rangeOfPath(text, p.path, doc);
+    const range = p.line !== undefined ? new vscode.Range(p.line - 1, (p.column ?? 1) - 1, p.line - 1, (p.column ?? 1) + 20) : rangeOfPath(text, p.path, doc);
     const d = new vscode.Diagnostic(range, `${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` ${p.hint}` : ''}`, severity);
     d.source = 'Transfer Lab';
     d.code = p.path || undefined;
@@ -218,7 +227,16 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   // The dataset, checked without decoding anything (a folder walk).
   const dataDir = resolved.value.data.dir;
   if (!fs.existsSync(dataDir)) {
-    out.push(toDiagnostic({ path: 'data.dir', message: `the dataset folder ${dataDir} does not exist`, hint: 'Create it with Transfer Lab: Scaffold Dataset, or fix the path (relative to this file).' }, vscode.DiagnosticSeverity.Error));
+    out.push(
+      toDiagnostic(
+        {
+          path: 'data.dir',
+          message: `the dataset folder ${dataDir} does not exist`,
+          hint: 'Create it with Transfer Lab: Scaffold Dataset, or fix the path (relative to this file).',
+        },
+        vscode.DiagnosticSeverity.Error,
+      ),
+    );
   } else {
     const index = indexDataset(dataDir, { split: resolved.value.data.split, seed: resolved.value.data.seed });
     if (!index.ok) out.push(...index.errors.map((p) => toDiagnostic({ ...p, path: p.path || 'data.dir' }, vscode.DiagnosticSeverity.Error)));
@@ -240,16 +258,22 @@ export function registerExperimentEditor(s: Services): void {
     const key = doc.uri.toString();
     clearTimeout(timers.get(key));
     // Debounced: indexing a dataset folder on every keystroke would be wasted work.
-    timers.set(key, setTimeout(() => {
-      timers.delete(key);
-      lastResolved.delete(key);
-      const version = doc.version;
-      const base = diagnosticsFor(doc);
-      collection.set(doc.uri, base);
-      const exp = lastResolved.get(key);
-      // Layer names come from a trainer process: added when known, never blocking typing.
-      if (exp) void backboneDiagnostics(doc, exp, layers).then((extra) => doc.version === version && extra.length > 0 && collection.set(doc.uri, [...base, ...extra]));
-    }, delayMs));
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key);
+        lastResolved.delete(key);
+        const version = doc.version;
+        const base = diagnosticsFor(doc);
+        collection.set(doc.uri, base);
+        const exp = lastResolved.get(key);
+        // Layer names come from a trainer process: added when known, never blocking typing.
+        if (exp)
+          void backboneDiagnostics(doc, exp, layers).then(
+            (extra) => doc.version === version && extra.length > 0 && collection.set(doc.uri, [...base, ...extra]),
+          );
+      }, delayMs),
+    );
   };
   s.context.subscriptions.push(
     lens,
@@ -267,4 +291,3 @@ export function registerExperimentEditor(s: Services): void {
   );
   for (const doc of vscode.workspace.textDocuments) check(doc, 0);
 }
-

@@ -46,7 +46,11 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
     this.runIndex = index;
     this.runManager = manager;
     const refresh = () => this.changed.fire(undefined);
-    this.disposables.push(index.onDidChange(refresh), manager.onDidChangeRuns(refresh), manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()));
+    this.disposables.push(
+      index.onDidChange(refresh),
+      manager.onDidChangeRuns(refresh),
+      manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()),
+    );
   }
 
   get count(): number {
@@ -75,7 +79,13 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
     const file = element.uri.fsPath;
     const entries = this.runIndex?.forExperiment(file) ?? [];
     const live = this.runManager?.running(file);
-    const nodes: RunNode[] = entries.map((entry) => ({ kind: 'run', dir: entry.dir, entry, experiment: element.uri, live: live?.runDir === entry.dir ? live : undefined }));
+    const nodes: RunNode[] = entries.map((entry) => ({
+      kind: 'run',
+      dir: entry.dir,
+      entry,
+      experiment: element.uri,
+      live: live?.runDir === entry.dir ? live : undefined,
+    }));
     // A run that has started but whose run.json the index has not read yet.
     if (live?.runDir && !nodes.some((n) => n.dir === live.runDir)) nodes.unshift({ kind: 'run', dir: live.runDir, live, experiment: element.uri });
     return nodes;
@@ -92,7 +102,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
   private experimentItem(node: ExperimentNode): vscode.TreeItem {
     const running = this.runManager?.running(node.uri.fsPath);
     const runs = this.runIndex?.forExperiment(node.uri.fsPath).length ?? 0;
-    const item = new vscode.TreeItem(path.basename(node.uri.fsPath, '.tlexp.json'), runs > 0 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      path.basename(node.uri.fsPath, '.tlexp.json'),
+      runs > 0 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `experiment:${node.uri.fsPath}`;
     item.resourceUri = node.uri;
     item.description = running ? 'running…' : vscode.workspace.asRelativePath(path.dirname(node.uri.fsPath));
@@ -113,7 +126,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
     item.contextValue = `run.${status}`;
     const parts: string[] = [];
     const bestVal = record?.metrics?.bestValAccuracy;
-    if (status === 'running' && live?.lastEpoch) parts.push(`epoch ${live.lastEpoch.epoch}/${live.lastEpoch.epochs}, val ${(live.lastEpoch.valAccuracy * 100).toFixed(1)}%`);
+    if (status === 'running' && live?.lastEpoch)
+      parts.push(`epoch ${live.lastEpoch.epoch}/${live.lastEpoch.epochs}, val ${(live.lastEpoch.valAccuracy * 100).toFixed(1)}%`);
     else if (typeof bestVal === 'number' && Number.isFinite(bestVal)) parts.push(`val ${(bestVal * 100).toFixed(1)}%`);
     const duration = record?.timings?.durationMs ?? (live ? Date.now() - live.startedAt : undefined);
     if (typeof duration === 'number') parts.push(formatDuration(duration));
@@ -130,7 +144,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
         `- backbone: \`${backbone}\`${b.cutAt ? ` cut at \`${b.cutAt}\`` : ''}\n- strategy: ${config.strategy.kind}\n- epochs ${config.train.epochs}, batch ${config.train.batchSize}, ${config.train.optimizer} ${config.train.learningRate}\n`,
       );
     }
-    if (record?.metrics && typeof record.metrics.accuracy === 'number') tooltip.appendMarkdown(`- test accuracy: ${(record.metrics.accuracy * 100).toFixed(1)}%\n`);
+    if (record?.metrics && typeof record.metrics.accuracy === 'number')
+      tooltip.appendMarkdown(`- test accuracy: ${(record.metrics.accuracy * 100).toFixed(1)}%\n`);
     if (record?.failure) tooltip.appendMarkdown(`\n$(error) ${record.failure.message}${record.failure.hint ? ` — ${record.failure.hint}` : ''}\n`);
     item.tooltip = tooltip;
     item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(node.dir)] };

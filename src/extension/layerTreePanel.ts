@@ -89,7 +89,12 @@ class LayerTreePanel implements vscode.Disposable {
     const parsed = parseExperimentText(text, this.file);
     if (!parsed.ok) {
       const p = parsed.errors[0];
-      return this.post({ type: 'error', file: this.file, message: `${base}${p.path ? ` (${p.path})` : ''}: ${p.message}.${p.hint ? ` ${p.hint}` : ''} The layers show again once the file is valid.`, retry: false });
+      return this.post({
+        type: 'error',
+        file: this.file,
+        message: `${base}${p.path ? ` (${p.path})` : ''}: ${p.message}.${p.hint ? ` ${p.hint}` : ''} The layers show again once the file is valid.`,
+        retry: false,
+      });
     }
     const exp = parsed.value;
     const resolved = loadExperimentText(text, this.file);
@@ -98,7 +103,13 @@ class LayerTreePanel implements vscode.Disposable {
       const blocking = resolved.errors.filter((e) => e.path !== 'backbone.cutAt' && e.path !== 'strategy.unfreezeFrom');
       if (blocking.length > 0) {
         const lines = blocking.map((e) => `${e.path || base}: ${e.message}${e.hint ? ` ${e.hint}` : ''}`);
-        return this.post({ type: 'error', experiment: exp.name, file: this.file, message: `${base} has ${blocking.length === 1 ? 'a problem' : 'problems'}:\n${lines.join('\n')}`, retry: false });
+        return this.post({
+          type: 'error',
+          experiment: exp.name,
+          file: this.file,
+          message: `${base} has ${blocking.length === 1 ? 'a problem' : 'problems'}:\n${lines.join('\n')}`,
+          retry: false,
+        });
       }
     }
     // The layer table is listed without a cut, so every layer shows; the cut is drawn, not applied.
@@ -114,7 +125,13 @@ class LayerTreePanel implements vscode.Disposable {
       if (!result.ok) {
         this.summary = undefined;
         const { reason, hint } = result.outcome;
-        return this.post({ type: 'error', experiment: exp.name, file: this.file, message: `Cannot load the backbone of ${base}: ${reason.replace(/\.?$/, '.')}${hint ? ` ${hint}` : ''}`, retry: true });
+        return this.post({
+          type: 'error',
+          experiment: exp.name,
+          file: this.file,
+          message: `Cannot load the backbone of ${base}: ${reason.replace(/\.?$/, '.')}${hint ? ` ${hint}` : ''}`,
+          retry: true,
+        });
       }
       this.summary = result.value;
       this.summaryKey = key;
@@ -184,7 +201,10 @@ async function pickExperimentFile(s: Services): Promise<string | undefined> {
   await s.experiments.reload();
   const files = s.experiments.experimentFiles;
   if (files.length === 0) {
-    const pick = await vscode.window.showInformationMessage('Transfer Lab: no experiment files (*.tlexp.json) in this workspace to show the layers of.', 'New Experiment');
+    const pick = await vscode.window.showInformationMessage(
+      'Transfer Lab: no experiment files (*.tlexp.json) in this workspace to show the layers of.',
+      'New Experiment',
+    );
     if (pick) void vscode.commands.executeCommand('transferLab.newExperiment');
     return undefined;
   }
@@ -213,7 +233,12 @@ export function registerLayerTree(s: Services): void {
         existing.panel.reveal(undefined, true);
         return file;
       }
-      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, `Layers: ${path.basename(file, '.tlexp.json')}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+      const panel = vscode.window.createWebviewPanel(
+        VIEW_TYPE,
+        `Layers: ${path.basename(file, '.tlexp.json')}`,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        { enableScripts: true, retainContextWhenHidden: true },
+      );
       open(panel, file);
       return file;
     }),

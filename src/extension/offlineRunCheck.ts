@@ -27,14 +27,17 @@ export async function confirmRunWhenOffline(file: string, cacheDir: string, prob
   if (entryAvailability(entry, cacheDir).availability !== 'download') return true;
   const url = probes.urlOf(entry);
   if (!url) return true;
-  const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${new URL(url).host} can be reached…` }, () => probes.probe(url));
+  const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${new URL(url).host} can be reached…` }, () =>
+    probes.probe(url),
+  );
   if (reach.reachable) return true;
   const { message } = offlineMessage(entry, url, reach.reason);
   const answer = await vscode.window.showWarningMessage(
     message,
     {
       modal: true,
-      detail: 'The run would stop at the download. Run it once this machine is online (the download happens once, then it works offline), or choose a backbone that is already here (Transfer Lab: Show Layers and the New Experiment wizard say which are).',
+      detail:
+        'The run would stop at the download. Run it once this machine is online (the download happens once, then it works offline), or choose a backbone that is already here (Transfer Lab: Show Layers and the New Experiment wizard say which are).',
     },
     'Run Anyway',
   );

@@ -77,13 +77,20 @@ export class OneDnnRetryJob {
           await recordOffVerdict(this.opts.verdictFile, { machine: kernels!.machine, model: kernels!.model, signal: 'SIGFPE' });
           remembered = this.opts.verdictFile;
         } catch (e) {
-          this.opts.onMessage({ type: 'log', level: 'warn', message: `could not remember the oneDNN verdict in ${this.opts.verdictFile}: ${(e as Error).message}` });
+          this.opts.onMessage({
+            type: 'log',
+            level: 'warn',
+            message: `could not remember the oneDNN verdict in ${this.opts.verdictFile}: ${(e as Error).message}`,
+          });
         }
       }
       if (runDir) {
         finalizeStoppedRun(
           runDir,
-          { message: 'oneDNN crashed this run (SIGFPE); Transfer Lab retried it with oneDNN off in a new run folder', hint: 'See the newer run of this experiment; this model now runs with oneDNN off on this machine.' },
+          {
+            message: 'oneDNN crashed this run (SIGFPE); Transfer Lab retried it with oneDNN off in a new run folder',
+            hint: 'See the newer run of this experiment; this model now runs with oneDNN off on this machine.',
+          },
           outcome.stderrTail,
         );
       }

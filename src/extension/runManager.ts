@@ -80,14 +80,11 @@ export class RunManager implements vscode.Disposable {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
     if (open?.isDirty) await open.save();
 
-    const job = this.trainers.startRun(
-      { kind: 'run', experimentFile: file, runsDir: runsDirFor(file), cacheDir: cacheDirOf(this.context) },
-      (m) => {
-        if (m.type === 'run-event') this.apply(run, m.event);
-        else if (m.type === 'failed') run.message = m.hint ? `${m.message} ${m.hint}` : m.message;
-        else if (isOneDnnRetryNotice(m)) this.retried(run, m.message);
-      },
-    );
+    const job = this.trainers.startRun({ kind: 'run', experimentFile: file, runsDir: runsDirFor(file), cacheDir: cacheDirOf(this.context) }, (m) => {
+      if (m.type === 'run-event') this.apply(run, m.event);
+      else if (m.type === 'failed') run.message = m.hint ? `${m.message} ${m.hint}` : m.message;
+      else if (isOneDnnRetryNotice(m)) this.retried(run, m.message);
+    });
     const run: LiveRun = { experimentFile: file, startedAt: Date.now(), status: 'running', job };
     this.runs.set(file, run);
     this.changes.fire();
@@ -153,7 +150,11 @@ export class RunManager implements vscode.Disposable {
     this.runs.delete(run.experimentFile);
     if (!outcome.ok && run.runDir) {
       // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
-      finalizeStoppedRun(run.runDir, { message: `the trainer stopped: ${outcome.reason}`, hint: outcome.hint ?? 'See log.txt in the run folder for its last output.' }, outcome.stderrTail);
+      finalizeStoppedRun(
+        run.runDir,
+        { message: `the trainer stopped: ${outcome.reason}`, hint: outcome.hint ?? 'See log.txt in the run folder for its last output.' },
+        outcome.stderrTail,
+      );
     }
     if (run.status === 'running') run.status = outcome.ok ? 'succeeded' : run.phase === 'stopping' ? 'cancelled' : 'failed';
     if (!outcome.ok) {

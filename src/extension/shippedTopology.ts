@@ -62,7 +62,11 @@ function flatten(layers: unknown[], feed: Map<string, string[]>, outputOf: Map<s
       }
       outputOf.set(name, flat.at(-1)?.name ?? name);
     } else {
-      flat = flatten(innerLayers.filter((x) => x.class_name !== 'InputLayer'), innerFeed, outputOf);
+      flat = flatten(
+        innerLayers.filter((x) => x.class_name !== 'InputLayer'),
+        innerFeed,
+        outputOf,
+      );
       const outputs = inboundNames(config.output_layers);
       outputOf.set(name, outputs[0] ?? flat.at(-1)?.name ?? name);
     }

@@ -15,13 +15,22 @@ export function registerStatusBar(s: Services): void {
     const run = active[0];
     const name = path.basename(run.experimentFile, '.tlexp.json');
     const epoch = run.lastEpoch;
-    const progress = epoch ? `epoch ${epoch.epoch}/${epoch.epochs} · val ${(epoch.valAccuracy * 100).toFixed(1)}%` : run.lastBatch ? `epoch ${run.lastBatch.epoch} · batch ${run.lastBatch.batch}/${run.lastBatch.batches}` : (run.phase ?? 'starting');
+    const progress = epoch
+      ? `epoch ${epoch.epoch}/${epoch.epochs} · val ${(epoch.valAccuracy * 100).toFixed(1)}%`
+      : run.lastBatch
+        ? `epoch ${run.lastBatch.epoch} · batch ${run.lastBatch.batch}/${run.lastBatch.batches}`
+        : (run.phase ?? 'starting');
     item.text = `$(sync~spin) ${name}: ${progress}${active.length > 1 ? ` (+${active.length - 1})` : ''}`;
     item.tooltip = `Transfer Lab: ${name} is training on ${run.backend ?? '…'}. Click for the dashboard.`;
     item.accessibilityInformation = { label: `Transfer Lab run ${name}, ${progress}` };
     item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(run.experimentFile)] };
     item.show();
   };
-  s.context.subscriptions.push(item, s.runs.onDidChangeRuns(update), s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'phase' || event.type === 'batch') && update()), vscode.window.onDidChangeActiveTextEditor(update));
+  s.context.subscriptions.push(
+    item,
+    s.runs.onDidChangeRuns(update),
+    s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'phase' || event.type === 'batch') && update()),
+    vscode.window.onDidChangeActiveTextEditor(update),
+  );
   update();
 }

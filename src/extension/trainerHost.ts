@@ -67,7 +67,14 @@ export class TrainerHost implements vscode.Disposable {
     if (job.kind !== 'environment' && !vscode.workspace.isTrusted) {
       return {
         ok: false,
-        outcome: { ok: false, reason: `${job.kind === 'predict' ? 'prediction' : 'loading models'} is disabled in Restricted Mode`, hint: 'Trust this workspace (Manage Workspace Trust) to load models and train.', exitCode: null, signal: null, stderrTail: '' },
+        outcome: {
+          ok: false,
+          reason: `${job.kind === 'predict' ? 'prediction' : 'loading models'} is disabled in Restricted Mode`,
+          hint: 'Trust this workspace (Manage Workspace Trust) to load models and train.',
+          exitCode: null,
+          signal: null,
+          stderrTail: '',
+        },
       };
     }
     let value: T | undefined;
@@ -77,7 +84,10 @@ export class TrainerHost implements vscode.Disposable {
     }).outcome;
     if (!outcome.ok) return { ok: false, outcome };
     if (value === undefined) {
-      return { ok: false, outcome: { ok: false, reason: `the trainer finished the ${job.kind} job without an answer`, exitCode: 0, signal: null, stderrTail: '' } };
+      return {
+        ok: false,
+        outcome: { ok: false, reason: `the trainer finished the ${job.kind} job without an answer`, exitCode: 0, signal: null, stderrTail: '' },
+      };
     }
     return { ok: true, value };
   }
@@ -94,7 +104,13 @@ export class TrainerHost implements vscode.Disposable {
     });
   }
 
-  private spawn(job: Job, deadlineMs: number | undefined, onMessage: (m: TrainerMessage) => void, cancelGraceMs?: number, env?: NodeJS.ProcessEnv): TrainerProcess {
+  private spawn(
+    job: Job,
+    deadlineMs: number | undefined,
+    onMessage: (m: TrainerMessage) => void,
+    cancelGraceMs?: number,
+    env?: NodeJS.ProcessEnv,
+  ): TrainerProcess {
     const config = readConfig();
     const trainer = new TrainerProcess(
       {

@@ -2,13 +2,7 @@
 // A trainer that crashes, hangs past its deadline or exits early becomes a failed outcome
 // carrying the tail of its stderr; it is always reaped and never takes the host down.
 import { fork, type ChildProcess } from 'node:child_process';
-import {
-  PROTOCOL_VERSION,
-  parseTrainerMessage,
-  type Job,
-  type TrainerMessage,
-  type TrainerOptions,
-} from '../core/protocol';
+import { PROTOCOL_VERSION, parseTrainerMessage, type Job, type TrainerMessage, type TrainerOptions } from '../core/protocol';
 
 export interface TrainerLaunch {
   /** The bundled trainer entry (dist/trainer.js). */
@@ -46,7 +40,8 @@ export function explainDeath(code: number | null, signal: NodeJS.Signals | null,
   }
   // Nothing in this extension sends SIGKILL unasked; the usual sender is the system's
   // out-of-memory killer (or a user's kill -9).
-  if (signal === 'SIGKILL') return { reason: 'the trainer was killed by SIGKILL', hint: `If the system ran low on memory, it may have stopped the trainer. ${MEMORY_HINT}` };
+  if (signal === 'SIGKILL')
+    return { reason: 'the trainer was killed by SIGKILL', hint: `If the system ran low on memory, it may have stopped the trainer. ${MEMORY_HINT}` };
   // SIGFPE/SIGILL come from native kernels, most often oneDNN's on a CPU (or VM) it misreads.
   if (signal === 'SIGFPE' || signal === 'SIGILL') {
     return {
@@ -92,8 +87,10 @@ export class TrainerProcess {
 
     this.outcome = new Promise<TrainerOutcome>((resolve) => {
       this.child.on('error', (e) => {
-        this.fail(`could not start the trainer (${launch.nodePath || process.execPath}): ${e.message}`,
-          'Check the setting transferLab.nodePath: it must point to a Node.js 20+ binary.');
+        this.fail(
+          `could not start the trainer (${launch.nodePath || process.execPath}): ${e.message}`,
+          'Check the setting transferLab.nodePath: it must point to a Node.js 20+ binary.',
+        );
         // A process that never spawned emits no 'exit'.
         if (this.child.pid === undefined) {
           this.exited = true;
@@ -118,8 +115,10 @@ export class TrainerProcess {
       if (message.type === 'hello') {
         greeted = true;
         if (message.protocol !== PROTOCOL_VERSION) {
-          return this.fail(`trainer protocol ${message.protocol} != extension protocol ${PROTOCOL_VERSION}`,
-            'Reload the window so the extension and trainer versions match.');
+          return this.fail(
+            `trainer protocol ${message.protocol} != extension protocol ${PROTOCOL_VERSION}`,
+            'Reload the window so the extension and trainer versions match.',
+          );
         }
         this.child.send({ type: 'start', protocol: PROTOCOL_VERSION, job, options });
       } else if (message.type === 'failed') {

@@ -17,7 +17,9 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, e
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${entry}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
   // A view's own stylesheet, when it has one (media/<entry>.css).
-  const own = fs.existsSync(path.join(extensionUri.fsPath, 'media', `${entry}.css`)) ? webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${entry}.css`)) : undefined;
+  const own = fs.existsSync(path.join(extensionUri.fsPath, 'media', `${entry}.css`))
+    ? webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${entry}.css`))
+    : undefined;
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,

@@ -17,7 +17,9 @@ export function registerWorkflows(s: Services): void {
     vscode.commands.registerCommand('transferLab.scaffoldDataset', (args?: ScaffoldArgs) => scaffoldDatasetCommand(s, isPlainObject(args) ? args : undefined)),
     vscode.commands.registerCommand('transferLab.newExperiment', (args?: NewExperimentArgs) => newExperimentCommand(s, isPlainObject(args) ? args : undefined)),
     vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(s, arg, selected)),
-    vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean) => exportModelCommand(s, arg, target, overwrite)),
+    vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean) =>
+      exportModelCommand(s, arg, target, overwrite),
+    ),
     vscode.commands.registerCommand('transferLab.compareRuns', (arg?: unknown, selected?: unknown) => compare.command(arg, selected)),
     // What the Compare panel last posted and heard.
     ...testHooks(s.context, { 'transferLab.compareRuns.snapshot': () => compare.snapshot }),

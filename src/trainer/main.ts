@@ -69,7 +69,17 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
       const rows = b.kind === 'layers' ? summarizeLayers(b.model, { cutAt: b.cutAt }) : [];
       await send({
         type: 'layers',
-        summary: { kind: b.kind, cutAt: b.cutAt, cutFrom: b.cutFrom, inputShape: b.inputShape, rows, source: b.source, fineTunable: b.kind === 'layers', preprocessing: { mode: b.preprocessing.mode, from: b.preprocessingFrom }, notes: b.notes },
+        summary: {
+          kind: b.kind,
+          cutAt: b.cutAt,
+          cutFrom: b.cutFrom,
+          inputShape: b.inputShape,
+          rows,
+          source: b.source,
+          fineTunable: b.kind === 'layers',
+          preprocessing: { mode: b.preprocessing.mode, from: b.preprocessingFrom },
+          notes: b.notes,
+        },
       });
       break;
     }
@@ -160,7 +170,11 @@ function main(): void {
   process.on('unhandledRejection', (e) => void fail(e));
   process.on('message', (raw: unknown) => {
     const message = parseHostMessage(raw);
-    if (!message) return void failWith(`Malformed message from the extension: ${JSON.stringify(raw)}`, 'Reload the window so the extension and its trainer come from the same version.');
+    if (!message)
+      return void failWith(
+        `Malformed message from the extension: ${JSON.stringify(raw)}`,
+        'Reload the window so the extension and its trainer come from the same version.',
+      );
     if (message.type === 'cancel') {
       cancelRequested = true;
       return;

@@ -13,7 +13,17 @@ test('Run from the CodeLens and watch the dashboard', { timeout: 300_000 }, asyn
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-dash-'));
   fs.writeFileSync(
     path.join(workspace, 'fashion.tlexp.json'),
-    JSON.stringify({ name: 'fashion', data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', warmupEpochs: 5 }, train: { epochs: 20, batchSize: 8, learningRate: 0.003 } }, null, 2),
+    JSON.stringify(
+      {
+        name: 'fashion',
+        data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') },
+        backbone: { catalog: 'fmnist-mini' },
+        strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', warmupEpochs: 5 },
+        train: { epochs: 20, batchSize: 8, learningRate: 0.003 },
+      },
+      null,
+      2,
+    ),
   );
   const wb = await openWorkbench({ workspace, settings: { 'workbench.colorTheme': 'Default Light Modern' } });
   try {

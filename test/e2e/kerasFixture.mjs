@@ -5,7 +5,10 @@ import * as path from 'node:path';
 import { repoRoot } from '../support/testEnv.mjs';
 
 export function kerasFixtureRoot() {
-  const out = execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'setup-keras-fixtures.mjs'), '--if-missing'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'setup-keras-fixtures.mjs'), '--if-missing'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out.trim().split('\n').pop();
 }
 

@@ -13,7 +13,10 @@ import { repoRoot } from '../support/testEnv.mjs';
 test('Layer tree, keyboard only and high contrast: move the frozen boundary and see the file change', { timeout: 240_000 }, async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-layers-'));
   const file = path.join(workspace, 'fashion.tlexp.json');
-  fs.writeFileSync(file, `${JSON.stringify({ name: 'fashion', data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ name: 'fashion', data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`,
+  );
   const wb = await openWorkbench({ workspace, settings: { 'workbench.colorTheme': 'Default High Contrast' } });
   try {
     await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'fashion.tlexp.json' }).first().click();
@@ -34,7 +37,8 @@ test('Layer tree, keyboard only and high contrast: move the frozen boundary and 
     await view.locator('.matches', { hasText: 'match' }).waitFor();
     const row = view.locator('li.layer[data-layer="block_5_dw"]');
     await row.locator('mark', { hasText: 'block_5_dw' }).waitFor();
-    const focused = () => view.locator(':focus').evaluate((n) => n.getAttribute('data-layer') ?? n.getAttribute('aria-label') ?? n.textContent?.slice(0, 40) ?? n.tagName);
+    const focused = () =>
+      view.locator(':focus').evaluate((n) => n.getAttribute('data-layer') ?? n.getAttribute('aria-label') ?? n.textContent?.slice(0, 40) ?? n.tagName);
     const path_ = [];
     for (let i = 0; i < 6 && (await focused().catch(() => '')) !== 'block_5_dw'; i++) {
       const inTree = await view.locator('[role=tree] :focus').count();
@@ -56,7 +60,13 @@ test('Layer tree, keyboard only and high contrast: move the frozen boundary and 
     await view.locator('vscode-textfield.search input').fill('');
     await view.locator('.marker-boundary', { hasText: 'trainable from here' }).waitFor();
     assert.equal(await view.locator('li.layer[data-layer="block_5_dw"] .badge').innerText(), 'trainable');
-    assert.equal(await view.locator('li.layer[data-layer="block_4_pw"] .badge').innerText().catch(() => 'frozen'), 'frozen');
+    assert.equal(
+      await view
+        .locator('li.layer[data-layer="block_4_pw"] .badge')
+        .innerText()
+        .catch(() => 'frozen'),
+      'frozen',
+    );
     // The edit went through the editor (undoable); the web workbench auto-saves after a delay
     // (files.autoSave defaults to afterDelay in the browser), desktop VS Code leaves it dirty.
     const tab = wb.page.locator('.tabs-container .tab', { hasText: 'fashion.tlexp.json' }).first();

@@ -12,11 +12,13 @@ import { repoRoot } from '../support/testEnv.mjs';
 test('Restricted Mode: no training, no model loading, and the reason is shown', { timeout: 180_000 }, async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-untrusted-'));
   const file = path.join(workspace, 'fashion.tlexp.json');
-  fs.writeFileSync(file, `${JSON.stringify({ name: 'fashion', data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ name: 'fashion', data: { dir: path.join(repoRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`,
+  );
   const before = fs.readdirSync(workspace);
   const wb = await openWorkbench({ workspace, untrusted: true });
   const { page } = wb;
-  const notification = (text) => page.locator('.notification-toast', { hasText: text }).first();
   try {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'fashion.tlexp.json' }).first().click();
     // The CodeLens says why instead of offering Run.

@@ -62,7 +62,10 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
   // *.vscode-resource.vscode-cdn.net is how webviews name local files (a service worker serves
   // them from the extension and the workspace); open-vsx.org is the workbench's own gallery.
   const isLocal = (u) =>
-    /^(data|blob|vscode-[a-z-]+):/.test(u) || /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u) || /^https:\/\/[^/]+\.vscode-resource\.vscode-cdn\.net\//.test(u) || /^https:\/\/open-vsx\.org\//.test(u);
+    /^(data|blob|vscode-[a-z-]+):/.test(u) ||
+    /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u) ||
+    /^https:\/\/[^/]+\.vscode-resource\.vscode-cdn\.net\//.test(u) ||
+    /^https:\/\/open-vsx\.org\//.test(u);
   page.on('request', (r) => !isLocal(r.url()) && remote.push(`${r.url()} (from ${r.frame().url().slice(0, 80)})`));
   page.on('console', (m) => /Content Security Policy|Refused to (load|execute|apply)/.test(m.text()) && violations.push(m.text()));
   try {
@@ -124,11 +127,15 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
     // Feature extraction trains in about a second once the images are featurized, so the
     // first points may arrive when the run has just finished: say which it was.
     const loss = webview().locator('canvas[aria-label^="Loss"]');
-    const live = await until('loss points on the dashboard', async () => {
-      const label = await loss.getAttribute('aria-label', { timeout: 1_000 }).catch(() => null);
-      if (!label || !/train \(per batch, smoothed\) \d/.test(label)) return undefined;
-      return { label, running: (await webview().locator('.status-running').count()) > 0 };
-    }, 180_000);
+    const live = await until(
+      'loss points on the dashboard',
+      async () => {
+        const label = await loss.getAttribute('aria-label', { timeout: 1_000 }).catch(() => null);
+        if (!label || !/train \(per batch, smoothed\) \d/.test(label)) return undefined;
+        return { label, running: (await webview().locator('.status-running').count()) > 0 };
+      },
+      180_000,
+    );
     console.log(`# dashboard ${live.running ? 'while running' : 'just after the run'}: ${live.label}`);
     await step(4, 'dashboard-live');
     await webview().locator('table.confusion').waitFor({ timeout: 180_000 });
@@ -213,7 +220,9 @@ test('Walk-through: scaffold, wizard, run, dashboard, layer tree, compare, predi
       assert.match(csp, /default-src 'none'/);
       const unsafe = await f.evaluate(() => ({
         // VS Code injects its own acquireVsCodeApi script before the page's CSP applies.
-        scriptsWithoutNonce: [...document.scripts].filter((sc) => !sc.nonce && !/^\s*globalThis\.acquireVsCodeApi/.test(sc.textContent ?? '')).map((sc) => sc.src || sc.textContent?.slice(0, 80)),
+        scriptsWithoutNonce: [...document.scripts]
+          .filter((sc) => !sc.nonce && !/^\s*globalThis\.acquireVsCodeApi/.test(sc.textContent ?? ''))
+          .map((sc) => sc.src || sc.textContent?.slice(0, 80)),
         inlineHandlers: [...document.querySelectorAll('*')].filter((n) => [...n.attributes].some((a) => a.name.startsWith('on'))).length,
       }));
       assert.deepEqual(unsafe, { scriptsWithoutNonce: [], inlineHandlers: 0 });

@@ -16,7 +16,10 @@ function pointsOnDisk(runDir: string): number {
   for (const line of fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const m = JSON.parse(line);
-    n += m.kind === 'batch' ? 1 + Number(m.accuracy !== undefined) + Number(m.lr !== undefined) : 1 + Number(m.accuracy !== undefined) + Number(m.val_loss !== undefined) + Number(m.val_accuracy !== undefined);
+    n +=
+      m.kind === 'batch'
+        ? 1 + Number(m.accuracy !== undefined) + Number(m.lr !== undefined)
+        : 1 + Number(m.accuracy !== undefined) + Number(m.val_loss !== undefined) + Number(m.val_accuracy !== undefined);
   }
   return n;
 }
@@ -24,22 +27,39 @@ function pointsOnDisk(runDir: string): number {
 test('dashboard: live points arrive while a run trains, and it reopens for the finished run', async () => {
   const tl = await vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
   const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'dash.tlexp.json');
-  fs.writeFileSync(file, JSON.stringify({ name: 'dash', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' }, train: { epochs: 6, batchSize: 8 } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'dash',
+      data: { dir: path.join(repo, 'media/datasets/fashion-target') },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
+      train: { epochs: 6, batchSize: 8 },
+    }),
+  );
   // Run Experiment opens the dashboard by itself.
   await vscode.commands.executeCommand('transferLab.runExperiment', vscode.Uri.file(file));
   const runDir = await waitFor('the run folder', () => tl.runs.running(file)?.runDir, 60_000);
   await vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(runDir));
-  const during = await waitFor('live points drawn', async () => {
-    const s = ((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).find((p) => p.runDir === path.resolve(runDir));
-    return s && s.rendered > 0 && tl.runs.running(file) ? s : undefined;
-  }, 60_000);
+  const during = await waitFor(
+    'live points drawn',
+    async () => {
+      const s = ((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).find((p) => p.runDir === path.resolve(runDir));
+      return s && s.rendered > 0 && tl.runs.running(file) ? s : undefined;
+    },
+    60_000,
+  );
   await waitFor('the run to end', () => !tl.runs.running(file), 120_000);
   // Live batch events are sampled by the trainer (metrics.jsonl has every batch), so the live
   // view draws a subset; but never a point twice: the history the webview loads when it is
   // ready and the live events overlap, and an overlap drawn twice made the curves jump back.
   const expected = pointsOnDisk(runDir);
   const stats = async () => ((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).find((p) => p.runDir === path.resolve(runDir))!;
-  const after = await waitFor('every posted point drawn', async () => ((await stats()).rendered === (await stats()).posted ? stats() : undefined), 10_000).catch(() => stats());
+  const after = await waitFor(
+    'every posted point drawn',
+    async () => ((await stats()).rendered === (await stats()).posted ? stats() : undefined),
+    10_000,
+  ).catch(() => stats());
   note(`dashboard drew ${during.rendered} points while training, ${after.rendered} at the end (posted ${after.posted}; ${expected} on disk)`);
   assert.ok(after.rendered > during.rendered, 'more points arrived as training went on');
   assert.equal(after.outOfOrder, 0, 'no point posted twice or out of order');
@@ -50,10 +70,19 @@ test('dashboard: live points arrive while a run trains, and it reopens for the f
   await new Promise((r) => setTimeout(r, 3000));
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   // Reopen once the old panel is gone.
-  await waitFor('the panel closed', async () => !((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).some((p) => p.runDir === path.resolve(runDir)), 10_000);
+  await waitFor(
+    'the panel closed',
+    async () => !((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).some((p) => p.runDir === path.resolve(runDir)),
+    10_000,
+  );
   await new Promise((r) => setTimeout(r, 500));
   // A finished run's dashboard is rebuilt from its folder.
   await vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(runDir));
-  const reopened = await waitFor('history drawn', async () => ((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).find((p) => p.runDir === path.resolve(runDir) && p.rendered > 0), 30_000);
+  const reopened = await waitFor(
+    'history drawn',
+    async () =>
+      ((await vscode.commands.executeCommand('transferLab.dashboardStats')) as Stats).find((p) => p.runDir === path.resolve(runDir) && p.rendered > 0),
+    30_000,
+  );
   assert.equal(reopened.rendered, expected, 'the history from the run folder, each point once');
 }, 240_000);

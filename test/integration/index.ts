@@ -17,10 +17,14 @@ export async function run(): Promise<void> {
   setNoteSink(report);
   try {
     // 'mocha' is external to the bundle: loaded from the repo's node_modules at run time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at run time, not bundled
     const Mocha = require('mocha') as typeof MochaType;
     const mocha = new Mocha({ ui: 'tdd', timeout: DEFAULT_TIMEOUT_MS, color: false, reporter: resultsFile ? silentReporter(Mocha) : 'spec' });
     const filter = process.env.TRANSFER_LAB_TEST_FILTER;
-    const all = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+    const all = fs
+      .readdirSync(__dirname)
+      .filter((f) => f.endsWith('.test.js'))
+      .sort();
     const byFile = filter ? all.filter((f) => f.includes(filter)) : all;
     const files = byFile.length > 0 ? byFile : all;
     if (filter && byFile.length === 0) mocha.grep(filter);

@@ -35,7 +35,11 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
-  const tab = await waitFor(`a "Layers: layers" tab`, () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Layers: layers'), 5_000).catch(() => {
+  const tab = await waitFor(
+    `a "Layers: layers" tab`,
+    () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Layers: layers'),
+    5_000,
+  ).catch(() => {
     throw new Error(`no "Layers: layers" tab among ${JSON.stringify(vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label)))}`);
   });
   assert.ok(tab.input instanceof vscode.TabInputWebview);
@@ -47,12 +51,18 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   note(`fmnist-mini: ${all.length} layers in ${before.groups.length} rows; cut at ${before.cutAt}; frozen ${before.frozenParams}`);
   assert.equal(before.kind, 'layers');
   assert.ok(all.some((l) => l.name === 'block_5_dw'));
-  assert.ok(before.groups.some((g) => g.block === 'block_5' && g.layers.length === 6), 'block_5_* is one group of six');
+  assert.ok(
+    before.groups.some((g) => g.block === 'block_5' && g.layers.length === 6),
+    'block_5_* is one group of six',
+  );
   assert.ok(before.groups.some((g) => g.block === 'stem'));
   assert.equal(all.filter((l) => l.state === 'trainable').length, 0);
   assert.ok(before.frozenParams > 0);
   assert.equal(before.trainableParams, 0);
-  assert.deepEqual(all.filter((l) => l.isCut).map((l) => l.name), [before.cutAt]);
+  assert.deepEqual(
+    all.filter((l) => l.isCut).map((l) => l.name),
+    [before.cutAt],
+  );
 
   // Messages naming layers the backbone does not have never reach the file.
   assert.equal(await receive(file, { type: 'trainFrom', layer: 'block_99_dw' }), 'refused');
@@ -67,7 +77,9 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   assert.ok(doc.isDirty, 'an edit in the editor, not a hidden write');
   assert.equal(fs.readFileSync(file, 'utf8'), original, 'not saved behind the user');
   const after = await shown(file, 'the boundary at block_5_dw', (s) => s.boundary === 'block_5_dw');
-  const trainable = layers(after).filter((l) => l.state === 'trainable').map((l) => l.name);
+  const trainable = layers(after)
+    .filter((l) => l.state === 'trainable')
+    .map((l) => l.name);
   assert.equal(trainable[0], 'block_5_dw');
   assert.ok(trainable.includes(after.cutAt), 'trainable up to the cut');
   assert.ok(after.trainableParams > 0 && after.frozenParams > 0);
@@ -102,12 +114,28 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
 
 test('layer tree: a backbone that cannot load is an error that says which and why', async () => {
   const file = path.join(workspace(), 'missing.tlexp.json');
-  fs.writeFileSync(file, JSON.stringify({ name: 'missing', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { path: 'no/such/model.json' }, strategy: { kind: 'feature-extraction' } }, null, 2));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        name: 'missing',
+        data: { dir: path.join(repo, 'media/datasets/fashion-target') },
+        backbone: { path: 'no/such/model.json' },
+        strategy: { kind: 'feature-extraction' },
+      },
+      null,
+      2,
+    ),
+  );
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
-  const m = await waitFor('an error', async () => {
-    const s = await state(file);
-    return s?.type === 'error' ? s : undefined;
-  }, 60_000);
+  const m = await waitFor(
+    'an error',
+    async () => {
+      const s = await state(file);
+      return s?.type === 'error' ? s : undefined;
+    },
+    60_000,
+  );
   note(`error shown: ${m.message}`);
   assert.match(m.message, /missing\.tlexp\.json/);
   assert.match(m.message, /model\.json/);
@@ -120,14 +148,28 @@ test('layer tree: a Keras ResNet50 shows its stages and blocks; "Train from here
   fs.mkdirSync(path.join(workspace(), 'models'), { recursive: true });
   fs.copyFileSync(fixturePath(fx, resnet.files.keras), path.join(workspace(), 'models', 'resnet50.keras'));
   const file = path.join(workspace(), 'resnet.tlexp.json');
-  fs.writeFileSync(file, `${JSON.stringify({ name: 'resnet', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { path: 'models/resnet50.keras' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ name: 'resnet', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { path: 'models/resnet50.keras' }, strategy: { kind: 'feature-extraction' } }, null, 2)}\n`,
+  );
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
   const tree = await shown(file, 'the ResNet50 layer tree', () => true, 120_000);
-  note(`resnet50: ${tree.layerCount} layers in ${tree.groups.length} rows, stages ${tree.stages.map((s) => `${s.name} (${s.blocks})`).join(', ')}; cut ${tree.cutAt} ${tree.cutNote}`);
+  note(
+    `resnet50: ${tree.layerCount} layers in ${tree.groups.length} rows, stages ${tree.stages.map((s) => `${s.name} (${s.blocks})`).join(', ')}; cut ${tree.cutAt} ${tree.cutNote}`,
+  );
   assert.equal(tree.scheme, 'resnet');
-  assert.deepEqual(tree.stages.map((s) => [s.name, s.blocks]), [['stem', 1], ['conv2', 3], ['conv3', 4], ['conv4', 6], ['conv5', 3]]);
+  assert.deepEqual(
+    tree.stages.map((s) => [s.name, s.blocks]),
+    [
+      ['stem', 1],
+      ['conv2', 3],
+      ['conv3', 4],
+      ['conv4', 6],
+      ['conv5', 3],
+    ],
+  );
   const block = tree.groups.find((g) => g.block === 'conv4_block3')!;
   assert.equal(block.stage, 'conv4');
   assert.equal(block.layers.length, 10);
@@ -136,7 +178,13 @@ test('layer tree: a Keras ResNet50 shows its stages and blocks; "Train from here
   assert.equal(await receive(file, { type: 'trainFrom', layer: block.trainFrom }), 'changed');
   assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'fine-tune', unfreezeFrom: 'conv4_block3_1_conv' });
   const after = await shown(file, 'the boundary at conv4_block3', (s) => s.boundary === 'conv4_block3_1_conv');
-  assert.equal(after.groups.find((g) => g.block === 'conv4_block2')!.layers.every((l) => l.state === 'frozen'), true);
-  assert.equal(after.groups.find((g) => g.block === 'conv5_block3')!.layers.every((l) => l.state === 'trainable'), true);
+  assert.equal(
+    after.groups.find((g) => g.block === 'conv4_block2')!.layers.every((l) => l.state === 'frozen'),
+    true,
+  );
+  assert.equal(
+    after.groups.find((g) => g.block === 'conv5_block3')!.layers.every((l) => l.state === 'trainable'),
+    true,
+  );
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }, 180_000);

@@ -67,7 +67,9 @@ export async function runIntegration() {
     while (!ended) {
       const elapsed = Date.now() - started;
       if (total === undefined && elapsed > START_TIMEOUT_MS) {
-        throw new Error(`the extension host did not start the tests within ${START_TIMEOUT_MS / 1000} s (is ${EXTENSION_ID} loadable? does out/test/integration/index.js export run()?)`);
+        throw new Error(
+          `the extension host did not start the tests within ${START_TIMEOUT_MS / 1000} s (is ${EXTENSION_ID} loadable? does out/test/integration/index.js export run()?)`,
+        );
       }
       if (elapsed > TIMEOUT_MS) throw new Error(`integration tests did not finish within ${TIMEOUT_MS / 1000} s`);
       if (!server.running) throw new Error('code-server exited while the tests ran');
@@ -89,7 +91,9 @@ export async function runIntegration() {
         const r = JSON.parse(line);
         if (r.type === 'start') {
           total = r.total;
-          console.log(`# integration: ${total} test(s) from ${r.files.length} file(s) in the VS Code extension host (code-server), started after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          console.log(
+            `# integration: ${total} test(s) from ${r.files.length} file(s) in the VS Code extension host (code-server), started after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
         } else if (r.type === 'pass') {
           passed++;
           console.log(`ok ${passed + failed} - ${r.name} (${r.ms} ms)`);

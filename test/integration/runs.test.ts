@@ -114,7 +114,10 @@ test('two runs at once, and the concurrency limit (transferLab.maxConcurrentRuns
     await config.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
   }
   tl.runIndex.refresh();
-  assert.deepEqual([a, b].map((f) => tl.runIndex.forExperiment(f)[0]?.record.status), ['cancelled', 'cancelled']);
+  assert.deepEqual(
+    [a, b].map((f) => tl.runIndex.forExperiment(f)[0]?.record.status),
+    ['cancelled', 'cancelled'],
+  );
 }, 240_000);
 
 test('a run whose trainer dies after a window reload is marked failed, not running forever', async () => {

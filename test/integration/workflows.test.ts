@@ -47,10 +47,16 @@ function setEpochs(file: string, epochs: number): void {
 
 test('workflows: Scaffold Dataset creates class folders and a README, and refuses a folder with files', async () => {
   await api();
-  const result = (await vscode.commands.executeCommand('transferLab.scaffoldDataset', { mode: 'new', dir: 'scaffolded/pets', classes: ['cats', 'dogs', 'birds'], splits: true })) as { dir: string; readme?: string } | undefined;
+  const result = (await vscode.commands.executeCommand('transferLab.scaffoldDataset', {
+    mode: 'new',
+    dir: 'scaffolded/pets',
+    classes: ['cats', 'dogs', 'birds'],
+    splits: true,
+  })) as { dir: string; readme?: string } | undefined;
   const dir = path.join(workspace(), 'scaffolded/pets');
   assert.equal(result?.dir, dir);
-  for (const split of ['train', 'val', 'test']) for (const c of ['cats', 'dogs', 'birds']) assert.ok(fs.statSync(path.join(dir, split, c)).isDirectory(), `${split}/${c}`);
+  for (const split of ['train', 'val', 'test'])
+    for (const c of ['cats', 'dogs', 'birds']) assert.ok(fs.statSync(path.join(dir, split, c)).isDirectory(), `${split}/${c}`);
   assert.match(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), /\| birds \| 0 \| 0 \| 0 \|/);
 
   const taken = path.join(workspace(), 'scaffolded/notes');
@@ -68,15 +74,19 @@ test('workflows: Scaffold Dataset splits a folder-per-class dataset by copying, 
     for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(src, c, `${i}.png`), PNG);
   }
   const before = fs.readdirSync(path.join(src, 'red')).length;
-  const result = (await vscode.commands.executeCommand('transferLab.scaffoldDataset', { mode: 'split', source: src, dest: 'flat-split', val: 0.2, test: 0.2 })) as
-    | { dir: string; counts: Record<string, { train: number; val: number; test: number }> }
-    | undefined;
+  const result = (await vscode.commands.executeCommand('transferLab.scaffoldDataset', {
+    mode: 'split',
+    source: src,
+    dest: 'flat-split',
+    val: 0.2,
+    test: 0.2,
+  })) as { dir: string; counts: Record<string, { train: number; val: number; test: number }> } | undefined;
   assert.ok(result, 'split done');
   assert.equal(result.dir, path.join(workspace(), 'flat-split'));
   assert.deepEqual(result.counts.red, { train: 6, val: 2, test: 2 });
   assert.equal(fs.readdirSync(path.join(result.dir, 'val', 'green')).length, 2);
   assert.equal(fs.readdirSync(path.join(src, 'red')).length, before, 'copy leaves the source as it was');
-  assert.match(fs.readFileSync(path.join(result.dir, 'README.md'), 'utf8'), /\| red \| 2 \| 6 \| 2 \|/, "README columns: test, train, val");
+  assert.match(fs.readFileSync(path.join(result.dir, 'README.md'), 'utf8'), /\| red \| 2 \| 6 \| 2 \|/, 'README columns: test, train, val');
   // A second split into the same (now non-empty) destination is refused.
   assert.equal(await vscode.commands.executeCommand('transferLab.scaffoldDataset', { mode: 'split', source: src, dest: 'flat-split' }), undefined);
 });
@@ -84,7 +94,12 @@ test('workflows: Scaffold Dataset splits a folder-per-class dataset by copying, 
 test('workflows: New Experiment with scripted answers writes a valid experiment with relative paths and opens it', async () => {
   await api();
   const dataset = datasetInWorkspace();
-  const uri = (await vscode.commands.executeCommand('transferLab.newExperiment', { dataset: 'datasets/fashion-target', backbone: 'fmnist-mini', strategy: { advise: 'different' }, name: 'scripted' })) as vscode.Uri | undefined;
+  const uri = (await vscode.commands.executeCommand('transferLab.newExperiment', {
+    dataset: 'datasets/fashion-target',
+    backbone: 'fmnist-mini',
+    strategy: { advise: 'different' },
+    name: 'scripted',
+  })) as vscode.Uri | undefined;
   assert.ok(uri, 'a Uri');
   assert.equal(uri.fsPath, path.join(workspace(), 'scripted.tlexp.json'));
   const text = fs.readFileSync(uri.fsPath, 'utf8');
@@ -101,7 +116,15 @@ test('workflows: New Experiment with scripted answers writes a valid experiment 
   assert.match(raw.description, /Training: 43 epochs of batch 16/);
   assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath, 'opened');
   // The same name again is refused, and the file is not overwritten.
-  assert.equal(await vscode.commands.executeCommand('transferLab.newExperiment', { dataset: 'datasets/fashion-target', backbone: 'fmnist-mini', strategy: { kind: 'scratch' }, name: 'scripted' }), undefined);
+  assert.equal(
+    await vscode.commands.executeCommand('transferLab.newExperiment', {
+      dataset: 'datasets/fashion-target',
+      backbone: 'fmnist-mini',
+      strategy: { kind: 'scratch' },
+      name: 'scripted',
+    }),
+    undefined,
+  );
   assert.equal(fs.readFileSync(uri.fsPath, 'utf8'), text);
 });
 
@@ -144,7 +167,12 @@ test('workflows: the New Experiment wizard goes through its four steps (with Bac
 test('workflows: a real run: Predict Image classifies a shipped test image, Export Model copies the model, Compare Runs renders two runs', async () => {
   const tl = await api();
   datasetInWorkspace();
-  const fe = (await vscode.commands.executeCommand('transferLab.newExperiment', { dataset: 'datasets/fashion-target', backbone: 'fmnist-mini', strategy: { kind: 'feature-extraction' }, name: 'flow-features' })) as vscode.Uri;
+  const fe = (await vscode.commands.executeCommand('transferLab.newExperiment', {
+    dataset: 'datasets/fashion-target',
+    backbone: 'fmnist-mini',
+    strategy: { kind: 'feature-extraction' },
+    name: 'flow-features',
+  })) as vscode.Uri;
   setEpochs(fe.fsPath, 3);
   const runA = await runToEnd(tl, fe.fsPath);
 
@@ -155,7 +183,12 @@ test('workflows: a real run: Predict Image classifies a shipped test image, Expo
   assert.equal(predictions[0].error, undefined);
   assert.ok(predictions[0].top.length >= 3);
   for (const t of predictions[0].top) assert.ok(CLASSES.includes(t.label), t.label);
-  note(`${path.basename(image)} (a sneaker): ${predictions[0].top.slice(0, 3).map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`);
+  note(
+    `${path.basename(image)} (a sneaker): ${predictions[0].top
+      .slice(0, 3)
+      .map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`)
+      .join(', ')}`,
+  );
   // Several images, one not decodable: an error for that one, labels for the others.
   const broken = path.join(workspace(), 'broken.png');
   fs.writeFileSync(broken, 'not a png');
@@ -176,7 +209,12 @@ test('workflows: a real run: Predict Image classifies a shipped test image, Expo
   assert.deepEqual([...JSON.parse(fs.readFileSync(path.join(target, 'labels.json'), 'utf8'))].sort(), [...CLASSES].sort());
 
   // A second run with another strategy, then compare the two as the tree would pass them.
-  const ft = (await vscode.commands.executeCommand('transferLab.newExperiment', { dataset: 'datasets/fashion-target', backbone: 'fmnist-mini', strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' }, name: 'flow-finetune' })) as vscode.Uri;
+  const ft = (await vscode.commands.executeCommand('transferLab.newExperiment', {
+    dataset: 'datasets/fashion-target',
+    backbone: 'fmnist-mini',
+    strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
+    name: 'flow-finetune',
+  })) as vscode.Uri;
   setEpochs(ft.fsPath, 2);
   const runB = await runToEnd(tl, ft.fsPath);
   const nodes = [runA, runB].map((dir) => ({ kind: 'run', dir, experiment: fe }));
@@ -186,7 +224,11 @@ test('workflows: a real run: Predict Image classifies a shipped test image, Expo
   const rendered = await waitFor('the compare view to render', () => snapshot.received.find((m) => m.type === 'rendered'), 30_000);
   assert.deepEqual(rendered, { type: 'rendered', runs: 2, charts: 3, differenceRows: snapshot.posted.at(-1)!.differences.length, metricRows: 7 });
   const state = snapshot.posted.at(-1)!;
-  assert.deepEqual(state.runs.map((r) => r.points.length), [3, 2], 'epochs per run');
+  assert.deepEqual(
+    state.runs.map((r) => r.points.length),
+    [3, 2],
+    'epochs per run',
+  );
   const fields = state.differences.map((d) => d.field);
   assert.ok(fields.includes('strategy') && fields.includes('unfreeze from') && fields.includes('epochs (planned)'), fields.join(', '));
   assert.ok(!fields.includes('backbone'), 'equal fields are not listed');

@@ -16,6 +16,10 @@ export function copyShippedDataset(dest, per, repo = path.resolve(path.dirname(f
   for (const [split, n] of Object.entries(per))
     for (const cls of fs.readdirSync(path.join(src, split))) {
       fs.mkdirSync(path.join(dest, split, cls), { recursive: true });
-      for (const f of fs.readdirSync(path.join(src, split, cls)).sort().slice(0, n)) fs.copyFileSync(path.join(src, split, cls, f), path.join(dest, split, cls, f));
+      for (const f of fs
+        .readdirSync(path.join(src, split, cls))
+        .sort()
+        .slice(0, n))
+        fs.copyFileSync(path.join(src, split, cls, f), path.join(dest, split, cls, f));
     }
 }

@@ -50,7 +50,10 @@ export function compareGradients(model: tfTypes.LayersModel, x: tfTypes.Tensor |
   const largest = Math.max(...vars.map((_, i) => t.max(t.abs(auto.grads[refVars[i].name])).dataSync()[0]));
   const floor = training ? 1e-4 * largest : 1e-8;
   assert.ok(largest > 0, `${label}: autodiff's gradients are all zero (nothing to compare)`);
-  assert.ok(Math.abs(auto.value.dataSync()[0] - lean.value.dataSync()[0]) <= 1e-4 * Math.max(1, Math.abs(auto.value.dataSync()[0])), `same loss: ${auto.value.dataSync()[0]} vs ${lean.value.dataSync()[0]}`);
+  assert.ok(
+    Math.abs(auto.value.dataSync()[0] - lean.value.dataSync()[0]) <= 1e-4 * Math.max(1, Math.abs(auto.value.dataSync()[0])),
+    `same loss: ${auto.value.dataSync()[0]} vs ${lean.value.dataSync()[0]}`,
+  );
   let worst = { name: '', rel: 0 };
   vars.forEach((v, i) => {
     const a = auto.grads[refVars[i].name];

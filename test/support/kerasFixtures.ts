@@ -132,7 +132,15 @@ export interface KerasFixturesManifest {
   resizeModes: Record<KerasResizeMode, KerasResizeFixture>;
   models: KerasModelFixture[];
   /** A 100 MB+ Keras 3 weights file (ResNet50 with its classifier) for benchmarking HDF5 readers. */
-  bigWeights?: { file: string; bytes: number; application: string; constructor: Record<string, unknown>; params: KerasModelFixture['params']; format: string; arrays: number };
+  bigWeights?: {
+    file: string;
+    bytes: number;
+    application: string;
+    constructor: Record<string, unknown>;
+    params: KerasModelFixture['params'];
+    format: string;
+    arrays: number;
+  };
   generationSeconds: number;
   totalBytes: number;
 }
@@ -192,7 +200,8 @@ export function loadKerasFixtures(): KerasFixtures {
     if (!root) throw new Error(`No Keras fixtures in ${parent}: ${SETUP_HINT}`);
   }
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8')) as KerasFixturesManifest;
-  if (manifest.schemaVersion !== 1) throw new Error(`${root}/manifest.json has schemaVersion ${String(manifest.schemaVersion)}, this loader reads 1: ${SETUP_HINT}`);
+  if (manifest.schemaVersion !== 1)
+    throw new Error(`${root}/manifest.json has schemaVersion ${String(manifest.schemaVersion)}, this loader reads 1: ${SETUP_HINT}`);
   return { ...manifest, root, stale: expected !== undefined && manifest.generator.hash !== expected };
 }
 
@@ -211,7 +220,8 @@ export function fixturePath(fx: { root: string }, rel: string): string {
 function readRawBytes(fx: { root: string }, ref: RawArrayRef, bytesPerElement: number): Buffer {
   const buf = fs.readFileSync(fixturePath(fx, ref.file));
   const n = ref.shape.reduce((a, b) => a * b, 1);
-  if (buf.length !== n * bytesPerElement) throw new Error(`${ref.file}: ${buf.length} bytes, expected ${n * bytesPerElement} for ${ref.dtype} [${ref.shape.join(', ')}]`);
+  if (buf.length !== n * bytesPerElement)
+    throw new Error(`${ref.file}: ${buf.length} bytes, expected ${n * bytesPerElement} for ${ref.dtype} [${ref.shape.join(', ')}]`);
   return buf;
 }
 

@@ -17,10 +17,14 @@ const LIBTENSORFLOW = '2.9.1';
 export const LIB_PATH = `tensorflow/libtensorflow/libtensorflow-cpu-linux-x86_64-${LIBTENSORFLOW}.tar.gz`;
 export const BINDING_PATH = `tf-builds/pre-built-binary/napi-v8/${TFJS_NODE}/CPU-linux-${TFJS_NODE}.tar.gz`;
 
-const md5Base64 = (file) => new Promise((resolve, reject) => {
-  const h = createHash('md5');
-  fs.createReadStream(file).on('data', (b) => h.update(b)).on('end', () => resolve(h.digest('base64'))).on('error', reject);
-});
+const md5Base64 = (file) =>
+  new Promise((resolve, reject) => {
+    const h = createHash('md5');
+    fs.createReadStream(file)
+      .on('data', (b) => h.update(b))
+      .on('end', () => resolve(h.digest('base64')))
+      .on('error', reject);
+  });
 
 /** Builds (or reuses) the mirror folder from repo/node_modules/@tensorflow/tfjs-node. */
 export async function buildNativeMirror(repo) {
@@ -29,7 +33,11 @@ export async function buildNativeMirror(repo) {
   const libDir = path.join(pkg, 'deps', 'lib');
   if (!fs.existsSync(binding)) throw new Error(`${binding} is missing: run npm run setup:native first`);
   const stamp = [binding, ...fs.readdirSync(libDir).map((f) => path.join(libDir, f))]
-    .map((f) => { const s = fs.lstatSync(f); return `${path.basename(f)}:${s.size}:${Math.round(s.mtimeMs)}`; }).join('|');
+    .map((f) => {
+      const s = fs.lstatSync(f);
+      return `${path.basename(f)}:${s.size}:${Math.round(s.mtimeMs)}`;
+    })
+    .join('|');
   const key = createHash('sha256').update(stamp).digest('hex').slice(0, 16);
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const dir = path.join(cache, 'transfer-lab', 'native-mirror', key);
@@ -65,7 +73,11 @@ export async function serveNativeMirror(dir, faults = {}) {
     const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '');
     requests.push(`${req.method} /${rel}`);
     const sum = sums[rel];
-    if (!sum) { res.writeHead(404); res.end('not found'); return; }
+    if (!sum) {
+      res.writeHead(404);
+      res.end('not found');
+      return;
+    }
     const md5 = faults.corruptMd5 ? Buffer.alloc(16, 7).toString('base64') : sum.md5;
     res.writeHead(200, { 'content-length': sum.bytes, 'content-type': 'application/x-tar', 'x-goog-hash': `crc32c=AAAAAA==,md5=${md5}` });
     const stream = fs.createReadStream(path.join(dir, rel), faults.cutAfterBytes && rel === LIB_PATH ? { end: faults.cutAfterBytes } : {});
@@ -77,6 +89,10 @@ export async function serveNativeMirror(dir, faults = {}) {
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }

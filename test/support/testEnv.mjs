@@ -27,7 +27,9 @@ const liveGroups = new Map(); // process group id -> temp dir
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
-  } catch {}
+  } catch {
+    // already gone
+  }
 }
 function killAll() {
   for (const [pid, dir] of liveGroups) {
@@ -44,7 +46,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -64,7 +75,9 @@ async function waitForHttp(url, timeoutMs, proc) {
     try {
       const res = await fetch(url);
       if (res.status < 500) return;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`code-server did not answer at ${url} within ${timeoutMs} ms`);
@@ -116,7 +129,18 @@ export async function startCodeServer(opts) {
     });
   }
   const port = await freePort();
-  const args = [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...(opts.untrusted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', ...(opts.extraArgs ?? []), opts.workspace];
+  const args = [
+    codeServerEntry,
+    ...common,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    ...(opts.untrusted ? [] : ['--disable-workspace-trust']),
+    '--disable-getting-started-override',
+    ...(opts.extraArgs ?? []),
+    opts.workspace,
+  ];
   // Its own process group (detached), so close() can kill code-server together with the
   // extension host and every trainer process the extension started.
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
@@ -169,7 +193,11 @@ export async function startCodeServer(opts) {
 export async function launchBrowser() {
   const executablePath = findChromium();
   if (!executablePath) {
-    throw new Error(process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : 'no Chromium found: apt-get install chromium (then npm run setup:test-env), or set CHROMIUM_PATH');
+    throw new Error(
+      process.env.CHROMIUM_PATH
+        ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`
+        : 'no Chromium found: apt-get install chromium (then npm run setup:test-env), or set CHROMIUM_PATH',
+    );
   }
   const { chromium } = createRequire(import.meta.url)('playwright-core');
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });

@@ -9,7 +9,16 @@ import { ActivationCache, type ActivationKey } from '../../src/engine/activation
 import { pixelTransform } from '../../src/core/preprocessing';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-activations-'));
-const key: ActivationKey = { backbone: 'b', cutAt: 'c', boundary: ['c'], inputSize: [8, 8], preprocessing: pixelTransform('tf'), resize: 'squash', augment: null, seed: 1 };
+const key: ActivationKey = {
+  backbone: 'b',
+  cutAt: 'c',
+  boundary: ['c'],
+  inputSize: [8, 8],
+  preprocessing: pixelTransform('tf'),
+  resize: 'squash',
+  augment: null,
+  seed: 1,
+};
 
 test('resize and preprocessing are part of the key', () => {
   const base = new ActivationCache(root, key, 2);

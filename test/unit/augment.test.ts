@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { augmentRgb } from '../../src/engine/augment';
 import { seededRandom } from '../../src/core/random';
 
-const h = 6, w = 6;
+const h = 6,
+  w = 6;
 const image = Uint8Array.from({ length: h * w * 3 }, (_, i) => ((i / 3) % w) * 40); // a horizontal ramp
 const none = { flip: false, rotate: 0, zoom: 0, brightness: 0, contrast: 0 };
 
@@ -35,7 +36,10 @@ test('float pixels (the Keras resize modes) stay floats: not rounded, clipped to
   const out = augmentRgb(floats, h, w, { flip: false, rotate: 30, zoom: 0.3, brightness: 0.3, contrast: 0.3 }, seededRandom(9));
   assert.ok(out instanceof Float32Array);
   assert.ok(out.every((v) => v >= 0 && v <= 255));
-  assert.ok(out.some((v) => v !== Math.round(v)), 'values between whole numbers survive');
+  assert.ok(
+    out.some((v) => v !== Math.round(v)),
+    'values between whole numbers survive',
+  );
   // The same draw on bytes gives the rounded floats.
   const bytes = augmentRgb(image, h, w, { ...none, brightness: 0.3 }, seededRandom(3));
   const asFloats = augmentRgb(Float32Array.from(image), h, w, { ...none, brightness: 0.3 }, seededRandom(3));

@@ -10,7 +10,15 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BACKBONE_CATALOG, findCatalogEntry, type BackboneFamily } from '../../src/core/backboneCatalog';
-import { availabilityText, catalogGroups, catalogItemText, downloadUrlOf, FAMILY_TITLES, offlineMessage, probeReachable } from '../../src/extension/backboneChoices';
+import {
+  availabilityText,
+  catalogGroups,
+  catalogItemText,
+  downloadUrlOf,
+  FAMILY_TITLES,
+  offlineMessage,
+  probeReachable,
+} from '../../src/extension/backboneChoices';
 
 const entry = (id: string) => {
   const e = findCatalogEntry(id);
@@ -22,11 +30,32 @@ test('the backbone step groups the catalog by family, every Keras Applications f
   const groups = catalogGroups(BACKBONE_CATALOG);
   const families = groups.map((g) => g.family);
   assert.equal(new Set(families).size, families.length, 'one group per family');
-  const keras: BackboneFamily[] = ['resnet', 'resnet_v2', 'vgg', 'inception_v3', 'inception_resnet_v2', 'xception', 'densenet', 'efficientnet', 'efficientnet_v2', 'nasnet', 'convnext', 'mobilenet_v1', 'mobilenet_v2', 'mobilenet_v3'];
+  const keras: BackboneFamily[] = [
+    'resnet',
+    'resnet_v2',
+    'vgg',
+    'inception_v3',
+    'inception_resnet_v2',
+    'xception',
+    'densenet',
+    'efficientnet',
+    'efficientnet_v2',
+    'nasnet',
+    'convnext',
+    'mobilenet_v1',
+    'mobilenet_v2',
+    'mobilenet_v3',
+  ];
   for (const f of keras) assert.ok(families.includes(f), `a ${FAMILY_TITLES[f]} group`);
   assert.equal(groups[0].title, 'Ships with Transfer Lab');
-  assert.deepEqual(groups.find((g) => g.family === 'resnet')!.entries.map((e) => e.id), ['resnet50', 'resnet101', 'resnet152']);
-  assert.equal(groups.reduce((n, g) => n + g.entries.length, 0), BACKBONE_CATALOG.length);
+  assert.deepEqual(
+    groups.find((g) => g.family === 'resnet')!.entries.map((e) => e.id),
+    ['resnet50', 'resnet101', 'resnet152'],
+  );
+  assert.equal(
+    groups.reduce((n, g) => n + g.entries.length, 0),
+    BACKBONE_CATALOG.length,
+  );
 });
 
 test('each entry: size (params, MB), ImageNet top-1, input size, and here or not', () => {
@@ -60,9 +89,18 @@ test('the URL probed is the one a run downloads: Keras’s own, under a mirror, 
   assert.ok(eff.source.kind === 'keras-application');
   const keras = eff.source.weights.url;
   assert.equal(downloadUrlOf(eff, {}), keras);
-  assert.equal(downloadUrlOf(eff, { TRANSFER_LAB_KERAS_MIRROR: 'http://127.0.0.1:8080/mirror/' }), `http://127.0.0.1:8080/mirror/${keras.slice('https://storage.googleapis.com/'.length)}`);
+  assert.equal(
+    downloadUrlOf(eff, { TRANSFER_LAB_KERAS_MIRROR: 'http://127.0.0.1:8080/mirror/' }),
+    `http://127.0.0.1:8080/mirror/${keras.slice('https://storage.googleapis.com/'.length)}`,
+  );
   const manifest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tl-choices-')), 'weights.json');
-  fs.writeFileSync(manifest, JSON.stringify({ efficientnet_b0: { url: 'http://127.0.0.1:9/b0.h5', sha256: 'a'.repeat(64) }, convnext_tiny: { path: 'tiny.h5', sha256: 'b'.repeat(64) } }));
+  fs.writeFileSync(
+    manifest,
+    JSON.stringify({
+      efficientnet_b0: { url: 'http://127.0.0.1:9/b0.h5', sha256: 'a'.repeat(64) },
+      convnext_tiny: { path: 'tiny.h5', sha256: 'b'.repeat(64) },
+    }),
+  );
   assert.equal(downloadUrlOf(eff, { TRANSFER_LAB_KERAS_WEIGHTS: manifest }), 'http://127.0.0.1:9/b0.h5');
   assert.equal(downloadUrlOf(entry('convnext_tiny'), { TRANSFER_LAB_KERAS_WEIGHTS: manifest }), undefined, 'a local file needs no network');
   assert.equal(downloadUrlOf(entry('fmnist-mini'), {}), undefined);
@@ -97,8 +135,15 @@ test('offline is found quickly and said with what to do; a host that answers (an
     server.close();
     silent.close();
   }
-  const m = offlineMessage(entry('efficientnet_b0'), 'https://storage.googleapis.com/tensorflow/keras-applications/efficientnetb0_notop.h5', 'getaddrinfo ENOTFOUND storage.googleapis.com');
-  assert.equal(m.message, 'Transfer Lab: efficientnet_b0 is not downloaded yet (16.2 MB), and storage.googleapis.com, where it downloads from, cannot be reached now (getaddrinfo ENOTFOUND storage.googleapis.com).');
+  const m = offlineMessage(
+    entry('efficientnet_b0'),
+    'https://storage.googleapis.com/tensorflow/keras-applications/efficientnetb0_notop.h5',
+    'getaddrinfo ENOTFOUND storage.googleapis.com',
+  );
+  assert.equal(
+    m.message,
+    'Transfer Lab: efficientnet_b0 is not downloaded yet (16.2 MB), and storage.googleapis.com, where it downloads from, cannot be reached now (getaddrinfo ENOTFOUND storage.googleapis.com).',
+  );
   assert.match(m.detail, /Continue Anyway writes the experiment file now: run it once this machine is online/);
   assert.match(m.detail, /pick a backbone that is already here/);
 });

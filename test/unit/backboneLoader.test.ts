@@ -64,7 +64,10 @@ function mobileNetLike(filters = 8): tfTypes.LayersModel {
 
 interface Saved {
   dir: string;
-  modelJson: Record<string, unknown> & { modelTopology: Record<string, unknown>; weightsManifest: { paths: string[]; weights: tfTypes.io.WeightsManifestEntry[] }[] };
+  modelJson: Record<string, unknown> & {
+    modelTopology: Record<string, unknown>;
+    weightsManifest: { paths: string[]; weights: tfTypes.io.WeightsManifestEntry[] }[];
+  };
   weights: Buffer;
 }
 
@@ -174,7 +177,10 @@ test('a local model.json loads with its weights; the default cut is before the c
   // Named like Keras's MobileNet v1, so its preprocessing is guessed (and said).
   assert.equal(loaded.preprocessingFrom, 'architecture (guessed)');
   assert.equal(loaded.preprocessing.mode, 'tf');
-  assert.ok(loaded.notes.some((n) => /Preprocessing guessed from the model: "tf" \(MobileNet \(v1\) layer names/.test(n)), loaded.notes.join('\n'));
+  assert.ok(
+    loaded.notes.some((n) => /Preprocessing guessed from the model: "tf" \(MobileNet \(v1\) layer names/.test(n)),
+    loaded.notes.join('\n'),
+  );
   // A folder works too, and relative paths resolve against baseDir.
   const byFolder = await loadBackbone({ path: path.basename(saved.dir), cutAt: 'conv_dw_1_relu' }, { ...opts(), baseDir: path.dirname(saved.dir) });
   assert.equal(byFolder.cutAt, 'conv_dw_1_relu');
@@ -186,7 +192,10 @@ test('a local model.json loads with its weights; the default cut is before the c
   assert.deepEqual(withPre.preprocessing.offset, [-1, -1, -1]);
   assert.equal(withPre.preprocessingFrom, 'preprocessing.json');
   // Version 2 (what exports write now) names the mode, which a range cannot say for caffe.
-  fs.writeFileSync(path.join(saved.dir, 'preprocessing.json'), JSON.stringify({ format: 'transfer-lab-preprocessing', version: 2, mode: 'caffe', channelOrder: 'bgr' }));
+  fs.writeFileSync(
+    path.join(saved.dir, 'preprocessing.json'),
+    JSON.stringify({ format: 'transfer-lab-preprocessing', version: 2, mode: 'caffe', channelOrder: 'bgr' }),
+  );
   const v2 = await loadBackbone({ path: saved.dir }, opts());
   assert.equal(v2.preprocessing.mode, 'caffe');
   assert.equal(v2.preprocessingFrom, 'preprocessing.json');
@@ -223,7 +232,10 @@ test('a URL on 127.0.0.1 loads with progress, then offline from the cache', asyn
   const info = cachedModelInfo(cacheDir, url)!;
   const blob = cachedBlobFile(cacheDir, info.weights[0].sha256);
   fs.appendFileSync(blob, 'x');
-  await assert.rejects(loadBackbone({ url }, { ...opts(cacheDir), download: { stallTimeoutMs: 2_000 } }), (e: unknown) => e instanceof ModelDownloadError && e.kind === 'corrupt-cache' && e.message.includes(blob));
+  await assert.rejects(
+    loadBackbone({ url }, { ...opts(cacheDir), download: { stallTimeoutMs: 2_000 } }),
+    (e: unknown) => e instanceof ModelDownloadError && e.kind === 'corrupt-cache' && e.message.includes(blob),
+  );
 });
 
 test('TF Hub semantics: model.json?tfjs-format=file, and the same query on every weight file', async () => {
@@ -231,9 +243,15 @@ test('TF Hub semantics: model.json?tfjs-format=file, and the same query on every
     modelJsonUrlFor('https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_small_100_224/feature_vector/5/default/1'),
     'https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_small_100_224/feature_vector/5/default/1/model.json?tfjs-format=file',
   );
-  assert.equal(modelJsonUrlFor('https://www.kaggle.com/models/google/mobilenet-v3/TfJs/small-100-224-feature-vector/1/'), 'https://www.kaggle.com/models/google/mobilenet-v3/TfJs/small-100-224-feature-vector/1/model.json?tfjs-format=file');
+  assert.equal(
+    modelJsonUrlFor('https://www.kaggle.com/models/google/mobilenet-v3/TfJs/small-100-224-feature-vector/1/'),
+    'https://www.kaggle.com/models/google/mobilenet-v3/TfJs/small-100-224-feature-vector/1/model.json?tfjs-format=file',
+  );
   assert.equal(modelJsonUrlFor('https://example.com/m/model.json'), 'https://example.com/m/model.json');
-  assert.equal(findCatalogEntryByUrl('https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_small_100_224/feature_vector/5/default/1')?.id, 'mobilenet_v3_small_100_224_feature_vector');
+  assert.equal(
+    findCatalogEntryByUrl('https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_small_100_224/feature_vector/5/default/1')?.id,
+    'mobilenet_v3_small_100_224_feature_vector',
+  );
   const saved = await saveModel(mobileNetLike(), tmpDir('hub'));
   const server = await serveDir(saved.dir, 'tfjs-format=file'); // 404 without the query
   try {
@@ -250,7 +268,10 @@ test('weight paths that leave the model folder are refused, naming the path (loc
   await saveModel(mobileNetLike(), dir, (json) => {
     json.weightsManifest[0].paths = ['../../etc/passwd'];
   });
-  await assert.rejects(loadBackbone({ path: dir }, opts()), (e: unknown) => e instanceof ModelDownloadError && e.kind === 'weight-path' && e.message.includes("weight path '../../etc/passwd' is not allowed"));
+  await assert.rejects(
+    loadBackbone({ path: dir }, opts()),
+    (e: unknown) => e instanceof ModelDownloadError && e.kind === 'weight-path' && e.message.includes("weight path '../../etc/passwd' is not allowed"),
+  );
   for (const bad of ['/etc/passwd', 'https://evil.example/w.bin']) {
     const d = tmpDir('escape2');
     await saveModel(mobileNetLike(), d, (json) => {
@@ -278,13 +299,20 @@ test('weight paths that leave the model folder are refused, naming the path (loc
 test('missing and truncated weight files, and weights from another model, give errors naming the file', async () => {
   const missing = await saveModel(mobileNetLike(), tmpDir('missing'));
   fs.rmSync(path.join(missing.dir, 'weights.bin'));
-  await assert.rejects(loadBackbone({ path: missing.dir }, opts()), (e: unknown) => e instanceof BackboneError && /weight file 'weights\.bin' is missing .*Copy every file of the model folder/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ path: missing.dir }, opts()),
+    (e: unknown) => e instanceof BackboneError && /weight file 'weights\.bin' is missing .*Copy every file of the model folder/.test(e.message),
+  );
 
   const truncated = await saveModel(mobileNetLike(), tmpDir('truncated'));
   fs.writeFileSync(path.join(truncated.dir, 'weights.bin'), truncated.weights.subarray(0, truncated.weights.length - 100));
   await assert.rejects(
     loadBackbone({ path: truncated.dir }, opts()),
-    (e: unknown) => e instanceof BackboneError && new RegExp(`weight file 'weights\\.bin' is truncated: ${truncated.weights.length - 100} bytes, but model\\.json describes ${truncated.weights.length}`).test(e.message),
+    (e: unknown) =>
+      e instanceof BackboneError &&
+      new RegExp(
+        `weight file 'weights\\.bin' is truncated: ${truncated.weights.length - 100} bytes, but model\\.json describes ${truncated.weights.length}`,
+      ).test(e.message),
   );
 
   // Topology of an 8-filter stem with the weights (and manifest) of a 4-filter one.
@@ -293,16 +321,26 @@ test('missing and truncated weight files, and weights from another model, give e
   const mixed = tmpDir('mixed');
   fs.writeFileSync(path.join(mixed, 'model.json'), JSON.stringify({ ...big.modelJson, weightsManifest: small.modelJson.weightsManifest }));
   fs.writeFileSync(path.join(mixed, 'weights.bin'), small.weights);
-  await assert.rejects(loadBackbone({ path: mixed }, opts()), (e: unknown) => e instanceof BackboneError && /weights do not match the model's layers: layer 'conv1' weight 'conv1\/kernel' has shape \[3, 3, 3, 4\] in the weight files but \[3, 3, 3, 8\] in the topology/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ path: mixed }, opts()),
+    (e: unknown) =>
+      e instanceof BackboneError &&
+      /weights do not match the model's layers: layer 'conv1' weight 'conv1\/kernel' has shape \[3, 3, 3, 4\] in the weight files but \[3, 3, 3, 8\] in the topology/.test(
+        e.message,
+      ),
+  );
 
   // A manifest entry no layer owns.
   const extra = await saveModel(mobileNetLike(), tmpDir('extra'), (json) => {
     json.weightsManifest[0].weights[0].name = 'someone_else/kernel';
   });
-  await assert.rejects(loadBackbone({ path: extra.dir }, opts()), /weights do not match the model's layers: 1 weight\(s\) in the weight files belong to no layer \('someone_else\/kernel'\)/);
+  await assert.rejects(
+    loadBackbone({ path: extra.dir }, opts()),
+    /weights do not match the model's layers: 1 weight\(s\) in the weight files belong to no layer \('someone_else\/kernel'\)/,
+  );
 });
 
-test("an unsupported layer class names the layer and class; cutting before it loads the rest", async () => {
+test('an unsupported layer class names the layer and class; cutting before it loads the rest', async () => {
   const edit = (json: Saved['modelJson']) => {
     const layers = (json.modelTopology.config as { layers: { class_name: string; name: string }[] }).layers;
     const dropout = layers.find((l) => l.name === 'dropout')!;
@@ -313,7 +351,9 @@ test("an unsupported layer class names the layer and class; cutting before it lo
     loadBackbone({ path: saved.dir }, opts()),
     (e: unknown) =>
       e instanceof BackboneError &&
-      e.message.includes("Layer 'dropout' has class 'MyCustomLayer', which TensorFlow.js does not support. Replace it or cut the model before it with backbone.cutAt."),
+      e.message.includes(
+        "Layer 'dropout' has class 'MyCustomLayer', which TensorFlow.js does not support. Replace it or cut the model before it with backbone.cutAt.",
+      ),
   );
   const cut = await loadBackbone({ path: saved.dir, cutAt: 'features' }, opts());
   const model = layersOf(cut);
@@ -325,7 +365,10 @@ test("an unsupported layer class names the layer and class; cutting before it lo
 
 test('an unknown cutAt names the layer and suggests near names', async () => {
   const saved = await saveModel(mobileNetLike(), tmpDir('cutat'));
-  await assert.rejects(loadBackbone({ path: saved.dir, cutAt: 'feature' }, opts()), (e: unknown) => e instanceof LayerError && e.field === 'backbone.cutAt' && /no layer 'feature'.*Did you mean 'features'/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ path: saved.dir, cutAt: 'feature' }, opts()),
+    (e: unknown) => e instanceof LayerError && e.field === 'backbone.cutAt' && /no layer 'feature'.*Did you mean 'features'/.test(e.message),
+  );
 });
 
 // --- Keras 3 ---------------------------------------------------------------------------------
@@ -352,12 +395,95 @@ function keras3Functional() {
       name: 'functional',
       trainable: true,
       layers: [
-        { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false, name: 'input_layer', optional: false }, registered_name: null, name: 'input_layer', inbound_nodes: [] },
-        k3('Conv2D', 'conv2d', { filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'relu', use_bias: true, kernel_initializer: init('GlorotUniform', { seed: null }), bias_initializer: init('Zeros'), kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null, quantization_config: null }, kt('input_layer', [null, 8, 8, 3]), [null, 8, 8, 3]),
-        k3('BatchNormalization', 'batch_normalization', { axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true, beta_initializer: init('Zeros'), gamma_initializer: init('Ones'), moving_mean_initializer: init('Zeros'), moving_variance_initializer: init('Ones'), beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null, synchronized: false }, kt('conv2d', [null, 8, 8, 4]), [null, 8, 8, 4]),
-        k3('Add', 'add', {}, [kt('batch_normalization', [null, 8, 8, 4]), kt('conv2d', [null, 8, 8, 4])], [[null, 8, 8, 4], [null, 8, 8, 4]]),
-        k3('GlobalAveragePooling2D', 'global_average_pooling2d', { data_format: 'channels_last', keepdims: false }, kt('add', [null, 8, 8, 4]), [null, 8, 8, 4]),
-        k3('Dense', 'dense', { units: 3, activation: 'softmax', use_bias: true, kernel_initializer: init('GlorotUniform', { seed: null }), bias_initializer: init('Zeros'), kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null, lora_rank: null }, kt('global_average_pooling2d', [null, 4]), [null, 4]),
+        {
+          module: 'keras.layers',
+          class_name: 'InputLayer',
+          config: { batch_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false, name: 'input_layer', optional: false },
+          registered_name: null,
+          name: 'input_layer',
+          inbound_nodes: [],
+        },
+        k3(
+          'Conv2D',
+          'conv2d',
+          {
+            filters: 4,
+            kernel_size: [3, 3],
+            strides: [1, 1],
+            padding: 'same',
+            data_format: 'channels_last',
+            dilation_rate: [1, 1],
+            groups: 1,
+            activation: 'relu',
+            use_bias: true,
+            kernel_initializer: init('GlorotUniform', { seed: null }),
+            bias_initializer: init('Zeros'),
+            kernel_regularizer: null,
+            bias_regularizer: null,
+            activity_regularizer: null,
+            kernel_constraint: null,
+            bias_constraint: null,
+            quantization_config: null,
+          },
+          kt('input_layer', [null, 8, 8, 3]),
+          [null, 8, 8, 3],
+        ),
+        k3(
+          'BatchNormalization',
+          'batch_normalization',
+          {
+            axis: -1,
+            momentum: 0.99,
+            epsilon: 0.001,
+            center: true,
+            scale: true,
+            beta_initializer: init('Zeros'),
+            gamma_initializer: init('Ones'),
+            moving_mean_initializer: init('Zeros'),
+            moving_variance_initializer: init('Ones'),
+            beta_regularizer: null,
+            gamma_regularizer: null,
+            beta_constraint: null,
+            gamma_constraint: null,
+            synchronized: false,
+          },
+          kt('conv2d', [null, 8, 8, 4]),
+          [null, 8, 8, 4],
+        ),
+        k3(
+          'Add',
+          'add',
+          {},
+          [kt('batch_normalization', [null, 8, 8, 4]), kt('conv2d', [null, 8, 8, 4])],
+          [
+            [null, 8, 8, 4],
+            [null, 8, 8, 4],
+          ],
+        ),
+        k3('GlobalAveragePooling2D', 'global_average_pooling2d', { data_format: 'channels_last', keepdims: false }, kt('add', [null, 8, 8, 4]), [
+          null,
+          8,
+          8,
+          4,
+        ]),
+        k3(
+          'Dense',
+          'dense',
+          {
+            units: 3,
+            activation: 'softmax',
+            use_bias: true,
+            kernel_initializer: init('GlorotUniform', { seed: null }),
+            bias_initializer: init('Zeros'),
+            kernel_regularizer: null,
+            bias_regularizer: null,
+            kernel_constraint: null,
+            bias_constraint: null,
+            lora_rank: null,
+          },
+          kt('global_average_pooling2d', [null, 4]),
+          [null, 4],
+        ),
       ],
       input_layers: ['input_layer', 0, 0],
       output_layers: ['dense', 0, 0],
@@ -427,9 +553,44 @@ test('Keras 3 Sequential (InputLayer inside layers) and Keras 2 model_config/Mod
         trainable: true,
         dtype: dtypePolicy,
         layers: [
-          { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 6], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null },
-          { module: 'keras.layers', class_name: 'Dense', config: { name: 'hidden', trainable: true, dtype: dtypePolicy, units: 4, activation: 'relu', use_bias: true, kernel_initializer: init('GlorotUniform', { seed: null }), bias_initializer: init('Zeros') }, registered_name: null, build_config: { input_shape: [null, 6] } },
-          { module: 'keras.layers', class_name: 'Dense', config: { name: 'out', trainable: true, dtype: dtypePolicy, units: 2, activation: 'softmax', use_bias: true, kernel_initializer: init('GlorotUniform', { seed: null }), bias_initializer: init('Zeros') }, registered_name: null, build_config: { input_shape: [null, 4] } },
+          {
+            module: 'keras.layers',
+            class_name: 'InputLayer',
+            config: { batch_shape: [null, 6], dtype: 'float32', sparse: false, name: 'input_layer' },
+            registered_name: null,
+          },
+          {
+            module: 'keras.layers',
+            class_name: 'Dense',
+            config: {
+              name: 'hidden',
+              trainable: true,
+              dtype: dtypePolicy,
+              units: 4,
+              activation: 'relu',
+              use_bias: true,
+              kernel_initializer: init('GlorotUniform', { seed: null }),
+              bias_initializer: init('Zeros'),
+            },
+            registered_name: null,
+            build_config: { input_shape: [null, 6] },
+          },
+          {
+            module: 'keras.layers',
+            class_name: 'Dense',
+            config: {
+              name: 'out',
+              trainable: true,
+              dtype: dtypePolicy,
+              units: 2,
+              activation: 'softmax',
+              use_bias: true,
+              kernel_initializer: init('GlorotUniform', { seed: null }),
+              bias_initializer: init('Zeros'),
+            },
+            registered_name: null,
+            build_config: { input_shape: [null, 4] },
+          },
         ],
         build_input_shape: [null, 6],
       },
@@ -452,7 +613,10 @@ test('Keras 3 Sequential (InputLayer inside layers) and Keras 2 model_config/Mod
 });
 
 test('normaliseLayersTopology rewrites Keras 3 forms to the Keras 2 ones tfjs reads', () => {
-  const out = normaliseLayersTopology({ model_config: keras3Functional() }) as { class_name: string; config: { layers: Record<string, unknown>[]; input_layers: unknown; output_layers: unknown } };
+  const out = normaliseLayersTopology({ model_config: keras3Functional() }) as {
+    class_name: string;
+    config: { layers: Record<string, unknown>[]; input_layers: unknown; output_layers: unknown };
+  };
   assert.equal(out.class_name, 'Functional');
   assert.deepEqual(out.config.input_layers, [['input_layer', 0, 0]]);
   assert.deepEqual(out.config.output_layers, [['dense', 0, 0]]);
@@ -462,7 +626,12 @@ test('normaliseLayersTopology rewrites Keras 3 forms to the Keras 2 ones tfjs re
   assert.equal(conv.config.dtype, 'float32');
   assert.deepEqual(conv.inbound_nodes, [[['input_layer', 0, 0, {}]]]);
   assert.equal('synchronized' in bn.config, false);
-  assert.deepEqual(add.inbound_nodes, [[['batch_normalization', 0, 0, {}], ['conv2d', 0, 0, {}]]]);
+  assert.deepEqual(add.inbound_nodes, [
+    [
+      ['batch_normalization', 0, 0, {}],
+      ['conv2d', 0, 0, {}],
+    ],
+  ]);
   assert.equal(JSON.stringify(out).includes('registered_name'), false);
   assert.equal(JSON.stringify(out).includes('"module"'), false);
 });
@@ -479,10 +648,16 @@ test('a graph model loads (path and URL), runs, and refuses fine-tuning', async 
   const t = tf();
   const out = t.tidy(() => (local.model.predict(t.ones([1, 8, 8, 3])) as tfTypes.Tensor).dataSync());
   assert.deepEqual([...out], [2, 0.5]);
-  assert.throws(() => assertFineTunable(local, 'fine-tune'), (e: unknown) => e instanceof BackboneError && e.field === 'strategy.kind' && /graph model cannot be fine-tuned.*Use "feature-extraction"/.test(e.message));
+  assert.throws(
+    () => assertFineTunable(local, 'fine-tune'),
+    (e: unknown) => e instanceof BackboneError && e.field === 'strategy.kind' && /graph model cannot be fine-tuned.*Use "feature-extraction"/.test(e.message),
+  );
   assert.throws(() => assertFineTunable(local, 'scratch'), /graph model/);
   assert.doesNotThrow(() => assertFineTunable(local, 'feature-extraction'));
-  await assert.rejects(loadBackbone({ path: dir, cutAt: 'nope' }, opts()), (e: unknown) => e instanceof LayerError && /graph model has no node 'nope'/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ path: dir, cutAt: 'nope' }, opts()),
+    (e: unknown) => e instanceof LayerError && /graph model has no node 'nope'/.test(e.message),
+  );
   const inner = await loadBackbone({ path: dir, cutAt: 'mm' }, opts());
   assert.equal(inner.cutAt, 'mm');
 
@@ -503,7 +678,10 @@ test('format detection: layers vs graph from format or topology shape', () => {
   assert.equal(detectModelFormat({ format: 'layers-model', modelTopology: {} }), 'layers');
   assert.equal(detectModelFormat({ modelTopology: { class_name: 'Sequential', config: {} } }), 'layers');
   assert.equal(detectModelFormat({ modelTopology: { model_config: { class_name: 'Model' } } }), 'layers');
-  assert.throws(() => detectModelFormat({ modelTopology: { foo: 1 } }, 'x/model.json'), /x\/model\.json: cannot tell whether this is a layers or a graph model/);
+  assert.throws(
+    () => detectModelFormat({ modelTopology: { foo: 1 } }, 'x/model.json'),
+    /x\/model\.json: cannot tell whether this is a layers or a graph model/,
+  );
 });
 
 test('loading leaves no tensors behind but the model weights, also when it fails', async () => {
@@ -542,7 +720,9 @@ test('the default cut skips the classifier head: MobileNet v1 style, MLP, and no
 
   // No classifier ("no top", like Teachable Machine's MobileNet v2): cut at the output.
   const noTopIn = t.input({ shape: [8, 8, 3] });
-  const noTop = t.layers.reLU({ maxValue: 6, name: 'out_relu' }).apply(t.layers.conv2d({ filters: 4, kernelSize: 1, name: 'Conv_1' }).apply(noTopIn) as ST) as ST;
+  const noTop = t.layers
+    .reLU({ maxValue: 6, name: 'out_relu' })
+    .apply(t.layers.conv2d({ filters: 4, kernelSize: 1, name: 'Conv_1' }).apply(noTopIn) as ST) as ST;
   assert.deepEqual(findClassifierCut(t.model({ inputs: noTopIn, outputs: noTop })), { cutAt: 'out_relu', removedHead: false });
 
   // A model that is only a classifier on its input: nothing sensible to cut, so the output.
@@ -561,7 +741,10 @@ test('catalog: ids, URL forms and fields; unknown ids get suggestions; fmnist-mi
   assert.equal(urlOf('mobilenet_v1_0.50_160'), 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.50_160/model.json');
   assert.equal(urlOf('mobilenet_v1_1.0_224'), 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_1.0_224/model.json');
   const v2 = findCatalogEntry('mobilenet_v2_1.00_224')!;
-  assert.equal(urlOf('mobilenet_v2_1.00_224'), 'https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.00_224_no_top/model.json');
+  assert.equal(
+    urlOf('mobilenet_v2_1.00_224'),
+    'https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.00_224_no_top/model.json',
+  );
   assert.equal(v2.defaultCut, 'out_relu');
   for (const e of BACKBONE_CATALOG) {
     assert.equal(e.fineTunable, e.format === 'layers', e.id);
@@ -569,7 +752,10 @@ test('catalog: ids, URL forms and fields; unknown ids get suggestions; fmnist-mi
     assert.ok(PREPROCESSING_MODES.includes(e.preprocessing), e.id);
     if (e.source.kind === 'url') assert.match(e.source.modelJsonUrl, /^https:\/\//, e.id);
   }
-  await assert.rejects(loadBackbone({ catalog: 'mobilenet_v2_1.0_224' }, opts()), (e: unknown) => e instanceof BackboneError && /no backbone 'mobilenet_v2_1\.0_224'.*Did you mean 'mobilenet_v2_1\.00_224'/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ catalog: 'mobilenet_v2_1.0_224' }, opts()),
+    (e: unknown) => e instanceof BackboneError && /no backbone 'mobilenet_v2_1\.0_224'.*Did you mean 'mobilenet_v2_1\.00_224'/.test(e.message),
+  );
 
   // The bundled backbone: loads when the other engineer's files are there, else a clear error.
   const bundled = path.join(installRoot, 'media/backbones/fmnist-mini/model.json');
@@ -596,11 +782,17 @@ test('summarizeLayers and the layer table: shapes, params, trainable, cut and to
   assert.equal(byName.get('conv_pw_1')!.trainable, true);
   assert.deepEqual(byName.get('conv1_bn')!.inbound, ['conv1']);
   assert.equal(byName.get('features')!.isCut, true);
-  assert.deepEqual(rows.filter((r) => r.afterCut).map((r) => r.name), ['pool', 'dropout', 'predictions']);
-  assert.equal(rows.reduce((s, r) => s + r.params, 0), model.countParams());
+  assert.deepEqual(
+    rows.filter((r) => r.afterCut).map((r) => r.name),
+    ['pool', 'dropout', 'predictions'],
+  );
+  assert.equal(
+    rows.reduce((s, r) => s + r.params, 0),
+    model.countParams(),
+  );
   const table = formatLayerTable(rows);
   assert.match(table, /^Layer\s+Type\s+Output shape\s+Params\s+Trainable/);
-  assert.match(table, /features  <- cut\s+ReLU\s+\[null, 8, 8, 16\]/);
+  assert.match(table, /features {2}<- cut\s+ReLU\s+\[null, 8, 8, 16\]/);
   assert.match(table, new RegExp(`Total params: ${model.countParams().toLocaleString('en-US')}`));
   assert.match(table, /Cut at 'features' \[null, 8, 8, 16\]: .* params up to the cut, 3 layer\(s\) after it dropped/);
 });
@@ -609,9 +801,19 @@ test('broken Keras files name the file, say what is wrong and what to do (no int
   const dir = tmpDir('bad-keras');
   const garbage = path.join(dir, 'garbage.keras');
   fs.writeFileSync(garbage, 'garbage\n');
-  await assert.rejects(loadBackbone({ path: garbage }, opts()), (e: unknown) => e instanceof BackboneError && e.field === 'backbone.path' && /garbage\.keras is not a zip archive .*not a Keras 3 \.keras file/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ path: garbage }, opts()),
+    (e: unknown) =>
+      e instanceof BackboneError && e.field === 'backbone.path' && /garbage\.keras is not a zip archive .*not a Keras 3 \.keras file/.test(e.message),
+  );
   const notH5 = path.join(dir, 'model.h5');
   fs.writeFileSync(notH5, 'not hdf5 at all, just text');
-  await assert.rejects(loadBackbone({ path: notH5 }, opts()), (e: unknown) => e instanceof BackboneError && e.field === 'backbone.path' && e.message.includes('model.h5') && /not an HDF5 file/.test(e.message));
-  await assert.rejects(loadBackbone({ path: path.join(dir, 'missing.keras') }, opts()), (e: unknown) => e instanceof BackboneError && /missing\.keras: no such file\. Check backbone\.path/.test(e.message));
+  await assert.rejects(
+    loadBackbone({ path: notH5 }, opts()),
+    (e: unknown) => e instanceof BackboneError && e.field === 'backbone.path' && e.message.includes('model.h5') && /not an HDF5 file/.test(e.message),
+  );
+  await assert.rejects(
+    loadBackbone({ path: path.join(dir, 'missing.keras') }, opts()),
+    (e: unknown) => e instanceof BackboneError && /missing\.keras: no such file\. Check backbone\.path/.test(e.message),
+  );
 });

@@ -13,9 +13,14 @@ const installRoot = path.resolve(__dirname, '../../..');
 test('auto picks the first backend that loads and reports every fallback', async () => {
   const loaded = await loadBackend({ preference: 'auto', installRoot });
   const report = describeEnvironment(loaded, 'auto');
-  process.stdout.write(`# backend in use: ${report.backend} (TensorFlow.js ${report.tfjsVersion}${report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : ''}, load ${Math.round(report.loadMs)} ms)\n`);
+  process.stdout.write(
+    `# backend in use: ${report.backend} (TensorFlow.js ${report.tfjsVersion}${report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : ''}, load ${Math.round(report.loadMs)} ms)\n`,
+  );
   const order = ['tensorflow', 'wasm', 'cpu'];
-  assert.deepEqual(report.fallbacks.map((f) => f.backend), order.slice(0, order.indexOf(report.backend)));
+  assert.deepEqual(
+    report.fallbacks.map((f) => f.backend),
+    order.slice(0, order.indexOf(report.backend)),
+  );
   for (const f of report.fallbacks) assert.ok(f.error.length > 0);
   const sum = loaded.tf.tidy(() => loaded.tf.tensor1d([1, 2, 3]).sum().dataSync()[0]);
   assert.equal(sum, 6);
@@ -51,6 +56,8 @@ test('the native backend survives the convolution that crashes oneDNN on CPUs hi
   assert.equal(probe.signal, null, `transfer-lab env died of ${probe.signal}: ${probe.stderr.slice(-500)}`);
   assert.equal(probe.status, 0, probe.stderr.slice(-500));
   const report = JSON.parse(probe.stdout.trim().split('\n').at(-1)!);
-  process.stdout.write(`# ${report.backend}, oneDNN ${report.oneDnn ? (report.oneDnn.enabled ? 'on' : `off: ${report.oneDnn.reason}`) : 'n/a'}, kernel self-check ${Math.round(report.kernels.ms)} ms\n`);
+  process.stdout.write(
+    `# ${report.backend}, oneDNN ${report.oneDnn ? (report.oneDnn.enabled ? 'on' : `off: ${report.oneDnn.reason}`) : 'n/a'}, kernel self-check ${Math.round(report.kernels.ms)} ms\n`,
+  );
   assert.equal(report.kernels.ok, true);
 });

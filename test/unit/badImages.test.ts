@@ -59,12 +59,20 @@ test('a decompression bomb (a tiny PNG claiming 30,000 x 30,000 pixels) is refus
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
   const idat = zlib.deflateSync(Buffer.alloc(1024));
-  const bomb = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  const bomb = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
   const file = path.join(dir, 'bomb.png');
   fs.writeFileSync(file, bomb);
   assert.ok(bomb.length < 2000, `${bomb.length} bytes`);
   const t0 = Date.now();
-  await assert.rejects(decodeImageFile(file, size), (e: unknown) => e instanceof ImageDecodeError && e.file === file && /more than 100,000,000 pixels; refusing to decode it/.test(e.reason));
+  await assert.rejects(
+    decodeImageFile(file, size),
+    (e: unknown) => e instanceof ImageDecodeError && e.file === file && /more than 100,000,000 pixels; refusing to decode it/.test(e.reason),
+  );
   assert.ok(Date.now() - t0 < 2000, `refused in ${Date.now() - t0} ms`);
 });
 
@@ -81,7 +89,9 @@ test('an animated GIF uses its first frame', async () => {
   const red = await solid(255, 0, 0, 16, 16).png().toBuffer();
   const blue = await solid(0, 0, 255, 16, 16).png().toBuffer();
   const file = path.join(dir, 'animated.gif');
-  await sharp([red, blue], { join: { animated: true } } as object).gif().toFile(file);
+  await sharp([red, blue], { join: { animated: true } } as object)
+    .gif()
+    .toFile(file);
   assert.equal((await sharp(file).metadata()).pages, 2);
   const d = await decodeImageFile(file, size);
   assert.equal(d.rgb.length, 16 * 16 * 3);
@@ -126,8 +136,13 @@ test('images in folders nested below a class folder belong to that class', async
   for (const cls of ['cats', 'dogs']) {
     const deep = path.join(root, cls, '2024', 'summer', 'phone');
     fs.mkdirSync(deep, { recursive: true });
-    for (let i = 0; i < 3; i++) await solid(i * 40, 10, 10).png().toFile(path.join(deep, `${i}.png`));
-    await solid(5, 5, 5).png().toFile(path.join(root, cls, 'top.png'));
+    for (let i = 0; i < 3; i++)
+      await solid(i * 40, 10, 10)
+        .png()
+        .toFile(path.join(deep, `${i}.png`));
+    await solid(5, 5, 5)
+      .png()
+      .toFile(path.join(root, cls, 'top.png'));
   }
   const indexed = indexDataset(root, { split, seed: 1 });
   assert.ok(indexed.ok);
@@ -139,7 +154,16 @@ test('the dataset folder disappearing mid-run: the run fails naming what is miss
   const data = path.join(dir, 'vanishing');
   fs.cpSync(path.join(installRoot, 'media/datasets/fashion-target'), data, { recursive: true });
   const file = path.join(dir, 'vanishing.tlexp.json');
-  fs.writeFileSync(file, JSON.stringify({ name: 'vanishing', data: { dir: data }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2 } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'vanishing',
+      data: { dir: data },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'feature-extraction' },
+      train: { epochs: 2 },
+    }),
+  );
   const outcome = await runExperiment({
     experimentFile: file,
     runsDir: path.join(dir, 'runs'),

@@ -31,7 +31,7 @@ test('scaffold makes class folders; bad arguments exit 2', () => {
   assert.equal(tl('run').code, 2);
 });
 
-test('each command takes only its own options: another command\'s or a malformed number is a usage error naming it', () => {
+test("each command takes only its own options: another command's or a malformed number is a usage error naming it", () => {
   const top = tl('run', 'x.tlexp.json', '--top', '3');
   assert.equal(top.code, 2);
   assert.match(top.stderr, /run: unknown option '--top' \(run takes --runs-dir, --backend, --cache-dir, --json\)/);
@@ -57,7 +57,10 @@ test('run --json streams one event per line and writes a run; predict uses its m
   fs.writeFileSync(path.join(work, 'cli.tlexp.json'), JSON.stringify(exp));
   const r = tl('run', 'cli.tlexp.json', '--json', '--runs-dir', 'runs');
   assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(events[0].type, 'phase');
   const started = events.find((e) => e.type === 'run-started');
   assert.ok(started && fs.existsSync(path.join(started.runDir, 'run.json')));
@@ -73,7 +76,10 @@ test('run --json streams one event per line and writes a run; predict uses its m
 });
 
 test('a bad experiment file exits 2 naming the field; inspect prints the layer table', () => {
-  fs.writeFileSync(path.join(work, 'bad.tlexp.json'), JSON.stringify({ name: 'bad', data: { dir: 'x' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: -3 } }));
+  fs.writeFileSync(
+    path.join(work, 'bad.tlexp.json'),
+    JSON.stringify({ name: 'bad', data: { dir: 'x' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: -3 } }),
+  );
   const r = tl('run', 'bad.tlexp.json');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.tlexp\.json.*train\.epochs: must be a positive integer, got -3/);
@@ -126,7 +132,9 @@ async function bigModel(): Promise<string> {
   const input = t.input({ shape: [8, 8, 3], name: 'input_1' });
   let x: tfTypes.SymbolicTensor = input;
   for (let i = 0; i < 1200; i++) {
-    x = t.layers.conv2d({ filters: 3, kernelSize: 1, name: `projection_in_a_deliberately_long_block_name_${String(i).padStart(4, '0')}` }).apply(x) as tfTypes.SymbolicTensor;
+    x = t.layers
+      .conv2d({ filters: 3, kernelSize: 1, name: `projection_in_a_deliberately_long_block_name_${String(i).padStart(4, '0')}` })
+      .apply(x) as tfTypes.SymbolicTensor;
   }
   const model = t.model({ inputs: input, outputs: x, name: 'big' });
   const file = await saveLayersModel(model, path.join(work, 'big'));
@@ -134,7 +142,7 @@ async function bigModel(): Promise<string> {
   return file;
 }
 
-test('inspect --json of a model far over 200 KB reaches a pipe whole and exits 0; the loader\'s notes go to stderr and the JSON', async () => {
+test("inspect --json of a model far over 200 KB reaches a pipe whole and exits 0; the loader's notes go to stderr and the JSON", async () => {
   const modelJson = await bigModel();
   const r = await tlPiped('inspect', modelJson, '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -152,7 +160,7 @@ test('inspect --json of a model far over 200 KB reaches a pipe whole and exits 0
   assert.equal((await tlPiped('inspect', path.join(work, 'missing', 'model.json'))).code, 2);
 });
 
-test('run: the loader\'s notes are on stderr (as JSON events with --json) and in run.json; a failure inside TensorFlow.js exits 1 without its internal message', async () => {
+test("run: the loader's notes are on stderr (as JSON events with --json) and in run.json; a failure inside TensorFlow.js exits 1 without its internal message", async () => {
   await loadBackend({ preference: 'auto', installRoot: root });
   const t = tf();
   const input = t.input({ shape: [16, 16, 3], name: 'input_1' });
@@ -160,7 +168,13 @@ test('run: the loader\'s notes are on stderr (as JSON events with --json) and in
   const model = t.model({ inputs: input, outputs: y });
   const modelJson = await saveLayersModel(model, path.join(work, 'small'));
   model.dispose();
-  const exp = { name: 'notes', data: { dir: path.join(root, 'media/datasets/fashion-target') }, backbone: { path: modelJson }, strategy: { kind: 'feature-extraction' }, train: { epochs: 1, batchSize: 16 } };
+  const exp = {
+    name: 'notes',
+    data: { dir: path.join(root, 'media/datasets/fashion-target') },
+    backbone: { path: modelJson },
+    strategy: { kind: 'feature-extraction' },
+    train: { epochs: 1, batchSize: 16 },
+  };
   fs.writeFileSync(path.join(work, 'notes.tlexp.json'), JSON.stringify(exp));
   const r = await tlPiped('run', 'notes.tlexp.json', '--runs-dir', 'runs-notes');
   assert.equal(r.code, 0, r.stderr);
@@ -174,8 +188,15 @@ test('run: the loader\'s notes are on stderr (as JSON events with --json) and in
   }
   const json = await tlPiped('run', 'notes.tlexp.json', '--runs-dir', 'runs-notes', '--json');
   assert.equal(json.code, 0, json.stderr);
-  const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string });
-  for (const note of notes) assert.ok(events.some((e) => e.type === 'warning' && e.message === note), `a warning event: ${note}`);
+  const events = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; message?: string });
+  for (const note of notes)
+    assert.ok(
+      events.some((e) => e.type === 'warning' && e.message === note),
+      `a warning event: ${note}`,
+    );
   assert.ok(!notes.some((n) => json.stderr.includes(n)), 'with --json, stdout carries them (stderr stays quiet)');
 
   // Any image size at load (so the loader picks 224x224), a Reshape that only fits 32x32: it
@@ -206,7 +227,10 @@ test('catalog lists every entry offline: bundled, or not downloaded yet with its
   assert.equal(json.code, 0, json.stderr);
   const rows = JSON.parse(json.stdout) as { id: string; availability: string; preprocessing: string }[];
   assert.ok(rows.length > 20);
-  assert.deepEqual(rows.find((x) => x.id === 'fmnist-mini'), { ...rows.find((x) => x.id === 'fmnist-mini'), availability: 'bundled', preprocessing: 'zero-one' });
+  assert.deepEqual(
+    rows.find((x) => x.id === 'fmnist-mini'),
+    { ...rows.find((x) => x.id === 'fmnist-mini'), availability: 'bundled', preprocessing: 'zero-one' },
+  );
   assert.equal(rows.find((x) => x.id === 'mobilenet_v1_1.0_224')?.availability, 'download');
   assert.equal(tl('catalog', 'extra').code, 2);
 });

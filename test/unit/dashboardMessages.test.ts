@@ -18,7 +18,10 @@ test('100,000 points decimate to a bounded message that keeps spikes', () => {
   const out = decimate(points, 4000);
   assert.ok(out.length <= 4000);
   assert.ok(out.some((p) => p.y === 50));
-  assert.ok(out.every((p, i) => i === 0 || p.x >= out[i - 1].x), 'x stays ordered');
+  assert.ok(
+    out.every((p, i) => i === 0 || p.x >= out[i - 1].x),
+    'x stays ordered',
+  );
   assert.equal(decimate(points.slice(0, 10), 4000).length, 10);
 });
 

@@ -52,8 +52,7 @@ function onlyError(r: Validated<unknown>): InputProblem {
   return errors[0];
 }
 
-const relSplits = (index: DatasetIndex) =>
-  index.items.map((i) => `${path.relative(index.root, i.path).split(path.sep).join('/')}:${i.split}`).sort();
+const relSplits = (index: DatasetIndex) => index.items.map((i) => `${path.relative(index.root, i.path).split(path.sep).join('/')}:${i.split}`).sort();
 
 test('folder per class: classes, items, counts and skipped files', () => {
   const root = tree({
@@ -75,8 +74,14 @@ test('folder per class: classes, items, counts and skipped files', () => {
   assert.ok(value.items.some((i) => i.path.endsWith(path.join('nested', 'deeper', 'cat_deep.JPG')) && i.label === 0));
   assert.deepEqual(value.counts, { cats: { train: 8, val: 2, test: 1 }, dogs: { train: 7, val: 2, test: 1 } });
   const skipped = Object.fromEntries(value.skipped.map((s) => [path.relative(root, s.path), s.reason]));
-  assert.deepEqual(Object.keys(skipped).sort(), ['cats/LICENSE', 'cats/empty.jpg', 'cats/notes.txt', 'loose.png'].map((p) => p.split('/').join(path.sep)).sort());
-  assert.match(skipped[path.join('cats', 'notes.txt')], /^not an image \(extension \.txt; accepted: \.jpg, \.jpeg, \.png, \.webp, \.gif, \.bmp, \.tif, \.tiff\)$/);
+  assert.deepEqual(
+    Object.keys(skipped).sort(),
+    ['cats/LICENSE', 'cats/empty.jpg', 'cats/notes.txt', 'loose.png'].map((p) => p.split('/').join(path.sep)).sort(),
+  );
+  assert.match(
+    skipped[path.join('cats', 'notes.txt')],
+    /^not an image \(extension \.txt; accepted: \.jpg, \.jpeg, \.png, \.webp, \.gif, \.bmp, \.tif, \.tiff\)$/,
+  );
   assert.match(skipped[path.join('cats', 'LICENSE')], /no file extension/);
   assert.equal(skipped[path.join('cats', 'empty.jpg')], 'empty file (0 bytes)');
   assert.equal(skipped['loose.png'], 'not inside a class folder');
@@ -112,18 +117,24 @@ test('the split is deterministic, stratified and independent of directory order'
   assert.deepEqual(other.counts, one.counts, 'with the same counts');
   // Adding a class does not reshuffle the others.
   const more = ok(indexDataset(tree({ ...files, ...images({ d: 5 }) }), SPLIT)).value;
-  assert.deepEqual(relSplits(more).filter((s) => !s.startsWith('d/')), relSplits(one));
+  assert.deepEqual(
+    relSplits(more).filter((s) => !s.startsWith('d/')),
+    relSplits(one),
+  );
 });
 
 test('hold-out counts round per class and always leave a training image', () => {
   const f = { val: 0.2, test: 0.1 };
-  assert.deepEqual([1, 2, 3, 5, 10].map((n) => holdOutCounts(n, f)), [
-    { val: 0, test: 0 },
-    { val: 0, test: 0 },
-    { val: 1, test: 0 },
-    { val: 1, test: 1 },
-    { val: 2, test: 1 },
-  ]);
+  assert.deepEqual(
+    [1, 2, 3, 5, 10].map((n) => holdOutCounts(n, f)),
+    [
+      { val: 0, test: 0 },
+      { val: 0, test: 0 },
+      { val: 1, test: 0 },
+      { val: 1, test: 1 },
+      { val: 2, test: 1 },
+    ],
+  );
   assert.deepEqual(holdOutCounts(2, { val: 0.5, test: 0.45 }), { val: 1, test: 0 }, 'on a tie validation is kept');
   assert.deepEqual(holdOutCounts(3, { val: 0.2, test: 0.7 }), { val: 1, test: 1 });
   assert.deepEqual(holdOutCounts(0, f), { val: 0, test: 0 });
@@ -153,13 +164,21 @@ test('class imbalance above 3x is a warning naming the classes', () => {
 });
 
 test('pre-split layout: train/ val/ test/ (or validation/) with class folders', () => {
-  const root = tree({ ...images({ a: 6, b: 5 }, 'train/'), ...images({ a: 2, b: 2 }, 'validation/'), ...images({ a: 1, b: 1 }, 'test/'), 'train/stray.jpg': PNG });
+  const root = tree({
+    ...images({ a: 6, b: 5 }, 'train/'),
+    ...images({ a: 2, b: 2 }, 'validation/'),
+    ...images({ a: 1, b: 1 }, 'test/'),
+    'train/stray.jpg': PNG,
+  });
   const { value, warnings } = ok(indexDataset(root, SPLIT));
   assert.equal(value.layout, 'presplit');
   assert.deepEqual(value.classes, ['a', 'b']);
   assert.deepEqual(value.counts, { a: { train: 6, val: 2, test: 1 }, b: { train: 5, val: 2, test: 1 } });
   assert.ok(value.items.filter((i) => i.split === 'val').every((i) => i.path.includes(`${path.sep}validation${path.sep}`)));
-  assert.deepEqual(value.skipped.map((s) => [path.relative(root, s.path), s.reason]), [[path.join('train', 'stray.jpg'), 'not inside a class folder of train/']]);
+  assert.deepEqual(
+    value.skipped.map((s) => [path.relative(root, s.path), s.reason]),
+    [[path.join('train', 'stray.jpg'), 'not inside a class folder of train/']],
+  );
   assert.deepEqual(warnings, []);
   // Without val/: allowed, with a warning.
   const noVal = ok(indexDataset(tree({ ...images({ a: 3, b: 3 }, 'train/'), ...images({ a: 1, b: 1 }, 'test/') }), SPLIT));
@@ -192,10 +211,10 @@ test('errors: a class with no usable image names the class and its folder', () =
   const root = tree({ ...images({ cats: 4, dogs: 4 }), 'birds/readme.txt': 'x', 'birds/blank.png': '', 'fish/': null });
   assert.equal(indexDataset(root, SPLIT).ok, false);
   const errors = (indexDataset(root, SPLIT) as { errors: InputProblem[] }).errors;
-  assert.deepEqual(errors.map((e) => e.message), [
-    `class 'birds' (${path.join(root, 'birds')}) has no usable image (2 files skipped)`,
-    `class 'fish' (${path.join(root, 'fish')}) has no usable image`,
-  ]);
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    [`class 'birds' (${path.join(root, 'birds')}) has no usable image (2 files skipped)`, `class 'fish' (${path.join(root, 'fish')}) has no usable image`],
+  );
   assert.match(errors[0].hint ?? '', /Add \.jpg\/\.jpeg\/\.png\/\.\.\. images to it, or remove the folder/);
 });
 
@@ -287,17 +306,20 @@ test('scaffoldDataset refuses folders that are not a dataset of that layout, and
   e = onlyError(scaffoldDataset(flat, ['a', 'b'], { splits: true }));
   assert.match(e.message, /not a pre-split dataset: it has folders that are not train\/ val\/ test\/ \(a\)/);
   const bad = (scaffoldDataset(path.join(tmpRoot, 'scaffold3'), ['ok', '', '../up', '.hidden', 'train', 'Cat', 'cat']) as { errors: InputProblem[] }).errors;
-  assert.deepEqual(bad.map((b) => b.message), [
-    "class name '' is empty",
-    "class name '../up' contains a character that folder names cannot hold (/ \\ < > : \" | ? *)",
-    "class name '.hidden' starts with a dot (hidden folders are ignored)",
-    "class name 'train' is a split folder name (train, val, validation, test), which would make the dataset look pre-split",
-    "class names 'Cat' and 'cat' are the same folder on case-insensitive file systems",
-  ]);
+  assert.deepEqual(
+    bad.map((b) => b.message),
+    [
+      "class name '' is empty",
+      "class name '../up' contains a character that folder names cannot hold (/ \\ < > : \" | ? *)",
+      "class name '.hidden' starts with a dot (hidden folders are ignored)",
+      "class name 'train' is a split folder name (train, val, validation, test), which would make the dataset look pre-split",
+      "class names 'Cat' and 'cat' are the same folder on case-insensitive file systems",
+    ],
+  );
   assert.equal(fs.existsSync(path.join(tmpRoot, 'scaffold3')), false, 'nothing created on error');
 });
 
-test("scaffoldDataset keeps a README.md it did not write", () => {
+test('scaffoldDataset keeps a README.md it did not write', () => {
   const dir = tree({ 'README.md': '# my notes', 'a/': null });
   const r = scaffoldDataset(dir, ['a', 'b']);
   assert.ok(r.ok);

@@ -25,7 +25,16 @@ const file = path.join(work, 'full.tlexp.json');
 
 before(async () => {
   await loadBackend({ preference: 'auto', installRoot });
-  fs.writeFileSync(file, JSON.stringify({ name: 'full', data: { dir: path.join(installRoot, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2, batchSize: 16 } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'full',
+      data: { dir: path.join(installRoot, 'media/datasets/fashion-target') },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'feature-extraction' },
+      train: { epochs: 2, batchSize: 16 },
+    }),
+  );
 });
 
 type Writer = 'writeFileSync' | 'writeSync' | 'openSync' | 'closeSync';
@@ -75,7 +84,11 @@ function assertFailedCleanly(dir: string): void {
   assert.match(record.value.failure!.message, /^the disk is full: ENOSPC: no space left on device/);
   assert.match(record.value.failure!.hint ?? '', /free disk space/i);
   assert.ok(!fs.existsSync(path.join(dir, 'model')), 'no model/ from a failed export');
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no half-written files');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.startsWith('.')),
+    [],
+    'no half-written files',
+  );
 }
 
 test('disk full while exporting the model: the run fails saying so, metrics kept, no model/', async () => {
@@ -86,7 +99,10 @@ test('disk full while exporting the model: the run fails saying so, metrics kept
   const full = await run();
   assert.equal(full.status, 'failed');
   assertFailedCleanly(full.runDir!);
-  assert.ok(readMetrics(full.runDir!).records.some((m) => m.kind === 'epoch'), 'the epochs trained are kept');
+  assert.ok(
+    readMetrics(full.runDir!).records.some((m) => m.kind === 'epoch'),
+    'the epochs trained are kept',
+  );
   // The completed run is untouched.
   assert.equal(fs.readFileSync(path.join(done.runDir!, 'run.json'), 'utf8'), before);
   assert.ok(fs.existsSync(path.join(done.runDir!, 'model', 'model.json')));

@@ -27,8 +27,12 @@ test('train from a layer: fine-tune with unfreezeFrom, unfreezeLast removed, the
   assert.deepEqual(JSON.parse(out).strategy, { kind: 'fine-tune', baseLearningRate: 0.0001, unfreezeFrom: 'block_5_dw' });
   const before = file.split('\n');
   const after = out.split('\n');
-  for (const line of ['    "data": { "dir": "../images", "split": { "val": 0.2 } },', '    "train": { "epochs": 5 }', '        "catalog": "fmnist-mini"']) assert.ok(after.includes(line), `kept: ${line}`);
-  assert.ok(after.some((l) => l === '        "unfreezeFrom": "block_5_dw"'), `new field uses the file's 4-space indent:\n${out}`);
+  for (const line of ['    "data": { "dir": "../images", "split": { "val": 0.2 } },', '    "train": { "epochs": 5 }', '        "catalog": "fmnist-mini"'])
+    assert.ok(after.includes(line), `kept: ${line}`);
+  assert.ok(
+    after.some((l) => l === '        "unfreezeFrom": "block_5_dw"'),
+    `new field uses the file's 4-space indent:\n${out}`,
+  );
   assert.equal(after.length, before.length, 'one field replaced by one field');
 });
 
@@ -52,7 +56,11 @@ test('switching strategy drops the fields the new kind refuses and keeps fine-tu
   assert.deepEqual(JSON.parse(fe).strategy, { kind: 'feature-extraction' });
   assert.deepEqual(JSON.parse(fe).train, { epochs: 5 });
   assert.deepEqual(JSON.parse(applyChange(file, { kind: 'strategy', strategy: 'scratch' })).strategy, { kind: 'scratch' });
-  assert.deepEqual(JSON.parse(applyChange(file, { kind: 'strategy', strategy: 'fine-tune' })).strategy, { kind: 'fine-tune', unfreezeLast: 3, baseLearningRate: 0.0001 });
+  assert.deepEqual(JSON.parse(applyChange(file, { kind: 'strategy', strategy: 'fine-tune' })).strategy, {
+    kind: 'fine-tune',
+    unfreezeLast: 3,
+    baseLearningRate: 0.0001,
+  });
   // From feature extraction to fine-tuning from a layer.
   assert.deepEqual(JSON.parse(applyChange(fe, { kind: 'trainFrom', layer: 'x' })).strategy, { kind: 'fine-tune', unfreezeFrom: 'x' });
   // Already so: no edit at all.
@@ -66,7 +74,10 @@ test('compact files, tabs and CRLF keep their style', () => {
   assert.deepEqual(JSON.parse(out).strategy, { kind: 'fine-tune', unfreezeFrom: 'l' });
   assert.equal(out, '{"name":"a","backbone":{"catalog":"m"},"strategy":{"kind":"fine-tune","unfreezeFrom":"l"}}');
   const inline = '{\n  "name": "a",\n  "strategy": { "kind": "fine-tune", "unfreezeLast": 3 },\n  "train": { "epochs": 5 }\n}\n';
-  assert.equal(applyChange(inline, { kind: 'trainFrom', layer: 'l' }), '{\n  "name": "a",\n  "strategy": { "kind": "fine-tune", "unfreezeFrom": "l" },\n  "train": { "epochs": 5 }\n}\n');
+  assert.equal(
+    applyChange(inline, { kind: 'trainFrom', layer: 'l' }),
+    '{\n  "name": "a",\n  "strategy": { "kind": "fine-tune", "unfreezeFrom": "l" },\n  "train": { "epochs": 5 }\n}\n',
+  );
   const crlf = '{\r\n\t"name": "a",\r\n\t"backbone": {\r\n\t\t"catalog": "m"\r\n\t},\r\n\t"strategy": { "kind": "scratch" }\r\n}\r\n';
   assert.deepEqual(formattingOf(crlf), { insertSpaces: false, tabSize: 1, eol: '\r\n' });
   const cut = applyChange(crlf, { kind: 'cutAt', layer: 'l' });
@@ -75,7 +86,10 @@ test('compact files, tabs and CRLF keep their style', () => {
 });
 
 test('a missing or odd strategy is written whole; a broken file is refused, not rewritten', () => {
-  assert.deepEqual(JSON.parse(applyChange('{"backbone":{"catalog":"m"}}', { kind: 'trainFrom', layer: 'l' })).strategy, { kind: 'fine-tune', unfreezeFrom: 'l' });
+  assert.deepEqual(JSON.parse(applyChange('{"backbone":{"catalog":"m"}}', { kind: 'trainFrom', layer: 'l' })).strategy, {
+    kind: 'fine-tune',
+    unfreezeFrom: 'l',
+  });
   assert.deepEqual(JSON.parse(applyChange('{"strategy":"fine-tune"}', { kind: 'freezeAll' })).strategy, { kind: 'feature-extraction' });
   const broken = '{"name": "a", "strategy": {"kind": "feature-extraction"';
   const r = editsFor(broken, { kind: 'trainFrom', layer: 'l' });

@@ -28,7 +28,10 @@ const schema: Schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
 
 const deref = (s: Schema): Schema => {
   if (typeof s.$ref !== 'string') return s;
-  const target = s.$ref.replace(/^#\//, '').split('/').reduce((node: any, key: string) => node?.[key], schema);
+  const target = s.$ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((node: any, key: string) => node?.[key], schema);
   assert.ok(target, `unresolved $ref ${s.$ref}`);
   return deref(target);
 };
@@ -53,7 +56,9 @@ function schemaFields(node: Schema, at: string, out = new Map<string, Set<string
 function propertyAt(dotted: string): Schema {
   let node: Schema = schema;
   for (const key of dotted.split('.')) {
-    const found = variants(node).map((v) => v.properties?.[key]).find(Boolean);
+    const found = variants(node)
+      .map((v) => v.properties?.[key])
+      .find(Boolean);
     assert.ok(found, `schema has no ${dotted}`);
     node = deref(found);
   }
@@ -126,15 +131,41 @@ test('enums and defaults match the validator', () => {
 
 test('every property is described and every object refuses unknown fields', () => {
   const KEYWORDS = new Set([
-    '$schema', '$id', '$ref', 'title', 'description', 'markdownDescription', 'type', 'required', 'additionalProperties', 'properties',
-    'oneOf', 'not', 'const', 'enum', 'enumDescriptions', 'default', 'defaultSnippets', 'minimum', 'maximum', 'exclusiveMinimum',
-    'exclusiveMaximum', 'minLength', 'items', 'pattern', 'format', 'definitions',
+    '$schema',
+    '$id',
+    '$ref',
+    'title',
+    'description',
+    'markdownDescription',
+    'type',
+    'required',
+    'additionalProperties',
+    'properties',
+    'oneOf',
+    'not',
+    'const',
+    'enum',
+    'enumDescriptions',
+    'default',
+    'defaultSnippets',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'minLength',
+    'items',
+    'pattern',
+    'format',
+    'definitions',
   ]);
   const visit = (node: Schema, at: string) => {
     for (const key of Object.keys(node)) assert.ok(KEYWORDS.has(key), `unknown keyword '${key}' at ${at}`);
     for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Schema>)) {
       const c = deref(child);
-      assert.ok(typeof child.description === 'string' || typeof c.description === 'string' || typeof c.const === 'string', `${join(at, key)} has a description`);
+      assert.ok(
+        typeof child.description === 'string' || typeof c.description === 'string' || typeof c.const === 'string',
+        `${join(at, key)} has a description`,
+      );
       visit(child, join(at, key));
     }
     for (const v of (node.oneOf ?? []) as Schema[]) visit(v, `${at} (oneOf)`);
@@ -205,13 +236,24 @@ test('the schema and the validator give the same verdict on valid and invalid fi
         train: { epochs: 10, batchSize: 32, optimizer: 'adam', learningRate: 0.001, earlyStopping: { patience: 3 } },
       },
     ],
-    ['everything set', {
-      $schema: './schema.json', description: 'all of it', ...base(),
-      backbone: { url: 'https://example.com/m/model.json', cutAt: 'block2_pool' },
-      strategy: { kind: 'fine-tune', unfreezeLast: 10 },
-      data: { dir: 'd', augment: { flip: false, rotate: 5, zoom: 0.2, brightness: 0.1, contrast: 0.1 } },
-      train: { optimizer: 'sgd', momentum: 0.8, schedule: { kind: 'step', every: 2, factor: 0.5 }, earlyStopping: { patience: 2, monitor: 'val_accuracy' }, checkpointMetric: 'val_loss' },
-    }],
+    [
+      'everything set',
+      {
+        $schema: './schema.json',
+        description: 'all of it',
+        ...base(),
+        backbone: { url: 'https://example.com/m/model.json', cutAt: 'block2_pool' },
+        strategy: { kind: 'fine-tune', unfreezeLast: 10 },
+        data: { dir: 'd', augment: { flip: false, rotate: 5, zoom: 0.2, brightness: 0.1, contrast: 0.1 } },
+        train: {
+          optimizer: 'sgd',
+          momentum: 0.8,
+          schedule: { kind: 'step', every: 2, factor: 0.5 },
+          earlyStopping: { patience: 2, monitor: 'val_accuracy' },
+          checkpointMetric: 'val_loss',
+        },
+      },
+    ],
     ['null augment and early stopping', { ...base(), data: { dir: 'd', augment: null }, train: { earlyStopping: null } }],
     ['cosine schedule', { ...base(), train: { schedule: { kind: 'cosine', minLearningRate: 0 } } }],
     ['local path backbone', { ...base(), backbone: { path: 'm/model.json' } }],

@@ -55,7 +55,12 @@ async function attempt(file: string, runsDir: string, cacheDir: string, killAt: 
     if (e.type === 'run-started') runDir = e.runDir;
     if (killAt(Date.now() - started, events)) kill();
   };
-  trainer = new TrainerProcess({ script: trainerScript, startTimeoutMs: 60_000 }, { kind: 'run', experimentFile: file, runsDir, cacheDir }, { backend: 'auto' }, onMessage);
+  trainer = new TrainerProcess(
+    { script: trainerScript, startTimeoutMs: 60_000 },
+    { kind: 'run', experimentFile: file, runsDir, cacheDir },
+    { backend: 'auto' },
+    onMessage,
+  );
   const timer = setInterval(() => killAt(Date.now() - started, events) && kill(), 5);
   const outcome = await trainer.outcome;
   clearInterval(timer);
@@ -68,7 +73,10 @@ function modelIsComplete(modelDir: string): boolean {
   const topology = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
   const size: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
   for (const group of topology.weightsManifest) {
-    const expected = group.weights.reduce((n: number, w: { shape: number[]; dtype: string }) => n + w.shape.reduce((a, b) => a * b, 1) * (size[w.dtype] ?? 4), 0);
+    const expected = group.weights.reduce(
+      (n: number, w: { shape: number[]; dtype: string }) => n + w.shape.reduce((a, b) => a * b, 1) * (size[w.dtype] ?? 4),
+      0,
+    );
     const actual = group.paths.reduce((n: number, p: string) => n + fs.statSync(path.join(modelDir, p)).size, 0);
     if (actual !== expected) return false;
   }
@@ -105,7 +113,16 @@ test(`the trainer SIGKILLed at random points across ${RUNS} runs leaves no corru
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-faults-'));
   copyShippedDataset(path.join(root, 'data'), { train: 4, val: 2, test: 2 }, repo);
   const file = path.join(root, 'tiny.tlexp.json');
-  fs.writeFileSync(file, JSON.stringify({ name: 'tiny', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' }, train: { epochs: 3, batchSize: 4 } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'tiny',
+      data: { dir: 'data' },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
+      train: { epochs: 3, batchSize: 4 },
+    }),
+  );
   const runsDir = path.join(root, 'runs');
   const cacheDir = path.join(root, 'cache');
 
@@ -145,7 +162,11 @@ test(`the trainer SIGKILLed at random points across ${RUNS} runs leaves no corru
   }
   const listed = listRuns(runsDir);
   assert.deepEqual(listed.problems, [], 'every run folder lists');
-  console.log(`# ${RUNS} kills: ${Object.entries(seen).map(([k, v]) => `${v} ${k}`).join(', ')}; ${completed.size} completed runs intact`);
+  console.log(
+    `# ${RUNS} kills: ${Object.entries(seen)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}; ${completed.size} completed runs intact`,
+  );
   // The cache survived the kills too: a last run completes.
   const last = await attempt(file, runsDir, cacheDir, () => false);
   assert.equal(last.outcome.ok, true, `a run after the kills: ${JSON.stringify(last.outcome)}`);

@@ -3,8 +3,25 @@ import assert from 'node:assert/strict';
 import { freezeView, blockOf } from '../../src/core/freezeView';
 import type { LayerRow } from '../../src/core/layerSummary';
 
-const row = (name: string, inbound: string[], params = 10, className = 'Conv2D'): LayerRow => ({ index: 0, name, className, outputShape: [null, 4], params, trainable: true, inbound, isCut: false, afterCut: false });
-const rows = [row('input', [], 0, 'InputLayer'), row('stem_conv', ['input']), row('block_1_dw', ['stem_conv']), row('block_2_dw', ['block_1_dw']), row('out_relu', ['block_2_dw'], 0, 'ReLU'), row('predictions', ['out_relu'], 50, 'Dense')];
+const row = (name: string, inbound: string[], params = 10, className = 'Conv2D'): LayerRow => ({
+  index: 0,
+  name,
+  className,
+  outputShape: [null, 4],
+  params,
+  trainable: true,
+  inbound,
+  isCut: false,
+  afterCut: false,
+});
+const rows = [
+  row('input', [], 0, 'InputLayer'),
+  row('stem_conv', ['input']),
+  row('block_1_dw', ['stem_conv']),
+  row('block_2_dw', ['block_1_dw']),
+  row('out_relu', ['block_2_dw'], 0, 'ReLU'),
+  row('predictions', ['out_relu'], 50, 'Dense'),
+];
 
 test('the freeze view follows the strategy and the cut', () => {
   const fe = freezeView(rows, 'out_relu', { kind: 'feature-extraction' });

@@ -181,7 +181,10 @@ test('float16 datasets are converted to float32 exactly (normal, subnormal, sign
   const halves = new Uint16Array([0x3c00, 0xc000, 0x3555, 0x0001, 0x7bff, 0x7c00, 0x8000, 0x3800]);
   const expected = new Float32Array([1, -2, 0.333251953125, 2 ** -24, 65504, Infinity, -0, 0.5]);
   const file = await writeH5('half.weights.h5', (f) => {
-    f.create_group('layers').create_group('dense').create_group('vars').create_dataset({ name: '0', data: new Float32Array(halves.buffer), shape: [4] });
+    f.create_group('layers')
+      .create_group('dense')
+      .create_group('vars')
+      .create_dataset({ name: '0', data: new Float32Array(halves.buffer), shape: [4] });
   });
   retypeAsFloat16(file, 4);
   const h5 = await openHdf5({ file });
@@ -259,16 +262,25 @@ test('bytes (the model.weights.h5 inside a .keras) read the same; the temporary 
   assert.deepEqual(fs.readdirSync(tmp), [], 'removed at close');
   assert.throws(() => h5.keys(), h5Error('m.keras (model.weights.h5)', 'already closed'));
   h5.close(); // idempotent
-  await assert.rejects(openHdf5({ bytes: new Uint8Array([1, 2, 3]), name: 'x.keras (model.weights.h5)' }), h5Error('x.keras (model.weights.h5)', 'is not an HDF5 file'));
+  await assert.rejects(
+    openHdf5({ bytes: new Uint8Array([1, 2, 3]), name: 'x.keras (model.weights.h5)' }),
+    h5Error('x.keras (model.weights.h5)', 'is not an HDF5 file'),
+  );
 });
 
 test('not HDF5: plain words about what the file is, and what is expected', async () => {
   const text = path.join(dir, 'notes.h5');
   fs.writeFileSync(text, 'hello world, this is not HDF5\n');
-  await assert.rejects(openHdf5({ file: text }), h5Error(text, 'is not an HDF5 file (it starts with "hello wo", like text); a Keras .h5 or .weights.h5 is expected'));
+  await assert.rejects(
+    openHdf5({ file: text }),
+    h5Error(text, 'is not an HDF5 file (it starts with "hello wo", like text); a Keras .h5 or .weights.h5 is expected'),
+  );
   const zip = path.join(dir, 'model.h5');
   fs.writeFileSync(zip, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(2000)]));
-  await assert.rejects(openHdf5({ file: zip }), h5Error(zip, 'is not an HDF5 file (it starts with "PK\\x03\\x04\\x00', 'like a zip archive such as a Keras 3 .keras file'));
+  await assert.rejects(
+    openHdf5({ file: zip }),
+    h5Error(zip, 'is not an HDF5 file (it starts with "PK\\x03\\x04\\x00', 'like a zip archive such as a Keras 3 .keras file'),
+  );
   const json = path.join(dir, 'model.json.h5');
   fs.writeFileSync(json, '{"format": "layers-model"}');
   await assert.rejects(openHdf5({ file: json }), h5Error(json, 'like JSON text'));
@@ -307,7 +319,10 @@ test('truncated or corrupt files: plain words, what to do, nothing printed by th
     const h5 = await openHdf5({ file: broken });
     try {
       assert.deepEqual(dataset(h5, 'small').readFloat32(), new Float32Array([1, 2]));
-      assert.throws(() => dataset(h5, 'late').readFloat32(), h5Error(broken, 'is truncated or corrupt (reading dataset /late failed); save or download it again'));
+      assert.throws(
+        () => dataset(h5, 'late').readFloat32(),
+        h5Error(broken, 'is truncated or corrupt (reading dataset /late failed); save or download it again'),
+      );
     } finally {
       h5.close();
     }
@@ -370,7 +385,11 @@ test('planSlabs covers any C-order array once, in order, within the slab size', 
           for (let d = shape.length - 1; d >= 0 && ++idx[d] === count[d]; d--) idx[d] = 0;
         }
       }
-      assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i), `shape ${shape} slab ${slabBytes}`);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: total }, (_, i) => i),
+        `shape ${shape} slab ${slabBytes}`,
+      );
     }
   }
 });
@@ -403,13 +422,16 @@ function findH5py(): string | undefined {
 }
 const h5pyPython = findH5py();
 
-test('files written by h5py (what Keras uses): byte-string names, bools, float16, int64', { skip: h5pyPython ? false : 'no Python with h5py found' }, async () => {
-  const file = path.join(dir, 'h5py.h5');
-  const r = spawnSync(
-    h5pyPython!,
-    [
-      '-c',
-      `import sys, json, h5py, numpy as np
+test(
+  'files written by h5py (what Keras uses): byte-string names, bools, float16, int64',
+  { skip: h5pyPython ? false : 'no Python with h5py found' },
+  async () => {
+    const file = path.join(dir, 'h5py.h5');
+    const r = spawnSync(
+      h5pyPython!,
+      [
+        '-c',
+        `import sys, json, h5py, numpy as np
 with h5py.File(sys.argv[1], 'w') as f:
     f.attrs['model_config'] = json.dumps({'class_name': 'Functional'})
     f.attrs['keras_version'] = '2.15.0'
@@ -424,31 +446,32 @@ with h5py.File(sys.argv[1], 'w') as f:
     g.create_dataset('padded', data=np.arange(4, dtype='>f4'))
     mw.create_group('caf\\u00e9').attrs['weight_names'] = np.array([], dtype='S1')
 `,
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const h5 = await openHdf5({ file });
-  try {
-    assert.equal(h5.attrs.model_config, '{"class_name": "Functional"}');
-    assert.equal(h5.attrs.keras_version, '2.15.0');
-    assert.equal(h5.attrs.training, true);
-    const mw = group(h5, 'model_weights');
-    assert.deepEqual(mw.attrs.layer_names, ['dense', 'café']);
-    const g = group(mw, 'dense');
-    assert.deepEqual(g.attrs.weight_names, ['dense/kernel:0', 'dense/bias:0']);
-    const k = dataset(g, 'dense/kernel:0');
-    assert.equal(k.dtype, 'float16');
-    assert.deepEqual(k.shape, [2, 3]);
-    assert.deepEqual(k.readFloat32(), new Float32Array([0, 0.25, 0.5, 0.75, 1, 1.25]));
-    assert.equal(dataset(g, 'dense/bias:0').dtype, 'int64');
-    assert.deepEqual(dataset(g, 'dense/bias:0').readFloat32(), new Float32Array([-1, 2 ** 40]));
-    assert.equal(dataset(g, 'flags').dtype, 'bool');
-    assert.deepEqual(dataset(g, 'flags').readFloat32(), new Float32Array([1, 0]));
-    assert.deepEqual(dataset(g, 'padded').readFloat32(), new Float32Array([0, 1, 2, 3]), 'big-endian converted');
-    assert.deepEqual(group(mw, 'café').attrs.weight_names, []);
-  } finally {
-    h5.close();
-  }
-});
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const h5 = await openHdf5({ file });
+    try {
+      assert.equal(h5.attrs.model_config, '{"class_name": "Functional"}');
+      assert.equal(h5.attrs.keras_version, '2.15.0');
+      assert.equal(h5.attrs.training, true);
+      const mw = group(h5, 'model_weights');
+      assert.deepEqual(mw.attrs.layer_names, ['dense', 'café']);
+      const g = group(mw, 'dense');
+      assert.deepEqual(g.attrs.weight_names, ['dense/kernel:0', 'dense/bias:0']);
+      const k = dataset(g, 'dense/kernel:0');
+      assert.equal(k.dtype, 'float16');
+      assert.deepEqual(k.shape, [2, 3]);
+      assert.deepEqual(k.readFloat32(), new Float32Array([0, 0.25, 0.5, 0.75, 1, 1.25]));
+      assert.equal(dataset(g, 'dense/bias:0').dtype, 'int64');
+      assert.deepEqual(dataset(g, 'dense/bias:0').readFloat32(), new Float32Array([-1, 2 ** 40]));
+      assert.equal(dataset(g, 'flags').dtype, 'bool');
+      assert.deepEqual(dataset(g, 'flags').readFloat32(), new Float32Array([1, 0]));
+      assert.deepEqual(dataset(g, 'padded').readFloat32(), new Float32Array([0, 1, 2, 3]), 'big-endian converted');
+      assert.deepEqual(group(mw, 'café').attrs.weight_names, []);
+    } finally {
+      h5.close();
+    }
+  },
+);

@@ -57,7 +57,10 @@ test('socket errors name the URL and the OS code', async () => {
   const base = server.base;
   await server.close();
   await assert.rejects(httpGet(`${base}/gone`, opts()), isKind('network', new RegExp(`${base}/gone: .+\\. Check the network connection\\.`)));
-  await assert.rejects(httpGet('https://no-such-host.invalid/model.json', opts()), isKind('network', /no-such-host\.invalid\/model\.json: (ENOTFOUND|EAI_AGAIN)\. Check the network connection\./));
+  await assert.rejects(
+    httpGet('https://no-such-host.invalid/model.json', opts()),
+    isKind('network', /no-such-host\.invalid\/model\.json: (ENOTFOUND|EAI_AGAIN)\. Check the network connection\./),
+  );
 });
 
 test('an encoding fetch does not decode is refused', async () => {

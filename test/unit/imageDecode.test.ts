@@ -85,7 +85,9 @@ test('EXIF orientation is honoured', async () => {
 });
 
 test('BMP (24-bit, bottom-up) decodes without libvips support', async () => {
-  const w = 2, h = 2, row = 8;
+  const w = 2,
+    h = 2,
+    row = 8;
   const b = Buffer.alloc(54 + row * h);
   b.write('BM', 0);
   b.writeUInt32LE(b.length, 2);
@@ -124,18 +126,25 @@ test('bad files are refused with a reason naming the file', async () => {
 
 test('the Keras modes decode at full resolution and resize in float32, as kerasResize does', async () => {
   // A 13x9 PNG of known bytes (odd sizes, so crop and pad both move pixels).
-  const w = 13, h = 9;
+  const w = 13,
+    h = 9;
   const raw = Buffer.alloc(w * h * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 37 + (i >> 4) * 11) & 255;
   const file = path.join(dir, 'known.png');
-  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
   for (const mode of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
     const img = await decodeImageFile(file, { height: 6, width: 5, resize: mode });
     assert.ok(img.pixels instanceof Float32Array, mode);
     assert.equal(img.resize, mode);
     assert.deepEqual([img.height, img.width, img.source.width, img.source.height], [6, 5, 13, 9]);
     assert.deepEqual(img.pixels, kerasResize(raw, h, w, 3, 6, 5, mode), `${mode}: PNG bytes are lossless, so the floats are exactly kerasResize's`);
-    assert.deepEqual(img.rgb, Uint8Array.from(img.pixels, (v) => Math.round(v)), `${mode}: rgb is the rounded copy`);
+    assert.deepEqual(
+      img.rgb,
+      Uint8Array.from(img.pixels, (v) => Math.round(v)),
+      `${mode}: rgb is the rounded copy`,
+    );
   }
   const crop = await decodeImageFile(file, { height: 6, width: 5 });
   assert.ok(crop.pixels instanceof Uint8Array && crop.pixels === crop.rgb, 'center-crop (the default here) stays 8-bit');
@@ -146,34 +155,66 @@ test('the Keras modes honour EXIF orientation and the pixel limit too', async ()
   const img = await decodeImageFile(rotated, { height: 16, width: 8, resize: 'crop-to-aspect-ratio' });
   // Stored red-left/blue-right, turned 90 clockwise: red on top, blue at the bottom, nothing cropped.
   assert.ok(img.rgb[0] > 200 && img.rgb[2] < 60, `top is red (${Array.from(img.rgb.subarray(0, 3))})`);
-  assert.ok(img.rgb[(15 * 8) * 3 + 2] > 200, 'bottom is blue');
-  await assert.rejects(decodeImageFile(await write('big-keras.png', (s) => s.png()), { ...size, resize: 'squash', maxPixels: 100 }), /more than 100 pixels; refusing/);
+  assert.ok(img.rgb[15 * 8 * 3 + 2] > 200, 'bottom is blue');
+  await assert.rejects(
+    decodeImageFile(await write('big-keras.png', (s) => s.png()), { ...size, resize: 'squash', maxPixels: 100 }),
+    /more than 100 pixels; refusing/,
+  );
   // A JPEG too, which TensorFlow's decoder (no pixel limit of its own) must never get.
-  await assert.rejects(decodeImageFile(await write('big-keras.jpg', (s) => s.jpeg()), { ...size, resize: 'squash', maxPixels: 100 }), /more than 100 pixels; refusing/);
+  await assert.rejects(
+    decodeImageFile(await write('big-keras.jpg', (s) => s.jpeg()), { ...size, resize: 'squash', maxPixels: 100 }),
+    /more than 100 pixels; refusing/,
+  );
 });
 
 test("JPEG in Keras's resize modes: decoded by TensorFlow's own DecodeJpeg (fast IDCT), as Keras's decode_image is", async (t) => {
   const loaded = await loadBackend({ preference: 'auto', installRoot: path.resolve(__dirname, '../../..') });
-  const node = (tf() as unknown as { node?: { decodeJpeg(b: Uint8Array, channels: number, ratio: number, fancy: boolean, recover: boolean, fraction: number, dct: string): import('@tensorflow/tfjs').Tensor3D } }).node;
+  const node = (
+    tf() as unknown as {
+      node?: {
+        decodeJpeg(
+          b: Uint8Array,
+          channels: number,
+          ratio: number,
+          fancy: boolean,
+          recover: boolean,
+          fraction: number,
+          dct: string,
+        ): import('@tensorflow/tfjs').Tensor3D;
+      };
+    }
+  ).node;
   if (loaded.backend !== 'tensorflow' || !node) return t.skip(`needs the native backend for TensorFlow's own JPEG decoder (backend ${loaded.backend})`);
-  const w = 61, h = 43;
+  const w = 61,
+    h = 43;
   const raw = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) raw[(y * w + x) * 3 + c] = (x * 4 + y * 3 * c + ((x * y) % 17) * 5) & 255;
   const file = path.join(dir, 'tf-idct.jpg');
-  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(file); // 4:2:0, as cameras write
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(file); // 4:2:0, as cameras write
   const bytes = fs.readFileSync(file);
   const ours = await decodeImageFile(file, { height: 24, width: 32, resize: 'squash' });
-  const viaTf = (dct: string) => tf().tidy(() => tf().image.resizeBilinear(node.decodeJpeg(bytes, 3, 1, true, false, 1, dct), [24, 32], false, true).dataSync() as Float32Array);
+  const viaTf = (dct: string) =>
+    tf().tidy(
+      () =>
+        tf()
+          .image.resizeBilinear(node.decodeJpeg(bytes, 3, 1, true, false, 1, dct), [24, 32], false, true)
+          .dataSync() as Float32Array,
+    );
   const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
   assert.ok(diff(ours.pixels, viaTf('')) <= 1e-4, `TensorFlow's default decode (Keras's): ${diff(ours.pixels, viaTf(''))}`);
   // libvips (center-crop, and files with EXIF rotation or an ICC profile) uses the accurate IDCT: other pixels.
   assert.ok(diff(viaTf('INTEGER_ACCURATE'), viaTf('')) > 0.5, 'the two IDCTs give different pixels on this image, so the check above can fail');
   // A bigger JPEG, where only the rows and columns the bilinear reads leave TensorFlow.
-  const bw = 640, bh = 480;
+  const bw = 640,
+    bh = 480;
   const big = Buffer.alloc(bw * bh * 3);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31 + ((i / 1920) | 0) * 7) & 255;
   const bigFile = path.join(dir, 'tf-idct-big.jpg');
-  await sharp(big, { raw: { width: bw, height: bh, channels: 3 } }).jpeg({ quality: 90 }).toFile(bigFile);
+  await sharp(big, { raw: { width: bw, height: bh, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(bigFile);
   const bigBytes = fs.readFileSync(bigFile);
   for (const resize of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
     const got = await decodeImageFile(bigFile, { height: 24, width: 32, resize });

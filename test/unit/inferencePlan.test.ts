@@ -28,7 +28,15 @@ before(async () => {
 
 /** n real images from different classes, as a float batch in [-1, 1] (MobileNet's range). */
 async function realBatch(n: number, size: number): Promise<tfTypes.Tensor4D> {
-  const files = fs.readdirSync(images).flatMap((c) => fs.readdirSync(path.join(images, c)).slice(0, 2).map((f) => path.join(images, c, f))).slice(0, n);
+  const files = fs
+    .readdirSync(images)
+    .flatMap((c) =>
+      fs
+        .readdirSync(path.join(images, c))
+        .slice(0, 2)
+        .map((f) => path.join(images, c, f)),
+    )
+    .slice(0, n);
   const pixels = new Float32Array(n * size * size * 3);
   for (let i = 0; i < files.length; i++) {
     const d = await decodeImageFile(files[i], { height: size, width: size });
@@ -40,7 +48,9 @@ async function realBatch(n: number, size: number): Promise<tfTypes.Tensor4D> {
 /** Largest difference, absolute and relative to the output's scale. */
 function compare(a: tfTypes.Tensor, b: tfTypes.Tensor): { abs: number; rel: number } {
   return tf().tidy(() => {
-    const abs = tf().max(tf().abs(tf().sub(a, b))).dataSync()[0];
+    const abs = tf()
+      .max(tf().abs(tf().sub(a, b)))
+      .dataSync()[0];
     const scale = Math.max(1e-6, tf().max(tf().abs(b)).dataSync()[0]);
     return { abs, rel: abs / scale };
   });
@@ -48,11 +58,17 @@ function compare(a: tfTypes.Tensor, b: tfTypes.Tensor): { abs: number; rel: numb
 
 async function checkEquivalent(name: string, model: tfTypes.LayersModel, x: tfTypes.Tensor4D, upTo?: string) {
   const plan = compileInferencePlan(model, { upTo });
-  const expected = upTo ? tf().model({ inputs: model.inputs, outputs: model.getLayer(upTo).output as tfTypes.SymbolicTensor }).predict(x) as tfTypes.Tensor : (model.predict(x) as tfTypes.Tensor);
+  const expected = upTo
+    ? (tf()
+        .model({ inputs: model.inputs, outputs: model.getLayer(upTo).output as tfTypes.SymbolicTensor })
+        .predict(x) as tfTypes.Tensor)
+    : (model.predict(x) as tfTypes.Tensor);
   const actual = plan.run(x);
   assert.deepEqual(actual.shape, expected.shape);
   const d = compare(actual, expected);
-  console.log(`# ${name}${upTo ? ` up to ${upTo}` : ''}: max |diff| ${d.abs.toExponential(2)} (${d.rel.toExponential(2)} of the output's scale); ${JSON.stringify(plan.stats)}`);
+  console.log(
+    `# ${name}${upTo ? ` up to ${upTo}` : ''}: max |diff| ${d.abs.toExponential(2)} (${d.rel.toExponential(2)} of the output's scale); ${JSON.stringify(plan.stats)}`,
+  );
   assert.ok(d.rel < 1e-4 && d.abs < 1e-4 * Math.max(1, tf().max(tf().abs(expected)).dataSync()[0]), `${name}: outputs differ by ${d.abs}`);
   tf().dispose([actual, expected]);
   plan.dispose();
@@ -136,18 +152,56 @@ test('a BatchNorm before a convolution folds into it only where the convolution 
   const L = t.layers;
   const cases: { name: string; folded: number; steps?: number; build: (x: ST) => ST }[] = [
     // conv(x * s + t) = conv(x, W * s) + sum(W * t) holds when no padded zero enters a window.
-    { name: "BN -> conv 3x3 'valid'", folded: 1, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }).apply(L.batchNormalization().apply(x)) as ST },
-    { name: "BN -> conv 1x1 'same', stride 2", folded: 1, build: (x) => L.conv2d({ filters: 5, kernelSize: 1, strides: 2, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST },
-    { name: "BN -> depthwise 3x3 'valid' with bias", folded: 1, build: (x) => L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid' }).apply(L.batchNormalization().apply(x)) as ST },
-    { name: 'BN (scale=False) -> Dense on the 4-D tensor', folded: 1, build: (x) => L.dense({ units: 6 }).apply(L.batchNormalization({ scale: false }).apply(x)) as ST },
+    {
+      name: "BN -> conv 3x3 'valid'",
+      folded: 1,
+      build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }).apply(L.batchNormalization().apply(x)) as ST,
+    },
+    {
+      name: "BN -> conv 1x1 'same', stride 2",
+      folded: 1,
+      build: (x) => L.conv2d({ filters: 5, kernelSize: 1, strides: 2, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST,
+    },
+    {
+      name: "BN -> depthwise 3x3 'valid' with bias",
+      folded: 1,
+      build: (x) => L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid' }).apply(L.batchNormalization().apply(x)) as ST,
+    },
+    {
+      name: 'BN (scale=False) -> Dense on the 4-D tensor',
+      folded: 1,
+      build: (x) => L.dense({ units: 6 }).apply(L.batchNormalization({ scale: false }).apply(x)) as ST,
+    },
     // 'same' pads the normalised input with zeros: the border windows would see t where they saw 0.
-    { name: "BN -> conv 3x3 'same' (not folded)", folded: 0, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST },
-    { name: "BN -> depthwise 3x3 'same' (not folded)", folded: 0, build: (x) => L.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST },
-    { name: "BN -> ZeroPadding2D -> conv 'valid' (not folded)", folded: 0, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }).apply(L.zeroPadding2d({ padding: 1 }).apply(L.batchNormalization().apply(x))) as ST },
+    {
+      name: "BN -> conv 3x3 'same' (not folded)",
+      folded: 0,
+      build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST,
+    },
+    {
+      name: "BN -> depthwise 3x3 'same' (not folded)",
+      folded: 0,
+      build: (x) => L.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(L.batchNormalization().apply(x)) as ST,
+    },
+    {
+      name: "BN -> ZeroPadding2D -> conv 'valid' (not folded)",
+      folded: 0,
+      build: (x) =>
+        L.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }).apply(L.zeroPadding2d({ padding: 1 }).apply(L.batchNormalization().apply(x))) as ST,
+    },
     // A scale alone commutes with zero padding.
-    { name: "Rescaling(2) -> conv 3x3 'same'", folded: 0, steps: 2, build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }).apply(L.rescaling({ scale: 2 }).apply(x)) as ST },
+    {
+      name: "Rescaling(2) -> conv 3x3 'same'",
+      folded: 0,
+      steps: 2,
+      build: (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }).apply(L.rescaling({ scale: 2 }).apply(x)) as ST,
+    },
     // BN -> ReLU -> conv (DenseNet) cannot fold; BN read twice neither.
-    { name: 'BN -> ReLU -> conv (not folded)', folded: 0, build: (x) => L.conv2d({ filters: 5, kernelSize: 1 }).apply(L.reLU().apply(L.batchNormalization().apply(x))) as ST },
+    {
+      name: 'BN -> ReLU -> conv (not folded)',
+      folded: 0,
+      build: (x) => L.conv2d({ filters: 5, kernelSize: 1 }).apply(L.reLU().apply(L.batchNormalization().apply(x))) as ST,
+    },
     {
       name: 'BN read by two convolutions (not folded)',
       folded: 0,
@@ -212,10 +266,21 @@ test("a run's log.txt says what the fast path planned", async () => {
     };
     const file = path.join(work, 'plan-log.tlexp.json');
     fs.writeFileSync(file, JSON.stringify(exp));
-    const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, 'cache'), installRoot, backend: 'test', onEvent: () => {}, shouldStop: () => false });
+    const outcome = await runExperiment({
+      experimentFile: file,
+      runsDir: path.join(work, 'runs'),
+      cacheDir: path.join(work, 'cache'),
+      installRoot,
+      backend: 'test',
+      onEvent: () => {},
+      shouldStop: () => false,
+    });
     assert.equal(outcome.status, 'succeeded', outcome.error?.message);
     const log = fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8');
-    assert.match(log, /frozen layers: inference plan; fast path: (\d+) of \1 layers planned \(\d+ BatchNorm folded, \d+ fused convolutions, \d+ paddings merged\); none ran as plain tfjs layers/);
+    assert.match(
+      log,
+      /frozen layers: inference plan; fast path: (\d+) of \1 layers planned \(\d+ BatchNorm folded, \d+ fused convolutions, \d+ paddings merged\); none ran as plain tfjs layers/,
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

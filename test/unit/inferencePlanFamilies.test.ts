@@ -32,7 +32,10 @@ before(async () => {
 
 after(() => {
   fs.rmSync(cacheDir, { recursive: true, force: true });
-  if (rows.length) console.log(['', 'family                  cut                     layers  steps  BN folded  fused conv  plain  plan vs Keras  predict vs Keras', ...rows].join('\n'));
+  if (rows.length)
+    console.log(
+      ['', 'family                  cut                     layers  steps  BN folded  fused conv  plain  plan vs Keras  predict vs Keras', ...rows].join('\n'),
+    );
 });
 
 test('every family: the inference plan at the default cut gives what Keras gives, every layer planned', async (t) => {
@@ -65,7 +68,9 @@ test('every family: the inference plan at the default cut gives what Keras gives
         const diff = maxRelativeDiff(ours, expected);
         const predictDiff = maxRelativeDiff(byPredict, expected);
         const s = plan.stats;
-        st.diagnostic(`${m.id}: plan vs Keras ${diff.toExponential(2)} of the output scale (model.predict vs Keras ${predictDiff.toExponential(2)}); compiled in ${compileMs.toFixed(0)} ms; ${describeInferencePlan(s)}`);
+        st.diagnostic(
+          `${m.id}: plan vs Keras ${diff.toExponential(2)} of the output scale (model.predict vs Keras ${predictDiff.toExponential(2)}); compiled in ${compileMs.toFixed(0)} ms; ${describeInferencePlan(s)}`,
+        );
         rows.push(
           `${m.id.padEnd(24)}${loaded.cutAt.padEnd(24)}${String(s.layers).padEnd(8)}${String(s.steps).padEnd(7)}${String(s.folded).padEnd(11)}${String(s.nativeFused).padEnd(12)}${String(s.generic).padEnd(7)}${diff.toExponential(2).padEnd(15)}${predictDiff.toExponential(2)}`,
         );
@@ -77,9 +82,14 @@ test('every family: the inference plan at the default cut gives what Keras gives
         const convLike = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
         const foldable = loaded.model.layers.filter((l) => {
           const p = l.getClassName() === 'BatchNormalization' ? l.inboundNodes[0]?.inboundLayers[0] : undefined;
-          return p && convLike.has(p.getClassName()) && p.outboundNodes.length === 1 && ((p.getConfig().activation as string | undefined) ?? 'linear') === 'linear';
+          return (
+            p && convLike.has(p.getClassName()) && p.outboundNodes.length === 1 && ((p.getConfig().activation as string | undefined) ?? 'linear') === 'linear'
+          );
         }).length;
-        assert.ok(s.folded >= foldable && s.folded <= m.batchNormLayers, `${m.id}: ${s.folded} BatchNorm folded, ${foldable} follow a convolution of their own`);
+        assert.ok(
+          s.folded >= foldable && s.folded <= m.batchNormLayers,
+          `${m.id}: ${s.folded} BatchNorm folded, ${foldable} follow a convolution of their own`,
+        );
       } finally {
         plan.dispose();
         assert.equal(tf().memory().numTensors, before, `${m.id}: the plan frees its weights and every intermediate`);

@@ -45,29 +45,86 @@ const layersOf = (b: LoadedBackbone) => {
 
 // Independent of the generator: what Keras's documentation and source say per family.
 const PREPROCESSING: Record<string, string> = {
-  mobilenet_v1: 'tf', mobilenet_v2: 'tf', inception_v3: 'tf', inception_resnet_v2: 'tf', xception: 'tf', nasnet: 'tf', resnet_v2: 'tf',
-  resnet: 'caffe', vgg: 'caffe', densenet: 'torch',
-  efficientnet: 'none', efficientnet_v2: 'none', convnext: 'none', mobilenet_v3: 'none',
+  mobilenet_v1: 'tf',
+  mobilenet_v2: 'tf',
+  inception_v3: 'tf',
+  inception_resnet_v2: 'tf',
+  xception: 'tf',
+  nasnet: 'tf',
+  resnet_v2: 'tf',
+  resnet: 'caffe',
+  vgg: 'caffe',
+  densenet: 'torch',
+  efficientnet: 'none',
+  efficientnet_v2: 'none',
+  convnext: 'none',
+  mobilenet_v3: 'none',
 };
 const NATIVE_SIZE: Record<string, number> = {
-  InceptionV3: 299, InceptionResNetV2: 299, Xception: 299, NASNetLarge: 331,
-  EfficientNetB1: 240, EfficientNetB2: 260, EfficientNetB3: 300, EfficientNetB4: 380, EfficientNetB5: 456, EfficientNetB6: 528, EfficientNetB7: 600,
-  EfficientNetV2B1: 240, EfficientNetV2B2: 260, EfficientNetV2B3: 300, EfficientNetV2S: 384, EfficientNetV2M: 480, EfficientNetV2L: 480,
+  InceptionV3: 299,
+  InceptionResNetV2: 299,
+  Xception: 299,
+  NASNetLarge: 331,
+  EfficientNetB1: 240,
+  EfficientNetB2: 260,
+  EfficientNetB3: 300,
+  EfficientNetB4: 380,
+  EfficientNetB5: 456,
+  EfficientNetB6: 528,
+  EfficientNetB7: 600,
+  EfficientNetV2B1: 240,
+  EfficientNetV2B2: 260,
+  EfficientNetV2B3: 300,
+  EfficientNetV2S: 384,
+  EfficientNetV2M: 480,
+  EfficientNetV2L: 480,
 };
 const CONSTRUCTORS = [
-  'MobileNet', 'MobileNetV2', 'MobileNetV3Small', 'MobileNetV3Large', 'ResNet50', 'ResNet101', 'ResNet152', 'ResNet50V2', 'ResNet101V2', 'ResNet152V2',
-  'VGG16', 'VGG19', 'InceptionV3', 'InceptionResNetV2', 'Xception', 'DenseNet121', 'DenseNet169', 'DenseNet201',
-  ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `EfficientNetB${i}`), ...['B0', 'B1', 'B2', 'B3', 'S', 'M', 'L'].map((v) => `EfficientNetV2${v}`),
-  'NASNetMobile', 'NASNetLarge', 'ConvNeXtTiny', 'ConvNeXtSmall', 'ConvNeXtBase', 'ConvNeXtLarge', 'ConvNeXtXLarge',
+  'MobileNet',
+  'MobileNetV2',
+  'MobileNetV3Small',
+  'MobileNetV3Large',
+  'ResNet50',
+  'ResNet101',
+  'ResNet152',
+  'ResNet50V2',
+  'ResNet101V2',
+  'ResNet152V2',
+  'VGG16',
+  'VGG19',
+  'InceptionV3',
+  'InceptionResNetV2',
+  'Xception',
+  'DenseNet121',
+  'DenseNet169',
+  'DenseNet201',
+  ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `EfficientNetB${i}`),
+  ...['B0', 'B1', 'B2', 'B3', 'S', 'M', 'L'].map((v) => `EfficientNetV2${v}`),
+  'NASNetMobile',
+  'NASNetLarge',
+  'ConvNeXtTiny',
+  'ConvNeXtSmall',
+  'ConvNeXtBase',
+  'ConvNeXtLarge',
+  'ConvNeXtXLarge',
 ];
 
-test('the catalog lists every Keras Application (include_top=False) with Keras\'s URL, hash, input size and preprocessing; the TF.js entries stay', () => {
+test("the catalog lists every Keras Application (include_top=False) with Keras's URL, hash, input size and preprocessing; the TF.js entries stay", () => {
   const keras = BACKBONE_CATALOG.filter((e) => e.source.kind === 'keras-application');
   assert.ok(keras.length >= 35, `${keras.length} Keras Applications entries`);
-  assert.deepEqual(records.map((r) => r.constructorName), CONSTRUCTORS);
+  assert.deepEqual(
+    records.map((r) => r.constructorName),
+    CONSTRUCTORS,
+  );
   const ids = BACKBONE_CATALOG.map((e) => e.id);
   assert.equal(new Set(ids).size, ids.length, 'ids are unique across the whole catalog');
-  for (const id of ['fmnist-mini', 'mobilenet_v1_1.0_224', 'mobilenet_v2_1.00_224', 'mobilenet_v3_small_100_224_feature_vector', 'mobilenet_v3_large_100_224_feature_vector']) {
+  for (const id of [
+    'fmnist-mini',
+    'mobilenet_v1_1.0_224',
+    'mobilenet_v2_1.00_224',
+    'mobilenet_v3_small_100_224_feature_vector',
+    'mobilenet_v3_large_100_224_feature_vector',
+  ]) {
     assert.ok(findCatalogEntry(id), `${id} is still in the catalog`);
   }
   let shipped = 0;
@@ -116,7 +173,7 @@ test('the catalog lists every Keras Application (include_top=False) with Keras\'
   assert.match(KERAS_APPLICATIONS.versions.keras, /^3\./);
 });
 
-test('every shipped topology builds offline, without weights, with the catalog\'s input, cut, output shape and preprocessing', async (t) => {
+test("every shipped topology builds offline, without weights, with the catalog's input, cut, output shape and preprocessing", async (t) => {
   const tensorsBefore = tf().memory().numTensors;
   for (const r of records) {
     await t.test(r.id, async () => {
@@ -131,12 +188,17 @@ test('every shipped topology builds offline, without weights, with the catalog\'
         assert.deepEqual(model.getLayer(b.cutAt).outputShape, [null, ...r.featureShape]);
         assert.equal(b.preprocessing.mode, r.preprocessing);
         assert.equal(b.preprocessingFrom, 'catalog');
-        assert.ok(b.notes.some((n) => n.startsWith('Weights not downloaded')), b.notes.join('\n'));
+        assert.ok(
+          b.notes.some((n) => n.startsWith('Weights not downloaded')),
+          b.notes.join('\n'),
+        );
         // Keras's count, less what the rewrites fold away: EfficientNet's Normalization keeps
         // mean, variance and count (3 + 3 + 1) as weights in Keras and becomes a Rescaling here.
         const folded = r.family === 'efficientnet' ? 7 : 0;
         assert.equal(model.countParams(), r.params - folded, `${r.id}: params`);
-        rows.push(`${r.id.padEnd(20)}  ${String(r.inputSize[0]).padStart(5)}  ${String(model.layers.length).padStart(11)}  ${r.params.toLocaleString('en-US').padStart(11)}  ${String(ms).padStart(8)}`);
+        rows.push(
+          `${r.id.padEnd(20)}  ${String(r.inputSize[0]).padStart(5)}  ${String(model.layers.length).padStart(11)}  ${r.params.toLocaleString('en-US').padStart(11)}  ${String(ms).padStart(8)}`,
+        );
       } finally {
         model.dispose();
       }
@@ -153,12 +215,21 @@ test('transfer-lab inspect <keras id> works offline from the shipped topology an
     env: { ...process.env, KERAS_HOME: path.join(work, 'no-keras'), TRANSFER_LAB_KERAS_MIRROR: 'http://127.0.0.1:9/unreachable/' },
   });
   assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { cutAt: string; inputShape: number[]; weights: string; preprocessing: { mode: string }; layers: { name: string; params: number }[] };
+  const out = JSON.parse(r.stdout) as {
+    cutAt: string;
+    inputShape: number[];
+    weights: string;
+    preprocessing: { mode: string };
+    layers: { name: string; params: number }[];
+  };
   assert.equal(out.cutAt, 'conv5_block3_out');
   assert.deepEqual(out.inputShape, [224, 224, 3]);
   assert.equal(out.preprocessing.mode, 'caffe');
   assert.match(out.weights, /topology only/);
-  assert.equal(out.layers.reduce((s, l) => s + l.params, 0), 23_587_712);
+  assert.equal(
+    out.layers.reduce((s, l) => s + l.params, 0),
+    23_587_712,
+  );
   assert.match(r.stderr, /note: Weights not downloaded \(Keras's resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5, 94\.4 MB/);
   const table = spawnSync(process.execPath, [cli, 'inspect', 'convnext_tiny', '--cache-dir', cacheDir], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(table.status, 0, table.stderr);
@@ -170,9 +241,17 @@ test('transfer-lab inspect <keras id> works offline from the shipped topology an
 
 /** Keras fixtures (made by Keras) whose weights have the shapes of a catalog entry: the same constructor at its default width. */
 const FIXTURE_FOR: Record<string, string> = {
-  resnet50: 'resnet50', resnet50_v2: 'resnet50_v2', vgg16: 'vgg16', inception_v3: 'inception_v3', inception_resnet_v2: 'inception_resnet_v2',
-  xception: 'xception', densenet121: 'densenet121', efficientnet_b0: 'efficientnet_b0', efficientnet_v2_b0: 'efficientnet_v2_b0',
-  nasnet_mobile: 'nasnet_mobile', convnext_tiny: 'convnext_tiny',
+  resnet50: 'resnet50',
+  resnet50_v2: 'resnet50_v2',
+  vgg16: 'vgg16',
+  inception_v3: 'inception_v3',
+  inception_resnet_v2: 'inception_resnet_v2',
+  xception: 'xception',
+  densenet121: 'densenet121',
+  efficientnet_b0: 'efficientnet_b0',
+  efficientnet_v2_b0: 'efficientnet_v2_b0',
+  nasnet_mobile: 'nasnet_mobile',
+  convnext_tiny: 'convnext_tiny',
 };
 
 function sameWeights(a: tfTypes.LayersModel, b: tfTypes.LayersModel, what: string): number {
@@ -183,7 +262,10 @@ function sameWeights(a: tfTypes.LayersModel, b: tfTypes.LayersModel, what: strin
     assert.deepEqual(w.shape, wb[i].shape, `${what}: ${w.originalName} vs ${wb[i].originalName}`);
     const x = w.read().dataSync();
     const y = wb[i].read().dataSync();
-    assert.ok(x.every((v, j) => v === y[j]), `${what}: ${w.originalName} holds other values than ${wb[i].originalName}`);
+    assert.ok(
+      x.every((v, j) => v === y[j]),
+      `${what}: ${w.originalName} holds other values than ${wb[i].originalName}`,
+    );
   });
   return wa.length;
 }
@@ -202,7 +284,10 @@ test("Keras's weights files load into the catalog topologies by position, array 
       const own = await loadBackbone({ path: fixturePath(fixtures(), m.files.keras) }, offline);
       const catalog = await loadBackbone({ catalog: id, weights: fixturePath(fixtures(), m.files.keras2WeightsH5) }, offline);
       try {
-        assert.ok(catalog.notes.some((n) => /Weights read from .*backbone\.weights.*by position, as Keras does/.test(n)), catalog.notes.join('\n'));
+        assert.ok(
+          catalog.notes.some((n) => /Weights read from .*backbone\.weights.*by position, as Keras does/.test(n)),
+          catalog.notes.join('\n'),
+        );
         const n = sameWeights(layersOf(catalog), layersOf(own), id);
         assert.ok(n > 10, `${id}: ${n} arrays compared`);
         // Fully convolutional: the catalog network runs at its native size on these weights.
@@ -270,12 +355,19 @@ test('the pairing is by position, not by name (older Keras named the same layers
   const other = fixtures().models.find((x) => x.id === 'convnext_tiny')!;
   await assert.rejects(
     loadBackbone({ catalog: 'efficientnet_b0', weights: fixturePath(fixtures(), other.files.keras2WeightsH5) }, offline),
-    (e: unknown) => e instanceof BackboneError && /it has weights for \d+ layers, but EfficientNetB0 without its top has 131 layers with weights: it is not the no-top weight file of 'efficientnet_b0'/.test(e.message),
+    (e: unknown) =>
+      e instanceof BackboneError &&
+      /it has weights for \d+ layers, but EfficientNetB0 without its top has 131 layers with weights: it is not the no-top weight file of 'efficientnet_b0'/.test(
+        e.message,
+      ),
   );
   const v2 = fixtures().models.find((x) => x.id === 'efficientnet_v2_b0')!;
   await assert.rejects(
     loadBackbone({ catalog: 'efficientnet_b0', weights: fixturePath(fixtures(), v2.files.keras2WeightsH5) }, offline),
-    (e: unknown) => e instanceof BackboneError && /(layer \d+ of 131 with weights \('\w+' in EfficientNetB0, group '\w+' in the file\) has weights \[.*\] in the file but needs \[.*\])|(has weights for \d+ layers)/.test(e.message),
+    (e: unknown) =>
+      e instanceof BackboneError &&
+      /(layer \d+ of 131 with weights \('\w+' in EfficientNetB0, group '\w+' in the file\) has weights \[.*\] in the file but needs \[.*\])|(has weights for \d+ layers)/.test(
+        e.message,
+      ),
   );
 });
-

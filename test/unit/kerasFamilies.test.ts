@@ -21,7 +21,18 @@ import { decodeImageFile } from '../../src/engine/imageDecode';
 import type { ExperimentFile } from '../../src/core/experiment';
 // @ts-expect-error: plain ESM helper shared with the scripts (no types)
 import { writePngClassFolders, TARGET_CLASSES } from '../../scripts/fashionMnist.mjs';
-import { KERAS_PIXEL_TOLERANCE, KERAS_RESIZE_MODES, loadKerasFixtures, fixturePath, readFloat32, readUint8, maxRelativeDiff, type KerasFixtures, type KerasModelFixture, type KerasModelFiles } from '../support/kerasFixtures';
+import {
+  KERAS_PIXEL_TOLERANCE,
+  KERAS_RESIZE_MODES,
+  loadKerasFixtures,
+  fixturePath,
+  readFloat32,
+  readUint8,
+  maxRelativeDiff,
+  type KerasFixtures,
+  type KerasModelFixture,
+  type KerasModelFiles,
+} from '../support/kerasFixtures';
 
 const installRoot = path.resolve(__dirname, '../../..');
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-keras-'));
@@ -69,12 +80,18 @@ test('every family and format loads and predicts what Keras predicts on the same
         const before = tf().memory().numTensors;
         const loaded = await load(m, format);
         try {
-          assert.equal(loaded.preprocessing.mode, expectedMode(m), `${m.id}: preprocessing ${loaded.preprocessing.mode} (${loaded.preprocessingFrom}); Keras uses ${m.preprocess}`);
+          assert.equal(
+            loaded.preprocessing.mode,
+            expectedMode(m),
+            `${m.id}: preprocessing ${loaded.preprocessing.mode} (${loaded.preprocessingFrom}); Keras uses ${m.preprocess}`,
+          );
           const x = preprocessed(loaded.preprocessing.mode, pixels, fx.pixels.shape);
           const y = predict(loaded.model, x);
           x.dispose();
           const diff = maxRelativeDiff(y, expected);
-          rows.push(`${m.id.padEnd(24)}${format.padEnd(16)}${String(loaded.model.layers.length).padEnd(8)}${`${loaded.preprocessing.mode} (${loaded.preprocessingFrom})`.padEnd(20)}${diff.toExponential(2)}`);
+          rows.push(
+            `${m.id.padEnd(24)}${format.padEnd(16)}${String(loaded.model.layers.length).padEnd(8)}${`${loaded.preprocessing.mode} (${loaded.preprocessingFrom})`.padEnd(20)}${diff.toExponential(2)}`,
+          );
           assert.ok(diff <= PIXEL_TOLERANCE, `${m.id} ${format}: max |diff| ${diff.toExponential(2)} of the output scale (target ${PIXEL_TOLERANCE})`);
         } finally {
           loaded.model.dispose();
@@ -95,7 +112,10 @@ test("a user's model with its own Dense head: the default cut is the last featur
       if (m.variant === 'head') assert.equal(byDefault.cutAt, m.expectedCut, `${m.id}: default cut ${byDefault.cutAt}`);
       if (m.variant === 'nested') {
         assert.equal(byDefault.cutAt, loaded.cutAt, `${m.id}: the default cut is the nested base's output`);
-        assert.ok(loaded.notes.some((n) => n.includes('is a nested model')), loaded.notes.join('\n'));
+        assert.ok(
+          loaded.notes.some((n) => n.includes('is a nested model')),
+          loaded.notes.join('\n'),
+        );
       }
       if (m.cutOutputs) {
         const cut = tf().model({ inputs: loaded.model.inputs, outputs: loaded.model.getLayer(loaded.cutAt).output as tfTypes.SymbolicTensor });
@@ -123,7 +143,10 @@ test('weights-only files (Keras 3 .weights.h5 and the Keras 2 layout of the Imag
         const diff = maxRelativeDiff(predict(loaded.model, x), readFloat32(fx, m.outputs.pixels));
         x.dispose();
         assert.ok(diff <= PIXEL_TOLERANCE, `${id} + ${weights}: ${diff.toExponential(2)}`);
-        assert.ok(loaded.notes.some((n) => n.includes('Weights read from')), loaded.notes.join('\n'));
+        assert.ok(
+          loaded.notes.some((n) => n.includes('Weights read from')),
+          loaded.notes.join('\n'),
+        );
       } finally {
         loaded.model.dispose();
       }
@@ -162,14 +185,27 @@ test('every family: feature extraction and fine-tuning run, and the export reloa
             train: { epochs: 2, batchSize: 4, optimizer: 'adam', learningRate: 0.001 },
           };
           fs.writeFileSync(file, JSON.stringify(exp));
-          const outcome = await runExperiment({ experimentFile: file, runsDir, cacheDir, installRoot, backend: 'test', onEvent: () => {}, shouldStop: () => false });
+          const outcome = await runExperiment({
+            experimentFile: file,
+            runsDir,
+            cacheDir,
+            installRoot,
+            backend: 'test',
+            onEvent: () => {},
+            shouldStop: () => false,
+          });
           assert.equal(outcome.status, 'succeeded', `${m.id} ${strategy.kind}: ${JSON.stringify(outcome.error)}`);
           const modelDir = path.join(outcome.runDir, 'model');
           const json = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
           const weightData = new Uint8Array(fs.readFileSync(path.join(modelDir, json.weightsManifest[0].paths[0]))).buffer;
-          const plain = await tf().loadLayersModel(tf().io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+          const plain = await tf().loadLayersModel(
+            tf().io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
+          );
           const predictor = await loadPredictor(outcome.runDir, installRoot, cacheDir);
-          const images = fs.readdirSync(path.join(dataset, fs.readdirSync(dataset)[0])).slice(0, 2).map((f) => path.join(dataset, fs.readdirSync(dataset)[0], f));
+          const images = fs
+            .readdirSync(path.join(dataset, fs.readdirSync(dataset)[0]))
+            .slice(0, 2)
+            .map((f) => path.join(dataset, fs.readdirSync(dataset)[0], f));
           const ours = await predictFiles(predictor, images, 2);
           for (const [i, file] of images.entries()) {
             const decoded = await decodeImageFile(file, { height: m.inputShape[0], width: m.inputShape[1], resize: predictor.preprocessing.resize as never });

@@ -20,7 +20,8 @@ before(async () => {
 
 const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-4) => {
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `[${i}] ${actual[i]} vs ${expected[i]} (all: ${Array.from(actual)})`);
+  for (let i = 0; i < expected.length; i++)
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `[${i}] ${actual[i]} vs ${expected[i]} (all: ${Array.from(actual)})`);
 };
 
 test('bilinear, half-pixel centres: known cases by hand (one channel)', () => {
@@ -78,11 +79,19 @@ function tfjsResize(src: Float32Array, h: number, w: number, th: number, tw: num
     if (mode === 'squash') return t.image.resizeBilinear(img, [th, tw], false, true).dataSync() as Float32Array;
     if (mode === 'crop-to-aspect-ratio') {
       const b = cropToAspectRatioBox(h, w, th, tw);
-      return t.image.resizeBilinear(t.slice(img, [b.top, b.left, 0], [b.height, b.width, 3]) as tfTypes.Tensor3D, [th, tw], false, true).dataSync() as Float32Array;
+      return t.image
+        .resizeBilinear(t.slice(img, [b.top, b.left, 0], [b.height, b.width, 3]) as tfTypes.Tensor3D, [th, tw], false, true)
+        .dataSync() as Float32Array;
     }
     const b = padToAspectRatioBox(h, w, th, tw);
     const resized = t.image.resizeBilinear(img, [b.height, b.width], false, true);
-    return t.pad(resized, [[b.top, th - b.height - b.top], [b.left, tw - b.width - b.left], [0, 0]]).dataSync() as Float32Array;
+    return t
+      .pad(resized, [
+        [b.top, th - b.height - b.top],
+        [b.left, tw - b.width - b.left],
+        [0, 0],
+      ])
+      .dataSync() as Float32Array;
   });
 }
 
@@ -93,7 +102,15 @@ test('agrees with TF.js resizeBilinear(halfPixelCenters) to 1e-4 on random image
   // wasm) take the sampling scale in float64 where TensorFlow uses float32, so they drift up
   // to ~1e-2 on big downscales (seen: 4.4e-3 cpu, 8.4e-3 wasm); we follow TensorFlow.
   const tolerance = backend === 'tensorflow' ? 1e-4 : 2e-2;
-  const sizes: [number, number, number, number][] = [[13, 9, 5, 7], [9, 13, 7, 7], [31, 17, 224, 224], [300, 199, 224, 224], [224, 224, 96, 96], [2, 3, 5, 5], [64, 48, 64, 48]];
+  const sizes: [number, number, number, number][] = [
+    [13, 9, 5, 7],
+    [9, 13, 7, 7],
+    [31, 17, 224, 224],
+    [300, 199, 224, 224],
+    [224, 224, 96, 96],
+    [2, 3, 5, 5],
+    [64, 48, 64, 48],
+  ];
   for (const [h, w, th, tw] of sizes) {
     const src = Float32Array.from({ length: h * w * 3 }, () => Math.floor(random() * 256));
     for (const mode of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
@@ -112,12 +129,23 @@ test('agrees with TF.js resizeBilinear(halfPixelCenters) to 1e-4 on random image
 
 test('kerasSampling: only the rows and columns read, and the same values from them', () => {
   const random = seededRandom(11);
-  for (const [h, w, th, tw] of [[300, 400, 24, 32], [97, 131, 96, 96], [5, 7, 3, 3], [20, 9, 40, 30]] as const) {
+  for (const [h, w, th, tw] of [
+    [300, 400, 24, 32],
+    [97, 131, 96, 96],
+    [5, 7, 3, 3],
+    [20, 9, 40, 30],
+  ] as const) {
     const src = Uint8Array.from({ length: h * w * 3 }, () => Math.floor(random() * 256));
     for (const mode of ['squash', 'crop-to-aspect-ratio', 'pad-to-aspect-ratio'] as const) {
       const plan = kerasSampling(h, w, th, tw, mode);
-      assert.ok(plan.rows.length <= Math.min(h, 2 * th) && plan.cols.length <= Math.min(w, 2 * tw), `${h}x${w} ${mode}: ${plan.rows.length} rows, ${plan.cols.length} columns`);
-      assert.ok(plan.rows.every((r, i) => i === 0 || r > plan.rows[i - 1]), 'rows sorted, each once');
+      assert.ok(
+        plan.rows.length <= Math.min(h, 2 * th) && plan.cols.length <= Math.min(w, 2 * tw),
+        `${h}x${w} ${mode}: ${plan.rows.length} rows, ${plan.cols.length} columns`,
+      );
+      assert.ok(
+        plan.rows.every((r, i) => i === 0 || r > plan.rows[i - 1]),
+        'rows sorted, each once',
+      );
       const sampled = new Uint8Array(plan.rows.length * plan.cols.length * 3);
       plan.rows.forEach((r, i) => plan.cols.forEach((c, j) => sampled.set(src.subarray((r * w + c) * 3, (r * w + c) * 3 + 3), (i * plan.cols.length + j) * 3)));
       assert.deepEqual(plan.resize(sampled, 3), kerasResize(src, h, w, 3, th, tw, mode), `${h}x${w} -> ${th}x${tw} ${mode}`);

@@ -14,7 +14,15 @@ import * as path from 'node:path';
 import { decodeImageFile, kerasJpegDecoder } from '../../src/engine/imageDecode';
 import { loadBackend } from '../../src/engine/backend';
 import { pixelTransform, preprocessPixels } from '../../src/core/preprocessing';
-import { fixturePath, KERAS_RESIZE_MODES, loadKerasFixtures, readFloat32, readUint8, type KerasFixtures, type KerasPreprocessMode } from '../support/kerasFixtures';
+import {
+  fixturePath,
+  KERAS_RESIZE_MODES,
+  loadKerasFixtures,
+  readFloat32,
+  readUint8,
+  type KerasFixtures,
+  type KerasPreprocessMode,
+} from '../support/kerasFixtures';
 
 let fx: KerasFixtures | undefined;
 let missing = '';
@@ -60,10 +68,13 @@ test('decode + resize of the fixture images matches Keras image_dataset_from_dir
       report.push(`${mode.padEnd(21)} ${rel.padEnd(28)} ${described?.colorMode ?? ''} max |diff| ${max.toFixed(6)} mean ${(sum / per).toFixed(6)}`);
       if (format === 'png') assert.ok(max <= PNG_TOLERANCE, `${mode} ${rel}: max |diff| ${max} > ${PNG_TOLERANCE}`);
       else if (jpegDecoder === 'tensorflow') assert.ok(max <= PNG_TOLERANCE, `${mode} ${rel}: max |diff| ${max} > ${PNG_TOLERANCE} (decoded by TensorFlow)`);
-      else assert.ok(max <= JPEG_MAX_TOLERANCE && sum / per <= JPEG_MEAN_TOLERANCE, `${mode} ${rel}: max |diff| ${max}, mean ${sum / per}: more than IDCT noise`);
+      else
+        assert.ok(max <= JPEG_MAX_TOLERANCE && sum / per <= JPEG_MEAN_TOLERANCE, `${mode} ${rel}: max |diff| ${max}, mean ${sum / per}: more than IDCT noise`);
     }
   }
-  console.log(`${report.join('\n')}\nmax |diff| vs Keras: PNG ${worst.png.toFixed(6)}, JPEG ${worst.jpeg.toFixed(6)} (JPEG decoded by ${jpegDecoder}; of 255; fixtures ${f.root}${f.stale ? ', stale' : ''})`);
+  console.log(
+    `${report.join('\n')}\nmax |diff| vs Keras: PNG ${worst.png.toFixed(6)}, JPEG ${worst.jpeg.toFixed(6)} (JPEG decoded by ${jpegDecoder}; of 255; fixtures ${f.root}${f.stale ? ', stale' : ''})`,
+  );
 });
 
 test("pixelTransform gives Keras's preprocess_input for every mode the families use", { skip: fx ? false : missing }, () => {

@@ -37,7 +37,13 @@ async function build(topology: unknown, weights: Record<string, WeightValue[]> =
 }
 
 const x = () => tf().randomUniform([2, 4, 4, 2], -5, 5, 'float32', 3);
-const maxDiff = (a: tfTypes.Tensor, b: tfTypes.Tensor) => tf().tidy(() => tf().max(tf().abs(tf().sub(a, b))).dataSync()[0]);
+const maxDiff = (a: tfTypes.Tensor, b: tfTypes.Tensor) =>
+  tf().tidy(
+    () =>
+      tf()
+        .max(tf().abs(tf().sub(a, b)))
+        .dataSync()[0],
+  );
 
 test('tf_keras TFOpLambda hard-swish (x + 3.0 -> ReLU(6) -> * 1/6 -> Multiply) equals x * relu6(x + 3) / 6', async () => {
   const m = await build(
@@ -47,7 +53,10 @@ test('tf_keras TFOpLambda hard-swish (x + 3.0 -> ReLU(6) -> * 1/6 -> Multiply) e
         k2('TFOpLambda', 'tf.__operators__.add', { function: '__operators__.add' }, [['input_1', 0, 0, { y: 3.0, name: null }]]),
         k2('ReLU', 're_lu', { max_value: 6.0, negative_slope: 0.0, threshold: 0.0 }, [['tf.__operators__.add', 0, 0, {}]]),
         k2('TFOpLambda', 'tf.math.multiply', { function: 'math.multiply' }, [['re_lu', 0, 0, { y: 0.16666666666666666, name: null }]]),
-        k2('Multiply', 'multiply', {}, [['input_1', 0, 0, {}], ['tf.math.multiply', 0, 0, {}]]),
+        k2('Multiply', 'multiply', {}, [
+          ['input_1', 0, 0, {}],
+          ['tf.math.multiply', 0, 0, {}],
+        ]),
       ],
       'multiply',
     ),
@@ -55,7 +64,11 @@ test('tf_keras TFOpLambda hard-swish (x + 3.0 -> ReLU(6) -> * 1/6 -> Multiply) e
   const v = x();
   const expected = tf().tidy(() => tf().mul(v, tf().div(tf().clipByValue(tf().add(v, 3), 0, 6), 6)));
   assert.ok(maxDiff(m.predict(v) as tfTypes.Tensor, expected) < 1e-6);
-  assert.deepEqual(m.layers.map((l) => l.getClassName()), ['InputLayer', 'Rescaling', 'ReLU', 'Rescaling', 'Multiply'], 'only stock layers remain');
+  assert.deepEqual(
+    m.layers.map((l) => l.getClassName()),
+    ['InputLayer', 'Rescaling', 'ReLU', 'Rescaling', 'Multiply'],
+    'only stock layers remain',
+  );
 });
 
 test("SeparableConv2D with tf_keras's kernel_initializer/regularizer/constraint keys loads and runs", async () => {
@@ -65,18 +78,39 @@ test("SeparableConv2D with tf_keras's kernel_initializer/regularizer/constraint 
     model(
       [
         input,
-        k2('SeparableConv2D', 'sep', {
-          filters: 3, kernel_size: [3, 3], strides: [1, 1], padding: 'same', depth_multiplier: 1, use_bias: false, activation: 'linear',
-          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, kernel_regularizer: null, kernel_constraint: null,
-          depthwise_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, pointwise_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
-        }, [['input_1', 0, 0, {}]]),
+        k2(
+          'SeparableConv2D',
+          'sep',
+          {
+            filters: 3,
+            kernel_size: [3, 3],
+            strides: [1, 1],
+            padding: 'same',
+            depth_multiplier: 1,
+            use_bias: false,
+            activation: 'linear',
+            kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+            kernel_regularizer: null,
+            kernel_constraint: null,
+            depthwise_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+            pointwise_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+          },
+          [['input_1', 0, 0, {}]],
+        ),
       ],
       'sep',
     ),
-    { sep: [{ name: 'sep/depthwise_kernel:0', shape: [3, 3, 2, 1], data: depthwise }, { name: 'sep/pointwise_kernel:0', shape: [1, 1, 2, 3], data: pointwise }] },
+    {
+      sep: [
+        { name: 'sep/depthwise_kernel:0', shape: [3, 3, 2, 1], data: depthwise },
+        { name: 'sep/pointwise_kernel:0', shape: [1, 1, 2, 3], data: pointwise },
+      ],
+    },
   );
   const v = x();
-  const expected = tf().tidy(() => tf().separableConv2d(v as tfTypes.Tensor4D, tf().tensor4d(depthwise, [3, 3, 2, 1]), tf().tensor4d(pointwise, [1, 1, 2, 3]), 1, 'same'));
+  const expected = tf().tidy(() =>
+    tf().separableConv2d(v as tfTypes.Tensor4D, tf().tensor4d(depthwise, [3, 3, 2, 1]), tf().tensor4d(pointwise, [1, 1, 2, 3]), 1, 'same'),
+  );
   assert.ok(maxDiff(m.predict(v) as tfTypes.Tensor, expected) < 1e-5);
 });
 
@@ -91,7 +125,14 @@ test('hard_sigmoid means 0.2x + 0.5 in a Keras 2 file and relu6(x + 3) / 6 in a 
 
 test('an operation Transfer Lab cannot express names the layer and says to cut before it', async () => {
   await assert.rejects(
-    build(model([input, k2('TFOpLambda', 'tf.math.reduce_logsumexp', { function: 'math.reduce_logsumexp' }, [['input_1', 0, 0, { axis: -1 }]])], 'tf.math.reduce_logsumexp')),
-    (e: Error) => /layer 'tf\.math\.reduce_logsumexp' \(TFOpLambda\) is the operation 'math\.reduce_logsumexp'/.test(e.message) && /cut the model before it with backbone\.cutAt/i.test(e.message),
+    build(
+      model(
+        [input, k2('TFOpLambda', 'tf.math.reduce_logsumexp', { function: 'math.reduce_logsumexp' }, [['input_1', 0, 0, { axis: -1 }]])],
+        'tf.math.reduce_logsumexp',
+      ),
+    ),
+    (e: Error) =>
+      /layer 'tf\.math\.reduce_logsumexp' \(TFOpLambda\) is the operation 'math\.reduce_logsumexp'/.test(e.message) &&
+      /cut the model before it with backbone\.cutAt/i.test(e.message),
   );
 });

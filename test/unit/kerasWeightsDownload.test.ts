@@ -114,14 +114,30 @@ test('a download through the override manifest loads, reports progress and is ca
   const env = { TRANSFER_LAB_KERAS_WEIGHTS: overrides };
   const progress: [number, number | undefined][] = [];
   hits.length = 0;
-  const online = await loadBackbone({ catalog: 'efficientnet_b0' }, { installRoot, cacheDir, onProgress: (l, t) => progress.push([l, t]), kerasWeights: { env, kerasHome: false } });
-  const reference = await loadBackbone({ catalog: 'efficientnet_b0', weights: weightsFile }, { installRoot, cacheDir: freshCache('unused'), kerasWeights: { env: {}, kerasHome: false } });
+  const online = await loadBackbone(
+    { catalog: 'efficientnet_b0' },
+    { installRoot, cacheDir, onProgress: (l, t) => progress.push([l, t]), kerasWeights: { env, kerasHome: false } },
+  );
+  const reference = await loadBackbone(
+    { catalog: 'efficientnet_b0', weights: weightsFile },
+    { installRoot, cacheDir: freshCache('unused'), kerasWeights: { env: {}, kerasHome: false } },
+  );
   try {
     assert.deepEqual(hits, ['/w/efficientnetb0_notop.h5']);
     assert.ok(progress.length >= 2, `progress events: ${progress.length}`);
-    assert.ok(progress.every(([l], i) => i === 0 || l >= progress[i - 1][0]), 'progress only grows');
+    assert.ok(
+      progress.every(([l], i) => i === 0 || l >= progress[i - 1][0]),
+      'progress only grows',
+    );
     assert.equal(progress.at(-1)![0], bytes.length, 'the last event has every byte');
-    assert.ok(online.notes.some((n) => n.includes(`Weights: efficientnetb0_notop.h5 downloaded from ${base}/w/efficientnetb0_notop.h5`) && n.includes(`sha256 matches the sha256 in ${overrides}`)), online.notes.join('\n'));
+    assert.ok(
+      online.notes.some(
+        (n) =>
+          n.includes(`Weights: efficientnetb0_notop.h5 downloaded from ${base}/w/efficientnetb0_notop.h5`) &&
+          n.includes(`sha256 matches the sha256 in ${overrides}`),
+      ),
+      online.notes.join('\n'),
+    );
     assert.equal(online.cutAt, 'top_activation');
     assert.equal(online.preprocessing.mode, 'none');
     // The same network as the fixture's weights read from disk: equal predictions.
@@ -132,7 +148,11 @@ test('a download through the override manifest loads, reports progress and is ca
     layersOf(reference).dispose();
   }
   assert.equal(catalogListing(cacheDir, env).find((r) => r.id === 'efficientnet_b0')?.availability, 'cached');
-  assert.equal(catalogListing(cacheDir, {}).find((r) => r.id === 'efficientnet_b0')?.availability, 'download', "without the override, Keras's own file is not cached");
+  assert.equal(
+    catalogListing(cacheDir, {}).find((r) => r.id === 'efficientnet_b0')?.availability,
+    'download',
+    "without the override, Keras's own file is not cached",
+  );
 
   // Offline: the server is gone; the cached copy is verified and used.
   routes.delete('/w/efficientnetb0_notop.h5');
@@ -140,7 +160,10 @@ test('a download through the override manifest loads, reports progress and is ca
   const offline = await loadBackbone({ catalog: 'efficientnet_b0' }, { installRoot, cacheDir, kerasWeights: { env, kerasHome: false } });
   try {
     assert.deepEqual(hits, [], 'no request');
-    assert.ok(offline.notes.some((n) => /^Weights: efficientnetb0_notop\.h5 from the download cache .*sha256 verified now/.test(n)), offline.notes.join('\n'));
+    assert.ok(
+      offline.notes.some((n) => /^Weights: efficientnetb0_notop\.h5 from the download cache .*sha256 verified now/.test(n)),
+      offline.notes.join('\n'),
+    );
   } finally {
     layersOf(offline).dispose();
   }
@@ -149,11 +172,20 @@ test('a download through the override manifest loads, reports progress and is ca
   fs.writeFileSync(path.join(cacheDir, 'blobs', 'sha256', sha), Buffer.from('not the weights'));
   routes.set('/w/efficientnetb0_notop.h5', bytes);
   const again = await fetchKerasWeights(
-    { entryId: 'efficientnet_b0', url: 'https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5', fileName: 'efficientnetb0_notop.h5', hash: null, hashAlgorithm: null },
+    {
+      entryId: 'efficientnet_b0',
+      url: 'https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5',
+      fileName: 'efficientnetb0_notop.h5',
+      hash: null,
+      hashAlgorithm: null,
+    },
     { cacheDir, env, kerasHome: false },
   );
   assert.equal(again.from, 'download');
-  assert.ok(again.notes.some((n) => /was corrupt .*removed and fetched again/.test(n)), again.notes.join('\n'));
+  assert.ok(
+    again.notes.some((n) => /was corrupt .*removed and fetched again/.test(n)),
+    again.notes.join('\n'),
+  );
   assert.equal(createHash('sha256').update(fs.readFileSync(again.file)).digest('hex'), sha);
 });
 
@@ -182,14 +214,21 @@ test('a wrong hash is refused naming the entry, URL, expected and actual hash; n
   const cut = manifest('cut', { efficientnet_b0: { url: `${base}/w/cut.h5`, sha256: sha } });
   await assert.rejects(
     loadBackbone({ catalog: 'efficientnet_b0' }, { installRoot, cacheDir, kerasWeights: { env: { TRANSFER_LAB_KERAS_WEIGHTS: cut }, kerasHome: false } }),
-    (e: unknown) => e instanceof BackboneError && /'efficientnet_b0' needs its ImageNet weights efficientnetb0_notop\.h5 .*which are not cached here: .*the connection (closed|failed) after .*put Keras's efficientnetb0_notop\.h5 in ~\/\.keras\/models\/, set TRANSFER_LAB_KERAS_MIRROR/.test(e.message),
+    (e: unknown) =>
+      e instanceof BackboneError &&
+      /'efficientnet_b0' needs its ImageNet weights efficientnetb0_notop\.h5 .*which are not cached here: .*the connection (closed|failed) after .*put Keras's efficientnetb0_notop\.h5 in ~\/\.keras\/models\/, set TRANSFER_LAB_KERAS_MIRROR/.test(
+        e.message,
+      ),
   );
   assert.deepEqual(blobFiles(cacheDir), []);
 
   // A manifest entry without a hash cannot be checked: refused, saying how to get one.
   const unhashed = manifest('unhashed', { efficientnet_b0: { url: `${base}/w/efficientnetb0_notop.h5` } });
   await assert.rejects(
-    fetchKerasWeights({ entryId: 'efficientnet_b0', url: 'https://x/y.h5', fileName: 'y.h5', hash: null, hashAlgorithm: null }, { cacheDir, overridesFile: unhashed, kerasHome: false }),
+    fetchKerasWeights(
+      { entryId: 'efficientnet_b0', url: 'https://x/y.h5', fileName: 'y.h5', hash: null, hashAlgorithm: null },
+      { cacheDir, overridesFile: unhashed, kerasHome: false },
+    ),
     (e: unknown) => e instanceof ModelDownloadError && /needs the file's "sha256" .*sha256sum/.test(e.message),
   );
 });
@@ -215,9 +254,17 @@ test("Keras's own cache: a matching ~/.keras/models file is used without the net
   const cacheDir = freshCache('cache-c');
   const entry = entryHashing(md5, unreachable);
   const src = await kerasApplicationLayers(entry, { installRoot, cacheDir, download: { env: { KERAS_HOME: kerasHome } } });
-  assert.ok(src.notes.some((n) => n === `Weights: ${cached}, Keras's own cached copy (md5 matches the md5 Keras lists for efficientnetb0_notop.h5), used without the network.`), src.notes.join('\n'));
+  assert.ok(
+    src.notes.some(
+      (n) => n === `Weights: ${cached}, Keras's own cached copy (md5 matches the md5 Keras lists for efficientnetb0_notop.h5), used without the network.`,
+    ),
+    src.notes.join('\n'),
+  );
   const built = await buildLayersModel(src, undefined);
-  const reference = await loadBackbone({ catalog: 'efficientnet_b0', weights: weightsFile }, { installRoot, cacheDir, kerasWeights: { env: {}, kerasHome: false } });
+  const reference = await loadBackbone(
+    { catalog: 'efficientnet_b0', weights: weightsFile },
+    { installRoot, cacheDir, kerasWeights: { env: {}, kerasHome: false } },
+  );
   try {
     assert.deepEqual(predictOn(built.model), predictOn(layersOf(reference)));
   } finally {
@@ -231,20 +278,38 @@ test("Keras's own cache: a matching ~/.keras/models file is used without the net
   fs.copyFileSync(otherFile, cached);
   await assert.rejects(
     kerasApplicationLayers(entry, { installRoot, cacheDir, download: { env: { KERAS_HOME: kerasHome }, stallTimeoutMs: 5_000 } }),
-    (e: unknown) => e instanceof BackboneError && e.message.includes(`'efficientnet_b0' needs its ImageNet weights efficientnetb0_notop.h5`) && e.message.includes('ECONNREFUSED'),
+    (e: unknown) =>
+      e instanceof BackboneError &&
+      e.message.includes(`'efficientnet_b0' needs its ImageNet weights efficientnetb0_notop.h5`) &&
+      e.message.includes('ECONNREFUSED'),
   );
   const weights = entry.source.kind === 'keras-application' ? entry.source.weights : undefined;
-  const r = await fetchKerasWeights({ entryId: 'efficientnet_b0', ...weights!, url: `${base}/w/efficientnetb0_notop.h5` }, { cacheDir, env: { KERAS_HOME: kerasHome } });
+  const r = await fetchKerasWeights(
+    { entryId: 'efficientnet_b0', ...weights!, url: `${base}/w/efficientnetb0_notop.h5` },
+    { cacheDir, env: { KERAS_HOME: kerasHome } },
+  );
   assert.equal(r.from, 'download');
-  assert.ok(r.notes.some((n) => n.startsWith(`Keras's cached ${cached} does not match the md5 Keras lists`)), r.notes.join('\n'));
+  assert.ok(
+    r.notes.some((n) => n.startsWith(`Keras's cached ${cached} does not match the md5 Keras lists`)),
+    r.notes.join('\n'),
+  );
 });
 
 test('a mirror replaces storage.googleapis.com; the hash is still checked', async () => {
-  assert.equal(mirroredUrl('https://storage.googleapis.com/tensorflow/keras-applications/resnet/r.h5', 'https://mirror.example/keras/'), 'https://mirror.example/keras/tensorflow/keras-applications/resnet/r.h5');
-  assert.equal(mirroredUrl('https://example.org/r.h5', 'https://mirror.example/'), 'https://example.org/r.h5', 'only Keras\'s host is mirrored');
+  assert.equal(
+    mirroredUrl('https://storage.googleapis.com/tensorflow/keras-applications/resnet/r.h5', 'https://mirror.example/keras/'),
+    'https://mirror.example/keras/tensorflow/keras-applications/resnet/r.h5',
+  );
+  assert.equal(mirroredUrl('https://example.org/r.h5', 'https://mirror.example/'), 'https://example.org/r.h5', "only Keras's host is mirrored");
   routes.set('/mirror/keras-applications/efficientnetb0_notop.h5', bytes);
   hits.length = 0;
-  const req: KerasWeightsRequest = { entryId: 'efficientnet_b0', url: 'https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5', fileName: 'efficientnetb0_notop.h5', hash: md5, hashAlgorithm: 'md5' };
+  const req: KerasWeightsRequest = {
+    entryId: 'efficientnet_b0',
+    url: 'https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5',
+    fileName: 'efficientnetb0_notop.h5',
+    hash: md5,
+    hashAlgorithm: 'md5',
+  };
   const cacheDir = freshCache('cache-d');
   const got = await fetchKerasWeights(req, { cacheDir, env: { TRANSFER_LAB_KERAS_MIRROR: `${base}/mirror/` }, kerasHome: false });
   assert.deepEqual(hits, ['/mirror/keras-applications/efficientnetb0_notop.h5']);
@@ -253,14 +318,24 @@ test('a mirror replaces storage.googleapis.com; the hash is still checked', asyn
   assert.ok(got.notes[0].includes('md5 matches the md5 Keras lists for efficientnetb0_notop.h5'), got.notes[0]);
   await assert.rejects(
     fetchKerasWeights({ ...req, hash: 'f'.repeat(32) }, { cacheDir: freshCache('cache-d2'), mirror: `${base}/mirror/`, kerasHome: false }),
-    (e: unknown) => e instanceof ModelDownloadError && e.kind === 'hash-mismatch' && e.message.includes(`expected md5 ${'f'.repeat(32)}, got ${md5}`) && e.message.includes('(mirror TRANSFER_LAB_KERAS_MIRROR)'),
+    (e: unknown) =>
+      e instanceof ModelDownloadError &&
+      e.kind === 'hash-mismatch' &&
+      e.message.includes(`expected md5 ${'f'.repeat(32)}, got ${md5}`) &&
+      e.message.includes('(mirror TRANSFER_LAB_KERAS_MIRROR)'),
   );
 });
 
 test('files Keras lists no hash for (MobileNet, MobileNetV2): the first sha256 is recorded and later copies must match it', async () => {
   const cacheDir = freshCache('cache-e');
   routes.set('/tofu/mobilenet_1_0_224_tf_no_top.h5', bytes);
-  const req: KerasWeightsRequest = { entryId: 'mobilenet', url: `${base}/tofu/mobilenet_1_0_224_tf_no_top.h5`, fileName: 'mobilenet_1_0_224_tf_no_top.h5', hash: null, hashAlgorithm: null };
+  const req: KerasWeightsRequest = {
+    entryId: 'mobilenet',
+    url: `${base}/tofu/mobilenet_1_0_224_tf_no_top.h5`,
+    fileName: 'mobilenet_1_0_224_tf_no_top.h5',
+    hash: null,
+    hashAlgorithm: null,
+  };
   const first = await fetchKerasWeights(req, { cacheDir, kerasHome: false, env: {} });
   assert.equal(first.from, 'download');
   assert.ok(first.notes[0].includes(`Keras lists no hash for this file: its sha256 ${sha} was recorded now (trust on first use)`), first.notes[0]);
@@ -271,7 +346,12 @@ test('files Keras lists no hash for (MobileNet, MobileNetV2): the first sha256 i
   routes.set('/tofu/mobilenet_1_0_224_tf_no_top.h5', fs.readFileSync(otherFile).subarray(0, 3 * 2 ** 20));
   await assert.rejects(
     fetchKerasWeights(req, { cacheDir, kerasHome: false, env: {} }),
-    (e: unknown) => e instanceof ModelDownloadError && e.kind === 'hash-mismatch' && /does not match the sha256 recorded when mobilenet_1_0_224_tf_no_top\.h5 was first seen on .* \(Keras lists no hash for it\): expected sha256 [0-9a-f]{64}/.test(e.message),
+    (e: unknown) =>
+      e instanceof ModelDownloadError &&
+      e.kind === 'hash-mismatch' &&
+      /does not match the sha256 recorded when mobilenet_1_0_224_tf_no_top\.h5 was first seen on .* \(Keras lists no hash for it\): expected sha256 [0-9a-f]{64}/.test(
+        e.message,
+      ),
   );
   assert.deepEqual(blobFiles(cacheDir), []);
 });
@@ -296,7 +376,15 @@ test('a run on a Keras Applications entry: download progress as loading-backbone
   process.env.TRANSFER_LAB_KERAS_WEIGHTS = manifest('run', { efficientnet_b0: { url: `${base}/run/efficientnetb0_notop.h5`, sha256: sha } });
   try {
     const events: { type: string; phase?: string; done?: number; total?: number; message?: string }[] = [];
-    const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(dir, 'runs'), cacheDir, installRoot, backend: 'test', onEvent: (e) => events.push(e as never), shouldStop: () => false });
+    const outcome = await runExperiment({
+      experimentFile: file,
+      runsDir: path.join(dir, 'runs'),
+      cacheDir,
+      installRoot,
+      backend: 'test',
+      onEvent: (e) => events.push(e as never),
+      shouldStop: () => false,
+    });
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
     const downloads = events.filter((e) => e.type === 'phase' && e.phase === 'loading-backbone' && typeof e.done === 'number');
     assert.ok(downloads.length >= 2 && downloads.at(-1)!.done === bytes.length, `download progress: ${JSON.stringify(downloads.slice(-2))}`);
@@ -304,7 +392,10 @@ test('a run on a Keras Applications entry: download progress as loading-backbone
     assert.equal(downloads.at(-1)!.total, bytes.length);
     assert.match(downloads.at(-1)!.message ?? '', /^Downloading backbone: \d+\.\d of \d+\.\d MB \(100%\)$/);
     const run = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { notes?: string[] };
-    assert.ok(run.notes?.some((n) => n.startsWith('Weights: efficientnetb0_notop.h5 downloaded from')), JSON.stringify(run.notes));
+    assert.ok(
+      run.notes?.some((n) => n.startsWith('Weights: efficientnetb0_notop.h5 downloaded from')),
+      JSON.stringify(run.notes),
+    );
     assert.match(fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8'), /Weights: efficientnetb0_notop\.h5 downloaded from http:\/\/127\.0\.0\.1/);
   } finally {
     if (saved === undefined) delete process.env.TRANSFER_LAB_KERAS_WEIGHTS;

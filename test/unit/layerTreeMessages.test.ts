@@ -5,7 +5,21 @@ import assert from 'node:assert/strict';
 import { buildLayerTree, groupKeyOf, groupLayers, parseLayerTreeRequest, type LayerItem } from '../../src/core/layerTreeMessages';
 import type { LayerRow, LayerSummary } from '../../src/core/layerSummary';
 
-const names = ['input_1', 'stem_conv', 'stem_bn', 'stem_relu', 'block_1_dw', 'block_1_dw_bn', 'block_1_pw', 'block_2_dw', 'block_2_pw', 'top_conv', 'top_bn', 'out_relu', 'predictions'];
+const names = [
+  'input_1',
+  'stem_conv',
+  'stem_bn',
+  'stem_relu',
+  'block_1_dw',
+  'block_1_dw_bn',
+  'block_1_pw',
+  'block_2_dw',
+  'block_2_pw',
+  'top_conv',
+  'top_bn',
+  'out_relu',
+  'predictions',
+];
 const rows: LayerRow[] = names.map((name, index) => ({
   index,
   name,
@@ -30,7 +44,15 @@ test('layers group into blocks by name prefix; a layer without a group stands al
   const groups = groupLayers(names.map((name) => ({ name })));
   assert.deepEqual(
     groups.map((g) => [g.block ?? null, g.layers.length]),
-    [[null, 1], ['stem', 3], ['block_1', 3], ['block_2', 2], ['top', 2], [null, 1], [null, 1]],
+    [
+      [null, 1],
+      ['stem', 3],
+      ['block_1', 3],
+      ['block_2', 2],
+      ['top', 2],
+      [null, 1],
+      [null, 1],
+    ],
   );
 });
 
@@ -38,9 +60,15 @@ test('feature extraction: the whole base frozen, the classifier cut away, the cu
   const t = buildLayerTree({ ...base, strategy: { kind: 'feature-extraction' } });
   const items = flat(t.groups);
   assert.equal(items.length, names.length);
-  assert.deepEqual(items.filter((l) => l.state === 'trainable'), []);
+  assert.deepEqual(
+    items.filter((l) => l.state === 'trainable'),
+    [],
+  );
   assert.equal(items.find((l) => l.name === 'predictions')!.state, 'after-cut');
-  assert.deepEqual(items.filter((l) => l.isCut).map((l) => l.name), ['out_relu']);
+  assert.deepEqual(
+    items.filter((l) => l.isCut).map((l) => l.name),
+    ['out_relu'],
+  );
   assert.equal(t.trainableParams, 0);
   assert.equal(t.frozenParams, 110);
   assert.equal(t.cutAwayParams, 10);
@@ -53,17 +81,31 @@ test('feature extraction: the whole base frozen, the classifier cut away, the cu
 test('fine-tune from a layer, the last N, scratch: the frozen/trainable boundary follows the strategy', () => {
   const from = buildLayerTree({ ...base, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_2_dw' } });
   const items = flat(from.groups);
-  assert.deepEqual(items.filter((l) => l.state === 'trainable').map((l) => l.name), ['block_2_dw', 'block_2_pw', 'top_conv', 'top_bn', 'out_relu']);
-  assert.deepEqual(items.filter((l) => l.isBoundary).map((l) => l.name), ['block_2_dw']);
+  assert.deepEqual(
+    items.filter((l) => l.state === 'trainable').map((l) => l.name),
+    ['block_2_dw', 'block_2_pw', 'top_conv', 'top_bn', 'out_relu'],
+  );
+  assert.deepEqual(
+    items.filter((l) => l.isBoundary).map((l) => l.name),
+    ['block_2_dw'],
+  );
   assert.equal(from.trainableParams, 50);
   assert.equal(from.frozenParams, 60);
   const last = flat(buildLayerTree({ ...base, strategy: { kind: 'fine-tune', unfreezeLast: 2 } }).groups);
-  assert.deepEqual(last.filter((l) => l.state === 'trainable').map((l) => l.name), ['top_bn', 'out_relu']);
+  assert.deepEqual(
+    last.filter((l) => l.state === 'trainable').map((l) => l.name),
+    ['top_bn', 'out_relu'],
+  );
   const cut = buildLayerTree({ ...base, cutAt: 'block_1_pw', strategy: { kind: 'scratch' } });
   assert.equal(cut.reinitialized, true);
   assert.match(cut.strategyText, /re-initialised/);
   assert.equal(cut.cutIsDefault, false);
-  assert.deepEqual(flat(cut.groups).filter((l) => l.state === 'trainable').map((l) => l.name), ['stem_conv', 'stem_bn', 'stem_relu', 'block_1_dw', 'block_1_dw_bn', 'block_1_pw']);
+  assert.deepEqual(
+    flat(cut.groups)
+      .filter((l) => l.state === 'trainable')
+      .map((l) => l.name),
+    ['stem_conv', 'stem_bn', 'stem_relu', 'block_1_dw', 'block_1_dw_bn', 'block_1_pw'],
+  );
   assert.equal(flat(cut.groups).filter((l) => l.isBoundary).length, 0, 'scratch has no boundary line');
 });
 
@@ -90,7 +132,8 @@ test('requests from the webview are validated; unknown layers are refused', () =
 });
 
 test('the cut says where it comes from: the file, the catalog, or the layer before a user model’s own head', () => {
-  const note = (s: Partial<LayerSummary>, cutAt?: string) => buildLayerTree({ ...base, summary: { ...summary, ...s }, cutAt, strategy: { kind: 'feature-extraction' } });
+  const note = (s: Partial<LayerSummary>, cutAt?: string) =>
+    buildLayerTree({ ...base, summary: { ...summary, ...s }, cutAt, strategy: { kind: 'feature-extraction' } });
   assert.equal(note({ source: 'catalog:fmnist-mini media/backbones/fmnist-mini/model.json' }).cutNote, '(the backbone’s usual cut)');
   assert.equal(note({ cutFrom: 'catalog' }).cutOrigin, 'catalog');
   const head = note({ source: '/w/my_inception.keras', cutFrom: 'classifier head removed' });
@@ -104,7 +147,17 @@ test('the cut says where it comes from: the file, the catalog, or the layer befo
 });
 
 test('helper layers of a Keras rewrite show as part of their layer; training from that layer includes them', () => {
-  const mk = (name: string, className: string, params: number, inbound: string[]): LayerRow => ({ index: 0, name, className, outputShape: [null, 4, 4, 8], params, trainable: true, inbound, isCut: false, afterCut: false });
+  const mk = (name: string, className: string, params: number, inbound: string[]): LayerRow => ({
+    index: 0,
+    name,
+    className,
+    outputShape: [null, 4, 4, 8],
+    params,
+    trainable: true,
+    inbound,
+    isCut: false,
+    afterCut: false,
+  });
   const r = [
     mk('input_1', 'InputLayer', 0, []),
     mk('conv1', 'Conv2D', 10, ['input_1']),
@@ -117,11 +170,17 @@ test('helper layers of a Keras rewrite show as part of their layer; training fro
   const s: LayerSummary = { ...summary, cutAt: 'out', rows: r };
   const fe = buildLayerTree({ ...base, summary: s, strategy: { kind: 'feature-extraction' } });
   const items = flat(fe.groups);
-  assert.deepEqual(items.map((l) => l.name), ['input_1', 'conv1', 'conv2', 'out']);
+  assert.deepEqual(
+    items.map((l) => l.name),
+    ['input_1', 'conv1', 'conv2', 'out'],
+  );
   const conv2 = items.find((l) => l.name === 'conv2')!;
   assert.equal(conv2.params, 20);
   assert.equal(conv2.className, 'Conv2D + Rescaling + ReLU + Multiply');
-  assert.deepEqual(conv2.parts?.map((p) => p.name), ['conv2__linear', 'conv2__hsig__gate', 'conv2__hsig']);
+  assert.deepEqual(
+    conv2.parts?.map((p) => p.name),
+    ['conv2__linear', 'conv2__hsig__gate', 'conv2__hsig'],
+  );
   assert.equal(fe.layerCount, 4);
   // A file naming conv2 (the Keras name) trains all of conv2, the helper holding its weights too.
   const named = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeFrom: 'conv2' } });
@@ -134,7 +193,10 @@ test('helper layers of a Keras rewrite show as part of their layer; training fro
   assert.deepEqual(whole.warnings, []);
   // A boundary inside conv2 (unfreezeLast counting its parts): said, with what to do.
   const split = buildLayerTree({ ...base, summary: s, strategy: { kind: 'fine-tune', unfreezeLast: 2 } });
-  assert.match(split.warnings.join('\n'), /boundary falls inside conv2, which runs as conv2__linear \+ .*: conv2__linear, conv2__hsig__gate, conv2__hsig stay frozen.*Train from here/);
+  assert.match(
+    split.warnings.join('\n'),
+    /boundary falls inside conv2, which runs as conv2__linear \+ .*: conv2__linear, conv2__hsig__gate, conv2__hsig stay frozen.*Train from here/,
+  );
 });
 
 test('block headers: "Train from here" picks the block’s first layer, "Cut here" its last', () => {
@@ -152,22 +214,80 @@ test('block headers: "Train from here" picks the block’s first layer, "Cut her
 });
 
 test('a Keras family: blocks grouped by stage even where its automatic names interleave, the stages listed with their params', () => {
-  const names = ['input_layer', 'conv1_conv', 'conv1_relu', 'conv2_block1_1_conv', 'conv2_block1_out', 'conv2_block2_1_conv', 'conv2_block2_out', 'conv3_block1_1_conv', 'max_pooling2d', 'conv3_block1_out'];
-  const r: LayerRow[] = names.map((name, index) => ({ index, name, className: index === 0 ? 'InputLayer' : 'Conv2D', outputShape: [null, 4, 4, 8], params: index === 0 ? 0 : 5, trainable: true, inbound: index === 0 ? [] : [names[index - 1]], isCut: false, afterCut: false }));
+  const names = [
+    'input_layer',
+    'conv1_conv',
+    'conv1_relu',
+    'conv2_block1_1_conv',
+    'conv2_block1_out',
+    'conv2_block2_1_conv',
+    'conv2_block2_out',
+    'conv3_block1_1_conv',
+    'max_pooling2d',
+    'conv3_block1_out',
+  ];
+  const r: LayerRow[] = names.map((name, index) => ({
+    index,
+    name,
+    className: index === 0 ? 'InputLayer' : 'Conv2D',
+    outputShape: [null, 4, 4, 8],
+    params: index === 0 ? 0 : 5,
+    trainable: true,
+    inbound: index === 0 ? [] : [names[index - 1]],
+    isCut: false,
+    afterCut: false,
+  }));
   const t = buildLayerTree({ ...base, summary: { ...summary, rows: r, cutAt: 'conv3_block1_out' }, strategy: { kind: 'feature-extraction' } });
   assert.equal(t.scheme, 'resnet');
-  assert.deepEqual(t.groups.map((g) => [g.block ?? null, g.stage ?? null, g.layers.length]), [[null, null, 1], ['stem', 'stem', 2], ['conv2_block1', 'conv2', 2], ['conv2_block2', 'conv2', 2], ['conv3_block1', 'conv3', 3]]);
-  assert.deepEqual(t.stages, [{ name: 'stem', kind: 'stem', blocks: 1, params: 10 }, { name: 'conv2', kind: 'stage', blocks: 2, params: 20 }, { name: 'conv3', kind: 'stage', blocks: 1, params: 15 }]);
+  assert.deepEqual(
+    t.groups.map((g) => [g.block ?? null, g.stage ?? null, g.layers.length]),
+    [
+      [null, null, 1],
+      ['stem', 'stem', 2],
+      ['conv2_block1', 'conv2', 2],
+      ['conv2_block2', 'conv2', 2],
+      ['conv3_block1', 'conv3', 3],
+    ],
+  );
+  assert.deepEqual(t.stages, [
+    { name: 'stem', kind: 'stem', blocks: 1, params: 10 },
+    { name: 'conv2', kind: 'stage', blocks: 2, params: 20 },
+    { name: 'conv3', kind: 'stage', blocks: 1, params: 15 },
+  ]);
 });
 
 test('ConvNeXt blocks show a short name under their stage heading; the full name stays the key', () => {
-  const names = ['input_layer', 'convnext_tiny_stem_conv', 'convnext_tiny_stage_0_block_0_depthwise_conv', 'convnext_tiny_stage_0_block_0_identity', 'add', 'convnext_tiny_downsampling_layernorm_0', 'convnext_tiny_downsampling_conv_0', 'convnext_tiny_stage_1_block_0_depthwise_conv', 'convnext_tiny_stage_1_block_0_identity', 'add_1'];
-  const r: LayerRow[] = names.map((name, index) => ({ index, name, className: index === 0 ? 'InputLayer' : name.startsWith('add') ? 'Add' : 'Conv2D', outputShape: [null, 4, 4, 8], params: 1, trainable: true, inbound: index === 0 ? [] : [names[index - 1]], isCut: false, afterCut: false }));
+  const names = [
+    'input_layer',
+    'convnext_tiny_stem_conv',
+    'convnext_tiny_stage_0_block_0_depthwise_conv',
+    'convnext_tiny_stage_0_block_0_identity',
+    'add',
+    'convnext_tiny_downsampling_layernorm_0',
+    'convnext_tiny_downsampling_conv_0',
+    'convnext_tiny_stage_1_block_0_depthwise_conv',
+    'convnext_tiny_stage_1_block_0_identity',
+    'add_1',
+  ];
+  const r: LayerRow[] = names.map((name, index) => ({
+    index,
+    name,
+    className: index === 0 ? 'InputLayer' : name.startsWith('add') ? 'Add' : 'Conv2D',
+    outputShape: [null, 4, 4, 8],
+    params: 1,
+    trainable: true,
+    inbound: index === 0 ? [] : [names[index - 1]],
+    isCut: false,
+    afterCut: false,
+  }));
   const t = buildLayerTree({ ...base, summary: { ...summary, rows: r, cutAt: 'add_1' }, strategy: { kind: 'feature-extraction' } });
-  assert.deepEqual(t.groups.filter((g) => g.block).map((g) => [g.block, g.title ?? null, g.layers.length]), [
-    ['stem', null, 1],
-    ['convnext_tiny_stage_0_block_0', 'block_0', 3],
-    ['convnext_tiny_downsampling_block_0', 'downsampling_block_0', 2],
-    ['convnext_tiny_stage_1_block_0', 'block_0', 3],
-  ]);
+  assert.deepEqual(
+    t.groups.filter((g) => g.block).map((g) => [g.block, g.title ?? null, g.layers.length]),
+    [
+      ['stem', null, 1],
+      ['convnext_tiny_stage_0_block_0', 'block_0', 3],
+      ['convnext_tiny_downsampling_block_0', 'downsampling_block_0', 2],
+      ['convnext_tiny_stage_1_block_0', 'block_0', 3],
+    ],
+  );
 });

@@ -99,7 +99,13 @@ const isKind = (kind: ModelDownloadError['kind'], re?: RegExp) => (e: unknown) =
 };
 
 test('URL policy: HTTPS anywhere, HTTP only to loopback, no credentials', () => {
-  for (const ok of ['https://storage.googleapis.com/x/model.json', 'http://127.0.0.1:8080/m.json', 'http://127.9.8.7/m.json', 'http://[::1]:9/m.json', 'http://localhost/m.json']) {
+  for (const ok of [
+    'https://storage.googleapis.com/x/model.json',
+    'http://127.0.0.1:8080/m.json',
+    'http://127.9.8.7/m.json',
+    'http://[::1]:9/m.json',
+    'http://localhost/m.json',
+  ]) {
     assert.doesNotThrow(() => assertAllowedUrl(ok), ok);
   }
   assert.throws(() => assertAllowedUrl('http://example.com/model.json'), isKind('insecure-url', /plain HTTP is only allowed to this machine/));
@@ -117,7 +123,20 @@ test('URL policy: HTTPS anywhere, HTTP only to loopback, no credentials', () => 
 
 test('weight paths: plain relative names pass; escapes, absolute paths and other hosts are refused', () => {
   for (const ok of ['group1-shard1of2.bin', 'weights/part 1.bin', 'a.b..c.bin']) assert.equal(unsafeWeightPathReason(ok), null, ok);
-  for (const bad of ['../../etc/passwd', '/etc/passwd', 'a/../../b.bin', '%2e%2e/%2e%2e/etc/passwd', '..%2fsecret', 'https://evil.example/w.bin', '//evil.example/w.bin', 'C:\\Windows\\x', 'a\\b.bin', '', './w.bin', 'w.bin?x=1']) {
+  for (const bad of [
+    '../../etc/passwd',
+    '/etc/passwd',
+    'a/../../b.bin',
+    '%2e%2e/%2e%2e/etc/passwd',
+    '..%2fsecret',
+    'https://evil.example/w.bin',
+    '//evil.example/w.bin',
+    'C:\\Windows\\x',
+    'a\\b.bin',
+    '',
+    './w.bin',
+    'w.bin?x=1',
+  ]) {
     assert.notEqual(unsafeWeightPathReason(bad), null, bad);
   }
   // tfjs's rule: the model.json's query is appended to every weight URL (TF Hub's ?tfjs-format=file).
@@ -125,7 +144,10 @@ test('weight paths: plain relative names pass; escapes, absolute paths and other
     resolveWeightUrl('https://tfhub.example/google/m/1/model.json?tfjs-format=file', 'group1-shard1of1.bin'),
     'https://tfhub.example/google/m/1/group1-shard1of1.bin?tfjs-format=file',
   );
-  assert.throws(() => resolveWeightUrl('https://h.example/m/model.json', '../../etc/passwd'), isKind('weight-path', /weight path '\.\.\/\.\.\/etc\/passwd' is not allowed/));
+  assert.throws(
+    () => resolveWeightUrl('https://h.example/m/model.json', '../../etc/passwd'),
+    isKind('weight-path', /weight path '\.\.\/\.\.\/etc\/passwd' is not allowed/),
+  );
 });
 
 test('download: progress, content-addressed blobs + index; the second load reuses the weights', async () => {
@@ -152,13 +174,19 @@ test('download: progress, content-addressed blobs + index; the second load reuse
       info.weights.map((w) => [w.path, w.sha256, w.size]),
       ['group1-shard1of2.bin', 'group1-shard2of2.bin'].map((p) => [p, sha(files.get(p)!), files.get(p)!.length]),
     );
-    assert.deepEqual(first.weights.map((w) => Buffer.compare(w.data, files.get(w.path)!)), [0, 0]);
+    assert.deepEqual(
+      first.weights.map((w) => Buffer.compare(w.data, files.get(w.path)!)),
+      [0, 0],
+    );
 
     server.requests.length = 0;
     const second = await fetchModel(url, { cacheDir });
     assert.equal(second.fromCache, true);
     assert.deepEqual(server.requests, ['/model/model.json'], 'only model.json asked for again');
-    assert.deepEqual(second.weights.map((w) => Buffer.compare(w.data, files.get(w.path)!)), [0, 0]);
+    assert.deepEqual(
+      second.weights.map((w) => Buffer.compare(w.data, files.get(w.path)!)),
+      [0, 0],
+    );
   } finally {
     await server.close();
   }
@@ -183,7 +211,7 @@ test('a changed remote model.json is noticed and its new weights downloaded', as
   }
 });
 
-test('if a changed model\'s new weights cannot be fetched, the previous complete copy is used and said so', async () => {
+test("if a changed model's new weights cannot be fetched, the previous complete copy is used and said so", async () => {
   const files = modelFiles([4_000]);
   const server = await serve(staticFiles(files));
   const cacheDir = tmpDir('changed-broken');
@@ -236,7 +264,10 @@ test('a corrupt cached blob is re-downloaded online and reported offline', async
   } finally {
     await server.close();
   }
-  await assert.rejects(fetchModel(url, { cacheDir, stallTimeoutMs: 2_000 }), isKind('corrupt-cache', new RegExp(`weight file 'group1-shard1of1.bin'.*corrupt.*${hash}`)));
+  await assert.rejects(
+    fetchModel(url, { cacheDir, stallTimeoutMs: 2_000 }),
+    isKind('corrupt-cache', new RegExp(`weight file 'group1-shard1of1.bin'.*corrupt.*${hash}`)),
+  );
 });
 
 test('redirects: loopback to loopback is followed; to plain HTTP elsewhere refused; loops stop', async () => {
@@ -253,7 +284,10 @@ test('redirects: loopback to loopback is followed; to plain HTTP elsewhere refus
   try {
     const ok = await fetchModel(`${server.base}/moved/model.json`, { cacheDir });
     assert.equal(ok.weights.length, 1);
-    await assert.rejects(fetchModel(`${server.base}/evil/model.json`, { cacheDir }), isKind('insecure-redirect', /redirected to http:\/\/example\.invalid\/model\.json, which is not HTTPS/));
+    await assert.rejects(
+      fetchModel(`${server.base}/evil/model.json`, { cacheDir }),
+      isKind('insecure-redirect', /redirected to http:\/\/example\.invalid\/model\.json, which is not HTTPS/),
+    );
     await assert.rejects(fetchModel(`${server.base}/loop/model.json`, { cacheDir, maxRedirects: 3 }), isKind('too-many-redirects'));
   } finally {
     await server.close();
@@ -346,7 +380,10 @@ test('HTTP errors and a connection cut short are reported with the URL', async (
   });
   const cacheDir = tmpDir('errors');
   try {
-    await assert.rejects(fetchModel(`${server.base}/missing/model.json`, { cacheDir }), isKind('http-status', /\/missing\/model\.json: the server answered HTTP 404/));
+    await assert.rejects(
+      fetchModel(`${server.base}/missing/model.json`, { cacheDir }),
+      isKind('http-status', /\/missing\/model\.json: the server answered HTTP 404/),
+    );
     await assert.rejects(fetchModel(`${server.base}/cut/model.json`, { cacheDir }), (e: unknown) => e instanceof ModelDownloadError && e.kind === 'network');
   } finally {
     await server.close();
@@ -358,7 +395,10 @@ test('a served model.json whose weight path leaves the model folder is refused b
   const server = await serve(staticFiles(files));
   const cacheDir = tmpDir('escape');
   try {
-    await assert.rejects(fetchModel(`${server.base}/model/model.json`, { cacheDir }), isKind('weight-path', /weight path '\.\.\/\.\.\/etc\/passwd' is not allowed/));
+    await assert.rejects(
+      fetchModel(`${server.base}/model/model.json`, { cacheDir }),
+      isKind('weight-path', /weight path '\.\.\/\.\.\/etc\/passwd' is not allowed/),
+    );
     assert.deepEqual(server.requests, ['/model/model.json']);
   } finally {
     await server.close();

@@ -37,15 +37,27 @@ function backbone(): tfTypes.LayersModel {
 
 const head = { pooling: 'avg' as const, dense: [], dropout: 0.1 };
 const train: ResolvedExperiment['train'] = {
-  epochs: 2, batchSize: 8, optimizer: 'adam', learningRate: 0.01, momentum: 0,
-  schedule: { kind: 'constant' }, earlyStopping: null, checkpointMetric: 'val_loss',
+  epochs: 2,
+  batchSize: 8,
+  optimizer: 'adam',
+  learningRate: 0.01,
+  momentum: 0,
+  schedule: { kind: 'constant' },
+  earlyStopping: null,
+  checkpointMetric: 'val_loss',
 };
 
 /** Random inputs for the trainable part, with learnable labels (sign of the mean). */
 function tables(shapes: number[][], n = 32): { train: FeatureTable; val: FeatureTable } {
   const make = (count: number, seed: number) => {
     const labels = new Int32Array(count);
-    const table = allocateTable(count, 1, shapes, labels, Array.from({ length: count }, (_, i) => `img${i}.png`));
+    const table = allocateTable(
+      count,
+      1,
+      shapes,
+      labels,
+      Array.from({ length: count }, (_, i) => `img${i}.png`),
+    );
     let s = seed;
     for (const arr of table.data[0]) for (let i = 0; i < arr.length; i++) arr[i] = ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
     for (let i = 0; i < count; i++) labels[i] = i % 2;
@@ -67,7 +79,10 @@ test('the cut keeps the layers up to cutAt, and an unknown cut names the layer',
   const cut = cutModel(base, 'out_relu');
   assert.equal(cut.layers.at(-1)!.name, 'out_relu');
   assert.deepEqual(cut.outputs[0].shape, [null, 8, 8, 16]);
-  assert.throws(() => cutModel(base, 'out_relu6'), (e: unknown) => e instanceof LayerError && /no layer 'out_relu6'.*Did you mean 'out_relu'/.test(e.message));
+  assert.throws(
+    () => cutModel(base, 'out_relu6'),
+    (e: unknown) => e instanceof LayerError && /no layer 'out_relu6'.*Did you mean 'out_relu'/.test(e.message),
+  );
 });
 
 test('freeze plan: the boundary of a residual block has two tensors', () => {
@@ -79,7 +94,10 @@ test('freeze plan: the boundary of a residual block has two tensors', () => {
   assert.deepEqual(late.trainable, ['block_1_project', 'block_1_project_bn', 'block_1_add', 'block_2_conv', 'out_relu']);
   const last2 = planFreeze(cut, 'out_relu', { kind: 'fine-tune', unfreezeLast: 2, baseLearningRate: 1e-3, warmupEpochs: 0 });
   assert.deepEqual(last2.trainable, ['block_2_conv', 'out_relu']);
-  assert.throws(() => planFreeze(cut, 'out_relu', { kind: 'fine-tune', unfreezeFrom: 'predictions', baseLearningRate: 1e-3, warmupEpochs: 0 }), /strategy.unfreezeFrom: no layer 'predictions' in the base \(the base is cut at 'out_relu'/);
+  assert.throws(
+    () => planFreeze(cut, 'out_relu', { kind: 'fine-tune', unfreezeFrom: 'predictions', baseLearningRate: 1e-3, warmupEpochs: 0 }),
+    /strategy.unfreezeFrom: no layer 'predictions' in the base \(the base is cut at 'out_relu'/,
+  );
 });
 
 test('feature extraction trains only the head; the base is bitwise unchanged', async () => {
@@ -119,7 +137,10 @@ test('warm-up epochs train the head alone before the base unfreezes', async () =
   const split = await splitModel(backbone(), 'out_relu', strategy, head, 2);
   const before = snapshot(split.cut!);
   const result = await trainSplitModel(split, tables(split.boundaryShapes), { ...train, epochs: 2 }, strategy, 1);
-  assert.deepEqual(result.history.map((h) => h.baseTrainable), [false, false]);
+  assert.deepEqual(
+    result.history.map((h) => h.baseTrainable),
+    [false, false],
+  );
   for (const [k, v] of snapshot(split.cut!)) assert.ok(same(v, before.get(k)!), `${k} changed during warm-up`);
 });
 
@@ -136,7 +157,7 @@ test('scratch re-initialises the same architecture and trains everything', async
   assert.ok(!same(after.get('stem_conv/0')!, fresh.get('stem_conv/0')!), 'first layer trains');
 });
 
-test('scratch: the best checkpoint brings back that epoch\'s BatchNorm statistics with its weights', async () => {
+test("scratch: the best checkpoint brings back that epoch's BatchNorm statistics with its weights", async () => {
   const split = await splitModel(backbone(), 'out_relu', { kind: 'scratch' }, head, 2);
   const stats = split.suffix!.nonTrainableWeights.map((w) => w.read());
   assert.ok(stats.length > 0, 'the backbone has BatchNorm moving statistics');
@@ -174,7 +195,10 @@ test('the assembled model equals prefix + suffix + head', async () => {
 
 test('learning-rate schedules: step and cosine (down to minLearningRate)', () => {
   assert.equal(scheduleFactor({ kind: 'constant' }, 5, 10, 0.01), 1);
-  assert.deepEqual([0, 1, 2, 3, 4].map((e) => scheduleFactor({ kind: 'step', every: 2, factor: 0.5 }, e, 10, 0.01)), [1, 1, 0.5, 0.5, 0.25]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((e) => scheduleFactor({ kind: 'step', every: 2, factor: 0.5 }, e, 10, 0.01)),
+    [1, 1, 0.5, 0.5, 0.25],
+  );
   assert.equal(scheduleFactor({ kind: 'cosine' }, 0, 10, 0.01), 1);
   assert.ok(Math.abs(scheduleFactor({ kind: 'cosine' }, 5, 10, 0.01) - 0.5) < 1e-12);
   assert.ok(Math.abs(scheduleFactor({ kind: 'cosine', minLearningRate: 0.001 }, 10, 10, 0.01) - 0.1) < 1e-12);
@@ -183,9 +207,22 @@ test('learning-rate schedules: step and cosine (down to minLearningRate)', () =>
 test('SGD with momentum and RMSprop train; the epoch history carries the scheduled rate', async () => {
   for (const optimizer of ['sgd', 'rmsprop'] as const) {
     const split = await splitModel(backbone(), 'out_relu', { kind: 'feature-extraction' }, head, 2);
-    const result = await trainSplitModel(split, tables(split.boundaryShapes), { ...train, optimizer, momentum: 0.9, epochs: 3, schedule: { kind: 'step', every: 1, factor: 0.5 } }, { kind: 'feature-extraction' }, 1);
-    assert.deepEqual(result.history.map((h) => h.learningRate), [0.01, 0.005, 0.0025], optimizer);
-    assert.ok(result.history.every((h) => Number.isFinite(h.loss)), optimizer);
+    const result = await trainSplitModel(
+      split,
+      tables(split.boundaryShapes),
+      { ...train, optimizer, momentum: 0.9, epochs: 3, schedule: { kind: 'step', every: 1, factor: 0.5 } },
+      { kind: 'feature-extraction' },
+      1,
+    );
+    assert.deepEqual(
+      result.history.map((h) => h.learningRate),
+      [0.01, 0.005, 0.0025],
+      optimizer,
+    );
+    assert.ok(
+      result.history.every((h) => Number.isFinite(h.loss)),
+      optimizer,
+    );
   }
 });
 
@@ -193,7 +230,10 @@ test('a loss that becomes NaN stops training and says at which step', async () =
   const split = await splitModel(backbone(), 'out_relu', { kind: 'feature-extraction' }, head, 2);
   const data = tables(split.boundaryShapes);
   data.train.data[0][0].fill(Number.NaN);
-  await assert.rejects(trainSplitModel(split, data, train, { kind: 'feature-extraction' }, 1), (e: unknown) => e instanceof DivergedError && /epoch 1, step 1/.test(e.message));
+  await assert.rejects(
+    trainSplitModel(split, data, train, { kind: 'feature-extraction' }, 1),
+    (e: unknown) => e instanceof DivergedError && /epoch 1, step 1/.test(e.message),
+  );
 });
 
 test('unfreezeFrom names the Keras layer: a layer the Keras rewrite split (X__linear + X) trains whole, its weights included', () => {

@@ -24,7 +24,11 @@ const linuxX64 = process.platform === 'linux' && process.arch === 'x64' && fs.ex
 
 test('oneDNN stays on for a model with no verdict, even where the CPU hides its caches, and says why', () => {
   const reported = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-cache-'));
-  assert.deepEqual(decideOneDnn({ env: {}, verdicts: none, model: 'catalog:mobilenet_v2', cacheDir: reported }), { enabled: true, source: 'default', reason: 'default' });
+  assert.deepEqual(decideOneDnn({ env: {}, verdicts: none, model: 'catalog:mobilenet_v2', cacheDir: reported }), {
+    enabled: true,
+    source: 'default',
+    reason: 'default',
+  });
   const onHidden = decideOneDnn({ env: {}, verdicts: none, model: 'catalog:mobilenet_v2', cacheDir: hidden });
   assert.equal(onHidden.enabled, true);
   if (linuxX64) {
@@ -38,7 +42,10 @@ test('oneDNN stays on for a model with no verdict, even where the CPU hides its 
 
 test('a remembered crash turns oneDNN off for that model on that machine only, naming when and why', () => {
   const machine = machineKey();
-  const verdicts: VerdictStore = { version: 1, verdicts: [{ machine, model: 'catalog:mobilenet_v1', oneDnn: 'off', signal: 'SIGFPE', at: '2026-11-30T10:00:00.000Z' }] };
+  const verdicts: VerdictStore = {
+    version: 1,
+    verdicts: [{ machine, model: 'catalog:mobilenet_v1', oneDnn: 'off', signal: 'SIGFPE', at: '2026-11-30T10:00:00.000Z' }],
+  };
   const off = decideOneDnn({ env: {}, verdicts, machine, model: 'catalog:mobilenet_v1' });
   assert.equal(off.enabled, false);
   assert.equal(off.source, 'verdict');
@@ -57,7 +64,10 @@ test("the user's TF_ENABLE_ONEDNN_OPTS wins over the policy and a verdict", () =
   const forcedOff = decideOneDnn({ env: { TF_ENABLE_ONEDNN_OPTS: 'false' }, verdicts: none, machine, model: 'x', cacheDir: hidden });
   assert.deepEqual([forcedOff.enabled, forcedOff.source, forcedOff.reason], [false, 'environment', 'TF_ENABLE_ONEDNN_OPTS=false in the environment']);
   // The host's retry runs with TF_ENABLE_ONEDNN_OPTS=0: the remembered crash says why.
-  assert.match(decideOneDnn({ env: { TF_ENABLE_ONEDNN_OPTS: '0' }, verdicts, machine, model: 'x' }).reason, /^TF_ENABLE_ONEDNN_OPTS=0 in the environment; oneDNN crashed this model/);
+  assert.match(
+    decideOneDnn({ env: { TF_ENABLE_ONEDNN_OPTS: '0' }, verdicts, machine, model: 'x' }).reason,
+    /^TF_ENABLE_ONEDNN_OPTS=0 in the environment; oneDNN crashed this model/,
+  );
   assert.equal(decideOneDnn({ env: { TF_ENABLE_ONEDNN_OPTS: '' }, verdicts: none, machine, model: 'x' }).source, 'default', 'an empty value is unset');
 });
 
@@ -91,7 +101,10 @@ test("a job's model key: the run's backbone, an inspected backbone, a prediction
   const run = (file: string) => ({ kind: 'run' as const, experimentFile: file, runsDir: dir, cacheDir: dir });
   assert.equal(await modelKeyOf(run(write('a.tlexp.json', JSON.stringify({ backbone: { catalog: 'mobilenet_v2', cutAt: 'x' } })))), 'catalog:mobilenet_v2');
   assert.equal(await modelKeyOf(run(write('b.tlexp.json', JSON.stringify({ backbone: { path: 'models/net' } })))), `path:${path.join(dir, 'models/net')}`);
-  assert.equal(await modelKeyOf(run(write('c.tlexp.json', JSON.stringify({ backbone: { url: 'https://example.com/m.json' } })))), 'url:https://example.com/m.json');
+  assert.equal(
+    await modelKeyOf(run(write('c.tlexp.json', JSON.stringify({ backbone: { url: 'https://example.com/m.json' } })))),
+    'url:https://example.com/m.json',
+  );
   assert.equal(await modelKeyOf(run(write('d.tlexp.json', '{ broken'))), `experiment:${path.join(dir, 'd.tlexp.json')}`);
   assert.equal(await modelKeyOf(run(path.join(dir, 'missing.tlexp.json'))), `experiment:${path.join(dir, 'missing.tlexp.json')}`);
   assert.equal(await modelKeyOf({ kind: 'inspect', backbone: { path: 'net' }, baseDir: dir, cacheDir: dir }), backboneKey({ path: 'net' }, dir));

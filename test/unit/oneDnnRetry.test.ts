@@ -33,7 +33,13 @@ function drive(job: Job, nativeInstallDir: string, opts: { cancelGraceMs?: numbe
   d.job = new OneDnnRetryJob({
     launch: (env, onMessage) => {
       const trainer = new TrainerProcess(
-        { script: trainerScript, startTimeoutMs: 60_000, deadlineMs: 300_000, cancelGraceMs: opts.cancelGraceMs, env: { TRANSFER_LAB_SIMULATE_ONEDNN_CRASH: '1', ...env } },
+        {
+          script: trainerScript,
+          startTimeoutMs: 60_000,
+          deadlineMs: 300_000,
+          cancelGraceMs: opts.cancelGraceMs,
+          env: { TRANSFER_LAB_SIMULATE_ONEDNN_CRASH: '1', ...env },
+        },
         job,
         { backend: 'tensorflow', nativeInstallDir },
         onMessage,
@@ -58,7 +64,16 @@ test('a run oneDNN crashes is retried once with oneDNN off, remembered, and the 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-onednn-retry-'));
   copyShippedDataset(path.join(root, 'data'), { train: 4, val: 2, test: 2 }, repo);
   const experimentFile = path.join(root, 'tiny.tlexp.json');
-  fs.writeFileSync(experimentFile, JSON.stringify({ name: 'tiny', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 1, batchSize: 4 } }));
+  fs.writeFileSync(
+    experimentFile,
+    JSON.stringify({
+      name: 'tiny',
+      data: { dir: 'data' },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'feature-extraction' },
+      train: { epochs: 1, batchSize: 4 },
+    }),
+  );
   const runsDir = path.join(root, 'runs');
   const nativeInstallDir = path.join(root, 'native');
   const job: Job = { kind: 'run', experimentFile, runsDir, cacheDir: path.join(root, 'cache') };
@@ -70,7 +85,11 @@ test('a run oneDNN crashes is retried once with oneDNN off, remembered, and the 
   const crashed = await first.launches[0].trainer.outcome;
   assert.ok(!crashed.ok && crashed.signal === 'SIGFPE', `the first attempt died of SIGFPE: ${JSON.stringify(crashed)}`);
   assert.deepEqual(first.launches[1].env, { TF_ENABLE_ONEDNN_OPTS: '0' }, 'the retry runs with oneDNN off');
-  assert.deepEqual(first.launches.map((l) => l.pidSeen), first.launches.map((l) => l.trainer.pid), 'pid follows the live attempt');
+  assert.deepEqual(
+    first.launches.map((l) => l.pidSeen),
+    first.launches.map((l) => l.trainer.pid),
+    'pid follows the live attempt',
+  );
   const [k1, k2] = kernelsOf(first.messages);
   assert.deepEqual([k1.oneDnn.enabled, k1.oneDnn.source, k1.model], [true, 'default', 'catalog:fmnist-mini']);
   assert.equal(k1.machine, machineKey());
@@ -81,7 +100,10 @@ test('a run oneDNN crashes is retried once with oneDNN off, remembered, and the 
   assert.match(notice.message, /running it once more with oneDNN off.*onednn-verdicts\.json; delete it to forget/);
 
   const verdicts = await readVerdicts(verdictFileOf(nativeInstallDir));
-  assert.deepEqual(verdicts.verdicts.map((v) => [v.machine, v.model, v.oneDnn, v.signal]), [[machineKey(), 'catalog:fmnist-mini', 'off', 'SIGFPE']]);
+  assert.deepEqual(
+    verdicts.verdicts.map((v) => [v.machine, v.model, v.oneDnn, v.signal]),
+    [[machineKey(), 'catalog:fmnist-mini', 'off', 'SIGFPE']],
+  );
 
   const started = first.messages.flatMap((m) => (m.type === 'run-event' && m.event.type === 'run-started' ? [m.event.runDir] : []));
   assert.equal(started.length, 2, 'each attempt made its own run folder');

@@ -29,14 +29,19 @@ before(async () => {
   // A tiny classifier whose outputs depend on every input value and on their sign.
   const input = t.input({ shape: [SIZE, SIZE, 3] });
   const flat = t.layers.flatten().apply(input) as tfTypes.SymbolicTensor;
-  const out = t.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: t.initializers.randomNormal({ seed: 3, stddev: 0.2 }) }).apply(flat) as tfTypes.SymbolicTensor;
+  const out = t.layers
+    .dense({ units: 3, activation: 'softmax', kernelInitializer: t.initializers.randomNormal({ seed: 3, stddev: 0.2 }) })
+    .apply(flat) as tfTypes.SymbolicTensor;
   model = t.model({ inputs: input, outputs: out });
   // A 20x11 photo-like PNG: not square, so every resize mode gives different pixels.
-  const w = 20, h = 11;
+  const w = 20,
+    h = 11;
   const raw = Buffer.alloc(w * h * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 53 + (i >> 3) * 7) & 255;
   image = path.join(dir, 'photo.png');
-  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(image);
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(image);
 });
 
 async function exportWith(name: string, preprocessing: object): Promise<string> {
@@ -53,11 +58,20 @@ function expected(input: Float32Array): number[] {
 
 function assertSame(got: { label: string; probability: number }[], want: number[]): void {
   const labels = ['a', 'b', 'c'];
-  for (const p of got) assert.ok(Math.abs(p.probability - want[labels.indexOf(p.label)]) < 1e-6, `${p.label}: ${p.probability} vs ${want[labels.indexOf(p.label)]}`);
+  for (const p of got)
+    assert.ok(Math.abs(p.probability - want[labels.indexOf(p.label)]) < 1e-6, `${p.label}: ${p.probability} vs ${want[labels.indexOf(p.label)]}`);
 }
 
 test('preprocessing.json version 1 (older exports): value range and libvips center-crop', async () => {
-  const modelDir = await exportWith('v1', { format: 'transfer-lab-preprocessing', version: 1, inputSize: [SIZE, SIZE], channels: 3, valueRange: [-1, 1], resize: 'center-crop', colorSpace: 'srgb' });
+  const modelDir = await exportWith('v1', {
+    format: 'transfer-lab-preprocessing',
+    version: 1,
+    inputSize: [SIZE, SIZE],
+    channels: 3,
+    valueRange: [-1, 1],
+    resize: 'center-crop',
+    colorSpace: 'srgb',
+  });
   const predictor = await loadPredictor(modelDir, installRoot, path.join(dir, 'cache'));
   assert.equal(predictor.preprocessing.version, 2, 'read as version 2');
   assert.equal(predictor.preprocessing.mode, 'tf');
@@ -83,5 +97,8 @@ test('preprocessing.json version 2: the Keras resize in float32 and the mode (ca
 
 test('a broken preprocessing.json says what is wrong and what to do', async () => {
   const modelDir = await exportWith('broken', { format: 'transfer-lab-preprocessing', version: 2, inputSize: [SIZE, SIZE], mode: 'inception' });
-  await assert.rejects(loadPredictor(modelDir, installRoot, path.join(dir, 'cache')), /preprocessing\.json: mode must be one of tf, torch, caffe, none, zero-one\. Re-export the model\./);
+  await assert.rejects(
+    loadPredictor(modelDir, installRoot, path.join(dir, 'cache')),
+    /preprocessing\.json: mode must be one of tf, torch, caffe, none, zero-one\. Re-export the model\./,
+  );
 });

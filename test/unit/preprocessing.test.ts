@@ -27,7 +27,10 @@ test('tf: x / 127.5 - 1 (0 -> -1, 255 -> 1)', () => {
 
 test('torch: x / 255, then ImageNet mean/std per channel', () => {
   // R: (1 - 0.485) / 0.229, G: (0 - 0.456) / 0.224, B: (0.5 - 0.406) / 0.225, ...
-  near(preprocessPixels(pixels, pixelTransform('torch')), [2.2489083, -2.0357143, 0.4177778, -1.9466565, -1.6855742, -1.2815686, -2.1179039, 2.4285714, -0.9155555]);
+  near(
+    preprocessPixels(pixels, pixelTransform('torch')),
+    [2.2489083, -2.0357143, 0.4177778, -1.9466565, -1.6855742, -1.2815686, -2.1179039, 2.4285714, -0.9155555],
+  );
 });
 
 test('caffe: RGB -> BGR, minus the BGR means 103.939, 116.779, 123.68, no scaling', () => {
@@ -88,7 +91,10 @@ test('preprocessing.json version 2 records mode, order, scale, offset, resize, i
   assert.equal(preprocessingFile(pixelTransform('tf'), 'center-crop', [96, 96]).interpolation, 'libvips-linear');
   // Written and read back: the same.
   for (const mode of PREPROCESSING_MODES) {
-    const written = preprocessingFile(pixelTransform(mode), 'pad-to-aspect-ratio', [128, 160], { graphBase: { path: 'base/model.json', outputNode: 'x' }, jpegDecoder: 'tensorflow' });
+    const written = preprocessingFile(pixelTransform(mode), 'pad-to-aspect-ratio', [128, 160], {
+      graphBase: { path: 'base/model.json', outputNode: 'x' },
+      jpegDecoder: 'tensorflow',
+    });
     const read = readPreprocessingFile(JSON.parse(JSON.stringify(written)));
     assert.ok(read.ok);
     assert.deepEqual(read.value, written);
@@ -97,7 +103,15 @@ test('preprocessing.json version 2 records mode, order, scale, offset, resize, i
 });
 
 test('preprocessing.json version 1 (older exports) reads as center-crop with its range', () => {
-  const v1 = { format: 'transfer-lab-preprocessing', version: 1, inputSize: [224, 224], channels: 3, valueRange: [-1, 1], resize: 'center-crop', colorSpace: 'srgb' };
+  const v1 = {
+    format: 'transfer-lab-preprocessing',
+    version: 1,
+    inputSize: [224, 224],
+    channels: 3,
+    valueRange: [-1, 1],
+    resize: 'center-crop',
+    colorSpace: 'srgb',
+  };
   const read = readPreprocessingFile(v1);
   assert.ok(read.ok);
   assert.equal(read.upgradedFrom, 1);
@@ -131,14 +145,27 @@ test('broken preprocessing.json files say what is wrong', () => {
 test('the Python and TF.js snippets name the resize and the affine map', () => {
   const caffe = preprocessingFile(pixelTransform('caffe'), 'pad-to-aspect-ratio', [224, 224]);
   const py = pythonSnippet(caffe);
-  assert.match(py, /^img = tf\.io\.decode_image\(b, channels=3, expand_animations=False\)  # as training/m, "TensorFlow's decoder, as training with the native backend");
+  assert.match(
+    py,
+    /^img = tf\.io\.decode_image\(b, channels=3, expand_animations=False\) {2}# as training/m,
+    "TensorFlow's decoder, as training with the native backend",
+  );
   const viaLibvips = pythonSnippet(preprocessingFile(pixelTransform('caffe'), 'squash', [224, 224], { jpegDecoder: 'libvips' }));
-  assert.match(viaLibvips, /tf\.io\.decode_jpeg\(b, channels=3, dct_method="INTEGER_ACCURATE"\) if tf\.io\.is_jpeg\(b\) else tf\.io\.decode_image\(b, channels=3, expand_animations=False\)/);
+  assert.match(
+    viaLibvips,
+    /tf\.io\.decode_jpeg\(b, channels=3, dct_method="INTEGER_ACCURATE"\) if tf\.io\.is_jpeg\(b\) else tf\.io\.decode_image\(b, channels=3, expand_animations=False\)/,
+  );
   assert.match(py, /tf\.image\.resize_with_pad\(img, 224, 224\)/);
   assert.match(py, /img\[\.\.\., ::-1\] \* np\.array\(\[1,1,1\], "float32"\) \+ np\.array\(\[-103\.939,-116\.779,-123\.68\], "float32"\)/);
-  assert.match(pythonSnippet(preprocessingFile(pixelTransform('tf'), 'crop-to-aspect-ratio', [96, 96])), /keras\.preprocessing\.image\.smart_resize\(img, \(96, 96\)\)/);
+  assert.match(
+    pythonSnippet(preprocessingFile(pixelTransform('tf'), 'crop-to-aspect-ratio', [96, 96])),
+    /keras\.preprocessing\.image\.smart_resize\(img, \(96, 96\)\)/,
+  );
   const js = tfjsSnippet(caffe);
   assert.match(js, /tf\.image\.resizeBilinear\(img, \[rh, rw\], false, true\)\.pad/);
   assert.match(js, /x = x\.reverse\(-1\)/);
-  assert.match(tfjsSnippet(preprocessingFile(pixelTransform('tf'), 'squash', [224, 224])), /let x = tf\.image\.resizeBilinear\(img, \[224, 224\], false, true\);/);
+  assert.match(
+    tfjsSnippet(preprocessingFile(pixelTransform('tf'), 'squash', [224, 224])),
+    /let x = tf\.image\.resizeBilinear\(img, \[224, 224\], false, true\);/,
+  );
 });

@@ -3,9 +3,17 @@ import assert from 'node:assert/strict';
 import { describeBackend, parseHostMessage, parseTrainerMessage, PROTOCOL_VERSION, type EnvironmentReport } from '../../src/core/protocol';
 
 const report: EnvironmentReport = {
-  backend: 'wasm', requested: 'auto', fallbacks: [{ backend: 'tensorflow', error: 'not installed' }],
-  tfjsVersion: '4.22.0', tfjsRoot: '/x', threads: 1, loadMs: 12.3,
-  memory: { rssMB: 1, heapUsedMB: 1, systemTotalMB: 2, systemFreeMB: 1 }, node: 'v20', platform: 'linux-x64', pid: 1,
+  backend: 'wasm',
+  requested: 'auto',
+  fallbacks: [{ backend: 'tensorflow', error: 'not installed' }],
+  tfjsVersion: '4.22.0',
+  tfjsRoot: '/x',
+  threads: 1,
+  loadMs: 12.3,
+  memory: { rssMB: 1, heapUsedMB: 1, systemTotalMB: 2, systemFreeMB: 1 },
+  node: 'v20',
+  platform: 'linux-x64',
+  pid: 1,
 };
 
 test('trainer messages are validated at the boundary', () => {

@@ -50,7 +50,15 @@ function experiment(name: string, parts: Partial<ExperimentFile>): string {
 
 async function run(file: string, shouldStop: (events: RunEvent[]) => boolean = () => false): Promise<{ outcome: RunOutcome; events: RunEvent[] }> {
   const events: RunEvent[] = [];
-  const outcome = await runExperiment({ experimentFile: file, runsDir, cacheDir, installRoot, backend: 'test', onEvent: (e) => events.push(e), shouldStop: () => shouldStop(events) });
+  const outcome = await runExperiment({
+    experimentFile: file,
+    runsDir,
+    cacheDir,
+    installRoot,
+    backend: 'test',
+    onEvent: (e) => events.push(e),
+    shouldStop: () => shouldStop(events),
+  });
   return { outcome, events };
 }
 
@@ -82,7 +90,16 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   assert.ok(record.ok);
   assert.equal(record.value.status, 'succeeded');
   assert.deepEqual(record.value.freeze?.trainable, []);
-  for (const f of ['run.json', 'metrics.jsonl', 'eval.json', 'log.txt', 'model/model.json', 'model/weights.bin', 'model/labels.json', 'model/preprocessing.json']) {
+  for (const f of [
+    'run.json',
+    'metrics.jsonl',
+    'eval.json',
+    'log.txt',
+    'model/model.json',
+    'model/weights.bin',
+    'model/labels.json',
+    'model/preprocessing.json',
+  ]) {
     assert.ok(fs.existsSync(path.join(outcome.runDir, f)), `${f} exists`);
   }
   // Which preprocessing and resize the run used, and where the preprocessing came from.
@@ -90,9 +107,15 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   const used = record.value.preprocessing!;
   assert.deepEqual([used.mode, used.channelOrder, used.resize, used.interpolation, used.inputSize], ['zero-one', 'rgb', 'squash', 'bilinear', [32, 32]]);
   assert.ok(used.from === 'model card' || used.from === 'catalog', `fmnist-mini's card and catalog entry both say [0, 1] (from ${used.from})`);
-  assert.match(fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8'), /preprocessing: zero-one \(x \* 0\.003922, RGB\) \(from the (model card|catalog)\); resize: squash \(bilinear, as Keras image_dataset_from_directory\(interpolation="bilinear"\)\) to 32x32/);
+  assert.match(
+    fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8'),
+    /preprocessing: zero-one \(x \* 0\.003922, RGB\) \(from the (model card|catalog)\); resize: squash \(bilinear, as Keras image_dataset_from_directory\(interpolation="bilinear"\)\) to 32x32/,
+  );
   const pre = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'model', 'preprocessing.json'), 'utf8'));
-  assert.deepEqual([pre.version, pre.mode, pre.channelOrder, pre.resize, pre.interpolation, pre.preprocessingFrom, pre.valueRange], [2, 'zero-one', 'rgb', 'squash', 'bilinear', used.from, [0, 1]]);
+  assert.deepEqual(
+    [pre.version, pre.mode, pre.channelOrder, pre.resize, pre.interpolation, pre.preprocessingFrom, pre.valueRange],
+    [2, 'zero-one', 'rgb', 'squash', 'bilinear', used.from, [0, 1]],
+  );
   const evaluation = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
   assert.equal(typeof evaluation.accuracy, 'number');
   assert.equal(evaluation.count, 30);
@@ -123,7 +146,11 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   assert.deepEqual(predictor.labels, evaluation.labels);
   const wrong = new Map(evaluation.mostConfidentlyWrong.map((w) => [w.path, w]));
   const testImages = listTestImages(outcome.runDir, evaluation);
-  const predictions = await predictFiles(predictor, testImages.map((t) => t.path), 1);
+  const predictions = await predictFiles(
+    predictor,
+    testImages.map((t) => t.path),
+    1,
+  );
   const confusion = predictor.labels.map(() => predictor.labels.map(() => 0));
   predictions.forEach((p, i) => {
     const predicted = predictor.labels.indexOf(p.top[0].label);
@@ -161,7 +188,10 @@ test('the second run of the same experiment hits the activation cache', async ()
 
 test('fine-tuning trains from the unfreeze layer on, keeps earlier layers and BatchNorm statistics', async () => {
   const { outcome } = await run(
-    experiment('ft', { strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', baseLearningRate: 0.001, warmupEpochs: 1 }, train: { epochs: 3, batchSize: 16, learningRate: 0.01 } }),
+    experiment('ft', {
+      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', baseLearningRate: 0.001, warmupEpochs: 1 },
+      train: { epochs: 3, batchSize: 16, learningRate: 0.01 },
+    }),
   );
   assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
   const shipped = await shippedWeights();
@@ -214,15 +244,24 @@ test('bad input is an error before any run starts, naming the field', async () =
   fs.mkdirSync(path.join(work, 'one-class', 'cats'), { recursive: true });
   fs.copyFileSync(fs.readdirSync(path.join(datasetDir, 'coat')).map((f) => path.join(datasetDir, 'coat', f))[0], path.join(work, 'one-class', 'cats', 'a.png'));
   const before = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0;
-  await assert.rejects(run(experiment('one', { data: { dir: 'one-class' } })), (e: unknown) => e instanceof InputError && /data\.dir/.test(e.message) && /class/.test(e.message));
-  await assert.rejects(run(experiment('badcut', { backbone: { catalog: 'fmnist-mini', cutAt: 'no_such_layer' } })).then((r) => {
-    if (r.outcome.status === 'failed') throw new Error(r.outcome.error?.message);
-  }), /backbone.cutAt: the backbone has no layer 'no_such_layer'/);
+  await assert.rejects(
+    run(experiment('one', { data: { dir: 'one-class' } })),
+    (e: unknown) => e instanceof InputError && /data\.dir/.test(e.message) && /class/.test(e.message),
+  );
+  await assert.rejects(
+    run(experiment('badcut', { backbone: { catalog: 'fmnist-mini', cutAt: 'no_such_layer' } })).then((r) => {
+      if (r.outcome.status === 'failed') throw new Error(r.outcome.error?.message);
+    }),
+    /backbone.cutAt: the backbone has no layer 'no_such_layer'/,
+  );
   assert.equal(fs.readdirSync(runsDir).length, before + 1, 'only the bad-cut run (failed with its reason) was created');
 });
 
 test('augmentation trains on cached augmented views, reused by the next run', async () => {
-  const file = experiment('augment', { data: { dir: 'fashion', split: { val: 0.25, test: 0.25 }, seed: 7, augment: { flip: true, rotate: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 } }, train: { epochs: 2, batchSize: 16 } });
+  const file = experiment('augment', {
+    data: { dir: 'fashion', split: { val: 0.25, test: 0.25 }, seed: 7, augment: { flip: true, rotate: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 } },
+    train: { epochs: 2, batchSize: 16 },
+  });
   const first = await run(file);
   assert.equal(first.outcome.status, 'succeeded', JSON.stringify(first.outcome.error));
   const second = await run(file);
@@ -254,7 +293,13 @@ test('inputs that would not fit the memory budget fail with a clear error before
   const events: RunEvent[] = [];
   const outcome = await runExperiment({
     experimentFile: experiment('budget', { strategy: { kind: 'fine-tune', unfreezeFrom: 'block_1_dw' } }),
-    runsDir, cacheDir, installRoot, backend: 'test', onEvent: (e) => events.push(e), shouldStop: () => false, memoryBudgetBytes: 100_000,
+    runsDir,
+    cacheDir,
+    installRoot,
+    backend: 'test',
+    onEvent: (e) => events.push(e),
+    shouldStop: () => false,
+    memoryBudgetBytes: 100_000,
   });
   assert.equal(outcome.status, 'failed');
   assert.match(outcome.error!.message, /need .* GB, over the .* GB budget\. Unfreeze from a later layer/);

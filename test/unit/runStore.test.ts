@@ -35,7 +35,18 @@ function experiment(name = 'Flowers MobileNet'): ResolvedExperiment {
   return r.value;
 }
 
-const epoch = (n: number, extra: Partial<MetricRecord> = {}): MetricRecord => ({ kind: 'epoch', epoch: n, step: n * 10, loss: 1 / n, accuracy: 0.5, val_loss: 1, val_accuracy: 0.4, lr: 0.001, time: 1_700_000_000_000 + n, ...extra });
+const epoch = (n: number, extra: Partial<MetricRecord> = {}): MetricRecord => ({
+  kind: 'epoch',
+  epoch: n,
+  step: n * 10,
+  loss: 1 / n,
+  accuracy: 0.5,
+  val_loss: 1,
+  val_accuracy: 0.4,
+  lr: 0.001,
+  time: 1_700_000_000_000 + n,
+  ...extra,
+});
 
 // Child mode: write run.json and metrics as fast as possible until killed.
 if (process.env.TL_RUNSTORE_WRITER) {
@@ -88,13 +99,19 @@ function defineTests(): void {
     // What a trainer killed between creating and renaming leaves: a hidden draft.
     const fresh = path.join(dir, '.creating-abc123');
     const stale = path.join(dir, '.creating-def456');
-    for (const d of [fresh, stale]) fs.mkdirSync(d), fs.writeFileSync(path.join(d, 'metrics.jsonl'), '');
+    for (const d of [fresh, stale]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'metrics.jsonl'), '');
+    }
     const hourAgo = new Date(Date.now() - 2 * 3_600_000);
     fs.utimesSync(stale, hourAgo, hourAgo);
     assert.deepEqual(listRuns(dir).problems, []);
-    assert.deepEqual(listRuns(dir).runs.map((r) => r.dir), [run.dir]);
+    assert.deepEqual(
+      listRuns(dir).runs.map((r) => r.dir),
+      [run.dir],
+    );
     createRun(dir, experiment(), { backend: 'cpu' });
-    assert.ok(fs.existsSync(fresh), 'a recent draft may be another trainer\'s: kept');
+    assert.ok(fs.existsSync(fresh), "a recent draft may be another trainer's: kept");
     assert.ok(!fs.existsSync(stale), 'an hour-old draft is removed');
   });
 
@@ -130,7 +147,10 @@ function defineTests(): void {
     writeJsonAtomic(file, { v: 1 });
     assert.throws(() => writeJsonAtomic(file, { v: 2, big: 10n }), /BigInt/);
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), { v: 1 });
-    assert.deepEqual(fs.readdirSync(tmpRoot).filter((f) => f.includes('atomic')), ['atomic.json']);
+    assert.deepEqual(
+      fs.readdirSync(tmpRoot).filter((f) => f.includes('atomic')),
+      ['atomic.json'],
+    );
   });
 
   test('metrics append as JSON lines and read back; a torn last line is tolerated and isolated', () => {
@@ -148,12 +168,21 @@ function defineTests(): void {
     fs.appendFileSync(file, '{"kind":"epoch","epoch":3,"st');
     read = readMetrics(run.dir);
     assert.equal(read.records.length, 3);
-    assert.deepEqual(read.problems.map((p) => [p.file, p.line, p.message]), [[file, 4, 'the last line is incomplete (the run stopped while writing it); it is ignored']]);
+    assert.deepEqual(
+      read.problems.map((p) => [p.file, p.line, p.message]),
+      [[file, 4, 'the last line is incomplete (the run stopped while writing it); it is ignored']],
+    );
     // A later append starts on a new line, so its records stay whole.
     appendMetrics(run.dir, [epoch(3), epoch(4)]);
     read = readMetrics(run.dir);
-    assert.deepEqual(read.records.map((r) => r.epoch), [1, 1, 2, 3, 4]);
-    assert.deepEqual(read.problems.map((p) => [p.line, p.message]), [[4, 'a line is not valid JSON; it is ignored']]);
+    assert.deepEqual(
+      read.records.map((r) => r.epoch),
+      [1, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      read.problems.map((p) => [p.line, p.message]),
+      [[4, 'a line is not valid JSON; it is ignored']],
+    );
     fs.appendFileSync(file, '{"kind":"other"}\n');
     assert.match(readMetrics(run.dir).problems[1].message, /not a metric record/);
     assert.deepEqual(readMetrics(path.join(tmpRoot, 'no-such-run')), { records: [], problems: [] });
@@ -202,8 +231,14 @@ function defineTests(): void {
     const broken = createRun(dir, experiment('broken'), { backend: 'cpu' });
     fs.writeFileSync(path.join(broken.dir, 'run.json'), '{');
     const listed = listRuns(dir);
-    assert.deepEqual(listed.runs.map((r) => r.record.experiment.name), ['newest', 'middle', 'old']);
-    assert.deepEqual(listed.runs.map((r) => r.dir), [newest.dir, middle.dir, old.dir]);
+    assert.deepEqual(
+      listed.runs.map((r) => r.record.experiment.name),
+      ['newest', 'middle', 'old'],
+    );
+    assert.deepEqual(
+      listed.runs.map((r) => r.dir),
+      [newest.dir, middle.dir, old.dir],
+    );
     assert.deepEqual(listed.problems.map((p) => path.basename(p.dir)).sort(), [broken.id, 'not-a-run'].sort());
     assert.ok(listed.problems.every((p) => p.errors[0].file === path.join(p.dir, 'run.json')));
     assert.deepEqual(listRuns(path.join(tmpRoot, 'never-created')), { runs: [], problems: [] });
@@ -255,7 +290,10 @@ function defineTests(): void {
     const dir = runsDir();
     const run = createRun(dir, experiment('killed'), { backend: 'cpu' });
     for (let round = 0; round < 15; round++) {
-      const child = spawn(process.execPath, [__filename], { env: { ...process.env, TL_RUNSTORE_WRITER: run.dir }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const child = spawn(process.execPath, [__filename], {
+        env: { ...process.env, TL_RUNSTORE_WRITER: run.dir },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
       await new Promise<void>((resolve) => child.once('message', () => resolve()));
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 60));
       child.kill('SIGKILL');

@@ -58,7 +58,15 @@ async function failingRun(name: string, strategy: ExperimentFile['strategy']) {
   const file = path.join(work, `${name}.tlexp.json`);
   fs.writeFileSync(file, JSON.stringify(exp));
   const events: RunEvent[] = [];
-  const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, 'cache'), installRoot, backend: 'test', onEvent: (e) => events.push(e), shouldStop: () => false });
+  const outcome = await runExperiment({
+    experimentFile: file,
+    runsDir: path.join(work, 'runs'),
+    cacheDir: path.join(work, 'cache'),
+    installRoot,
+    backend: 'test',
+    onEvent: (e) => events.push(e),
+    shouldStop: () => false,
+  });
   assert.equal(outcome.status, 'failed');
   const finished = events.at(-1) as Extract<RunEvent, { type: 'finished'; status: 'failed' }>;
   assert.equal(finished.type, 'finished');
@@ -109,5 +117,8 @@ test('a shape mismatch inside TensorFlow.js and a system error are explained by 
   const denied = Object.assign(new Error("EACCES: permission denied, open '/runs/x/model/weights.bin'"), { code: 'EACCES', syscall: 'open' });
   assert.equal(explainFailure(denied, 'exporting').message, "Exporting the trained model failed: EACCES: permission denied, open '/runs/x/model/weights.bin'.");
   // Out of memory and a full disk keep their own messages, whatever the stage.
-  assert.match(explainFailure(new LayerFailure('conv', 'Conv2D', new Error('OOM when allocating tensor')), 'training').message, /^out of memory at layer 'conv'/);
+  assert.match(
+    explainFailure(new LayerFailure('conv', 'Conv2D', new Error('OOM when allocating tensor')), 'training').message,
+    /^out of memory at layer 'conv'/,
+  );
 });

@@ -5,7 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adviseStrategy, allSituations, datasetSize, describeSituation, familyPoints, FIXED_FAMILY_POINTS, MAX_SUGGESTED_EPOCHS, SMALL_DATASET_PER_CLASS, suggestTraining, VERY_LARGE_DATASET_PER_CLASS } from '../../src/core/strategyAdvisor';
+import {
+  adviseStrategy,
+  allSituations,
+  datasetSize,
+  describeSituation,
+  familyPoints,
+  FIXED_FAMILY_POINTS,
+  MAX_SUGGESTED_EPOCHS,
+  SMALL_DATASET_PER_CLASS,
+  suggestTraining,
+  VERY_LARGE_DATASET_PER_CLASS,
+} from '../../src/core/strategyAdvisor';
 import { validateExperiment } from '../../src/core/experimentValidation';
 import { BACKBONE_CATALOG } from '../../src/core/backboneCatalog';
 import type { LayerRef } from '../../src/core/layerBlocks';
@@ -64,17 +75,31 @@ test('graph models only ever get feature extraction', () => {
 
 test('allSituations lists the four situations, the ones matching the dataset size first and recommended', () => {
   const list = allSituations({ imagesPerClass: 20, format: 'layers', family: 'fmnist-mini' });
-  assert.deepEqual(list.map((s) => s.advice.situation), ['small-similar', 'small-different', 'large-similar', 'large-different']);
-  assert.deepEqual(list.map((s) => s.recommended), [true, true, false, false]);
+  assert.deepEqual(
+    list.map((s) => s.advice.situation),
+    ['small-similar', 'small-different', 'large-similar', 'large-different'],
+  );
+  assert.deepEqual(
+    list.map((s) => s.recommended),
+    [true, true, false, false],
+  );
   const large = allSituations({ imagesPerClass: 300, format: 'layers' });
-  assert.deepEqual(large.map((s) => s.advice.situation), ['large-similar', 'large-different', 'small-similar', 'small-different']);
+  assert.deepEqual(
+    large.map((s) => s.advice.situation),
+    ['large-similar', 'large-different', 'small-similar', 'small-different'],
+  );
   assert.match(describeSituation('small-different'), /Small dataset .* different from/);
 });
 
 test('every advised strategy makes a valid experiment', () => {
   for (const family of ['mobilenet_v1', 'mobilenet_v2', 'fmnist-mini', undefined] as const) {
     for (const { advice } of allSituations({ imagesPerClass: 2000, format: 'layers', family })) {
-      const exp = { name: 'x', data: { dir: 'd' }, backbone: { catalog: 'fmnist-mini', ...(advice.cutAt ? { cutAt: advice.cutAt } : {}) }, strategy: advice.strategy };
+      const exp = {
+        name: 'x',
+        data: { dir: 'd' },
+        backbone: { catalog: 'fmnist-mini', ...(advice.cutAt ? { cutAt: advice.cutAt } : {}) },
+        strategy: advice.strategy,
+      };
       const checked = validateExperiment(exp);
       assert.ok(checked.ok, JSON.stringify(checked));
     }
@@ -86,7 +111,8 @@ test('the layer names proposed for the shipped fmnist-mini backbone exist in its
   const names = new Set([...modelJson.matchAll(/"name":\s*"([^"]+)"/g)].map((m) => m[1]));
   for (const { advice } of allSituations({ imagesPerClass: 20, format: 'layers', family: 'fmnist-mini' })) {
     if (advice.cutAt) assert.ok(names.has(advice.cutAt), `${advice.cutAt} in model.json`);
-    if (advice.strategy.kind === 'fine-tune' && advice.strategy.unfreezeFrom) assert.ok(names.has(advice.strategy.unfreezeFrom), `${advice.strategy.unfreezeFrom} in model.json`);
+    if (advice.strategy.kind === 'fine-tune' && advice.strategy.unfreezeFrom)
+      assert.ok(names.has(advice.strategy.unfreezeFrom), `${advice.strategy.unfreezeFrom} in model.json`);
   }
 });
 
@@ -113,7 +139,8 @@ function fixtureLayers(id: string): LayerRef[] {
   return kerasTopologyLayers(JSON.parse(fs.readFileSync(fixturePath(fx, m.files.tfjsFromKeras), 'utf8')));
 }
 
-const advise = (layers: LayerRef[], imagesPerClass: number, similarity: 'similar' | 'different') => adviseStrategy({ imagesPerClass, similarity, format: 'layers', layers });
+const advise = (layers: LayerRef[], imagesPerClass: number, similarity: 'similar' | 'different') =>
+  adviseStrategy({ imagesPerClass, similarity, format: 'layers', layers });
 
 test('each Keras family gets its own earlier cut and unfreeze points, found from its stages', () => {
   // [fixture, earlier cut (end of the last stage before the final resolution), start of the last stage, start of the second stage]
@@ -150,13 +177,19 @@ test('each Keras family gets its own earlier cut and unfreeze points, found from
 });
 
 test('the fixed points of the TF.js-hosted MobileNets are the ones their Keras models’ stages give', () => {
-  for (const [family, id] of [['mobilenet_v1', 'mobilenet'], ['mobilenet_v2', 'mobilenet_v2']] as const) {
+  for (const [family, id] of [
+    ['mobilenet_v1', 'mobilenet'],
+    ['mobilenet_v2', 'mobilenet_v2'],
+  ] as const) {
     const fixed = FIXED_FAMILY_POINTS[family]!;
     const found = familyPoints({ layers: fixtureLayers(id) })!;
     assert.deepEqual({ ...found, scheme: undefined }, { ...fixed, scheme: undefined }, family);
   }
   // A model of no Keras family with the family's layers keeps the fixed points; without them, none.
-  assert.equal(familyPoints({ family: 'fmnist-mini', layers: [{ name: 'block_3_pw_relu' }, { name: 'block_5_dw' }, { name: 'block_1_dw' }] })?.earlierCut, 'block_3_pw_relu');
+  assert.equal(
+    familyPoints({ family: 'fmnist-mini', layers: [{ name: 'block_3_pw_relu' }, { name: 'block_5_dw' }, { name: 'block_1_dw' }] })?.earlierCut,
+    'block_3_pw_relu',
+  );
   assert.equal(familyPoints({ family: 'fmnist-mini', layers: [{ name: 'conv' }, { name: 'dense' }] }), undefined);
 });
 

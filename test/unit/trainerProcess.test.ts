@@ -32,7 +32,9 @@ async function runFake(mode: string, deadlineMs = 5000, env: NodeJS.ProcessEnv =
 
 test('the real trainer reports an environment and exits cleanly', async () => {
   const messages: TrainerMessage[] = [];
-  const trainer = new TrainerProcess({ script: realTrainer, startTimeoutMs: 30_000, deadlineMs: 60_000 }, { kind: 'environment' }, { backend: 'cpu' }, (m) => messages.push(m));
+  const trainer = new TrainerProcess({ script: realTrainer, startTimeoutMs: 30_000, deadlineMs: 60_000 }, { kind: 'environment' }, { backend: 'cpu' }, (m) =>
+    messages.push(m),
+  );
   const outcome = await trainer.outcome;
   assert.deepEqual(outcome, { ok: true });
   const env = messages.find((m) => m.type === 'environment');

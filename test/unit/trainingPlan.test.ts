@@ -33,7 +33,15 @@ before(async () => {
 
 async function realBatch(n: number, size: number): Promise<tfTypes.Tensor4D> {
   const dir = path.join(installRoot, 'media/datasets/fashion-target/train');
-  const files = fs.readdirSync(dir).flatMap((c) => fs.readdirSync(path.join(dir, c)).slice(0, 1).map((f) => path.join(dir, c, f))).slice(0, n);
+  const files = fs
+    .readdirSync(dir)
+    .flatMap((c) =>
+      fs
+        .readdirSync(path.join(dir, c))
+        .slice(0, 1)
+        .map((f) => path.join(dir, c, f)),
+    )
+    .slice(0, n);
   const px = new Float32Array(n * size * size * 3);
   // A little seeded noise on top: Fashion-MNIST's flat black backgrounds give whole regions
   // the same pre-activation, and where that value sits on a ReLU6 kink (exactly 0) float
@@ -89,7 +97,9 @@ test('a lean step holds fewer bytes than autodiff, after the forward pass and at
   const auto = await measure(() => model.apply(x, { training: false }) as tfTypes.Tensor);
   const lean = await measure(() => plan.apply([x]));
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(`# bytes held after the forward pass: autodiff ${mb(auto.afterForward)} MB, lean ${mb(lean.afterForward)} MB; peak of the step: autodiff ${mb(auto.peak)} MB, lean ${mb(lean.peak)} MB (${(auto.peak / lean.peak).toFixed(1)}x less)`);
+  console.log(
+    `# bytes held after the forward pass: autodiff ${mb(auto.afterForward)} MB, lean ${mb(lean.afterForward)} MB; peak of the step: autodiff ${mb(auto.peak)} MB, lean ${mb(lean.peak)} MB (${(auto.peak / lean.peak).toFixed(1)}x less)`,
+  );
   // Two activations per block instead of four (conv output, BN output, relu's and clip's inputs),
   // and each block's gradient temporaries and dy freed as the backward pass goes.
   assert.ok(lean.afterForward < auto.afterForward * 0.8, `${lean.afterForward} vs ${auto.afterForward}`);
@@ -182,7 +192,12 @@ function randomizeWithTwin(model: tfTypes.LayersModel, twin: tfTypes.LayersModel
   for (const layer of model.layers) {
     for (const w of layer.weights) {
       const role = w.originalName.split('/').pop();
-      const [lo, hi] = role === 'gamma' || role === 'moving_variance' ? [0.5, 1.5] : role === 'kernel' || role === 'depthwise_kernel' || role === 'pointwise_kernel' ? [-0.4, 0.4] : [-0.2, 0.2];
+      const [lo, hi] =
+        role === 'gamma' || role === 'moving_variance'
+          ? [0.5, 1.5]
+          : role === 'kernel' || role === 'depthwise_kernel' || role === 'pointwise_kernel'
+            ? [-0.4, 0.4]
+            : [-0.2, 0.2];
       const v = t.randomUniform(w.shape as number[], lo, hi, 'float32', s++);
       w.write(v);
       v.dispose();
@@ -206,7 +221,8 @@ function pair(build: (complete: boolean) => tfTypes.LayersModel, seed: number) {
   return { model, twin };
 }
 
-const randomInputs = (model: tfTypes.LayersModel, n: number, seed: number) => model.inputs.map((i, k) => tf().randomNormal([n, ...(i.shape.slice(1) as number[])], 0, 1, 'float32', seed + k));
+const randomInputs = (model: tfTypes.LayersModel, n: number, seed: number) =>
+  model.inputs.map((i, k) => tf().randomNormal([n, ...(i.shape.slice(1) as number[])], 0, 1, 'float32', seed + k));
 
 test('InceptionV3-style blocks (no conv bias, BatchNorm scale=False / center=False, branches, average pooling): the plan gives the gradients of autodiff', () => {
   const { model, twin } = pair(inceptionStyle, 3);
@@ -240,7 +256,12 @@ test('a base cut anywhere (unfreezeLast 1 to all, 6 and 20 among them) is planne
       t0dispose(x, model, twin);
       continue;
     }
-    const stats = compareGradients(split.suffix, x, `InceptionV3-style, unfreezeLast ${unfreezeLast}${cutOff.length ? ` (${cutOff.join(', ')} without its convolution)` : ''}`, { reference: splitTwin.suffix });
+    const stats = compareGradients(
+      split.suffix,
+      x,
+      `InceptionV3-style, unfreezeLast ${unfreezeLast}${cutOff.length ? ` (${cutOff.join(', ')} without its convolution)` : ''}`,
+      { reference: splitTwin.suffix },
+    );
     // Planned, not refused: every BatchNorm is in a block (none is left to TensorFlow.js's layer).
     assert.ok(stats.blocks > 0 && stats.normOps === 0, JSON.stringify(stats));
     t0dispose(x, model, twin);
@@ -256,8 +277,17 @@ test('training from scratch: BatchNorm without gamma or beta learns its statisti
   const stats = compareGradients(model, x, 'InceptionV3-style, BatchNorm in training mode', { reference: twin, training: true });
   assert.equal(stats.blocks, 0, 'nothing is fused when BatchNorm learns its batch statistics');
   for (const name of ['batch_normalization_1', 'bn_no_beta', 'bn_bare']) {
-    const [own, ref] = [model, twin].map((m) => m.getLayer(name).weights.find((w) => w.originalName.endsWith('moving_mean'))!.read().dataSync());
-    assert.ok(own.every((v, i) => Math.abs(v - ref[i]) < 1e-5), `${name}: moving mean updated as the layer does`);
+    const [own, ref] = [model, twin].map((m) =>
+      m
+        .getLayer(name)
+        .weights.find((w) => w.originalName.endsWith('moving_mean'))!
+        .read()
+        .dataSync(),
+    );
+    assert.ok(
+      own.every((v, i) => Math.abs(v - ref[i]) < 1e-5),
+      `${name}: moving mean updated as the layer does`,
+    );
   }
   t0dispose(x, model, twin);
 });
@@ -303,17 +333,32 @@ test('an InceptionV3-style backbone fine-tunes end to end with unfreezeLast 6 an
     };
     const file = path.join(work, `${name}.tlexp.json`);
     fs.writeFileSync(file, JSON.stringify(exp));
-    const outcome = await runExperiment({ experimentFile: file, runsDir: path.join(work, 'runs'), cacheDir: path.join(work, 'cache'), installRoot, backend: 'test', onEvent: () => {}, shouldStop: () => false });
+    const outcome = await runExperiment({
+      experimentFile: file,
+      runsDir: path.join(work, 'runs'),
+      cacheDir: path.join(work, 'cache'),
+      installRoot,
+      backend: 'test',
+      onEvent: () => {},
+      shouldStop: () => false,
+    });
     assert.equal(outcome.status, 'succeeded', `${name}: ${outcome.error?.message}`);
     const log = fs.readFileSync(path.join(outcome.runDir, 'log.txt'), 'utf8');
     assert.match(log, /lean fine-tuning \(training plan\): \d+ custom-gradient block/, `${name}: the trainable base ran as a training plan`);
-    const record = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as { freeze: { trainable: string[]; frozen: string[] }; notes?: string[] };
+    const record = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'run.json'), 'utf8')) as {
+      freeze: { trainable: string[]; frozen: string[] };
+      notes?: string[];
+    };
     // A model.json with no preprocessing metadata: what the loader assumed is kept with the run.
     assert.ok((record.notes ?? []).length > 0, `${name}: the loader's notes are in run.json`);
     for (const note of record.notes!) assert.ok(log.includes(note), `${name}: '${note}' is in log.txt`);
     // The trained layers moved; the frozen ones did not.
     const exported = await tf().loadLayersModel(`file://${path.join(outcome.runDir, 'model', 'model.json')}`);
-    const moved = (layer: string) => exported.getLayer(layer).getWeights().some((w, i) => w.dataSync().some((v, j) => v !== saved.get(layer)![i][j]));
+    const moved = (layer: string) =>
+      exported
+        .getLayer(layer)
+        .getWeights()
+        .some((w, i) => w.dataSync().some((v, j) => v !== saved.get(layer)![i][j]));
     const withWeights = (names: string[]) => names.filter((n) => (saved.get(n)?.length ?? 0) > 0 && exported.getLayer(n).trainableWeights.length > 0);
     assert.ok(withWeights(record.freeze.trainable).some(moved), `${name}: a trainable base layer changed`);
     if (strategy.kind !== 'scratch') assert.ok(!withWeights(record.freeze.frozen).some(moved), `${name}: frozen layers unchanged`);
@@ -335,6 +380,9 @@ test('a layer the training plan does not know runs under autodiff and the log li
   const stats = compareGradients(model, xs, 'one unknown layer');
   assert.equal(stats.blocks, 2);
   assert.deepEqual(stats.plain, { UpSampling2D: ['up'] });
-  assert.equal(describeTrainingPlan(stats), 'lean fine-tuning (training plan): 2 custom-gradient block(s) for 4 of 5 layers, 0 layer(s) as plain ops, 0 normalisation(s) as plain ops; fell back to autodiff: UpSampling2D x 1 (up)');
+  assert.equal(
+    describeTrainingPlan(stats),
+    'lean fine-tuning (training plan): 2 custom-gradient block(s) for 4 of 5 layers, 0 layer(s) as plain ops, 0 normalisation(s) as plain ops; fell back to autodiff: UpSampling2D x 1 (up)',
+  );
   t0dispose(xs, model);
 });

@@ -35,7 +35,8 @@ before(async () => {
 
 after(() => {
   fs.rmSync(cacheDir, { recursive: true, force: true });
-  if (rows.length) console.log(['', 'family                  unfreeze  variables  blocks  block layers  plain ops  autodiff  worst gradient diff', ...rows].join('\n'));
+  if (rows.length)
+    console.log(['', 'family                  unfreeze  variables  blocks  block layers  plain ops  autodiff  worst gradient diff', ...rows].join('\n'));
 });
 
 const isNormalization = (c: { class_name: string }) => c.class_name === 'BatchNormalization' || c.class_name === 'LayerNormalization';
@@ -90,18 +91,27 @@ test('every family, partly unfrozen: the lean blocks give the gradients of autod
             const plan = compileTrainingPlan(split.suffix!);
             const [a, b] = [plan.apply(inputs), split.suffix!.apply(inputs.length === 1 ? inputs[0] : inputs) as tfTypes.Tensor];
             const diff = maxRelativeDiff(a.dataSync(), b.dataSync());
-            st.diagnostic(`${m.id} unfreezeLast ${unfreezeLast}: no trainable variables; outputs differ by ${diff.toExponential(2)}; ${describeTrainingPlan(plan.stats)}`);
-            rows.push(`${m.id.padEnd(24)}${String(unfreezeLast).padEnd(10)}${'0'.padEnd(11)}${String(plan.stats.blocks).padEnd(8)}${String(plan.stats.blockLayers).padEnd(14)}${String(plan.stats.ops).padEnd(11)}${String(plan.stats.generic).padEnd(10)}(outputs ${diff.toExponential(2)})`);
+            st.diagnostic(
+              `${m.id} unfreezeLast ${unfreezeLast}: no trainable variables; outputs differ by ${diff.toExponential(2)}; ${describeTrainingPlan(plan.stats)}`,
+            );
+            rows.push(
+              `${m.id.padEnd(24)}${String(unfreezeLast).padEnd(10)}${'0'.padEnd(11)}${String(plan.stats.blocks).padEnd(8)}${String(plan.stats.blockLayers).padEnd(14)}${String(plan.stats.ops).padEnd(11)}${String(plan.stats.generic).padEnd(10)}(outputs ${diff.toExponential(2)})`,
+            );
             assert.ok(diff < 1e-5, `${m.id}: outputs differ by ${diff}`);
             assert.equal(plan.stats.generic, 0);
             tf().dispose([a, b]);
             plan.dispose();
             return;
           }
-          const check = compareGradients(split.suffix!, inputs, `${m.id} unfreezeLast ${unfreezeLast}`, { reference: twin ?? undefined, report: (line) => st.diagnostic(line) });
+          const check = compareGradients(split.suffix!, inputs, `${m.id} unfreezeLast ${unfreezeLast}`, {
+            reference: twin ?? undefined,
+            report: (line) => st.diagnostic(line),
+          });
           const s = check.stats;
           st.diagnostic(describeTrainingPlan(s));
-          rows.push(`${m.id.padEnd(24)}${String(unfreezeLast).padEnd(10)}${String(check.variables).padEnd(11)}${String(s.blocks).padEnd(8)}${String(s.blockLayers).padEnd(14)}${String(s.ops).padEnd(11)}${String(s.generic).padEnd(10)}${check.worst.rel.toExponential(2)} (${check.worst.name || 'all equal'})`);
+          rows.push(
+            `${m.id.padEnd(24)}${String(unfreezeLast).padEnd(10)}${String(check.variables).padEnd(11)}${String(s.blocks).padEnd(8)}${String(s.blockLayers).padEnd(14)}${String(s.ops).padEnd(11)}${String(s.generic).padEnd(10)}${check.worst.rel.toExponential(2)} (${check.worst.name || 'all equal'})`,
+          );
           assert.equal(s.generic, 0, `${m.id}: ${describeTrainingPlan(s)}`);
           assert.ok(s.blocks > 0, `${m.id}: ${describeTrainingPlan(s)}`);
         } finally {

@@ -26,7 +26,9 @@ function snapshot(dir: string): Map<string, string> {
 
 async function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<TrainerMessage[]> {
   const messages: TrainerMessage[] = [];
-  const trainer = new TrainerProcess({ script: path.join(repo, 'dist', 'trainer.js'), startTimeoutMs: 60_000, env }, job, { backend: 'auto' }, (m) => messages.push(m));
+  const trainer = new TrainerProcess({ script: path.join(repo, 'dist', 'trainer.js'), startTimeoutMs: 60_000, env }, job, { backend: 'auto' }, (m) =>
+    messages.push(m),
+  );
   const outcome = await trainer.outcome;
   assert.deepEqual(outcome, { ok: true }, `${job.kind}: ${JSON.stringify(outcome)}`);
   return messages;
@@ -41,9 +43,26 @@ test('a run, an inspect and a predict write only to the runs folder and the exte
   for (const d of [workspace, home, tmp, storage]) fs.mkdirSync(d, { recursive: true });
   fs.cpSync(path.join(repo, 'media/datasets/fashion-target'), path.join(workspace, 'data'), { recursive: true });
   const file = path.join(workspace, 'scope.tlexp.json');
-  fs.writeFileSync(file, JSON.stringify({ name: 'scope', data: { dir: 'data' }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' }, train: { epochs: 2, batchSize: 16 } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'scope',
+      data: { dir: 'data' },
+      backbone: { catalog: 'fmnist-mini' },
+      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
+      train: { epochs: 2, batchSize: 16 },
+    }),
+  );
   const before = snapshot(workspace);
-  const env = { HOME: home, USERPROFILE: home, TMPDIR: tmp, TMP: tmp, TEMP: tmp, XDG_CACHE_HOME: path.join(home, '.cache'), XDG_CONFIG_HOME: path.join(home, '.config') };
+  const env = {
+    HOME: home,
+    USERPROFILE: home,
+    TMPDIR: tmp,
+    TMP: tmp,
+    TEMP: tmp,
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+  };
   const runsDir = path.join(workspace, '.transferlab', 'runs');
 
   const run = await runJob({ kind: 'run', experimentFile: file, runsDir, cacheDir: storage }, env);
@@ -51,7 +70,15 @@ test('a run, an inspect and a predict write only to the runs folder and the exte
   assert.ok(started && started.type === 'run-event' && started.event.type === 'run-started');
   const runDir = started.event.runDir;
   await runJob({ kind: 'inspect', backbone: { catalog: 'fmnist-mini' }, baseDir: workspace, cacheDir: storage }, env);
-  await runJob({ kind: 'predict', target: runDir, images: [path.join(workspace, 'data/test/coat', fs.readdirSync(path.join(workspace, 'data/test/coat'))[0])], cacheDir: storage }, env);
+  await runJob(
+    {
+      kind: 'predict',
+      target: runDir,
+      images: [path.join(workspace, 'data/test/coat', fs.readdirSync(path.join(workspace, 'data/test/coat'))[0])],
+      cacheDir: storage,
+    },
+    env,
+  );
 
   assert.deepEqual([...snapshot(home).keys()], [], 'nothing in HOME');
   assert.deepEqual([...snapshot(tmp).keys()], [], 'nothing in TMPDIR');
@@ -60,7 +87,10 @@ test('a run, an inspect and a predict write only to the runs folder and the exte
   const added = [...after.keys()].filter((f) => !before.has(f));
   const outside = added.filter((f) => !f.startsWith(path.join('.transferlab', 'runs') + path.sep));
   assert.deepEqual(outside, [], 'new files only under .transferlab/runs');
-  assert.ok(added.some((f) => f.endsWith(path.join('model', 'model.json'))), 'the run wrote its model');
+  assert.ok(
+    added.some((f) => f.endsWith(path.join('model', 'model.json'))),
+    'the run wrote its model',
+  );
   assert.ok(snapshot(storage).size > 0, 'the activation cache is in the extension storage');
   console.log(`# wrote ${added.length} files under .transferlab/runs and ${snapshot(storage).size} in the storage; HOME and TMPDIR untouched`);
   fs.rmSync(root, { recursive: true, force: true });

@@ -70,6 +70,7 @@ function writeZip(entries: WriteEntry[], opts: { zip64?: boolean; prefix?: Buffe
     const method = e.method ?? 0;
     const body = e.stored ?? (method === 8 ? zlib.deflateRawSync(e.data) : e.data);
     const name = Buffer.from(e.name, 'utf8');
+    // eslint-disable-next-line no-control-regex -- 'not 7-bit ASCII' is the zip spec's test for the UTF-8 flag
     const flags = (e.flags ?? 0) | (/[^\x00-\x7f]/.test(e.name) ? 0x800 : 0);
     const crc = e.crc ?? crc32(e.data, 0);
     const usize = e.usize ?? e.data.length;
@@ -178,7 +179,10 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
   const zip = ZipArchive.open(file);
   try {
     const entries = zip.listEntries();
-    assert.deepEqual(entries.map((e) => e.name), ['metadata.json', 'config.json', 'model.weights.h5', 'assets/café.txt']);
+    assert.deepEqual(
+      entries.map((e) => e.name),
+      ['metadata.json', 'config.json', 'model.weights.h5', 'assets/café.txt'],
+    );
     const w = entries.find((e) => e.name === 'model.weights.h5')!;
     assert.equal(w.method, 'stored');
     assert.equal(w.uncompressedSize, weights.length);
@@ -244,7 +248,10 @@ test('zip64 end records and central zip64 sizes/offsets (valid for Python too)',
   );
   const file = save(bytes, 'z64.keras');
   if (python) {
-    assert.equal(py(`import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.testzip(), [i.file_size for i in z.infolist()])`, file).trim(), `None [${config.length}, ${weights.length}]`);
+    assert.equal(
+      py(`import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.testzip(), [i.file_size for i in z.infolist()])`, file).trim(),
+      `None [${config.length}, ${weights.length}]`,
+    );
   }
   const zip = ZipArchive.open(file);
   assert.deepEqual(
@@ -295,7 +302,14 @@ test('names with "..", absolute paths, drive letters or NUL are refused at open'
   const ok = ZipArchive.fromBytes(writeZip([{ name: 'a/..b/c..d', data: Buffer.from('x') }]), 'ok.keras');
   assert.equal(ok.read('a/..b/c..d').length, 1, 'dots inside a name are fine');
   assert.throws(
-    () => ZipArchive.fromBytes(writeZip([{ name: 'config.json', data: config }, { name: 'config.json', data: Buffer.from('{}') }]), 'dup.keras'),
+    () =>
+      ZipArchive.fromBytes(
+        writeZip([
+          { name: 'config.json', data: config },
+          { name: 'config.json', data: Buffer.from('{}') },
+        ]),
+        'dup.keras',
+      ),
     zipError('dup.keras', 'config.json', 'two entries named config.json'),
   );
 });
@@ -326,7 +340,10 @@ test('a truncated archive says so in plain words', () => {
 
 test('not a zip at all: what it starts with', () => {
   const h5 = save(Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200)]), 'model.h5');
-  assert.throws(() => ZipArchive.open(h5), zipError(h5, undefined, 'is not a zip archive', 'it starts with "\\x89HDF', 'like an HDF5 file', 'not a Keras 3 .keras file'));
+  assert.throws(
+    () => ZipArchive.open(h5),
+    zipError(h5, undefined, 'is not a zip archive', 'it starts with "\\x89HDF', 'like an HDF5 file', 'not a Keras 3 .keras file'),
+  );
   const empty = save(Buffer.alloc(0), 'empty.keras');
   assert.throws(() => ZipArchive.open(empty), zipError(empty, undefined, 'is not a zip archive (it is empty)'));
   const missing = path.join(dir, 'missing.keras');

@@ -22,7 +22,14 @@ const cssVar = (name: string, fallback: string) => getComputedStyle(document.bod
 
 /** Colours from the theme's chart palette, then dash patterns so series differ without colour. */
 export function seriesStyle(i: number): { color: string; dash: number[] } {
-  const names = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+  const names = [
+    '--vscode-charts-blue',
+    '--vscode-charts-orange',
+    '--vscode-charts-green',
+    '--vscode-charts-purple',
+    '--vscode-charts-red',
+    '--vscode-charts-yellow',
+  ];
   const fallbacks = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
   const dashes = [[], [6, 3], [2, 3], [8, 3, 2, 3], [12, 4], [1, 2]];
   return { color: cssVar(names[i % names.length], fallbacks[i % fallbacks.length]), dash: dashes[i % dashes.length] };

@@ -98,7 +98,10 @@ export class LineChart {
 
   /** A text summary for screen readers: the last value of each series. */
   describe(): string {
-    return [...this.series.values()].filter((s) => s.n > 0).map((s) => `${s.style.label} ${s.ys[s.n - 1].toFixed(4)}`).join(', ');
+    return [...this.series.values()]
+      .filter((s) => s.n > 0)
+      .map((s) => `${s.style.label} ${s.ys[s.n - 1].toFixed(4)}`)
+      .join(', ');
   }
 
   private invalidate(): void {
@@ -130,7 +133,10 @@ export class LineChart {
       this.canvas.setAttribute('aria-label', `${this.canvas.getAttribute('aria-label')?.split(':')[0]}: no data yet`);
       return;
     }
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    let x0 = Infinity,
+      x1 = -Infinity,
+      y0 = Infinity,
+      y1 = -Infinity;
     for (const s of all)
       for (let i = 0; i < s.n; i++) {
         x0 = Math.min(x0, s.xs[i]);
@@ -141,7 +147,8 @@ export class LineChart {
     if (this.yRange) [y0, y1] = [Math.min(y0, this.yRange[0]), Math.max(y1, this.yRange[1])];
     if (x1 === x0) x1 = x0 + 1;
     if (y1 === y0) [y0, y1] = y0 === 0 ? [-1, 1] : [y0 - Math.abs(y0) * 0.5, y1 + Math.abs(y1) * 0.5]; // a flat series sits mid-chart
-    const W = width - pad.l - pad.r, H = height - pad.t - pad.b;
+    const W = width - pad.l - pad.r,
+      H = height - pad.t - pad.b;
     const px = (x: number) => pad.l + ((x - x0) / (x1 - x0)) * W;
     const py = (y: number) => pad.t + (1 - (y - y0) / (y1 - y0)) * H;
     // Axes and labels.
@@ -165,7 +172,11 @@ export class LineChart {
       }
       // Min/max per pixel column (of the smoothed values when smoothing is on).
       g.beginPath();
-      let col = -1, lo = 0, hi = 0, first = true, ema = s.ys[0];
+      let col = -1,
+        lo = 0,
+        hi = 0,
+        first = true,
+        ema = s.ys[0];
       const flush = () => {
         if (col < 0) return;
         if (first) {

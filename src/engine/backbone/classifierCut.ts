@@ -6,8 +6,18 @@ import type * as tfTypes from '@tensorflow/tfjs';
 const AFTER_CLASSIFIER = new Set(['Activation', 'Softmax', 'Dropout', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise', 'Reshape', 'Flatten']);
 /** Weightless layers between the features and a classifier (pooling, flatten, reshape, dropout). */
 const BEFORE_CLASSIFIER = new Set([
-  'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise', 'Reshape', 'Flatten',
-  'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'AlphaDropout',
+  'GaussianDropout',
+  'GaussianNoise',
+  'Reshape',
+  'Flatten',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
 ]);
 
 /**
@@ -57,11 +67,20 @@ export function findClassifierCut(model: tfTypes.LayersModel): { cutAt: string; 
 }
 
 /** Layers a classifier head is built from (on pooled or flattened features). */
-const HEAD_STACK = new Set([...BEFORE_CLASSIFIER, ...AFTER_CLASSIFIER, 'Dense', 'BatchNormalization', 'LayerNormalization', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU']);
+const HEAD_STACK = new Set([
+  ...BEFORE_CLASSIFIER,
+  ...AFTER_CLASSIFIER,
+  'Dense',
+  'BatchNormalization',
+  'LayerNormalization',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'PReLU',
+]);
 
 /** Whether a layer's output is a spatial feature map ([batch, h, w, c]), not pooled features. */
 function isFeatureMap(layer: tfTypes.layers.Layer): boolean {
   const shape = layer.outputShape as unknown;
   return Array.isArray(shape) && !Array.isArray(shape[0]) && shape.length === 4;
 }
-

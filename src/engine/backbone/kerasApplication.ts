@@ -66,7 +66,11 @@ export function readKerasApplicationTopology(entry: BackboneCatalogEntry, instal
   try {
     packed = fs.readFileSync(file);
   } catch {
-    throw new BackboneError('backbone.catalog', `backbone.catalog: the topology of '${entry.id}' should ship with Transfer Lab at ${file}, but it is not there. Reinstall, or regenerate it with \`node scripts/keras-applications/make-catalog.mjs\`.`, file);
+    throw new BackboneError(
+      'backbone.catalog',
+      `backbone.catalog: the topology of '${entry.id}' should ship with Transfer Lab at ${file}, but it is not there. Reinstall, or regenerate it with \`node scripts/keras-applications/make-catalog.mjs\`.`,
+      file,
+    );
   }
   const actual = createHash('sha256').update(packed).digest('hex');
   if (actual !== src.topologySha256) {
@@ -77,8 +81,17 @@ export function readKerasApplicationTopology(entry: BackboneCatalogEntry, instal
     );
   }
   const topology = JSON.parse(gunzipSync(packed).toString('utf8')) as KerasApplicationTopology;
-  if (topology.format !== 'transfer-lab.keras-application-topology' || topology.schemaVersion !== 1 || !isObj(topology.modelTopology) || !Array.isArray(topology.legacyWeightOrder)) {
-    throw new BackboneError('backbone.catalog', `backbone.catalog: ${file} is not a Keras Applications topology this version of Transfer Lab reads. Reinstall.`, file);
+  if (
+    topology.format !== 'transfer-lab.keras-application-topology' ||
+    topology.schemaVersion !== 1 ||
+    !isObj(topology.modelTopology) ||
+    !Array.isArray(topology.legacyWeightOrder)
+  ) {
+    throw new BackboneError(
+      'backbone.catalog',
+      `backbone.catalog: ${file} is not a Keras Applications topology this version of Transfer Lab reads. Reinstall.`,
+      file,
+    );
   }
   return topology;
 }
@@ -100,7 +113,13 @@ const shapeText = (s: number[]) => `[${s.join(', ')}]`;
  * The weights of a Keras Applications file paired with the topology's layers by position, as
  * Keras pairs them; every group's shapes checked. `what` names the file in messages.
  */
-async function readByPosition(file: string, entry: BackboneCatalogEntry, topology: KerasApplicationTopology, what: string, field: string): Promise<{ weightsOf: WeightsOf; names: string[] }> {
+async function readByPosition(
+  file: string,
+  entry: BackboneCatalogEntry,
+  topology: KerasApplicationTopology,
+  what: string,
+  field: string,
+): Promise<{ weightsOf: WeightsOf; names: string[] }> {
   const fail = (message: string) => new BackboneError(field, `${what}: ${message}`, file);
   let h5;
   try {
@@ -110,10 +129,12 @@ async function readByPosition(file: string, entry: BackboneCatalogEntry, topolog
     throw e;
   }
   try {
-    const root = h5.attrs.layer_names ? h5 : (() => {
-      const nested = h5.get('model_weights');
-      return nested?.kind === 'group' && nested.attrs.layer_names ? nested : undefined;
-    })();
+    const root = h5.attrs.layer_names
+      ? h5
+      : (() => {
+          const nested = h5.get('model_weights');
+          return nested?.kind === 'group' && nested.attrs.layer_names ? nested : undefined;
+        })();
     if (!root) throw fail('not a Keras weights file in the Keras Applications layout (no layer_names attribute).');
     const groups: { group: string; weights: WeightValue[] }[] = [];
     for (const layerName of strings(root.attrs.layer_names)) {
@@ -133,12 +154,15 @@ async function readByPosition(file: string, entry: BackboneCatalogEntry, topolog
     const order = topology.legacyWeightOrder;
     const constructorName = sourceOf(entry).constructorName;
     if (groups.length !== order.length) {
-      throw fail(`it has weights for ${groups.length} layers, but ${constructorName} without its top has ${order.length} layers with weights: it is not the no-top weight file of '${entry.id}' (the file with the classifier, another model's, or a damaged one).`);
+      throw fail(
+        `it has weights for ${groups.length} layers, but ${constructorName} without its top has ${order.length} layers with weights: it is not the no-top weight file of '${entry.id}' (the file with the classifier, another model's, or a damaged one).`,
+      );
     }
     const byLayer = new Map<string, WeightValue[]>();
     groups.forEach((g, i) => {
       const [layer, shapes, owners] = order[i];
-      const same = g.weights.length === shapes.length && g.weights.every((w, j) => w.shape.length === shapes[j].length && w.shape.every((d, k) => d === shapes[j][k]));
+      const same =
+        g.weights.length === shapes.length && g.weights.every((w, j) => w.shape.length === shapes[j].length && w.shape.every((d, k) => d === shapes[j][k]));
       if (!same) {
         throw fail(
           `layer ${i + 1} of ${order.length} with weights ('${layer}' in ${constructorName}, group '${g.group}' in the file) has weights ${g.weights.map((w) => shapeText(w.shape)).join(' ')} in the file but needs ${shapes.map(shapeText).join(' ')}: it is not the no-top weight file of '${entry.id}'.`,
@@ -161,7 +185,10 @@ function assign(byLayer: Map<string, WeightValue[]>, layer: string, weights: Wei
   });
 }
 
-const lookup = (byLayer: Map<string, WeightValue[]>): WeightsOf => (l) => byLayer.get(l.weightKey.join('/')) ?? (l.weightKey.length === 1 ? byLayer.get(l.name) : undefined);
+const lookup =
+  (byLayer: Map<string, WeightValue[]>): WeightsOf =>
+  (l) =>
+    byLayer.get(l.weightKey.join('/')) ?? (l.weightKey.length === 1 ? byLayer.get(l.name) : undefined);
 
 /** Zeros of the right shapes, all views of one buffer (for a topology-only load; never trained or run). */
 function zeroWeights(topology: KerasApplicationTopology): WeightsOf {
@@ -170,7 +197,12 @@ function zeroWeights(topology: KerasApplicationTopology): WeightsOf {
   const zeros = new Float32Array(largest);
   const byLayer = new Map<string, WeightValue[]>();
   for (const [layer, shapes, owners] of topology.legacyWeightOrder) {
-    assign(byLayer, layer, shapes.map((s, i) => ({ name: `${layer}/${i}`, shape: s, data: zeros.subarray(0, size(s)) })), owners);
+    assign(
+      byLayer,
+      layer,
+      shapes.map((s, i) => ({ name: `${layer}/${i}`, shape: s, data: zeros.subarray(0, size(s)) })),
+      owners,
+    );
   }
   return lookup(byLayer);
 }
@@ -196,7 +228,9 @@ export async function kerasApplicationLayers(entry: BackboneCatalogEntry, opts: 
 
   if (opts.weightsFile) {
     const { weightsOf, names } = await readByPosition(opts.weightsFile, entry, topology, `backbone.weights ${opts.weightsFile}`, 'backbone.weights');
-    notes.push(`Weights read from ${opts.weightsFile} (backbone.weights), not Keras's ${src.weights.fileName}; matched to ${topology.constructor.split('(')[0]}'s layers by position, as Keras does.`);
+    notes.push(
+      `Weights read from ${opts.weightsFile} (backbone.weights), not Keras's ${src.weights.fileName}; matched to ${topology.constructor.split('(')[0]}'s layers by position, as Keras does.`,
+    );
     return { ...base, weightsOf, weightNames: names, where: opts.weightsFile };
   }
 
@@ -209,6 +243,12 @@ export async function kerasApplicationLayers(entry: BackboneCatalogEntry, opts: 
     throw e;
   }
   notes.push(...fetched.notes);
-  const { weightsOf, names } = await readByPosition(fetched.file, entry, topology, `backbone.catalog: the weights of '${entry.id}' (${fetched.file}, from ${fetched.location})`, 'backbone.catalog');
+  const { weightsOf, names } = await readByPosition(
+    fetched.file,
+    entry,
+    topology,
+    `backbone.catalog: the weights of '${entry.id}' (${fetched.file}, from ${fetched.location})`,
+    'backbone.catalog',
+  );
   return { ...base, weightsOf, weightNames: names, where: `'${entry.id}' (${src.weights.fileName})` };
 }

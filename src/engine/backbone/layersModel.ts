@@ -56,9 +56,19 @@ function unsupportedClasses(graph: KerasGraph): Unsupported[] {
 
 function unsupportedError(where: string, bad: Unsupported[]): BackboneError {
   const [first] = bad;
-  const more = bad.length > 1 ? ` (also: ${bad.slice(1, 4).map((b) => `'${b.name}' ${b.className}`).join(', ')}${bad.length > 4 ? ', …' : ''})` : '';
+  const more =
+    bad.length > 1
+      ? ` (also: ${bad
+          .slice(1, 4)
+          .map((b) => `'${b.name}' ${b.className}`)
+          .join(', ')}${bad.length > 4 ? ', …' : ''})`
+      : '';
   const what = first.why ?? `Layer '${first.name}' has class '${first.className}', which TensorFlow.js does not support`;
-  return new BackboneError('backbone.cutAt', `${first.why ? what : `${where}: ${what}`}. Replace it or cut the model before it with backbone.cutAt.${more}`, where);
+  return new BackboneError(
+    'backbone.cutAt',
+    `${first.why ? what : `${where}: ${what}`}. Replace it or cut the model before it with backbone.cutAt.${more}`,
+    where,
+  );
 }
 
 /** Parse + rewrite, or the layers that stand in the way. */
@@ -125,7 +135,11 @@ function setWeights(model: tfTypes.LayersModel, weights: Map<string, WeightValue
     });
   }
   if (missing.length > 0) {
-    const list = (names: string[]) => `${names.slice(0, 3).map((n) => `'${n}'`).join(', ')}${names.length > 3 ? ', …' : ''}`;
+    const list = (names: string[]) =>
+      `${names
+        .slice(0, 3)
+        .map((n) => `'${n}'`)
+        .join(', ')}${names.length > 3 ? ', …' : ''}`;
     const unclaimed = (src.weightNames ?? []).filter((n) => !used.has(n));
     const what = [
       ...(unclaimed.length ? [`${unclaimed.length} weight(s) in the weight files belong to no layer (${list(unclaimed)})`] : []),
@@ -182,7 +196,11 @@ export async function buildLayersModel(src: LayersSource, requestedCut: string |
   if (!src.weightsOf) {
     if (model.weights.length > 0) {
       model.dispose();
-      throw new BackboneError('backbone', `${src.where}: the file lists no weights, so the network would be untrained. Save or export the model with its weights.`, src.where);
+      throw new BackboneError(
+        'backbone',
+        `${src.where}: the file lists no weights, so the network would be untrained. Save or export the model with its weights.`,
+        src.where,
+      );
     }
     return { model, cutAt };
   }

@@ -91,7 +91,8 @@ export function resolveSource(spec: BackboneSpec, opts: LoadBackboneOptions): Re
       const file = path.join(opts.installRoot, entry.source.path);
       return { kind: 'file', file, catalog: entry, origin: { kind: 'catalog', location: entry.id }, card: path.join(opts.installRoot, entry.source.card) };
     }
-    if (entry.source.kind === 'keras-application') return { kind: 'keras-application', url: entry.source.weights.url, catalog: entry, origin: { kind: 'catalog', location: entry.id } };
+    if (entry.source.kind === 'keras-application')
+      return { kind: 'keras-application', url: entry.source.weights.url, catalog: entry, origin: { kind: 'catalog', location: entry.id } };
     return { kind: 'url', url: entry.source.modelJsonUrl, catalog: entry, origin: { kind: 'catalog', location: entry.id } };
   }
   if ('url' in spec) {
@@ -115,7 +116,11 @@ export function readLocalModelFiles(file: string): ModelFiles {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new BackboneError('backbone.path', `${file}: cannot read the model (${code === 'ENOENT' ? 'no such file' : code ?? e}). Check backbone.path; it must name a TF.js model.json or its folder.`, file);
+    throw new BackboneError(
+      'backbone.path',
+      `${file}: cannot read the model (${code === 'ENOENT' ? 'no such file' : (code ?? e)}). Check backbone.path; it must name a TF.js model.json or its folder.`,
+      file,
+    );
   }
   let modelJson: Record<string, unknown>;
   try {
@@ -168,7 +173,8 @@ export async function modelFilesFor(src: ResolvedSource, opts: LoadBackboneOptio
     }
     return readLocalModelFiles(src.file);
   }
-  if (src.kind === 'keras-application') throw new Error(`'${src.catalog.id}' is a Keras Application: it has no model.json (kerasApplicationSourceFor loads it)`);
+  if (src.kind === 'keras-application')
+    throw new Error(`'${src.catalog.id}' is a Keras Application: it has no model.json (kerasApplicationSourceFor loads it)`);
   const fetched = await fetchModel(src.url, { cacheDir: opts.cacheDir, onProgress: opts.onProgress, ...opts.download });
   return {
     modelJson: fetched.modelJson,
@@ -186,7 +192,11 @@ export async function modelFilesFor(src: ResolvedSource, opts: LoadBackboneOptio
  * (verified download, our cache, Keras's cache or an override), `backbone.weights` instead
  * when the experiment gives one, or the topology alone (`topologyOnly`).
  */
-export async function kerasApplicationSourceFor(src: Extract<ResolvedSource, { kind: 'keras-application' }>, spec: BackboneSpec, opts: LoadBackboneOptions): Promise<LayersSource> {
+export async function kerasApplicationSourceFor(
+  src: Extract<ResolvedSource, { kind: 'keras-application' }>,
+  spec: BackboneSpec,
+  opts: LoadBackboneOptions,
+): Promise<LayersSource> {
   return kerasApplicationLayers(src.catalog, {
     installRoot: opts.installRoot,
     cacheDir: opts.cacheDir,

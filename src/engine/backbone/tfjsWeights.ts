@@ -62,7 +62,11 @@ export function decodeTfjsWeights(files: ModelFiles): { table: NamedWeights; cou
   try {
     values = t.io.decodeWeights(data, specs);
   } catch (e) {
-    throw new BackboneError('backbone', `${files.where}: the weight files cannot be decoded (${(e as Error).message.split('\n')[0]}). Download or copy the model again, or re-export it.`, files.where);
+    throw new BackboneError(
+      'backbone',
+      `${files.where}: the weight files cannot be decoded (${(e as Error).message.split('\n')[0]}). Download or copy the model again, or re-export it.`,
+      files.where,
+    );
   }
   const table: NamedWeights = new Map();
   try {
@@ -76,4 +80,3 @@ export function decodeTfjsWeights(files: ModelFiles): { table: NamedWeights; cou
   }
   return { table, count: specs.length };
 }
-

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ModelDownloadError, formatBytes } from './errors';
@@ -129,7 +129,11 @@ async function getFollowing(u: URL, opts: GetOptions, redirectsLeft: number, ori
     }
     if (status !== 200) {
       discard(res);
-      throw new ModelDownloadError('http-status', `${u.href}: the server answered HTTP ${status}${res.statusText ? ` ${res.statusText}` : ''}. Check the URL.`, original);
+      throw new ModelDownloadError(
+        'http-status',
+        `${u.href}: the server answered HTTP ${status}${res.statusText ? ` ${res.statusText}` : ''}. Check the URL.`,
+        original,
+      );
     }
     opts.onResponse?.(res.headers);
     const declared = Number(res.headers.get('content-length') ?? NaN);
@@ -214,7 +218,12 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
   let size = 0;
   const arm = () =>
     hop.arm(
-      () => new ModelDownloadError('timeout', `${u.href}: the download stalled (no data for ${opts.limits.stallTimeoutMs / 1000} s after ${formatBytes(size)}). Check the network, or try again later.`, original),
+      () =>
+        new ModelDownloadError(
+          'timeout',
+          `${u.href}: the download stalled (no data for ${opts.limits.stallTimeoutMs / 1000} s after ${formatBytes(size)}). Check the network, or try again later.`,
+          original,
+        ),
     );
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
@@ -240,9 +249,8 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
       fs.mkdirSync(path.dirname(opts.toFile), { recursive: true });
       await pipeline(source, meter, fs.createWriteStream(opts.toFile));
     } else {
-      await pipeline(source, meter, async function* (input: AsyncIterable<unknown>) {
-        for await (const _ of input) void _;
-      });
+      // In memory: meter keeps the chunks; the sink only drains the stream.
+      await pipeline(source, meter, new Writable({ write: (_chunk, _enc, done) => done() }));
     }
   } catch (e) {
     if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
@@ -256,5 +264,12 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
     if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
     throw new ModelDownloadError('network', `${u.href}: the connection closed after ${formatBytes(size)} of ${formatBytes(declared)}. Try again.`, original);
   }
-  return { sha256: hash.digest('hex'), md5: md5.digest('hex'), size, headers: res.headers, data: opts.toFile ? undefined : Buffer.concat(chunks), finalUrl: u.href };
+  return {
+    sha256: hash.digest('hex'),
+    md5: md5.digest('hex'),
+    size,
+    headers: res.headers,
+    data: opts.toFile ? undefined : Buffer.concat(chunks),
+    finalUrl: u.href,
+  };
 }

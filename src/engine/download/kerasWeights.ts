@@ -139,9 +139,13 @@ function readOverride(file: string, entryId: string): { source: { url: string } 
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw overrideError(file, code ? `cannot read the override manifest (${code === 'ENOENT' ? 'no such file' : code}).` : `not valid JSON (${(e as Error).message.split('\n')[0]}).`);
+    throw overrideError(
+      file,
+      code ? `cannot read the override manifest (${code === 'ENOENT' ? 'no such file' : code}).` : `not valid JSON (${(e as Error).message.split('\n')[0]}).`,
+    );
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw overrideError(file, 'the override manifest must be a JSON object: { "<catalog id>": { "url": "…", "sha256": "…" } }.');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw overrideError(file, 'the override manifest must be a JSON object: { "<catalog id>": { "url": "…", "sha256": "…" } }.');
   const entry = (parsed as Record<string, unknown>)[entryId];
   if (entry === undefined) return undefined;
   const e = entry as Record<string, unknown>;
@@ -151,7 +155,10 @@ function readOverride(file: string, entryId: string): { source: { url: string } 
   const algorithm: HashAlgorithm | undefined = typeof e.sha256 === 'string' ? 'sha256' : typeof e.md5 === 'string' ? 'md5' : undefined;
   const hash = algorithm ? String(e[algorithm]).toLowerCase() : undefined;
   if (!algorithm || !hash || !HEX.test(hash) || hash.length !== (algorithm === 'sha256' ? 64 : 32)) {
-    throw overrideError(file, `'${entryId}' needs the file's "sha256" (64 hex digits; \`sha256sum file.h5\` prints it) or "md5" (32), so the weights can be checked.`);
+    throw overrideError(
+      file,
+      `'${entryId}' needs the file's "sha256" (64 hex digits; \`sha256sum file.h5\` prints it) or "md5" (32), so the weights can be checked.`,
+    );
   }
   return { source: where, expected: { algorithm, hash, by: `the ${algorithm} in ${file}` } };
 }
@@ -184,10 +191,18 @@ function effectiveRequest(req: KerasWeightsRequest, opts: KerasWeightsOptions): 
   const mirror = opts.mirror ?? env[KERAS_MIRROR_ENV];
   if (override) {
     const source = 'url' in override.source ? { url: mirroredUrl(override.source.url, mirror) } : override.source;
-    return { source, expected: override.expected, override: path.resolve(overridesFile!), key: `${override.expected.algorithm}:${override.expected.hash}`, kerasFileName: req.fileName };
+    return {
+      source,
+      expected: override.expected,
+      override: path.resolve(overridesFile!),
+      key: `${override.expected.algorithm}:${override.expected.hash}`,
+      kerasFileName: req.fileName,
+    };
   }
   const expected: Expected | null =
-    req.hash && req.hashAlgorithm ? { algorithm: req.hashAlgorithm, hash: req.hash.toLowerCase(), by: `the ${req.hashAlgorithm} Keras lists for ${req.fileName}` } : null;
+    req.hash && req.hashAlgorithm
+      ? { algorithm: req.hashAlgorithm, hash: req.hash.toLowerCase(), by: `the ${req.hashAlgorithm} Keras lists for ${req.fileName}` }
+      : null;
   return {
     source: { url: mirroredUrl(req.url, mirror) },
     expected,
@@ -263,7 +278,10 @@ function throttled(onProgress: KerasWeightsOptions['onProgress'], total: number 
 }
 
 /** Whether the weights are here without the network (no hashing: for listings). */
-export function kerasWeightsAvailability(req: KerasWeightsRequest, opts: Pick<KerasWeightsOptions, 'cacheDir' | 'kerasHome' | 'env' | 'overridesFile' | 'mirror'>): { state: 'cached' | 'keras-cache' | 'download'; file?: string } {
+export function kerasWeightsAvailability(
+  req: KerasWeightsRequest,
+  opts: Pick<KerasWeightsOptions, 'cacheDir' | 'kerasHome' | 'env' | 'overridesFile' | 'mirror'>,
+): { state: 'cached' | 'keras-cache' | 'download'; file?: string } {
   let eff: Effective;
   try {
     eff = effectiveRequest(req, opts);
@@ -305,7 +323,14 @@ export async function fetchKerasWeights(req: KerasWeightsRequest, opts: KerasWei
   const record = readRecord(cacheDir, eff.key);
   // A file Keras lists no hash for: the first copy's sha256 is what later copies must match.
   const expected: Expected | null =
-    eff.expected ?? (record ? { algorithm: 'sha256', hash: record.sha256, by: `the sha256 recorded when ${req.fileName} was first seen on ${record.fetchedAt} (Keras lists no hash for it)` } : null);
+    eff.expected ??
+    (record
+      ? {
+          algorithm: 'sha256',
+          hash: record.sha256,
+          by: `the sha256 recorded when ${req.fileName} was first seen on ${record.fetchedAt} (Keras lists no hash for it)`,
+        }
+      : null);
   const via = eff.override ? ` (override: ${eff.override})` : '';
 
   // 1. Our cache.
@@ -314,10 +339,14 @@ export async function fetchKerasWeights(req: KerasWeightsRequest, opts: KerasWei
     if (fs.existsSync(file)) {
       const actual = await hashFile(file);
       if (actual.sha256 === record.sha256 && (!expected || matches(expected, actual))) {
-        notes.push(`Weights: ${req.fileName} from the download cache (${file}, first downloaded from ${record.location} on ${record.fetchedAt}; sha256 verified now).${via}`);
+        notes.push(
+          `Weights: ${req.fileName} from the download cache (${file}, first downloaded from ${record.location} on ${record.fetchedAt}; sha256 verified now).${via}`,
+        );
         return { file, sha256: actual.sha256, size: actual.size, from: 'cache', location: record.location, notes };
       }
-      notes.push(`The cached copy of ${req.fileName} (${file}) was corrupt (sha256 ${short(actual.sha256)}, expected ${short(record.sha256)}); it was removed and fetched again.`);
+      notes.push(
+        `The cached copy of ${req.fileName} (${file}) was corrupt (sha256 ${short(actual.sha256)}, expected ${short(record.sha256)}); it was removed and fetched again.`,
+      );
       removeBlob(cacheDir, record.sha256);
     }
   }
@@ -326,7 +355,12 @@ export async function fetchKerasWeights(req: KerasWeightsRequest, opts: KerasWei
   const local = 'path' in eff.source ? [eff.source.path] : eff.override ? [] : kerasCacheFiles(eff.kerasFileName, opts);
   for (const file of local) {
     if (!fs.existsSync(file)) {
-      if ('path' in eff.source) throw new ModelDownloadError('network', `'${req.entryId}': the override manifest ${eff.override} names ${file}, which does not exist. Fix its "path".`, file);
+      if ('path' in eff.source)
+        throw new ModelDownloadError(
+          'network',
+          `'${req.entryId}': the override manifest ${eff.override} names ${file}, which does not exist. Fix its "path".`,
+          file,
+        );
       continue;
     }
     const actual = await hashFile(file);
@@ -337,8 +371,20 @@ export async function fetchKerasWeights(req: KerasWeightsRequest, opts: KerasWei
     }
     const from: KerasWeightsFrom = 'path' in eff.source ? 'override-file' : 'keras-cache';
     if (!expected) {
-      writeRecord(cacheDir, { version: 1, key: eff.key, entryId: req.entryId, fileName: req.fileName, location: file, sha256: actual.sha256, size: actual.size, blob: false, fetchedAt: new Date().toISOString() });
-      notes.push(`Weights: ${file}, Keras's own cached copy, used without the network. Keras lists no hash for ${req.fileName}: its sha256 ${actual.sha256} was recorded now (trust on first use) and later copies must match it.`);
+      writeRecord(cacheDir, {
+        version: 1,
+        key: eff.key,
+        entryId: req.entryId,
+        fileName: req.fileName,
+        location: file,
+        sha256: actual.sha256,
+        size: actual.size,
+        blob: false,
+        fetchedAt: new Date().toISOString(),
+      });
+      notes.push(
+        `Weights: ${file}, Keras's own cached copy, used without the network. Keras lists no hash for ${req.fileName}: its sha256 ${actual.sha256} was recorded now (trust on first use) and later copies must match it.`,
+      );
     } else {
       notes.push(
         from === 'keras-cache'
@@ -370,7 +416,11 @@ export async function fetchKerasWeights(req: KerasWeightsRequest, opts: KerasWei
       e.kind === 'cancelled'
         ? ''
         : ` Connect to the network once (the file is cached after that), or put Keras's ${req.fileName} in ~/.keras/models/, set ${KERAS_MIRROR_ENV} to a mirror of storage.googleapis.com, or list a local copy in a ${KERAS_WEIGHTS_ENV} override manifest.`;
-    throw new ModelDownloadError(e.kind, `'${req.entryId}' needs its ImageNet weights ${req.fileName}${mb}, which are not cached here: ${e.message}${ways}`, e.url ?? url);
+    throw new ModelDownloadError(
+      e.kind,
+      `'${req.entryId}' needs its ImageNet weights ${req.fileName}${mb}, which are not cached here: ${e.message}${ways}`,
+      e.url ?? url,
+    );
   }
   progress.flush();
   let actual: { sha256: string; md5: string; size: number };
@@ -393,7 +443,17 @@ export async function fetchKerasWeights(req: KerasWeightsRequest, opts: KerasWei
     );
   }
   const file = commitPartialBlob(cacheDir, tmp, actual.sha256);
-  writeRecord(cacheDir, { version: 1, key: eff.key, entryId: req.entryId, fileName: req.fileName, location: url, sha256: actual.sha256, size: actual.size, blob: true, fetchedAt: new Date().toISOString() });
+  writeRecord(cacheDir, {
+    version: 1,
+    key: eff.key,
+    entryId: req.entryId,
+    fileName: req.fileName,
+    location: url,
+    sha256: actual.sha256,
+    size: actual.size,
+    blob: true,
+    fetchedAt: new Date().toISOString(),
+  });
   notes.push(
     expected
       ? `Weights: ${req.fileName} downloaded from ${url} (${formatBytes(actual.size)}; ${expected.algorithm} matches ${expected.by}), cached at ${file}.${via}`

@@ -58,7 +58,8 @@ export function manifestPaths(modelJson: Record<string, unknown>, where: string)
   if (!Array.isArray(manifest)) throw new ModelDownloadError('bad-model-json', `${where}: weightsManifest is not a list. Re-export or re-download the model.`);
   return manifest.map((group, i) => {
     const paths = (group as { paths?: unknown })?.paths;
-    if (!Array.isArray(paths)) throw new ModelDownloadError('bad-model-json', `${where}: weightsManifest[${i}].paths is not a list. Re-export or re-download the model.`);
+    if (!Array.isArray(paths))
+      throw new ModelDownloadError('bad-model-json', `${where}: weightsManifest[${i}].paths is not a list. Re-export or re-download the model.`);
     return paths as string[];
   });
 }
@@ -90,7 +91,11 @@ export function parseModelJson(data: Buffer, url: string): Record<string, unknow
   try {
     parsed = JSON.parse(data.toString('utf8'));
   } catch (e) {
-    throw new ModelDownloadError('bad-model-json', `${url}: not a model.json (${(e as Error).message.split('\n')[0]}). Check that the URL points at a TF.js model.json.`, url);
+    throw new ModelDownloadError(
+      'bad-model-json',
+      `${url}: not a model.json (${(e as Error).message.split('\n')[0]}). Check that the URL points at a TF.js model.json.`,
+      url,
+    );
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('modelTopology' in parsed)) {
     throw new ModelDownloadError('bad-model-json', `${url}: not a TF.js model.json (no modelTopology). Check that the URL points at a TF.js model.json.`, url);

@@ -20,7 +20,11 @@ export function assertAllowedUrl(url: string): URL {
     throw new ModelDownloadError('insecure-url', `'${url}' is not a valid URL. Use an https:// address of a model.json.`, url);
   }
   if (u.username || u.password) {
-    throw new ModelDownloadError('insecure-url', `${redact(u)}: URLs with credentials are not accepted. Download the model and use backbone.path instead.`, url);
+    throw new ModelDownloadError(
+      'insecure-url',
+      `${redact(u)}: URLs with credentials are not accepted. Download the model and use backbone.path instead.`,
+      url,
+    );
   }
   if (u.protocol === 'https:') return u;
   if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return u;

@@ -342,7 +342,9 @@ function loadModule(name: string): Promise<H5Module> {
   })();
   return modulePromise.catch((e: unknown) => {
     modulePromise = undefined;
-    throw new Hdf5Error(name, `${name} cannot be read: the HDF5 reader (h5wasm) did not load (${(e as Error)?.message ?? e}); reinstall Transfer Lab`, { cause: e });
+    throw new Hdf5Error(name, `${name} cannot be read: the HDF5 reader (h5wasm) did not load (${(e as Error)?.message ?? e}); reinstall Transfer Lab`, {
+      cause: e,
+    });
   });
 }
 
@@ -409,7 +411,13 @@ class GroupImpl implements H5Group {
     const type = call(this.s, `member ${full}`, () => m.get_type(fileId, full));
     const leaf = parts[parts.length - 1];
     if (type === m.H5G_GROUP) return new GroupImpl(this.s, full, leaf);
-    if (type === m.H5G_DATASET) return new DatasetImpl(this.s, full, leaf, call(this.s, `dataset ${full}`, () => m.get_dataset_metadata(fileId, full)));
+    if (type === m.H5G_DATASET)
+      return new DatasetImpl(
+        this.s,
+        full,
+        leaf,
+        call(this.s, `dataset ${full}`, () => m.get_dataset_metadata(fileId, full)),
+      );
     return undefined;
   }
 }
@@ -556,7 +564,8 @@ type Converter = (heap: ArrayBuffer, ptr: number, n: number, out: Float32Array, 
 
 /** Converts n little-endian elements at ptr (h5wasm reads in little-endian) into out[at…]. */
 function numberConverter(m: H5Module, meta: H5Metadata): Converter | undefined {
-  let { type, size, signed } = meta;
+  const { size } = meta;
+  let { type, signed } = meta;
   if (type === classOf(m, 'H5T_ENUM') && meta.enum_type?.type === classOf(m, 'H5T_INTEGER')) {
     type = classOf(m, 'H5T_INTEGER');
     signed = isBoolEnum(meta) ? false : signed;
@@ -587,7 +596,15 @@ function numberConverter(m: H5Module, meta: H5Metadata): Converter | undefined {
   return undefined;
 }
 
-type IntView = Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+type IntView =
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
 
 function integerView(size: number, signed: boolean): IntView | undefined {
   switch (size) {

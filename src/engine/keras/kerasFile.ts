@@ -48,7 +48,10 @@ function parseJson(text: string, file: string, what: string): Json {
   } catch {
     // fall through to the error below
   }
-  throw new KerasFileError(file, `${file}: ${what} is not valid JSON. The file is damaged or was not written by Keras; save the model again with model.save().`);
+  throw new KerasFileError(
+    file,
+    `${file}: ${what} is not valid JSON. The file is damaged or was not written by Keras; save the model again with model.save().`,
+  );
 }
 
 /** Every dataset under a group as `<path>` -> float32 values (Keras 3 weight stores). */
@@ -80,7 +83,8 @@ function readLegacyGroups(root: H5Group, file: string): LegacyLayerGroup[] {
     if (!g || g.kind !== 'group') throw new KerasFileError(file, `${file}: the weights of layer '${layerName}' are listed but missing. Save the model again.`);
     const weights = strings(g.attrs.weight_names).map((w: string) => {
       const d = getPath(g, w);
-      if (!d || d.kind !== 'dataset') throw new KerasFileError(file, `${file}: weight '${w}' of layer '${layerName}' is listed but missing. Save the model again.`);
+      if (!d || d.kind !== 'dataset')
+        throw new KerasFileError(file, `${file}: weight '${w}' of layer '${layerName}' is listed but missing. Save the model again.`);
       return { name: w, shape: [...d.shape], data: d.readFloat32() };
     });
     return { layerName, weights };
@@ -100,7 +104,10 @@ async function readKerasZip(file: string): Promise<KerasFileContents> {
   try {
     const names = new Set(zip.listEntries().map((e) => e.name));
     if (!names.has('config.json')) {
-      throw new KerasFileError(file, `${file}: not a Keras model archive (no config.json inside). A .keras file is written by model.save("model.keras") in Keras 3.`);
+      throw new KerasFileError(
+        file,
+        `${file}: not a Keras model archive (no config.json inside). A .keras file is written by model.save("model.keras") in Keras 3.`,
+      );
     }
     const topology = parseJson(Buffer.from(zip.read('config.json')).toString('utf8'), file, 'config.json');
     const metadata = names.has('metadata.json') ? parseJson(Buffer.from(zip.read('metadata.json')).toString('utf8'), file, 'metadata.json') : {};
@@ -123,10 +130,19 @@ async function readKerasZip(file: string): Promise<KerasFileContents> {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
     } else if ([...names].some((n) => n.startsWith('model.weights') && n.endsWith('.h5'))) {
-      throw new KerasFileError(file, `${file}: the weights are sharded into several files, which Transfer Lab does not read yet. Save the model without max_shard_size.`);
+      throw new KerasFileError(
+        file,
+        `${file}: the weights are sharded into several files, which Transfer Lab does not read yet. Save the model without max_shard_size.`,
+      );
     }
     const notes = ['Keras 3 .keras file: read directly (config.json + model.weights.h5).'];
-    return { topology, kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : undefined, weightsOf: weightsLookup(table, topology), weightCount: table.size, notes };
+    return {
+      topology,
+      kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : undefined,
+      weightsOf: weightsLookup(table, topology),
+      weightCount: table.size,
+      notes,
+    };
   } finally {
     zip.close();
   }
@@ -138,14 +154,23 @@ async function readH5Model(file: string): Promise<KerasFileContents> {
     const config = h5.attrs.model_config;
     if (typeof config !== 'string') {
       if (h5.get('layers') || h5.attrs.layer_names) throw weightsOnlyError(file);
-      throw new KerasFileError(file, `${file}: an HDF5 file without a Keras model in it (no model_config attribute). Save the model with model.save("model.h5") or model.save("model.keras").`);
+      throw new KerasFileError(
+        file,
+        `${file}: an HDF5 file without a Keras model in it (no model_config attribute). Save the model with model.save("model.h5") or model.save("model.keras").`,
+      );
     }
     const topology = parseJson(config, file, 'its model_config attribute');
     const weightsRoot = h5.get('model_weights');
     const groups = weightsRoot && weightsRoot.kind === 'group' ? readLegacyGroups(weightsRoot, file) : [];
     const kerasVersion = typeof h5.attrs.keras_version === 'string' ? h5.attrs.keras_version : undefined;
     const count = groups.reduce((s, g) => s + g.weights.length, 0);
-    return { topology, kerasVersion, weightsOf: legacyWeightsLookup(groups), weightCount: count, notes: [`Keras ${kerasVersion ?? ''} .h5 file: read directly (model_config + model_weights).`.replace('Keras  ', 'Keras ')] };
+    return {
+      topology,
+      kerasVersion,
+      weightsOf: legacyWeightsLookup(groups),
+      weightCount: count,
+      notes: [`Keras ${kerasVersion ?? ''} .h5 file: read directly (model_config + model_weights).`.replace('Keras  ', 'Keras ')],
+    };
   } finally {
     h5.close();
   }
@@ -157,7 +182,8 @@ async function readH5Model(file: string): Promise<KerasFileContents> {
  * from elsewhere: returns the lookup once the architecture's config is known.
  */
 export async function readWeightsFile(file: string): Promise<{ lookup(modelEntry: Json): WeightsOf; count: number }> {
-  if (!fs.existsSync(file)) throw new KerasFileError(file, `${file}: no such file. Check backbone.weights (relative paths start at the experiment file's folder).`);
+  if (!fs.existsSync(file))
+    throw new KerasFileError(file, `${file}: no such file. Check backbone.weights (relative paths start at the experiment file's folder).`);
   const h5 = await openHdf5({ file });
   try {
     // Keras 2 layout: `layer_names` on the root (save_weights), or on `model_weights` (a full .h5).
@@ -179,6 +205,7 @@ export async function readWeightsFile(file: string): Promise<{ lookup(modelEntry
 
 /** Reads a `.keras` or `.h5` model file; errors are KerasFileError (or the readers' own, naming the file). */
 export async function readKerasFile(file: string): Promise<KerasFileContents> {
-  if (!fs.existsSync(file)) throw new KerasFileError(file, `${file}: no such file. Check backbone.path (relative paths start at the experiment file's folder: ${path.dirname(file)}).`);
+  if (!fs.existsSync(file))
+    throw new KerasFileError(file, `${file}: no such file. Check backbone.path (relative paths start at the experiment file's folder: ${path.dirname(file)}).`);
   return kerasFileKind(file) === 'keras' ? readKerasZip(file) : readH5Model(file);
 }

@@ -70,7 +70,13 @@ export function isOperationEntry(entry: Json): boolean {
   const module = String(entry.module ?? '');
   if (module) return module.startsWith('keras.src.ops');
   const config = isObj(entry.config) ? entry.config : {};
-  return Array.isArray(entry.inbound_nodes) && entry.inbound_nodes.some(isObj) && !('trainable' in config) && !('dtype' in config) && entry.class_name !== 'InputLayer';
+  return (
+    Array.isArray(entry.inbound_nodes) &&
+    entry.inbound_nodes.some(isObj) &&
+    !('trainable' in config) &&
+    !('dtype' in config) &&
+    entry.class_name !== 'InputLayer'
+  );
 }
 
 const moduleOf = (entry: Json): string => (isOperationEntry(entry) ? String(entry.module || 'keras.src.ops') : String(entry.module ?? ''));
@@ -189,14 +195,30 @@ function parseModel(entry: Json, prefix: string[], path: string): Parsed {
       previous = [name, 0, 0];
     });
     const first = layers.find((l) => l.className === 'InputLayer');
-    if (!first || !previous) throw new KerasConfigError(`${path}: the Sequential model '${modelName}' does not say its input shape; build it with an Input layer (keras.Input) and save it again`);
+    if (!first || !previous)
+      throw new KerasConfigError(
+        `${path}: the Sequential model '${modelName}' does not say its input shape; build it with an Input layer (keras.Input) and save it again`,
+      );
     parsed = { layers, inputs: [[first.name, 0, 0]], outputs: [previous], aliases: new Map() };
   } else {
     const layers = rawLayers.filter(isObj).map((l): KerasLayer => {
       const name = layerName(l);
-      return { name, className: String(l.class_name), module: moduleOf(l), config: isObj(l.config) ? l.config : {}, nodes: nodesOf(l), weightKey: [...prefix, name], inputShape: buildShape(l) };
+      return {
+        name,
+        className: String(l.class_name),
+        module: moduleOf(l),
+        config: isObj(l.config) ? l.config : {},
+        nodes: nodesOf(l),
+        weightKey: [...prefix, name],
+        inputShape: buildShape(l),
+      };
     });
-    parsed = { layers, inputs: refList(isObj(config) ? config.input_layers : undefined), outputs: refList(isObj(config) ? config.output_layers : undefined), aliases: new Map() };
+    parsed = {
+      layers,
+      inputs: refList(isObj(config) ? config.input_layers : undefined),
+      outputs: refList(isObj(config) ? config.output_layers : undefined),
+      aliases: new Map(),
+    };
   }
   // Keep the raw entries of nested models for inlining (their config is the nested model's).
   parsed.layers.forEach((l, i) => {
@@ -221,7 +243,9 @@ function inlineNested(graph: Parsed, path: string): Parsed {
       continue;
     }
     if (layer.nodes.length !== 1) {
-      throw new KerasConfigError(`${path}: the nested model '${layer.name}' is called ${layer.nodes.length} times; Transfer Lab can only inline a nested model used once. Save the model with the nested model used once, or as a flat Functional model`);
+      throw new KerasConfigError(
+        `${path}: the nested model '${layer.name}' is called ${layer.nodes.length} times; Transfer Lab can only inline a nested model used once. Save the model with the nested model used once, or as a flat Functional model`,
+      );
     }
     const inner = parseModel(raw, layer.weightKey, `${path} > ${layer.name}`);
     // Inner names that collide with outer ones get the nested model's name in front.
@@ -264,7 +288,9 @@ export function parseKerasModel(topology: unknown, where: string, kerasVersion?:
     throw new KerasConfigError(`${where}: the model topology is not a Keras model config (no class_name/config)`);
   }
   if (!MODEL_CLASSES.has(t.class_name)) {
-    throw new KerasConfigError(`${where}: the saved object is a '${t.class_name}', not a Keras Functional or Sequential model. Subclassed models cannot be rebuilt from their config; save a Functional model (keras.Model(inputs, outputs))`);
+    throw new KerasConfigError(
+      `${where}: the saved object is a '${t.class_name}', not a Keras Functional or Sequential model. Subclassed models cannot be rebuilt from their config; save a Functional model (keras.Model(inputs, outputs))`,
+    );
   }
   const keras3 = /"(registered_name|batch_shape|__keras_tensor__)"/.test(JSON.stringify(t));
   version ??= keras3 ? '3' : undefined;

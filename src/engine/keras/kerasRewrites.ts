@@ -31,8 +31,20 @@ export interface RewriteResult {
 
 /** Activations TensorFlow.js knows under the same (or a mapped) name. */
 const SAME_ACTIVATIONS: Record<string, string> = {
-  linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', selu: 'selu', sigmoid: 'sigmoid', softmax: 'softmax',
-  softplus: 'softplus', softsign: 'softsign', tanh: 'tanh', swish: 'swish', silu: 'swish', mish: 'mish', gelu: 'gelu',
+  linear: 'linear',
+  relu: 'relu',
+  relu6: 'relu6',
+  elu: 'elu',
+  selu: 'selu',
+  sigmoid: 'sigmoid',
+  softmax: 'softmax',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  tanh: 'tanh',
+  swish: 'swish',
+  silu: 'swish',
+  mish: 'mish',
+  gelu: 'gelu',
   // Keras 2's 0.2x + 0.5 (Keras 3 files are rewritten before this table is read).
   hard_sigmoid: 'hardSigmoid',
 };
@@ -141,7 +153,11 @@ export function rewriteForTfjs({ graph, weightsOf, where }: RewriteInput): Rewri
         keep(op(layer.name, 'Activation', { activation: act }, [x]), undefined);
       } else {
         const replaced = arithmetic(layer, kind);
-        if (!replaced) fail(layer, `is the operation '${kind}', which Transfer Lab cannot express in TensorFlow.js layers (it handles add, subtract, multiply and divide by a number or between two tensors). Cut the model before it with backbone.cutAt`);
+        if (!replaced)
+          fail(
+            layer,
+            `is the operation '${kind}', which Transfer Lab cannot express in TensorFlow.js layers (it handles add, subtract, multiply and divide by a number or between two tensors). Cut the model before it with backbone.cutAt`,
+          );
         replaced!.forEach((l) => keep(l, undefined));
       }
       note(`${cls === 'TFOpLambda' ? 'TFOpLambda' : 'Keras ops'} -> Rescaling/Add/Multiply`);
@@ -176,7 +192,10 @@ export function rewriteForTfjs({ graph, weightsOf, where }: RewriteInput): Rewri
         const v = Array.isArray(variance) ? variance.map(Number) : [Number(variance)];
         const scale = v.map((s) => 1 / Math.max(Math.sqrt(s), 1e-7));
         const offset = m.map((mu, i) => -mu * scale[m.length === v.length ? i : 0]);
-        keep(op(layer.name, 'Rescaling', { scale: scale.length === 1 ? scale[0] : scale, offset: offset.length === 1 ? offset[0] : offset }, layer.nodes[0].refs), undefined);
+        keep(
+          op(layer.name, 'Rescaling', { scale: scale.length === 1 ? scale[0] : scale, offset: offset.length === 1 ? offset[0] : offset }, layer.nodes[0].refs),
+          undefined,
+        );
         note('Normalization -> Rescaling');
         continue;
       }
@@ -186,7 +205,12 @@ export function rewriteForTfjs({ graph, weightsOf, where }: RewriteInput): Rewri
         if (!gamma) fail(layer, 'has no gamma in the weight files');
         const channels = gamma!.shape[gamma!.shape.length - 1];
         keep(
-          op(layer.name, 'DepthwiseConv2D', { kernel_size: [1, 1], strides: [1, 1], padding: 'valid', depth_multiplier: 1, use_bias: false, activation: 'linear' }, layer.nodes[0].refs),
+          op(
+            layer.name,
+            'DepthwiseConv2D',
+            { kernel_size: [1, 1], strides: [1, 1], padding: 'valid', depth_multiplier: 1, use_bias: false, activation: 'linear' },
+            layer.nodes[0].refs,
+          ),
           [{ name: `${layer.name}/depthwise_kernel`, shape: [1, 1, channels, 1], data: gamma!.data }],
         );
         note('LayerScale -> DepthwiseConv2D 1x1');
@@ -227,13 +251,27 @@ export function rewriteForTfjs({ graph, weightsOf, where }: RewriteInput): Rewri
           const kernel = w?.[0];
           const filters = Number(layer.config.filters);
           if (!kernel || kernel.shape.length !== 4 || kernel.shape[2] !== 1 || filters !== groups) {
-            fail(layer, `is a grouped convolution (groups=${groups}); TensorFlow.js has only ordinary and depthwise convolutions (groups equal to the channel count)`);
+            fail(
+              layer,
+              `is a grouped convolution (groups=${groups}); TensorFlow.js has only ordinary and depthwise convolutions (groups equal to the channel count)`,
+            );
           }
           const c = layer.config;
-          const dw: KerasLayer = op(layer.name, 'DepthwiseConv2D', {
-            kernel_size: c.kernel_size, strides: c.strides, padding: c.padding, dilation_rate: c.dilation_rate, data_format: c.data_format,
-            depth_multiplier: 1, use_bias: c.use_bias, activation: c.activation,
-          }, layer.nodes[0].refs);
+          const dw: KerasLayer = op(
+            layer.name,
+            'DepthwiseConv2D',
+            {
+              kernel_size: c.kernel_size,
+              strides: c.strides,
+              padding: c.padding,
+              dilation_rate: c.dilation_rate,
+              data_format: c.data_format,
+              depth_multiplier: 1,
+              use_bias: c.use_bias,
+              activation: c.activation,
+            },
+            layer.nodes[0].refs,
+          );
           const [kh, kw] = kernel!.shape;
           const values: WeightValue[] = [{ name: `${layer.name}/depthwise_kernel`, shape: [kh, kw, groups, 1], data: kernel!.data }, ...w!.slice(1)];
           pushWithActivation(dw, values);

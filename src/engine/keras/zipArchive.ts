@@ -195,7 +195,11 @@ export class ZipArchive {
   read(name: string): Uint8Array {
     const e = this.readable(name);
     if (e.uncompressedSize > bufferConstants.MAX_LENGTH) {
-      throw new ZipError(this.archive, name, `${this.archive}: entry ${name} is ${e.uncompressedSize} bytes, more than one buffer can hold here; extract it to a file instead`);
+      throw new ZipError(
+        this.archive,
+        name,
+        `${this.archive}: entry ${name} is ${e.uncompressedSize} bytes, more than one buffer can hold here; extract it to a file instead`,
+      );
     }
     const start = this.dataStart(e);
     const compressed = this.source.read(start, e.compressedSize);
@@ -268,7 +272,11 @@ export class ZipArchive {
     const e = this.entries.get(name);
     if (!e) throw new ZipError(this.archive, name, `${this.archive} has no entry named ${name}`);
     if (e.encrypted) {
-      throw new ZipError(this.archive, name, `${this.archive}: entry ${name} is encrypted, and Transfer Lab cannot read password-protected archives; save the model again without a password`);
+      throw new ZipError(
+        this.archive,
+        name,
+        `${this.archive}: entry ${name} is encrypted, and Transfer Lab cannot read password-protected archives; save the model again without a password`,
+      );
     }
     if (e.methodCode !== 0 && e.methodCode !== 8) {
       throw new ZipError(
@@ -278,7 +286,11 @@ export class ZipArchive {
       );
     }
     if (e.uncompressedSize > this.limits.maxEntryBytes) {
-      throw new ZipError(this.archive, name, `${this.archive}: entry ${name} would be ${e.uncompressedSize} bytes uncompressed, over the limit of ${this.limits.maxEntryBytes}; refusing it`);
+      throw new ZipError(
+        this.archive,
+        name,
+        `${this.archive}: entry ${name} would be ${e.uncompressedSize} bytes uncompressed, over the limit of ${this.limits.maxEntryBytes}; refusing it`,
+      );
     }
     if (e.methodCode === 0 && e.compressedSize !== e.uncompressedSize) {
       throw this.truncated(name, `stored entry ${name} has ${e.compressedSize} bytes where its header says ${e.uncompressedSize}`);
@@ -389,7 +401,11 @@ function readCentralDirectory(archive: string, src: Source, limits: Required<Zip
     }
   }
   if ((disk !== 0 && disk !== 0xffff) || (cdDisk !== 0 && cdDisk !== 0xffff)) {
-    throw new ZipError(archive, undefined, `${archive} is one part of a multi-part (split) zip, which Transfer Lab cannot read; join the parts into one archive`);
+    throw new ZipError(
+      archive,
+      undefined,
+      `${archive} is one part of a multi-part (split) zip, which Transfer Lab cannot read; join the parts into one archive`,
+    );
   }
   if (count > limits.maxEntries) {
     throw new ZipError(archive, undefined, `${archive} has ${count} entries, more than the ${limits.maxEntries} allowed; refusing it`);
@@ -437,7 +453,11 @@ function readCentralDirectory(archive: string, src: Source, limits: Required<Zip
     }
     const unsafe = unsafeNameReason(name);
     if (unsafe) {
-      throw new ZipError(archive, name, `${archive} has an entry named "${name.replace(/\0/g, '\\0')}", ${unsafe}; Keras does not write such names, so the file is refused`);
+      throw new ZipError(
+        archive,
+        name,
+        `${archive} has an entry named "${name.replace(/\0/g, '\\0')}", ${unsafe}; Keras does not write such names, so the file is refused`,
+      );
     }
     if (byName.has(name)) {
       throw new ZipError(archive, name, `${archive} has two entries named ${name}; Keras does not write such archives, so the file is refused`);
@@ -467,7 +487,11 @@ function readCentralDirectory(archive: string, src: Source, limits: Required<Zip
     rec.bound = i + 1 < sorted.length ? sorted[i + 1].localOffset : cdStart;
     if (rec.localOffset + LOCAL_SIZE + rec.rawName.length + rec.compressedSize > rec.bound) {
       if (rec.bound === cdStart) throw truncatedError(archive, rec.name, `entry ${rec.name} runs into the central directory`);
-      throw new ZipError(archive, rec.name, `${archive}: entry ${rec.name} overlaps another entry; the archive is corrupt or built to exhaust memory, refusing it`);
+      throw new ZipError(
+        archive,
+        rec.name,
+        `${archive}: entry ${rec.name} overlaps another entry; the archive is corrupt or built to exhaust memory, refusing it`,
+      );
     }
   }
   return byName;
@@ -500,8 +524,7 @@ function unsafeNameReason(name: string): string | undefined {
 }
 
 // CP437, the zip default for names without the UTF-8 flag (bytes 0x80-0xff).
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+const CP437_HIGH = 'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
 
 function decodeCp437(bytes: Buffer): string {
   let s = '';

@@ -59,7 +59,8 @@ export class NativeInstallError extends Error {
   }
 }
 
-const OFFLINE_HINT = 'Offline? Download the two files on a connected machine (the URLs are in the output) and choose "Install from Files…", or set TFJS_NODE_CDN_STORAGE to a mirror of https://storage.googleapis.com/.';
+const OFFLINE_HINT =
+  'Offline? Download the two files on a connected machine (the URLs are in the output) and choose "Install from Files…", or set TFJS_NODE_CDN_STORAGE to a mirror of https://storage.googleapis.com/.';
 // Share of the progress bar per step (the libtensorflow download dominates).
 const SHARE = { libtensorflow: 0.7, binding: 0.05, extract: 0.15, check: 0.1 };
 
@@ -71,7 +72,11 @@ async function shippedTfjsNode(installRoot: string): Promise<{ dir: string; vers
     await fsp.access(path.join(dir, 'dist', 'index.js'));
     return { dir, version: String(pj.version) };
   } catch {
-    throw new NativeInstallError('not-shipped', `this copy of Transfer Lab does not carry tfjs-node's JavaScript (${dir} is missing).`, 'Reinstall the extension from its VSIX or the marketplace.');
+    throw new NativeInstallError(
+      'not-shipped',
+      `this copy of Transfer Lab does not carry tfjs-node's JavaScript (${dir} is missing).`,
+      'Reinstall the extension from its VSIX or the marketplace.',
+    );
   }
 }
 
@@ -139,7 +144,12 @@ export async function installNativeBackend(opts: InstallNativeOptions): Promise<
         : new NativeInstallError('download', e.message, OFFLINE_HINT);
     }
     const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'ENOSPC') throw new NativeInstallError('disk', `not enough disk space in ${opts.nativeInstallDir} (native TensorFlow needs about 1 GB while installing).`, 'Free some space and try again.');
+    if (err?.code === 'ENOSPC')
+      throw new NativeInstallError(
+        'disk',
+        `not enough disk space in ${opts.nativeInstallDir} (native TensorFlow needs about 1 GB while installing).`,
+        'Free some space and try again.',
+      );
     throw e;
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
@@ -199,12 +209,22 @@ async function download(
   const stated = statedMd5(result.headers);
   if (stated && stated !== result.md5) {
     await fsp.rm(toFile, { force: true });
-    throw new NativeInstallError('checksum', `${d.url}: the download is corrupt (md5 ${result.md5}, the server states ${stated} in x-goog-hash).`, 'Try again; if it keeps happening, the mirror serves a damaged file.');
+    throw new NativeInstallError(
+      'checksum',
+      `${d.url}: the download is corrupt (md5 ${result.md5}, the server states ${stated} in x-goog-hash).`,
+      'Try again; if it keeps happening, the mirror serves a damaged file.',
+    );
   }
   progress(1, `Downloaded ${label} (${formatBytes(result.size)})`);
   return {
     file: toFile,
-    record: { what: d.what, from: d.url, bytes: result.size, sha256: result.sha256, checked: stated ? 'size, and md5 from the x-goog-hash header' : 'size (the server states no checksum); the archive is checked as it is extracted' },
+    record: {
+      what: d.what,
+      from: d.url,
+      bytes: result.size,
+      sha256: result.sha256,
+      checked: stated ? 'size, and md5 from the x-goog-hash header' : 'size (the server states no checksum); the archive is checked as it is extracted',
+    },
   };
 }
 
@@ -228,14 +248,23 @@ async function extract(file: string, dir: string, strip: number, keep: (p: strin
   } catch (e) {
     throw new NativeInstallError('archive', `${file}: the ${what} archive is damaged or not a .tar.gz (${(e as Error).message}).`, 'Download it again.');
   }
-  if (kept === 0) throw new NativeInstallError('archive', `${file}: the ${what} archive holds none of the expected files.`, 'Check that it is the right file (its name says cpu/gpu, the platform and the version).');
+  if (kept === 0)
+    throw new NativeInstallError(
+      'archive',
+      `${file}: the ${what} archive holds none of the expected files.`,
+      'Check that it is the right file (its name says cpu/gpu, the platform and the version).',
+    );
 }
 
 async function expectFile(file: string, from: string, name: string): Promise<void> {
   try {
     await fsp.access(file);
   } catch {
-    throw new NativeInstallError('archive', `${from}: the archive holds no ${name}.`, 'Check that it is tfjs-node\'s prebuilt binding archive for this version.');
+    throw new NativeInstallError(
+      'archive',
+      `${from}: the archive holds no ${name}.`,
+      "Check that it is tfjs-node's prebuilt binding archive for this version.",
+    );
   }
 }
 
@@ -281,9 +310,23 @@ function checkLoads(pkg: string, opts: InstallNativeOptions): Promise<{ tensorfl
       if (opts.signal?.aborted) return reject(new NativeInstallError('cancelled', 'The install was cancelled; nothing was installed.'));
       try {
         if (code === 0) return resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
-      } catch { /* fall through */ }
-      const why = err.trim().split('\n').filter((l) => /error|Error|cannot|undefined symbol|not found/.test(l)).slice(-3).join(' | ') || err.trim().split('\n').slice(-3).join(' | ');
-      reject(new NativeInstallError('load', `the downloaded TensorFlow does not load here (${signal ?? `exit code ${code}`}: ${why || 'no message'}).`, 'Nothing was installed. Check that the files match this platform and CPU/GPU variant, then try again.'));
+      } catch {
+        /* fall through */
+      }
+      const why =
+        err
+          .trim()
+          .split('\n')
+          .filter((l) => /error|Error|cannot|undefined symbol|not found/.test(l))
+          .slice(-3)
+          .join(' | ') || err.trim().split('\n').slice(-3).join(' | ');
+      reject(
+        new NativeInstallError(
+          'load',
+          `the downloaded TensorFlow does not load here (${signal ?? `exit code ${code}`}: ${why || 'no message'}).`,
+          'Nothing was installed. Check that the files match this platform and CPU/GPU variant, then try again.',
+        ),
+      );
     });
   });
 }

@@ -59,7 +59,9 @@ export function nativePlan(
   }
   const libtensorflow = LIBTENSORFLOW_OF[tfjsNodeVersion];
   if (!libtensorflow) {
-    throw new UnsupportedPlatformError(`this Transfer Lab ships tfjs-node ${tfjsNodeVersion}, whose libtensorflow version it does not know (known: ${Object.keys(LIBTENSORFLOW_OF).join(', ')}).`);
+    throw new UnsupportedPlatformError(
+      `this Transfer Lab ships tfjs-node ${tfjsNodeVersion}, whose libtensorflow version it does not know (known: ${Object.keys(LIBTENSORFLOW_OF).join(', ')}).`,
+    );
   }
   const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
   const baseHost = withSlash(pick('TFJS_NODE_CDN_STORAGE', 'npm_config_TFJS_NODE_CDN_STORAGE', 'CDN_STORAGE') ?? 'https://storage.googleapis.com/');

@@ -18,7 +18,8 @@ import { tf } from '../tf';
 type Tensor = tfTypes.Tensor;
 type Layer = tfTypes.layers.Layer;
 
-export type PlanActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'tanh' | 'swish' | 'gelu' | 'geluPrescaled' | 'hardSigmoid' | 'hardSwish' | 'hardSigmoidTfjs';
+export type PlanActivation =
+  'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'tanh' | 'swish' | 'gelu' | 'geluPrescaled' | 'hardSigmoid' | 'hardSwish' | 'hardSigmoidTfjs';
 
 /** TensorFlow.js activation identifiers (as layer configs serialise them) the planners compute. */
 const BY_NAME: Record<string, PlanActivation> = {

@@ -56,7 +56,7 @@ function mergeAll(input: Step[], keep: ReadonlySet<string>, counts: FoldCounts):
     return r.length === 1 ? r[0] : undefined;
   };
   index();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const producer of [...steps]) {
       if (!steps.includes(producer)) continue;
@@ -79,15 +79,30 @@ function prescaleGelu(steps: Step[]): Step[] {
     if ((s.op !== 'conv' && s.op !== 'dense') || s.act !== 'gelu' || !s.bias || (s.op === 'conv' && s.residual)) return [s];
     const inner = `${s.name}/gelu`;
     const scaled = (w: Tensor) => t.mul(w, Math.SQRT1_2);
-    const conv: Step = s.op === 'conv' ? { ...s, name: inner, filter: scaled(s.filter), bias: scaled(s.bias), act: 'geluPrescaled' } : { ...s, name: inner, kernel: scaled(s.kernel), bias: scaled(s.bias), act: 'geluPrescaled' };
-    return [conv, { name: s.name, inputs: [inner], covers: [], head: s.head, op: 'affine', scale: t.scalar(Math.SQRT1_2), shift: null, act: 'linear', batchNorms: 0 }];
+    const conv: Step =
+      s.op === 'conv'
+        ? { ...s, name: inner, filter: scaled(s.filter), bias: scaled(s.bias), act: 'geluPrescaled' }
+        : { ...s, name: inner, kernel: scaled(s.kernel), bias: scaled(s.bias), act: 'geluPrescaled' };
+    return [
+      conv,
+      { name: s.name, inputs: [inner], covers: [], head: s.head, op: 'affine', scale: t.scalar(Math.SQRT1_2), shift: null, act: 'linear', batchNorms: 0 },
+    ];
   });
 }
 
 /** The two steps as one (named and placed as the consumer), or undefined. */
 function mergePair(p: Step, q: Step, counts: FoldCounts): Step | undefined {
   const joined = { name: q.name, covers: [...p.covers, ...q.covers], head: p.head };
-  if (p.op === 'conv' && !p.depthwise && !p.residual && p.bias && p.act === 'linear' && q.op === 'add' && q.inputs.length === 2 && q.inputs.filter((i) => i === p.name).length === 1) {
+  if (
+    p.op === 'conv' &&
+    !p.depthwise &&
+    !p.residual &&
+    p.bias &&
+    p.act === 'linear' &&
+    q.op === 'add' &&
+    q.inputs.length === 2 &&
+    q.inputs.filter((i) => i === p.name).length === 1
+  ) {
     const other = q.inputs.find((i) => i !== p.name)!;
     return { ...p, ...joined, inputs: [...p.inputs, other], residual: true, act: q.act };
   }
@@ -98,10 +113,27 @@ function mergePair(p: Step, q: Step, counts: FoldCounts): Step | undefined {
   if (p.op === 'pad' && q.op === 'conv' && q.pad === 'valid') {
     counts.paddingsMerged++;
     const [[top, bottom], [left, right]] = p.paddings;
-    return { ...q, ...joined, inputs: intoConvInputs, pad: samePadding(q, p.paddings) ? 'same' : [[0, 0], [top, bottom], [left, right], [0, 0]] };
+    return {
+      ...q,
+      ...joined,
+      inputs: intoConvInputs,
+      pad: samePadding(q, p.paddings)
+        ? 'same'
+        : [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+    };
   }
   if ((p.op === 'conv' || p.op === 'dense') && p.act === 'linear' && !(p.op === 'conv' && p.residual) && q.op === 'affine') {
-    const outChannels = p.op === 'conv' ? (p.depthwise ? (p.filter.shape[2] as number) * (p.filter.shape[3] as number) : (p.filter.shape[3] as number)) : (p.kernel.shape[1] as number);
+    const outChannels =
+      p.op === 'conv'
+        ? p.depthwise
+          ? (p.filter.shape[2] as number) * (p.filter.shape[3] as number)
+          : (p.filter.shape[3] as number)
+        : (p.kernel.shape[1] as number);
     if (!fitsChannels(q, outChannels)) return undefined;
     counts.folded += q.batchNorms;
     return { ...p, ...foldAffineAfter(p, q), ...joined, inputs: p.inputs, act: q.act } as Step;

@@ -26,7 +26,18 @@ interface StepBase {
 
 export type StepOp =
   /** act(conv(x) + bias [+ residual]); with `residual`, inputs[1] is added before the activation (ResNet's Add). */
-  | { op: 'conv'; depthwise: boolean; filter: Tensor; bias: Tensor | null; strides: [number, number]; dilations: [number, number]; pad: Padding; act: PlanActivation; residual?: boolean; inputSize?: [number, number] }
+  | {
+      op: 'conv';
+      depthwise: boolean;
+      filter: Tensor;
+      bias: Tensor | null;
+      strides: [number, number];
+      dilations: [number, number];
+      pad: Padding;
+      act: PlanActivation;
+      residual?: boolean;
+      inputSize?: [number, number];
+    }
   /** Dense on a tensor that is not 4-D: a matrix product over the last axis. */
   | { op: 'dense'; kernel: Tensor; bias: Tensor | null; act: PlanActivation }
   /**
@@ -57,17 +68,36 @@ export type StepOf<K extends StepOp['op']> = StepBase & Extract<StepOp, { op: K 
 /** What translateLayer makes of a layer: steps, an identity (Dropout at inference), or nothing it knows. */
 export type Translation = { steps: Step[] } | { identity: true } | null;
 
-const IDENTITY_AT_INFERENCE = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
+const IDENTITY_AT_INFERENCE = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'SpatialDropout3D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
+]);
 
 const twoPairs = (v: unknown): [[number, number], [number, number]] | undefined => {
-  if (typeof v === 'number') return [[v, v], [v, v]];
+  if (typeof v === 'number')
+    return [
+      [v, v],
+      [v, v],
+    ];
   if (!Array.isArray(v) || v.length !== 2) return undefined;
   const [a, b] = v.map((q) => (typeof q === 'number' ? [q, q] : q)) as number[][];
-  return Array.isArray(a) && Array.isArray(b) ? [[a[0], a[1]], [b[0], b[1]]] : undefined;
+  return Array.isArray(a) && Array.isArray(b)
+    ? [
+        [a[0], a[1]],
+        [b[0], b[1]],
+      ]
+    : undefined;
 };
 
 /** Height and width of a [N, H, W, C] shape, when known. */
-const spatialSize = (shape: Shape | undefined): [number, number] | undefined => (shape && typeof shape[1] === 'number' && typeof shape[2] === 'number' ? [shape[1], shape[2]] : undefined);
+const spatialSize = (shape: Shape | undefined): [number, number] | undefined =>
+  shape && typeof shape[1] === 'number' && typeof shape[2] === 'number' ? [shape[1], shape[2]] : undefined;
 
 /** Keras weights of a BatchNormalization as a per-channel scale and shift (inference mode). */
 export function batchNormAffine(layer: Layer): { scale: Tensor; shift: Tensor } {
@@ -135,8 +165,32 @@ export function translateLayer(layer: Layer, inputs: string[], graph: LayerGraph
       const depthName = `${name}/depthwise`;
       return {
         steps: [
-          { ...base, name: depthName, covers: [], op: 'conv', depthwise: true, filter: depthKernel.clone(), bias: null, strides: pair(c.strides, 1), dilations: pair(c.dilationRate, 1), pad: c.padding, act: 'linear', inputSize: spatialSize(inShape) },
-          { ...base, inputs: [depthName], op: 'conv', depthwise: false, filter: pointKernel.clone(), bias: b, strides: [1, 1], dilations: [1, 1], pad: 'valid', act },
+          {
+            ...base,
+            name: depthName,
+            covers: [],
+            op: 'conv',
+            depthwise: true,
+            filter: depthKernel.clone(),
+            bias: null,
+            strides: pair(c.strides, 1),
+            dilations: pair(c.dilationRate, 1),
+            pad: c.padding,
+            act: 'linear',
+            inputSize: spatialSize(inShape),
+          },
+          {
+            ...base,
+            inputs: [depthName],
+            op: 'conv',
+            depthwise: false,
+            filter: pointKernel.clone(),
+            bias: b,
+            strides: [1, 1],
+            dilations: [1, 1],
+            pad: 'valid',
+            act,
+          },
         ],
       };
     }
@@ -148,7 +202,16 @@ export function translateLayer(layer: Layer, inputs: string[], graph: LayerGraph
       // ConvNeXt's pointwise layers: Dense on [N, H, W, C] is a 1x1 convolution.
       if (rank === 4) {
         const [cin, cout] = kernel.shape as number[];
-        return one({ op: 'conv', depthwise: false, filter: t.reshape(kernel, [1, 1, cin, cout]), bias: hasBias ? bias.clone() : t.zeros([cout]), strides: [1, 1], dilations: [1, 1], pad: 'valid', act });
+        return one({
+          op: 'conv',
+          depthwise: false,
+          filter: t.reshape(kernel, [1, 1, cin, cout]),
+          bias: hasBias ? bias.clone() : t.zeros([cout]),
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'valid',
+          act,
+        });
       }
       return one({ op: 'dense', kernel: kernel.clone(), bias: hasBias ? bias.clone() : null, act });
     }
@@ -205,7 +268,12 @@ export function translateLayer(layer: Layer, inputs: string[], graph: LayerGraph
     case 'GlobalAveragePooling2D':
     case 'GlobalMaxPooling2D':
       if (!channelsLast) return null;
-      return one({ op: 'reduce', kind: className === 'GlobalMaxPooling2D' ? 'max' : 'mean', axes: [1, 2], keepDims: (c as { keepDims?: boolean }).keepDims === true });
+      return one({
+        op: 'reduce',
+        kind: className === 'GlobalMaxPooling2D' ? 'max' : 'mean',
+        axes: [1, 2],
+        keepDims: (c as { keepDims?: boolean }).keepDims === true,
+      });
     case 'ZeroPadding2D': {
       const p = twoPairs(c.padding ?? 1);
       return p && channelsLast ? one({ op: 'pad', paddings: p }) : null;

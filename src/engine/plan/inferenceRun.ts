@@ -36,7 +36,15 @@ export function runStep(s: Step, ins: Tensor[], native?: NativeConv): Tensor {
       } else {
         // The activation waits for the residual.
         const [inside, rest] = residual ? (['linear', s.act] as const) : splitActivation(s.act, TFJS_FUSED_ACTIVATIONS);
-        const args = { x: x as Tensor4D, filter: s.filter as Tensor4D, strides: s.strides, pad: s.pad as 'same', dilations: s.dilations, bias: s.bias ?? undefined, activation: inside as 'relu' };
+        const args = {
+          x: x as Tensor4D,
+          filter: s.filter as Tensor4D,
+          strides: s.strides,
+          pad: s.pad as 'same',
+          dilations: s.dilations,
+          bias: s.bias ?? undefined,
+          activation: inside as 'relu',
+        };
         y = s.depthwise ? t.fused.depthwiseConv2d(args) : t.fused.conv2d(args);
         after = rest;
       }
@@ -73,7 +81,12 @@ export function runStep(s: Step, ins: Tensor[], native?: NativeConv): Tensor {
       return s.kind === 'max' ? t.max(x, s.axes, s.keepDims) : t.mean(x, s.axes, s.keepDims);
     case 'pad': {
       const [[top, bottom], [left, right]] = s.paddings;
-      return t.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+      return t.pad(x, [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ]);
     }
     case 'crop': {
       const [[top, bottom], [left, right]] = s.cropping;

@@ -47,7 +47,11 @@ export interface NativeConv {
 }
 
 type Family = 'onednn-conv' | 'onednn-depthwise' | 'eigen-conv';
-const OP: Record<Family, string> = { 'onednn-conv': '_MklNativeFusedConv2D', 'onednn-depthwise': '_MklNativeFusedDepthwiseConv2dNative', 'eigen-conv': '_FusedConv2D' };
+const OP: Record<Family, string> = {
+  'onednn-conv': '_MklNativeFusedConv2D',
+  'onednn-depthwise': '_MklNativeFusedDepthwiseConv2dNative',
+  'eigen-conv': '_FusedConv2D',
+};
 const ACTS: Record<Family, Partial<Record<PlanActivation, string>>> = {
   'onednn-conv': { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', swish: '_MklSwish', hardSwish: '_FusedHardSwish' },
   'onednn-depthwise': { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', hardSwish: '_FusedHardSwish' },
@@ -69,14 +73,29 @@ function state(): Probed {
   const t = tf();
   if (probed?.backend === t.getBackend() && probed.oneDnnSetting === process.env.TF_ENABLE_ONEDNN_OPTS) return probed;
   const backend = t.backend() as unknown as Partial<NativeBackend>;
-  const native = t.getBackend() === 'tensorflow' && typeof backend.executeSingleOutput === 'function' && backend.binding ? (backend as NativeBackend) : undefined;
+  const native =
+    t.getBackend() === 'tensorflow' && typeof backend.executeSingleOutput === 'function' && backend.binding ? (backend as NativeBackend) : undefined;
   // oneDNN's kernels only where TensorFlow itself may use them (backend.ts switches them off
   // on CPUs where they crash).
-  probed = { backend: t.getBackend(), oneDnnSetting: process.env.TF_ENABLE_ONEDNN_OPTS, native, oneDnn: native !== undefined && oneDnnDecision(process.env).enabled, works: new Map() };
+  probed = {
+    backend: t.getBackend(),
+    oneDnnSetting: process.env.TF_ENABLE_ONEDNN_OPTS,
+    native,
+    oneDnn: native !== undefined && oneDnnDecision(process.env).enabled,
+    works: new Map(),
+  };
   return probed;
 }
 
-function execute(b: NativeBackend, family: Family, fusedOps: string[], x: Tensor, filter: Tensor, args: Tensor[], s: Pick<ConvSpec, 'strides' | 'dilations' | 'pad'>): Tensor {
+function execute(
+  b: NativeBackend,
+  family: Family,
+  fusedOps: string[],
+  x: Tensor,
+  filter: Tensor,
+  args: Tensor[],
+  s: Pick<ConvSpec, 'strides' | 'dilations' | 'pad'>,
+): Tensor {
   const n = b.binding;
   const explicit = Array.isArray(s.pad);
   const attrs: { name: string; type: number; value: unknown }[] = [
@@ -114,7 +133,14 @@ function works(p: Probed, family: Family, fusedOps: string[], act: PlanActivatio
       const depthwise = family === 'onednn-depthwise';
       const filter = depthwise ? t.tensor4d([1, 0.5], [1, 1, 2, 1]) : t.tensor4d([1, 0.5, -0.25, 1], [1, 1, 2, 2]);
       const bias = t.tensor1d([0.25, -0.5]);
-      const pad: Padding = explicit ? [[0, 0], [1, 0], [0, 1], [0, 0]] : 'valid';
+      const pad: Padding = explicit
+        ? [
+            [0, 0],
+            [1, 0],
+            [0, 1],
+            [0, 0],
+          ]
+        : 'valid';
       const conv = depthwise ? t.depthwiseConv2d(x, filter as tfTypes.Tensor4D, 1, pad as 'valid') : t.conv2d(x, filter as tfTypes.Tensor4D, 1, pad as 'valid');
       const res = residual ? t.randomNormal(conv.shape, 0, 2, 'float32', 1) : undefined;
       let expected = t.add(conv, bias);

@@ -55,11 +55,14 @@ export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
   const engine = t.engine();
   const hasBn = s.hasBatchNorm;
   const conv = (x: Tensor, w: Tensor) =>
-    s.depthwise ? t.depthwiseConv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations) : t.conv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations);
+    s.depthwise
+      ? t.depthwiseConv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations)
+      : t.conv2d(x as tfTypes.Tensor4D, w as tfTypes.Tensor4D, s.strides, s.pad, 'NHWC', s.dilations);
   // conv + bias as one native kernel where there is one; the BatchNorm as one FusedBatchNorm.
   const native = nativeConv({ depthwise: s.depthwise, strides: s.strides, dilations: s.dilations, pad: s.pad, act: 'linear', residual: false });
   const convBias = (x: Tensor, w: Tensor, b: Tensor) => (native ? native.run(x, w, b) : t.add(conv(x, w), b));
-  const normalise = (z: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) => (hasBn ? batchNormOf(z, gamma, beta, mean, variance, epsilon) : z);
+  const normalise = (z: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) =>
+    hasBn ? batchNormOf(z, gamma, beta, mean, variance, epsilon) : z;
   const op = t.customGrad(((...args: unknown[]) => {
     const [x, w, b, gamma, beta, mean, variance] = args as Tensor[];
     const save = args[7] as (ts: Tensor[]) => void;

@@ -36,7 +36,10 @@ export function loadingSnippet(modelDir: string): string {
   const [h, w] = pre?.inputSize ?? [224, 224];
   const feed = pre
     ? tfjsSnippet(pre)
-    : [`let x = tf.image.resizeBilinear(img, [${h}, ${w}], false, true);`, 'x = x.div(255); // preprocessing.json is missing: check what the model expects'].join('\n');
+    : [
+        `let x = tf.image.resizeBilinear(img, [${h}, ${w}], false, true);`,
+        'x = x.div(255); // preprocessing.json is missing: check what the model expects',
+      ].join('\n');
   return [
     '# Exported Transfer Lab model',
     '',
@@ -47,7 +50,9 @@ export function loadingSnippet(modelDir: string): string {
     pre
       ? `- \`preprocessing.json\`: input ${h}x${w} RGB, resize \`${pre.resize}\` (${pre.interpolation}), pixels 0..255 preprocessed as Keras's \`${pre.mode}\` mode: ${describePixelTransform(transformOf(pre))}.`
       : `- \`preprocessing.json\`: missing; the input is ${h}x${w} RGB.`,
-    ...(pre?.graphBase ? [`- The base is a graph model (\`${pre.graphBase.path}\`): load it with \`tf.loadGraphModel\` and feed its output to model.json.`] : []),
+    ...(pre?.graphBase
+      ? [`- The base is a graph model (\`${pre.graphBase.path}\`): load it with \`tf.loadGraphModel\` and feed its output to model.json.`]
+      : []),
     '',
     '```js',
     "import * as tf from '@tensorflow/tfjs';",
@@ -78,7 +83,9 @@ export async function exportModelCommand(s: Services, arg?: unknown, target?: un
   const name = record.ok ? record.value.id : path.basename(runDir);
   const modelDir = path.join(runDir, RUN_FILES.model);
   if (record.ok && record.value.status !== 'succeeded') {
-    void vscode.window.showWarningMessage(`Transfer Lab: run ${name} ${record.value.status === 'running' ? 'is still running' : `${record.value.status}`}; only a succeeded run has a complete model to export.`);
+    void vscode.window.showWarningMessage(
+      `Transfer Lab: run ${name} ${record.value.status === 'running' ? 'is still running' : `${record.value.status}`}; only a succeeded run has a complete model to export.`,
+    );
     return undefined;
   }
   if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
@@ -114,7 +121,7 @@ export async function exportModelCommand(s: Services, arg?: unknown, target?: un
   }
   targetDir = path.resolve(targetDir);
   if (targetDir === modelDir || targetDir.startsWith(modelDir + path.sep)) {
-    void vscode.window.showErrorMessage('Transfer Lab: pick a folder outside the run\'s own model/ folder.');
+    void vscode.window.showErrorMessage("Transfer Lab: pick a folder outside the run's own model/ folder.");
     return undefined;
   }
   const files = listFilesRecursive(modelDir);
@@ -140,19 +147,21 @@ export async function exportModelCommand(s: Services, arg?: unknown, target?: un
   }
   s.output.appendLine(`[export] ${name}: copied ${files.join(', ')} to ${targetDir}`);
   const shown = vscode.workspace.asRelativePath(targetDir);
-  void vscode.window.showInformationMessage(`Transfer Lab: exported the model of ${name} to ${shown} (${files.length} files).`, 'Reveal', 'Add README with Loading Code').then(async (pick) => {
-    if (pick === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(targetDir!, 'model.json')));
-    if (pick === 'Add README with Loading Code') {
-      const readme = path.join(targetDir!, README);
-      if (fs.existsSync(readme)) {
-        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: loadingSnippet(modelDir) });
-        await vscode.window.showTextDocument(doc);
-        void vscode.window.showInformationMessage(`Transfer Lab: ${shown}/README.md exists, so the snippet opened in an untitled editor instead.`);
-      } else {
-        fs.writeFileSync(readme, loadingSnippet(modelDir));
-        await vscode.window.showTextDocument(vscode.Uri.file(readme));
+  void vscode.window
+    .showInformationMessage(`Transfer Lab: exported the model of ${name} to ${shown} (${files.length} files).`, 'Reveal', 'Add README with Loading Code')
+    .then(async (pick) => {
+      if (pick === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(targetDir!, 'model.json')));
+      if (pick === 'Add README with Loading Code') {
+        const readme = path.join(targetDir!, README);
+        if (fs.existsSync(readme)) {
+          const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: loadingSnippet(modelDir) });
+          await vscode.window.showTextDocument(doc);
+          void vscode.window.showInformationMessage(`Transfer Lab: ${shown}/README.md exists, so the snippet opened in an untitled editor instead.`);
+        } else {
+          fs.writeFileSync(readme, loadingSnippet(modelDir));
+          await vscode.window.showTextDocument(vscode.Uri.file(readme));
+        }
       }
-    }
-  });
+    });
   return { targetDir, files };
 }

@@ -36,7 +36,12 @@ async function chooseVariant(): Promise<NativeVariant | undefined> {
   if (!(await cudaVisible())) return 'cpu';
   const pick = await vscode.window.showQuickPick(
     [
-      { label: 'GPU (CUDA)', description: 'an NVIDIA GPU is visible', detail: 'tfjs-node-gpu\'s libtensorflow: needs the CUDA and cuDNN versions it was built for', variant: 'gpu' as const },
+      {
+        label: 'GPU (CUDA)',
+        description: 'an NVIDIA GPU is visible',
+        detail: "tfjs-node-gpu's libtensorflow: needs the CUDA and cuDNN versions it was built for",
+        variant: 'gpu' as const,
+      },
       { label: 'CPU', detail: 'works on every machine', variant: 'cpu' as const },
     ],
     { title: 'Transfer Lab: Install Native Backend', placeHolder: 'Which TensorFlow build?' },
@@ -98,7 +103,9 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
       return undefined;
     }
     if (sorted.unknown.length) {
-      void vscode.window.showErrorMessage(`Transfer Lab: ${sorted.unknown.map((f) => path.basename(f)).join(', ')}: not a libtensorflow archive (libtensorflow-…tar.gz) nor a tfjs-node binding archive (CPU-linux-4.22.0.tar.gz).`);
+      void vscode.window.showErrorMessage(
+        `Transfer Lab: ${sorted.unknown.map((f) => path.basename(f)).join(', ')}: not a libtensorflow archive (libtensorflow-…tar.gz) nor a tfjs-node binding archive (CPU-linux-4.22.0.tar.gz).`,
+      );
       return undefined;
     }
     localFiles = sorted;
@@ -109,7 +116,9 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
     for (const d of nativePlan(await tfjsNodeVersion(s.context.extensionPath), variant).downloads) {
       output.appendLine(`  ${d.what}: ${localFiles?.[d.what] ?? d.url}`);
     }
-  } catch { /* the install says why below */ }
+  } catch {
+    /* the install says why below */
+  }
   const controller = new AbortController();
   try {
     const result = await vscode.window.withProgress(
@@ -133,9 +142,14 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
       },
     );
     const bytes = result.info.sources.reduce((n, src) => n + src.bytes, 0);
-    output.appendLine(`Installed tfjs-node ${result.info.tfjsNode} with native TensorFlow ${result.tensorflowVersion} (${formatBytes(bytes)} downloaded, loads in ${result.loadMs} ms) in ${result.root}`);
-    for (const src of result.info.sources) output.appendLine(`  ${src.what}: ${src.from} (${formatBytes(src.bytes)}, sha256 ${src.sha256}; checked: ${src.checked})`);
-    void vscode.window.showInformationMessage(`Transfer Lab: native TensorFlow ${result.tensorflowVersion} is installed; training uses it from the next run, no reload needed.`);
+    output.appendLine(
+      `Installed tfjs-node ${result.info.tfjsNode} with native TensorFlow ${result.tensorflowVersion} (${formatBytes(bytes)} downloaded, loads in ${result.loadMs} ms) in ${result.root}`,
+    );
+    for (const src of result.info.sources)
+      output.appendLine(`  ${src.what}: ${src.from} (${formatBytes(src.bytes)}, sha256 ${src.sha256}; checked: ${src.checked})`);
+    void vscode.window.showInformationMessage(
+      `Transfer Lab: native TensorFlow ${result.tensorflowVersion} is installed; training uses it from the next run, no reload needed.`,
+    );
     // Say what the next trainer loads (Show Environment), so the user sees the switch.
     void vscode.commands.executeCommand('transferLab.showEnvironment');
     return result;
@@ -149,10 +163,12 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
       return undefined;
     }
     const buttons = err?.kind === 'unsupported' ? ['Show Output'] : [FROM_FILES, 'Show Output'];
-    void vscode.window.showErrorMessage(`Transfer Lab: could not install native TensorFlow: ${message}${err?.hint ? ` ${err.hint}` : ''}`, ...buttons).then((pick) => {
-      if (pick === FROM_FILES) void vscode.commands.executeCommand('transferLab.installNativeBackendFromFiles');
-      else if (pick) output.show(true);
-    });
+    void vscode.window
+      .showErrorMessage(`Transfer Lab: could not install native TensorFlow: ${message}${err?.hint ? ` ${err.hint}` : ''}`, ...buttons)
+      .then((pick) => {
+        if (pick === FROM_FILES) void vscode.commands.executeCommand('transferLab.installNativeBackendFromFiles');
+        else if (pick) output.show(true);
+      });
     return undefined;
   }
 }
@@ -172,8 +188,11 @@ export function registerNativeBackendOffer(s: Services): void {
     s.runs.onDidEvent(({ event }) => {
       if (event.type !== 'run-started' || event.backend === 'tensorflow' || offered || readConfig().backend !== 'auto') return;
       offered = true;
-      void offerNativeBackend(s.output, { backend: event.backend as EnvironmentReport['backend'], fallbacks: [], threads: 0 },
-        `Transfer Lab: this run trains on ${event.backend}, several times slower than native TensorFlow, which is not installed here.`);
+      void offerNativeBackend(
+        s.output,
+        { backend: event.backend as EnvironmentReport['backend'], fallbacks: [], threads: 0 },
+        `Transfer Lab: this run trains on ${event.backend}, several times slower than native TensorFlow, which is not installed here.`,
+      );
     }),
   );
 }
@@ -182,11 +201,17 @@ export function registerNativeBackendOffer(s: Services): void {
  * The fallback notification: the trainer could not load native TensorFlow. Offers the
  * install, the setting for a tfjs-node of one's own, and the output with the reason.
  */
-export async function offerNativeBackend(output: vscode.OutputChannel, report: Pick<EnvironmentReport, 'backend' | 'fallbacks' | 'threads'>, text?: string): Promise<void> {
+export async function offerNativeBackend(
+  output: vscode.OutputChannel,
+  report: Pick<EnvironmentReport, 'backend' | 'fallbacks' | 'threads'>,
+  text?: string,
+): Promise<void> {
   const why = report.fallbacks.find((f) => f.backend === 'tensorflow')?.error;
   // The loader's own reason names folders and commands: the output has it; the toast says what it means.
   const reason = !why || /is not installed/.test(why) ? ', which is not installed here' : ` (it did not load: ${why})`;
-  const message = text ?? `Transfer Lab: training on ${report.backend} (${report.threads} thread${report.threads === 1 ? '' : 's'}), several times slower than native TensorFlow${reason}.`;
+  const message =
+    text ??
+    `Transfer Lab: training on ${report.backend} (${report.threads} thread${report.threads === 1 ? '' : 's'}), several times slower than native TensorFlow${reason}.`;
   const pick = await vscode.window.showWarningMessage(message, INSTALL_NATIVE, OPEN_SETTING, 'Show Output');
   if (pick === INSTALL_NATIVE) await vscode.commands.executeCommand('transferLab.installNativeBackend');
   else if (pick === OPEN_SETTING) await vscode.commands.executeCommand('workbench.action.openSettings', 'transferLab.nativeBackendPath');

@@ -125,7 +125,8 @@ export function trainImagesPerClass(dir: string): { perClass: number; smallest: 
 
 export function validExperimentName(name: string, folder: string): string | undefined {
   if (name.trim() === '') return 'Give the experiment a name, e.g. flowers-mobilenet.';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) return 'Use letters, digits, dots, dashes and underscores only (it becomes the file name), starting with a letter or digit.';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    return 'Use letters, digits, dots, dashes and underscores only (it becomes the file name), starting with a letter or digit.';
   if (name.length > 80) return 'Keep the name under 80 characters.';
   const file = path.join(folder, `${name}.tlexp.json`);
   if (fs.existsSync(file)) return `${vscode.workspace.asRelativePath(file)} already exists; pick another name.`;
@@ -146,12 +147,21 @@ function resolvePath(p: string): string {
 }
 
 /** The experiment object the wizard writes: only what the user chose; defaults left to the validator. */
-export function buildExperiment(a: { name: string; datasetDir: string; folder: string; backbone: BackboneSpec; strategy: StrategySpec; description?: string; trainImages?: number }): ExperimentFile {
+export function buildExperiment(a: {
+  name: string;
+  datasetDir: string;
+  folder: string;
+  backbone: BackboneSpec;
+  strategy: StrategySpec;
+  description?: string;
+  trainImages?: number;
+}): ExperimentFile {
   const rel = (p: string) => {
     const r = path.relative(a.folder, p);
     return r === '' ? '.' : posix(r);
   };
-  const backbone: BackboneSpec = 'path' in a.backbone ? { ...a.backbone, path: path.isAbsolute(a.backbone.path) ? rel(a.backbone.path) : a.backbone.path } : { ...a.backbone };
+  const backbone: BackboneSpec =
+    'path' in a.backbone ? { ...a.backbone, path: path.isAbsolute(a.backbone.path) ? rel(a.backbone.path) : a.backbone.path } : { ...a.backbone };
   const D = EXPERIMENT_DEFAULTS;
   const training = suggestTraining(a.trainImages, D.train);
   const description = [a.description, `Training: ${training.reason}.`].filter(Boolean).join(' ');
@@ -174,7 +184,11 @@ function backboneEntryOf(spec: BackboneSpec): BackboneCatalogEntry | undefined {
 /** What the advisor needs of the backbone: its format and family, and its layers where a topology ships. */
 async function advisorInputOf(s: Services, spec: BackboneSpec) {
   const entry = backboneEntryOf(spec);
-  return { format: entry?.format ?? ('layers' as const), family: entry?.family, layers: entry ? await shippedTopologyLayers(s.context.extensionPath, entry) : undefined };
+  return {
+    format: entry?.format ?? ('layers' as const),
+    family: entry?.family,
+    layers: entry ? await shippedTopologyLayers(s.context.extensionPath, entry) : undefined,
+  };
 }
 
 /** Writes the file (never over an existing one) and opens it. */
@@ -191,7 +205,9 @@ async function writeExperiment(s: Services, exp: ExperimentFile, folder: string)
     fs.writeFileSync(file, JSON.stringify(exp, null, 2) + '\n', { flag: 'wx' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    void vscode.window.showErrorMessage(code === 'EEXIST' ? `Transfer Lab: ${file} already exists; pick another name.` : `Transfer Lab: cannot write ${file} (${code ?? e}).`);
+    void vscode.window.showErrorMessage(
+      code === 'EEXIST' ? `Transfer Lab: ${file} already exists; pick another name.` : `Transfer Lab: cannot write ${file} (${code ?? e}).`,
+    );
     return undefined;
   }
   s.output.appendLine(`[new experiment] wrote ${file}`);
@@ -227,7 +243,11 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
     strategy = a.strategy;
   }
   const stats = trainImagesPerClass(datasetDir);
-  return writeExperiment(s, buildExperiment({ name: a.name, datasetDir, folder, backbone, strategy, trainImages: stats && Math.round(stats.perClass * stats.classes) }), folder);
+  return writeExperiment(
+    s,
+    buildExperiment({ name: a.name, datasetDir, folder, backbone, strategy, trainImages: stats && Math.round(stats.perClass * stats.classes) }),
+    folder,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -267,12 +287,21 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
       totalSteps: TOTAL_STEPS,
       items,
       activeItem: active,
-      placeholder: found.length > 0 ? 'Dataset: a folder with a folder per class, or train/ val/ test/' : 'No datasets found in the workspace: browse for one (or run Scaffold Dataset first)',
+      placeholder:
+        found.length > 0
+          ? 'Dataset: a folder with a folder per class, or train/ val/ test/'
+          : 'No datasets found in the workspace: browse for one (or run Scaffold Dataset first)',
     });
     let dir = pick.dir;
     if (pick.browse) {
       const chosen = await input.outside(() =>
-        vscode.window.showOpenDialog({ title: 'Dataset folder', openLabel: 'Use This Dataset', canSelectFiles: false, canSelectFolders: true, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }),
+        vscode.window.showOpenDialog({
+          title: 'Dataset folder',
+          openLabel: 'Use This Dataset',
+          canSelectFiles: false,
+          canSelectFolders: true,
+          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+        }),
       );
       dir = chosen[0]?.fsPath;
     }
@@ -280,7 +309,11 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
     const stats = trainImagesPerClass(dir);
     if (!stats) {
       const go = await input.outside(() =>
-        vscode.window.showWarningMessage(`Transfer Lab: ${dir} does not look like a dataset yet (no class folders with images). Use it anyway?`, { modal: true }, 'Use Anyway'),
+        vscode.window.showWarningMessage(
+          `Transfer Lab: ${dir} does not look like a dataset yet (no class folders with images). Use it anyway?`,
+          { modal: true },
+          'Use Anyway',
+        ),
       );
       if (go !== 'Use Anyway') return pickDataset;
     }
@@ -294,7 +327,15 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
     probes.warm(availability);
     const items = backboneItems(availability);
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
-    const pick = await input.pick({ title: TITLE, step: 2, totalSteps: TOTAL_STEPS, items, activeItem: current, matchOnDetail: true, placeholder: 'Backbone: the pretrained network to start from' });
+    const pick = await input.pick({
+      title: TITLE,
+      step: 2,
+      totalSteps: TOTAL_STEPS,
+      items,
+      activeItem: current,
+      matchOnDetail: true,
+      placeholder: 'Backbone: the pretrained network to start from',
+    });
     if (pick.entry) {
       // Offline and not downloaded: say so now, before anything is written.
       const choice = await checkOffline(pick.entry, availability, probes, (show) => input.outside(() => show().then((a) => a ?? 'cancel')));
@@ -311,7 +352,12 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
           title: 'Backbone model file',
           openLabel: 'Use This Model',
           canSelectMany: false,
-          filters: { 'Keras or TF.js model': ['keras', 'h5', 'hdf5', 'json'], 'Keras 3 (.keras)': ['keras'], 'Keras HDF5 (.h5)': ['h5', 'hdf5'], 'TF.js model.json': ['json'] },
+          filters: {
+            'Keras or TF.js model': ['keras', 'h5', 'hdf5', 'json'],
+            'Keras 3 (.keras)': ['keras'],
+            'Keras HDF5 (.h5)': ['h5', 'hdf5'],
+            'TF.js model.json': ['json'],
+          },
           defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
         }),
       );
@@ -347,7 +393,10 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
     const situations = allSituations({ imagesPerClass: perClass, ...advisor });
     const shown = format === 'graph' ? situations.filter((x) => x.recommended && x.advice.situation.endsWith('similar')) : situations;
     const items: StrategyItem[] = [];
-    const countText = perClass === undefined ? 'images per class unknown' : `${Math.round(perClass)} training images per class${state.stats && state.stats.smallest.count < perClass * 0.5 ? ` (smallest: ${state.stats.smallest.name}, ${state.stats.smallest.count})` : ''}`;
+    const countText =
+      perClass === undefined
+        ? 'images per class unknown'
+        : `${Math.round(perClass)} training images per class${state.stats && state.stats.smallest.count < perClass * 0.5 ? ` (smallest: ${state.stats.smallest.name}, ${state.stats.smallest.count})` : ''}`;
     items.push({ label: `Your dataset: ${countText}`, kind: vscode.QuickPickItemKind.Separator });
     shown.forEach(({ advice, recommended }, i) => {
       if (i === 2) items.push({ label: 'Other situations', kind: vscode.QuickPickItemKind.Separator });
@@ -375,7 +424,10 @@ async function wizard(s: Services): Promise<vscode.Uri | undefined> {
       items,
       activeItem: items.find((i) => i.advice && i.advice.title === state.advice?.title) ?? items.find((i) => i.advice),
       matchOnDetail: true,
-      placeholder: format === 'graph' ? 'Strategy: this backbone is a graph model, so feature extraction only' : `Strategy: is your data similar to ${similarTo}? Pick the matching situation`,
+      placeholder:
+        format === 'graph'
+          ? 'Strategy: this backbone is a graph model, so feature extraction only'
+          : `Strategy: is your data similar to ${similarTo}? Pick the matching situation`,
     });
     state.advice = pick.advice!;
     return pickName;

@@ -16,7 +16,11 @@ export interface PredictArgs {
 }
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
-const top3 = (p: Prediction) => p.top.slice(0, 3).map((t) => `${t.label} ${pct(t.probability)}`).join(', ');
+const top3 = (p: Prediction) =>
+  p.top
+    .slice(0, 3)
+    .map((t) => `${t.label} ${pct(t.probability)}`)
+    .join(', ');
 
 function imagesFrom(arg: unknown, selected: unknown): string[] | undefined {
   if (Array.isArray(selected) && selected.length > 0 && selected.every((u) => u instanceof vscode.Uri)) return (selected as vscode.Uri[]).map((u) => u.fsPath);
@@ -32,7 +36,10 @@ async function chooseRun(s: Services, named: string | undefined): Promise<string
   s.runIndex.refresh();
   const runs = s.runIndex.all().filter((e) => e.record.status === 'succeeded');
   if (runs.length === 0) {
-    const pick = await vscode.window.showInformationMessage('Transfer Lab: no trained model yet. Run an experiment first; its model is then used for predictions.', 'Run Experiment');
+    const pick = await vscode.window.showInformationMessage(
+      'Transfer Lab: no trained model yet. Run an experiment first; its model is then used for predictions.',
+      'Run Experiment',
+    );
     if (pick) void vscode.commands.executeCommand('transferLab.runExperiment');
     return undefined;
   }
@@ -41,12 +48,16 @@ async function chooseRun(s: Services, named: string | undefined): Promise<string
   const pick = await vscode.window.showQuickPick(
     sorted.map((e, i) => ({
       label: e.record.id,
-      description: [i === 0 ? 'latest' : undefined, e.record.experiment.name, typeof e.record.metrics.accuracy === 'number' && Number.isFinite(e.record.metrics.accuracy) ? `test acc ${pct(e.record.metrics.accuracy)}` : undefined]
+      description: [
+        i === 0 ? 'latest' : undefined,
+        e.record.experiment.name,
+        typeof e.record.metrics.accuracy === 'number' && Number.isFinite(e.record.metrics.accuracy) ? `test acc ${pct(e.record.metrics.accuracy)}` : undefined,
+      ]
         .filter(Boolean)
         .join(' · '),
       dir: e.dir,
     })),
-    { title: 'Transfer Lab: Predict Image', placeHolder: 'Which run\'s model? (the latest is first)' },
+    { title: 'Transfer Lab: Predict Image', placeHolder: "Which run's model? (the latest is first)" },
   );
   return pick?.dir;
 }
@@ -66,17 +77,23 @@ export async function predictImageCommand(s: Services, arg?: unknown, selected?:
   }
   const notImages = images.filter((f) => !isImageFile(f));
   if (notImages.length > 0) {
-    void vscode.window.showWarningMessage(`Transfer Lab: not an image (${notImages.map((f) => path.basename(f)).join(', ')}); pick .png, .jpg, .webp, .gif, .bmp or .tif files.`);
+    void vscode.window.showWarningMessage(
+      `Transfer Lab: not an image (${notImages.map((f) => path.basename(f)).join(', ')}); pick .png, .jpg, .webp, .gif, .bmp or .tif files.`,
+    );
     images = images.filter((f) => isImageFile(f));
     if (images.length === 0) return undefined;
   }
-  const named = (arg as PredictArgs | undefined)?.runDir ?? (selected as PredictArgs | undefined)?.runDir ?? (arg instanceof vscode.Uri ? undefined : runDirFrom(arg));
+  const named =
+    (arg as PredictArgs | undefined)?.runDir ?? (selected as PredictArgs | undefined)?.runDir ?? (arg instanceof vscode.Uri ? undefined : runDirFrom(arg));
   const runDir = await chooseRun(s, named);
   if (!runDir) return undefined;
   const runName = path.basename(runDir);
 
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Transfer Lab: classifying ${images.length === 1 ? path.basename(images[0]) : `${images.length} images`} with ${runName}…` },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Transfer Lab: classifying ${images.length === 1 ? path.basename(images[0]) : `${images.length} images`} with ${runName}…`,
+    },
     () => s.trainers.predict(runDir, images!, cacheDirOf(s.context)),
   );
   if (!result.ok) {
@@ -104,7 +121,11 @@ export async function predictImageCommand(s: Services, arg?: unknown, selected?:
           detail: vscode.workspace.asRelativePath(p.file),
           file: p.file,
         })),
-        { title: `Predictions of ${runName}${failed.length ? ` (${failed.length} failed)` : ''}`, placeHolder: 'Top-3 labels per image; pick one to open it', matchOnDescription: true },
+        {
+          title: `Predictions of ${runName}${failed.length ? ` (${failed.length} failed)` : ''}`,
+          placeHolder: 'Top-3 labels per image; pick one to open it',
+          matchOnDescription: true,
+        },
       )
       .then((pick) => pick && vscode.commands.executeCommand('vscode.open', vscode.Uri.file(pick.file)));
   }

@@ -81,7 +81,12 @@ export function registerRunCommands(s: Services): void {
         target ??
         (active.length === 1
           ? active[0].experimentFile
-          : (await vscode.window.showQuickPick(active.map((r) => ({ label: path.basename(r.experimentFile, '.tlexp.json'), file: r.experimentFile })), { placeHolder: 'Stop which run?' }))?.file);
+          : (
+              await vscode.window.showQuickPick(
+                active.map((r) => ({ label: path.basename(r.experimentFile, '.tlexp.json'), file: r.experimentFile })),
+                { placeHolder: 'Stop which run?' },
+              )
+            )?.file);
       if (!chosen) return false;
       const stopped = s.runs.stop(chosen);
       if (!stopped) void vscode.window.showInformationMessage('Transfer Lab: that experiment is not running.');
@@ -97,7 +102,10 @@ export function registerRunCommands(s: Services): void {
       const record = readRun(dir);
       const name = record.ok ? record.value.id : path.basename(dir);
       // `confirmed` lets tests and scripts skip the modal; users are always asked.
-      const answer = confirmed === true ? 'Delete' : await vscode.window.showWarningMessage(`Delete run ${name} and everything in its folder (metrics, model)?`, { modal: true }, 'Delete');
+      const answer =
+        confirmed === true
+          ? 'Delete'
+          : await vscode.window.showWarningMessage(`Delete run ${name} and everything in its folder (metrics, model)?`, { modal: true }, 'Delete');
       if (answer !== 'Delete') return false;
       deleteRun(dir);
       s.runIndex.refresh();

@@ -30,7 +30,10 @@ function resolveInput(p: string): string {
 }
 
 function parseClassNames(text: string): string[] {
-  return text.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  return text
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
 }
 
 function reportProblems(s: Services, what: string, problems: InputProblem[], file?: string): void {
@@ -47,8 +50,16 @@ export async function scaffoldDatasetCommand(s: Services, args?: ScaffoldArgs): 
 async function askScaffold(): Promise<ScaffoldArgs | undefined> {
   const mode = await vscode.window.showQuickPick(
     [
-      { label: '$(new-folder) New dataset from class names', detail: 'Creates a folder per class (optionally inside train/ val/ test/) and a README of counts. Then drop your images in.', mode: 'new' as const },
-      { label: '$(split-horizontal) Split an existing folder-per-class dataset into train/val/test', detail: 'Copies the images into a new folder with train/ val/ test/ class folders; your original folder is left as it is.', mode: 'split' as const },
+      {
+        label: '$(new-folder) New dataset from class names',
+        detail: 'Creates a folder per class (optionally inside train/ val/ test/) and a README of counts. Then drop your images in.',
+        mode: 'new' as const,
+      },
+      {
+        label: '$(split-horizontal) Split an existing folder-per-class dataset into train/val/test',
+        detail: 'Copies the images into a new folder with train/ val/ test/ class folders; your original folder is left as it is.',
+        mode: 'split' as const,
+      },
     ],
     { title: 'Transfer Lab: Scaffold Dataset', placeHolder: 'What do you want to do?', ignoreFocusOut: true },
   );
@@ -82,7 +93,7 @@ async function askNew(): Promise<ScaffoldArgs | undefined> {
   if (classes === undefined) return undefined;
   const layout = await vscode.window.showQuickPick(
     [
-      { label: 'One folder per class', detail: 'Transfer Lab splits train/val/test itself, reproducibly from the experiment\'s seed.', splits: false },
+      { label: 'One folder per class', detail: "Transfer Lab splits train/val/test itself, reproducibly from the experiment's seed.", splits: false },
       { label: 'train/ val/ test/, each with the class folders', detail: 'You decide which image goes to which split.', splits: true },
     ],
     { title: 'New dataset (3/3): layout', ignoreFocusOut: true },
@@ -110,7 +121,8 @@ async function askSplit(): Promise<ScaffoldArgs | undefined> {
     ignoreFocusOut: true,
     validateInput: (v) => {
       const full = resolveInput(v.trim());
-      if (fs.existsSync(full) && (!fs.statSync(full).isDirectory() || fs.readdirSync(full).length > 0)) return `${full} exists and is not empty; splitting never overwrites files.`;
+      if (fs.existsSync(full) && (!fs.statSync(full).isDirectory() || fs.readdirSync(full).length > 0))
+        return `${full} exists and is not empty; splitting never overwrites files.`;
       if (full === source || full.startsWith(source + path.sep)) return 'The destination must be outside the source folder.';
       return undefined;
     },
@@ -149,7 +161,10 @@ async function askSplit(): Promise<ScaffoldArgs | undefined> {
 }
 
 export function parseFractions(text: string): { val: number; test: number } | undefined {
-  const parts = text.split(/[,\s]+/).filter(Boolean).map(Number);
+  const parts = text
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(Number);
   if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0 || n >= 1)) return undefined;
   if (parts[0] + parts[1] >= 1) return undefined;
   return { val: parts[0], test: parts[1] };
@@ -206,7 +221,11 @@ async function splitExisting(s: Services, a: Extract<ScaffoldArgs, { mode: 'spli
     for (const k of v.skipped.slice(0, 50)) s.output.appendLine(`    ${k.path}: ${k.reason}`);
   }
   if (result.warnings.length > 0) reportProblems(s, 'warnings', result.warnings);
-  const totals = v.classes.reduce((t, c) => ({ train: t.train + v.counts[c].train, val: t.val + v.counts[c].val, test: t.test + v.counts[c].test }), { train: 0, val: 0, test: 0 });
+  const totals = v.classes.reduce((t, c) => ({ train: t.train + v.counts[c].train, val: t.val + v.counts[c].val, test: t.test + v.counts[c].test }), {
+    train: 0,
+    val: 0,
+    test: 0,
+  });
   const readme = path.join(dest, 'README.md');
   if (!scripted) void showReadme(readme);
   void vscode.window

@@ -8,7 +8,9 @@ import { offerNativeBackend } from './installNativeBackend';
 /** On or off, always with why; and the models this machine runs with oneDNN off after a crash. */
 function formatOneDnn(o: NonNullable<EnvironmentReport['oneDnn']>): string[] {
   const remembered = o.rememberedOff
-    ? [`  remembered off:   ${o.rememberedOff} model${o.rememberedOff === 1 ? '' : 's'} on this machine, after oneDNN crashed ${o.rememberedOff === 1 ? 'it' : 'them'}${o.verdictFile ? ` (${o.verdictFile}; delete it to forget)` : ''}`]
+    ? [
+        `  remembered off:   ${o.rememberedOff} model${o.rememberedOff === 1 ? '' : 's'} on this machine, after oneDNN crashed ${o.rememberedOff === 1 ? 'it' : 'them'}${o.verdictFile ? ` (${o.verdictFile}; delete it to forget)` : ''}`,
+      ]
     : [];
   return [`oneDNN kernels:     ${o.enabled ? 'on' : 'off'} (${o.reason})`, ...remembered];
 }
@@ -29,11 +31,7 @@ export function formatEnvironment(r: EnvironmentReport): string[] {
   ];
 }
 
-export async function showEnvironment(
-  host: TrainerHost,
-  output: vscode.OutputChannel,
-  store: EnvironmentStore,
-): Promise<EnvironmentReport | undefined> {
+export async function showEnvironment(host: TrainerHost, output: vscode.OutputChannel, store: EnvironmentStore): Promise<EnvironmentReport | undefined> {
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: 'Transfer Lab: loading TensorFlow.js in the trainer…' },
     () => host.environment(),
