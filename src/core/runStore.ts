@@ -269,19 +269,47 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 /** Reads and checks run.json. Never throws: a missing or corrupt file is an error naming it. */
 export function readRun(dir: string): Validated<RunRecord> {
   const file = path.join(dir, RUN_FILES.record);
-  const problem = (at: string, message: string, hint = 'The run folder is damaged; delete it, or fix run.json by hand.'): Validated<RunRecord> => ({
-    ok: false,
-    errors: [{ file, path: at, message, hint }],
-  });
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT'
-      ? problem('', 'missing: this folder is not a run folder, or its run was interrupted while being created', 'Delete the folder if it is not needed.')
-      : problem('', `cannot be read (${code ?? e})`, 'Check the file permissions.');
+    return unreadableRun(file, e);
   }
+  return parseRunRecord(file, text);
+}
+
+/** readRun without blocking: for the extension host, which must never wait on the disk. */
+export async function readRunAsync(dir: string): Promise<Validated<RunRecord>> {
+  const file = path.join(dir, RUN_FILES.record);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    return unreadableRun(file, e);
+  }
+  return parseRunRecord(file, text);
+}
+
+const runProblem = (
+  file: string,
+  at: string,
+  message: string,
+  hint = 'The run folder is damaged; delete it, or fix run.json by hand.',
+): Validated<RunRecord> => ({
+  ok: false,
+  errors: [{ file, path: at, message, hint }],
+});
+
+function unreadableRun(file: string, e: unknown): Validated<RunRecord> {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? runProblem(file, '', 'missing: this folder is not a run folder, or its run was interrupted while being created', 'Delete the folder if it is not needed.')
+    : runProblem(file, '', `cannot be read (${code ?? e})`, 'Check the file permissions.');
+}
+
+/** Checks the text of a run.json (the format, its version, each field's type). */
+function parseRunRecord(file: string, text: string): Validated<RunRecord> {
+  const problem = (at: string, message: string, hint?: string) => runProblem(file, at, message, hint);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -378,21 +406,50 @@ function toMetricRecord(raw: unknown): MetricRecord | undefined {
  * Every run under `runsDir`, newest first (by startedAt, then folder name). Folders
  * without a readable run.json are listed in `problems`. A missing runsDir is empty.
  */
-export function listRuns(runsDir: string): { runs: RunEntry[]; problems: { dir: string; errors: InputProblem[] }[] } {
+export type RunListing = { runs: RunEntry[]; problems: { dir: string; errors: InputProblem[] }[] };
+
+export function listRuns(runsDir: string): RunListing {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(runsDir, { withFileTypes: true });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { runs: [], problems: [] };
-    return { runs: [], problems: [{ dir: runsDir, errors: [{ file: runsDir, path: '', message: `cannot list the runs folder (${code ?? e})` }] }] };
+    return unlistable(runsDir, e);
   }
+  return sortedListing(runDirs(runsDir, entries).map((dir) => [dir, readRun(dir)] as const));
+}
+
+/** listRuns without blocking (the extension host): reads run.json files a few at a time. */
+export async function listRunsAsync(runsDir: string): Promise<RunListing> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(runsDir, { withFileTypes: true });
+  } catch (e) {
+    return unlistable(runsDir, e);
+  }
+  const dirs = runDirs(runsDir, entries);
+  const reads: (readonly [string, Validated<RunRecord>])[] = [];
+  // 8 at a time: parallel reads, and no more than 8 records parsed between two turns of the event loop.
+  for (let i = 0; i < dirs.length; i += 8) {
+    reads.push(...(await Promise.all(dirs.slice(i, i + 8).map(async (dir) => [dir, await readRunAsync(dir)] as const))));
+  }
+  return sortedListing(reads);
+}
+
+function unlistable(runsDir: string, e: unknown): RunListing {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return { runs: [], problems: [] };
+  return { runs: [], problems: [{ dir: runsDir, errors: [{ file: runsDir, path: '', message: `cannot list the runs folder (${code ?? e})` }] }] };
+}
+
+function runDirs(runsDir: string, entries: fs.Dirent[]): string[] {
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(runsDir, e.name));
+}
+
+/** Newest first (by start time, then folder name). */
+function sortedListing(reads: readonly (readonly [string, Validated<RunRecord>])[]): RunListing {
   const runs: RunEntry[] = [];
-  const problems: { dir: string; errors: InputProblem[] }[] = [];
-  for (const e of entries) {
-    if (!e.isDirectory() || e.name.startsWith('.')) continue;
-    const dir = path.join(runsDir, e.name);
-    const read = readRun(dir);
+  const problems: RunListing['problems'] = [];
+  for (const [dir, read] of reads) {
     if (read.ok) runs.push({ dir, record: read.value });
     else problems.push({ dir, errors: read.errors });
   }
@@ -422,9 +479,14 @@ export function isPidAlive(pid: number): boolean {
  * Returns the folders it marked.
  */
 export function markOrphanedRuns(runsDir: string, isAlive: (pid: number) => boolean = isPidAlive): string[] {
+  return markOrphanedEntries(listRuns(runsDir).runs, isAlive);
+}
+
+/** markOrphanedRuns on runs already read (the extension reads them without blocking); only orphans are touched. */
+export function markOrphanedEntries(entries: RunEntry[], isAlive: (pid: number) => boolean = isPidAlive): string[] {
   const marked: string[] = [];
   const host = os.hostname();
-  for (const { dir, record } of listRuns(runsDir).runs) {
+  for (const { dir, record } of entries) {
     if (record.status !== 'running') continue;
     if (record.host !== undefined && record.host !== host) continue;
     if (record.pid !== undefined && isAlive(record.pid)) continue;

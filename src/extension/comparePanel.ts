@@ -166,7 +166,7 @@ export class CompareRuns implements vscode.Disposable {
   }
 
   private async pickRuns(preselected: string[]): Promise<string[] | undefined> {
-    this.s.runIndex.refresh();
+    await this.s.runIndex.refresh();
     const runs = this.s.runIndex.all();
     if (runs.length < 2) {
       void vscode.window.showInformationMessage(

@@ -261,7 +261,7 @@ async function resolveRunDir(s: Services, arg: unknown): Promise<string | undefi
       for (let i = 0; i < 100 && !live.runDir && s.runs.running(file); i++) await new Promise((r) => setTimeout(r, 100));
       if (live.runDir) return live.runDir;
     }
-    s.runIndex.refresh();
+    await s.runIndex.refresh();
     const latest = s.runIndex.forExperiment(file)[0];
     if (latest) return latest.dir;
     void vscode.window.showInformationMessage(`Transfer Lab: ${path.basename(file)} has no runs yet. Run it first.`);

@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
     runs.onDidChangeRuns(() => runIndex.scheduleRefresh()),
     vscode.commands.registerCommand('transferLab.showEnvironment', () => showEnvironment(trainers, output, environment)),
     vscode.commands.registerCommand('transferLab.refreshExperiments', async () => {
-      runIndex.refresh();
+      await runIndex.refresh();
       await experiments.reload();
     }),
   );

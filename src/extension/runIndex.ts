@@ -2,7 +2,7 @@
 // cache that a file watcher (and the run manager's events) keep honest.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { listRuns, markOrphanedRuns, type RunEntry } from '../core/runStore';
+import { listRunsAsync, markOrphanedEntries, readRunAsync, type RunEntry } from '../core/runStore';
 import { allRunsDirs, readConfig } from './config';
 
 const ORPHAN_CHECK_MS = 3000;
@@ -15,14 +15,17 @@ export class RunIndex implements vscode.Disposable {
   private watchers: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
   private orphanWatch: NodeJS.Timeout | undefined;
+  private checkOrphans = false;
+  private reading: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
 
   constructor() {
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('transferLab.runsFolder') && this.rewatch()),
     );
-    // A window reloaded mid-run finds its runs 'running' with a dead trainer: say so.
-    for (const dir of allRunsDirs()) markOrphanedRuns(dir);
+    // A window reloaded mid-run finds its runs 'running' with a dead trainer: the first read says so.
+    this.checkOrphans = true;
     this.rewatch();
   }
 
@@ -41,7 +44,7 @@ export class RunIndex implements vscode.Disposable {
       }
       return [runs, folder];
     });
-    this.refresh();
+    void this.refresh();
   }
 
   /** Coalesces bursts of file events (a run writes run.json several times a second). */
@@ -49,12 +52,37 @@ export class RunIndex implements vscode.Disposable {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.refresh();
+      void this.refresh();
     }, 150);
   }
 
-  refresh(): void {
-    this.entries = allRunsDirs().flatMap((dir) => listRuns(dir).runs);
+  /**
+   * Re-reads every run.json without blocking the extension host. One read at a time: a
+   * refresh asked for during a read runs once after it (however many were asked for), so
+   * what it resolves with has seen every change made before the call.
+   */
+  refresh(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.reading) {
+      this.reading = this.read().finally(() => (this.reading = undefined));
+      return this.reading;
+    }
+    this.queued = this.reading.then(() => {
+      this.queued = undefined;
+      return this.refresh();
+    });
+    return this.queued;
+  }
+
+  private async read(): Promise<void> {
+    const listings = await Promise.all(allRunsDirs().map((dir) => listRunsAsync(dir)));
+    let entries = listings.flatMap((l) => l.runs);
+    if (this.checkOrphans) {
+      this.checkOrphans = false;
+      // Only runs that say 'running' with a dead writer are rewritten: a few small writes.
+      if (markOrphanedEntries(entries).length > 0) entries = (await Promise.all(allRunsDirs().map((dir) => listRunsAsync(dir)))).flatMap((l) => l.runs);
+    }
+    this.entries = entries;
     this.watchOrphans();
     this.changed.fire();
   }
@@ -71,10 +99,16 @@ export class RunIndex implements vscode.Disposable {
       clearInterval(this.orphanWatch);
       this.orphanWatch = undefined;
     } else if (anyRunning && !this.orphanWatch) {
-      this.orphanWatch = setInterval(() => {
-        if (allRunsDirs().some((dir) => markOrphanedRuns(dir).length > 0)) this.refresh();
-      }, ORPHAN_CHECK_MS);
+      this.orphanWatch = setInterval(() => void this.checkRunning(), ORPHAN_CHECK_MS);
     }
+  }
+
+  /** Re-reads only the runs that say 'running' (fresh from disk: one may have just ended) and marks orphans. */
+  private async checkRunning(): Promise<void> {
+    const running = this.entries.filter((e) => e.record.status === 'running');
+    const fresh = await Promise.all(running.map(async (e) => ({ dir: e.dir, read: await readRunAsync(e.dir) })));
+    const entries = fresh.flatMap(({ dir, read }) => (read.ok ? [{ dir, record: read.value }] : []));
+    if (markOrphanedEntries(entries).length > 0) await this.refresh();
   }
 
   all(): RunEntry[] {

@@ -44,7 +44,7 @@ test('Run Experiment trains in a child process and the tree shows the succeeded 
   await waitFor('the run to finish', () => !tl.runs.running(file), 120_000);
   sub.dispose();
   assert.ok(events.includes('epoch') && events.includes('evaluation') && events.at(-1) === 'finished', events.join(','));
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   const runs = tl.runIndex.forExperiment(file);
   assert.equal(runs.length, 1);
   assert.equal(runs[0].record.status, 'succeeded');
@@ -62,7 +62,7 @@ test('Stop Run cancels within a batch and the run is recorded as cancelled', asy
   await waitFor('training to start', () => tl.runs.running(file)?.lastBatch, 120_000);
   assert.equal(await vscode.commands.executeCommand('transferLab.stopRun', vscode.Uri.file(file)), true);
   await waitFor('the run to stop', () => !tl.runs.running(file), 60_000);
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   const [run] = tl.runIndex.forExperiment(file);
   assert.equal(run.record.status, 'cancelled');
   // Reveal Run Folder selects the run folder in the explorer (and does not throw in a browser window).
@@ -82,7 +82,7 @@ test('a trainer killed mid-run leaves the run marked failed with its log', async
   await waitFor('training to start', () => tl.runs.running(file)?.lastBatch, 120_000);
   process.kill(pid!, 'SIGKILL');
   await waitFor('the manager to notice', () => !tl.runs.running(file), 30_000);
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   const [run] = tl.runIndex.forExperiment(file);
   assert.equal(run.record.status, 'failed');
   assert.match(run.record.failure!.message, /killed by SIGKILL/);
@@ -113,7 +113,7 @@ test('two runs at once, and the concurrency limit (transferLab.maxConcurrentRuns
     await waitFor('both runs to stop', () => !tl.runs.running(a) && !tl.runs.running(b), 60_000);
     await config.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
   }
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   assert.deepEqual(
     [a, b].map((f) => tl.runIndex.forExperiment(f)[0]?.record.status),
     ['cancelled', 'cancelled'],
@@ -129,7 +129,7 @@ test('a run whose trainer dies after a window reload is marked failed, not runni
   const writer = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: 'ignore' });
   const runsDir = path.join(workspace(), '.transferlab', 'runs');
   const { dir } = createRun(runsDir, resolved.value, { backend: 'tensorflow', pid: writer.pid });
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   await new Promise((r) => setTimeout(r, 4000));
   assert.equal(readRun(dir).ok && (readRun(dir) as { value: { status: string } }).value.status, 'running', 'a live writer keeps its run');
   writer.kill('SIGKILL');
@@ -142,7 +142,7 @@ test('the runs folder deleted while the explorer shows it: the runs disappear, a
   const file = writeExperiment('deleted-folder');
   assert.ok(await vscode.commands.executeCommand('transferLab.runExperiment', vscode.Uri.file(file)));
   await waitFor('the run to finish', () => !tl.runs.running(file), 120_000);
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   assert.equal(tl.runIndex.forExperiment(file).length, 1);
   const runsDir = path.join(workspace(), '.transferlab', 'runs');
   fs.rmSync(runsDir, { recursive: true, force: true });

@@ -32,7 +32,7 @@ function datasetInWorkspace(): string {
 async function runToEnd(tl: TransferLabApi, file: string): Promise<string> {
   await vscode.commands.executeCommand('transferLab.runExperiment', vscode.Uri.file(file));
   await waitFor('the run to finish', () => !tl.runs.running(file), 150_000);
-  tl.runIndex.refresh();
+  await tl.runIndex.refresh();
   const [run] = tl.runIndex.forExperiment(file);
   assert.equal(run?.record.status, 'succeeded', run?.record.failure?.message);
   return run.dir;

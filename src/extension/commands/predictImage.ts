@@ -33,7 +33,7 @@ function imagesFrom(arg: unknown, selected: unknown): string[] | undefined {
 /** The model to use: the one named, the only succeeded run, or the user's pick (latest first). */
 async function chooseRun(s: Services, named: string | undefined): Promise<string | undefined> {
   if (named) return named;
-  s.runIndex.refresh();
+  await s.runIndex.refresh();
   const runs = s.runIndex.all().filter((e) => e.record.status === 'succeeded');
   if (runs.length === 0) {
     const pick = await vscode.window.showInformationMessage(

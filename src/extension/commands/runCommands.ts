@@ -47,7 +47,7 @@ async function pickExperiment(s: Services): Promise<string | undefined> {
 }
 
 export async function pickRun(s: Services, placeHolder: string, filter: (status: string) => boolean = () => true): Promise<string | undefined> {
-  s.runIndex.refresh();
+  await s.runIndex.refresh();
   const runs = s.runIndex.all().filter((e) => filter(e.record.status));
   if (runs.length === 0) {
     void vscode.window.showInformationMessage('Transfer Lab: no matching runs yet. Run an experiment first.');
@@ -108,7 +108,7 @@ export function registerRunCommands(s: Services): void {
           : await vscode.window.showWarningMessage(`Delete run ${name} and everything in its folder (metrics, model)?`, { modal: true }, 'Delete');
       if (answer !== 'Delete') return false;
       deleteRun(dir);
-      s.runIndex.refresh();
+      await s.runIndex.refresh();
       return true;
     }),
     vscode.commands.registerCommand('transferLab.revealRun', async (arg?: unknown) => {
