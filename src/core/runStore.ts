@@ -358,15 +358,37 @@ function parseRunRecord(file: string, text: string): Validated<RunRecord> {
 }
 
 /** Metric records in file order; a torn or corrupt line is skipped and reported. */
-export function readMetrics(dir: string): { records: MetricRecord[]; problems: InputProblem[] } {
+export type MetricsRead = { records: MetricRecord[]; problems: InputProblem[] };
+
+export function readMetrics(dir: string): MetricsRead {
   const file = path.join(dir, RUN_FILES.metrics);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { records: [], problems: code === 'ENOENT' ? [] : [{ file, path: '', message: `cannot be read (${code ?? e})` }] };
+    return unreadableMetrics(file, e);
   }
+  return parseMetrics(file, text);
+}
+
+/** readMetrics without blocking: for the extension host. */
+export async function readMetricsAsync(dir: string): Promise<MetricsRead> {
+  const file = path.join(dir, RUN_FILES.metrics);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    return unreadableMetrics(file, e);
+  }
+  return parseMetrics(file, text);
+}
+
+function unreadableMetrics(file: string, e: unknown): MetricsRead {
+  const code = (e as NodeJS.ErrnoException).code;
+  return { records: [], problems: code === 'ENOENT' ? [] : [{ file, path: '', message: `cannot be read (${code ?? e})` }] };
+}
+
+function parseMetrics(file: string, text: string): MetricsRead {
   const records: MetricRecord[] = [];
   const problems: InputProblem[] = [];
   const lines = text.split('\n');

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { testHooks } from './testHooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readMetrics, readRun } from '../core/runStore';
+import { readMetricsAsync, readRun, readRunAsync, type RunRecord } from '../core/runStore';
 import type { EvaluationReport } from '../core/metrics';
 import type { RunEvent } from '../core/runEvents';
 import {
@@ -37,6 +37,9 @@ class DashboardPanel implements vscode.Disposable {
   renderedPoints = 0;
   outOfOrderPoints = 0;
   postedPoints = 0;
+  /** run.json as last read, and the evaluation: re-read only when the run starts or ends. */
+  private record: RunRecord | undefined;
+  private evaluation: EvaluationReport | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -66,7 +69,7 @@ class DashboardPanel implements vscode.Disposable {
   private receive(raw: unknown): void {
     const request = parseDashboardRequest(raw);
     if (!request) return;
-    if (request.type === 'ready') this.sendInit();
+    if (request.type === 'ready') void this.sendInit();
     else if (request.type === 'rendered') {
       this.renderedPoints = request.points;
       this.outOfOrderPoints = request.outOfOrder;
@@ -75,16 +78,24 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private isWrongImage(p: string): boolean {
-    return this.readEvaluation()?.mostConfidentlyWrong.some((w) => w.path === p) ?? false;
+    return this.evaluation?.mostConfidentlyWrong.some((w) => w.path === p) ?? false;
   }
 
-  private header(): DashboardHeader {
-    const record = readRun(this.runDir);
+  /**
+   * What the header shows. run.json and metrics.jsonl are read (asynchronously: the extension
+   * host never waits on the disk) only when the live state cannot say: at the start, when the
+   * run starts or ends, and for a run with no live trainer; not on every epoch.
+   */
+  private async header(reread: boolean): Promise<DashboardHeader> {
     const live = this.s.runs.byRunDir(this.runDir);
-    const r = record.ok ? record.value : undefined;
+    if (reread || !this.record) {
+      const read = await readRunAsync(this.runDir);
+      this.record = read.ok ? read.value : undefined;
+    }
+    const r = this.record;
     // A finished run has no live state: its progress is the last epoch on disk.
     const e = live?.lastEpoch;
-    const epochOnDisk = e ? undefined : lastEpochOf(this.runDir);
+    const epochOnDisk = e ? undefined : await lastEpochOf(this.runDir);
     return {
       runId: r?.id ?? path.basename(this.runDir),
       experiment: r?.experiment.name ?? '',
@@ -103,9 +114,9 @@ class DashboardPanel implements vscode.Disposable {
     };
   }
 
-  private readEvaluation(): EvaluationReport | undefined {
+  private async readEvaluation(): Promise<EvaluationReport | undefined> {
     try {
-      return JSON.parse(fs.readFileSync(path.join(this.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
+      return JSON.parse(await fs.promises.readFile(path.join(this.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
     } catch {
       return undefined;
     }
@@ -115,9 +126,9 @@ class DashboardPanel implements vscode.Disposable {
     return evaluation.mostConfidentlyWrong.map((w) => ({ ...w, uri: this.panel.webview.asWebviewUri(vscode.Uri.file(w.path)).toString() }));
   }
 
-  private sendInit(): void {
+  private async sendInit(): Promise<void> {
     const curves = emptyCurves();
-    for (const m of readMetrics(this.runDir).records) {
+    for (const m of (await readMetricsAsync(this.runDir)).records) {
       if (m.kind === 'batch') {
         this.batchesPerEpoch = Math.max(this.batchesPerEpoch, m.batch ?? 1);
         curves.batchLoss.push({ x: m.step, y: m.loss });
@@ -133,9 +144,10 @@ class DashboardPanel implements vscode.Disposable {
     }
     this.feed.history(curves);
     for (const key of Object.keys(curves) as (keyof DashboardCurves)[]) curves[key] = decimate(curves[key], INITIAL_POINTS);
-    const evaluation = this.readEvaluation();
+    const evaluation = (this.evaluation = await this.readEvaluation());
+    const header = await this.header(true);
     this.postedPoints = Object.values(curves).reduce((n, c) => n + c.length, 0);
-    this.post({ type: 'init', header: this.header(), curves, evaluation, wrong: evaluation ? this.wrongImages(evaluation) : undefined, runDir: this.runDir });
+    this.post({ type: 'init', header, curves, evaluation, wrong: evaluation ? this.wrongImages(evaluation) : undefined, runDir: this.runDir });
     this.flush(); // live points that arrived while the webview loaded and are newer than the history
   }
 
@@ -154,16 +166,19 @@ class DashboardPanel implements vscode.Disposable {
         push('epochAccuracy', { x, y: event.accuracy });
         push('valLoss', { x, y: event.valLoss });
         push('valAccuracy', { x, y: event.valAccuracy });
-        this.post({ type: 'header', header: this.header() });
+        void this.postHeader(false);
         break;
       }
       case 'evaluation':
+        this.evaluation = event.report;
         this.post({ type: 'evaluation', evaluation: event.report, wrong: this.wrongImages(event.report) });
         break;
       case 'finished':
-      case 'phase':
       case 'run-started':
-        this.post({ type: 'header', header: this.header() });
+        void this.postHeader(true);
+        break;
+      case 'phase':
+        void this.postHeader(false);
         break;
       default:
         break;
@@ -181,6 +196,10 @@ class DashboardPanel implements vscode.Disposable {
     this.post({ type: 'append', curves });
   }
 
+  private async postHeader(reread: boolean): Promise<void> {
+    this.post({ type: 'header', header: await this.header(reread) });
+  }
+
   private post(message: DashboardMessage): void {
     void this.panel.webview.postMessage(message);
   }
@@ -192,9 +211,9 @@ class DashboardPanel implements vscode.Disposable {
   }
 }
 
-function lastEpochOf(runDir: string): number | undefined {
+async function lastEpochOf(runDir: string): Promise<number | undefined> {
   let last: number | undefined;
-  for (const m of readMetrics(runDir).records) if (m.kind === 'epoch') last = m.epoch;
+  for (const m of (await readMetricsAsync(runDir)).records) if (m.kind === 'epoch') last = m.epoch;
   return last;
 }
 
