@@ -43,7 +43,13 @@ const builds = [
     ...common,
     platform: 'node',
     format: 'cjs',
-    entryPoints: { extension: 'src/extension/extension.ts', trainer: 'src/trainer/main.ts', cli: 'src/cli/main.ts' },
+    entryPoints: {
+      extension: 'src/extension/extension.ts',
+      // The experiment editor's dataset walks, off the extension host's thread.
+      datasetIndexWorker: 'src/extension/datasetIndexWorker.ts',
+      trainer: 'src/trainer/main.ts',
+      cli: 'src/cli/main.ts',
+    },
     outdir: 'dist',
     external: nodeExternals,
   },

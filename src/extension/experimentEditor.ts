@@ -2,13 +2,12 @@
 // result) and diagnostics beyond the JSON schema (validation with positions, a dataset
 // folder that is missing or empty).
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { closest, parseExperimentText, resolveExperiment } from '../core/experimentValidation';
 import { findCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
 import { cacheDirOf } from './config';
-import { indexDataset } from '../core/datasetIndex';
+import { DatasetChecker } from './datasetChecker';
 import type { InputProblem } from '../core/experiment';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
@@ -207,6 +206,7 @@ class ExperimentFixes implements vscode.CodeActionProvider {
   }
 }
 
+/** The checks of the text itself (parse, schema, resolution): instant. The dataset walk is separate (datasetDiagnostics). */
 function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   const text = doc.getText();
   const file = doc.uri.fsPath;
@@ -224,10 +224,26 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   if (!resolved.ok) return [...out, ...resolved.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error))];
   lastResolved.set(doc.uri.toString(), resolved.value);
   out.push(...resolved.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning)));
-  // The dataset, checked without decoding anything (a folder walk).
-  const dataDir = resolved.value.data.dir;
-  if (!fs.existsSync(dataDir)) {
-    out.push(
+  return out;
+}
+
+/** The dataset, checked without decoding anything: a folder walk, in the checker's worker thread. */
+async function datasetDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperiment, checker: DatasetChecker): Promise<vscode.Diagnostic[]> {
+  const text = doc.getText();
+  const toDiagnostic = (p: InputProblem, severity: vscode.DiagnosticSeverity) => {
+    const d = new vscode.Diagnostic(
+      rangeOfPath(text, p.path || 'data.dir', doc),
+      `${p.path || 'data.dir'}: ${p.message}${p.hint ? ` ${p.hint}` : ''}`,
+      severity,
+    );
+    d.source = 'Transfer Lab';
+    d.code = p.path || 'data.dir';
+    return d;
+  };
+  const dataDir = exp.data.dir;
+  const reply = await checker.check(dataDir, { split: exp.data.split, seed: exp.data.seed });
+  if (reply.missing) {
+    return [
       toDiagnostic(
         {
           path: 'data.dir',
@@ -236,13 +252,12 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
         },
         vscode.DiagnosticSeverity.Error,
       ),
-    );
-  } else {
-    const index = indexDataset(dataDir, { split: resolved.value.data.split, seed: resolved.value.data.seed });
-    if (!index.ok) out.push(...index.errors.map((p) => toDiagnostic({ ...p, path: p.path || 'data.dir' }, vscode.DiagnosticSeverity.Error)));
-    else out.push(...index.warnings.map((p) => toDiagnostic({ ...p, path: p.path || 'data.dir' }, vscode.DiagnosticSeverity.Warning)));
+    ];
   }
-  return out;
+  return [
+    ...reply.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error)),
+    ...reply.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning)),
+  ];
 }
 
 /** The last valid resolved experiment per document, for the checks that need the backbone. */
@@ -252,6 +267,7 @@ export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
   const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
+  const checker = new DatasetChecker(s.context.extensionPath);
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
     if (!isExperiment(doc)) return;
@@ -267,17 +283,26 @@ export function registerExperimentEditor(s: Services): void {
         const base = diagnosticsFor(doc);
         collection.set(doc.uri, base);
         const exp = lastResolved.get(key);
-        // Layer names come from a trainer process: added when known, never blocking typing.
-        if (exp)
-          void backboneDiagnostics(doc, exp, layers).then(
-            (extra) => doc.version === version && extra.length > 0 && collection.set(doc.uri, [...base, ...extra]),
-          );
+        if (!exp) return;
+        // The dataset walk (a worker thread) and the layer names (a trainer process) are
+        // added when known, never blocking typing; an answer for an older version is dropped.
+        void (async () => {
+          const dataset = await datasetDiagnostics(doc, exp, checker).catch((e: Error) => {
+            s.output.appendLine(`Dataset check of ${doc.uri.fsPath} failed: ${e.message}`);
+            return [];
+          });
+          if (doc.version !== version) return;
+          collection.set(doc.uri, [...base, ...dataset]);
+          const extra = await backboneDiagnostics(doc, exp, layers);
+          if (doc.version === version && extra.length > 0) collection.set(doc.uri, [...base, ...dataset, ...extra]);
+        })();
       }, delayMs),
     );
   };
   s.context.subscriptions.push(
     lens,
     collection,
+    checker,
     { dispose: () => timers.forEach((t) => clearTimeout(t)) },
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),

@@ -1,0 +1,64 @@
+// Owns the dataset-index worker (datasetIndexWorker.ts) of the experiment editor: one thread,
+// started on first use, ended with the extension. Requests are answered in order.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type * as vscode from 'vscode';
+import type { InputProblem } from '../core/experiment';
+import type { IndexOptions } from '../core/datasetIndex';
+
+export interface DatasetCheckRequest {
+  id: number;
+  dir: string;
+  opts: IndexOptions;
+}
+
+export interface DatasetCheckReply {
+  id: number;
+  /** The folder does not exist. */
+  missing: boolean;
+  errors: InputProblem[];
+  warnings: InputProblem[];
+}
+
+export class DatasetChecker implements vscode.Disposable {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (r: DatasetCheckReply) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly extensionPath: string) {}
+
+  check(dir: string, opts: IndexOptions): Promise<DatasetCheckReply> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, dir, opts } satisfies DatasetCheckRequest);
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(path.join(this.extensionPath, 'dist', 'datasetIndexWorker.js'));
+    worker.on('message', (reply: DatasetCheckReply) => {
+      this.waiting.get(reply.id)?.resolve(reply);
+      this.waiting.delete(reply.id);
+    });
+    const fail = (e: Error) => {
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+      this.worker = undefined;
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => code !== 0 && fail(new Error(`the dataset checker stopped (exit code ${code})`)));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  dispose(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+    for (const w of this.waiting.values()) w.reject(new Error('the extension is shutting down'));
+    this.waiting.clear();
+  }
+}
