@@ -1,7 +1,7 @@
 // Host <-> Compare webview messages, and how the host builds what it sends from run folders'
 // records: per-run epoch curves, the config fields that differ between the runs, and the
 // final metrics. The webview renders this; it never reads files.
-import type { MetricRecord, RunRecord } from './runStore';
+import type { MetricRecord, RunRecord } from './runRecord';
 
 export const COMPARE_PROTOCOL_VERSION = 1;
 

@@ -10,23 +10,8 @@ import * as path from 'node:path';
 import type { InputProblem, Validated } from './experiment';
 import { seededRandom, seedFrom } from './random';
 
-export type SplitName = 'train' | 'val' | 'test';
-export const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test'];
-
-export interface DatasetItem {
-  /** Absolute path (through the dataset folder, not symlink-resolved). */
-  path: string;
-  /** Index into DatasetIndex.classes. */
-  label: number;
-  split: SplitName;
-}
-
-export interface SkippedFile {
-  path: string;
-  reason: string;
-}
-
-export type SplitCounts = Record<SplitName, number>;
+export { SPLIT_NAMES, type DatasetItem, type SkippedFile, type SplitCounts, type SplitName } from './datasetTypes';
+import { SPLIT_NAMES, type DatasetItem, type SkippedFile, type SplitCounts, type SplitName } from './datasetTypes';
 
 export interface DatasetIndex {
   root: string;
