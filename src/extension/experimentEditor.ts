@@ -206,58 +206,45 @@ class ExperimentFixes implements vscode.CodeActionProvider {
   }
 }
 
+/** One problem as a diagnostic: at its line when it has one, else at its JSON path in the text. */
+function toDiagnostic(doc: vscode.TextDocument, text: string, p: InputProblem, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
+  const range = p.line !== undefined ? new vscode.Range(p.line - 1, (p.column ?? 1) - 1, p.line - 1, (p.column ?? 1) + 20) : rangeOfPath(text, p.path, doc);
+  const d = new vscode.Diagnostic(range, `${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` ${p.hint}` : ''}`, severity);
+  d.source = 'Transfer Lab';
+  d.code = p.path || undefined;
+  return d;
+}
+
 /** The checks of the text itself (parse, schema, resolution): instant. The dataset walk is separate (datasetDiagnostics). */
 function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   const text = doc.getText();
   const file = doc.uri.fsPath;
-  const toDiagnostic = (p: InputProblem, severity: vscode.DiagnosticSeverity) => {
-    const range = p.line !== undefined ? new vscode.Range(p.line - 1, (p.column ?? 1) - 1, p.line - 1, (p.column ?? 1) + 20) : rangeOfPath(text, p.path, doc);
-    const d = new vscode.Diagnostic(range, `${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` ${p.hint}` : ''}`, severity);
-    d.source = 'Transfer Lab';
-    d.code = p.path || undefined;
-    return d;
-  };
+  const as = (severity: vscode.DiagnosticSeverity) => (p: InputProblem) => toDiagnostic(doc, text, p, severity);
   const parsed = parseExperimentText(text, file);
-  if (!parsed.ok) return parsed.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error));
-  const out = parsed.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning));
+  if (!parsed.ok) return parsed.errors.map(as(vscode.DiagnosticSeverity.Error));
+  const out = parsed.warnings.map(as(vscode.DiagnosticSeverity.Warning));
   const resolved = resolveExperiment(parsed.value, file);
-  if (!resolved.ok) return [...out, ...resolved.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error))];
+  if (!resolved.ok) return [...out, ...resolved.errors.map(as(vscode.DiagnosticSeverity.Error))];
   lastResolved.set(doc.uri.toString(), resolved.value);
-  out.push(...resolved.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning)));
+  out.push(...resolved.warnings.map(as(vscode.DiagnosticSeverity.Warning)));
   return out;
 }
 
 /** The dataset, checked without decoding anything: a folder walk, in the checker's worker thread. */
 async function datasetDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperiment, checker: DatasetChecker): Promise<vscode.Diagnostic[]> {
   const text = doc.getText();
-  const toDiagnostic = (p: InputProblem, severity: vscode.DiagnosticSeverity) => {
-    const d = new vscode.Diagnostic(
-      rangeOfPath(text, p.path || 'data.dir', doc),
-      `${p.path || 'data.dir'}: ${p.message}${p.hint ? ` ${p.hint}` : ''}`,
-      severity,
-    );
-    d.source = 'Transfer Lab';
-    d.code = p.path || 'data.dir';
-    return d;
-  };
-  const dataDir = exp.data.dir;
-  const reply = await checker.check(dataDir, { split: exp.data.split, seed: exp.data.seed });
+  // The dataset's problems belong to data.dir unless they name another field.
+  const as = (severity: vscode.DiagnosticSeverity) => (p: InputProblem) => toDiagnostic(doc, text, { ...p, path: p.path || 'data.dir' }, severity);
+  const reply = await checker.check(exp.data.dir, { split: exp.data.split, seed: exp.data.seed });
   if (reply.missing) {
-    return [
-      toDiagnostic(
-        {
-          path: 'data.dir',
-          message: `the dataset folder ${dataDir} does not exist`,
-          hint: 'Create it with Transfer Lab: Scaffold Dataset, or fix the path (relative to this file).',
-        },
-        vscode.DiagnosticSeverity.Error,
-      ),
-    ];
+    const missing: InputProblem = {
+      path: 'data.dir',
+      message: `the dataset folder ${exp.data.dir} does not exist`,
+      hint: 'Create it with Transfer Lab: Scaffold Dataset, or fix the path (relative to this file).',
+    };
+    return [as(vscode.DiagnosticSeverity.Error)(missing)];
   }
-  return [
-    ...reply.errors.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error)),
-    ...reply.warnings.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Warning)),
-  ];
+  return [...reply.errors.map(as(vscode.DiagnosticSeverity.Error)), ...reply.warnings.map(as(vscode.DiagnosticSeverity.Warning))];
 }
 
 /** The last valid resolved experiment per document, for the checks that need the backbone. */
