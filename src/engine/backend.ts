@@ -8,6 +8,7 @@ import { BACKEND_ORDER, type BackendAttempt, type BackendName, type BackendPrefe
 import type { Tensor4D } from '@tensorflow/tfjs';
 import { setTf, type Tf } from './tf';
 import { isInstalledNativeRoot, readInstalledNative, resolveDependenciesFrom } from './native/installedBackend';
+import { NAPI_VERSION } from './native/nativeSources';
 import { cpuHidesCaches } from './oneDnnPolicy';
 
 export interface LoadedBackend {
@@ -45,9 +46,9 @@ function candidateRoots(opts: BackendOptions): string[] {
   return [...new Set(roots.map((r) => path.resolve(r)))];
 }
 
-/** tfjs-node's addon as node-pre-gyp places it (napi-v8 for tfjs-node 4.x on Node >= 16). */
+/** tfjs-node's addon where node-pre-gyp places it (lib/napi-v<N>). */
 function hasBinding(packageDir: string): boolean {
-  return fs.existsSync(path.join(packageDir, 'lib', 'napi-v8', 'tfjs_binding.node'));
+  return fs.existsSync(path.join(packageDir, 'lib', `napi-v${NAPI_VERSION}`, 'tfjs_binding.node'));
 }
 
 function requireFrom(root: string): NodeRequire {

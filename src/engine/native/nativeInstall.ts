@@ -33,6 +33,8 @@ export interface InstallNativeOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onProgress?: (p: InstallProgress) => void;
+  /** Told what will be downloaded (or read), before anything is. */
+  onPlan?: (downloads: NativeDownload[]) => void;
   /** Node to load the result with for the check (default: this process's runtime, as Node). */
   nodePath?: string;
   stallTimeoutMs?: number;
@@ -45,7 +47,7 @@ export interface InstallResult {
   loadMs: number;
 }
 
-export type NativeInstallErrorKind = 'unsupported' | 'not-shipped' | 'download' | 'checksum' | 'archive' | 'load' | 'cancelled' | 'busy' | 'disk';
+export type NativeInstallErrorKind = 'unsupported' | 'not-shipped' | 'download' | 'checksum' | 'archive' | 'load' | 'cancelled' | 'disk';
 
 /** What went wrong, on which file or URL, and what to do. */
 export class NativeInstallError extends Error {
@@ -86,6 +88,7 @@ export async function installNativeBackend(opts: InstallNativeOptions): Promise<
   let plan: NativePlan;
   try {
     plan = nativePlan(shipped.version, opts.variant, opts.env);
+    opts.onPlan?.(plan.downloads);
   } catch (e) {
     if (e instanceof UnsupportedPlatformError) throw new NativeInstallError('unsupported', e.message);
     throw e;

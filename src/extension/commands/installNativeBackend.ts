@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { installNativeBackend, NativeInstallError, type InstallResult } from '../../engine/native/nativeInstall';
 import { nativeInstallDirOf, type NativeVariant } from '../../engine/native/installedBackend';
-import { nativePlan } from '../../engine/native/nativeSources';
 import { formatBytes } from '../../engine/download/errors';
 import { readConfig } from '../config';
 import type { EnvironmentReport } from '../../core/protocol';
@@ -112,13 +111,6 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
   }
   const nativeInstallDir = nativeInstallDirOf(s.context.globalStorageUri.fsPath);
   output.appendLine(`--- Install Native Backend (${variant.toUpperCase()}) into ${nativeInstallDir} ---`);
-  try {
-    for (const d of nativePlan(await tfjsNodeVersion(s.context.extensionPath), variant).downloads) {
-      output.appendLine(`  ${d.what}: ${localFiles?.[d.what] ?? d.url}`);
-    }
-  } catch {
-    /* the install says why below */
-  }
   const controller = new AbortController();
   try {
     const result = await vscode.window.withProgress(
@@ -133,6 +125,7 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
           localFiles,
           nodePath: readConfig().nodePath,
           signal: controller.signal,
+          onPlan: (downloads) => downloads.forEach((d) => output.appendLine(`  ${d.what}: ${localFiles?.[d.what] ?? d.url}`)),
           onProgress: (p) => {
             const increment = Math.max(0, Math.round(p.fraction * 100) - reported);
             reported += increment;
@@ -173,12 +166,6 @@ async function install(s: Services, variant: NativeVariant, files: string[] | un
   }
 }
 
-async function tfjsNodeVersion(extensionPath: string): Promise<string> {
-  const file = path.join(extensionPath, 'node_modules', '@tensorflow', 'tfjs-node', 'package.json');
-  const text = await fsp.readFile(file, 'utf8').catch(() => '{}');
-  return String((JSON.parse(text) as { version?: string }).version ?? 'unknown');
-}
-
 const OPEN_SETTING = 'Open Setting';
 
 /** Offers the install once per window when a run starts on a portable backend. */
@@ -190,28 +177,25 @@ export function registerNativeBackendOffer(s: Services): void {
       offered = true;
       void offerNativeBackend(
         s.output,
-        { backend: event.backend as EnvironmentReport['backend'], fallbacks: [], threads: 0 },
         `Transfer Lab: this run trains on ${event.backend}, several times slower than native TensorFlow, which is not installed here.`,
       );
     }),
   );
 }
 
+/** What Show Environment says when the trainer fell back from native TensorFlow. */
+export function fallbackMessage(report: Pick<EnvironmentReport, 'backend' | 'fallbacks' | 'threads'>): string {
+  const why = report.fallbacks.find((f) => f.backend === 'tensorflow')?.error;
+  // The loader's own reason names folders and commands: the output has it; the toast says what it means.
+  const reason = !why || /is not installed/.test(why) ? ', which is not installed here' : ` (it did not load: ${why})`;
+  return `Transfer Lab: training on ${report.backend} (${report.threads} thread${report.threads === 1 ? '' : 's'}), several times slower than native TensorFlow${reason}.`;
+}
+
 /**
  * The fallback notification: the trainer could not load native TensorFlow. Offers the
  * install, the setting for a tfjs-node of one's own, and the output with the reason.
  */
-export async function offerNativeBackend(
-  output: vscode.OutputChannel,
-  report: Pick<EnvironmentReport, 'backend' | 'fallbacks' | 'threads'>,
-  text?: string,
-): Promise<void> {
-  const why = report.fallbacks.find((f) => f.backend === 'tensorflow')?.error;
-  // The loader's own reason names folders and commands: the output has it; the toast says what it means.
-  const reason = !why || /is not installed/.test(why) ? ', which is not installed here' : ` (it did not load: ${why})`;
-  const message =
-    text ??
-    `Transfer Lab: training on ${report.backend} (${report.threads} thread${report.threads === 1 ? '' : 's'}), several times slower than native TensorFlow${reason}.`;
+export async function offerNativeBackend(output: vscode.OutputChannel, message: string): Promise<void> {
   const pick = await vscode.window.showWarningMessage(message, INSTALL_NATIVE, OPEN_SETTING, 'Show Output');
   if (pick === INSTALL_NATIVE) await vscode.commands.executeCommand('transferLab.installNativeBackend');
   else if (pick === OPEN_SETTING) await vscode.commands.executeCommand('workbench.action.openSettings', 'transferLab.nativeBackendPath');

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { describeBackend, type EnvironmentReport } from '../../core/protocol';
 import type { TrainerHost } from '../trainerHost';
 import type { EnvironmentStore } from '../environmentStore';
-import { offerNativeBackend } from './installNativeBackend';
+import { fallbackMessage, offerNativeBackend } from './installNativeBackend';
 
 /** On or off, always with why; and the models this machine runs with oneDNN off after a crash. */
 function formatOneDnn(o: NonNullable<EnvironmentReport['oneDnn']>): string[] {
@@ -53,7 +53,7 @@ export async function showEnvironment(host: TrainerHost, output: vscode.OutputCh
   store.set({ report });
   // Not native TensorFlow: never silent; a warning that offers the install, with the reason.
   if (report.backend !== 'tensorflow' && report.fallbacks.some((f) => f.backend === 'tensorflow')) {
-    void offerNativeBackend(output, report);
+    void offerNativeBackend(output, fallbackMessage(report));
     return report;
   }
   const text = `Transfer Lab: ${describeBackend(report)}`;
