@@ -117,7 +117,7 @@ function neededFor(inputsOf: Map<string, string[]>, outputName: string): Set<str
   return needed;
 }
 
-interface PlannedSteps {
+interface TranslatedSteps {
   steps: Step[];
   counts: { folded: number; paddingsMerged: number };
   /** Layers the steps compute. */
@@ -128,7 +128,7 @@ interface PlannedSteps {
 }
 
 /** The steps from the input to `outputName`: each layer translated (plan/inferenceNodes.ts), then folded. */
-function planSteps(model: LayersModel, graph: LayerGraph, inputName: string, outputName: string): PlannedSteps {
+function planSteps(model: LayersModel, graph: LayerGraph, inputName: string, outputName: string): TranslatedSteps {
   const t = tf();
   const { byName, inputsOf, consumers } = graph;
   const needed = neededFor(inputsOf, outputName);
