@@ -16,7 +16,7 @@
 // mode), so the plan is always correct; `stats.plain` names those layers for the run log.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from './tf';
-import { activationGroups, layerGraph } from './layerGraph';
+import { activationGroups, layerGraph, type LayerGraph } from './layerGraph';
 import { inLayer } from './stageError';
 import { InferencePlanError, stepTensors, translateLayer, type Step } from './plan/inferenceNodes';
 import { foldSteps } from './plan/inferenceFolding';
@@ -71,12 +71,42 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
   const inputName = model.inputLayers[0].name;
 
   const graph = layerGraph(model, (m) => new InferencePlanError(m));
-  const { byName, inputsOf, consumers } = graph;
   const outputName = opts.upTo ?? model.outputLayers[0].name;
-  if (!byName.has(outputName)) throw new InferencePlanError(`no layer named '${outputName}'`);
+  if (!graph.byName.has(outputName)) throw new InferencePlanError(`no layer named '${outputName}'`);
   if (!opts.upTo && model.outputs.length !== 1) throw new InferencePlanError(`the model has ${model.outputs.length} outputs; the plan handles one`);
 
-  // Only what the output depends on.
+  const { steps, counts, layers, plain, output } = planSteps(model, graph, inputName, outputName);
+  const owned = stepTensors(steps);
+  const kernels = new Map<Step, NativeConv>();
+  for (const s of steps) {
+    const k = nativeConvFor(s);
+    if (k) kernels.set(s, k);
+  }
+  const stats: InferencePlanStats = {
+    steps: steps.length,
+    ...counts,
+    generic: steps.filter((s) => s.op === 'layer').length,
+    layers,
+    nativeFused: kernels.size,
+    plain,
+  };
+
+  // How many steps read each value: a value is freed after its last reader.
+  const readers = new Map<string, number>();
+  for (const s of steps) for (const i of s.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+
+  return {
+    stats,
+    run: (x: Tensor4D): Tensor => runSteps({ steps, kernels, readers, inputName, output }, x),
+    dispose() {
+      t.dispose(owned);
+      owned.length = 0;
+    },
+  };
+}
+
+/** The layers `outputName` depends on (itself included). */
+function neededFor(inputsOf: Map<string, string[]>, outputName: string): Set<string> {
   const needed = new Set<string>();
   const visit = (n: string) => {
     if (needed.has(n)) return;
@@ -84,6 +114,24 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
     for (const i of inputsOf.get(n) ?? []) visit(i);
   };
   visit(outputName);
+  return needed;
+}
+
+interface TranslatedSteps {
+  steps: Step[];
+  counts: { folded: number; paddingsMerged: number };
+  /** Layers the steps compute. */
+  layers: number;
+  plain: LayersByClass;
+  /** The value that is the plan's output. */
+  output: string;
+}
+
+/** The steps from the input to `outputName`: each layer translated (plan/inferenceNodes.ts), then folded. */
+function planSteps(model: LayersModel, graph: LayerGraph, inputName: string, outputName: string): TranslatedSteps {
+  const t = tf();
+  const { byName, inputsOf, consumers } = graph;
+  const needed = neededFor(inputsOf, outputName);
   const neededConsumers = (n: string) => (consumers.get(n) ?? []).filter((c) => needed.has(c));
   const groups = activationGroups(graph, neededConsumers, (n) => n === outputName);
   const inGroup = new Set([...groups.values()].flatMap((g) => g.members));
@@ -128,69 +176,55 @@ export function compileInferencePlan(model: LayersModel, opts: InferencePlanOpti
     ({ steps, counts } = foldSteps(steps, new Set([source(outputName)])));
     for (const tensor of stepTensors(steps)) t.keep(tensor);
   });
-  const output = source(outputName);
-  const owned = stepTensors(steps);
-  const kernels = new Map<Step, NativeConv>();
-  for (const s of steps) {
-    const k = nativeConvFor(s);
-    if (k) kernels.set(s, k);
+  return { steps, counts, layers, plain, output: source(outputName) };
+}
+
+interface CompiledSteps {
+  steps: Step[];
+  kernels: Map<Step, NativeConv>;
+  /** How many steps read each value. */
+  readers: Map<string, number>;
+  inputName: string;
+  output: string;
+}
+
+/** The plan's output for `x`, freeing each intermediate after its last reader (and all of them on a failure). */
+function runSteps({ steps, kernels, readers, inputName, output }: CompiledSteps, x: Tensor4D): Tensor {
+  const t = tf();
+  const values = new Map<string, Tensor>([[inputName, x]]);
+  const left = new Map(readers);
+  const take = (n: string): Tensor => {
+    const v = values.get(n);
+    if (!v) throw new InferencePlanError(`internal: '${n}' has no value`);
+    return v;
+  };
+  const release = (n: string) => {
+    const r = (left.get(n) ?? 0) - 1;
+    left.set(n, r);
+    if (r === 0 && n !== inputName && n !== output) {
+      values.get(n)!.dispose();
+      values.delete(n);
+    }
+  };
+  let current: Step | undefined;
+  try {
+    for (const s of steps) {
+      current = s;
+      const ins = s.inputs.map(take);
+      values.set(
+        s.name,
+        t.tidy(() => runStep(s, ins, kernels.get(s))),
+      );
+      for (const i of s.inputs) release(i);
+    }
+    const out = values.get(output) ?? (output === inputName ? x.clone() : undefined);
+    if (!out) throw new InferencePlanError(`internal: no output '${output}'`);
+    values.delete(output);
+    return out;
+  } catch (e) {
+    // A failure inside TensorFlow.js names the layer it happened in.
+    throw current ? inLayer(e, current.head.name, current.head.className) : e;
+  } finally {
+    for (const [n, v] of values) if (n !== inputName) v.dispose();
   }
-  const stats: InferencePlanStats = {
-    steps: steps.length,
-    ...counts,
-    generic: steps.filter((s) => s.op === 'layer').length,
-    layers,
-    nativeFused: kernels.size,
-    plain,
-  };
-
-  // How many steps read each value: a value is freed after its last reader.
-  const readers = new Map<string, number>();
-  for (const s of steps) for (const i of s.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-
-  return {
-    stats,
-    run(x: Tensor4D): Tensor {
-      const values = new Map<string, Tensor>([[inputName, x]]);
-      const left = new Map(readers);
-      const take = (n: string): Tensor => {
-        const v = values.get(n);
-        if (!v) throw new InferencePlanError(`internal: '${n}' has no value`);
-        return v;
-      };
-      const release = (n: string) => {
-        const r = (left.get(n) ?? 0) - 1;
-        left.set(n, r);
-        if (r === 0 && n !== inputName && n !== output) {
-          values.get(n)!.dispose();
-          values.delete(n);
-        }
-      };
-      let current: Step | undefined;
-      try {
-        for (const s of steps) {
-          current = s;
-          const ins = s.inputs.map(take);
-          values.set(
-            s.name,
-            t.tidy(() => runStep(s, ins, kernels.get(s))),
-          );
-          for (const i of s.inputs) release(i);
-        }
-        const out = values.get(output) ?? (output === inputName ? x.clone() : undefined);
-        if (!out) throw new InferencePlanError(`internal: no output '${output}'`);
-        values.delete(output);
-        return out;
-      } catch (e) {
-        // A failure inside TensorFlow.js names the layer it happened in.
-        throw current ? inLayer(e, current.head.name, current.head.className) : e;
-      } finally {
-        for (const [n, v] of values) if (n !== inputName) v.dispose();
-      }
-    },
-    dispose() {
-      t.dispose(owned);
-      owned.length = 0;
-    },
-  };
 }

@@ -5,7 +5,7 @@
 // convolution), so folding is arithmetic on tensors.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { tf } from '../tf';
-import { configOf, isLastAxis, pair, type LayerGraph, type Shape } from '../layerGraph';
+import { configOf, isLastAxis, pair, type LayerConfig, type LayerGraph, type Shape } from '../layerGraph';
 import { activationNamed, layerActivation, type PlanActivation } from './activations';
 import type { Padding } from './nativeOps';
 
@@ -117,178 +117,242 @@ export function batchNormAffine(layer: Layer): { scale: Tensor; shift: Tensor } 
   return { scale, shift };
 }
 
+/** One layer as the translators read it. */
+interface LayerAt {
+  layer: Layer;
+  name: string;
+  className: string;
+  c: LayerConfig;
+  inputs: string[];
+  /** The shape this model feeds the layer, and its rank. */
+  inShape: Shape | undefined;
+  rank: number | undefined;
+  channelsLast: boolean;
+  /** The fields of the layer's (last) step. */
+  base: StepBase;
+}
+
+/** The steps of a known layer class, or null when this layer's settings are ones the plan does not run. */
+type Translator = (at: LayerAt) => Translation;
+
+const one = (at: LayerAt, s: StepOp): Translation => ({ steps: [{ ...at.base, ...s } as Step] });
+
+/** The activation and padding of a channels-last convolution on a 4-D tensor, or undefined if the plan cannot run it. */
+function convForm(at: LayerAt): { act: PlanActivation; pad: 'same' | 'valid' } | undefined {
+  const act = activationNamed(at.c.activation);
+  const pad = at.c.padding;
+  if (act === undefined || !at.channelsLast || (pad !== 'same' && pad !== 'valid') || at.rank !== 4) return undefined;
+  return { act, pad };
+}
+
+const convolution: Translator = (at) => {
+  const form = convForm(at);
+  if (!form) return null;
+  const t = tf();
+  const c = at.c;
+  const depthwise = at.className === 'DepthwiseConv2D';
+  const [kernel, bias] = at.layer.getWeights();
+  const strides = pair(c.strides, 1);
+  const dilations = pair(c.dilationRate, 1);
+  const hasBias = c.useBias !== false && bias !== undefined;
+  const [kh, kw, , mult] = kernel.shape as number[];
+  // LayerScale (ConvNeXt, rewritten by the loader) and any 1x1 depthwise: a per-channel scale.
+  if (depthwise && kh === 1 && kw === 1 && mult === 1 && strides.every((v) => v === 1)) {
+    return one(at, { op: 'affine', scale: t.reshape(kernel, [-1]), shift: hasBias ? bias.clone() : null, act: form.act, batchNorms: 0 });
+  }
+  // Every ordinary convolution gets a bias (zeros where it has none): the native fused op needs one.
+  const b = hasBias ? bias.clone() : depthwise ? null : t.zeros([kernel.shape[3] as number]);
+  return one(at, {
+    op: 'conv',
+    depthwise,
+    filter: kernel.clone(),
+    bias: b,
+    strides,
+    dilations,
+    pad: form.pad,
+    act: form.act,
+    inputSize: spatialSize(at.inShape),
+  });
+};
+
+/** Depthwise (strides, padding, dilation), then a 1x1 pointwise convolution with the bias and activation. */
+const separableConvolution: Translator = (at) => {
+  const form = convForm(at);
+  if (!form) return null;
+  const t = tf();
+  const c = at.c;
+  const [depthKernel, pointKernel, bias] = at.layer.getWeights();
+  const b = c.useBias !== false && bias !== undefined ? bias.clone() : t.zeros([pointKernel.shape[3] as number]);
+  const depthName = `${at.name}/depthwise`;
+  return {
+    steps: [
+      {
+        ...at.base,
+        name: depthName,
+        covers: [],
+        op: 'conv',
+        depthwise: true,
+        filter: depthKernel.clone(),
+        bias: null,
+        strides: pair(c.strides, 1),
+        dilations: pair(c.dilationRate, 1),
+        pad: form.pad,
+        act: 'linear',
+        inputSize: spatialSize(at.inShape),
+      },
+      {
+        ...at.base,
+        inputs: [depthName],
+        op: 'conv',
+        depthwise: false,
+        filter: pointKernel.clone(),
+        bias: b,
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: 'valid',
+        act: form.act,
+      },
+    ],
+  };
+};
+
+const dense: Translator = (at) => {
+  const act = activationNamed(at.c.activation);
+  if (act === undefined || at.rank === undefined) return null;
+  const t = tf();
+  const [kernel, bias] = at.layer.getWeights();
+  const hasBias = at.c.useBias !== false && bias !== undefined;
+  // ConvNeXt's pointwise layers: Dense on [N, H, W, C] is a 1x1 convolution.
+  if (at.rank === 4) {
+    const [cin, cout] = kernel.shape as number[];
+    const filter = t.reshape(kernel, [1, 1, cin, cout]);
+    return one(at, {
+      op: 'conv',
+      depthwise: false,
+      filter,
+      bias: hasBias ? bias.clone() : t.zeros([cout]),
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: 'valid',
+      act,
+    });
+  }
+  return one(at, { op: 'dense', kernel: kernel.clone(), bias: hasBias ? bias.clone() : null, act });
+};
+
+const batchNormalization: Translator = (at) => {
+  if (at.rank === undefined || !isLastAxis(at.c.axis, at.rank)) return null;
+  const { scale, shift } = batchNormAffine(at.layer);
+  return one(at, { op: 'affine', scale, shift, act: 'linear', batchNorms: 1 });
+};
+
+/** Normalised over the last axis, then (if the layer has gamma or beta) scaled and shifted. */
+const layerNormalization: Translator = (at) => {
+  const c = at.c;
+  if (at.rank === undefined || !isLastAxis(c.axis, at.rank)) return null;
+  const w = at.layer.getWeights();
+  let k = 0;
+  const gamma = c.scale === false ? null : w[k++];
+  const beta = c.center === false ? null : w[k++];
+  const normalize: Step = { ...at.base, op: 'normalize', epsilon: c.epsilon ?? 1e-3 };
+  if (!gamma && !beta) return { steps: [normalize] };
+  const normName = `${at.name}/normalize`;
+  const affine: Step = {
+    ...at.base,
+    inputs: [normName],
+    op: 'affine',
+    scale: gamma ? gamma.clone() : null,
+    shift: beta ? beta.clone() : null,
+    act: 'linear',
+    batchNorms: 0,
+  };
+  return { steps: [{ ...normalize, name: normName, covers: [] }, affine] };
+};
+
+const rescaling: Translator = (at) => {
+  const t = tf();
+  const scale = at.c.scale as number | number[] | undefined;
+  const offset = at.c.offset ?? 0;
+  const asTensor = (v: number | number[]) => (typeof v === 'number' ? t.scalar(v) : t.tensor1d(v));
+  const isOne = scale === undefined || scale === 1;
+  const isZero = offset === 0 || (Array.isArray(offset) && offset.every((v) => v === 0));
+  return one(at, { op: 'affine', scale: isOne ? null : asTensor(scale!), shift: isZero ? null : asTensor(offset), act: 'linear', batchNorms: 0 });
+};
+
+const pooling: Translator = (at) => {
+  const c = at.c;
+  if (!at.channelsLast || (c.padding !== 'same' && c.padding !== 'valid')) return null;
+  const size = pair(c.poolSize, 2);
+  const strides = c.strides === null || c.strides === undefined ? size : pair(c.strides, 1);
+  return one(at, { op: 'pool', kind: at.className === 'MaxPooling2D' ? 'max' : 'avg', size, strides, pad: c.padding });
+};
+
+const globalPooling: Translator = (at) => {
+  if (!at.channelsLast) return null;
+  const keepDims = (at.c as { keepDims?: boolean }).keepDims === true;
+  return one(at, { op: 'reduce', kind: at.className === 'GlobalMaxPooling2D' ? 'max' : 'mean', axes: [1, 2], keepDims });
+};
+
+/** The layer classes the plan knows, by class name. */
+const TRANSLATORS: Record<string, Translator> = {
+  Conv2D: convolution,
+  DepthwiseConv2D: convolution,
+  SeparableConv2D: separableConvolution,
+  Dense: dense,
+  BatchNormalization: batchNormalization,
+  LayerNormalization: layerNormalization,
+  Rescaling: rescaling,
+  ReLU: (at) => {
+    const c = at.c;
+    if ((c.negativeSlope ?? 0) !== 0 || (c.threshold ?? 0) !== 0 || typeof c.maxValue !== 'number') return null;
+    return one(at, { op: 'clip', min: 0, max: c.maxValue });
+  },
+  LeakyReLU: (at) => one(at, { op: 'leakyRelu', alpha: at.c.alpha ?? 0.3 }),
+  Activation: (at) => (at.c.activation === 'softmax' ? one(at, { op: 'softmax' }) : null),
+  Add: (at) => (at.inputs.length >= 2 ? one(at, { op: 'add', act: 'linear' }) : null),
+  Multiply: (at) => (at.inputs.length >= 2 ? one(at, { op: 'mul' }) : null),
+  Concatenate: (at) => one(at, { op: 'concat', axis: typeof at.c.axis === 'number' ? at.c.axis : -1 }),
+  MaxPooling2D: pooling,
+  AveragePooling2D: pooling,
+  GlobalAveragePooling2D: globalPooling,
+  GlobalMaxPooling2D: globalPooling,
+  ZeroPadding2D: (at) => {
+    const p = twoPairs(at.c.padding ?? 1);
+    return p && at.channelsLast ? one(at, { op: 'pad', paddings: p }) : null;
+  },
+  Cropping2D: (at) => {
+    const p = twoPairs(at.c.cropping ?? 0);
+    return p && at.channelsLast ? one(at, { op: 'crop', cropping: p }) : null;
+  },
+  Reshape: (at) => (Array.isArray(at.c.targetShape) ? one(at, { op: 'reshape', shape: at.c.targetShape }) : null),
+  Flatten: (at) => one(at, { op: 'reshape', shape: [-1] }),
+};
+
 /**
  * The steps for one Keras layer, or null when the plan does not know it (then it runs as the
  * layer itself). Runs inside the compiler's tidy: tensors made here are kept only if a final
  * step holds them. `graph` gives the shapes this model feeds the layer.
  */
 export function translateLayer(layer: Layer, inputs: string[], graph: LayerGraph): Translation {
-  const t = tf();
   const name = layer.name;
   const className = layer.getClassName();
   const c = configOf(layer);
-  const base = { name, inputs, covers: [name], head: { name, className } };
   const inShape: Shape | undefined = graph.inputShapesOf.get(name)?.[0];
-  const rank = inShape?.length;
-  const channelsLast = (c.dataFormat ?? 'channelsLast') === 'channelsLast';
-  const one = (s: StepOp): Translation => ({ steps: [{ ...base, ...s } as Step] });
-
+  const at: LayerAt = {
+    layer,
+    name,
+    className,
+    c,
+    inputs,
+    inShape,
+    rank: inShape?.length,
+    channelsLast: (c.dataFormat ?? 'channelsLast') === 'channelsLast',
+    base: { name, inputs, covers: [name], head: { name, className } },
+  };
   if (IDENTITY_AT_INFERENCE.has(className)) return { identity: true };
   const simpleAct = layerActivation(layer);
-  if (simpleAct !== undefined) return one({ op: 'act', act: simpleAct });
-
-  switch (className) {
-    case 'Conv2D':
-    case 'DepthwiseConv2D': {
-      const act = activationNamed(c.activation);
-      if (act === undefined || !channelsLast || (c.padding !== 'same' && c.padding !== 'valid') || rank !== 4) return null;
-      const depthwise = className === 'DepthwiseConv2D';
-      const [kernel, bias] = layer.getWeights();
-      const strides = pair(c.strides, 1);
-      const dilations = pair(c.dilationRate, 1);
-      const hasBias = c.useBias !== false && bias !== undefined;
-      const [kh, kw, , mult] = kernel.shape as number[];
-      // LayerScale (ConvNeXt, rewritten by the loader) and any 1x1 depthwise: a per-channel scale.
-      if (depthwise && kh === 1 && kw === 1 && mult === 1 && strides.every((v) => v === 1)) {
-        return one({ op: 'affine', scale: t.reshape(kernel, [-1]), shift: hasBias ? bias.clone() : null, act, batchNorms: 0 });
-      }
-      // Every ordinary convolution gets a bias (zeros where it has none): the native fused op needs one.
-      const b = hasBias ? bias.clone() : depthwise ? null : t.zeros([kernel.shape[3] as number]);
-      return one({ op: 'conv', depthwise, filter: kernel.clone(), bias: b, strides, dilations, pad: c.padding, act, inputSize: spatialSize(inShape) });
-    }
-    case 'SeparableConv2D': {
-      // Depthwise (strides, padding, dilation), then a 1x1 pointwise convolution with the bias and activation.
-      const act = activationNamed(c.activation);
-      if (act === undefined || !channelsLast || (c.padding !== 'same' && c.padding !== 'valid') || rank !== 4) return null;
-      const [depthKernel, pointKernel, bias] = layer.getWeights();
-      const b = c.useBias !== false && bias !== undefined ? bias.clone() : t.zeros([pointKernel.shape[3] as number]);
-      const depthName = `${name}/depthwise`;
-      return {
-        steps: [
-          {
-            ...base,
-            name: depthName,
-            covers: [],
-            op: 'conv',
-            depthwise: true,
-            filter: depthKernel.clone(),
-            bias: null,
-            strides: pair(c.strides, 1),
-            dilations: pair(c.dilationRate, 1),
-            pad: c.padding,
-            act: 'linear',
-            inputSize: spatialSize(inShape),
-          },
-          {
-            ...base,
-            inputs: [depthName],
-            op: 'conv',
-            depthwise: false,
-            filter: pointKernel.clone(),
-            bias: b,
-            strides: [1, 1],
-            dilations: [1, 1],
-            pad: 'valid',
-            act,
-          },
-        ],
-      };
-    }
-    case 'Dense': {
-      const act = activationNamed(c.activation);
-      if (act === undefined || rank === undefined) return null;
-      const [kernel, bias] = layer.getWeights();
-      const hasBias = c.useBias !== false && bias !== undefined;
-      // ConvNeXt's pointwise layers: Dense on [N, H, W, C] is a 1x1 convolution.
-      if (rank === 4) {
-        const [cin, cout] = kernel.shape as number[];
-        return one({
-          op: 'conv',
-          depthwise: false,
-          filter: t.reshape(kernel, [1, 1, cin, cout]),
-          bias: hasBias ? bias.clone() : t.zeros([cout]),
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: 'valid',
-          act,
-        });
-      }
-      return one({ op: 'dense', kernel: kernel.clone(), bias: hasBias ? bias.clone() : null, act });
-    }
-    case 'BatchNormalization': {
-      if (rank === undefined || !isLastAxis(c.axis, rank)) return null;
-      const { scale, shift } = batchNormAffine(layer);
-      return { steps: [{ ...base, op: 'affine', scale, shift, act: 'linear', batchNorms: 1 }] };
-    }
-    case 'LayerNormalization': {
-      if (rank === undefined || !isLastAxis(c.axis, rank)) return null;
-      const w = layer.getWeights();
-      let k = 0;
-      const gamma = c.scale === false ? null : w[k++];
-      const beta = c.center === false ? null : w[k++];
-      const normalize: Step = { ...base, op: 'normalize', epsilon: c.epsilon ?? 1e-3 };
-      if (!gamma && !beta) return { steps: [normalize] };
-      const normName = `${name}/normalize`;
-      return {
-        steps: [
-          { ...normalize, name: normName, covers: [] },
-          { ...base, inputs: [normName], op: 'affine', scale: gamma ? gamma.clone() : null, shift: beta ? beta.clone() : null, act: 'linear', batchNorms: 0 },
-        ],
-      };
-    }
-    case 'Rescaling': {
-      const scale = c.scale as number | number[] | undefined;
-      const offset = c.offset ?? 0;
-      const asTensor = (v: number | number[]) => (typeof v === 'number' ? t.scalar(v) : t.tensor1d(v));
-      const isOne = scale === undefined || scale === 1;
-      const isZero = offset === 0 || (Array.isArray(offset) && offset.every((v) => v === 0));
-      return one({ op: 'affine', scale: isOne ? null : asTensor(scale!), shift: isZero ? null : asTensor(offset), act: 'linear', batchNorms: 0 });
-    }
-    case 'ReLU': {
-      if ((c.negativeSlope ?? 0) !== 0 || (c.threshold ?? 0) !== 0 || typeof c.maxValue !== 'number') return null;
-      return one({ op: 'clip', min: 0, max: c.maxValue });
-    }
-    case 'LeakyReLU':
-      return one({ op: 'leakyRelu', alpha: c.alpha ?? 0.3 });
-    case 'Activation':
-      return c.activation === 'softmax' ? one({ op: 'softmax' }) : null;
-    case 'Add':
-      return inputs.length >= 2 ? one({ op: 'add', act: 'linear' }) : null;
-    case 'Multiply':
-      return inputs.length >= 2 ? one({ op: 'mul' }) : null;
-    case 'Concatenate':
-      return one({ op: 'concat', axis: typeof c.axis === 'number' ? c.axis : -1 });
-    case 'MaxPooling2D':
-    case 'AveragePooling2D': {
-      if (!channelsLast || (c.padding !== 'same' && c.padding !== 'valid')) return null;
-      const size = pair(c.poolSize, 2);
-      const strides = c.strides === null || c.strides === undefined ? size : pair(c.strides, 1);
-      return one({ op: 'pool', kind: className === 'MaxPooling2D' ? 'max' : 'avg', size, strides, pad: c.padding });
-    }
-    case 'GlobalAveragePooling2D':
-    case 'GlobalMaxPooling2D':
-      if (!channelsLast) return null;
-      return one({
-        op: 'reduce',
-        kind: className === 'GlobalMaxPooling2D' ? 'max' : 'mean',
-        axes: [1, 2],
-        keepDims: (c as { keepDims?: boolean }).keepDims === true,
-      });
-    case 'ZeroPadding2D': {
-      const p = twoPairs(c.padding ?? 1);
-      return p && channelsLast ? one({ op: 'pad', paddings: p }) : null;
-    }
-    case 'Cropping2D': {
-      const p = twoPairs(c.cropping ?? 0);
-      return p && channelsLast ? one({ op: 'crop', cropping: p }) : null;
-    }
-    case 'Reshape':
-      return Array.isArray(c.targetShape) ? one({ op: 'reshape', shape: c.targetShape }) : null;
-    case 'Flatten':
-      return one({ op: 'reshape', shape: [-1] });
-    default:
-      return null;
-  }
+  if (simpleAct !== undefined) return one(at, { op: 'act', act: simpleAct });
+  return Object.hasOwn(TRANSLATORS, className) ? TRANSLATORS[className](at) : null;
 }
 
 /** Every tensor the steps hold. */

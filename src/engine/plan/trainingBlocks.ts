@@ -42,13 +42,42 @@ function affine(hasBatchNorm: boolean, epsilon: number, gamma: Tensor, beta: Ten
 }
 
 /**
+ * A custom-gradient op of `arity` inputs. `forward` computes the value (tfjs runs it in a tidy)
+ * and saves what the gradient needs; `gradients` runs in a tidy of its own. tfjs runs a gradient
+ * function outside any tidy and keeps every dy and saved tensor until the whole backward pass
+ * ends; here temporaries die with the tidy, and dy and the saved tensors at `free` (read by no
+ * other node) are freed as soon as this op's gradients exist.
+ */
+function leanOp<Op>(
+  arity: number,
+  forward: (ins: Tensor[], save: (ts: Tensor[]) => void) => Tensor,
+  gradients: (dy: Tensor, saved: Tensor[]) => Tensor[],
+  free: number[] = [],
+): Op {
+  const t = tf();
+  return t.customGrad(((...args: unknown[]) => {
+    const value = forward(args.slice(0, arity) as Tensor[], args[arity] as (ts: Tensor[]) => void);
+    return {
+      value,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const grads = t.tidy(() => gradients(dy, saved));
+        dy.dispose();
+        for (const i of free) saved[i].dispose();
+        return grads;
+      },
+    };
+  }) as never) as unknown as Op;
+}
+
+/**
  * conv (+ bias) -> BatchNorm in inference mode -> activation, as one op with a closed-form
  * gradient. With s = rsqrt(variance + eps), a = gamma * s, c = beta - mean * a:
  *   z = conv(x, W) + b,  pre = z * a + c,  y = act(pre)
  *   dpre = dy * act'(pre),  dbeta = sum(dpre),  dgamma = sum(dpre * (z - mean)) * s,  dz = dpre * a,
  *   db = sum(dz),  dW = conv filter-gradient(x, dz),  dx = conv input-gradient(dz, W).
  * The moving statistics are constants (zero gradient); so are gamma, beta and the bias where
- * the layers have none (their gradients go to constants nobody reads). Saves x and z only.
+ * the layers have none (their gradients go to constants nobody reads). Saves x and z only
+ * (z is freed with dy).
  */
 export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
   const t = tf();
@@ -63,46 +92,31 @@ export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
   const convBias = (x: Tensor, w: Tensor, b: Tensor) => (native ? native.run(x, w, b) : t.add(conv(x, w), b));
   const normalise = (z: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor) =>
     hasBn ? batchNormOf(z, gamma, beta, mean, variance, epsilon) : z;
-  const op = t.customGrad(((...args: unknown[]) => {
-    const [x, w, b, gamma, beta, mean, variance] = args as Tensor[];
-    const save = args[7] as (ts: Tensor[]) => void;
-    // tfjs runs this in a tidy: only y and the saved copies of x and z outlive it.
+  const forward = ([x, w, b, gamma, beta, mean, variance]: Tensor[], save: (ts: Tensor[]) => void) => {
     const z = convBias(x, w, b);
     const y = activate(s.activation, normalise(z, gamma, beta, mean, variance));
     save([x, z, w, gamma, beta, mean, variance]);
-    return {
-      value: y,
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sz, sw, sgamma, sbeta, smean, svariance] = saved;
-        // tfjs runs a gradient function outside any tidy and keeps every dy and saved tensor
-        // until the whole backward pass ends; here temporaries die with the tidy, and dy and
-        // z (read by no other node) are freed as soon as this block's gradients exist.
-        const grads = t.tidy(() => gradients(dy, sx, sz, sw, sgamma, sbeta, smean, svariance));
-        dy.dispose();
-        sz.dispose();
-        return grads;
-      },
-    };
-    function gradients(dy: Tensor, sx: Tensor, sz: Tensor, sw: Tensor, sgamma: Tensor, sbeta: Tensor, smean: Tensor, svariance: Tensor): Tensor[] {
-      const { inv, a: sa } = affine(hasBn, epsilon, sgamma, sbeta, smean, svariance);
-      const dpre = s.activation === 'linear' ? dy : activationGrad(s.activation, normalise(sz, sgamma, sbeta, smean, svariance), dy);
-      const axes = [0, 1, 2];
-      const dbeta = t.sum(dpre, axes);
-      // d pre / d gamma = (z - mean) * s
-      const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sz), axes), t.mul(smean, dbeta)), inv);
-      const dz = hasBn ? t.mul(dpre, sa) : dpre;
-      const db = t.sum(dz, axes);
-      const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', dilations: s.dilations, dimRoundingMode: undefined };
-      const dw = s.depthwise
-        ? (engine.runKernel('DepthwiseConv2dNativeBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor)
-        : (engine.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor);
-      const dx = s.depthwise
-        ? (engine.runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor)
-        : (engine.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor);
-      return [dx, dw, db, hasBn ? dgamma : t.zerosLike(sgamma), hasBn ? dbeta : t.zerosLike(sbeta), t.zerosLike(smean), t.zerosLike(svariance)];
-    }
-  }) as never) as unknown as ConvOp;
-  return op;
+    return y;
+  };
+  const gradients = (dy: Tensor, [sx, sz, sw, sgamma, sbeta, smean, svariance]: Tensor[]): Tensor[] => {
+    const { inv, a: sa } = affine(hasBn, epsilon, sgamma, sbeta, smean, svariance);
+    const dpre = s.activation === 'linear' ? dy : activationGrad(s.activation, normalise(sz, sgamma, sbeta, smean, svariance), dy);
+    const axes = [0, 1, 2];
+    const dbeta = t.sum(dpre, axes);
+    // d pre / d gamma = (z - mean) * s
+    const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sz), axes), t.mul(smean, dbeta)), inv);
+    const dz = hasBn ? t.mul(dpre, sa) : dpre;
+    const db = t.sum(dz, axes);
+    const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', dilations: s.dilations, dimRoundingMode: undefined };
+    const dw = s.depthwise
+      ? (engine.runKernel('DepthwiseConv2dNativeBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor)
+      : (engine.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...attrs, filterShape: sw.shape } as never) as Tensor);
+    const dx = s.depthwise
+      ? (engine.runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor)
+      : (engine.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...attrs, inputShape: sx.shape } as never) as Tensor);
+    return [dx, dw, db, hasBn ? dgamma : t.zerosLike(sgamma), hasBn ? dbeta : t.zerosLike(sbeta), t.zerosLike(smean), t.zerosLike(svariance)];
+  };
+  return leanOp<ConvOp>(7, forward, gradients, [1]);
 }
 
 /**
@@ -111,29 +125,22 @@ export function convBlockOp(s: ConvShape, epsilon: number): ConvOp {
  */
 export function normBlockOp(activation: PlanActivation, epsilon: number): NormOp {
   const t = tf();
-  const op = t.customGrad(((...args: unknown[]) => {
-    const [x, gamma, beta, mean, variance] = args as Tensor[];
-    const save = args[5] as (ts: Tensor[]) => void;
-    const y = activate(activation, batchNormOf(x, gamma, beta, mean, variance, epsilon));
-    save([x, gamma, beta, mean, variance]);
-    return {
-      value: y,
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sgamma, sbeta, smean, svariance] = saved;
-        const grads = t.tidy(() => {
-          const { inv, a: sa } = affine(true, epsilon, sgamma, sbeta, smean, svariance);
-          const dpre = activation === 'linear' ? dy : activationGrad(activation, batchNormOf(sx, sgamma, sbeta, smean, svariance, epsilon), dy);
-          const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
-          const dbeta = t.sum(dpre, axes);
-          const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sx), axes), t.mul(smean, dbeta)), inv);
-          return [t.mul(dpre, sa), dgamma, dbeta, t.zerosLike(smean), t.zerosLike(svariance)];
-        });
-        dy.dispose();
-        return grads;
-      },
-    };
-  }) as never) as unknown as NormOp;
-  return op;
+  return leanOp<NormOp>(
+    5,
+    ([x, gamma, beta, mean, variance], save) => {
+      const y = activate(activation, batchNormOf(x, gamma, beta, mean, variance, epsilon));
+      save([x, gamma, beta, mean, variance]);
+      return y;
+    },
+    (dy, [sx, sgamma, sbeta, smean, svariance]) => {
+      const { inv, a: sa } = affine(true, epsilon, sgamma, sbeta, smean, svariance);
+      const dpre = activation === 'linear' ? dy : activationGrad(activation, batchNormOf(sx, sgamma, sbeta, smean, svariance, epsilon), dy);
+      const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
+      const dbeta = t.sum(dpre, axes);
+      const dgamma = t.mul(t.sub(t.sum(t.mul(dpre, sx), axes), t.mul(smean, dbeta)), inv);
+      return [t.mul(dpre, sa), dgamma, dbeta, t.zerosLike(smean), t.zerosLike(svariance)];
+    },
+  );
 }
 
 /**
@@ -150,47 +157,33 @@ export function layerNormOp(epsilon: number): LayerNormOp {
     const inv = t.rsqrt(t.add(t.mean(t.squaredDifference(x, mean), -1, true), epsilon));
     return { xhat: t.mul(t.sub(x, mean), inv), inv };
   };
-  const op = t.customGrad(((...args: unknown[]) => {
-    const [x, gamma, beta] = args as Tensor[];
-    const save = args[3] as (ts: Tensor[]) => void;
-    const y = t.add(t.mul(normalise(x).xhat, gamma), beta);
-    save([x, gamma]);
-    return {
-      value: y,
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sgamma] = saved;
-        const grads = t.tidy(() => {
-          const { xhat, inv } = normalise(sx);
-          const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
-          const g = t.mul(dy, sgamma);
-          const dx = t.mul(inv, t.sub(t.sub(g, t.mean(g, -1, true)), t.mul(xhat, t.mean(t.mul(g, xhat), -1, true))));
-          return [dx, t.sum(t.mul(dy, xhat), axes), t.sum(dy, axes)];
-        });
-        dy.dispose();
-        return grads;
-      },
-    };
-  }) as never) as unknown as LayerNormOp;
-  return op;
+  return leanOp<LayerNormOp>(
+    3,
+    ([x, gamma, beta], save) => {
+      const y = t.add(t.mul(normalise(x).xhat, gamma), beta);
+      save([x, gamma]);
+      return y;
+    },
+    (dy, [sx, sgamma]) => {
+      const { xhat, inv } = normalise(sx);
+      const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
+      const g = t.mul(dy, sgamma);
+      const dx = t.mul(inv, t.sub(t.sub(g, t.mean(g, -1, true)), t.mul(xhat, t.mean(t.mul(g, xhat), -1, true))));
+      return [dx, t.sum(t.mul(dy, xhat), axes), t.sum(dy, axes)];
+    },
+  );
 }
 
 /** act(x) as one op that saves x only (swish, gelu, hard-swish: several ops under autodiff). */
 export function activationOp(activation: PlanActivation): ActivationOp {
-  const t = tf();
-  const op = t.customGrad(((...args: unknown[]) => {
-    const x = args[0] as Tensor;
-    const save = args[1] as (ts: Tensor[]) => void;
-    save([x]);
-    return {
-      value: activate(activation, x),
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const grad = t.tidy(() => activationGrad(activation, saved[0], dy));
-        dy.dispose();
-        return [grad];
-      },
-    };
-  }) as never) as unknown as ActivationOp;
-  return op;
+  return leanOp<ActivationOp>(
+    1,
+    ([x], save) => {
+      save([x]);
+      return activate(activation, x);
+    },
+    (dy, saved) => [activationGrad(activation, saved[0], dy)],
+  );
 }
 
 /** The parts of a BatchNormalization or LayerNormalization layer (fields of TensorFlow.js's classes). */
