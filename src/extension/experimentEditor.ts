@@ -9,6 +9,7 @@ import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
 import { cacheDirOf } from './config';
 import { DatasetChecker } from './datasetChecker';
 import type { InputProblem } from '../core/experiment';
+import { jsonFieldAt, locateJsonPath, outlineJson } from '../core/jsonPositions';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
 
@@ -97,17 +98,19 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
 }
 
-/** Where a JSON path (`train.epochs`) is in the text: the property's value, else the document start. */
+/** Where a JSON path (`train.epochs`) is in the text: from its key (or its nearest ancestor's) to the end of that line, else the first line. */
 export function rangeOfPath(text: string, jsonPath: string, doc: vscode.TextDocument): vscode.Range {
-  let offset = 0;
-  for (const key of jsonPath.split('.').filter(Boolean)) {
-    const at = text.indexOf(`"${key}"`, offset);
-    if (at < 0) break;
-    offset = at;
-  }
-  const start = doc.positionAt(offset);
-  const line = doc.lineAt(start.line);
-  return offset === 0 && jsonPath ? new vscode.Range(0, 0, 0, doc.lineAt(0).text.length) : new vscode.Range(start, line.range.end);
+  const field = locateJsonPath(outlineJson(text).fields, jsonPath);
+  if (!field || field.path === '') return new vscode.Range(0, 0, 0, doc.lineAt(0).text.length);
+  const start = doc.positionAt(field.offset);
+  return new vscode.Range(start, doc.lineAt(start.line).range.end);
+}
+
+/** The inside of the string value of the field a diagnostic starts at (what a quick fix replaces). */
+function stringValueRange(doc: vscode.TextDocument, d: vscode.Diagnostic): vscode.Range | undefined {
+  const value = jsonFieldAt(outlineJson(doc.getText()).fields, doc.offsetAt(d.range.start))?.value;
+  if (value?.type !== 'string') return undefined;
+  return new vscode.Range(doc.positionAt(value.offset + 1), doc.positionAt(value.offset + value.length - 1));
 }
 
 /**
@@ -174,25 +177,22 @@ class ExperimentFixes implements vscode.CodeActionProvider {
     const actions: vscode.CodeAction[] = [];
     for (const d of context.diagnostics) {
       if (d.source !== 'Transfer Lab' || typeof d.code !== 'string') continue;
-      const line = doc.lineAt(d.range.start.line);
       if (d.code.startsWith('layer:')) {
         const near = d.code.slice('layer:'.length);
-        const m = /:\s*"([^"]*)"/.exec(line.text);
-        if (!m) continue;
-        const start = line.text.indexOf(`"${m[1]}"`, line.text.indexOf(':'));
+        const value = stringValueRange(doc, d);
+        if (!value) continue;
         const action = new vscode.CodeAction(`Change to '${near}'`, vscode.CodeActionKind.QuickFix);
         action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(doc.uri, new vscode.Range(line.lineNumber, start + 1, line.lineNumber, start + 1 + m[1].length), near);
+        action.edit.replace(doc.uri, value, near);
         action.diagnostics = [d];
         action.isPreferred = true;
         actions.push(action);
       } else if (d.code === 'graph-fine-tune') {
-        const m = /"kind"\s*:\s*"([^"]*)"/.exec(line.text);
-        if (!m) continue;
-        const start = line.text.indexOf(`"${m[1]}"`, line.text.indexOf(':'));
+        const value = stringValueRange(doc, d);
+        if (!value) continue;
         const action = new vscode.CodeAction('Use feature-extraction', vscode.CodeActionKind.QuickFix);
         action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(doc.uri, new vscode.Range(line.lineNumber, start + 1, line.lineNumber, start + 1 + m[1].length), 'feature-extraction');
+        action.edit.replace(doc.uri, value, 'feature-extraction');
         action.diagnostics = [d];
         actions.push(action);
       } else if (d.code === 'data.dir' && /does not exist/.test(d.message)) {
