@@ -55,6 +55,7 @@ interface LoadedImage {
 
 export async function featurize(items: FeaturizeItem[], opts: FeaturizeOptions): Promise<FeaturizeResult> {
   checkMemoryBudget(items.length, opts);
+  const t = tf();
   const rows: { item: FeaturizeItem; views: Float32Array[] }[] = [];
   const skipped: Skipped[] = [];
   let cancelled = false;
@@ -67,7 +68,7 @@ export async function featurize(items: FeaturizeItem[], opts: FeaturizeOptions):
     const chunk = items.slice(start, start + opts.batchSize);
     const ok = await loadChunk(chunk, opts, skipped);
     // Compute the missing views, one prefix batch per view.
-    for (let v = 0; v < opts.views; v++) computeMissingView(ok, v, opts);
+    for (let v = 0; v < opts.views; v++) computeMissingView(t, ok, v, opts);
     for (const r of ok) rows.push({ item: r.item, views: r.views as Float32Array[] });
     opts.onProgress?.(Math.min(items.length, start + chunk.length), items.length);
     await new Promise((resolve) => setImmediate(resolve));
@@ -109,8 +110,7 @@ async function loadChunk(chunk: FeaturizeItem[], opts: FeaturizeOptions, skipped
 }
 
 /** View `v` of the images that lack it: augment, preprocess, run the prefix as one batch, and cache each image's floats. */
-function computeMissingView(ok: LoadedImage[], v: number, opts: FeaturizeOptions): void {
-  const t = tf();
+function computeMissingView(t: ReturnType<typeof tf>, ok: LoadedImage[], v: number, opts: FeaturizeOptions): void {
   const [h, w] = opts.inputSize;
   const perItem = opts.shapes.reduce((s, shape) => s + sizeOf(shape), 0);
   const missing = ok.filter((r) => !r.views[v]);
