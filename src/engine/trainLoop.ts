@@ -133,6 +133,41 @@ export function evaluateTable(split: SplitModel, table: FeatureTable, batchSize:
   return { loss: table.count ? loss / table.count : 0, accuracy: table.count ? correct / table.count : 0, probs };
 }
 
+/** What a training run fixes at its start: the variables, optimizers, shuffled order and plan of the trainable base. */
+interface TrainSetup {
+  t: ReturnType<typeof tf>;
+  split: SplitModel;
+  data: { train: FeatureTable; val: FeatureTable };
+  train: Train;
+  fromScratch: boolean;
+  classes: number;
+  headVars: Variable[];
+  baseVars: Variable[];
+  allVars: Variable[];
+  /** What the best checkpoint saves and brings back. */
+  checkpointVars: Variable[];
+  baseLr: number;
+  warmup: number;
+  headOptimizer: tfTypes.Optimizer;
+  baseOptimizer: tfTypes.Optimizer | null;
+  random: () => number;
+  order: number[];
+  batches: number;
+  leanBase: TrainingPlan | null;
+  callbacks: TrainCallbacks;
+}
+
+/** What changes as training goes: the step count, history, best checkpoint, and why it stopped. */
+interface TrainProgress {
+  step: number;
+  history: EpochMetrics[];
+  best: { epoch: number; valLoss: number; valAccuracy: number };
+  bestWeights: Tensor[] | null;
+  sinceImprovement: number;
+  stoppedEarly: boolean;
+  cancelled: boolean;
+}
+
 export async function trainSplitModel(
   split: SplitModel,
   data: { train: FeatureTable; val: FeatureTable },
@@ -141,6 +176,46 @@ export async function trainSplitModel(
   seed: number,
   callbacks: TrainCallbacks = {},
 ): Promise<TrainResult> {
+  const s = setUpTraining(split, data, train, strategy, seed, callbacks);
+  const p: TrainProgress = {
+    step: 0,
+    history: [],
+    best: { epoch: -1, valLoss: Infinity, valAccuracy: -Infinity },
+    bestWeights: null,
+    sinceImprovement: 0,
+    stoppedEarly: false,
+    cancelled: false,
+  };
+  try {
+    for (let epoch = 0; epoch < train.epochs; epoch++) {
+      if (!(await runEpoch(s, p, epoch))) break;
+    }
+    // Keep the best checkpoint (by the configured validation metric) as the run's model.
+    if (p.bestWeights) s.checkpointVars.forEach((v, i) => v.assign(p.bestWeights![i]));
+  } finally {
+    p.bestWeights?.forEach((w) => w.dispose());
+    s.leanBase?.dispose();
+    s.headOptimizer.dispose();
+    s.baseOptimizer?.dispose();
+  }
+  return {
+    epochsRun: p.history.length,
+    bestEpoch: p.best.epoch,
+    best: { valLoss: p.best.valLoss, valAccuracy: p.best.valAccuracy },
+    history: p.history,
+    stoppedEarly: p.stoppedEarly,
+    cancelled: p.cancelled,
+  };
+}
+
+function setUpTraining(
+  split: SplitModel,
+  data: { train: FeatureTable; val: FeatureTable },
+  train: Train,
+  strategy: ResolvedExperiment['strategy'],
+  seed: number,
+  callbacks: TrainCallbacks,
+): TrainSetup {
   const t = tf();
   const fromScratch = strategy.kind === 'scratch';
   const classes = split.head.outputs[0].shape[1] as number;
@@ -151,15 +226,10 @@ export async function trainSplitModel(
   // Separate optimizers: the base gets its own (small) learning rate and its own state.
   const headOptimizer = makeOptimizer(t, train, train.learningRate);
   const baseOptimizer = baseVars.length > 0 ? makeOptimizer(t, train, baseLr) : null;
-
   const random = seededRandom(seed);
   const n = data.train.count;
   const order = Array.from({ length: n }, (_, i) => i);
   const batches = Math.ceil(n / train.batchSize);
-  const history: EpochMetrics[] = [];
-  const monitor = train.checkpointMetric;
-  let best = { epoch: -1, valLoss: Infinity, valAccuracy: -Infinity };
-  let bestWeights: Tensor[] | null = null;
   const allVars = [...headVars, ...baseVars];
   // The best checkpoint must also bring back the BatchNorm statistics of that epoch when they
   // learn (scratch): best weights with the last epoch's moving means do not fit together.
@@ -167,127 +237,151 @@ export async function trainSplitModel(
   const checkpointVars = [...allVars, ...movingStats];
   const { plan: leanBase, how: basePlan } = basePlanOf(split, fromScratch);
   callbacks.onNote?.(basePlan);
-  let sinceImprovement = 0;
-  let stoppedEarly = false;
-  let cancelled = false;
-  let step = 0;
-
-  try {
-    for (let epoch = 0; epoch < train.epochs; epoch++) {
-      const factor = scheduleFactor(train.schedule, epoch, train.epochs, train.learningRate);
-      setLearningRate(headOptimizer, train.learningRate * factor);
-      if (baseOptimizer) setLearningRate(baseOptimizer, baseLr * factor);
-      const baseTrains = baseVars.length > 0 && epoch >= warmup;
-      const varList = baseTrains ? allVars : headVars;
-      // Fisher-Yates with the run's seed: the same order on every run.
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      const view = data.train.views > 1 ? epoch % data.train.views : 0;
-      const started = performance.now();
-      let lossSum = 0;
-      let correctSum = 0;
-      for (let b = 0; b < batches; b++) {
-        if (callbacks.shouldStop?.()) {
-          cancelled = true;
-          break;
-        }
-        const idx = order.slice(b * train.batchSize, (b + 1) * train.batchSize);
-        const arrays = gatherBatch(data.train, view, idx);
-        const labels = Int32Array.from(idx, (i) => data.train.labels[i]);
-        const { loss, correct } = t.tidy(() => {
-          const inputs = arrays.map((a, k) => t.tensor(a, [idx.length, ...data.train.shapes[k]]));
-          const y = t.oneHot(t.tensor1d(labels, 'int32'), classes);
-          let probs: Tensor | undefined;
-          // Without base training, the base output is computed outside the tape.
-          const features = !baseTrains && split.suffix ? [forwardBase(split, inputs, fromScratch)] : null;
-          const { value, grads } = t.variableGrads(() => {
-            const p = features ? (split.head.apply(features[0], { training: true }) as Tensor) : forward(split, inputs, true, fromScratch, leanBase);
-            // Kept past variableGrads's own cleanup for the accuracy below; disposed there.
-            probs = t.keep(p);
-            return t.metrics.categoricalCrossentropy(y, p).mean() as tfTypes.Scalar;
-          }, varList);
-          const headGrads: Record<string, Tensor> = {};
-          const baseGrads: Record<string, Tensor> = {};
-          for (const v of headVars) headGrads[v.name] = grads[v.name];
-          if (baseTrains) for (const v of baseVars) baseGrads[v.name] = grads[v.name];
-          headOptimizer.applyGradients(headGrads as tfTypes.NamedTensorMap);
-          if (baseTrains && baseOptimizer) baseOptimizer.applyGradients(baseGrads as tfTypes.NamedTensorMap);
-          const correct = t.equal(t.argMax(probs!, 1), t.argMax(y, 1)).sum();
-          const result = { loss: value.dataSync()[0], correct: correct.dataSync()[0] };
-          probs!.dispose();
-          return result;
-        });
-        step++;
-        if (!Number.isFinite(loss)) throw new DivergedError(epoch + 1, step);
-        lossSum += loss * idx.length;
-        correctSum += correct;
-        const seenSoFar = Math.min(n, (b + 1) * train.batchSize);
-        callbacks.onBatch?.({
-          epoch: epoch + 1,
-          batch: b + 1,
-          batches,
-          step,
-          loss,
-          accuracy: correct / idx.length,
-          learningRate: train.learningRate * factor,
-          imagesPerSec: seenSoFar / ((performance.now() - started) / 1000),
-        });
-        // Yield so a cancel message on the IPC channel is handled between batches.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      if (cancelled) break;
-      const seconds = (performance.now() - started) / 1000;
-      const val = evaluateTable(split, data.val, Math.max(train.batchSize, 64));
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        epochs: train.epochs,
-        loss: lossSum / n,
-        accuracy: correctSum / n,
-        valLoss: val.loss,
-        valAccuracy: val.accuracy,
-        learningRate: train.learningRate * factor,
-        baseTrainable: baseTrains,
-        seconds,
-        imagesPerSec: n / seconds,
-      };
-      history.push(metrics);
-      const improved = monitor === 'val_loss' ? val.loss < best.valLoss : val.accuracy > best.valAccuracy;
-      if (improved) {
-        best = { epoch: epoch + 1, valLoss: val.loss, valAccuracy: val.accuracy };
-        bestWeights?.forEach((w) => w.dispose());
-        bestWeights = checkpointVars.map((v) => t.keep(v.clone()));
-      }
-      await callbacks.onEpoch?.(metrics);
-      if (train.earlyStopping) {
-        const es = train.earlyStopping;
-        const last = history.slice(0, -1);
-        const bestBefore = es.monitor === 'val_loss' ? Math.min(...last.map((h) => h.valLoss)) : Math.max(...last.map((h) => h.valAccuracy));
-        const better = last.length === 0 || (es.monitor === 'val_loss' ? val.loss < bestBefore : val.accuracy > bestBefore);
-        sinceImprovement = better ? 0 : sinceImprovement + 1;
-        if (sinceImprovement >= es.patience) {
-          stoppedEarly = true;
-          break;
-        }
-      }
-    }
-    // Keep the best checkpoint (by the configured validation metric) as the run's model.
-    if (bestWeights) checkpointVars.forEach((v, i) => v.assign(bestWeights![i]));
-  } finally {
-    bestWeights?.forEach((w) => w.dispose());
-    leanBase?.dispose();
-    headOptimizer.dispose();
-    baseOptimizer?.dispose();
-  }
   return {
-    epochsRun: history.length,
-    bestEpoch: best.epoch,
-    best: { valLoss: best.valLoss, valAccuracy: best.valAccuracy },
-    history,
-    stoppedEarly,
-    cancelled,
+    t,
+    split,
+    data,
+    train,
+    fromScratch,
+    classes,
+    headVars,
+    baseVars,
+    allVars,
+    checkpointVars,
+    baseLr,
+    warmup,
+    headOptimizer,
+    baseOptimizer,
+    random,
+    order,
+    batches,
+    leanBase,
+    callbacks,
   };
+}
+
+/** One epoch: the batches in a fresh seeded order, then validation and the checkpoint. False: training stops (cancelled or stopped early). */
+async function runEpoch(s: TrainSetup, p: TrainProgress, epoch: number): Promise<boolean> {
+  const { train, data, order, random } = s;
+  const n = data.train.count;
+  const factor = scheduleFactor(train.schedule, epoch, train.epochs, train.learningRate);
+  setLearningRate(s.headOptimizer, train.learningRate * factor);
+  if (s.baseOptimizer) setLearningRate(s.baseOptimizer, s.baseLr * factor);
+  const baseTrains = s.baseVars.length > 0 && epoch >= s.warmup;
+  // Fisher-Yates with the run's seed: the same order on every run.
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const view = data.train.views > 1 ? epoch % data.train.views : 0;
+  const started = performance.now();
+  const sums = await runBatches(s, p, { epoch, factor, baseTrains, view, started });
+  if (p.cancelled) return false;
+  const seconds = (performance.now() - started) / 1000;
+  const val = evaluateTable(s.split, data.val, Math.max(train.batchSize, 64));
+  const metrics: EpochMetrics = {
+    epoch: epoch + 1,
+    epochs: train.epochs,
+    loss: sums.lossSum / n,
+    accuracy: sums.correctSum / n,
+    valLoss: val.loss,
+    valAccuracy: val.accuracy,
+    learningRate: train.learningRate * factor,
+    baseTrainable: baseTrains,
+    seconds,
+    imagesPerSec: n / seconds,
+  };
+  p.history.push(metrics);
+  const improved = train.checkpointMetric === 'val_loss' ? val.loss < p.best.valLoss : val.accuracy > p.best.valAccuracy;
+  if (improved) {
+    p.best = { epoch: epoch + 1, valLoss: val.loss, valAccuracy: val.accuracy };
+    p.bestWeights?.forEach((w) => w.dispose());
+    p.bestWeights = s.checkpointVars.map((v) => s.t.keep(v.clone()));
+  }
+  await s.callbacks.onEpoch?.(metrics);
+  return !stopsEarly(train, p, val);
+}
+
+/** Early stopping: true once the monitored metric has not improved for `patience` epochs. */
+function stopsEarly(train: Train, p: TrainProgress, val: { loss: number; accuracy: number }): boolean {
+  if (!train.earlyStopping) return false;
+  const es = train.earlyStopping;
+  const last = p.history.slice(0, -1);
+  const bestBefore = es.monitor === 'val_loss' ? Math.min(...last.map((h) => h.valLoss)) : Math.max(...last.map((h) => h.valAccuracy));
+  const better = last.length === 0 || (es.monitor === 'val_loss' ? val.loss < bestBefore : val.accuracy > bestBefore);
+  p.sinceImprovement = better ? 0 : p.sinceImprovement + 1;
+  if (p.sinceImprovement < es.patience) return false;
+  p.stoppedEarly = true;
+  return true;
+}
+
+/** The epoch's batches; sets `p.cancelled` when asked to stop between two of them. */
+async function runBatches(
+  s: TrainSetup,
+  p: TrainProgress,
+  e: { epoch: number; factor: number; baseTrains: boolean; view: number; started: number },
+): Promise<{ lossSum: number; correctSum: number }> {
+  const { train, data, order, batches, callbacks } = s;
+  const n = data.train.count;
+  let lossSum = 0;
+  let correctSum = 0;
+  for (let b = 0; b < batches; b++) {
+    if (callbacks.shouldStop?.()) {
+      p.cancelled = true;
+      break;
+    }
+    const idx = order.slice(b * train.batchSize, (b + 1) * train.batchSize);
+    const { loss, correct } = trainStep(s, idx, e.view, e.baseTrains);
+    p.step++;
+    if (!Number.isFinite(loss)) throw new DivergedError(e.epoch + 1, p.step);
+    lossSum += loss * idx.length;
+    correctSum += correct;
+    const seenSoFar = Math.min(n, (b + 1) * train.batchSize);
+    callbacks.onBatch?.({
+      epoch: e.epoch + 1,
+      batch: b + 1,
+      batches,
+      step: p.step,
+      loss,
+      accuracy: correct / idx.length,
+      learningRate: train.learningRate * e.factor,
+      imagesPerSec: seenSoFar / ((performance.now() - e.started) / 1000),
+    });
+    // Yield so a cancel message on the IPC channel is handled between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { lossSum, correctSum };
+}
+
+/** One optimizer step on the batch `idx`; returns its loss and number of correct predictions. */
+function trainStep(s: TrainSetup, idx: number[], view: number, baseTrains: boolean): { loss: number; correct: number } {
+  const { t, split, data, headVars, baseVars, fromScratch, leanBase } = s;
+  const varList = baseTrains ? s.allVars : headVars;
+  const arrays = gatherBatch(data.train, view, idx);
+  const labels = Int32Array.from(idx, (i) => data.train.labels[i]);
+  return t.tidy(() => {
+    const inputs = arrays.map((a, k) => t.tensor(a, [idx.length, ...data.train.shapes[k]]));
+    const y = t.oneHot(t.tensor1d(labels, 'int32'), s.classes);
+    let probs: Tensor | undefined;
+    // Without base training, the base output is computed outside the tape.
+    const features = !baseTrains && split.suffix ? [forwardBase(split, inputs, fromScratch)] : null;
+    const { value, grads } = t.variableGrads(() => {
+      const p = features ? (split.head.apply(features[0], { training: true }) as Tensor) : forward(split, inputs, true, fromScratch, leanBase);
+      // Kept past variableGrads's own cleanup for the accuracy below; disposed there.
+      probs = t.keep(p);
+      return t.metrics.categoricalCrossentropy(y, p).mean() as tfTypes.Scalar;
+    }, varList);
+    const headGrads: Record<string, Tensor> = {};
+    const baseGrads: Record<string, Tensor> = {};
+    for (const v of headVars) headGrads[v.name] = grads[v.name];
+    if (baseTrains) for (const v of baseVars) baseGrads[v.name] = grads[v.name];
+    s.headOptimizer.applyGradients(headGrads as tfTypes.NamedTensorMap);
+    if (baseTrains && s.baseOptimizer) s.baseOptimizer.applyGradients(baseGrads as tfTypes.NamedTensorMap);
+    const correct = t.equal(t.argMax(probs!, 1), t.argMax(y, 1)).sum();
+    const result = { loss: value.dataSync()[0], correct: correct.dataSync()[0] };
+    probs!.dispose();
+    return result;
+  });
 }
 
 function forwardBase(split: SplitModel, inputs: Tensor[], fromScratch: boolean): Tensor {

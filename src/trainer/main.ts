@@ -23,7 +23,10 @@ function send(message: TrainerMessage): Promise<void> {
   });
 }
 
-async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise<void> {
+type StartMessage = Extract<HostMessage, { type: 'start' }>;
+type Job = StartMessage['job'];
+
+async function runJob(message: StartMessage): Promise<void> {
   if (message.protocol !== PROTOCOL_VERSION) {
     await send({
       type: 'failed',
@@ -32,6 +35,36 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
     });
     return;
   }
+  const job = message.job;
+  const backend = await prepareBackend(message);
+  if (backend.simulateCrash && job.kind !== 'run') await simulateOneDnnCrash();
+  jobStage = job.kind === 'inspect' ? 'inspecting' : job.kind === 'predict' ? 'predicting' : job.kind === 'environment' ? 'loading' : 'running';
+  switch (job.kind) {
+    case 'environment': {
+      const report = describeEnvironment(backend.loaded, message.options.backend, { selfCheck: true });
+      if (report.oneDnn)
+        report.oneDnn = { ...report.oneDnn, rememberedOff: countOffOnMachine(backend.verdicts, backend.machine), verdictFile: backend.verdictFile };
+      await send({ type: 'environment', report });
+      break;
+    }
+    case 'inspect':
+      await inspectJob(job);
+      break;
+    case 'predict': {
+      const predictor = await loadPredictor(job.target, installRootOf(__dirname), job.cacheDir);
+      await send({ type: 'predictions', predictions: await predictFiles(predictor, job.images, 5) });
+      break;
+    }
+    case 'run':
+      await runRunJob(job, backend);
+      break;
+  }
+}
+
+type PreparedBackend = Awaited<ReturnType<typeof prepareBackend>>;
+
+/** Decides oneDNN and loads the TensorFlow.js backend; fallbacks are logged to the host. */
+async function prepareBackend(message: StartMessage) {
   const job = message.job;
   // oneDNN on or off for this model on this machine (engine/oneDnnPolicy.ts), decided and told
   // to the host before TensorFlow loads: a SIGFPE from here on is retried once with it off.
@@ -53,62 +86,48 @@ async function runJob(message: Extract<HostMessage, { type: 'start' }>): Promise
     await send({ type: 'log', level: 'warn', message: `Backend ${f.backend} unavailable: ${f.error}` });
   }
   const simulateCrash = loaded.backend === 'tensorflow' && simulatedOneDnnCrashWanted(process.env, oneDnn);
-  if (simulateCrash && job.kind !== 'run') await simulateOneDnnCrash();
-  jobStage = job.kind === 'inspect' ? 'inspecting' : job.kind === 'predict' ? 'predicting' : job.kind === 'environment' ? 'loading' : 'running';
-  switch (job.kind) {
-    case 'environment': {
-      const report = describeEnvironment(loaded, message.options.backend, { selfCheck: true });
-      if (report.oneDnn) report.oneDnn = { ...report.oneDnn, rememberedOff: countOffOnMachine(verdicts, machine), verdictFile };
-      await send({ type: 'environment', report });
-      break;
-    }
-    case 'inspect': {
-      // Show Layers needs the topology, not the weights: a Keras Application's shipped topology
-      // is enough, so opening the panel never downloads hundreds of MB (a run does).
-      const b = await loadBackbone(job.backbone, { installRoot: installRootOf(__dirname), cacheDir: job.cacheDir, baseDir: job.baseDir, topologyOnly: true });
-      const rows = b.kind === 'layers' ? summarizeLayers(b.model, { cutAt: b.cutAt }) : [];
-      await send({
-        type: 'layers',
-        summary: {
-          kind: b.kind,
-          cutAt: b.cutAt,
-          cutFrom: b.cutFrom,
-          inputShape: b.inputShape,
-          rows,
-          source: b.source,
-          fineTunable: b.kind === 'layers',
-          preprocessing: { mode: b.preprocessing.mode, from: b.preprocessingFrom },
-          notes: b.notes,
-        },
-      });
-      break;
-    }
-    case 'predict': {
-      const predictor = await loadPredictor(job.target, installRootOf(__dirname), job.cacheDir);
-      await send({ type: 'predictions', predictions: await predictFiles(predictor, job.images, 5) });
-      break;
-    }
-    case 'run': {
-      try {
-        const outcome = await runExperiment({
-          experimentFile: job.experimentFile,
-          runsDir: job.runsDir,
-          cacheDir: job.cacheDir,
-          installRoot: installRootOf(__dirname),
-          backend: loaded.backend,
-          onEvent: (event) => {
-            void send({ type: 'run-event', event });
-            if (simulateCrash && isFirstForward(event)) void simulateOneDnnCrash();
-          },
-          shouldStop: () => cancelRequested,
-        });
-        if (outcome.status === 'failed') await send({ type: 'failed', message: outcome.error?.message ?? 'the run failed', hint: outcome.error?.hint });
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        await send({ type: 'failed', message: e.message, hint: 'Fix the experiment file or dataset and run again.' });
-      }
-      break;
-    }
+  return { loaded, verdicts, verdictFile, machine, simulateCrash };
+}
+
+async function inspectJob(job: Extract<Job, { kind: 'inspect' }>): Promise<void> {
+  // Show Layers needs the topology, not the weights: a Keras Application's shipped topology
+  // is enough, so opening the panel never downloads hundreds of MB (a run does).
+  const b = await loadBackbone(job.backbone, { installRoot: installRootOf(__dirname), cacheDir: job.cacheDir, baseDir: job.baseDir, topologyOnly: true });
+  const rows = b.kind === 'layers' ? summarizeLayers(b.model, { cutAt: b.cutAt }) : [];
+  await send({
+    type: 'layers',
+    summary: {
+      kind: b.kind,
+      cutAt: b.cutAt,
+      cutFrom: b.cutFrom,
+      inputShape: b.inputShape,
+      rows,
+      source: b.source,
+      fineTunable: b.kind === 'layers',
+      preprocessing: { mode: b.preprocessing.mode, from: b.preprocessingFrom },
+      notes: b.notes,
+    },
+  });
+}
+
+async function runRunJob(job: Extract<Job, { kind: 'run' }>, { loaded, simulateCrash }: PreparedBackend): Promise<void> {
+  try {
+    const outcome = await runExperiment({
+      experimentFile: job.experimentFile,
+      runsDir: job.runsDir,
+      cacheDir: job.cacheDir,
+      installRoot: installRootOf(__dirname),
+      backend: loaded.backend,
+      onEvent: (event) => {
+        void send({ type: 'run-event', event });
+        if (simulateCrash && isFirstForward(event)) void simulateOneDnnCrash();
+      },
+      shouldStop: () => cancelRequested,
+    });
+    if (outcome.status === 'failed') await send({ type: 'failed', message: outcome.error?.message ?? 'the run failed', hint: outcome.error?.hint });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    await send({ type: 'failed', message: e.message, hint: 'Fix the experiment file or dataset and run again.' });
   }
 }
 
