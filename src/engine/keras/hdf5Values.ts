@@ -13,31 +13,22 @@ export function isBoolEnum(meta: H5Metadata): boolean {
   return !!members && Object.keys(members).length === 2 && members.FALSE === 0 && members.TRUE === 1;
 }
 
+/** The other type classes: one dtype name each, whatever their size or sign. */
+const CLASS_DTYPES: [string, string][] = [
+  ['H5T_COMPOUND', 'compound'],
+  ['H5T_ARRAY', 'array'],
+  ['H5T_VLEN', 'vlen'],
+  ['H5T_REFERENCE', 'reference'],
+  ['H5T_OPAQUE', 'opaque'],
+  ['H5T_BITFIELD', 'bitfield'],
+];
+
 export function dtypeName(m: H5Module, meta: H5Metadata): string {
-  switch (meta.type) {
-    case classOf(m, 'H5T_INTEGER'):
-      return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
-    case classOf(m, 'H5T_FLOAT'):
-      return `float${meta.size * 8}`;
-    case classOf(m, 'H5T_STRING'):
-      return 'string';
-    case classOf(m, 'H5T_ENUM'):
-      return isBoolEnum(meta) ? 'bool' : 'enum';
-    case classOf(m, 'H5T_COMPOUND'):
-      return 'compound';
-    case classOf(m, 'H5T_ARRAY'):
-      return 'array';
-    case classOf(m, 'H5T_VLEN'):
-      return 'vlen';
-    case classOf(m, 'H5T_REFERENCE'):
-      return 'reference';
-    case classOf(m, 'H5T_OPAQUE'):
-      return 'opaque';
-    case classOf(m, 'H5T_BITFIELD'):
-      return 'bitfield';
-    default:
-      return 'unknown';
-  }
+  if (meta.type === classOf(m, 'H5T_INTEGER')) return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
+  if (meta.type === classOf(m, 'H5T_FLOAT')) return `float${meta.size * 8}`;
+  if (meta.type === classOf(m, 'H5T_STRING')) return 'string';
+  if (meta.type === classOf(m, 'H5T_ENUM')) return isBoolEnum(meta) ? 'bool' : 'enum';
+  return CLASS_DTYPES.find(([cls]) => meta.type === classOf(m, cls))?.[1] ?? 'unknown';
 }
 
 type Converter = (heap: ArrayBuffer, ptr: number, n: number, out: Float32Array, at: number) => void;
