@@ -31,6 +31,7 @@ import {
   type BackboneOrigin,
   type LoadBackboneOptions,
   type ModelFiles,
+  type ResolvedSource,
 } from './backbone/source';
 import { assembleWeights, decodeTfjsWeights } from './backbone/tfjsWeights';
 import { isObj, parseKerasModel, type Json } from './keras/kerasGraph';
@@ -217,43 +218,75 @@ function decidePreprocessing(
 /** Loads the backbone an experiment names; see the file comment for what is checked. */
 export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions): Promise<LoadedBackbone> {
   const src = resolveSource(spec, opts);
-  const catalog = src.catalog;
   const keras = src.kind === 'file' && !src.catalog ? kerasFileKind(src.file) : undefined;
-  let files: ModelFiles | undefined;
-  let layersSource: LayersSource | undefined;
+  const { files, layersSource } = await readModel(src, spec, opts, !!keras);
+  const notes = files?.notes ?? layersSource!.notes;
+  const format = files ? detectModelFormat(files.modelJson, files.where) : 'layers';
+  if (src.catalog && src.catalog.format !== format) {
+    notes.push(`The catalog says '${src.catalog.id}' is a ${src.catalog.format} model, but its model.json is a ${format} model; loading it as ${format}.`);
+  }
+  const ctx = loadContext(spec, src, files, notes, !!keras);
+  if (format === 'graph' && files) return finishGraphModel(ctx, files);
+  const source = layersSource ?? layersSourceFromModelJson(files!);
+  const weightsFile = src.kind === 'keras-application' ? undefined : spec.weights;
+  if (weightsFile) await useWeightsFile(source, path.resolve(opts.baseDir ?? process.cwd(), weightsFile), notes);
+  const built = await buildLayersModel(source, spec.cutAt);
+  const model = built.model;
+  const { cutAt, cutFrom } = chooseLayersCut(ctx, model, built.cutAt);
+  return { kind: 'layers', model, inputShape: ctx.inputShapeFrom(model.inputs[0].shape), cutAt, cutFrom, ...ctx.withPreprocessing(model), ...ctx.common };
+}
+
+/** The model's files: a Keras file or a Keras application as a layers source, anything else as TF.js model files. */
+async function readModel(
+  src: ResolvedSource,
+  spec: BackboneSpec,
+  opts: LoadBackboneOptions,
+  keras: boolean,
+): Promise<{ files?: ModelFiles; layersSource?: LayersSource }> {
   if (keras && src.kind === 'file') {
     try {
       const contents = await readKerasFile(src.file);
-      layersSource = {
-        topology: contents.topology,
-        kerasVersion: contents.kerasVersion,
-        weightsOf: contents.weightCount > 0 ? contents.weightsOf : undefined,
-        where: src.file,
-        notes: contents.notes,
+      return {
+        layersSource: {
+          topology: contents.topology,
+          kerasVersion: contents.kerasVersion,
+          weightsOf: contents.weightCount > 0 ? contents.weightsOf : undefined,
+          where: src.file,
+          notes: contents.notes,
+        },
       };
     } catch (e) {
       // The readers' own errors already name the file and say what to do.
       if (e instanceof KerasFileError || e instanceof Hdf5Error || e instanceof ZipError) throw new BackboneError('backbone.path', e.message, src.file);
       throw e;
     }
-  } else if (src.kind === 'keras-application') {
-    layersSource = await kerasApplicationSourceFor(src, spec, opts); // backbone.weights is read there, by position
-  } else {
-    files = await modelFilesFor(src, opts);
   }
-  const notes = files?.notes ?? layersSource!.notes;
+  if (src.kind === 'keras-application') {
+    return { layersSource: await kerasApplicationSourceFor(src, spec, opts) }; // backbone.weights is read there, by position
+  }
+  return { files: await modelFilesFor(src, opts) };
+}
+
+/** What both kinds of model need to finish: the experiment, the model card, the notes, and how input shape and preprocessing are decided. */
+interface LoadContext {
+  spec: BackboneSpec;
+  card: ModelCard | undefined;
+  catalog: BackboneCatalogEntry | undefined;
+  notes: string[];
+  common: Omit<LoadedBackboneCommon, 'inputShape' | 'preprocessing' | 'preprocessingFrom' | 'cutAt' | 'cutFrom'>;
+  withPreprocessing(model: tfTypes.LayersModel | undefined): { preprocessing: PixelTransform; preprocessingFrom: PreprocessingSource };
+  inputShapeFrom(shape: readonly (number | null | undefined)[] | undefined): [number, number, number];
+}
+
+function loadContext(spec: BackboneSpec, src: ResolvedSource, files: ModelFiles | undefined, notes: string[], keras: boolean): LoadContext {
+  const catalog = src.catalog;
   const localDir = src.kind === 'file' ? path.dirname(src.file) : undefined;
   const card = src.kind === 'file' ? readJsonIfExists<ModelCard>(src.card ?? path.join(path.dirname(src.file), 'card.json')) : undefined;
   const saved =
     localDir && !keras
       ? readJsonIfExists<{ valueRange?: unknown; preprocessing?: unknown; mode?: unknown }>(path.join(localDir, 'preprocessing.json'))
       : undefined;
-  const format = files ? detectModelFormat(files.modelJson, files.where) : 'layers';
-  if (catalog && catalog.format !== format) {
-    notes.push(`The catalog says '${catalog.id}' is a ${catalog.format} model, but its model.json is a ${format} model; loading it as ${format}.`);
-  }
   const metadata = files && isObj(files.modelJson.userDefinedMetadata) ? files.modelJson.userDefinedMetadata : undefined;
-
   const common = {
     catalog,
     source: describeSource(src),
@@ -279,46 +312,50 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
     }
     return [h, w, c];
   };
+  return { spec, card, catalog, notes, common, withPreprocessing, inputShapeFrom };
+}
 
-  if (format === 'graph' && files) {
-    const model = await buildGraphModel(files);
-    const outputs = model.outputs.map((o) => o.name.replace(/:0$/, ''));
-    let cutAt = outputs[0];
-    let cutFrom: LoadedBackboneCommon['cutFrom'] = 'model output';
-    if (spec.cutAt) {
-      const names = graphNodeNames(files.modelJson);
-      if (!names.includes(spec.cutAt.replace(/:0$/, ''))) {
-        model.dispose();
-        throw new LayerError(
-          'backbone.cutAt',
-          `backbone.cutAt: the graph model has no node '${spec.cutAt}'.${nearbyNames(spec.cutAt, names)} For a graph model, cutAt names a node of its TensorFlow graph; leave it out to use the model's output (${outputs.join(', ')}).`,
-        );
-      }
-      [cutAt, cutFrom] = [spec.cutAt.replace(/:0$/, ''), 'spec'];
+/** A graph model, cut at its output or at the node backbone.cutAt names. */
+async function finishGraphModel(ctx: LoadContext, files: ModelFiles): Promise<LoadedBackbone> {
+  const { spec } = ctx;
+  const model = await buildGraphModel(files);
+  const outputs = model.outputs.map((o) => o.name.replace(/:0$/, ''));
+  let cutAt = outputs[0];
+  let cutFrom: LoadedBackboneCommon['cutFrom'] = 'model output';
+  if (spec.cutAt) {
+    const names = graphNodeNames(files.modelJson);
+    if (!names.includes(spec.cutAt.replace(/:0$/, ''))) {
+      model.dispose();
+      throw new LayerError(
+        'backbone.cutAt',
+        `backbone.cutAt: the graph model has no node '${spec.cutAt}'.${nearbyNames(spec.cutAt, names)} For a graph model, cutAt names a node of its TensorFlow graph; leave it out to use the model's output (${outputs.join(', ')}).`,
+      );
     }
-    return { kind: 'graph', model, inputShape: inputShapeFrom(model.inputs[0]?.shape), cutAt, cutFrom, ...withPreprocessing(undefined), ...common };
+    [cutAt, cutFrom] = [spec.cutAt.replace(/:0$/, ''), 'spec'];
   }
+  return { kind: 'graph', model, inputShape: ctx.inputShapeFrom(model.inputs[0]?.shape), cutAt, cutFrom, ...ctx.withPreprocessing(undefined), ...ctx.common };
+}
 
-  const source = layersSource ?? layersSourceFromModelJson(files!);
-  const weightsFile = src.kind === 'keras-application' ? undefined : spec.weights;
-  if (weightsFile) {
-    const file = path.resolve(opts.baseDir ?? process.cwd(), weightsFile);
-    try {
-      const weights = await readWeightsFile(file);
-      const t = source.topology;
-      source.weightsOf = weights.lookup(isObj(t) && isObj(t.model_config) ? t.model_config : (t as Json));
-      notes.push(`Weights read from ${file} (${weights.count} arrays), not from the model file.`);
-    } catch (e) {
-      if (e instanceof KerasFileError || e instanceof Hdf5Error) throw new BackboneError('backbone.weights', `backbone.weights: ${e.message}`, file);
-      throw e;
-    }
+/** backbone.weights: the layers' weights come from this file instead of the model file. */
+async function useWeightsFile(source: LayersSource, file: string, notes: string[]): Promise<void> {
+  try {
+    const weights = await readWeightsFile(file);
+    const t = source.topology;
+    source.weightsOf = weights.lookup(isObj(t) && isObj(t.model_config) ? t.model_config : (t as Json));
+    notes.push(`Weights read from ${file} (${weights.count} arrays), not from the model file.`);
+  } catch (e) {
+    if (e instanceof KerasFileError || e instanceof Hdf5Error) throw new BackboneError('backbone.weights', `backbone.weights: ${e.message}`, file);
+    throw e;
   }
-  const built = await buildLayersModel(source, spec.cutAt);
-  const model = built.model;
-  const requestedCut = built.cutAt;
+}
+
+/** The layer the head consumes: the experiment's cutAt, then the model card's, the catalog's, or before the classifier head. */
+function chooseLayersCut(
+  { spec, card, catalog, notes }: LoadContext,
+  model: tfTypes.LayersModel,
+  requestedCut: string | undefined,
+): { cutAt: string; cutFrom: LoadedBackboneCommon['cutFrom'] } {
   const names = model.layers.map((l) => l.name);
-  let cutAt: string;
-  let cutFrom: LoadedBackboneCommon['cutFrom'];
   if (requestedCut && spec.cutAt) {
     if (!names.includes(requestedCut)) {
       model.dispose();
@@ -327,19 +364,16 @@ export async function loadBackbone(spec: BackboneSpec, opts: LoadBackboneOptions
         `backbone.cutAt: the backbone has no layer '${spec.cutAt}'.${nearbyNames(spec.cutAt, names)} Run \`transfer-lab inspect\` or open the layer tree to see the layer names.`,
       );
     }
-    [cutAt, cutFrom] = [requestedCut, 'spec'];
-  } else if (card?.cutAt && names.includes(card.cutAt)) {
-    [cutAt, cutFrom] = [card.cutAt, 'model card'];
-  } else if (catalog?.defaultCut && names.includes(catalog.defaultCut)) {
-    [cutAt, cutFrom] = [catalog.defaultCut, 'catalog'];
-  } else {
-    if (catalog?.defaultCut) notes.push(`The catalog's usual cut '${catalog.defaultCut}' is not a layer of this model; cutting before its classifier instead.`);
-    const found = findClassifierCut(model);
-    [cutAt, cutFrom] = [found.cutAt, found.removedHead ? 'classifier head removed' : 'model output'];
-    if (found.removedHead)
-      notes.push(`Default cut: '${cutAt}', the last feature layer before the model's own classifier head (set backbone.cutAt to choose another layer).`);
+    return { cutAt: requestedCut, cutFrom: 'spec' };
   }
-  return { kind: 'layers', model, inputShape: inputShapeFrom(model.inputs[0].shape), cutAt, cutFrom, ...withPreprocessing(model), ...common };
+  if (card?.cutAt && names.includes(card.cutAt)) return { cutAt: card.cutAt, cutFrom: 'model card' };
+  if (catalog?.defaultCut && names.includes(catalog.defaultCut)) return { cutAt: catalog.defaultCut, cutFrom: 'catalog' };
+  if (catalog?.defaultCut) notes.push(`The catalog's usual cut '${catalog.defaultCut}' is not a layer of this model; cutting before its classifier instead.`);
+  const found = findClassifierCut(model);
+  const cutAt = found.cutAt;
+  if (found.removedHead)
+    notes.push(`Default cut: '${cutAt}', the last feature layer before the model's own classifier head (set backbone.cutAt to choose another layer).`);
+  return { cutAt, cutFrom: found.removedHead ? 'classifier head removed' : 'model output' };
 }
 
 /** Throws when a strategy needs to train a model that cannot be trained (a graph model). */

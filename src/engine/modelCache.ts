@@ -5,6 +5,7 @@
 //   download/httpClient.ts  one GET on Node's fetch under the limits (redirects, stalls, size)
 //   download/urlPolicy.ts   which URLs may be downloaded
 //   download/modelJson.ts   model.json parsing and the weight path rules
+//   download/progress.ts    progress reports, throttled
 //   download/errors.ts      ModelDownloadError
 //
 // Every blob is re-hashed when it is read, so a corrupt cache is noticed (and re-downloaded,
@@ -32,6 +33,7 @@ import {
 import { ModelDownloadError, type ModelDownloadErrorKind } from './download/errors';
 import { DEFAULT_DOWNLOAD_LIMITS, httpGet, type DownloadLimits, type GetResult } from './download/httpClient';
 import { expectedWeightBytes, parseModelJson, weightFilesOf } from './download/modelJson';
+import { throttledProgress, type ProgressCallback, type ThrottledProgress } from './download/progress';
 import { assertAllowedUrl } from './download/urlPolicy';
 
 export { ModelDownloadError, type ModelDownloadErrorKind } from './download/errors';
@@ -39,8 +41,7 @@ export { assertAllowedUrl, isLoopbackHost } from './download/urlPolicy';
 export { manifestPaths, resolveWeightUrl, unsafeWeightPathReason, weightPathError } from './download/modelJson';
 export { cachedBlobFile, cachedModelInfo, readVerifiedBlob, type CachedFile } from './download/blobStore';
 export { DEFAULT_DOWNLOAD_LIMITS, type DownloadLimits } from './download/httpClient';
-
-export type ProgressCallback = (loadedBytes: number, totalBytes?: number) => void;
+export type { ProgressCallback } from './download/progress';
 
 export interface FetchModelOptions extends DownloadLimits {
   cacheDir: string;
@@ -68,28 +69,6 @@ export interface FetchedModel {
   notes: string[];
 }
 
-function throttled(onProgress: ProgressCallback | undefined): { add(n: number): void; setTotal(t: number | undefined): void; flush(): void } {
-  let loaded = 0;
-  let total: number | undefined;
-  let last = 0;
-  return {
-    add(n) {
-      loaded += n;
-      const now = Date.now();
-      if (onProgress && now - last >= 100) {
-        last = now;
-        onProgress(loaded, total !== undefined ? Math.max(total, loaded) : undefined);
-      }
-    },
-    setTotal(t) {
-      total = t;
-    },
-    flush() {
-      onProgress?.(loaded, total !== undefined ? Math.max(total, loaded) : undefined);
-    },
-  };
-}
-
 /** Everything for `url` from the cache alone, verified; throws 'corrupt-cache' naming the blob. */
 function loadFromCache(cacheDir: string, entry: IndexEntry): { modelJson: Record<string, unknown>; weights: (CachedFile & { data: Buffer })[] } {
   const read = (hash: string, what: string) => {
@@ -107,6 +86,21 @@ function loadFromCache(cacheDir: string, entry: IndexEntry): { modelJson: Record
   return { modelJson, weights: entry.weights.map((w) => ({ ...w, data: read(w.sha256, `weight file '${w.path}'`) })) };
 }
 
+type VerifiedFile = CachedFile & { data: Buffer };
+
+/** One fetchModel call: where, under which limits, what the cache held, and what has happened so far. */
+interface FetchRun {
+  url: string;
+  cacheDir: string;
+  limits: Required<DownloadLimits>;
+  signal: AbortSignal | undefined;
+  cached: IndexEntry | undefined;
+  progress: ThrottledProgress;
+  /** Bytes counted against maxTotalBytes so far. */
+  used: number;
+  notes: string[];
+}
+
 /**
  * model.json and its weight files from `url`, through the cache. Downloads what is missing or
  * changed, verifies everything it returns, and falls back to the cache when the network fails.
@@ -120,76 +114,36 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
   assertAllowedUrl(url);
   const cacheDir = opts.cacheDir;
   const cached = readIndex(cacheDir, url);
-  const progress = throttled(opts.onProgress);
-  let used = 0;
-  const notes: string[] = [];
+  const run: FetchRun = { url, cacheDir, limits, signal: opts.signal, cached, progress: throttledProgress(opts.onProgress), used: 0, notes: [] };
 
   // 1. model.json: always asked for (small), so a changed remote model is noticed.
-  let jsonData: Buffer;
-  let modelJson: Record<string, unknown>;
-  let files: { path: string; url: string }[];
-  try {
-    const got = await httpGet(url, { limits, budget: limits.maxTotalBytes, onBytes: (n) => progress.add(n), signal: opts.signal });
-    jsonData = got.data!;
-    used += got.size;
-    modelJson = parseModelJson(jsonData, url);
-    files = weightFilesOf(modelJson, url);
-  } catch (e) {
-    if (!(e instanceof ModelDownloadError) || !TRANSIENT.has(e.kind) || !cached) throw e;
-    const fromCache = loadFromCache(cacheDir, cached);
-    notes.push(`Could not reach ${url} (${e.message.split('. ')[0]}); using the copy cached on ${cached.fetchedAt}.`);
-    return { url, modelJson: fromCache.modelJson, modelJsonSha256: cached.modelJson.sha256, weights: fromCache.weights, fromCache: true, offline: true, notes };
-  }
+  const json = await fetchModelJson(run);
+  if ('offline' in json) return json;
+  const { jsonData, modelJson, files } = json;
   const jsonHash = putBlob(cacheDir, jsonData);
   const estimate = expectedWeightBytes(modelJson);
-  progress.setTotal(estimate !== undefined ? jsonData.length + estimate : undefined);
+  run.progress.setTotal(estimate !== undefined ? jsonData.length + estimate : undefined);
   if (cached && cached.modelJson.sha256 !== jsonHash) {
-    notes.push(`${url} changed since it was cached on ${cached.fetchedAt}; downloading the new weights.`);
+    run.notes.push(`${url} changed since it was cached on ${cached.fetchedAt}; downloading the new weights.`);
   }
   const reuse = cached && cached.modelJson.sha256 === jsonHash ? new Map(cached.weights.map((w) => [w.path, w])) : new Map<string, CachedFile>();
 
   // 2. Weights: from the cache when model.json is unchanged and the blob verifies.
-  const weights: (CachedFile & { data: Buffer })[] = [];
+  const weights: VerifiedFile[] = [];
   let downloaded = 0;
   for (const file of files) {
     const known = reuse.get(file.path);
-    if (known && known.url === file.url) {
-      const r = readVerifiedBlob(cacheDir, known.sha256);
-      if (r.status === 'ok') {
-        used += r.data.length;
-        progress.add(r.data.length);
-        weights.push({ ...known, data: r.data });
-        continue;
-      }
-      if (r.status === 'corrupt') {
-        notes.push(`The cached weight file '${file.path}' was corrupt (sha256 mismatch); downloaded it again.`);
-        removeBlob(cacheDir, known.sha256);
-      }
+    const hit = known && known.url === file.url ? reuseCachedWeight(run, known) : undefined;
+    if (hit) {
+      weights.push(hit);
+      continue;
     }
-    const tmp = partialBlobPath(cacheDir);
-    let got: GetResult;
-    try {
-      got = await httpGet(file.url, { limits, budget: limits.maxTotalBytes - used, onBytes: (n) => progress.add(n), toFile: tmp, signal: opts.signal });
-    } catch (e) {
-      // The new weights could not be fetched: an older complete copy still beats nothing.
-      if (!(e instanceof ModelDownloadError) || !TRANSIENT.has(e.kind) || !cached || cached.modelJson.sha256 === jsonHash) throw e;
-      const previous = loadFromCache(cacheDir, cached);
-      notes.push(`Could not download ${file.url} (${e.message.split('. ')[0]}); using the previous copy cached on ${cached.fetchedAt}.`);
-      return { url, modelJson: previous.modelJson, modelJsonSha256: cached.modelJson.sha256, weights: previous.weights, fromCache: true, offline: true, notes };
-    }
-    used += got.size;
+    const got = await downloadWeight(run, file, jsonHash);
+    if ('offline' in got) return got; // the older complete copy
     downloaded++;
-    const target = commitPartialBlob(cacheDir, tmp, got.sha256);
-    const check = readVerifiedBlob(cacheDir, got.sha256);
-    if (check.status !== 'ok')
-      throw new ModelDownloadError(
-        'corrupt-cache',
-        `${target}: the cache folder does not keep what is written to it (sha256 mismatch right after writing). Check the disk.`,
-        url,
-      );
-    weights.push({ path: file.path, url: file.url, sha256: got.sha256, size: got.size, data: check.data });
+    weights.push(got);
   }
-  progress.flush();
+  run.progress.flush();
 
   const entry: IndexEntry = {
     version: 1,
@@ -199,5 +153,85 @@ export async function fetchModel(url: string, opts: FetchModelOptions): Promise<
     fetchedAt: downloaded > 0 || !cached ? new Date().toISOString() : cached.fetchedAt,
   };
   writeIndex(cacheDir, entry);
-  return { url, modelJson, modelJsonSha256: jsonHash, weights, fromCache: downloaded === 0 && !!cached, offline: false, notes };
+  return { url, modelJson, modelJsonSha256: jsonHash, weights, fromCache: downloaded === 0 && !!cached, offline: false, notes: run.notes };
+}
+
+/** Whether a failed download may fall back to the cached copy (the remote is unreachable or broken, and there is one). */
+function mayUseCache(run: FetchRun, e: unknown): run is FetchRun & { cached: IndexEntry } {
+  return e instanceof ModelDownloadError && TRANSIENT.has(e.kind) && !!run.cached;
+}
+
+/** The complete copy the cache holds (verified), and a note saying why it is used. */
+function cachedCopy(run: FetchRun & { cached: IndexEntry }, note: string): FetchedModel {
+  const { cached } = run;
+  const fromCache = loadFromCache(run.cacheDir, cached);
+  run.notes.push(note);
+  return {
+    url: run.url,
+    modelJson: fromCache.modelJson,
+    modelJsonSha256: cached.modelJson.sha256,
+    weights: fromCache.weights,
+    fromCache: true,
+    offline: true,
+    notes: run.notes,
+  };
+}
+
+/** model.json, parsed and its weight paths checked; or the cached copy when the network fails. */
+async function fetchModelJson(
+  run: FetchRun,
+): Promise<{ jsonData: Buffer; modelJson: Record<string, unknown>; files: { path: string; url: string }[] } | FetchedModel> {
+  const { url, limits } = run;
+  try {
+    const got = await httpGet(url, { limits, budget: limits.maxTotalBytes, onBytes: (n) => run.progress.add(n), signal: run.signal });
+    const jsonData = got.data!;
+    run.used += got.size;
+    const modelJson = parseModelJson(jsonData, url);
+    return { jsonData, modelJson, files: weightFilesOf(modelJson, url) };
+  } catch (e) {
+    if (!mayUseCache(run, e)) throw e;
+    return cachedCopy(run, `Could not reach ${url} (${(e as Error).message.split('. ')[0]}); using the copy cached on ${run.cached.fetchedAt}.`);
+  }
+}
+
+/** A weight file from the cache when its blob verifies; a corrupt one is removed (and noted) so it is downloaded again. */
+function reuseCachedWeight(run: FetchRun, known: CachedFile): VerifiedFile | undefined {
+  const r = readVerifiedBlob(run.cacheDir, known.sha256);
+  if (r.status === 'ok') {
+    run.used += r.data.length;
+    run.progress.add(r.data.length);
+    return { ...known, data: r.data };
+  }
+  if (r.status === 'corrupt') {
+    run.notes.push(`The cached weight file '${known.path}' was corrupt (sha256 mismatch); downloaded it again.`);
+    removeBlob(run.cacheDir, known.sha256);
+  }
+  return undefined;
+}
+
+/** Downloads one weight file into the cache and verifies it there; or the previous cached copy when the network fails. */
+async function downloadWeight(run: FetchRun, file: { path: string; url: string }, jsonHash: string): Promise<VerifiedFile | FetchedModel> {
+  const { cacheDir, limits } = run;
+  const tmp = partialBlobPath(cacheDir);
+  let got: GetResult;
+  try {
+    got = await httpGet(file.url, { limits, budget: limits.maxTotalBytes - run.used, onBytes: (n) => run.progress.add(n), toFile: tmp, signal: run.signal });
+  } catch (e) {
+    // The new weights could not be fetched: an older complete copy still beats nothing.
+    if (!mayUseCache(run, e) || run.cached.modelJson.sha256 === jsonHash) throw e;
+    return cachedCopy(
+      run,
+      `Could not download ${file.url} (${(e as Error).message.split('. ')[0]}); using the previous copy cached on ${run.cached.fetchedAt}.`,
+    );
+  }
+  run.used += got.size;
+  const target = commitPartialBlob(cacheDir, tmp, got.sha256);
+  const check = readVerifiedBlob(cacheDir, got.sha256);
+  if (check.status !== 'ok')
+    throw new ModelDownloadError(
+      'corrupt-cache',
+      `${target}: the cache folder does not keep what is written to it (sha256 mismatch right after writing). Check the disk.`,
+      run.url,
+    );
+  return { path: file.path, url: file.url, sha256: got.sha256, size: got.size, data: check.data };
 }

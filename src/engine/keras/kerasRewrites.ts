@@ -127,193 +127,246 @@ export interface RewriteInput {
   where: string;
 }
 
-export function rewriteForTfjs({ graph, weightsOf, where }: RewriteInput): RewriteResult {
-  const keras3 = isKeras3(graph);
-  const layers: KerasLayer[] = [];
-  const weights = new Map<string, WeightValue[]>();
-  const alias = new Map<string, TensorRef>();
-  const done = new Map<string, number>();
-  const note = (what: string) => done.set(what, (done.get(what) ?? 0) + 1);
-  const fail = (layer: KerasLayer, why: string): never => {
-    throw new KerasConfigError(`${where}: layer '${layer.name}' (${layer.className}) ${why}`, layer.name);
-  };
-  const keep = (layer: KerasLayer, values = weightsOf(layer)) => {
-    layers.push(layer);
-    if (values) weights.set(layer.name, values);
-  };
+/** The rewritten graph as it is built: kept layers and their weights, removed layers' aliases, what was done. */
+class Rewrite {
+  readonly layers: KerasLayer[] = [];
+  readonly weights = new Map<string, WeightValue[]>();
+  /** A removed layer's name -> the tensor that stands for its output. */
+  readonly alias = new Map<string, TensorRef>();
+  private readonly done = new Map<string, number>();
 
-  for (const original of graph.layers) {
-    const layer: KerasLayer = { ...original, config: { ...original.config }, nodes: original.nodes.map((n) => ({ ...n })) };
-    const cls = layer.className;
-    const x = layer.nodes[0]?.refs[0];
-    if (layer.module.startsWith('keras.src.ops') || cls === 'TFOpLambda' || cls === 'SlicingOpLambda') {
-      const kind = cls === 'TFOpLambda' ? String(layer.config.function ?? '') : cls;
-      if (cls === 'TFOpLambda' && /^nn\.(relu6|relu|silu|swish)$|^math\.sigmoid$/.test(kind) && x) {
-        const act = kind.split('.')[1] === 'silu' ? 'swish' : kind.split('.')[1];
-        keep(op(layer.name, 'Activation', { activation: act }, [x]), undefined);
-      } else {
-        const replaced = arithmetic(layer, kind);
-        if (!replaced)
-          fail(
-            layer,
-            `is the operation '${kind}', which Transfer Lab cannot express in TensorFlow.js layers (it handles add, subtract, multiply and divide by a number or between two tensors). Cut the model before it with backbone.cutAt`,
-          );
-        replaced!.forEach((l) => keep(l, undefined));
-      }
-      note(`${cls === 'TFOpLambda' ? 'TFOpLambda' : 'Keras ops'} -> Rescaling/Add/Multiply`);
-      continue;
-    }
-    switch (cls) {
-      case 'Activation': {
-        const a = activationName(layer.config.activation);
-        const replaced = x ? activationLayers(layer.name, a, x, keras3) : undefined;
-        if (replaced) {
-          replaced.forEach((l) => keep(l, undefined));
-          note(`activation ${a} -> Rescaling/ReLU/Multiply`);
-          continue;
-        }
-        if (!(a in SAME_ACTIVATIONS)) fail(layer, `uses the activation '${a}', which TensorFlow.js lacks`);
-        layer.config.activation = SAME_ACTIVATIONS[a];
-        keep(layer);
-        continue;
-      }
-      case 'Normalization': {
-        const c = layer.config;
-        if (c.invert) fail(layer, 'inverts a normalization (invert=True); only the forward normalization is supported');
-        let mean = c.mean as number[] | number | undefined;
-        let variance = c.variance as number[] | number | undefined;
-        if (mean === undefined || mean === null || variance === undefined || variance === null) {
-          const w = weightsOf(original);
-          if (!w || w.length < 2) fail(layer, 'has no mean and variance (neither in its config nor in the weight files)');
-          mean = Array.from(w![0].data);
-          variance = Array.from(w![1].data);
-        }
-        const m = Array.isArray(mean) ? mean.map(Number) : [Number(mean)];
-        const v = Array.isArray(variance) ? variance.map(Number) : [Number(variance)];
-        const scale = v.map((s) => 1 / Math.max(Math.sqrt(s), 1e-7));
-        const offset = m.map((mu, i) => -mu * scale[m.length === v.length ? i : 0]);
-        keep(
-          op(layer.name, 'Rescaling', { scale: scale.length === 1 ? scale[0] : scale, offset: offset.length === 1 ? offset[0] : offset }, layer.nodes[0].refs),
-          undefined,
-        );
-        note('Normalization -> Rescaling');
-        continue;
-      }
-      case 'LayerScale': {
-        const w = weightsOf(original);
-        const gamma = w?.[0];
-        if (!gamma) fail(layer, 'has no gamma in the weight files');
-        const channels = gamma!.shape[gamma!.shape.length - 1];
-        keep(
-          op(
-            layer.name,
-            'DepthwiseConv2D',
-            { kernel_size: [1, 1], strides: [1, 1], padding: 'valid', depth_multiplier: 1, use_bias: false, activation: 'linear' },
-            layer.nodes[0].refs,
-          ),
-          [{ name: `${layer.name}/depthwise_kernel`, shape: [1, 1, channels, 1], data: gamma!.data }],
-        );
-        note('LayerScale -> DepthwiseConv2D 1x1');
-        continue;
-      }
-      case 'StochasticDepth':
-        if (!x) fail(layer, 'has no input');
-        alias.set(layer.name, x!);
-        note('StochasticDepth -> identity (no drop-path during fine-tuning)');
-        continue;
-      case 'CustomScaleLayer': {
-        const refs = layer.nodes[0]?.refs ?? [];
-        if (refs.length !== 2) fail(layer, `has ${refs.length} inputs; expected a shortcut and a residual`);
-        const scale = Number(layer.config.scale);
-        keep(op(`${layer.name}__scaled`, 'Rescaling', { scale, offset: 0 }, [refs[1]]), undefined);
-        keep(op(layer.name, 'Add', {}, [refs[0], [`${layer.name}__scaled`, 0, 0]]), undefined);
-        note('CustomScaleLayer -> Rescaling + Add');
-        continue;
-      }
-      case 'GlobalAveragePooling2D':
-      case 'GlobalMaxPooling2D':
-        if (layer.config.keepdims) {
-          const w = channelsOf(original);
-          if (!w) fail(layer, 'keeps its dimensions (keepdims=True) but the file does not record its channel count');
-          delete layer.config.keepdims;
-          const pooled = { ...layer, name: `${layer.name}__pooled`, config: { ...layer.config, name: `${layer.name}__pooled` } };
-          keep(pooled, undefined);
-          keep(op(layer.name, 'Reshape', { target_shape: [1, 1, w] }, [[pooled.name, 0, 0]]), undefined);
-          note(`${cls}(keepdims) -> ${cls} + Reshape`);
-          continue;
-        }
-        break;
-      case 'Conv2D': {
-        const groups = Number(layer.config.groups ?? 1);
-        delete layer.config.groups;
-        if (groups > 1) {
-          const w = weightsOf(original);
-          const kernel = w?.[0];
-          const filters = Number(layer.config.filters);
-          if (!kernel || kernel.shape.length !== 4 || kernel.shape[2] !== 1 || filters !== groups) {
-            fail(
-              layer,
-              `is a grouped convolution (groups=${groups}); TensorFlow.js has only ordinary and depthwise convolutions (groups equal to the channel count)`,
-            );
-          }
-          const c = layer.config;
-          const dw: KerasLayer = op(
-            layer.name,
-            'DepthwiseConv2D',
-            {
-              kernel_size: c.kernel_size,
-              strides: c.strides,
-              padding: c.padding,
-              dilation_rate: c.dilation_rate,
-              data_format: c.data_format,
-              depth_multiplier: 1,
-              use_bias: c.use_bias,
-              activation: c.activation,
-            },
-            layer.nodes[0].refs,
-          );
-          const [kh, kw] = kernel!.shape;
-          const values: WeightValue[] = [{ name: `${layer.name}/depthwise_kernel`, shape: [kh, kw, groups, 1], data: kernel!.data }, ...w!.slice(1)];
-          pushWithActivation(dw, values);
-          note('Conv2D(groups = channels) -> DepthwiseConv2D');
-          continue;
-        }
-        break;
-      }
-      case 'SeparableConv2D':
-        for (const k of ['kernel_initializer', 'kernel_regularizer', 'kernel_constraint']) delete layer.config[k];
-        break;
-      default:
-        break;
-    }
-    pushWithActivation(layer, weightsOf(original));
+  constructor(
+    private readonly input: RewriteInput,
+    readonly keras3: boolean,
+  ) {}
+
+  weightsOf(layer: KerasLayer): WeightValue[] | undefined {
+    return this.input.weightsOf(layer);
+  }
+
+  note(what: string): void {
+    this.done.set(what, (this.done.get(what) ?? 0) + 1);
+  }
+
+  fail(layer: KerasLayer, why: string): never {
+    throw new KerasConfigError(`${this.input.where}: layer '${layer.name}' (${layer.className}) ${why}`, layer.name);
+  }
+
+  keep(layer: KerasLayer, values = this.weightsOf(layer)): void {
+    this.layers.push(layer);
+    if (values) this.weights.set(layer.name, values);
   }
 
   /** A layer whose own `activation` TF.js lacks: the layer runs linear, the activation follows under its name. */
-  function pushWithActivation(layer: KerasLayer, values: WeightValue[] | undefined): void {
+  pushWithActivation(layer: KerasLayer, values: WeightValue[] | undefined): void {
     if (!('activation' in layer.config) || layer.className === 'Activation') {
-      keep(layer, values);
+      this.keep(layer, values);
       return;
     }
     const a = activationName(layer.config.activation);
-    const replaced = activationLayers(layer.name, a, [`${layer.name}__linear`, 0, 0], keras3);
+    const replaced = activationLayers(layer.name, a, [`${layer.name}__linear`, 0, 0], this.keras3);
     if (!replaced) {
-      if (!(a in SAME_ACTIVATIONS)) fail(layer, `uses the activation '${a}', which TensorFlow.js lacks`);
+      if (!(a in SAME_ACTIVATIONS)) this.fail(layer, `uses the activation '${a}', which TensorFlow.js lacks`);
       layer.config.activation = SAME_ACTIVATIONS[a];
-      keep(layer, values);
+      this.keep(layer, values);
       return;
     }
     const linear = { ...layer, name: `${layer.name}__linear`, config: { ...layer.config, name: `${layer.name}__linear`, activation: 'linear' } };
-    keep(linear, values);
-    replaced.forEach((l) => keep(l, undefined));
-    note(`activation ${a} -> Rescaling/ReLU/Multiply`);
+    this.keep(linear, values);
+    replaced.forEach((l) => this.keep(l, undefined));
+    this.note(`activation ${a} -> Rescaling/ReLU/Multiply`);
   }
 
-  const resolve = (r: TensorRef): TensorRef => {
-    const a = alias.get(r[0]);
-    return a ? resolve(a) : r;
-  };
-  for (const l of layers) for (const n of l.nodes) n.refs = n.refs.map(resolve);
-  const notes = [...done].map(([what, n]) => `${what} (${n} layer${n > 1 ? 's' : ''}): rewritten into TensorFlow.js layers with the same outputs.`);
-  return { graph: { ...graph, layers, inputs: graph.inputs.map(resolve), outputs: graph.outputs.map(resolve) }, weights, notes };
+  /** The graph with every reference to a removed layer pointing at what replaced it. */
+  result(graph: KerasGraph): RewriteResult {
+    const resolve = (r: TensorRef): TensorRef => {
+      const a = this.alias.get(r[0]);
+      return a ? resolve(a) : r;
+    };
+    for (const l of this.layers) for (const n of l.nodes) n.refs = n.refs.map(resolve);
+    const notes = [...this.done].map(([what, n]) => `${what} (${n} layer${n > 1 ? 's' : ''}): rewritten into TensorFlow.js layers with the same outputs.`);
+    return { graph: { ...graph, layers: this.layers, inputs: graph.inputs.map(resolve), outputs: graph.outputs.map(resolve) }, weights: this.weights, notes };
+  }
 }
+
+export function rewriteForTfjs({ graph, weightsOf, where }: RewriteInput): RewriteResult {
+  const rw = new Rewrite({ graph, weightsOf, where }, isKeras3(graph));
+  for (const original of graph.layers) {
+    const layer: KerasLayer = { ...original, config: { ...original.config }, nodes: original.nodes.map((n) => ({ ...n })) };
+    const cls = layer.className;
+    if (layer.module.startsWith('keras.src.ops') || cls === 'TFOpLambda' || cls === 'SlicingOpLambda') {
+      rewriteOp(rw, layer);
+      continue;
+    }
+    if (REWRITES.get(cls)?.(rw, layer, original)) continue;
+    rw.pushWithActivation(layer, weightsOf(original));
+  }
+  return rw.result(graph);
+}
+
+/** Keras 3 ops layers and tf_keras's TFOpLambda: an activation, or arithmetic as Rescaling/Add/Multiply. */
+function rewriteOp(rw: Rewrite, layer: KerasLayer): void {
+  const cls = layer.className;
+  const x = layer.nodes[0]?.refs[0];
+  const kind = cls === 'TFOpLambda' ? String(layer.config.function ?? '') : cls;
+  if (cls === 'TFOpLambda' && /^nn\.(relu6|relu|silu|swish)$|^math\.sigmoid$/.test(kind) && x) {
+    const act = kind.split('.')[1] === 'silu' ? 'swish' : kind.split('.')[1];
+    rw.keep(op(layer.name, 'Activation', { activation: act }, [x]), undefined);
+  } else {
+    const replaced = arithmetic(layer, kind);
+    if (!replaced)
+      rw.fail(
+        layer,
+        `is the operation '${kind}', which Transfer Lab cannot express in TensorFlow.js layers (it handles add, subtract, multiply and divide by a number or between two tensors). Cut the model before it with backbone.cutAt`,
+      );
+    replaced!.forEach((l) => rw.keep(l, undefined));
+  }
+  rw.note(`${cls === 'TFOpLambda' ? 'TFOpLambda' : 'Keras ops'} -> Rescaling/Add/Multiply`);
+}
+
+/**
+ * A rewrite of one layer class: `layer` is the copy to change, `original` the graph's layer
+ * (whose weights the files hold). True when the layer is done; false to keep `layer` as it
+ * now is (its activation still checked).
+ */
+type LayerRewrite = (rw: Rewrite, layer: KerasLayer, original: KerasLayer) => boolean;
+
+const rewriteActivation: LayerRewrite = (rw, layer) => {
+  const x = layer.nodes[0]?.refs[0];
+  const a = activationName(layer.config.activation);
+  const replaced = x ? activationLayers(layer.name, a, x, rw.keras3) : undefined;
+  if (replaced) {
+    replaced.forEach((l) => rw.keep(l, undefined));
+    rw.note(`activation ${a} -> Rescaling/ReLU/Multiply`);
+    return true;
+  }
+  if (!(a in SAME_ACTIVATIONS)) rw.fail(layer, `uses the activation '${a}', which TensorFlow.js lacks`);
+  layer.config.activation = SAME_ACTIVATIONS[a];
+  rw.keep(layer);
+  return true;
+};
+
+const rewriteNormalization: LayerRewrite = (rw, layer, original) => {
+  const c = layer.config;
+  if (c.invert) rw.fail(layer, 'inverts a normalization (invert=True); only the forward normalization is supported');
+  let mean = c.mean as number[] | number | undefined;
+  let variance = c.variance as number[] | number | undefined;
+  if (mean === undefined || mean === null || variance === undefined || variance === null) {
+    const w = rw.weightsOf(original);
+    if (!w || w.length < 2) rw.fail(layer, 'has no mean and variance (neither in its config nor in the weight files)');
+    mean = Array.from(w![0].data);
+    variance = Array.from(w![1].data);
+  }
+  const m = Array.isArray(mean) ? mean.map(Number) : [Number(mean)];
+  const v = Array.isArray(variance) ? variance.map(Number) : [Number(variance)];
+  const scale = v.map((s) => 1 / Math.max(Math.sqrt(s), 1e-7));
+  const offset = m.map((mu, i) => -mu * scale[m.length === v.length ? i : 0]);
+  rw.keep(
+    op(layer.name, 'Rescaling', { scale: scale.length === 1 ? scale[0] : scale, offset: offset.length === 1 ? offset[0] : offset }, layer.nodes[0].refs),
+    undefined,
+  );
+  rw.note('Normalization -> Rescaling');
+  return true;
+};
+
+const rewriteLayerScale: LayerRewrite = (rw, layer, original) => {
+  const w = rw.weightsOf(original);
+  const gamma = w?.[0];
+  if (!gamma) rw.fail(layer, 'has no gamma in the weight files');
+  const channels = gamma!.shape[gamma!.shape.length - 1];
+  rw.keep(
+    op(
+      layer.name,
+      'DepthwiseConv2D',
+      { kernel_size: [1, 1], strides: [1, 1], padding: 'valid', depth_multiplier: 1, use_bias: false, activation: 'linear' },
+      layer.nodes[0].refs,
+    ),
+    [{ name: `${layer.name}/depthwise_kernel`, shape: [1, 1, channels, 1], data: gamma!.data }],
+  );
+  rw.note('LayerScale -> DepthwiseConv2D 1x1');
+  return true;
+};
+
+const rewriteStochasticDepth: LayerRewrite = (rw, layer) => {
+  const x = layer.nodes[0]?.refs[0];
+  if (!x) rw.fail(layer, 'has no input');
+  rw.alias.set(layer.name, x!);
+  rw.note('StochasticDepth -> identity (no drop-path during fine-tuning)');
+  return true;
+};
+
+const rewriteCustomScale: LayerRewrite = (rw, layer) => {
+  const refs = layer.nodes[0]?.refs ?? [];
+  if (refs.length !== 2) rw.fail(layer, `has ${refs.length} inputs; expected a shortcut and a residual`);
+  const scale = Number(layer.config.scale);
+  rw.keep(op(`${layer.name}__scaled`, 'Rescaling', { scale, offset: 0 }, [refs[1]]), undefined);
+  rw.keep(op(layer.name, 'Add', {}, [refs[0], [`${layer.name}__scaled`, 0, 0]]), undefined);
+  rw.note('CustomScaleLayer -> Rescaling + Add');
+  return true;
+};
+
+const rewriteGlobalPooling: LayerRewrite = (rw, layer, original) => {
+  if (!layer.config.keepdims) return false;
+  const w = channelsOf(original);
+  if (!w) rw.fail(layer, 'keeps its dimensions (keepdims=True) but the file does not record its channel count');
+  delete layer.config.keepdims;
+  const pooled = { ...layer, name: `${layer.name}__pooled`, config: { ...layer.config, name: `${layer.name}__pooled` } };
+  rw.keep(pooled, undefined);
+  rw.keep(op(layer.name, 'Reshape', { target_shape: [1, 1, w] }, [[pooled.name, 0, 0]]), undefined);
+  rw.note(`${layer.className}(keepdims) -> ${layer.className} + Reshape`);
+  return true;
+};
+
+const rewriteConv2D: LayerRewrite = (rw, layer, original) => {
+  const groups = Number(layer.config.groups ?? 1);
+  delete layer.config.groups;
+  if (!(groups > 1)) return false; // an ordinary convolution (an unreadable count too)
+  const w = rw.weightsOf(original);
+  const kernel = w?.[0];
+  const filters = Number(layer.config.filters);
+  if (!kernel || kernel.shape.length !== 4 || kernel.shape[2] !== 1 || filters !== groups) {
+    rw.fail(
+      layer,
+      `is a grouped convolution (groups=${groups}); TensorFlow.js has only ordinary and depthwise convolutions (groups equal to the channel count)`,
+    );
+  }
+  const c = layer.config;
+  const dw: KerasLayer = op(
+    layer.name,
+    'DepthwiseConv2D',
+    {
+      kernel_size: c.kernel_size,
+      strides: c.strides,
+      padding: c.padding,
+      dilation_rate: c.dilation_rate,
+      data_format: c.data_format,
+      depth_multiplier: 1,
+      use_bias: c.use_bias,
+      activation: c.activation,
+    },
+    layer.nodes[0].refs,
+  );
+  const [kh, kw] = kernel!.shape;
+  const values: WeightValue[] = [{ name: `${layer.name}/depthwise_kernel`, shape: [kh, kw, groups, 1], data: kernel!.data }, ...w!.slice(1)];
+  rw.pushWithActivation(dw, values);
+  rw.note('Conv2D(groups = channels) -> DepthwiseConv2D');
+  return true;
+};
+
+const rewriteSeparableConv2D: LayerRewrite = (_rw, layer) => {
+  for (const k of ['kernel_initializer', 'kernel_regularizer', 'kernel_constraint']) delete layer.config[k];
+  return false;
+};
+
+/** By Keras class name (a Map: class names such as 'constructor' must not find Object's members). */
+const REWRITES = new Map<string, LayerRewrite>([
+  ['Activation', rewriteActivation],
+  ['Normalization', rewriteNormalization],
+  ['LayerScale', rewriteLayerScale],
+  ['StochasticDepth', rewriteStochasticDepth],
+  ['CustomScaleLayer', rewriteCustomScale],
+  ['GlobalAveragePooling2D', rewriteGlobalPooling],
+  ['GlobalMaxPooling2D', rewriteGlobalPooling],
+  ['Conv2D', rewriteConv2D],
+  ['SeparableConv2D', rewriteSeparableConv2D],
+]);
