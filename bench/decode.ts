@@ -6,15 +6,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { decodeImageBytes, type ResizeMode } from '../src/engine/imageDecode';
 import { EXPERIMENT_DEFAULTS } from '../src/core/experimentValidation';
 import { loadBackend } from '../src/engine/backend';
+import { syntheticJpeg } from './syntheticImages';
 
 const root = path.resolve(__dirname, '../..');
-const req = createRequire(path.join(root, 'package.json'));
-const sharp = req('sharp') as typeof import('sharp');
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 16);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SIZE = 224;
@@ -23,19 +21,11 @@ async function makeJpegs(dir: string): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 0; i < IMAGES; i++) {
     // 4000x3000 (12 MP) with structure, so the encoder produces a realistic file (~1-3 MB).
-    const w = 4000,
-      h = 3000;
-    const raw = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        const o = (y * w + x) * 3;
-        raw[o] = (x * 7 + i * 13) & 255;
-        raw[o + 1] = (y * 5 + ((x * y) >> 9)) & 255;
-        raw[o + 2] = ((x ^ y) + i) & 255;
-      }
-    const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
+    const jpeg = await syntheticJpeg(4000, 3000, 90, (raw, o, x, y) => {
+      raw[o] = (x * 7 + i * 13) & 255;
+      raw[o + 1] = (y * 5 + ((x * y) >> 9)) & 255;
+      raw[o + 2] = ((x ^ y) + i) & 255;
+    });
     fs.writeFileSync(path.join(dir, `img${i}.jpg`), jpeg);
     out.push(jpeg);
   }

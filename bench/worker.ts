@@ -26,76 +26,86 @@ function peakRssBytes(): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
+type ForwardJob = Extract<Job, { kind: 'forward' }>;
+type FinetuneJob = Extract<Job, { kind: 'finetune' }>;
+type Tf = ReturnType<typeof tf>;
+
+async function forward(t: Tf, job: ForwardJob): Promise<object> {
+  const model = buildMobileNetV2({ inputSize: job.size });
+  const plan = job.mode === 'plan' ? compileInferencePlan(model) : null;
+  const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1) as tfTypes.Tensor4D;
+  const once = async () => {
+    const t0 = performance.now();
+    const y = plan ? plan.run(x) : (model.predict(x) as tfTypes.Tensor);
+    await y.data();
+    y.dispose();
+    return performance.now() - t0;
+  };
+  await once(); // warm-up: kernels, memory pools
+  const times: number[] = [];
+  const end = performance.now() + job.budgetMs;
+  // Slow backends stop at the time budget (at least two timed batches).
+  while (times.length < job.iters && (times.length < 2 || performance.now() < end)) times.push(await once());
+  return { imgPerSec: (job.batch * 1000) / median(times), batches: times.length, nativeFused: plan?.stats.nativeFused ?? 0 };
+}
+
+/**
+ * What a Transfer Lab fine-tune does (engine/trainLoop.ts): the base in inference mode
+ * (the Keras rule) as lean custom-gradient blocks, a new head, Adam on every variable.
+ */
+function leanStep(t: Tf, base: tfTypes.LayersModel, x: tfTypes.Tensor, classes: number[]): () => Promise<void> {
+  const head = t.sequential({
+    layers: [t.layers.globalAveragePooling2d({ inputShape: base.outputs[0].shape.slice(1) as number[] }), t.layers.dense({ units: 5, activation: 'softmax' })],
+  });
+  const plan = compileTrainingPlan(base);
+  const vars = [...base.trainableWeights, ...head.trainableWeights].map((w) => w.read() as tfTypes.Variable);
+  const optimizer = t.train.adam(1e-4);
+  const y = t.oneHot(t.tensor1d(classes, 'int32'), 5);
+  return async () =>
+    t.tidy(() => {
+      const { value, grads } = t.variableGrads(
+        () => t.metrics.categoricalCrossentropy(y, head.apply(plan.apply([x])) as tfTypes.Tensor).mean() as tfTypes.Scalar,
+        vars,
+      );
+      optimizer.applyGradients(grads as tfTypes.NamedTensorMap as never);
+      value.dataSync();
+    });
+}
+
+/** tfjs-layers' own training step, BatchNorm learning its statistics. */
+function layersStep(t: Tf, base: tfTypes.LayersModel, size: number, x: tfTypes.Tensor, classes: number[]): () => Promise<void> {
+  const input = t.input({ shape: [size, size, 3] });
+  let y = base.apply(input) as tfTypes.SymbolicTensor;
+  y = t.layers.globalAveragePooling2d({}).apply(y) as tfTypes.SymbolicTensor;
+  const model = t.model({ inputs: input, outputs: t.layers.dense({ units: 5, activation: 'softmax' }).apply(y) as tfTypes.SymbolicTensor });
+  model.compile({ optimizer: t.train.adam(1e-4), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const labels = t.tensor1d(classes, 'float32');
+  return async () => {
+    await model.trainOnBatch(x, labels);
+  };
+}
+
+async function finetune(t: Tf, job: FinetuneJob): Promise<object> {
+  const base = buildMobileNetV2({ inputSize: job.size });
+  const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1);
+  const classes = Array.from({ length: job.batch }, (_, i) => i % 5);
+  const step = job.bn === 'inference' ? leanStep(t, base, x, classes) : layersStep(t, base, job.size, x, classes);
+  for (let i = 0; i < 2; i++) await step();
+  const times: number[] = [];
+  for (let i = 0; i < job.iters; i++) {
+    const t0 = performance.now();
+    await step();
+    times.push(performance.now() - t0);
+  }
+  return { imgPerSec: (job.batch * 1000) / median(times), peakRssBytes: peakRssBytes() };
+}
+
 async function main(job: Job): Promise<object> {
   const backend = job.kind === 'forward' ? job.backend : 'tensorflow';
   await loadBackend({ preference: backend, installRoot });
   const t = tf();
-  if (job.kind === 'forward') {
-    const model = buildMobileNetV2({ inputSize: job.size });
-    const plan = job.mode === 'plan' ? compileInferencePlan(model) : null;
-    const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1) as tfTypes.Tensor4D;
-    const once = async () => {
-      const t0 = performance.now();
-      const y = plan ? plan.run(x) : (model.predict(x) as tfTypes.Tensor);
-      await y.data();
-      y.dispose();
-      return performance.now() - t0;
-    };
-    await once(); // warm-up: kernels, memory pools
-    const times: number[] = [];
-    const end = performance.now() + job.budgetMs;
-    // Slow backends stop at the time budget (at least two timed batches).
-    while (times.length < job.iters && (times.length < 2 || performance.now() < end)) times.push(await once());
-    return { imgPerSec: (job.batch * 1000) / median(times), batches: times.length, nativeFused: plan?.stats.nativeFused ?? 0 };
-  }
-  if (job.kind === 'finetune') {
-    const base = buildMobileNetV2({ inputSize: job.size });
-    const x = t.randomUniform([job.batch, job.size, job.size, 3], -1, 1);
-    const classes = Array.from({ length: job.batch }, (_, i) => i % 5);
-    let step: () => Promise<void>;
-    if (job.bn === 'inference') {
-      // What a Transfer Lab fine-tune does (engine/trainLoop.ts): the base in inference mode
-      // (the Keras rule) as lean custom-gradient blocks, a new head, Adam on every variable.
-      const head = t.sequential({
-        layers: [
-          t.layers.globalAveragePooling2d({ inputShape: base.outputs[0].shape.slice(1) as number[] }),
-          t.layers.dense({ units: 5, activation: 'softmax' }),
-        ],
-      });
-      const plan = compileTrainingPlan(base);
-      const vars = [...base.trainableWeights, ...head.trainableWeights].map((w) => w.read() as tfTypes.Variable);
-      const optimizer = t.train.adam(1e-4);
-      const y = t.oneHot(t.tensor1d(classes, 'int32'), 5);
-      step = async () =>
-        t.tidy(() => {
-          const { value, grads } = t.variableGrads(
-            () => t.metrics.categoricalCrossentropy(y, head.apply(plan.apply([x])) as tfTypes.Tensor).mean() as tfTypes.Scalar,
-            vars,
-          );
-          optimizer.applyGradients(grads as tfTypes.NamedTensorMap as never);
-          value.dataSync();
-        });
-    } else {
-      // tfjs-layers' own training step, BatchNorm learning its statistics.
-      const input = t.input({ shape: [job.size, job.size, 3] });
-      let y = base.apply(input) as tfTypes.SymbolicTensor;
-      y = t.layers.globalAveragePooling2d({}).apply(y) as tfTypes.SymbolicTensor;
-      const model = t.model({ inputs: input, outputs: t.layers.dense({ units: 5, activation: 'softmax' }).apply(y) as tfTypes.SymbolicTensor });
-      model.compile({ optimizer: t.train.adam(1e-4), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const labels = t.tensor1d(classes, 'float32');
-      step = async () => {
-        await model.trainOnBatch(x, labels);
-      };
-    }
-    for (let i = 0; i < 2; i++) await step();
-    const times: number[] = [];
-    for (let i = 0; i < job.iters; i++) {
-      const t0 = performance.now();
-      await step();
-      times.push(performance.now() - t0);
-    }
-    return { imgPerSec: (job.batch * 1000) / median(times), peakRssBytes: peakRssBytes() };
-  }
+  if (job.kind === 'forward') return forward(t, job);
+  if (job.kind === 'finetune') return finetune(t, job);
   if (job.kind === 'save-backbone') {
     const model = buildMobileNetV2({ inputSize: job.size });
     await model.save(`file://${job.dir}`);

@@ -149,6 +149,87 @@ function modelFile(ctx: ZooContext, f: ZooFamily): { file?: string; error?: stri
   return r.ok ? { file } : { error: r.error };
 }
 
+type Job = { side: 'ours' | 'keras'; what: 'forward' | 'step'; run: () => JobResult | undefined };
+
+const push = (s: Sampled, v: unknown) => typeof v === 'number' && Number.isFinite(v) && s.samples.push(v);
+
+function emptyRow(f: ZooFamily, batch: number): ZooRow {
+  return {
+    family: f.id,
+    application: f.application,
+    input: f.size,
+    batch,
+    stage: f.stage,
+    ours: { ...emptySide(), cachedPrefixStep: { samples: [] } },
+    keras: emptySide(),
+    ratios: {},
+    met: {},
+    notes: [],
+  };
+}
+
+/** One repetition's jobs for a family: forward then step, each on both sides; who goes first alternates. */
+function jobsOf(ctx: ZooContext, f: ZooFamily, base: object, rep: number, iters: { forward: number; step: number }): Job[] {
+  const jobs: Job[] = [];
+  for (const what of ['forward', 'step'] as const) {
+    const job =
+      what === 'forward' ? { ...base, kind: 'zoo-forward', iters: iters.forward } : { ...base, kind: 'zoo-finetune', iters: iters.step, unfreeze: f.unfreeze };
+    const pair = [
+      { side: 'ours' as const, what, run: () => ctx.tfjs(job) },
+      { side: 'keras' as const, what, run: () => ctx.keras?.(job) },
+    ];
+    jobs.push(...(rep % 2 === 0 ? pair : pair.reverse()));
+  }
+  return jobs;
+}
+
+/** Adds a successful job's figures (and, for ours, how it ran) to the row. */
+function record(row: ZooRow, j: Job, v: Record<string, unknown>): void {
+  const side = row[j.side];
+  if (j.what === 'forward') {
+    push(side.forward, v.imgPerSec);
+    push(side.forwardRss, v.peakRssBytes);
+  } else {
+    push(side.step, v.imgPerSec);
+    push(side.stepRss, v.peakRssBytes);
+  }
+  if (j.side === 'ours') {
+    if (j.what === 'forward') row.ours.frozenPath = v.frozenPath as string;
+    else {
+      push(row.ours.cachedPrefixStep, v.cachedPrefixImgPerSec);
+      Object.assign(row.ours, {
+        basePath: v.basePath,
+        firstTrainable: v.firstTrainable,
+        trainableParams: v.trainableParams,
+        stepFrozenPath: v.frozenPath,
+      });
+    }
+    row.ours.loadMs = v.loadMs as number;
+  } else if (j.what === 'step') Object.assign(row.keras, { firstTrainable: v.firstTrainable, trainableParams: v.trainableParams });
+}
+
+/** Medians, ratios against Keras, targets met. */
+function summarize(row: ZooRow): void {
+  for (const side of [row.ours, row.keras]) for (const s of [side.forward, side.step, side.forwardRss, side.stepRss]) s.median = median(s.samples);
+  row.ours.cachedPrefixStep.median = median(row.ours.cachedPrefixStep.samples);
+  const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+  row.ratios = {
+    forward: ratio(row.ours.forward.median, row.keras.forward.median),
+    step: ratio(row.ours.step.median, row.keras.step.median),
+    memory: ratio(row.ours.stepRss.median, row.keras.stepRss.median),
+  };
+  row.met = {
+    forward: row.ratios.forward === undefined ? undefined : row.ratios.forward >= ZOO_TARGETS.forward,
+    step: row.ratios.step === undefined ? undefined : row.ratios.step >= ZOO_TARGETS.step,
+    memory: row.ratios.memory === undefined ? undefined : row.ratios.memory <= ZOO_TARGETS.memory,
+  };
+  if (row.ours.trainableParams !== undefined && row.keras.trainableParams !== undefined && row.ours.trainableParams !== row.keras.trainableParams) {
+    row.notes.push(
+      `the two sides train different parameters (ours ${row.ours.trainableParams}, Keras ${row.keras.trainableParams}): the step rows do not compare the same work`,
+    );
+  }
+}
+
 export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
   const batch = ctx.quick ? 8 : 32;
   const warmup = ctx.quick ? 1 : 2;
@@ -156,100 +237,35 @@ export function runZoo(ctx: ZooContext, families: ZooFamily[]): ZooRow[] {
   const rows: ZooRow[] = [];
   const files = new Map<string, string>();
   for (const f of families) {
-    const row: ZooRow = {
-      family: f.id,
-      application: f.application,
-      input: f.size,
-      batch,
-      stage: f.stage,
-      ours: { ...emptySide(), cachedPrefixStep: { samples: [] } },
-      keras: emptySide(),
-      ratios: {},
-      met: {},
-      notes: [],
-    };
+    const row = emptyRow(f, batch);
     rows.push(row);
     const saved = modelFile(ctx, f);
     if (saved.file) files.set(f.id, saved.file);
     else row.notes.push(`skipped: ${saved.error}`);
   }
-  const push = (s: Sampled, v: unknown) => typeof v === 'number' && Number.isFinite(v) && s.samples.push(v);
-  // Interleaved: each repetition runs every family on both sides; who goes first alternates.
+  // Interleaved: each repetition runs every family on both sides.
   for (let rep = 0; rep < ctx.reps; rep++) {
     for (const row of rows) {
       const f = families.find((x) => x.id === row.family)!;
       const file = files.get(f.id);
       if (!file) continue;
-      const base = { file, size: f.size, batch, warmup };
-      const jobs: { side: 'ours' | 'keras'; what: 'forward' | 'step'; run: () => JobResult | undefined }[] = [];
-      for (const what of ['forward', 'step'] as const) {
-        const job =
-          what === 'forward'
-            ? { ...base, kind: 'zoo-forward', iters: iters.forward }
-            : { ...base, kind: 'zoo-finetune', iters: iters.step, unfreeze: f.unfreeze };
-        const pair = [
-          { side: 'ours' as const, what, run: () => ctx.tfjs(job) },
-          { side: 'keras' as const, what, run: () => ctx.keras?.(job) },
-        ];
-        jobs.push(...(rep % 2 === 0 ? pair : pair.reverse()));
-      }
-      for (const j of jobs) {
+      for (const j of jobsOf(ctx, f, { file, size: f.size, batch, warmup }, rep, iters)) {
         if (j.side === 'keras' && !ctx.keras) continue;
         ctx.log(
           `zoo ${f.application} ${f.size}/${batch}: ${j.what === 'forward' ? 'frozen forward' : 'fine-tune step'}, ${j.side === 'ours' ? 'Transfer Lab' : 'Keras'} (rep ${rep + 1}/${ctx.reps})`,
         );
         const r = j.run();
         if (!r) continue;
-        const side = row[j.side];
         if (!r.ok) {
-          side.errors.push(`${j.what}: ${r.error}`);
+          row[j.side].errors.push(`${j.what}: ${r.error}`);
           ctx.log(`  failed: ${r.error}`);
           continue;
         }
-        const v = r.value;
-        if (j.what === 'forward') {
-          push(side.forward, v.imgPerSec);
-          push(side.forwardRss, v.peakRssBytes);
-        } else {
-          push(side.step, v.imgPerSec);
-          push(side.stepRss, v.peakRssBytes);
-        }
-        if (j.side === 'ours') {
-          if (j.what === 'forward') row.ours.frozenPath = v.frozenPath as string;
-          else {
-            push(row.ours.cachedPrefixStep, v.cachedPrefixImgPerSec);
-            Object.assign(row.ours, {
-              basePath: v.basePath,
-              firstTrainable: v.firstTrainable,
-              trainableParams: v.trainableParams,
-              stepFrozenPath: v.frozenPath,
-            });
-          }
-          row.ours.loadMs = v.loadMs as number;
-        } else if (j.what === 'step') Object.assign(row.keras, { firstTrainable: v.firstTrainable, trainableParams: v.trainableParams });
+        record(row, j, r.value);
       }
     }
   }
-  for (const row of rows) {
-    for (const side of [row.ours, row.keras]) for (const s of [side.forward, side.step, side.forwardRss, side.stepRss]) s.median = median(s.samples);
-    row.ours.cachedPrefixStep.median = median(row.ours.cachedPrefixStep.samples);
-    const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
-    row.ratios = {
-      forward: ratio(row.ours.forward.median, row.keras.forward.median),
-      step: ratio(row.ours.step.median, row.keras.step.median),
-      memory: ratio(row.ours.stepRss.median, row.keras.stepRss.median),
-    };
-    row.met = {
-      forward: row.ratios.forward === undefined ? undefined : row.ratios.forward >= ZOO_TARGETS.forward,
-      step: row.ratios.step === undefined ? undefined : row.ratios.step >= ZOO_TARGETS.step,
-      memory: row.ratios.memory === undefined ? undefined : row.ratios.memory <= ZOO_TARGETS.memory,
-    };
-    if (row.ours.trainableParams !== undefined && row.keras.trainableParams !== undefined && row.ours.trainableParams !== row.keras.trainableParams) {
-      row.notes.push(
-        `the two sides train different parameters (ours ${row.ours.trainableParams}, Keras ${row.keras.trainableParams}): the step rows do not compare the same work`,
-      );
-    }
-  }
+  for (const row of rows) summarize(row);
   return rows;
 }
 

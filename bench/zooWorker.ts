@@ -81,37 +81,26 @@ async function timeIt(warmup: number, iters: number, once: () => void): Promise<
   return times;
 }
 
-async function main(job: Job): Promise<object> {
-  await loadBackend({ preference: 'tensorflow', installRoot });
-  const t = tf();
-  const loadStart = performance.now();
-  const loaded = await load(job.file);
-  const loadMs = performance.now() - loadStart;
-  const [h, w, c] = loaded.inputShape;
-  const x = t.randomUniform([job.batch, h, w, c], -1, 1) as tfTypes.Tensor4D;
-  const common = { loadMs, cutAt: loaded.cutAt, inputShape: loaded.inputShape, notes: loaded.notes };
+type Tf = ReturnType<typeof tf>;
+type LayersBackbone = Awaited<ReturnType<typeof load>>;
+type FinetuneJob = Extract<Job, { kind: 'zoo-finetune' }>;
 
-  if (job.kind === 'zoo-forward') {
-    const split = await splitModel(loaded.model, loaded.cutAt, { kind: 'feature-extraction' }, head, CLASSES);
-    const frozen = frozenRunner(split.prefix!);
-    const times = await timeIt(job.warmup, job.iters, () => {
-      const y = t.tidy(() => frozen.run(x));
-      y.dataSync();
-      y.dispose();
-    });
-    return {
-      ...common,
-      imgPerSec: (job.batch * 1000) / median(times),
-      times,
-      frozenPath: frozen.path,
-      planStats: frozen.plan?.stats,
-      peakRssBytes: peakRssBytes(),
-    };
-  }
+async function zooForward(t: Tf, job: Job, loaded: LayersBackbone, x: tfTypes.Tensor4D): Promise<object> {
+  const split = await splitModel(loaded.model, loaded.cutAt, { kind: 'feature-extraction' }, head, CLASSES);
+  const frozen = frozenRunner(split.prefix!);
+  const times = await timeIt(job.warmup, job.iters, () => {
+    const y = t.tidy(() => frozen.run(x));
+    y.dataSync();
+    y.dispose();
+  });
+  return { imgPerSec: (job.batch * 1000) / median(times), times, frozenPath: frozen.path, planStats: frozen.plan?.stats, peakRssBytes: peakRssBytes() };
+}
 
+/** The fine-tune split at the job's unfreeze point, its frozen runner, and the trainable base as trainLoop runs it. */
+async function fineTuneParts(loaded: LayersBackbone, unfreeze: Unfreeze) {
   const names = loaded.model.layers.map((l) => l.name);
-  const unfreezeFrom = 'from' in job.unfreeze ? job.unfreeze.from : names[names.indexOf(job.unfreeze.after) + 1];
-  if (!unfreezeFrom || !names.includes(unfreezeFrom)) throw new Error(`no layer ${JSON.stringify(job.unfreeze)} in the loaded model`);
+  const unfreezeFrom = 'from' in unfreeze ? unfreeze.from : names[names.indexOf(unfreeze.after) + 1];
+  if (!unfreezeFrom || !names.includes(unfreezeFrom)) throw new Error(`no layer ${JSON.stringify(unfreeze)} in the loaded model`);
   const strategy = { kind: 'fine-tune' as const, unfreezeFrom, baseLearningRate: 1e-5, warmupEpochs: 0 };
   const split = await splitModel(loaded.model, loaded.cutAt, strategy, head, CLASSES);
   if (!split.prefix || !split.suffix) throw new Error(`unfreezing from ${unfreezeFrom} leaves no frozen prefix or no trainable base`);
@@ -127,19 +116,24 @@ async function main(job: Job): Promise<object> {
   } catch (e) {
     basePath = `the trainable base runs as a model under autodiff: ${(e as Error).message}`;
   }
+  return { unfreezeFrom, strategy, split, suffix: split.suffix, frozen, lean, basePath };
+}
+
+/** One step of trainLoop.ts on the boundary activations, and the variables it trains. */
+function trainStepOf(t: Tf, parts: Awaited<ReturnType<typeof fineTuneParts>>, batch: number) {
+  const { split, suffix, lean } = parts;
   const headVars = split.head.trainableWeights.map((v) => v.read() as tfTypes.Variable);
-  const baseVars = split.suffix.trainableWeights.map((v) => v.read() as tfTypes.Variable);
+  const baseVars = suffix.trainableWeights.map((v) => v.read() as tfTypes.Variable);
   const allVars = [...headVars, ...baseVars];
   const headOptimizer: tfTypes.Optimizer = t.train.adam(EXPERIMENT_DEFAULTS.train.learningRate.adam);
-  const baseOptimizer: tfTypes.Optimizer = t.train.adam(strategy.baseLearningRate);
-  const labels = Int32Array.from({ length: job.batch }, (_, i) => i % CLASSES);
+  const baseOptimizer: tfTypes.Optimizer = t.train.adam(parts.strategy.baseLearningRate);
+  const labels = Int32Array.from({ length: batch }, (_, i) => i % CLASSES);
   const y = t.oneHot(t.tensor1d(labels, 'int32'), CLASSES);
-  /** One step of trainLoop.ts on the boundary activations. */
   const trainStep = (features: tfTypes.Tensor) =>
     t.tidy(() => {
       let probs: tfTypes.Tensor | undefined;
       const { value, grads } = t.variableGrads(() => {
-        const base = lean ? lean.apply([features]) : (split.suffix!.apply(features, { training: false }) as tfTypes.Tensor);
+        const base = lean ? lean.apply([features]) : (suffix.apply(features, { training: false }) as tfTypes.Tensor);
         const p = split.head.apply(base, { training: true }) as tfTypes.Tensor;
         probs = t.keep(p);
         return t.metrics.categoricalCrossentropy(y, p).mean() as tfTypes.Scalar;
@@ -155,6 +149,13 @@ async function main(job: Job): Promise<object> {
       probs!.dispose();
       return result;
     });
+  return { trainStep, allVars };
+}
+
+async function zooFinetune(t: Tf, job: FinetuneJob, loaded: LayersBackbone, x: tfTypes.Tensor4D): Promise<object> {
+  const parts = await fineTuneParts(loaded, job.unfreeze);
+  const { frozen, split } = parts;
+  const { trainStep, allVars } = trainStepOf(t, parts, job.batch);
   // The step Keras's train_on_batch does: the frozen part runs on every batch too.
   const times = await timeIt(job.warmup, job.iters, () => {
     const features = t.tidy(() => frozen.run(x));
@@ -169,18 +170,29 @@ async function main(job: Job): Promise<object> {
   cached.dispose();
   const trainableParams = allVars.reduce((s, v) => s + v.size, 0);
   return {
-    ...common,
     imgPerSec: (job.batch * 1000) / median(times),
     times,
     cachedPrefixImgPerSec: (job.batch * 1000) / median(cachedTimes),
     peakRssBytes: peak,
-    firstTrainable: unfreezeFrom,
+    firstTrainable: parts.unfreezeFrom,
     boundary: split.plan.boundary,
     trainableLayers: split.plan.trainable.length,
     trainableParams,
     frozenPath: frozen.path,
-    basePath,
+    basePath: parts.basePath,
   };
+}
+
+async function main(job: Job): Promise<object> {
+  await loadBackend({ preference: 'tensorflow', installRoot });
+  const t = tf();
+  const loadStart = performance.now();
+  const loaded = await load(job.file);
+  const loadMs = performance.now() - loadStart;
+  const [h, w, c] = loaded.inputShape;
+  const x = t.randomUniform([job.batch, h, w, c], -1, 1) as tfTypes.Tensor4D;
+  const common = { loadMs, cutAt: loaded.cutAt, inputShape: loaded.inputShape, notes: loaded.notes };
+  return { ...common, ...(job.kind === 'zoo-forward' ? await zooForward(t, job, loaded, x) : await zooFinetune(t, job, loaded, x)) };
 }
 
 runWorker(main);

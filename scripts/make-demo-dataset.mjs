@@ -4,17 +4,11 @@
 //   node scripts/make-demo-dataset.mjs [--out DIR] [--train N] [--val N] [--test N]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { option, REPO_ROOT as root } from './scriptOptions.mjs';
 import { writePngClassFolders, TARGET_CLASSES, CLASS_NAMES } from './fashionMnist.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const out = path.resolve(opt('out', path.join(root, 'media/datasets/fashion-target')));
-const perSplit = { train: Number(opt('train', 20)), val: Number(opt('val', 10)), test: Number(opt('test', 50)) };
+const out = path.resolve(option('out', path.join(root, 'media/datasets/fashion-target')));
+const perSplit = { train: Number(option('train', 20)), val: Number(option('val', 10)), test: Number(option('test', 50)) };
 
 fs.rmSync(out, { recursive: true, force: true });
 // train and val come from Fashion-MNIST's train split (disjoint: val starts after train's

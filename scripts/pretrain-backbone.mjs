@@ -8,18 +8,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { option, REPO_ROOT as root } from './scriptOptions.mjs';
 import { readFashionMnist, pickIndices, SOURCE_CLASSES, TARGET_CLASSES, CLASS_NAMES } from './fashionMnist.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const outDir = path.resolve(opt('out', path.join(root, 'media/backbones/fmnist-mini')));
-const epochs = Number(opt('epochs', 5));
-const perClass = Number(opt('per-class', 4000));
+const outDir = path.resolve(option('out', path.join(root, 'media/backbones/fmnist-mini')));
+const epochs = Number(option('epochs', 5));
+const perClass = Number(option('per-class', 4000));
 const SIZE = 32;
 const SEED = 1234;
 
@@ -119,34 +113,25 @@ const started = Date.now();
 console.log(`[pretrain] backend ${tf.getBackend()}, source classes ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')}`);
 const train = dataset('train', perClass);
 const test = dataset('test', 1000);
-const xTrain = tf.tensor4d(
-  await preprocess(
-    'train',
-    train.map((t) => t.i),
+/** Images and one-hot labels of one split's picked items, as tensors. */
+const tensorsOf = async (split, items) => ({
+  x: tf.tensor4d(
+    await preprocess(
+      split,
+      items.map((t) => t.i),
+    ),
+    [items.length, SIZE, SIZE, 3],
   ),
-  [train.length, SIZE, SIZE, 3],
-);
-const yTrain = tf.oneHot(
-  tf.tensor1d(
-    train.map((t) => t.label),
-    'int32',
+  y: tf.oneHot(
+    tf.tensor1d(
+      items.map((t) => t.label),
+      'int32',
+    ),
+    SOURCE_CLASSES.length,
   ),
-  SOURCE_CLASSES.length,
-);
-const xTest = tf.tensor4d(
-  await preprocess(
-    'test',
-    test.map((t) => t.i),
-  ),
-  [test.length, SIZE, SIZE, 3],
-);
-const yTest = tf.oneHot(
-  tf.tensor1d(
-    test.map((t) => t.label),
-    'int32',
-  ),
-  SOURCE_CLASSES.length,
-);
+});
+const { x: xTrain, y: yTrain } = await tensorsOf('train', train);
+const { x: xTest, y: yTest } = await tensorsOf('test', test);
 console.log(`[pretrain] ${train.length} training images, ${test.length} test images, preprocessed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 const model = buildModel(SOURCE_CLASSES.length);

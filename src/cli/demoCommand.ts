@@ -16,36 +16,27 @@ function demoExperiments(datasetDir: string): ExperimentFile[] {
   const data = { dir: datasetDir, seed: 42 };
   const train = { epochs: 40, batchSize: 16, optimizer: 'adam' as const, learningRate: 0.003, earlyStopping: { patience: 8, monitor: 'val_loss' as const } };
   const head = { pooling: 'avg' as const, dense: [], dropout: 0.2 };
+  // The three differ only in strategy (and the baseline's training settings).
+  const experiment = (name: string, description: string, strategy: ExperimentFile['strategy'], trainAs: ExperimentFile['train'] = train): ExperimentFile => ({
+    name,
+    description,
+    data,
+    backbone: { catalog: 'fmnist-mini' },
+    strategy,
+    head,
+    train: trainAs,
+  });
   return [
     // No early stopping for the baseline: training from scratch is slow to start, and
     // stopping it at its first plateau would flatter transfer learning.
-    {
-      name: 'demo-scratch',
-      description: 'Same architecture, random weights: the baseline.',
-      data,
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'scratch' },
-      head,
-      train: { ...train, earlyStopping: undefined },
-    },
-    {
-      name: 'demo-feature-extraction',
-      description: 'Frozen pretrained base, new head.',
-      data,
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'feature-extraction' },
-      head,
-      train,
-    },
-    {
-      name: 'demo-fine-tune',
-      description: 'Head first, then the last block trains with a small learning rate.',
-      data,
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', baseLearningRate: 3e-4, warmupEpochs: 10 },
-      head,
-      train,
-    },
+    experiment('demo-scratch', 'Same architecture, random weights: the baseline.', { kind: 'scratch' }, { ...train, earlyStopping: undefined }),
+    experiment('demo-feature-extraction', 'Frozen pretrained base, new head.', { kind: 'feature-extraction' }),
+    experiment('demo-fine-tune', 'Head first, then the last block trains with a small learning rate.', {
+      kind: 'fine-tune',
+      unfreezeFrom: 'block_5_dw',
+      baseLearningRate: 3e-4,
+      warmupEpochs: 10,
+    }),
   ];
 }
 

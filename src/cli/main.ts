@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describeBackend, type BackendPreference } from '../core/protocol';
 import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
 import { EXIT, defaultCacheDir, type CliContext } from './context';
-import { parseArgs, UsageError } from './args';
+import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { runCommand } from './runCommand';
 import { inspectCommand } from './inspectCommand';
 import { catalogCommand } from './catalogCommand';
@@ -49,6 +49,15 @@ function parseBackend(value: string | undefined): BackendPreference {
 /** The stage a command's unexpected failure is reported as. */
 const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', env: 'loading' };
 let cacheDirInUse: string | undefined;
+/** The commands that are one function of the context and the parsed arguments. */
+const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<number>>([
+  ['run', runCommand],
+  ['catalog', catalogCommand],
+  ['inspect', inspectCommand],
+  ['predict', predictCommand],
+  ['scaffold', scaffoldCommand],
+  ['demo', demoCommand],
+]);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -72,20 +81,11 @@ async function main(argv: string[]): Promise<number> {
       ctx.out(ctx.json ? JSON.stringify(report) : describeBackend(report));
       return EXIT.ok;
     }
-    case 'run':
-      return runCommand(ctx, args);
-    case 'catalog':
-      return catalogCommand(ctx, args);
-    case 'inspect':
-      return inspectCommand(ctx, args);
-    case 'predict':
-      return predictCommand(ctx, args);
-    case 'scaffold':
-      return scaffoldCommand(ctx, args);
-    case 'demo':
-      return demoCommand(ctx, args);
-    default:
-      throw new UsageError(`unknown command '${command}'`);
+    default: {
+      const handler = COMMANDS.get(command);
+      if (!handler) throw new UsageError(`unknown command '${command}'`);
+      return handler(ctx, args);
+    }
   }
 }
 
