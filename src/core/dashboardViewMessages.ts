@@ -1,40 +1,49 @@
-// Host <-> webview messages, defined once for both sides. Webviews are views: they render
-// what they are sent and ask the host to act; they never read files or decide.
-import type { EnvironmentReport } from './protocol';
+// Host <-> sidebar Dashboard view messages (the rule: messageProtocol.ts). Webviews are views:
+// they render what they are sent and ask the host to act; they never read files or decide.
+import * as v from 'valibot';
+import { EnvironmentReportSchema } from './protocol';
+import { RunStatusSchema } from './runEvents';
+import { message, parseMessage, measured, type Parsed } from './messageProtocol';
 
-export const WEBVIEW_PROTOCOL_VERSION = 1;
+export const DASHBOARD_VIEW_PROTOCOL = 1;
 
 /** The run the sidebar dashboard follows: the running one, else the one selected in the tree. */
-export interface DashboardViewRun {
-  runDir: string;
-  id: string;
-  experiment: string;
-  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
-  backend: string;
-  epoch?: number;
-  epochs?: number;
-  valAccuracy?: number;
-  testAccuracy?: number;
-  message?: string;
-}
-
-// host -> dashboard view
-export type DashboardViewState = { type: 'environment'; report?: EnvironmentReport; failure?: string; experiments: number; run?: DashboardViewRun };
-
-// dashboard view -> host
-export type DashboardViewRequest = { type: 'ready' } | { type: 'command'; command: DashboardCommand; runDir?: string };
+const DashboardViewRunSchema = v.object({
+  runDir: v.string(),
+  id: v.string(),
+  experiment: v.string(),
+  status: RunStatusSchema,
+  backend: v.string(),
+  epoch: v.optional(v.number()),
+  epochs: v.optional(v.number()),
+  valAccuracy: v.optional(measured),
+  testAccuracy: v.optional(measured),
+  message: v.optional(v.string()),
+});
+export type DashboardViewRun = v.InferOutput<typeof DashboardViewRunSchema>;
 
 /** The only commands a webview may ask the host to run. */
 export const DASHBOARD_COMMANDS = ['transferLab.showEnvironment', 'transferLab.openDashboard', 'transferLab.stopRun'] as const;
 export type DashboardCommand = (typeof DASHBOARD_COMMANDS)[number];
 
+const V = DASHBOARD_VIEW_PROTOCOL;
+
+// host -> dashboard view
+const DashboardViewStateSchema = message(V, 'environment', {
+  report: v.optional(EnvironmentReportSchema),
+  failure: v.optional(v.string()),
+  experiments: v.number(),
+  run: v.optional(DashboardViewRunSchema),
+});
+export type DashboardViewState = v.InferOutput<typeof DashboardViewStateSchema>;
+export const parseDashboardViewState = (raw: unknown): Parsed<DashboardViewState> => parseMessage(DashboardViewStateSchema, V, raw);
+
+// dashboard view -> host
+const DashboardViewRequestSchema = v.variant('type', [
+  message(V, 'ready', {}),
+  message(V, 'command', { command: v.picklist(DASHBOARD_COMMANDS), runDir: v.optional(v.string()) }),
+]);
+export type DashboardViewRequest = v.InferOutput<typeof DashboardViewRequestSchema>;
+
 /** Validates a message from the dashboard webview (untrusted input). */
-export function parseDashboardViewRequest(raw: unknown): DashboardViewRequest | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const m = raw as Record<string, unknown>;
-  if (m.type === 'ready') return { type: 'ready' };
-  if (m.type === 'command' && (DASHBOARD_COMMANDS as readonly unknown[]).includes(m.command) && (m.runDir === undefined || typeof m.runDir === 'string')) {
-    return { type: 'command', command: m.command as DashboardCommand, runDir: m.runDir as string | undefined };
-  }
-  return undefined;
-}
+export const parseDashboardViewRequest = (raw: unknown): Parsed<DashboardViewRequest> => parseMessage(DashboardViewRequestSchema, V, raw);
