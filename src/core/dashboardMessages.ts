@@ -23,18 +23,23 @@ const DashboardCurvesSchema = v.object({
 });
 export type DashboardCurves = v.InferOutput<typeof DashboardCurvesSchema>;
 
-const DashboardHeaderSchema = v.object({
-  runId: v.string(),
+/** What both dashboards (this panel and the sidebar view) say about a run. */
+export const runFacts = {
   experiment: v.string(),
   status: RunStatusSchema,
   backend: v.string(),
   epoch: v.optional(v.number()),
   epochs: v.optional(v.number()),
+  valAccuracy: v.optional(measured),
+  message: v.optional(v.string()),
+};
+
+const DashboardHeaderSchema = v.object({
+  runId: v.string(),
+  ...runFacts,
   etaSeconds: v.optional(measured),
   imagesPerSec: v.optional(measured),
   learningRate: v.optional(measured),
-  valAccuracy: v.optional(measured),
-  message: v.optional(v.string()),
 });
 export type DashboardHeader = v.InferOutput<typeof DashboardHeaderSchema>;
 

@@ -2,7 +2,7 @@
 // they render what they are sent and ask the host to act; they never read files or decide.
 import * as v from 'valibot';
 import { EnvironmentReportSchema } from './protocol';
-import { RunStatusSchema } from './runEvents';
+import { runFacts } from './dashboardMessages';
 import { message, parseMessage, measured, type Parsed } from './messageProtocol';
 
 export const DASHBOARD_VIEW_PROTOCOL = 1;
@@ -11,14 +11,8 @@ export const DASHBOARD_VIEW_PROTOCOL = 1;
 const DashboardViewRunSchema = v.object({
   runDir: v.string(),
   id: v.string(),
-  experiment: v.string(),
-  status: RunStatusSchema,
-  backend: v.string(),
-  epoch: v.optional(v.number()),
-  epochs: v.optional(v.number()),
-  valAccuracy: v.optional(measured),
+  ...runFacts,
   testAccuracy: v.optional(measured),
-  message: v.optional(v.string()),
 });
 export type DashboardViewRun = v.InferOutput<typeof DashboardViewRunSchema>;
 
