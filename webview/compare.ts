@@ -2,20 +2,20 @@
 // loss per epoch overlaid, a legend, the config fields that differ and the final metrics.
 // Renders the CompareState the host sends; asks the host only to open a run's dashboard.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { CompareState, CompareRow, CompareViewMessage } from '../src/core/compareMessages';
+import { COMPARE_PROTOCOL, parseCompareState, type CompareState, type CompareRow, type CompareViewMessage } from '../src/core/compareMessages';
 import { LineChart, seriesStyle, type ChartSeries } from './lib/compareChart';
+import { el } from './lib/dom';
+import { connect } from './lib/hostChannel';
 
-declare function acquireVsCodeApi(): { postMessage(message: CompareViewMessage): void; setState(state: unknown): void };
-const vscode = acquireVsCodeApi();
+const vscode = connect<CompareState, CompareViewMessage>(COMPARE_PROTOCOL, parseCompareState, receive);
 const root = document.getElementById('root')!;
 let charts: LineChart[] = [];
 let lastState: CompareState | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
+function receive(state: CompareState): void {
+  lastState = state;
+  vscode.setState({ runDirs: state.runDirs ?? [] });
+  render(state);
 }
 
 function table(caption: string, rows: CompareRow[], state: CompareState, className: string): HTMLTableElement {
@@ -56,6 +56,36 @@ function table(caption: string, rows: CompareRow[], state: CompareState, classNa
   return t;
 }
 
+function legendItem(r: CompareState['runs'][number], i: number): HTMLLIElement {
+  const li = el('li');
+  const style = seriesStyle(i);
+  const sample = document.createElement('canvas');
+  sample.width = 28;
+  sample.height = 10;
+  sample.setAttribute('aria-hidden', 'true');
+  const ctx = sample.getContext('2d');
+  if (ctx) {
+    ctx.strokeStyle = style.color;
+    ctx.lineWidth = 2;
+    ctx.setLineDash(style.dash);
+    ctx.beginPath();
+    ctx.moveTo(0, 5);
+    ctx.lineTo(28, 5);
+    ctx.stroke();
+  }
+  const name = el('span', r.label, 'run-label');
+  const id = el('span', `${r.id} · ${r.status}`, 'muted run-id');
+  const open = document.createElement('vscode-button');
+  open.setAttribute('secondary', '');
+  open.textContent = 'Dashboard';
+  open.setAttribute('aria-label', `Open the dashboard of ${r.label} (${r.id})`);
+  open.addEventListener('click', () => vscode.post({ type: 'open-dashboard', run: i }));
+  const text = el('div', undefined, 'run-text');
+  text.append(name, id);
+  li.append(sample, text, open);
+  return li;
+}
+
 function render(state: CompareState): void {
   for (const c of charts) c.dispose();
   charts = [];
@@ -65,35 +95,7 @@ function render(state: CompareState): void {
   // Legend: colour swatch + line pattern + name; one button per run opens its dashboard.
   const legend = el('ul', undefined, 'legend');
   legend.setAttribute('aria-label', 'Runs');
-  state.runs.forEach((r, i) => {
-    const li = el('li');
-    const style = seriesStyle(i);
-    const sample = document.createElement('canvas');
-    sample.width = 28;
-    sample.height = 10;
-    sample.setAttribute('aria-hidden', 'true');
-    const ctx = sample.getContext('2d');
-    if (ctx) {
-      ctx.strokeStyle = style.color;
-      ctx.lineWidth = 2;
-      ctx.setLineDash(style.dash);
-      ctx.beginPath();
-      ctx.moveTo(0, 5);
-      ctx.lineTo(28, 5);
-      ctx.stroke();
-    }
-    const name = el('span', r.label, 'run-label');
-    const id = el('span', `${r.id} · ${r.status}`, 'muted run-id');
-    const open = document.createElement('vscode-button');
-    open.setAttribute('secondary', '');
-    open.textContent = 'Dashboard';
-    open.setAttribute('aria-label', `Open the dashboard of ${r.label} (${r.id})`);
-    open.addEventListener('click', () => vscode.postMessage({ type: 'openDashboard', run: i }));
-    const text = el('div', undefined, 'run-text');
-    text.append(name, id);
-    li.append(sample, text, open);
-    legend.append(li);
-  });
+  state.runs.forEach((r, i) => legend.append(legendItem(r, i)));
   root.append(legend);
 
   const grid = el('section', undefined, 'charts');
@@ -135,7 +137,7 @@ function render(state: CompareState): void {
   else root.append(el('p', 'The runs have the same configuration (they differ only in randomness or data).', 'muted'));
   if (state.sameCount > 0) root.append(el('p', `${state.sameCount} other settings are the same in every run.`, 'muted'));
 
-  vscode.postMessage({
+  vscode.post({
     type: 'rendered',
     runs: state.runs.length,
     charts: charts.length,
@@ -144,14 +146,6 @@ function render(state: CompareState): void {
   });
 }
 
-window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  const data = event.data as CompareState | undefined;
-  if (data?.type === 'state') {
-    lastState = data;
-    vscode.setState({ runDirs: data.runDirs ?? [] });
-    render(data);
-  }
-});
 // Theme changes restyle the canvas charts.
 new MutationObserver(() => lastState && render(lastState)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-vscode.postMessage({ type: 'ready' });
+vscode.post({ type: 'ready' });

@@ -1,20 +1,22 @@
 // The run dashboard (browser side): header, live loss/accuracy/learning-rate curves, and,
 // when the run is evaluated, the confusion matrix, per-class metrics and the most
 // confidently wrong images. Renders what the host sends; remembers only its run folder.
-import type { DashboardCurves, DashboardHeader, DashboardMessage, DashboardRequest, WrongImage } from '../src/core/dashboardMessages';
+import {
+  DASHBOARD_PROTOCOL,
+  parseDashboardMessage,
+  type DashboardCurves,
+  type DashboardHeader,
+  type DashboardMessage,
+  type DashboardRequest,
+  type WrongImage,
+} from '../src/core/dashboardMessages';
 import type { EvaluationReport } from '../src/core/metrics';
 import { LineChart } from './lib/lineChart';
+import { el } from './lib/dom';
+import { connect } from './lib/hostChannel';
 
-declare function acquireVsCodeApi(): { postMessage(m: DashboardRequest): void; setState(s: unknown): void };
-const vscode = acquireVsCodeApi();
+const vscode = connect<DashboardMessage, DashboardRequest>(DASHBOARD_PROTOCOL, parseDashboardMessage, receive);
 const root = document.getElementById('root')!;
-
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string) => {
-  const n = document.createElement(tag);
-  if (text !== undefined) n.textContent = text;
-  if (cls) n.className = cls;
-  return n;
-};
 
 const header = el('section', undefined, 'header');
 header.setAttribute('aria-live', 'polite');
@@ -51,7 +53,7 @@ function appendCurves(curves: Partial<DashboardCurves>): void {
   for (const [key, points] of Object.entries(curves) as [keyof DashboardCurves, DashboardCurves[keyof DashboardCurves]][]) {
     if (points?.length) chartFor[key].append(key, points);
   }
-  vscode.postMessage({
+  vscode.post({
     type: 'rendered',
     points: loss.pointCount + accuracy.pointCount + lr.pointCount,
     outOfOrder: loss.outOfOrder + accuracy.outOfOrder + lr.outOfOrder,
@@ -141,7 +143,7 @@ function renderEvaluation(e: EvaluationReport, wrong: WrongImage[]): void {
       const button = el('button', undefined, 'thumb');
       button.title = `${w.path} — reveal in the explorer`;
       button.append(img);
-      button.addEventListener('click', () => vscode.postMessage({ type: 'reveal', path: w.path }));
+      button.addEventListener('click', () => vscode.post({ type: 'reveal', path: w.path }));
       fig.append(button, cap);
       grid.append(fig);
     }
@@ -149,8 +151,7 @@ function renderEvaluation(e: EvaluationReport, wrong: WrongImage[]): void {
   }
 }
 
-window.addEventListener('message', (event: MessageEvent<DashboardMessage>) => {
-  const m = event.data;
+function receive(m: DashboardMessage): void {
   switch (m.type) {
     case 'init':
       vscode.setState({ runDir: m.runDir });
@@ -168,5 +169,5 @@ window.addEventListener('message', (event: MessageEvent<DashboardMessage>) => {
       renderEvaluation(m.evaluation, m.wrong);
       break;
   }
-});
-vscode.postMessage({ type: 'ready' });
+}
+vscode.post({ type: 'ready' });

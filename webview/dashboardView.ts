@@ -1,17 +1,11 @@
 // Sidebar dashboard (browser side). Renders the state the host sends; asks the host to act.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { DashboardViewRequest, DashboardViewState } from '../src/core/webviewProtocol';
+import { DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, type DashboardViewRequest, type DashboardViewState } from '../src/core/dashboardViewMessages';
+import { el } from './lib/dom';
+import { connect } from './lib/hostChannel';
 
-declare function acquireVsCodeApi(): { postMessage(message: DashboardViewRequest): void };
-const vscode = acquireVsCodeApi();
+const vscode = connect<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
 const root = document.getElementById('root')!;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
 
 function renderRun(run: NonNullable<DashboardViewState['run']>): void {
   root.append(el('h2', run.status === 'running' ? 'Training' : 'Latest run'));
@@ -39,13 +33,13 @@ function renderRun(run: NonNullable<DashboardViewState['run']>): void {
   const actions = el('div', undefined, 'actions');
   const open = document.createElement('vscode-button');
   open.textContent = 'Open Dashboard';
-  open.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'transferLab.openDashboard', runDir: run.runDir }));
+  open.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.openDashboard', runDir: run.runDir }));
   actions.append(open);
   if (run.status === 'running') {
     const stop = document.createElement('vscode-button');
     stop.setAttribute('secondary', '');
     stop.textContent = 'Stop';
-    stop.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'transferLab.stopRun', runDir: run.runDir }));
+    stop.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.stopRun', runDir: run.runDir }));
     actions.append(stop);
   }
   root.append(actions);
@@ -83,13 +77,9 @@ function render(state: DashboardViewState): void {
   }
   const button = document.createElement('vscode-button');
   button.textContent = state.report ? 'Check again' : 'Show Environment';
-  button.addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'transferLab.showEnvironment' }));
+  button.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.showEnvironment' }));
   root.append(button);
   root.append(el('p', `${state.experiments} experiment file${state.experiments === 1 ? '' : 's'} in this workspace.`, 'muted'));
 }
 
-window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  const data = event.data as DashboardViewState | undefined;
-  if (data?.type === 'environment') render(data);
-});
-vscode.postMessage({ type: 'ready' });
+vscode.post({ type: 'ready' });

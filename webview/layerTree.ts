@@ -3,22 +3,22 @@
 // search by name and arrow-key navigation. Row actions only ask the host to edit the file.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { LayerGroup, LayerItem, LayerStage, LayerTreeMessage, LayerTreeRequest, LayerTreeState } from '../src/core/layerTreeMessages';
-import type { LayerState } from '../src/core/freezeView';
+import {
+  LAYER_TREE_PROTOCOL,
+  parseLayerTreeMessage,
+  type LayerGroup,
+  type LayerItem,
+  type LayerTreeMessage,
+  type LayerTreeRequest,
+  type LayerTreeState,
+} from '../src/core/layerTreeMessages';
+import type { Unversioned } from '../src/core/messageProtocol';
+import { el } from './lib/dom';
+import { connect } from './lib/hostChannel';
+import { errorView, fmtInt, loadingView, marker, STATE_LABEL, stageHeading, stageTitle, worthHeading } from './lib/layerTreeParts';
 
-declare function acquireVsCodeApi(): { postMessage(m: LayerTreeRequest): void; setState(s: unknown): void; getState(): unknown };
-const vscode = acquireVsCodeApi();
+const vscode = connect<LayerTreeMessage, LayerTreeRequest>(LAYER_TREE_PROTOCOL, parseLayerTreeMessage, receive);
 const root = document.getElementById('root')!;
-
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] => {
-  const n = document.createElement(tag);
-  if (text !== undefined) n.textContent = text;
-  if (cls) n.className = cls;
-  return n;
-};
-const fmtInt = (n: number) => n.toLocaleString('en-US');
-const STATE_LABEL: Record<LayerState, string> = { frozen: 'frozen', trainable: 'trainable', 'after-cut': 'cut away', input: 'input' };
 
 let state: LayerTreeState | undefined;
 let filter = '';
@@ -44,7 +44,7 @@ const freezeAll = document.createElement('vscode-button');
 freezeAll.textContent = 'Freeze all';
 freezeAll.setAttribute('secondary', '');
 freezeAll.title = 'Feature extraction: freeze the whole base (edits the experiment file)';
-freezeAll.addEventListener('click', () => vscode.postMessage({ type: 'freezeAll' }));
+freezeAll.addEventListener('click', () => vscode.post({ type: 'freeze-all' }));
 const matches = el('span', undefined, 'matches');
 matches.setAttribute('aria-live', 'polite');
 toolbar.append(search, freezeAll);
@@ -73,23 +73,16 @@ function highlight(name: string): Node[] {
   return [document.createTextNode(name.slice(0, i)), el('mark', name.slice(i, i + filter.length)), document.createTextNode(name.slice(i + filter.length))];
 }
 
-function actionButton(label: string, title: string, request: LayerTreeRequest): HTMLButtonElement {
+function actionButton(label: string, title: string, request: Unversioned<LayerTreeRequest>): HTMLButtonElement {
   const b = el('button', label, 'action');
   b.type = 'button';
   b.title = title;
   b.tabIndex = -1;
   b.addEventListener('click', (e) => {
     e.stopPropagation();
-    vscode.postMessage(request);
+    vscode.post(request);
   });
   return b;
-}
-
-function marker(text: string, cls: string): HTMLLIElement {
-  const li = el('li', text, `marker ${cls}`);
-  li.setAttribute('role', 'presentation');
-  li.setAttribute('aria-hidden', 'true');
-  return li;
 }
 
 function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElement[] {
@@ -114,12 +107,12 @@ function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElemen
   if (canTrain)
     actions.append(
       actionButton('Train from here', `Fine-tune from ${l.name}: it and the layers after it up to the cut train, the layers before stay frozen`, {
-        type: 'trainFrom',
+        type: 'train-from',
         layer: l.name,
       }),
     );
   if (l.state !== 'input' && !l.isCut)
-    actions.append(actionButton('Cut here', `Cut here: attach the new head after ${l.name}`, { type: 'cutAt', layer: l.name }));
+    actions.append(actionButton('Cut here', `Cut here: attach the new head after ${l.name}`, { type: 'cut-at', layer: l.name }));
   row.append(actions);
   li.append(row);
   const shortcuts = [canTrain ? 'T' : '', l.state !== 'input' && !l.isCut ? 'C' : ''].filter(Boolean);
@@ -168,12 +161,12 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
       actionButton(
         'Train from here',
         `Fine-tune from block ${g.block}: from its first layer, ${g.trainFrom}, up to the cut everything trains; the blocks before stay frozen`,
-        { type: 'trainFrom', layer: g.trainFrom! },
+        { type: 'train-from', layer: g.trainFrom! },
       ),
     );
   if (g.cutAt !== undefined)
     actions.append(
-      actionButton('Cut here', `Cut after block ${g.block}: attach the new head after its last layer, ${g.cutAt}`, { type: 'cutAt', layer: g.cutAt }),
+      actionButton('Cut here', `Cut after block ${g.block}: attach the new head after its last layer, ${g.cutAt}`, { type: 'cut-at', layer: g.cutAt }),
     );
   row.append(actions);
   row.addEventListener('click', () => toggle(key, !expanded));
@@ -194,30 +187,6 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
     for (const l of visible) ul.append(...layerItem(l, 2, s));
     li.append(ul);
   }
-  return li;
-}
-
-/** "Stage conv4", "Stage 4", "The middle flow", "Stage 2 (convnext_tiny_stage_2)". */
-function stageTitle(name: string): string {
-  if (/^stage /.test(name)) return `Stage ${name.slice(6)}`;
-  if (/ flow$/.test(name)) return `The ${name}`;
-  const convnext = /_stage_(\d+)$/.exec(name);
-  if (convnext) return `Stage ${convnext[1]} (${name})`;
-  return `Stage ${name}`;
-}
-
-/** A heading above a stage's first block, where it says more than the block does (not for the stem, the top, or a stage of one block of its own name). */
-function worthHeading(stage: LayerStage, g: LayerGroup): boolean {
-  return (stage.kind === 'stage' || stage.kind === 'reduction') && !(stage.blocks === 1 && g.block === stage.name);
-}
-
-function stageHeading(stage: LayerStage): HTMLLIElement {
-  const li = el('li', undefined, 'stage-heading');
-  li.setAttribute('role', 'presentation');
-  li.append(
-    el('span', stageTitle(stage.name), 'stage-name'),
-    el('span', `${stage.blocks} block${stage.blocks === 1 ? '' : 's'} · ${fmtInt(stage.params)} params`, 'stage-facts'),
-  );
   return li;
 }
 
@@ -382,47 +351,21 @@ tree.addEventListener('keydown', (e) => {
       const layer = item.dataset.layer ?? (train ? item.dataset.trainFrom : item.dataset.cutAt);
       if (!layer || !shortcuts.includes(e.key.toUpperCase())) return;
       e.preventDefault();
-      vscode.postMessage(train ? { type: 'trainFrom', layer } : { type: 'cutAt', layer });
+      vscode.post(train ? { type: 'train-from', layer } : { type: 'cut-at', layer });
       return;
     }
   }
 });
 
 // ---- messages from the host ----
-window.addEventListener('message', (event: MessageEvent<LayerTreeMessage>) => {
-  const m = event.data;
+function receive(m: LayerTreeMessage): void {
   if (m.type === 'loading') {
     vscode.setState({ file: m.file });
-    const p = el('p', `Loading the layers of ${m.experiment}'s backbone… (the first time a backbone is used it may be downloaded)`, 'muted');
-    const ring = document.createElement('vscode-progress-ring');
-    ring.setAttribute('aria-label', 'Loading');
-    const box = el('div', undefined, 'loading');
-    box.append(ring, p);
-    show(box);
+    show(loadingView(m.experiment));
   } else if (m.type === 'error') {
     vscode.setState({ file: m.file });
     state = undefined;
-    const box = el('div');
-    const p = el('p', undefined, 'error');
-    p.setAttribute('role', 'alert');
-    for (const [i, line] of m.message.split('\n').entries()) {
-      if (i > 0) p.append(el('br'));
-      p.append(document.createTextNode(line));
-    }
-    const actions = el('div', undefined, 'toolbar');
-    const open = document.createElement('vscode-button');
-    open.textContent = 'Open the experiment file';
-    open.setAttribute('secondary', '');
-    open.addEventListener('click', () => vscode.postMessage({ type: 'openFile' }));
-    actions.append(open);
-    if (m.retry) {
-      const retry = document.createElement('vscode-button');
-      retry.textContent = 'Try again';
-      retry.addEventListener('click', () => vscode.postMessage({ type: 'retry' }));
-      actions.append(retry);
-    }
-    box.append(el('h2', m.experiment ? `Layers of ${m.experiment}` : 'Layers'), p, actions);
-    show(box);
+    show(errorView(m, vscode.post));
   } else if (m.type === 'notice') {
     notice.textContent = m.message;
     notice.className = `notice ${m.level === 'error' ? 'error' : 'muted'}`;
@@ -430,5 +373,5 @@ window.addEventListener('message', (event: MessageEvent<LayerTreeMessage>) => {
     state = m;
     render();
   }
-});
-vscode.postMessage({ type: 'ready' });
+}
+vscode.post({ type: 'ready' });

@@ -1,77 +1,71 @@
 // Host <-> Compare webview messages, and how the host builds what it sends from run folders'
 // records: per-run epoch curves, the config fields that differ between the runs, and the
 // final metrics. The webview renders this; it never reads files.
+import * as v from 'valibot';
 import type { MetricRecord, RunRecord } from './runRecord';
+import { count, message, parseMessage, type Parsed } from './messageProtocol';
 
-export const COMPARE_PROTOCOL_VERSION = 1;
+export const COMPARE_PROTOCOL = 1;
 
-export interface CompareCurvePoint {
-  epoch: number;
-  loss?: number;
-  valLoss?: number;
-  valAccuracy?: number;
-}
+const CompareCurvePointSchema = v.object({
+  epoch: v.number(),
+  loss: v.optional(v.number()),
+  valLoss: v.optional(v.number()),
+  valAccuracy: v.optional(v.number()),
+});
+export type CompareCurvePoint = v.InferOutput<typeof CompareCurvePointSchema>;
 
-export interface CompareRun {
-  id: string;
+const CompareRunSchema = v.object({
+  id: v.string(),
   /** Short label for the legend: experiment name + strategy. */
-  label: string;
-  status: string;
-  points: CompareCurvePoint[];
-}
+  label: v.string(),
+  status: v.string(),
+  points: v.array(CompareCurvePointSchema),
+});
+export type CompareRun = v.InferOutput<typeof CompareRunSchema>;
 
-export interface CompareRow {
-  field: string;
+const CompareRowSchema = v.object({
+  field: v.string(),
   /** One display value per run, in run order. */
-  values: string[];
+  values: v.array(v.string()),
   /** Index of the best run for metric rows (highest accuracy, shortest time…). */
-  best?: number;
-}
+  best: v.optional(count),
+});
+export type CompareRow = v.InferOutput<typeof CompareRowSchema>;
 
-export interface CompareState {
-  type: 'state';
-  version: typeof COMPARE_PROTOCOL_VERSION;
-  runs: CompareRun[];
+const C = COMPARE_PROTOCOL;
+
+// host -> compare view
+const CompareStateSchema = message(C, 'state', {
+  runs: v.array(CompareRunSchema),
   /** Only the config fields whose values differ between the runs. */
-  differences: CompareRow[];
+  differences: v.array(CompareRowSchema),
   /** How many config fields are equal in every run (not shown). */
-  sameCount: number;
-  metrics: CompareRow[];
+  sameCount: count,
+  metrics: v.array(CompareRowSchema),
   /** The run folders shown, kept by the view's state so the panel can restore after a reload. */
-  runDirs?: string[];
-}
+  runDirs: v.optional(v.array(v.string())),
+});
+export type CompareState = v.InferOutput<typeof CompareStateSchema>;
+export const parseCompareState = (raw: unknown): Parsed<CompareState> => parseMessage(CompareStateSchema, C, raw);
 
-export type CompareHostMessage = CompareState;
-
-export type CompareViewMessage =
-  | { type: 'ready' }
+// compare view -> host
+const shown = v.pipe(count, v.maxValue(9_999));
+const CompareViewMessageSchema = v.variant('type', [
+  message(C, 'ready', {}),
   /** After rendering: what the view shows (tests read it; it also tells the host the view works). */
-  | { type: 'rendered'; runs: number; charts: number; differenceRows: number; metricRows: number }
-  | { type: 'openDashboard'; run: number };
+  message(C, 'rendered', { runs: shown, charts: shown, differenceRows: shown, metricRows: shown }),
+  message(C, 'open-dashboard', { run: shown }),
+]);
+export type CompareViewMessage = v.InferOutput<typeof CompareViewMessageSchema>;
 
-/** Validates a message from the compare webview (untrusted input). */
-export function parseCompareViewMessage(raw: unknown, runCount: number): CompareViewMessage | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const m = raw as Record<string, unknown>;
-  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 10_000;
-  switch (m.type) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'rendered':
-      return count(m.runs) && count(m.charts) && count(m.differenceRows) && count(m.metricRows)
-        ? {
-            type: 'rendered',
-            runs: m.runs as number,
-            charts: m.charts as number,
-            differenceRows: m.differenceRows as number,
-            metricRows: m.metricRows as number,
-          }
-        : undefined;
-    case 'openDashboard':
-      return count(m.run) && (m.run as number) < runCount ? { type: 'openDashboard', run: m.run as number } : undefined;
-    default:
-      return undefined;
+/** Validates a message from the compare webview (untrusted input); `run` must be one of the `runCount` shown. */
+export function parseCompareViewMessage(raw: unknown, runCount: number): Parsed<CompareViewMessage> {
+  const parsed = parseMessage(CompareViewMessageSchema, C, raw);
+  if (parsed.ok && parsed.value.type === 'open-dashboard' && parsed.value.run >= runCount) {
+    return { ok: false, error: `'open-dashboard' message: run: ${parsed.value.run} is not one of the ${runCount} runs shown` };
   }
+  return parsed;
 }
 
 const pct = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '—');
@@ -168,7 +162,7 @@ export function buildCompareState(runs: { record: RunRecord; metrics: MetricReco
   ];
   return {
     type: 'state',
-    version: COMPARE_PROTOCOL_VERSION,
+    protocol: COMPARE_PROTOCOL,
     runs: compared.map((c) => ({
       id: c.record.id,
       label: `${c.record.experiment.name} · ${c.record.config.strategy.kind}`,

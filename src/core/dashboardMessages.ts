@@ -1,46 +1,77 @@
-// Host <-> Dashboard panel messages, defined once for both sides.
-import type { EvaluationReport } from './metrics';
-import type { RunStatus } from './runEvents';
+// Host <-> Dashboard panel messages, defined once for both sides (the rule: messageProtocol.ts).
+import * as v from 'valibot';
+import { EvaluationReportSchema, RunStatusSchema } from './runEvents';
+import { count, measured, message, parseMessage, type Parsed } from './messageProtocol';
+
+export const DASHBOARD_PROTOCOL = 1;
 
 /** One point of a curve: x is the global step (batches) or the epoch number. */
-export interface CurvePoint {
-  x: number;
-  y: number;
-}
+const CurvePointSchema = v.object({ x: v.number(), y: measured });
+export type CurvePoint = v.InferOutput<typeof CurvePointSchema>;
 
-export interface DashboardCurves {
+const curve = v.array(CurvePointSchema);
+const DashboardCurvesSchema = v.object({
   /** Per batch (train). */
-  batchLoss: CurvePoint[];
-  batchAccuracy: CurvePoint[];
+  batchLoss: curve,
+  batchAccuracy: curve,
   /** Per epoch, x = epoch * batchesPerEpoch so they share the batch axis. */
-  epochLoss: CurvePoint[];
-  epochAccuracy: CurvePoint[];
-  valLoss: CurvePoint[];
-  valAccuracy: CurvePoint[];
-  learningRate: CurvePoint[];
-}
+  epochLoss: curve,
+  epochAccuracy: curve,
+  valLoss: curve,
+  valAccuracy: curve,
+  learningRate: curve,
+});
+export type DashboardCurves = v.InferOutput<typeof DashboardCurvesSchema>;
 
-export interface DashboardHeader {
-  runId: string;
-  experiment: string;
-  status: RunStatus;
-  backend: string;
-  epoch?: number;
-  epochs?: number;
-  etaSeconds?: number;
-  imagesPerSec?: number;
-  learningRate?: number;
-  valAccuracy?: number;
-  message?: string;
-}
+/** What both dashboards (this panel and the sidebar view) say about a run. */
+export const runFacts = {
+  experiment: v.string(),
+  status: RunStatusSchema,
+  backend: v.string(),
+  epoch: v.optional(v.number()),
+  epochs: v.optional(v.number()),
+  valAccuracy: v.optional(measured),
+  message: v.optional(v.string()),
+};
 
-export interface WrongImage {
-  uri: string;
-  path: string;
-  trueLabel: string;
-  predictedLabel: string;
-  confidence: number;
-}
+const DashboardHeaderSchema = v.object({
+  runId: v.string(),
+  ...runFacts,
+  etaSeconds: v.optional(measured),
+  imagesPerSec: v.optional(measured),
+  learningRate: v.optional(measured),
+});
+export type DashboardHeader = v.InferOutput<typeof DashboardHeaderSchema>;
+
+const WrongImageSchema = v.object({ uri: v.string(), path: v.string(), trueLabel: v.string(), predictedLabel: v.string(), confidence: measured });
+export type WrongImage = v.InferOutput<typeof WrongImageSchema>;
+
+const D = DASHBOARD_PROTOCOL;
+
+// host -> panel
+const DashboardMessageSchema = v.variant('type', [
+  message(D, 'init', {
+    header: DashboardHeaderSchema,
+    curves: DashboardCurvesSchema,
+    evaluation: v.optional(EvaluationReportSchema),
+    wrong: v.optional(v.array(WrongImageSchema)),
+    runDir: v.string(),
+  }),
+  message(D, 'append', { curves: v.partial(DashboardCurvesSchema) }),
+  message(D, 'header', { header: DashboardHeaderSchema }),
+  message(D, 'evaluation', { evaluation: EvaluationReportSchema, wrong: v.array(WrongImageSchema) }),
+]);
+export type DashboardMessage = v.InferOutput<typeof DashboardMessageSchema>;
+export const parseDashboardMessage = (raw: unknown): Parsed<DashboardMessage> => parseMessage(DashboardMessageSchema, D, raw);
+
+// panel -> host
+const DashboardRequestSchema = v.variant('type', [
+  message(D, 'ready', {}),
+  message(D, 'rendered', { points: count, outOfOrder: count }),
+  message(D, 'reveal', { path: v.string() }),
+]);
+export type DashboardRequest = v.InferOutput<typeof DashboardRequestSchema>;
+export const parseDashboardRequest = (raw: unknown): Parsed<DashboardRequest> => parseMessage(DashboardRequestSchema, D, raw);
 
 export const emptyCurves = (): DashboardCurves => ({
   batchLoss: [],
@@ -92,27 +123,6 @@ export class CurveFeed {
     this.pending = {};
     return fresh;
   }
-}
-
-// host -> panel
-export type DashboardMessage =
-  | { type: 'init'; header: DashboardHeader; curves: DashboardCurves; evaluation?: EvaluationReport; wrong?: WrongImage[]; runDir: string }
-  | { type: 'append'; curves: Partial<DashboardCurves> }
-  | { type: 'header'; header: DashboardHeader }
-  | { type: 'evaluation'; evaluation: EvaluationReport; wrong: WrongImage[] };
-
-// panel -> host
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-
-export type DashboardRequest = { type: 'ready' } | { type: 'rendered'; points: number; outOfOrder: number } | { type: 'reveal'; path: string };
-
-export function parseDashboardRequest(raw: unknown): DashboardRequest | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const m = raw as Record<string, unknown>;
-  if (m.type === 'ready') return { type: 'ready' };
-  if (m.type === 'rendered' && isCount(m.points) && isCount(m.outOfOrder)) return { type: 'rendered', points: m.points, outOfOrder: m.outOfOrder };
-  if (m.type === 'reveal' && typeof m.path === 'string') return { type: 'reveal', path: m.path };
-  return undefined;
 }
 
 /** At most `max` points: keeps the min and max of each bucket, so spikes survive. */

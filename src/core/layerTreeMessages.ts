@@ -1,9 +1,13 @@
-// Host <-> Layer tree panel messages, and the tree the panel shows, computed on the host
-// from the trainer's layer table and the experiment file (the webview only renders it).
+// Host <-> Layer tree panel messages (the rule: messageProtocol.ts), and the tree the panel
+// shows, computed on the host from the trainer's layer table and the experiment file (the
+// webview only renders it).
+import * as v from 'valibot';
 import type { CutOrigin, LayerRow, LayerSummary } from './layerSummary';
 import type { StrategySpec } from './experiment';
 import { blockOf, freezeView, type LayerState } from './freezeView';
 import { backboneBlocks, type BlockScheme, type LayerPlace, type StageKind } from './layerBlocks';
+import { CUT_ORIGINS } from './protocol';
+import { message, parseMessage, type Assert, type Parsed, type SameShape } from './messageProtocol';
 
 import { describePixelTransform, pixelTransform, type PreprocessingMode, type PreprocessingSource } from './preprocessing';
 export const LAYER_TREE_PROTOCOL = 1;
@@ -23,122 +27,144 @@ function describePreprocessing(mode: PreprocessingMode, from: PreprocessingSourc
   return `${describePixelTransform(pixelTransform(mode))}, ${why[from]}`;
 }
 
-export interface LayerItem {
-  name: string;
-  className: string;
+const LayerStateSchema = v.picklist(['frozen', 'trainable', 'after-cut', 'input']);
+export type _LayerStateSchemaIsLayerState = Assert<SameShape<v.InferOutput<typeof LayerStateSchema>, LayerState>>;
+
+const LayerItemSchema = v.object({
+  name: v.string(),
+  className: v.string(),
   /** Output shape as text, `?` for the batch dimension: "[?, 8, 8, 32]". */
-  shape: string;
-  params: number;
-  state: LayerState;
+  shape: v.string(),
+  params: v.number(),
+  state: LayerStateSchema,
   /** The head attaches after this layer. */
-  isCut: boolean;
+  isCut: v.boolean(),
   /** First layer of the base that trains (fine-tuning); the frozen/trainable boundary. */
-  isBoundary: boolean;
+  isBoundary: v.boolean(),
   /**
    * The helper layers Transfer Lab's Keras rewrite made from this layer (`<name>__linear`,
    * `__gate`, `__hsig`, `__scaled`, `__pooled`), shown as part of it: their params count in
    * `params`, `className` lists the classes it runs as.
    */
-  parts?: { name: string; className: string; params: number }[];
-}
+  parts: v.optional(v.array(v.object({ name: v.string(), className: v.string(), params: v.number() }))),
+});
+export type LayerItem = v.InferOutput<typeof LayerItemSchema>;
 
 /**
  * A block: a Keras family's block (core/layerBlocks.ts, in its stage), else consecutive
  * layers sharing a name prefix; a layer without a block stands alone (block undefined).
  */
-export interface LayerGroup {
-  block?: string;
+const LayerGroupSchema = v.object({
+  block: v.optional(v.string()),
   /** The stage the block belongs to (Keras families), e.g. `conv4` for `conv4_block3`. */
-  stage?: string;
+  stage: v.optional(v.string()),
   /** A shorter name to show under its stage's heading, where the block's own repeats it (ConvNeXt: `block_3` for `convnext_tiny_stage_2_block_3`). */
-  title?: string;
-  layers: LayerItem[];
+  title: v.optional(v.string()),
+  layers: v.array(LayerItemSchema),
   /** What "Train from here" on the block's header unfreezes from: its first layer, when it is in the base. */
-  trainFrom?: string;
+  trainFrom: v.optional(v.string()),
   /** What "Cut here" on the block's header cuts at: its last layer (unless the cut is there already). */
-  cutAt?: string;
-}
+  cutAt: v.optional(v.string()),
+});
+export type LayerGroup = v.InferOutput<typeof LayerGroupSchema>;
+
+const StageKindSchema = v.picklist(['stem', 'stage', 'reduction', 'top']);
+export type _StageKindSchemaIsStageKind = Assert<SameShape<v.InferOutput<typeof StageKindSchema>, StageKind>>;
 
 /** A stage of a Keras family, for the headings between its blocks. */
-export interface LayerStage {
-  name: string;
-  kind: StageKind;
-  blocks: number;
-  params: number;
-}
+const LayerStageSchema = v.object({ name: v.string(), kind: StageKindSchema, blocks: v.number(), params: v.number() });
+export type LayerStage = v.InferOutput<typeof LayerStageSchema>;
 
-export interface LayerTreeState {
-  type: 'state';
-  protocol: typeof LAYER_TREE_PROTOCOL;
+const BlockSchemeSchema = v.picklist([
+  'resnet',
+  'densenet',
+  'efficientnet',
+  'mobilenet_v1',
+  'mobilenet_v2',
+  'mobilenet_v3',
+  'inception_v3',
+  'inception_resnet_v2',
+  'xception',
+  'nasnet',
+  'vgg',
+  'convnext',
+]);
+export type _BlockSchemeSchemaIsBlockScheme = Assert<SameShape<v.InferOutput<typeof BlockSchemeSchema>, BlockScheme>>;
+
+const StrategyKindSchema = v.picklist(['feature-extraction', 'fine-tune', 'scratch']);
+export type _StrategyKindSchemaIsStrategyKind = Assert<SameShape<v.InferOutput<typeof StrategyKindSchema>, StrategySpec['kind']>>;
+
+const L = LAYER_TREE_PROTOCOL;
+
+const LayerTreeStateSchema = message(L, 'state', {
   /** Absolute path of the experiment file (kept by the webview so the panel can be restored). */
-  file: string;
-  experiment: string;
-  source: string;
-  kind: 'layers' | 'graph';
-  fineTunable: boolean;
-  cutAt: string;
+  file: v.string(),
+  experiment: v.string(),
+  source: v.string(),
+  kind: v.picklist(['layers', 'graph']),
+  fineTunable: v.boolean(),
+  cutAt: v.string(),
   /** Whether cutAt is the default for this backbone (the file sets none). */
-  cutIsDefault: boolean;
+  cutIsDefault: v.boolean(),
   /** Where the cut comes from: the file, or the default and why it is that layer. */
-  cutOrigin: CutOrigin | 'unknown';
+  cutOrigin: v.picklist([...CUT_ORIGINS, 'unknown']),
   /** The same in words, for after the layer name: "(the backbone’s usual cut)". */
-  cutNote: string;
+  cutNote: v.string(),
   /** The Keras family naming scheme the blocks were grouped by, when recognised. */
-  scheme?: BlockScheme;
-  stages: LayerStage[];
-  strategy: StrategySpec['kind'];
+  scheme: v.optional(BlockSchemeSchema),
+  stages: v.array(LayerStageSchema),
+  strategy: StrategyKindSchema,
   /** One sentence saying what trains and what stays frozen. */
-  strategyText: string;
-  reinitialized: boolean;
-  boundary?: string;
-  trainableParams: number;
-  frozenParams: number;
+  strategyText: v.string(),
+  reinitialized: v.boolean(),
+  boundary: v.optional(v.string()),
+  trainableParams: v.number(),
+  frozenParams: v.number(),
   /** Params of layers the cut drops (not part of the model). */
-  cutAwayParams: number;
-  layerCount: number;
-  groups: LayerGroup[];
+  cutAwayParams: v.number(),
+  layerCount: v.number(),
+  groups: v.array(LayerGroupSchema),
   /** Problems with the file's choices that the tree makes visible (what, where, what to do). */
-  warnings: string[];
+  warnings: v.array(v.string()),
   /** How pixels are fed ("tf: [-1, 1], guessed from the architecture"), when known. */
-  preprocessing?: string;
+  preprocessing: v.optional(v.string()),
   /** The loader's notes (guesses, rewrites), shown as they are. */
-  notes: string[];
-}
+  notes: v.array(v.string()),
+});
+export type LayerTreeState = v.InferOutput<typeof LayerTreeStateSchema>;
 
-export type LayerTreeMessage =
-  | { type: 'loading'; experiment: string; file: string }
-  | { type: 'error'; experiment?: string; file: string; message: string; retry: boolean }
-  | LayerTreeState
+// host -> layer tree
+const LayerTreeMessageSchema = v.variant('type', [
+  message(L, 'loading', { experiment: v.string(), file: v.string() }),
+  message(L, 'error', { experiment: v.optional(v.string()), file: v.string(), message: v.string(), retry: v.boolean() }),
+  LayerTreeStateSchema,
   /** An edit made (or refused) from the panel, for a short status line. */
-  | { type: 'notice'; message: string; level: 'info' | 'error' };
+  message(L, 'notice', { message: v.string(), level: v.picklist(['info', 'error']) }),
+]);
+export type LayerTreeMessage = v.InferOutput<typeof LayerTreeMessageSchema>;
+export const parseLayerTreeMessage = (raw: unknown): Parsed<LayerTreeMessage> => parseMessage(LayerTreeMessageSchema, L, raw);
 
-export type LayerTreeRequest =
-  | { type: 'ready' }
-  | { type: 'retry' }
-  | { type: 'openFile' }
-  | { type: 'freezeAll' }
-  | { type: 'trainFrom'; layer: string }
-  | { type: 'cutAt'; layer: string };
+// layer tree -> host
+const LayerTreeRequestSchema = v.variant('type', [
+  message(L, 'ready', {}),
+  message(L, 'retry', {}),
+  message(L, 'open-file', {}),
+  message(L, 'freeze-all', {}),
+  message(L, 'train-from', { layer: v.string() }),
+  message(L, 'cut-at', { layer: v.string() }),
+]);
+export type LayerTreeRequest = v.InferOutput<typeof LayerTreeRequestSchema>;
 
 /**
  * Validates a request from the webview. Layer names must be layers of the table shown
- * (`layerNames`); anything else is refused (undefined) before it can touch the file.
+ * (`layerNames`); anything else is refused before it can touch the file.
  */
-export function parseLayerTreeRequest(raw: unknown, layerNames: ReadonlySet<string>): LayerTreeRequest | undefined {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const m = raw as Record<string, unknown>;
-  switch (m.type) {
-    case 'ready':
-    case 'retry':
-    case 'openFile':
-    case 'freezeAll':
-      return { type: m.type };
-    case 'trainFrom':
-    case 'cutAt':
-      return typeof m.layer === 'string' && layerNames.has(m.layer) ? { type: m.type, layer: m.layer } : undefined;
-    default:
-      return undefined;
+export function parseLayerTreeRequest(raw: unknown, layerNames: ReadonlySet<string>): Parsed<LayerTreeRequest> {
+  const parsed = parseMessage(LayerTreeRequestSchema, L, raw);
+  if (parsed.ok && 'layer' in parsed.value && !layerNames.has(parsed.value.layer)) {
+    return { ok: false, error: `'${parsed.value.type}' message: layer: ${JSON.stringify(parsed.value.layer)} is not a layer of the table shown` };
   }
+  return parsed;
 }
 
 export const formatShape = (s: LayerRow['outputShape']): string => JSON.stringify(s).replace(/null/g, '?').replace(/,/g, ', ');

@@ -1,165 +1,183 @@
-import type { RunEvent } from './runEvents';
+import * as v from 'valibot';
+import { RunEventSchema } from './runEvents';
 import type { BackboneSpec } from './experiment';
 import type { LayerSummary, Prediction } from './layerSummary';
+import { PREPROCESSING_MODES } from './preprocessing';
+import { count, measured, message, parseMessage, type Assert, type Parsed, type SameShape } from './messageProtocol';
 
-// The host <-> trainer protocol: defined once, imported by both sides (design.md).
-// Messages travel over Node's IPC channel (child_process.fork) as JSON. Every message
-// received from the other side goes through `parse*Message` before use.
+// The host <-> trainer protocol: defined once, imported by both sides (design.md), under the
+// rule of messageProtocol.ts. Messages travel over Node's IPC channel (child_process.fork)
+// as JSON. Every message received from the other side goes through `parse*Message` before use.
 
 export const PROTOCOL_VERSION = 1;
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export type BackendPreference = 'auto' | BackendName;
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+const BackendNameSchema = v.picklist(BACKENDS);
+const BackendPreferenceSchema = v.picklist(['auto', ...BACKENDS]);
+export type BackendName = v.InferOutput<typeof BackendNameSchema>;
+export type BackendPreference = v.InferOutput<typeof BackendPreferenceSchema>;
+export const BACKEND_ORDER: readonly BackendName[] = BACKENDS;
+
+const OneDnnChoiceSchema = v.object({
+  enabled: v.boolean(),
+  reason: v.string(),
+  /** environment: the user's TF_ENABLE_ONEDNN_OPTS; verdict: a remembered crash; default: the policy. */
+  source: v.optional(v.picklist(['environment', 'verdict', 'default'])),
+});
+/** Whether TensorFlow's oneDNN kernels are on in a trainer, why, and who decided (engine/oneDnnPolicy.ts). */
+export type OneDnnChoice = v.InferOutput<typeof OneDnnChoiceSchema>;
 
 /** Why a backend in the order was not used; fallbacks are always reported. */
-export interface BackendAttempt {
-  backend: BackendName;
-  error: string;
-}
+const BackendAttemptSchema = v.object({ backend: BackendNameSchema, error: v.string() });
+export type BackendAttempt = v.InferOutput<typeof BackendAttemptSchema>;
 
-/** Whether TensorFlow's oneDNN kernels are on in a trainer, why, and who decided (engine/oneDnnPolicy.ts). */
-export interface OneDnnChoice {
-  enabled: boolean;
-  reason: string;
-  /** environment: the user's TF_ENABLE_ONEDNN_OPTS; verdict: a remembered crash; default: the policy. */
-  source?: 'environment' | 'verdict' | 'default';
-}
-
-export interface EnvironmentReport {
-  backend: BackendName;
-  requested: BackendPreference;
+export const EnvironmentReportSchema = v.object({
+  backend: BackendNameSchema,
+  requested: BackendPreferenceSchema,
   /** Backends tried before `backend` and why each failed (empty when the first worked). */
-  fallbacks: BackendAttempt[];
-  tfjsVersion: string;
+  fallbacks: v.array(BackendAttemptSchema),
+  tfjsVersion: v.string(),
   /** Version of the native TensorFlow library when backend is 'tensorflow'. */
-  tensorflowVersion?: string;
+  tensorflowVersion: v.optional(v.string()),
   /**
    * Native backend only: whether TensorFlow's oneDNN kernels are on and why; from a trainer
    * also how many models are remembered with oneDNN off on this machine, and in which file.
    */
-  oneDnn?: OneDnnChoice & { rememberedOff?: number; verdictFile?: string };
+  oneDnn: v.optional(v.object({ ...OneDnnChoiceSchema.entries, rememberedOff: v.optional(count), verdictFile: v.optional(v.string()) })),
   /** The kernel self-check (backend.checkKernels): results right, and its time. */
-  kernels?: { ok: boolean; ms: number };
+  kernels: v.optional(v.object({ ok: v.boolean(), ms: measured })),
   /** Where the tfjs packages were loaded from. */
-  tfjsRoot: string;
-  threads: number;
-  loadMs: number;
-  memory: { rssMB: number; heapUsedMB: number; systemTotalMB: number; systemFreeMB: number };
-  node: string;
-  platform: string;
-  pid: number;
-}
+  tfjsRoot: v.string(),
+  threads: count,
+  loadMs: measured,
+  memory: v.object({ rssMB: measured, heapUsedMB: measured, systemTotalMB: measured, systemFreeMB: measured }),
+  node: v.string(),
+  platform: v.string(),
+  pid: count,
+});
+export type EnvironmentReport = v.InferOutput<typeof EnvironmentReportSchema>;
 
+export const CUT_ORIGINS = ['spec', 'catalog', 'model card', 'classifier head removed', 'model output'] as const;
+const shape = v.array(v.nullable(count));
+const LayerSummarySchema = v.object({
+  kind: v.picklist(['layers', 'graph']),
+  cutAt: v.string(),
+  cutFrom: v.optional(v.picklist(CUT_ORIGINS)),
+  inputShape: v.tuple([count, count, count]),
+  rows: v.array(
+    v.object({
+      index: count,
+      name: v.string(),
+      className: v.string(),
+      outputShape: v.union([shape, v.array(shape)]),
+      params: count,
+      trainable: v.boolean(),
+      inbound: v.array(v.string()),
+      isCut: v.boolean(),
+      afterCut: v.boolean(),
+    }),
+  ),
+  source: v.string(),
+  fineTunable: v.boolean(),
+  preprocessing: v.optional(
+    v.object({
+      mode: v.picklist(PREPROCESSING_MODES),
+      from: v.picklist([
+        'experiment file',
+        'catalog',
+        'model card',
+        'preprocessing.json',
+        'model.json metadata',
+        'architecture (guessed)',
+        'model layers',
+        'assumed',
+      ]),
+    }),
+  ),
+  notes: v.optional(v.array(v.string())),
+});
+export type _LayerSummarySchemaIsLayerSummary = Assert<SameShape<v.InferOutput<typeof LayerSummarySchema>, LayerSummary>>;
+
+const PredictionSchema = v.object({
+  file: v.string(),
+  top: v.array(v.object({ label: v.string(), probability: measured })),
+  error: v.optional(v.string()),
+});
+export type _PredictionSchemaIsPrediction = Assert<SameShape<v.InferOutput<typeof PredictionSchema>, Prediction>>;
+
+const text = v.pipe(v.string(), v.minLength(1));
+const backboneChoices = { cutAt: v.optional(v.string()), preprocessing: v.optional(v.picklist(PREPROCESSING_MODES)), weights: v.optional(v.string()) };
+const BackboneSchema = v.union([
+  v.object({ catalog: v.string(), ...backboneChoices }),
+  v.object({ path: v.string(), ...backboneChoices }),
+  v.object({ url: v.string(), ...backboneChoices }),
+]);
+export type _BackboneSchemaIsBackboneSpec = Assert<SameShape<v.InferOutput<typeof BackboneSchema>, BackboneSpec>>;
+
+const JobSchema = v.variant('kind', [
+  v.object({ kind: v.literal('environment') }),
+  v.object({
+    kind: v.literal('run'),
+    /** Absolute path of the *.tlexp.json file. */
+    experimentFile: text,
+    /** Absolute folder that holds run folders. */
+    runsDir: text,
+    /** Absolute folder for downloaded backbones and activation caches. */
+    cacheDir: text,
+  }),
+  v.object({
+    kind: v.literal('inspect'),
+    backbone: BackboneSchema,
+    /** Folder that relative backbone paths resolve against (the experiment file's). */
+    baseDir: text,
+    cacheDir: text,
+  }),
+  v.object({
+    kind: v.literal('predict'),
+    /** A run folder, its model/ folder or a model.json. */
+    target: text,
+    images: v.array(text),
+    cacheDir: text,
+  }),
+]);
 /** A job is one unit of work for one trainer process. */
-export type Job =
-  | { kind: 'environment' }
-  | {
-      kind: 'run';
-      /** Absolute path of the *.tlexp.json file. */
-      experimentFile: string;
-      /** Absolute folder that holds run folders. */
-      runsDir: string;
-      /** Absolute folder for downloaded backbones and activation caches. */
-      cacheDir: string;
-    }
-  | {
-      kind: 'inspect';
-      backbone: BackboneSpec;
-      /** Folder that relative backbone paths resolve against (the experiment file's). */
-      baseDir: string;
-      cacheDir: string;
-    }
-  | {
-      kind: 'predict';
-      /** A run folder, its model/ folder or a model.json. */
-      target: string;
-      images: string[];
-      cacheDir: string;
-    };
+export type Job = v.InferOutput<typeof JobSchema>;
 
-export interface TrainerOptions {
-  backend: BackendPreference;
+const TrainerOptionsSchema = v.object({
+  backend: BackendPreferenceSchema,
   /** Folder whose node_modules holds @tensorflow/tfjs-node (setting transferLab.nativeBackendPath). */
-  nativeBackendPath?: string;
+  nativeBackendPath: v.optional(v.string()),
   /** Where Install Native Backend puts its installs (the extension's global storage). */
-  nativeInstallDir?: string;
-}
+  nativeInstallDir: v.optional(v.string()),
+});
+export type TrainerOptions = v.InferOutput<typeof TrainerOptionsSchema>;
+
+const P = PROTOCOL_VERSION;
 
 // host -> trainer
-export type HostMessage = { type: 'start'; protocol: number; job: Job; options: TrainerOptions } | { type: 'cancel' };
+const HostMessageSchema = v.variant('type', [message(P, 'start', { job: JobSchema, options: TrainerOptionsSchema }), message(P, 'cancel', {})]);
+export type HostMessage = v.InferOutput<typeof HostMessageSchema>;
 
 // trainer -> host
-export type TrainerMessage =
-  | { type: 'hello'; protocol: number; pid: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'environment'; report: EnvironmentReport }
+const TrainerMessageSchema = v.variant('type', [
+  message(P, 'hello', { pid: count }),
+  message(P, 'log', { level: v.picklist(['info', 'warn', 'error']), message: v.string() }),
+  message(P, 'environment', { report: EnvironmentReportSchema }),
   /** Sent before TensorFlow loads: the oneDNN choice and the machine and model its verdict is kept under. */
-  | { type: 'kernels'; oneDnn: OneDnnChoice; machine: string; model: string }
-  | { type: 'run-event'; event: RunEvent }
-  | { type: 'layers'; summary: LayerSummary }
-  | { type: 'predictions'; predictions: Prediction[] }
-  | { type: 'failed'; message: string; hint?: string }
-  | { type: 'done' };
+  message(P, 'kernels', { oneDnn: OneDnnChoiceSchema, machine: v.string(), model: v.string() }),
+  message(P, 'run-event', { event: RunEventSchema }),
+  message(P, 'layers', { summary: LayerSummarySchema }),
+  message(P, 'predictions', { predictions: v.array(PredictionSchema) }),
+  message(P, 'failed', { message: v.string(), hint: v.optional(v.string()) }),
+  message(P, 'done', {}),
+]);
+export type TrainerMessage = v.InferOutput<typeof TrainerMessageSchema>;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isBackend = (v: unknown): v is BackendName => v === 'tensorflow' || v === 'wasm' || v === 'cpu';
-
-/** Validates a message from the trainer; returns undefined for anything malformed. */
-export function parseTrainerMessage(raw: unknown): TrainerMessage | undefined {
-  if (!isRecord(raw) || typeof raw.type !== 'string') return undefined;
-  switch (raw.type) {
-    case 'hello':
-      return typeof raw.protocol === 'number' && typeof raw.pid === 'number' ? (raw as TrainerMessage) : undefined;
-    case 'log':
-      return (raw.level === 'info' || raw.level === 'warn' || raw.level === 'error') && typeof raw.message === 'string' ? (raw as TrainerMessage) : undefined;
-    case 'environment': {
-      const r = raw.report;
-      return isRecord(r) && isBackend(r.backend) && typeof r.tfjsVersion === 'string' && Array.isArray(r.fallbacks) ? (raw as TrainerMessage) : undefined;
-    }
-    case 'kernels':
-      return isRecord(raw.oneDnn) &&
-        typeof raw.oneDnn.enabled === 'boolean' &&
-        typeof raw.oneDnn.reason === 'string' &&
-        typeof raw.machine === 'string' &&
-        typeof raw.model === 'string'
-        ? (raw as TrainerMessage)
-        : undefined;
-    case 'layers':
-      return isRecord(raw.summary) && Array.isArray(raw.summary.rows) ? (raw as TrainerMessage) : undefined;
-    case 'predictions':
-      return Array.isArray(raw.predictions) ? (raw as TrainerMessage) : undefined;
-    case 'run-event':
-      return isRecord(raw.event) && typeof raw.event.type === 'string' ? (raw as TrainerMessage) : undefined;
-    case 'failed':
-      return typeof raw.message === 'string' ? (raw as TrainerMessage) : undefined;
-    case 'done':
-      return raw as TrainerMessage;
-    default:
-      return undefined;
-  }
-}
+/** Validates a message from the trainer, every nested field; the error names the message and the field. */
+export const parseTrainerMessage = (raw: unknown): Parsed<TrainerMessage> => parseMessage(TrainerMessageSchema, PROTOCOL_VERSION, raw);
 
 /** Validates a message from the host. */
-export function parseHostMessage(raw: unknown): HostMessage | undefined {
-  if (!isRecord(raw)) return undefined;
-  if (raw.type === 'cancel') return { type: 'cancel' };
-  if (raw.type !== 'start' || typeof raw.protocol !== 'number') return undefined;
-  const job = raw.job;
-  const options = raw.options;
-  if (!isRecord(job)) return undefined;
-  const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
-  const valid =
-    job.kind === 'environment' ||
-    (job.kind === 'run' && isText(job.experimentFile) && isText(job.runsDir) && isText(job.cacheDir)) ||
-    (job.kind === 'inspect' && isRecord(job.backbone) && isText(job.baseDir) && isText(job.cacheDir)) ||
-    (job.kind === 'predict' && isText(job.target) && Array.isArray(job.images) && job.images.every(isText) && isText(job.cacheDir));
-  if (!valid) return undefined;
-  if (!isRecord(options) || !(options.backend === 'auto' || isBackend(options.backend))) return undefined;
-  if (options.nativeBackendPath !== undefined && typeof options.nativeBackendPath !== 'string') return undefined;
-  if (options.nativeInstallDir !== undefined && typeof options.nativeInstallDir !== 'string') return undefined;
-  return raw as HostMessage;
-}
+export const parseHostMessage = (raw: unknown): Parsed<HostMessage> => parseMessage(HostMessageSchema, PROTOCOL_VERSION, raw);
 
 /** One line that says which backend runs and, if it is a fallback, why. */
 export function describeBackend(report: EnvironmentReport): string {

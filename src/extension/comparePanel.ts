@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { readMetrics, readRun, type MetricRecord, type RunRecord } from '../core/runStore';
 import { buildCompareState, parseCompareViewMessage, type CompareState, type CompareViewMessage } from '../core/compareMessages';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewInbox } from './webviewInbox';
 import { runDirFrom } from './commands/runCommands';
 import type { Services } from './services';
 
@@ -25,9 +26,14 @@ class ComparePanel implements vscode.Disposable {
   readonly snapshot: CompareSnapshot;
   private state: CompareState | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly read = webviewInbox(
+    'Compare Runs',
+    (raw) => parseCompareViewMessage(raw, this.runDirs.length),
+    (line) => this.s.output.appendLine(line),
+  );
 
   constructor(
-    s: Services,
+    private readonly s: Services,
     readonly panel: vscode.WebviewPanel,
     private runDirs: string[],
     private readonly onDispose: () => void,
@@ -87,11 +93,11 @@ class ComparePanel implements vscode.Disposable {
   }
 
   private receive(raw: unknown): void {
-    const message = parseCompareViewMessage(raw, this.runDirs.length);
+    const message = this.read(raw);
     if (!message) return; // never trust the webview
     this.snapshot.received.push(message);
     if (message.type === 'ready') this.post();
-    if (message.type === 'openDashboard') void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(this.runDirs[message.run]));
+    if (message.type === 'open-dashboard') void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(this.runDirs[message.run]));
   }
 
   dispose(): void {

@@ -5,10 +5,13 @@ import { testHooks } from './testHooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readMetricsAsync, readRun, readRunAsync, type RunRecord } from '../core/runStore';
+import * as v from 'valibot';
 import type { EvaluationReport } from '../core/metrics';
-import type { RunEvent } from '../core/runEvents';
+import { EvaluationReportSchema, type RunEvent } from '../core/runEvents';
+import { versioned, type Unversioned } from '../core/messageProtocol';
 import {
   CurveFeed,
+  DASHBOARD_PROTOCOL,
   decimate,
   emptyCurves,
   parseDashboardRequest,
@@ -19,6 +22,7 @@ import {
   type WrongImage,
 } from '../core/dashboardMessages';
 import { DashboardViewProvider } from './dashboardView';
+import { webviewInbox } from './webviewInbox';
 import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
 import { webviewHtml } from './webviewHtml';
 import type { Services } from './services';
@@ -40,6 +44,7 @@ class DashboardPanel implements vscode.Disposable {
   /** run.json as last read, and the evaluation: re-read only when the run starts or ends. */
   private record: RunRecord | undefined;
   private evaluation: EvaluationReport | undefined;
+  private readonly read = webviewInbox('Dashboard', parseDashboardRequest, (line) => this.s.output.appendLine(line));
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -67,7 +72,7 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private receive(raw: unknown): void {
-    const request = parseDashboardRequest(raw);
+    const request = this.read(raw);
     if (!request) return;
     if (request.type === 'ready') void this.sendInit();
     else if (request.type === 'rendered') {
@@ -116,7 +121,9 @@ class DashboardPanel implements vscode.Disposable {
 
   private async readEvaluation(): Promise<EvaluationReport | undefined> {
     try {
-      return JSON.parse(await fs.promises.readFile(path.join(this.runDir, 'eval.json'), 'utf8')) as EvaluationReport;
+      // Checked like a message: the webview refuses an init whose evaluation does not fit the schema.
+      const parsed = v.safeParse(EvaluationReportSchema, JSON.parse(await fs.promises.readFile(path.join(this.runDir, 'eval.json'), 'utf8')));
+      return parsed.success ? parsed.output : undefined;
     } catch {
       return undefined;
     }
@@ -200,8 +207,8 @@ class DashboardPanel implements vscode.Disposable {
     this.post({ type: 'header', header: await this.header(reread) });
   }
 
-  private post(message: DashboardMessage): void {
-    void this.panel.webview.postMessage(message);
+  private post(message: Unversioned<DashboardMessage>): void {
+    void this.panel.webview.postMessage(versioned<DashboardMessage>(DASHBOARD_PROTOCOL, message));
   }
 
   dispose(): void {

@@ -1,9 +1,10 @@
 // The compact Dashboard webview view in the Transfer Lab sidebar. Until runs exist it shows
 // the training environment (backend, versions, memory) so a user sees what will train.
 import * as vscode from 'vscode';
-import { parseDashboardViewRequest, type DashboardViewRun, type DashboardViewState } from '../core/webviewProtocol';
+import { DASHBOARD_VIEW_PROTOCOL, parseDashboardViewRequest, type DashboardViewRun, type DashboardViewState } from '../core/dashboardViewMessages';
 import type { EnvironmentStore } from './environmentStore';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewInbox } from './webviewInbox';
 
 export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'transferLab.dashboard';
@@ -26,9 +27,10 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     // The view is resolved again each time it is shown after being hidden and disposed: its
     // listeners live with it, not with the provider (which would collect one set per resolve).
     const listeners: vscode.Disposable[] = [];
+    const read = webviewInbox('Dashboard view', parseDashboardViewRequest);
     listeners.push(
       view.webview.onDidReceiveMessage((raw: unknown) => {
-        const request = parseDashboardViewRequest(raw);
+        const request = read(raw);
         if (!request) return; // Anything else from a webview is ignored, never trusted.
         if (request.type === 'ready') this.post();
         // Only run folders this view itself showed are passed on.
@@ -54,6 +56,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     const state = this.environment.state;
     const message: DashboardViewState = {
       type: 'environment',
+      protocol: DASHBOARD_VIEW_PROTOCOL,
       report: state && 'report' in state ? state.report : undefined,
       failure: state && 'failure' in state ? state.failure : undefined,
       experiments: this.countExperiments(),

@@ -8,10 +8,12 @@ import * as path from 'node:path';
 import { loadExperimentText, parseExperimentText } from '../core/experimentValidation';
 import type { LayerSummary } from '../core/layerSummary';
 import { describeChange, editsFor, type ExperimentChange } from '../core/experimentEdits';
-import { buildLayerTree, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
+import { buildLayerTree, LAYER_TREE_PROTOCOL, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
+import { versioned, type Unversioned } from '../core/messageProtocol';
 import { experimentFileFrom } from './commands/runCommands';
 import { cacheDirOf } from './config';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewInbox } from './webviewInbox';
 import type { Services } from './services';
 
 const VIEW_TYPE = 'transferLab.layers';
@@ -22,6 +24,12 @@ export type ReceiveOutcome = 'refused' | 'rendered' | 'changed' | 'unchanged' | 
 class LayerTreePanel implements vscode.Disposable {
   private summary: LayerSummary | undefined;
   private summaryKey = '';
+  /** Layer names must be layers of the table shown: anything else is refused before it can touch the file. */
+  private readonly read = webviewInbox(
+    'Layers',
+    (raw) => parseLayerTreeRequest(raw, new Set(this.summary?.rows.map((r) => r.name) ?? [])),
+    (line) => this.s.output.appendLine(line),
+  );
   private refreshing: Promise<void> | undefined;
   private again = false;
   private disposed = false;
@@ -49,7 +57,8 @@ class LayerTreePanel implements vscode.Disposable {
     void this.refresh();
   }
 
-  private post(m: LayerTreeMessage): void {
+  private post(unversioned: Unversioned<LayerTreeMessage>): void {
+    const m = versioned<LayerTreeMessage>(LAYER_TREE_PROTOCOL, unversioned);
     if (m.type !== 'notice') this.last = m;
     if (!this.disposed) void this.panel.webview.postMessage(m);
   }
@@ -164,8 +173,7 @@ class LayerTreePanel implements vscode.Disposable {
 
   /** The webview's message handler: every message is validated before anything happens. */
   async receive(raw: unknown): Promise<ReceiveOutcome> {
-    const names = new Set(this.summary?.rows.map((r) => r.name) ?? []);
-    const request = parseLayerTreeRequest(raw, names);
+    const request = this.read(raw);
     if (!request) return 'refused';
     switch (request.type) {
       case 'ready':
@@ -175,16 +183,16 @@ class LayerTreePanel implements vscode.Disposable {
       case 'retry':
         await this.refresh(true);
         return 'rendered';
-      case 'openFile':
+      case 'open-file':
         await vscode.window.showTextDocument(await this.document(), { viewColumn: vscode.ViewColumn.One, preview: false });
         return 'rendered';
-      case 'freezeAll':
+      case 'freeze-all':
         return this.change({ kind: 'freezeAll' });
-      case 'trainFrom':
+      case 'train-from':
         if (this.summary?.kind !== 'layers' || !this.summary.fineTunable) return 'refused';
         // A layer the Keras rewrite split trains from its first part, so its weights train too.
         return this.change({ kind: 'trainFrom', layer: request.layer });
-      case 'cutAt':
+      case 'cut-at':
         return this.change({ kind: 'cutAt', layer: request.layer });
     }
   }

@@ -4,7 +4,7 @@
 // (engine/oneDnnPolicy.ts) and the same job runs once more with TF_ENABLE_ONEDNN_OPTS=0.
 // A run's crashed attempt leaves a run folder: it is finalized as failed, saying so, before
 // the retry makes its own. No vscode import, so plain-Node tests drive it with the real trainer.
-import type { TrainerMessage } from '../core/protocol';
+import { PROTOCOL_VERSION, type TrainerMessage } from '../core/protocol';
 import { finalizeStoppedRun } from '../core/runStore';
 import { recordOffVerdict } from '../engine/oneDnnPolicy';
 import type { TrainerOutcome, TrainerProcess } from './trainerProcess';
@@ -79,6 +79,7 @@ export class OneDnnRetryJob {
         } catch (e) {
           this.opts.onMessage({
             type: 'log',
+            protocol: PROTOCOL_VERSION,
             level: 'warn',
             message: `could not remember the oneDNN verdict in ${this.opts.verdictFile}: ${(e as Error).message}`,
           });
@@ -94,7 +95,7 @@ export class OneDnnRetryJob {
           outcome.stderrTail,
         );
       }
-      this.opts.onMessage({ type: 'log', level: 'warn', message: retryMessage(kernels!.model, remembered) });
+      this.opts.onMessage({ type: 'log', protocol: PROTOCOL_VERSION, level: 'warn', message: retryMessage(kernels!.model, remembered) });
       if (this.cancelled) return outcome;
       env = { TF_ENABLE_ONEDNN_OPTS: '0' };
     }

@@ -2,7 +2,7 @@
 // A trainer that crashes, hangs past its deadline or exits early becomes a failed outcome
 // carrying the tail of its stderr; it is always reaped and never takes the host down.
 import { fork, type ChildProcess } from 'node:child_process';
-import { PROTOCOL_VERSION, parseTrainerMessage, type Job, type TrainerMessage, type TrainerOptions } from '../core/protocol';
+import { PROTOCOL_VERSION, parseTrainerMessage, type HostMessage, type Job, type TrainerMessage, type TrainerOptions } from '../core/protocol';
 
 export interface TrainerLaunch {
   /** The bundled trainer entry (dist/trainer.js). */
@@ -110,17 +110,16 @@ export class TrainerProcess {
 
     let greeted = false;
     this.child.on('message', (raw) => {
-      const message = parseTrainerMessage(raw);
-      if (!message) return this.fail(`the trainer sent a malformed message: ${JSON.stringify(raw).slice(0, 200)}`);
+      const parsed = parseTrainerMessage(raw);
+      if (!parsed.ok) {
+        return parsed.mismatch
+          ? this.fail(`the trainer is from another version of Transfer Lab (${parsed.error})`, 'Reload the window so the extension and trainer versions match.')
+          : this.fail(`the trainer sent a malformed message: ${parsed.error}`);
+      }
+      const message = parsed.value;
       if (message.type === 'hello') {
         greeted = true;
-        if (message.protocol !== PROTOCOL_VERSION) {
-          return this.fail(
-            `trainer protocol ${message.protocol} != extension protocol ${PROTOCOL_VERSION}`,
-            'Reload the window so the extension and trainer versions match.',
-          );
-        }
-        this.child.send({ type: 'start', protocol: PROTOCOL_VERSION, job, options });
+        this.child.send({ type: 'start', protocol: PROTOCOL_VERSION, job, options } satisfies HostMessage);
       } else if (message.type === 'failed') {
         this.failure ??= { reason: message.message, hint: message.hint };
       } else if (message.type === 'done') {
@@ -147,7 +146,7 @@ export class TrainerProcess {
   /** Asks the trainer to stop; kills it if it does not exit promptly. */
   cancel(): void {
     if (this.exited) return;
-    if (this.child.connected) this.child.send({ type: 'cancel' });
+    if (this.child.connected) this.child.send({ type: 'cancel', protocol: PROTOCOL_VERSION } satisfies HostMessage);
     this.timers.push(setTimeout(() => this.kill(), this.cancelGraceMs));
   }
 

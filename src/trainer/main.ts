@@ -2,6 +2,7 @@
 // engine, streams typed events back over the IPC channel, obeys `cancel`, and exits.
 // It never outlives its parent: when the IPC channel closes it exits at once.
 import { PROTOCOL_VERSION, parseHostMessage, type HostMessage, type TrainerMessage } from '../core/protocol';
+import type { Unversioned } from '../core/messageProtocol';
 import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
 import { runExperiment, InputError, explainFailure } from '../engine/runExperiment';
 import { internalDetail, type Stage } from '../engine/stageError';
@@ -16,10 +17,10 @@ let cancelRequested = false;
 /** What the job was doing, for the message of a failure inside TensorFlow.js. */
 let jobStage: Stage = 'running';
 
-function send(message: TrainerMessage): Promise<void> {
+function send(message: Unversioned<TrainerMessage>): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
-    process.send(message, undefined, undefined, () => resolve());
+    process.send({ ...message, protocol: PROTOCOL_VERSION }, undefined, undefined, () => resolve());
   });
 }
 
@@ -188,12 +189,13 @@ function main(): void {
   process.on('uncaughtException', (e) => void fail(e));
   process.on('unhandledRejection', (e) => void fail(e));
   process.on('message', (raw: unknown) => {
-    const message = parseHostMessage(raw);
-    if (!message)
+    const parsed = parseHostMessage(raw);
+    if (!parsed.ok)
       return void failWith(
-        `Malformed message from the extension: ${JSON.stringify(raw)}`,
+        `Malformed message from the extension: ${parsed.error}`,
         'Reload the window so the extension and its trainer come from the same version.',
       );
+    const message = parsed.value;
     if (message.type === 'cancel') {
       cancelRequested = true;
       return;
@@ -203,7 +205,7 @@ function main(): void {
       .then(() => exit(0))
       .catch(fail);
   });
-  void send({ type: 'hello', protocol: PROTOCOL_VERSION, pid: process.pid });
+  void send({ type: 'hello', pid: process.pid });
 }
 
 main();

@@ -56,7 +56,8 @@ test('Run from the CodeLens and watch the dashboard', { timeout: 300_000 }, asyn
       let last = performance.now();
       for (let m = 0; m < 100; m++) {
         const points = Array.from({ length: 1000 }, (_, i) => ({ x: x0 + m * 1000 + i, y: 1 + Math.sin((m * 1000 + i) / 500) * 0.3 + Math.random() * 0.1 }));
-        window.postMessage({ type: 'append', curves: { batchLoss: points } }, '*');
+        // protocol: DASHBOARD_PROTOCOL (src/core/dashboardMessages.ts); the webview refuses a message without it.
+        window.postMessage({ type: 'append', protocol: 1, curves: { batchLoss: points } }, '*');
         await new Promise((r) => requestAnimationFrame(() => r()));
         const now = performance.now();
         times.push(now - last);

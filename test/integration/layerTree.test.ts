@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LayerItem, LayerTreeMessage, LayerTreeState } from '../../src/core/layerTreeMessages';
+import { LAYER_TREE_PROTOCOL as protocol, type LayerItem, type LayerTreeMessage, type LayerTreeState } from '../../src/core/layerTreeMessages';
 import { note, test, waitFor } from './harness';
 import { fixturePath, loadKerasFixtures } from '../support/kerasFixtures';
 
@@ -65,12 +65,12 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   );
 
   // Messages naming layers the backbone does not have never reach the file.
-  assert.equal(await receive(file, { type: 'trainFrom', layer: 'block_99_dw' }), 'refused');
-  assert.equal(await receive(file, { type: 'deleteFile' }), 'refused');
+  assert.equal(await receive(file, { type: 'train-from', protocol, layer: 'block_99_dw' }), 'refused');
+  assert.equal(await receive(file, { type: 'delete-file', protocol }), 'refused');
   assert.equal(doc.getText(), original);
 
   // The same handler the webview's "Train from here" button posts to.
-  assert.equal(await receive(file, { type: 'trainFrom', layer: 'block_5_dw' }), 'changed');
+  assert.equal(await receive(file, { type: 'train-from', protocol, layer: 'block_5_dw' }), 'changed');
   const edited = JSON.parse(doc.getText());
   assert.deepEqual(edited.strategy, { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' });
   assert.deepEqual(edited.train, { epochs: 2 }, 'other fields untouched');
@@ -92,7 +92,7 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   await shown(file, 'everything frozen again', (s) => s.strategy === 'feature-extraction' && s.trainableParams === 0);
 
   // "Cut here" sets backbone.cutAt; a hand edit of the JSON re-renders the panel too.
-  assert.equal(await receive(file, { type: 'cutAt', layer: 'block_3_pw_relu' }), 'changed');
+  assert.equal(await receive(file, { type: 'cut-at', protocol, layer: 'block_3_pw_relu' }), 'changed');
   assert.equal(JSON.parse(doc.getText()).backbone.cutAt, 'block_3_pw_relu');
   const cut = await shown(file, 'the cut at block_3_pw_relu', (s) => s.cutAt === 'block_3_pw_relu');
   assert.equal(layers(cut).find((l) => l.name === 'block_5_dw')!.state, 'after-cut');
@@ -103,7 +103,7 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   const scratch = await shown(file, 'scratch after a hand edit', (s) => s.strategy === 'scratch');
   assert.equal(scratch.reinitialized, true);
   assert.match(scratch.strategyText, /re-initialised/);
-  assert.equal(await receive(file, { type: 'freezeAll' }), 'changed');
+  assert.equal(await receive(file, { type: 'freeze-all', protocol }), 'changed');
   assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'feature-extraction' });
 
   // Broken JSON: the panel says what is wrong instead of showing a stale tree.
@@ -175,7 +175,7 @@ test('layer tree: a Keras ResNet50 shows its stages and blocks; "Train from here
   assert.equal(block.layers.length, 10);
   assert.doesNotMatch(tree.cutNote, /usual cut/, "a user's file is not a catalog entry");
   assert.equal(block.trainFrom, 'conv4_block3_1_conv');
-  assert.equal(await receive(file, { type: 'trainFrom', layer: block.trainFrom }), 'changed');
+  assert.equal(await receive(file, { type: 'train-from', protocol, layer: block.trainFrom }), 'changed');
   assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'fine-tune', unfreezeFrom: 'conv4_block3_1_conv' });
   const after = await shown(file, 'the boundary at conv4_block3', (s) => s.boundary === 'conv4_block3_1_conv');
   assert.equal(

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { TransferLabApi } from '../../src/extension/extension';
 import type { Prediction } from '../../src/core/layerSummary';
 import type { CompareSnapshot } from '../../src/extension/comparePanel';
+import { COMPARE_PROTOCOL } from '../../src/core/compareMessages';
 import { loadExperimentText } from '../../src/core/experimentValidation';
 import { note, test, waitFor } from './harness';
 
@@ -222,7 +223,14 @@ test('workflows: a real run: Predict Image classifies a shipped test image, Expo
   assert.ok(snapshot, 'a panel');
   assert.deepEqual(snapshot.runDirs, [runA, runB]);
   const rendered = await waitFor('the compare view to render', () => snapshot.received.find((m) => m.type === 'rendered'), 30_000);
-  assert.deepEqual(rendered, { type: 'rendered', runs: 2, charts: 3, differenceRows: snapshot.posted.at(-1)!.differences.length, metricRows: 7 });
+  assert.deepEqual(rendered, {
+    type: 'rendered',
+    protocol: COMPARE_PROTOCOL,
+    runs: 2,
+    charts: 3,
+    differenceRows: snapshot.posted.at(-1)!.differences.length,
+    metricRows: 7,
+  });
   const state = snapshot.posted.at(-1)!;
   assert.deepEqual(
     state.runs.map((r) => r.points.length),

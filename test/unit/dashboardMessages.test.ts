@@ -1,15 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CurveFeed, decimate, emptyCurves, parseDashboardRequest } from '../../src/core/dashboardMessages';
+import { CurveFeed, DASHBOARD_PROTOCOL, decimate, emptyCurves, parseDashboardRequest } from '../../src/core/dashboardMessages';
 
 test('panel requests are validated', () => {
-  assert.deepEqual(parseDashboardRequest({ type: 'ready' }), { type: 'ready' });
-  assert.deepEqual(parseDashboardRequest({ type: 'rendered', points: 10, outOfOrder: 0 }), { type: 'rendered', points: 10, outOfOrder: 0 });
-  assert.equal(parseDashboardRequest({ type: 'rendered', points: 'many', outOfOrder: 0 }), undefined);
-  assert.equal(parseDashboardRequest({ type: 'rendered', points: 10 }), undefined);
-  assert.equal(parseDashboardRequest({ type: 'rendered', points: -1, outOfOrder: 0 }), undefined);
-  assert.equal(parseDashboardRequest({ type: 'runCommand', command: 'rm -rf' }), undefined);
-  assert.equal(parseDashboardRequest(null), undefined);
+  const protocol = DASHBOARD_PROTOCOL;
+  assert.deepEqual(parseDashboardRequest({ type: 'ready', protocol }), { ok: true, value: { type: 'ready', protocol } });
+  assert.deepEqual(parseDashboardRequest({ type: 'rendered', protocol, points: 10, outOfOrder: 0 }), {
+    ok: true,
+    value: { type: 'rendered', protocol, points: 10, outOfOrder: 0 },
+  });
+  assert.equal(parseDashboardRequest({ type: 'rendered', protocol, points: 'many', outOfOrder: 0 }).ok, false);
+  assert.equal(parseDashboardRequest({ type: 'rendered', protocol, points: 10 }).ok, false);
+  assert.equal(parseDashboardRequest({ type: 'rendered', protocol, points: -1, outOfOrder: 0 }).ok, false);
+  assert.equal(parseDashboardRequest({ type: 'runCommand', protocol, command: 'rm -rf' }).ok, false);
+  assert.equal(parseDashboardRequest(null).ok, false);
 });
 
 test('100,000 points decimate to a bounded message that keeps spikes', () => {

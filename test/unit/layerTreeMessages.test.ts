@@ -2,7 +2,7 @@
 // strategy; and the validation of what the webview asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildLayerTree, groupKeyOf, groupLayers, parseLayerTreeRequest, type LayerItem } from '../../src/core/layerTreeMessages';
+import { buildLayerTree, groupKeyOf, groupLayers, LAYER_TREE_PROTOCOL, parseLayerTreeRequest, type LayerItem } from '../../src/core/layerTreeMessages';
 import type { LayerRow, LayerSummary } from '../../src/core/layerSummary';
 
 const names = [
@@ -119,16 +119,23 @@ test('names the file gets wrong are warned about, with what to do', () => {
 
 test('requests from the webview are validated; unknown layers are refused', () => {
   const known = new Set(['block_5_dw']);
-  assert.deepEqual(parseLayerTreeRequest({ type: 'trainFrom', layer: 'block_5_dw' }, known), { type: 'trainFrom', layer: 'block_5_dw' });
-  assert.deepEqual(parseLayerTreeRequest({ type: 'cutAt', layer: 'block_5_dw', extra: 1 }, known), { type: 'cutAt', layer: 'block_5_dw' });
-  assert.deepEqual(parseLayerTreeRequest({ type: 'freezeAll' }, known), { type: 'freezeAll' });
-  assert.equal(parseLayerTreeRequest({ type: 'trainFrom', layer: 'block_9_dw' }, known), undefined);
-  assert.equal(parseLayerTreeRequest({ type: 'cutAt' }, known), undefined);
-  assert.equal(parseLayerTreeRequest({ type: 'cutAt', layer: 3 }, known), undefined);
-  assert.equal(parseLayerTreeRequest({ type: 'writeFile', path: '/etc/passwd' }, known), undefined);
-  assert.equal(parseLayerTreeRequest(null, known), undefined);
-  assert.equal(parseLayerTreeRequest([{ type: 'ready' }], known), undefined);
-  assert.equal(parseLayerTreeRequest('ready', known), undefined);
+  const protocol = LAYER_TREE_PROTOCOL;
+  assert.deepEqual(parseLayerTreeRequest({ type: 'train-from', protocol, layer: 'block_5_dw' }, known), {
+    ok: true,
+    value: { type: 'train-from', protocol, layer: 'block_5_dw' },
+  });
+  assert.deepEqual(parseLayerTreeRequest({ type: 'cut-at', protocol, layer: 'block_5_dw', extra: 1 }, known), {
+    ok: true,
+    value: { type: 'cut-at', protocol, layer: 'block_5_dw' },
+  });
+  assert.deepEqual(parseLayerTreeRequest({ type: 'freeze-all', protocol }, known), { ok: true, value: { type: 'freeze-all', protocol } });
+  assert.equal(parseLayerTreeRequest({ type: 'train-from', protocol, layer: 'block_9_dw' }, known).ok, false);
+  assert.equal(parseLayerTreeRequest({ type: 'cut-at', protocol }, known).ok, false);
+  assert.equal(parseLayerTreeRequest({ type: 'cut-at', protocol, layer: 3 }, known).ok, false);
+  assert.equal(parseLayerTreeRequest({ type: 'writeFile', protocol, path: '/etc/passwd' }, known).ok, false);
+  assert.equal(parseLayerTreeRequest(null, known).ok, false);
+  assert.equal(parseLayerTreeRequest([{ type: 'ready', protocol }], known).ok, false);
+  assert.equal(parseLayerTreeRequest('ready', known).ok, false);
 });
 
 test('the cut says where it comes from: the file, the catalog, or the layer before a user model’s own head', () => {

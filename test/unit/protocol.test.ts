@@ -16,22 +16,24 @@ const report: EnvironmentReport = {
   pid: 1,
 };
 
+const protocol = PROTOCOL_VERSION;
+
 test('trainer messages are validated at the boundary', () => {
-  assert.deepEqual(parseTrainerMessage({ type: 'done' }), { type: 'done' });
-  assert.ok(parseTrainerMessage({ type: 'environment', report }));
-  assert.equal(parseTrainerMessage({ type: 'environment', report: { ...report, backend: 'gpu' } }), undefined);
-  assert.equal(parseTrainerMessage({ type: 'log', level: 'debug', message: 'x' }), undefined);
-  assert.equal(parseTrainerMessage('done'), undefined);
-  assert.equal(parseTrainerMessage(null), undefined);
+  assert.deepEqual(parseTrainerMessage({ type: 'done', protocol }), { ok: true, value: { type: 'done', protocol } });
+  assert.ok(parseTrainerMessage({ type: 'environment', protocol, report }).ok);
+  assert.equal(parseTrainerMessage({ type: 'environment', protocol, report: { ...report, backend: 'gpu' } }).ok, false);
+  assert.equal(parseTrainerMessage({ type: 'log', protocol, level: 'debug', message: 'x' }).ok, false);
+  assert.equal(parseTrainerMessage('done').ok, false);
+  assert.equal(parseTrainerMessage(null).ok, false);
 });
 
 test('host messages are validated at the boundary', () => {
   const start = { type: 'start', protocol: PROTOCOL_VERSION, job: { kind: 'environment' }, options: { backend: 'auto' } };
-  assert.deepEqual(parseHostMessage(start), start);
-  assert.equal(parseHostMessage({ ...start, job: { kind: 'mine-bitcoin' } }), undefined);
-  assert.equal(parseHostMessage({ ...start, options: { backend: 'gpu' } }), undefined);
-  assert.equal(parseHostMessage({ ...start, options: { backend: 'auto', nativeBackendPath: 3 } }), undefined);
-  assert.deepEqual(parseHostMessage({ type: 'cancel' }), { type: 'cancel' });
+  assert.deepEqual(parseHostMessage(start), { ok: true, value: start });
+  assert.equal(parseHostMessage({ ...start, job: { kind: 'mine-bitcoin' } }).ok, false);
+  assert.equal(parseHostMessage({ ...start, options: { backend: 'gpu' } }).ok, false);
+  assert.equal(parseHostMessage({ ...start, options: { backend: 'auto', nativeBackendPath: 3 } }).ok, false);
+  assert.deepEqual(parseHostMessage({ type: 'cancel', protocol }), { ok: true, value: { type: 'cancel', protocol } });
 });
 
 test('a fallback is never silent in the one-line description', () => {

@@ -163,44 +163,46 @@ export class LineChart {
     g.fillText(y1.toPrecision(3), 2, pad.t + 8);
     g.fillText(y0.toPrecision(3), 2, pad.t + H);
     g.fillText(`step ${Math.round(x1)}`, pad.l + W - 60, height - 4);
-    for (const s of all) {
-      g.strokeStyle = g.fillStyle = cssColor(this.host, s.style.color);
-      g.lineWidth = 1.5;
-      g.setLineDash(s.style.dashed ? [4, 3] : []);
-      if (s.style.dots) {
-        for (let i = 0; i < s.n; i++) g.fillRect(px(s.xs[i]) - 2, py(s.ys[i]) - 2, 4, 4);
-      }
-      // Min/max per pixel column (of the smoothed values when smoothing is on).
-      g.beginPath();
-      let col = -1,
-        lo = 0,
-        hi = 0,
-        first = true,
-        ema = s.ys[0];
-      const flush = () => {
-        if (col < 0) return;
-        if (first) {
-          g.moveTo(col, py(lo));
-          first = false;
-        } else g.lineTo(col, py(lo));
-        if (hi !== lo) g.lineTo(col, py(hi));
-      };
-      for (let i = 0; i < s.n; i++) {
-        const w = s.style.smoothing ?? 0;
-        ema = w > 0 ? w * ema + (1 - w) * s.ys[i] : s.ys[i];
-        const c = Math.round(px(s.xs[i]));
-        if (c !== col) {
-          flush();
-          col = c;
-          lo = hi = ema;
-        } else {
-          lo = Math.min(lo, ema);
-          hi = Math.max(hi, ema);
-        }
-      }
-      flush();
-      g.stroke();
-    }
+    for (const s of all) drawSeries(g, s, cssColor(this.host, s.style.color), px, py);
     this.canvas.setAttribute('aria-label', `${this.canvas.getAttribute('aria-label')?.split(':')[0]}: ${this.describe()}`);
   }
+}
+
+/** One series: its dots, then its line as the min/max of each pixel column (of the smoothed values when smoothing is on). */
+function drawSeries(g: CanvasRenderingContext2D, s: Series, color: string, px: (x: number) => number, py: (y: number) => number): void {
+  g.strokeStyle = g.fillStyle = color;
+  g.lineWidth = 1.5;
+  g.setLineDash(s.style.dashed ? [4, 3] : []);
+  if (s.style.dots) {
+    for (let i = 0; i < s.n; i++) g.fillRect(px(s.xs[i]) - 2, py(s.ys[i]) - 2, 4, 4);
+  }
+  g.beginPath();
+  let col = -1,
+    lo = 0,
+    hi = 0,
+    first = true,
+    ema = s.ys[0];
+  const flush = () => {
+    if (col < 0) return;
+    if (first) {
+      g.moveTo(col, py(lo));
+      first = false;
+    } else g.lineTo(col, py(lo));
+    if (hi !== lo) g.lineTo(col, py(hi));
+  };
+  for (let i = 0; i < s.n; i++) {
+    const w = s.style.smoothing ?? 0;
+    ema = w > 0 ? w * ema + (1 - w) * s.ys[i] : s.ys[i];
+    const c = Math.round(px(s.xs[i]));
+    if (c !== col) {
+      flush();
+      col = c;
+      lo = hi = ema;
+    } else {
+      lo = Math.min(lo, ema);
+      hi = Math.max(hi, ema);
+    }
+  }
+  flush();
+  g.stroke();
 }
