@@ -11,6 +11,7 @@ import { DatasetChecker } from './datasetChecker';
 import type { InputProblem } from '../core/experiment';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
+import { Disposable, toDisposable } from './disposable';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.tlexp.json' };
 const isExperiment = (doc: vscode.TextDocument) => doc.uri.scheme === 'file' && doc.uri.fsPath.endsWith('.tlexp.json');
@@ -20,16 +21,20 @@ function ago(iso: string | undefined): string {
   return `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago`;
 }
 
-class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    super();
+    this._register(toDisposable(() => clearTimeout(this.pending)));
+  }
 
   private pending: NodeJS.Timeout | undefined;
 
   /** At most one refresh a second, always trailing: a burst of epoch events ends in a refresh. */
   refresh(): void {
+    if (this.isDisposed) return;
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
       this.changed.fire();
@@ -41,11 +46,6 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
     this.changed.fire();
-  }
-
-  dispose(): void {
-    if (this.pending) clearTimeout(this.pending);
-    this.changed.dispose();
   }
 
   /** The file's run while it trains; a run that sent 'finished' is over even if its process
@@ -290,7 +290,7 @@ export function registerExperimentEditor(s: Services): void {
     lens,
     collection,
     checker,
-    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
+    toDisposable(() => timers.forEach((t) => clearTimeout(t))),
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     s.runs.onDidChangeRuns(() => lens.refresh()),
