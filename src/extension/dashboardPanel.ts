@@ -20,7 +20,10 @@ import {
 } from '../core/dashboardMessages';
 import { DashboardViewProvider } from './dashboardView';
 import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
-import { webviewHtml } from './webviewHtml';
+import { loadWebviewHtml } from './webviewHtml';
+import { Disposable, toDisposable } from './disposable';
+import { WebviewPanelOwner } from './webviewPanelOwner';
+import { pathExists } from './pathChecks';
 import type { Services } from './services';
 
 export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
@@ -28,10 +31,9 @@ export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
 const INITIAL_POINTS = 4000;
 const FLUSH_MS = 200;
 
-class DashboardPanel implements vscode.Disposable {
+class DashboardPanel extends WebviewPanelOwner {
   private readonly feed = new CurveFeed();
   private timer: NodeJS.Timeout | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
   private batchesPerEpoch = 1;
   /** Points the webview says it has drawn (a test hook and a sanity check). */
   renderedPoints = 0;
@@ -42,11 +44,13 @@ class DashboardPanel implements vscode.Disposable {
   private evaluation: EvaluationReport | undefined;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly runDir: string,
     private readonly s: Services,
-    private readonly onDispose: () => void,
+    onDispose: () => void,
   ) {
+    super(panel, onDispose);
+    this._register(toDisposable(() => clearTimeout(this.timer)));
     const record = readRun(runDir);
     const datasetRoot = record.ok ? record.value.dataset?.root : undefined;
     panel.webview.options = {
@@ -58,12 +62,9 @@ class DashboardPanel implements vscode.Disposable {
         ...(datasetRoot ? [vscode.Uri.file(datasetRoot)] : []),
       ],
     };
-    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, 'dashboard', 'Transfer Lab Dashboard');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
-      panel.onDidDispose(() => this.dispose()),
-      s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)),
-    );
+    void loadWebviewHtml(panel.webview, s.context.extensionUri, 'dashboard', 'Transfer Lab Dashboard', this);
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
+    this._register(s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)));
   }
 
   private receive(raw: unknown): void {
@@ -184,7 +185,7 @@ class DashboardPanel implements vscode.Disposable {
         break;
     }
     // Batched: a few messages per second however fast the trainer reports.
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    if (!this.isDisposed) this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   private flush(): void {
@@ -201,13 +202,8 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private post(message: DashboardMessage): void {
-    void this.panel.webview.postMessage(message);
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const d of this.disposables) d.dispose();
-    this.onDispose();
+    // A read that ends after the panel closed has nowhere to go.
+    if (!this.isDisposed) void this.panel.webview.postMessage(message);
   }
 }
 
@@ -217,10 +213,14 @@ async function lastEpochOf(runDir: string): Promise<number | undefined> {
   return last;
 }
 
-export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
+export class DashboardPanels extends Disposable implements vscode.WebviewPanelSerializer {
   private readonly panels = new Map<string, DashboardPanel>();
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    super();
+    // Closing each panel disposes its DashboardPanel (through onDidDispose).
+    this._register(toDisposable(() => [...this.panels.values()].forEach((p) => p.panel.dispose())));
+  }
 
   /** Opens (or reveals) the dashboard of a run folder beside the code. */
   open(runDir: string): DashboardPanel {
@@ -251,7 +251,7 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
   /** Restores a panel after a window reload, from the run folder the webview remembered. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const runDir = (state as { runDir?: unknown } | undefined)?.runDir;
-    if (typeof runDir !== 'string' || !fs.existsSync(path.join(runDir, 'run.json'))) {
+    if (typeof runDir !== 'string' || !(await pathExists(path.join(runDir, 'run.json')))) {
       panel.dispose();
       return;
     }
@@ -262,15 +262,11 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
   stats(): { runDir: string; posted: number; rendered: number; outOfOrder: number }[] {
     return [...this.panels.values()].map((p) => ({ runDir: p.runDir, posted: p.postedPoints, rendered: p.renderedPoints, outOfOrder: p.outOfOrderPoints }));
   }
-
-  dispose(): void {
-    for (const p of this.panels.values()) p.panel.dispose();
-  }
 }
 
 /** A run folder for whatever the command got: run, experiment (its running or latest run), or nothing. */
 async function resolveRunDir(s: Services, arg: unknown): Promise<string | undefined> {
-  const direct = runDirFrom(arg);
+  const direct = await runDirFrom(arg);
   if (direct) return direct;
   const file = experimentFileFrom(arg);
   if (file) {
