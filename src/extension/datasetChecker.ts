@@ -1,9 +1,10 @@
-// Owns the dataset-index worker (datasetIndexWorker.ts) of the experiment editor: one thread,
-// started on first use, ended with the extension. Requests are answered in order.
+// Owns the dataset-index worker (datasetIndexWorker.ts) of the experiment editor and New
+// Experiment: one thread, started on first use, ended with the extension. Requests are
+// answered in order.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InputProblem } from '../core/experiment';
-import type { IndexOptions } from '../core/datasetIndex';
+import type { IndexOptions, SplitCounts } from '../core/datasetIndex';
 import { Disposable, toDisposable } from './disposable';
 
 export interface DatasetCheckRequest {
@@ -18,6 +19,8 @@ export interface DatasetCheckReply {
   missing: boolean;
   errors: InputProblem[];
   warnings: InputProblem[];
+  /** The classes and their images per split, when the folder is a valid dataset (no file lists). */
+  index?: { classes: string[]; counts: Record<string, SplitCounts> };
 }
 
 export class DatasetChecker extends Disposable {

@@ -7,7 +7,7 @@ import { closest, parseExperimentText, resolveExperiment } from '../core/experim
 import { findCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
 import { cacheDirOf } from './config';
-import { DatasetChecker } from './datasetChecker';
+import type { DatasetChecker } from './datasetChecker';
 import type { InputProblem } from '../core/experiment';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
@@ -254,7 +254,7 @@ export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
   const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
-  const checker = new DatasetChecker(s.context.extensionPath);
+  const checker = s.datasets;
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
     if (!isExperiment(doc)) return;
@@ -289,7 +289,6 @@ export function registerExperimentEditor(s: Services): void {
   s.context.subscriptions.push(
     lens,
     collection,
-    checker,
     toDisposable(() => timers.forEach((t) => clearTimeout(t))),
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),

@@ -3,8 +3,9 @@
 // host, and how many training images per class one has.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { indexDataset, isImageFile } from '../../core/datasetIndex';
+import { isImageFile } from '../../core/datasetIndex';
 import { EXPERIMENT_DEFAULTS } from '../../core/experimentValidation';
+import type { DatasetChecker } from '../datasetChecker';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.transferlab', 'out', 'dist', '.vscode', '__pycache__', '.venv', 'venv']);
 
@@ -88,12 +89,12 @@ export async function findDatasets(roots: string[], maxDepth = 4, maxFolders = 3
 
 export type TrainImageStats = { perClass: number; smallest: { name: string; count: number }; classes: number };
 
-/** Average training images per class, as the experiment's default split would make them. */
-export function trainImagesPerClass(dir: string): TrainImageStats | undefined {
+/** Average training images per class, as the experiment's default split would make them (indexed in the checker's worker thread). */
+export async function trainImagesPerClass(dir: string, checker: DatasetChecker): Promise<TrainImageStats | undefined> {
   const D = EXPERIMENT_DEFAULTS.data;
-  const indexed = indexDataset(dir, { split: { ...D.split }, seed: D.seed });
-  if (!indexed.ok || indexed.value.classes.length === 0) return undefined;
-  const counts = indexed.value.classes.map((c) => ({ name: c, count: indexed.value.counts[c].train }));
+  const indexed = (await checker.check(dir, { split: { ...D.split }, seed: D.seed })).index;
+  if (!indexed || indexed.classes.length === 0) return undefined;
+  const counts = indexed.classes.map((c) => ({ name: c, count: indexed.counts[c].train }));
   const total = counts.reduce((n, c) => n + c.count, 0);
   const smallest = counts.reduce((a, b) => (b.count < a.count ? b : a));
   return { perClass: total / counts.length, smallest, classes: counts.length };

@@ -64,7 +64,7 @@ class NewExperimentWizard {
     });
     const dir = pick.browse ? await input.outside(() => pickFolder('Dataset folder', 'Use This Dataset')) : pick.dir;
     if (!dir) return this.pickDataset;
-    const stats = trainImagesPerClass(dir);
+    const stats = await trainImagesPerClass(dir, this.s.datasets);
     if (!stats) {
       const go = await input.outside(() =>
         vscode.window.showWarningMessage(
