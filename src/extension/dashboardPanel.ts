@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { testHooks } from './testHooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readMetricsAsync, readRun, readRunAsync, type RunRecord } from '../core/runStore';
+import { readMetricsAsync, readRunAsync, type RunRecord } from '../core/runStore';
 import type { EvaluationReport } from '../core/metrics';
 import type { RunEvent } from '../core/runEvents';
 import {
@@ -51,20 +51,27 @@ class DashboardPanel extends WebviewPanelOwner {
   ) {
     super(panel, onDispose);
     this._register(toDisposable(() => clearTimeout(this.timer)));
-    const record = readRun(runDir);
+    void this.load();
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
+    this._register(s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)));
+  }
+
+  /** The webview's options and HTML, once run.json (read without blocking) says where the run's dataset is. */
+  private async load(): Promise<void> {
+    const record = await readRunAsync(this.runDir);
+    if (this.isDisposed) return;
+    const { extensionUri } = this.s.context;
     const datasetRoot = record.ok ? record.value.dataset?.root : undefined;
-    panel.webview.options = {
+    this.panel.webview.options = {
       enableScripts: true,
       // Thumbnails of misclassified images come from the run's dataset folder, nothing wider.
       localResourceRoots: [
-        vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'webview'),
-        vscode.Uri.joinPath(s.context.extensionUri, 'media'),
+        vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(extensionUri, 'media'),
         ...(datasetRoot ? [vscode.Uri.file(datasetRoot)] : []),
       ],
     };
-    void loadWebviewHtml(panel.webview, s.context.extensionUri, 'dashboard', 'Transfer Lab Dashboard', this);
-    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
-    this._register(s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)));
+    await loadWebviewHtml(this.panel.webview, extensionUri, 'dashboard', 'Transfer Lab Dashboard', this);
   }
 
   private receive(raw: unknown): void {
@@ -223,15 +230,19 @@ export class DashboardPanels extends Disposable implements vscode.WebviewPanelSe
   }
 
   /** Opens (or reveals) the dashboard of a run folder beside the code. */
-  open(runDir: string): DashboardPanel {
+  async open(runDir: string): Promise<DashboardPanel> {
     const key = path.resolve(runDir);
+    let title = '';
+    if (!this.panels.has(key)) {
+      const record = await readRunAsync(runDir);
+      title = `Dashboard: ${record.ok ? record.value.id : path.basename(runDir)}`;
+    }
+    // Looked up after the read: the same run may have been opened meanwhile.
     const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal(vscode.ViewColumn.Beside, true);
       return existing;
     }
-    const record = readRun(runDir);
-    const title = `Dashboard: ${record.ok ? record.value.id : path.basename(runDir)}`;
     const panel = vscode.window.createWebviewPanel(
       DASHBOARD_VIEW_TYPE,
       title,
@@ -298,7 +309,7 @@ export function registerDashboard(s: Services): DashboardPanels {
     vscode.commands.registerCommand('transferLab.openDashboard', async (arg?: unknown) => {
       const runDir = await resolveRunDir(s, arg);
       if (!runDir) return undefined;
-      panels.open(runDir);
+      await panels.open(runDir);
       return runDir;
     }),
     // What each open dashboard has drawn.

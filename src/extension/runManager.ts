@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { RunEvent, RunStatus } from '../core/runEvents';
-import { finalizeStoppedRun, readRun } from '../core/runStore';
+import { finalizeStoppedRun, readRunAsync } from '../core/runStore';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
 import { isOneDnnRetryNotice } from './oneDnnRetry';
@@ -151,7 +151,7 @@ export class RunManager extends Disposable {
     this.events.fire({ run, event });
   }
 
-  private finish(run: LiveRun, outcome: Awaited<TrainerJob['outcome']>): void {
+  private async finish(run: LiveRun, outcome: Awaited<TrainerJob['outcome']>): Promise<void> {
     this.runs.delete(run.experimentFile);
     if (!outcome.ok && run.runDir) {
       // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
@@ -170,7 +170,7 @@ export class RunManager extends Disposable {
     this.changes.fire();
     const name = path.basename(run.experimentFile, '.tlexp.json');
     if (run.status === 'succeeded') {
-      const record = run.runDir ? readRun(run.runDir) : undefined;
+      const record = run.runDir ? await readRunAsync(run.runDir) : undefined;
       const m = record?.ok ? record.value.metrics : undefined;
       const pct = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '?');
       const acc = m ? `: ${pct(m.accuracy)} test accuracy, best val ${pct(m.bestValAccuracy)}` : '';
