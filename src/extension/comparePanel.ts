@@ -6,8 +6,10 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { readMetrics, readRun, type MetricRecord, type RunRecord } from '../core/runStore';
 import { buildCompareState, parseCompareViewMessage, type CompareState, type CompareViewMessage } from '../core/compareMessages';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { loadWebviewHtml, webviewOptions } from './webviewHtml';
 import { webviewInbox } from './webviewInbox';
+import { Disposable, toDisposable } from './disposable';
+import { WebviewPanelOwner } from './webviewPanelOwner';
 import { runDirFrom } from './commands/runCommands';
 import type { Services } from './services';
 
@@ -21,8 +23,7 @@ export interface CompareSnapshot {
   visible: boolean;
 }
 
-class ComparePanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+class ComparePanel extends WebviewPanelOwner {
   readonly snapshot: CompareSnapshot;
   private state: CompareState | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -34,22 +35,23 @@ class ComparePanel implements vscode.Disposable {
 
   constructor(
     private readonly s: Services,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private runDirs: string[],
-    private readonly onDispose: () => void,
+    onDispose: () => void,
   ) {
+    super(panel, onDispose);
     this.snapshot = { runDirs, posted: [], received: [], visible: true };
+    this._register(toDisposable(() => (this.snapshot.visible = false)));
+    this._register(toDisposable(() => clearTimeout(this.refreshTimer)));
     const { extensionUri } = s.context;
     panel.webview.options = webviewOptions(extensionUri);
-    panel.webview.html = compareHtml(panel.webview, extensionUri);
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState((e) => (this.snapshot.visible = e.webviewPanel.visible)),
-      panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
-      // A compared run still running (or rewritten) refreshes the view.
-      s.runIndex.onDidChange(() => this.scheduleRefresh()),
-      s.runs.onDidEvent(({ event }) => event.type === 'epoch' && this.scheduleRefresh()),
-    );
+    // The shared shell links media/compare.css itself.
+    void loadWebviewHtml(panel.webview, extensionUri, 'compare', 'Compare Runs', this);
+    this._register(panel.onDidChangeViewState((e) => (this.snapshot.visible = e.webviewPanel.visible)));
+    this._register(panel.webview.onDidReceiveMessage((raw) => this.receive(raw)));
+    // A compared run still running (or rewritten) refreshes the view.
+    this._register(s.runIndex.onDidChange(() => this.scheduleRefresh()));
+    this._register(s.runs.onDidEvent(({ event }) => event.type === 'epoch' && this.scheduleRefresh()));
     this.load();
   }
 
@@ -78,7 +80,7 @@ class ComparePanel implements vscode.Disposable {
   }
 
   private scheduleRefresh(): void {
-    if (this.refreshTimer) return;
+    if (this.refreshTimer || this.isDisposed) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.load();
@@ -99,34 +101,24 @@ class ComparePanel implements vscode.Disposable {
     if (message.type === 'ready') this.post();
     if (message.type === 'open-dashboard') void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(this.runDirs[message.run]));
   }
-
-  dispose(): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    for (const d of this.disposables) d.dispose();
-    this.disposables.length = 0;
-    this.snapshot.visible = false;
-    this.onDispose();
-  }
-}
-
-function compareHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  // The shared shell links media/compare.css itself.
-  return webviewHtml(webview, extensionUri, 'compare', 'Compare Runs');
 }
 
 /** Run folders from what VS Code passes: (clicked, selected[]) from the tree, Uris, strings. */
-export function runDirsFrom(arg: unknown, selected: unknown): string[] {
+export async function runDirsFrom(arg: unknown, selected: unknown): Promise<string[]> {
   const list = Array.isArray(selected) && selected.length > 0 ? selected : Array.isArray(arg) ? arg : arg !== undefined ? [arg] : [];
-  const dirs = list.map((a) => runDirFrom(a)).filter((d): d is string => d !== undefined);
+  const dirs = (await Promise.all(list.map((a) => runDirFrom(a)))).filter((d): d is string => d !== undefined);
   return [...new Set(dirs)];
 }
 
-export class CompareRuns implements vscode.Disposable {
+export class CompareRuns extends Disposable {
   private current: ComparePanel | undefined;
   private lastSnapshot: CompareSnapshot | undefined;
 
   constructor(private readonly s: Services) {
-    s.context.subscriptions.push(
+    super();
+    // The open panel goes with this (closing it disposes the ComparePanel through onDidDispose).
+    this._register(toDisposable(() => this.current?.panel.dispose()));
+    this._register(
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const dirs = (state as { runDirs?: unknown } | undefined)?.runDirs;
@@ -146,7 +138,7 @@ export class CompareRuns implements vscode.Disposable {
   }
 
   async command(arg?: unknown, selected?: unknown): Promise<CompareSnapshot | undefined> {
-    let dirs = runDirsFrom(arg, selected);
+    let dirs = await runDirsFrom(arg, selected);
     if (dirs.length < 2) dirs = (await this.pickRuns(dirs)) ?? [];
     if (dirs.length < 2) return undefined;
     if (this.current) this.current.show(dirs);
@@ -198,9 +190,5 @@ export class CompareRuns implements vscode.Disposable {
       return undefined;
     }
     return picks.map((p) => p.dir);
-  }
-
-  dispose(): void {
-    this.current?.panel.dispose();
   }
 }

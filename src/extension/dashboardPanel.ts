@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { testHooks } from './testHooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readMetricsAsync, readRun, readRunAsync, type RunRecord } from '../core/runStore';
+import { readMetricsAsync, readRunAsync, type RunRecord } from '../core/runStore';
 import * as v from 'valibot';
 import type { EvaluationReport } from '../core/metrics';
 import { EvaluationReportSchema, type RunEvent } from '../core/runEvents';
@@ -24,7 +24,10 @@ import {
 import { DashboardViewProvider } from './dashboardView';
 import { webviewInbox } from './webviewInbox';
 import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
-import { webviewHtml } from './webviewHtml';
+import { loadWebviewHtml } from './webviewHtml';
+import { Disposable, toDisposable } from './disposable';
+import { WebviewPanelOwner } from './webviewPanelOwner';
+import { pathExists } from './pathChecks';
 import type { Services } from './services';
 
 export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
@@ -32,10 +35,9 @@ export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
 const INITIAL_POINTS = 4000;
 const FLUSH_MS = 200;
 
-class DashboardPanel implements vscode.Disposable {
+class DashboardPanel extends WebviewPanelOwner {
   private readonly feed = new CurveFeed();
   private timer: NodeJS.Timeout | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
   private batchesPerEpoch = 1;
   /** Points the webview says it has drawn (a test hook and a sanity check). */
   renderedPoints = 0;
@@ -47,28 +49,34 @@ class DashboardPanel implements vscode.Disposable {
   private readonly read = webviewInbox('Dashboard', parseDashboardRequest, (line) => this.s.output.appendLine(line));
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly runDir: string,
     private readonly s: Services,
-    private readonly onDispose: () => void,
+    onDispose: () => void,
   ) {
-    const record = readRun(runDir);
+    super(panel, onDispose);
+    this._register(toDisposable(() => clearTimeout(this.timer)));
+    void this.load();
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
+    this._register(s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)));
+  }
+
+  /** The webview's options and HTML, once run.json (read without blocking) says where the run's dataset is. */
+  private async load(): Promise<void> {
+    const record = await readRunAsync(this.runDir);
+    if (this.isDisposed) return;
+    const { extensionUri } = this.s.context;
     const datasetRoot = record.ok ? record.value.dataset?.root : undefined;
-    panel.webview.options = {
+    this.panel.webview.options = {
       enableScripts: true,
       // Thumbnails of misclassified images come from the run's dataset folder, nothing wider.
       localResourceRoots: [
-        vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'webview'),
-        vscode.Uri.joinPath(s.context.extensionUri, 'media'),
+        vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(extensionUri, 'media'),
         ...(datasetRoot ? [vscode.Uri.file(datasetRoot)] : []),
       ],
     };
-    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, 'dashboard', 'Transfer Lab Dashboard');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
-      panel.onDidDispose(() => this.dispose()),
-      s.runs.onDidEvent(({ run, event }) => run.runDir && path.resolve(run.runDir) === path.resolve(runDir) && this.onEvent(event)),
-    );
+    await loadWebviewHtml(this.panel.webview, extensionUri, 'dashboard', 'Transfer Lab Dashboard', this);
   }
 
   private receive(raw: unknown): void {
@@ -191,7 +199,7 @@ class DashboardPanel implements vscode.Disposable {
         break;
     }
     // Batched: a few messages per second however fast the trainer reports.
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    if (!this.isDisposed) this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   private flush(): void {
@@ -208,13 +216,8 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private post(message: Unversioned<DashboardMessage>): void {
-    void this.panel.webview.postMessage(versioned<DashboardMessage>(DASHBOARD_PROTOCOL, message));
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const d of this.disposables) d.dispose();
-    this.onDispose();
+    // A read that ends after the panel closed has nowhere to go.
+    if (!this.isDisposed) void this.panel.webview.postMessage(versioned<DashboardMessage>(DASHBOARD_PROTOCOL, message));
   }
 }
 
@@ -224,21 +227,29 @@ async function lastEpochOf(runDir: string): Promise<number | undefined> {
   return last;
 }
 
-export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
+export class DashboardPanels extends Disposable implements vscode.WebviewPanelSerializer {
   private readonly panels = new Map<string, DashboardPanel>();
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    super();
+    // Closing each panel disposes its DashboardPanel (through onDidDispose).
+    this._register(toDisposable(() => [...this.panels.values()].forEach((p) => p.panel.dispose())));
+  }
 
   /** Opens (or reveals) the dashboard of a run folder beside the code. */
-  open(runDir: string): DashboardPanel {
+  async open(runDir: string): Promise<DashboardPanel> {
     const key = path.resolve(runDir);
+    let title = '';
+    if (!this.panels.has(key)) {
+      const record = await readRunAsync(runDir);
+      title = `Dashboard: ${record.ok ? record.value.id : path.basename(runDir)}`;
+    }
+    // Looked up after the read: the same run may have been opened meanwhile.
     const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal(vscode.ViewColumn.Beside, true);
       return existing;
     }
-    const record = readRun(runDir);
-    const title = `Dashboard: ${record.ok ? record.value.id : path.basename(runDir)}`;
     const panel = vscode.window.createWebviewPanel(
       DASHBOARD_VIEW_TYPE,
       title,
@@ -258,7 +269,7 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
   /** Restores a panel after a window reload, from the run folder the webview remembered. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const runDir = (state as { runDir?: unknown } | undefined)?.runDir;
-    if (typeof runDir !== 'string' || !fs.existsSync(path.join(runDir, 'run.json'))) {
+    if (typeof runDir !== 'string' || !(await pathExists(path.join(runDir, 'run.json')))) {
       panel.dispose();
       return;
     }
@@ -269,15 +280,11 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
   stats(): { runDir: string; posted: number; rendered: number; outOfOrder: number }[] {
     return [...this.panels.values()].map((p) => ({ runDir: p.runDir, posted: p.postedPoints, rendered: p.renderedPoints, outOfOrder: p.outOfOrderPoints }));
   }
-
-  dispose(): void {
-    for (const p of this.panels.values()) p.panel.dispose();
-  }
 }
 
 /** A run folder for whatever the command got: run, experiment (its running or latest run), or nothing. */
 async function resolveRunDir(s: Services, arg: unknown): Promise<string | undefined> {
-  const direct = runDirFrom(arg);
+  const direct = await runDirFrom(arg);
   if (direct) return direct;
   const file = experimentFileFrom(arg);
   if (file) {
@@ -309,7 +316,7 @@ export function registerDashboard(s: Services): DashboardPanels {
     vscode.commands.registerCommand('transferLab.openDashboard', async (arg?: unknown) => {
       const runDir = await resolveRunDir(s, arg);
       if (!runDir) return undefined;
-      panels.open(runDir);
+      await panels.open(runDir);
       return runDir;
     }),
     // What each open dashboard has drawn.

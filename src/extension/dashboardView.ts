@@ -3,13 +3,15 @@
 import * as vscode from 'vscode';
 import { DASHBOARD_VIEW_PROTOCOL, parseDashboardViewRequest, type DashboardViewRun, type DashboardViewState } from '../core/dashboardViewMessages';
 import type { EnvironmentStore } from './environmentStore';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { loadWebviewHtml, webviewOptions } from './webviewHtml';
 import { webviewInbox } from './webviewInbox';
+import { Disposable, DisposableStore, toDisposable } from './disposable';
 
-export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+export class DashboardViewProvider extends Disposable implements vscode.WebviewViewProvider {
   static readonly viewId = 'transferLab.dashboard';
   private view: vscode.WebviewView | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  /** The listeners of the view now resolved: they live with it, not with the provider. */
+  private viewListeners: DisposableStore | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -17,18 +19,22 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     private readonly countExperiments: () => number,
     private readonly currentRun: () => DashboardViewRun | undefined = () => undefined,
   ) {
-    this.disposables.push(environment.onDidChange(() => this.post()));
+    super();
+    this._register(environment.onDidChange(() => this.post()));
+    this._register(toDisposable(() => this.viewListeners?.dispose()));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
+    // The view is resolved again each time it is shown after being hidden and disposed (and
+    // may be before the old one said so): the previous view's listeners go now, so one set
+    // lives at a time instead of one per resolve.
+    this.viewListeners?.dispose();
+    const listeners = (this.viewListeners = new DisposableStore());
     this.view = view;
     view.webview.options = webviewOptions(this.extensionUri);
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'dashboardView', 'Transfer Lab Dashboard');
-    // The view is resolved again each time it is shown after being hidden and disposed: its
-    // listeners live with it, not with the provider (which would collect one set per resolve).
-    const listeners: vscode.Disposable[] = [];
+    void loadWebviewHtml(view.webview, this.extensionUri, 'dashboardView', 'Transfer Lab Dashboard', listeners);
     const read = webviewInbox('Dashboard view', parseDashboardViewRequest);
-    listeners.push(
+    listeners.add(
       view.webview.onDidReceiveMessage((raw: unknown) => {
         const request = read(raw);
         if (!request) return; // Anything else from a webview is ignored, never trusted.
@@ -40,9 +46,11 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
             ...(request.runDir && request.runDir === this.currentRun()?.runDir ? [vscode.Uri.file(request.runDir)] : []),
           );
       }),
+    );
+    listeners.add(
       view.onDidDispose(() => {
         if (this.view === view) this.view = undefined;
-        for (const d of listeners) d.dispose();
+        listeners.dispose();
       }),
     );
   }
@@ -63,9 +71,5 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
       run: this.currentRun(),
     };
     void this.view.webview.postMessage(message);
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
   }
 }

@@ -1,10 +1,11 @@
-// Owns the dataset-index worker (datasetIndexWorker.ts) of the experiment editor: one thread,
-// started on first use, ended with the extension. Requests are answered in order.
+// Owns the dataset-index worker (datasetIndexWorker.ts) of the experiment editor and New
+// Experiment: one thread, started on first use, ended with the extension. Requests are
+// answered in order.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type * as vscode from 'vscode';
 import type { InputProblem } from '../core/experiment';
-import type { IndexOptions } from '../core/datasetIndex';
+import type { IndexOptions, SplitCounts } from '../core/datasetIndex';
+import { Disposable, toDisposable } from './disposable';
 
 export interface DatasetCheckRequest {
   id: number;
@@ -18,16 +19,30 @@ export interface DatasetCheckReply {
   missing: boolean;
   errors: InputProblem[];
   warnings: InputProblem[];
+  /** The classes and their images per split, when the folder is a valid dataset (no file lists). */
+  index?: { classes: string[]; counts: Record<string, SplitCounts> };
 }
 
-export class DatasetChecker implements vscode.Disposable {
+export class DatasetChecker extends Disposable {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (r: DatasetCheckReply) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly extensionPath: string) {}
+  constructor(private readonly extensionPath: string) {
+    super();
+    this._register(
+      toDisposable(() => {
+        void this.worker?.terminate();
+        this.worker = undefined;
+        for (const w of this.waiting.values()) w.reject(new Error('the extension is shutting down'));
+        this.waiting.clear();
+      }),
+    );
+  }
 
   check(dir: string, opts: IndexOptions): Promise<DatasetCheckReply> {
+    // A check asked for while shutting down must not start a thread nobody ends.
+    if (this.isDisposed) return Promise.reject(new Error('the extension is shutting down'));
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -53,12 +68,5 @@ export class DatasetChecker implements vscode.Disposable {
     worker.unref();
     this.worker = worker;
     return worker;
-  }
-
-  dispose(): void {
-    void this.worker?.terminate();
-    this.worker = undefined;
-    for (const w of this.waiting.values()) w.reject(new Error('the extension is shutting down'));
-    this.waiting.clear();
   }
 }

@@ -1,12 +1,13 @@
 // The last environment report (or failure) the trainer produced, for views to show.
 import * as vscode from 'vscode';
 import type { EnvironmentReport } from '../core/protocol';
+import { Disposable } from './disposable';
 
 export type EnvironmentState = { report: EnvironmentReport } | { failure: string } | undefined;
 
-export class EnvironmentStore implements vscode.Disposable {
+export class EnvironmentStore extends Disposable {
   private current: EnvironmentState;
-  private readonly changed = new vscode.EventEmitter<EnvironmentState>();
+  private readonly changed = this._register(new vscode.EventEmitter<EnvironmentState>());
   readonly onDidChange = this.changed.event;
 
   get state(): EnvironmentState {
@@ -16,9 +17,5 @@ export class EnvironmentStore implements vscode.Disposable {
   set(state: EnvironmentState): void {
     this.current = state;
     this.changed.fire(state);
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 }

@@ -7,11 +7,12 @@ import { closest, parseExperimentText, resolveExperiment } from '../core/experim
 import { findCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
 import { cacheDirOf } from './config';
-import { DatasetChecker } from './datasetChecker';
+import type { DatasetChecker } from './datasetChecker';
 import type { InputProblem } from '../core/experiment';
 import { jsonFieldAt, locateJsonPath, outlineJson } from '../core/jsonPositions';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
+import { Disposable, toDisposable } from './disposable';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.tlexp.json' };
 const isExperiment = (doc: vscode.TextDocument) => doc.uri.scheme === 'file' && doc.uri.fsPath.endsWith('.tlexp.json');
@@ -21,16 +22,20 @@ function ago(iso: string | undefined): string {
   return `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago`;
 }
 
-class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    super();
+    this._register(toDisposable(() => clearTimeout(this.pending)));
+  }
 
   private pending: NodeJS.Timeout | undefined;
 
   /** At most one refresh a second, always trailing: a burst of epoch events ends in a refresh. */
   refresh(): void {
+    if (this.isDisposed) return;
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
       this.changed.fire();
@@ -42,11 +47,6 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
     this.changed.fire();
-  }
-
-  dispose(): void {
-    if (this.pending) clearTimeout(this.pending);
-    this.changed.dispose();
   }
 
   /** The file's run while it trains; a run that sent 'finished' is over even if its process
@@ -254,7 +254,7 @@ export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
   const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
-  const checker = new DatasetChecker(s.context.extensionPath);
+  const checker = s.datasets;
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
     if (!isExperiment(doc)) return;
@@ -289,8 +289,7 @@ export function registerExperimentEditor(s: Services): void {
   s.context.subscriptions.push(
     lens,
     collection,
-    checker,
-    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
+    toDisposable(() => timers.forEach((t) => clearTimeout(t))),
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     s.runs.onDidChangeRuns(() => lens.refresh()),

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { RunEntry } from '../core/runStore';
 import type { RunIndex } from './runIndex';
 import type { RunManager, LiveRun } from './runManager';
+import { Disposable } from './disposable';
 
 export const EXPERIMENT_GLOB = '**/*.tlexp.json';
 
@@ -26,19 +27,20 @@ export function formatDuration(ms: number): string {
   return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
-export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
   private files: vscode.Uri[] = [];
   private loaded: Promise<void> | undefined;
-  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  private readonly changed = this._register(new vscode.EventEmitter<TreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
   private runIndex: RunIndex | undefined;
   private runManager: RunManager | undefined;
 
   constructor() {
-    const watcher = vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB);
+    super();
+    const watcher = this._register(vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB));
     const reload = () => void this.reload();
-    this.disposables.push(watcher, watcher.onDidCreate(reload), watcher.onDidDelete(reload));
+    this._register(watcher.onDidCreate(reload));
+    this._register(watcher.onDidDelete(reload));
   }
 
   /** Runs come from the index (files) and the manager (live trainers). */
@@ -46,11 +48,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
     this.runIndex = index;
     this.runManager = manager;
     const refresh = () => this.changed.fire(undefined);
-    this.disposables.push(
-      index.onDidChange(refresh),
-      manager.onDidChangeRuns(refresh),
-      manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()),
-    );
+    this._register(index.onDidChange(refresh));
+    this._register(manager.onDidChangeRuns(refresh));
+    this._register(manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()));
   }
 
   get count(): number {
@@ -150,9 +150,5 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<TreeNode
     item.tooltip = tooltip;
     item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(node.dir)] };
     return item;
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
   }
 }

@@ -10,10 +10,11 @@ import type { LayerSummary } from '../core/layerSummary';
 import { describeChange, editsFor, type ExperimentChange } from '../core/experimentEdits';
 import { buildLayerTree, LAYER_TREE_PROTOCOL, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
 import { versioned, type Unversioned } from '../core/messageProtocol';
-import { experimentFileFrom } from './commands/runCommands';
+import { experimentFileFrom, pickExperiment } from './commands/runCommands';
 import { cacheDirOf } from './config';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { loadWebviewHtml, webviewOptions } from './webviewHtml';
 import { webviewInbox } from './webviewInbox';
+import { WebviewPanelOwner } from './webviewPanelOwner';
 import type { Services } from './services';
 
 const VIEW_TYPE = 'transferLab.layers';
@@ -21,7 +22,7 @@ const VIEW_TYPE = 'transferLab.layers';
 /** What handling one webview message did (returned to tests through the test hook). */
 export type ReceiveOutcome = 'refused' | 'rendered' | 'changed' | 'unchanged' | 'failed';
 
-class LayerTreePanel implements vscode.Disposable {
+class LayerTreePanel extends WebviewPanelOwner {
   private summary: LayerSummary | undefined;
   private summaryKey = '';
   /** Layer names must be layers of the table shown: anything else is refused before it can touch the file. */
@@ -32,35 +33,33 @@ class LayerTreePanel implements vscode.Disposable {
   );
   private refreshing: Promise<void> | undefined;
   private again = false;
-  private disposed = false;
   /** The last message posted, for tests and for re-sending. */
   last: LayerTreeMessage | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly file: string,
     private readonly s: Services,
-    private readonly onDispose: () => void,
+    onDispose: () => void,
   ) {
+    super(panel, onDispose);
     panel.webview.options = webviewOptions(s.context.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, s.context.extensionUri, 'layerTree', `Layers: ${path.basename(file, '.tlexp.json')}`);
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+    void loadWebviewHtml(panel.webview, s.context.extensionUri, 'layerTree', `Layers: ${path.basename(file, '.tlexp.json')}`, this);
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)));
+    this._register(
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document.uri.fsPath === file && e.contentChanges.length > 0) void this.refresh();
       }),
-      // Saved by another program (or reverted): the document follows the disk.
-      vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void this.refresh()),
     );
+    // Saved by another program (or reverted): the document follows the disk.
+    this._register(vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void this.refresh()));
     void this.refresh();
   }
 
   private post(unversioned: Unversioned<LayerTreeMessage>): void {
     const m = versioned<LayerTreeMessage>(LAYER_TREE_PROTOCOL, unversioned);
     if (m.type !== 'notice') this.last = m;
-    if (!this.disposed) void this.panel.webview.postMessage(m);
+    if (!this.isDisposed) void this.panel.webview.postMessage(m);
   }
 
   private document(): Thenable<vscode.TextDocument> {
@@ -79,7 +78,7 @@ class LayerTreePanel implements vscode.Disposable {
         do {
           this.again = false;
           await this.render();
-        } while (this.again && !this.disposed);
+        } while (this.again && !this.isDisposed);
       } finally {
         this.refreshing = undefined;
       }
@@ -130,7 +129,7 @@ class LayerTreePanel implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Transfer Lab: loading the layers of ${exp.name}'s backbone…` },
         () => this.s.trainers.inspect(backbone, path.dirname(this.file), cacheDirOf(this.s.context)),
       );
-      if (this.disposed) return;
+      if (this.isDisposed) return;
       if (!result.ok) {
         this.summary = undefined;
         const { reason, hint } = result.outcome;
@@ -196,32 +195,6 @@ class LayerTreePanel implements vscode.Disposable {
         return this.change({ kind: 'cutAt', layer: request.layer });
     }
   }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const d of this.disposables) d.dispose();
-    this.onDispose();
-  }
-}
-
-async function pickExperimentFile(s: Services): Promise<string | undefined> {
-  await s.experiments.reload();
-  const files = s.experiments.experimentFiles;
-  if (files.length === 0) {
-    const pick = await vscode.window.showInformationMessage(
-      'Transfer Lab: no experiment files (*.tlexp.json) in this workspace to show the layers of.',
-      'New Experiment',
-    );
-    if (pick) void vscode.commands.executeCommand('transferLab.newExperiment');
-    return undefined;
-  }
-  if (files.length === 1) return files[0].fsPath;
-  const pick = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: path.basename(f.fsPath, '.tlexp.json'), description: vscode.workspace.asRelativePath(f), file: f.fsPath })),
-    { placeHolder: 'Show the layers of which experiment?' },
-  );
-  return pick?.file;
 }
 
 export function registerLayerTree(s: Services): void {
@@ -234,7 +207,13 @@ export function registerLayerTree(s: Services): void {
   s.context.subscriptions.push(
     { dispose: () => [...panels.values()].forEach((p) => p.panel.dispose()) },
     vscode.commands.registerCommand('transferLab.showLayers', async (arg?: unknown) => {
-      const file = experimentFileFrom(arg) ?? (await pickExperimentFile(s));
+      const file =
+        experimentFileFrom(arg) ??
+        (await pickExperiment(
+          s,
+          'Show the layers of which experiment?',
+          'Transfer Lab: no experiment files (*.tlexp.json) in this workspace to show the layers of.',
+        ));
       if (!file) return undefined;
       const existing = panels.get(file);
       if (existing) {

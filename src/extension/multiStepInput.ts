@@ -30,8 +30,8 @@ export interface TextOptions {
   value: string;
   prompt: string;
   placeholder?: string;
-  /** Returns an error message, or undefined when the value is fine. */
-  validate: (value: string) => string | undefined;
+  /** Returns an error message, or undefined when the value is fine (or a promise of it, for checks that look at the disk). */
+  validate: (value: string) => string | undefined | Promise<string | undefined>;
 }
 
 export class MultiStepInput {
@@ -117,17 +117,21 @@ export class MultiStepInput {
         box.placeholder = o.placeholder;
         box.ignoreFocusOut = true;
         box.buttons = this.canGoBack ? [vscode.QuickInputButtons.Back] : [];
-        const check = (v: string) => {
-          const message = o.validate(v);
-          box.validationMessage = message ? { message, severity: vscode.InputBoxValidationSeverity.Error } : undefined;
+        // Only the latest check's answer is shown: an older one may finish after it.
+        let checks = 0;
+        const check = async (v: string) => {
+          const asked = ++checks;
+          const message = await o.validate(v);
+          if (asked === checks) box.validationMessage = message ? { message, severity: vscode.InputBoxValidationSeverity.Error } : undefined;
           return message;
         };
-        check(o.value);
+        void check(o.value);
         disposables.push(
           box.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && reject(FlowSignal.back)),
-          box.onDidChangeValue(check),
-          box.onDidAccept(() => {
-            if (check(box.value) === undefined) resolve(box.value);
+          box.onDidChangeValue((v) => void check(v)),
+          box.onDidAccept(async () => {
+            const value = box.value;
+            if ((await check(value)) === undefined) resolve(value);
           }),
           box.onDidHide(() => reject(FlowSignal.cancel)),
         );

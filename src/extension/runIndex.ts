@@ -4,15 +4,16 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { listRunsAsync, markOrphanedEntries, readRunAsync, type RunEntry } from '../core/runStore';
 import { allRunsDirs, readConfig } from './config';
+import { Disposable, DisposableStore, toDisposable } from './disposable';
 
 const ORPHAN_CHECK_MS = 3000;
 
-export class RunIndex implements vscode.Disposable {
+export class RunIndex extends Disposable {
   private entries: RunEntry[] = [];
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
-  private watchers: vscode.Disposable[] = [];
+  /** The watchers of the runs folders as the settings name them now (replaced when they change). */
+  private watchers = new DisposableStore();
   private pending: NodeJS.Timeout | undefined;
   private orphanWatch: NodeJS.Timeout | undefined;
   private checkOrphans = false;
@@ -20,9 +21,15 @@ export class RunIndex implements vscode.Disposable {
   private queued: Promise<void> | undefined;
 
   constructor() {
-    this.disposables.push(
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('transferLab.runsFolder') && this.rewatch()),
+    super();
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('transferLab.runsFolder') && this.rewatch()));
+    this._register(
+      toDisposable(() => {
+        this.watchers.dispose();
+        clearTimeout(this.pending);
+        clearInterval(this.orphanWatch);
+      }),
     );
     // A window reloaded mid-run finds its runs 'running' with a dead trainer: the first read says so.
     this.checkOrphans = true;
@@ -30,26 +37,26 @@ export class RunIndex implements vscode.Disposable {
   }
 
   private rewatch(): void {
-    for (const w of this.watchers) w.dispose();
+    this.watchers.dispose();
+    const watchers = (this.watchers = new DisposableStore());
     const refresh = () => this.scheduleRefresh();
-    this.watchers = allRunsDirs().flatMap((dir) => {
-      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/run.json'));
+    for (const dir of allRunsDirs()) {
+      const runs = watchers.add(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/run.json')));
       // The runs folder itself, seen from its parent: deleting the whole folder does not
       // reliably report each run.json inside it.
-      const folder = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(dir)), path.basename(dir)));
+      const folder = watchers.add(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(dir)), path.basename(dir))));
       for (const w of [runs, folder]) {
-        w.onDidChange(refresh);
-        w.onDidCreate(refresh);
-        w.onDidDelete(refresh);
+        watchers.add(w.onDidChange(refresh));
+        watchers.add(w.onDidCreate(refresh));
+        watchers.add(w.onDidDelete(refresh));
       }
-      return [runs, folder];
-    });
+    }
     void this.refresh();
   }
 
   /** Coalesces bursts of file events (a run writes run.json several times a second). */
   scheduleRefresh(): void {
-    if (this.pending) return;
+    if (this.pending || this.isDisposed) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       void this.refresh();
@@ -94,7 +101,8 @@ export class RunIndex implements vscode.Disposable {
    * writer that is gone without finishing turns its run into 'failed'.
    */
   private watchOrphans(): void {
-    const anyRunning = this.entries.some((e) => e.record.status === 'running');
+    // A read that ends after disposal must not start a timer nobody clears.
+    const anyRunning = !this.isDisposed && this.entries.some((e) => e.record.status === 'running');
     if (!anyRunning && this.orphanWatch) {
       clearInterval(this.orphanWatch);
       this.orphanWatch = undefined;
@@ -126,12 +134,5 @@ export class RunIndex implements vscode.Disposable {
 
   get runsFolderSetting(): string {
     return readConfig().runsFolder;
-  }
-
-  dispose(): void {
-    if (this.pending) clearTimeout(this.pending);
-    if (this.orphanWatch) clearInterval(this.orphanWatch);
-    for (const w of this.watchers) w.dispose();
-    for (const d of this.disposables) d.dispose();
   }
 }

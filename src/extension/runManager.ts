@@ -4,10 +4,11 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { RunEvent, RunStatus } from '../core/runEvents';
-import { finalizeStoppedRun, readRun } from '../core/runStore';
+import { finalizeStoppedRun, readRunAsync } from '../core/runStore';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
 import { isOneDnnRetryNotice } from './oneDnnRetry';
+import { Disposable, toDisposable } from './disposable';
 
 type EpochEvent = Extract<RunEvent, { type: 'epoch' }>;
 type BatchEvent = Extract<RunEvent, { type: 'batch' }>;
@@ -29,10 +30,10 @@ export interface LiveRun {
   readonly job: TrainerJob;
 }
 
-export class RunManager implements vscode.Disposable {
+export class RunManager extends Disposable {
   private readonly runs = new Map<string, LiveRun>();
-  private readonly events = new vscode.EventEmitter<{ run: LiveRun; event: RunEvent }>();
-  private readonly changes = new vscode.EventEmitter<void>();
+  private readonly events = this._register(new vscode.EventEmitter<{ run: LiveRun; event: RunEvent }>());
+  private readonly changes = this._register(new vscode.EventEmitter<void>());
   /** Every event of every live run (throttled by the trainer to a few per second). */
   readonly onDidEvent = this.events.event;
   /** A run started or ended. */
@@ -42,7 +43,11 @@ export class RunManager implements vscode.Disposable {
     private readonly trainers: TrainerHost,
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.OutputChannel,
-  ) {}
+  ) {
+    super();
+    // Going away (deactivation) stops every run cleanly: each trainer writes a 'cancelled' run.
+    this._register(toDisposable(() => this.active().forEach((run) => run.job.cancel())));
+  }
 
   active(): LiveRun[] {
     return [...this.runs.values()];
@@ -146,7 +151,7 @@ export class RunManager implements vscode.Disposable {
     this.events.fire({ run, event });
   }
 
-  private finish(run: LiveRun, outcome: Awaited<TrainerJob['outcome']>): void {
+  private async finish(run: LiveRun, outcome: Awaited<TrainerJob['outcome']>): Promise<void> {
     this.runs.delete(run.experimentFile);
     if (!outcome.ok && run.runDir) {
       // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
@@ -165,7 +170,7 @@ export class RunManager implements vscode.Disposable {
     this.changes.fire();
     const name = path.basename(run.experimentFile, '.tlexp.json');
     if (run.status === 'succeeded') {
-      const record = run.runDir ? readRun(run.runDir) : undefined;
+      const record = run.runDir ? await readRunAsync(run.runDir) : undefined;
       const m = record?.ok ? record.value.metrics : undefined;
       const pct = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '?');
       const acc = m ? `: ${pct(m.accuracy)} test accuracy, best val ${pct(m.bestValAccuracy)}` : '';
@@ -177,11 +182,5 @@ export class RunManager implements vscode.Disposable {
         if (pick) this.output.show(true);
       });
     }
-  }
-
-  dispose(): void {
-    for (const run of this.runs.values()) run.job.cancel();
-    this.events.dispose();
-    this.changes.dispose();
   }
 }

@@ -5,6 +5,7 @@ import type { RunManager } from './runManager';
 import type { RunIndex } from './runIndex';
 import type { EnvironmentStore } from './environmentStore';
 import type { ExperimentsTreeProvider, TreeNode } from './experimentsTree';
+import type { DatasetChecker } from './datasetChecker';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -15,4 +16,6 @@ export interface Services {
   environment: EnvironmentStore;
   experiments: ExperimentsTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
+  /** Dataset folder walks, in a worker thread: the host never waits on them. */
+  datasets: DatasetChecker;
 }

@@ -2,11 +2,23 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Services } from './services';
+import { Disposable } from './disposable';
 
-export function registerStatusBar(s: Services): void {
-  const item = vscode.window.createStatusBarItem('transferLab.run', vscode.StatusBarAlignment.Left, 50);
-  item.name = 'Transfer Lab run';
-  const update = () => {
+class RunStatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('transferLab.run', vscode.StatusBarAlignment.Left, 50));
+
+  constructor(private readonly s: Services) {
+    super();
+    this.item.name = 'Transfer Lab run';
+    const update = () => this.update();
+    this._register(s.runs.onDidChangeRuns(update));
+    this._register(s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'phase' || event.type === 'batch') && update()));
+    this._register(vscode.window.onDidChangeActiveTextEditor(update));
+    this.update();
+  }
+
+  private update(): void {
+    const { s, item } = this;
     const active = s.runs.active();
     void vscode.commands.executeCommand('setContext', 'transferLab.running', active.length > 0);
     const editor = vscode.window.activeTextEditor?.document.uri.fsPath;
@@ -25,12 +37,9 @@ export function registerStatusBar(s: Services): void {
     item.accessibilityInformation = { label: `Transfer Lab run ${name}, ${progress}` };
     item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(run.experimentFile)] };
     item.show();
-  };
-  s.context.subscriptions.push(
-    item,
-    s.runs.onDidChangeRuns(update),
-    s.runs.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'phase' || event.type === 'batch') && update()),
-    vscode.window.onDidChangeActiveTextEditor(update),
-  );
-  update();
+  }
+}
+
+export function registerStatusBar(s: Services): void {
+  s.context.subscriptions.push(new RunStatusBar(s));
 }

@@ -11,6 +11,7 @@ import { readConfig } from './config';
 import { nativeInstallDirOf } from '../engine/native/installedBackend';
 import { verdictFileOf } from '../engine/oneDnnPolicy';
 import { OneDnnRetryJob } from './oneDnnRetry';
+import { Disposable, toDisposable } from './disposable';
 
 export type JobFailure = Extract<TrainerOutcome, { ok: false }>;
 export type JobResult<T> = { ok: true; value: T } | { ok: false; outcome: JobFailure };
@@ -23,10 +24,9 @@ export interface TrainerJob {
   cancel(): void;
 }
 
-export class TrainerHost implements vscode.Disposable {
+export class TrainerHost extends Disposable {
   private readonly live = new Set<TrainerProcess>();
-  private disposed = false;
-  private readonly started = new vscode.EventEmitter<number>();
+  private readonly started = this._register(new vscode.EventEmitter<number>());
   /** Fires with the pid of each trainer process as it starts. */
   readonly onDidStartTrainer = this.started.event;
 
@@ -35,7 +35,15 @@ export class TrainerHost implements vscode.Disposable {
     private readonly output: vscode.OutputChannel,
     /** The extension's global storage: Install Native Backend installs under native/ there. */
     private readonly storageDir: string,
-  ) {}
+  ) {
+    super();
+    this._register(
+      toDisposable(() => {
+        for (const trainer of this.live) trainer.dispose();
+        this.live.clear();
+      }),
+    );
+  }
 
   activePids(): number[] {
     return [...this.live].map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
@@ -95,7 +103,7 @@ export class TrainerHost implements vscode.Disposable {
   /** A job in one trainer, or two when oneDNN crashes the first; messages and retries go to the output channel. */
   private supervise(job: Job, deadlineMs: number | undefined, onMessage: (m: TrainerMessage) => void, cancelGraceMs?: number): TrainerJob {
     return new OneDnnRetryJob({
-      launch: (env, onAttemptMessage) => (this.disposed ? undefined : this.spawn(job, deadlineMs, onAttemptMessage, cancelGraceMs, env)),
+      launch: (env, onAttemptMessage) => (this.isDisposed ? undefined : this.spawn(job, deadlineMs, onAttemptMessage, cancelGraceMs, env)),
       onMessage: (m) => {
         if (m.type === 'log') this.output.appendLine(`[trainer ${m.level}] ${m.message}`);
         onMessage(m);
@@ -130,12 +138,5 @@ export class TrainerHost implements vscode.Disposable {
     void trainer.outcome.finally(() => this.live.delete(trainer));
     if (trainer.pid !== undefined) this.started.fire(trainer.pid);
     return trainer;
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    for (const trainer of this.live) trainer.dispose();
-    this.live.clear();
-    this.started.dispose();
   }
 }

@@ -3,6 +3,7 @@
 // carrying the tail of its stderr; it is always reaped and never takes the host down.
 import { fork, type ChildProcess } from 'node:child_process';
 import { PROTOCOL_VERSION, parseTrainerMessage, type HostMessage, type Job, type TrainerMessage, type TrainerOptions } from '../core/protocol';
+import { Disposable, toDisposable } from './disposable';
 
 export interface TrainerLaunch {
   /** The bundled trainer entry (dist/trainer.js). */
@@ -54,7 +55,7 @@ export function explainDeath(code: number | null, signal: NodeJS.Signals | null,
 }
 const KILL_GRACE_MS = 2000;
 
-export class TrainerProcess {
+export class TrainerProcess extends Disposable {
   readonly outcome: Promise<TrainerOutcome>;
   private readonly child: ChildProcess;
   private stderrTail = '';
@@ -71,6 +72,9 @@ export class TrainerProcess {
     private readonly onMessage: (message: TrainerMessage) => void,
     private readonly onOutput: (text: string) => void = () => {},
   ) {
+    super();
+    // Disposing (owner disposal) ends the process for good; its exit clears the timers.
+    this._register(toDisposable(() => this.kill()));
     this.cancelGraceMs = launch.cancelGraceMs ?? KILL_GRACE_MS;
     this.child = fork(launch.script, [], {
       execPath: launch.nodePath || process.execPath,
@@ -148,11 +152,6 @@ export class TrainerProcess {
     if (this.exited) return;
     if (this.child.connected) this.child.send({ type: 'cancel', protocol: PROTOCOL_VERSION } satisfies HostMessage);
     this.timers.push(setTimeout(() => this.kill(), this.cancelGraceMs));
-  }
-
-  /** Ends the process for good (owner disposal, timeouts). */
-  dispose(): void {
-    this.kill();
   }
 
   private fail(reason: string, hint?: string): void {

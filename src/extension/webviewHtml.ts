@@ -2,8 +2,9 @@
 // no remote resources, scripts and styles only from the extension's dist/ and media/.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Disposable } from './disposable';
+import { pathExists } from './pathChecks';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
@@ -12,14 +13,31 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   };
 }
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: string, title: string): string {
+/** Whether each view has its own stylesheet: shipped files, so looked up once per view. */
+const ownStyles = new Map<string, Promise<boolean>>();
+
+function hasOwnStyle(extensionUri: vscode.Uri, entry: string): Promise<boolean> {
+  const file = path.join(extensionUri.fsPath, 'media', `${entry}.css`);
+  let known = ownStyles.get(file);
+  if (!known) ownStyles.set(file, (known = pathExists(file)));
+  return known;
+}
+
+/**
+ * Sets a webview's HTML once it is known whether the view has its own stylesheet (a look at
+ * the disk); not when its owner was disposed meanwhile, as the webview then is too.
+ */
+export async function loadWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: string, title: string, owner: Disposable): Promise<void> {
+  const ownStyle = await hasOwnStyle(extensionUri, entry);
+  if (!owner.isDisposed) webview.html = webviewHtml(webview, extensionUri, entry, title, ownStyle);
+}
+
+function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: string, title: string, ownStyle: boolean): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${entry}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
   // A view's own stylesheet, when it has one (media/<entry>.css).
-  const own = fs.existsSync(path.join(extensionUri.fsPath, 'media', `${entry}.css`))
-    ? webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${entry}.css`))
-    : undefined;
+  const own = ownStyle ? webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${entry}.css`)) : undefined;
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,

@@ -5,8 +5,10 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { isImageFile } from '../../core/datasetIndex';
 import type { Prediction } from '../../core/layerSummary';
+import type { RunEntry } from '../../core/runStore';
 import { cacheDirOf } from '../config';
 import { runDirFrom } from './runCommands';
+import { pickOne } from './pickers';
 import type { Services } from '../services';
 
 /** Test/script arguments: which run's model, and which images. */
@@ -34,16 +36,21 @@ function imagesFrom(arg: unknown, selected: unknown): string[] | undefined {
 async function chooseRun(s: Services, named: string | undefined): Promise<string | undefined> {
   if (named) return named;
   await s.runIndex.refresh();
-  const runs = s.runIndex.all().filter((e) => e.record.status === 'succeeded');
-  if (runs.length === 0) {
-    const pick = await vscode.window.showInformationMessage(
-      'Transfer Lab: no trained model yet. Run an experiment first; its model is then used for predictions.',
-      'Run Experiment',
-    );
-    if (pick) void vscode.commands.executeCommand('transferLab.runExperiment');
-    return undefined;
-  }
-  if (runs.length === 1) return runs[0].dir;
+  const none = {
+    message: 'Transfer Lab: no trained model yet. Run an experiment first; its model is then used for predictions.',
+    action: 'Run Experiment',
+    command: 'transferLab.runExperiment',
+  };
+  const run = await pickOne(
+    s.runIndex.all().filter((e) => e.record.status === 'succeeded'),
+    none,
+    pickLatestFirst,
+  );
+  return run?.dir;
+}
+
+/** The user's pick among several runs, listed latest first. */
+async function pickLatestFirst(runs: readonly RunEntry[]): Promise<RunEntry | undefined> {
   const sorted = [...runs].sort((a, b) => Date.parse(b.record.timings.startedAt) - Date.parse(a.record.timings.startedAt));
   const pick = await vscode.window.showQuickPick(
     sorted.map((e, i) => ({
@@ -55,11 +62,11 @@ async function chooseRun(s: Services, named: string | undefined): Promise<string
       ]
         .filter(Boolean)
         .join(' · '),
-      dir: e.dir,
+      entry: e,
     })),
     { title: 'Transfer Lab: Predict Image', placeHolder: "Which run's model? (the latest is first)" },
   );
-  return pick?.dir;
+  return pick?.entry;
 }
 
 export async function predictImageCommand(s: Services, arg?: unknown, selected?: unknown): Promise<Prediction[] | undefined> {
@@ -84,7 +91,9 @@ export async function predictImageCommand(s: Services, arg?: unknown, selected?:
     if (images.length === 0) return undefined;
   }
   const named =
-    (arg as PredictArgs | undefined)?.runDir ?? (selected as PredictArgs | undefined)?.runDir ?? (arg instanceof vscode.Uri ? undefined : runDirFrom(arg));
+    (arg as PredictArgs | undefined)?.runDir ??
+    (selected as PredictArgs | undefined)?.runDir ??
+    (arg instanceof vscode.Uri ? undefined : await runDirFrom(arg));
   const runDir = await chooseRun(s, named);
   if (!runDir) return undefined;
   const runName = path.basename(runDir);

@@ -1,13 +1,14 @@
 // Run Experiment, Stop Run, Delete Run, Reveal Run Folder: the run lifecycle from the
 // palette, the explorer, the editor title and the tree.
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deleteRun, readRun } from '../../core/runStore';
+import { deleteRun, readRunAsync } from '../../core/runStore';
 import type { Services } from '../services';
 import { cacheDirOf } from '../config';
 import { confirmRunWhenOffline } from '../offlineRunCheck';
 import type { TreeNode } from '../experimentsTree';
+import { pathExists } from '../pathChecks';
+import { pickOne } from './pickers';
 
 /** Accepts what VS Code passes: a Uri (explorer, editor), a tree node, or nothing (palette). */
 export function experimentFileFrom(arg: unknown): string | undefined {
@@ -20,30 +21,34 @@ export function experimentFileFrom(arg: unknown): string | undefined {
 }
 
 /** A run folder from a tree node, a Uri of a run folder (or a file in it), or a string. */
-export function runDirFrom(arg: unknown): string | undefined {
+export async function runDirFrom(arg: unknown): Promise<string | undefined> {
   if (typeof arg === 'string') return arg;
   if (arg instanceof vscode.Uri) {
     const p = arg.fsPath;
-    return fs.existsSync(path.join(p, 'run.json')) ? p : fs.existsSync(path.join(path.dirname(p), 'run.json')) ? path.dirname(p) : undefined;
+    if (await pathExists(path.join(p, 'run.json'))) return p;
+    return (await pathExists(path.join(path.dirname(p), 'run.json'))) ? path.dirname(p) : undefined;
   }
   const node = arg as TreeNode | undefined;
   return node?.kind === 'run' ? node.dir : undefined;
 }
 
-async function pickExperiment(s: Services): Promise<string | undefined> {
+/** An experiment file of the workspace: the only one, or the user's pick; with none, New Experiment is offered. */
+export async function pickExperiment(
+  s: Services,
+  placeHolder = 'Which experiment?',
+  noneMessage = 'Transfer Lab: no experiment files (*.tlexp.json) in this workspace.',
+): Promise<string | undefined> {
   await s.experiments.reload();
-  const files = s.experiments.experimentFiles;
-  if (files.length === 0) {
-    const pick = await vscode.window.showInformationMessage('Transfer Lab: no experiment files (*.tlexp.json) in this workspace.', 'New Experiment');
-    if (pick) void vscode.commands.executeCommand('transferLab.newExperiment');
-    return undefined;
-  }
-  if (files.length === 1) return files[0].fsPath;
-  const pick = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: path.basename(f.fsPath, '.tlexp.json'), description: vscode.workspace.asRelativePath(f), file: f.fsPath })),
-    { placeHolder: 'Which experiment?' },
+  const none = { message: noneMessage, action: 'New Experiment', command: 'transferLab.newExperiment' };
+  const file = await pickOne(s.experiments.experimentFiles, none, (files) =>
+    vscode.window
+      .showQuickPick(
+        files.map((f) => ({ label: path.basename(f.fsPath, '.tlexp.json'), description: vscode.workspace.asRelativePath(f), file: f })),
+        { placeHolder },
+      )
+      .then((pick) => pick?.file),
   );
-  return pick?.file;
+  return file?.fsPath;
 }
 
 export async function pickRun(s: Services, placeHolder: string, filter: (status: string) => boolean = () => true): Promise<string | undefined> {
@@ -75,7 +80,7 @@ export function registerRunCommands(s: Services): void {
       return run ? { experimentFile: run.experimentFile } : undefined;
     }),
     vscode.commands.registerCommand('transferLab.stopRun', async (arg?: unknown) => {
-      const target = runDirFrom(arg) ?? experimentFileFrom(arg);
+      const target = (await runDirFrom(arg)) ?? experimentFileFrom(arg);
       const active = s.runs.active();
       const chosen =
         target ??
@@ -93,13 +98,13 @@ export function registerRunCommands(s: Services): void {
       return stopped;
     }),
     vscode.commands.registerCommand('transferLab.deleteRun', async (arg?: unknown, confirmed?: boolean) => {
-      const dir = runDirFrom(arg) ?? (await pickRun(s, 'Delete which run?', (st) => st !== 'running'));
+      const dir = (await runDirFrom(arg)) ?? (await pickRun(s, 'Delete which run?', (st) => st !== 'running'));
       if (!dir) return false;
       if (s.runs.byRunDir(dir)) {
         void vscode.window.showWarningMessage('Transfer Lab: stop the run before deleting it.');
         return false;
       }
-      const record = readRun(dir);
+      const record = await readRunAsync(dir);
       const name = record.ok ? record.value.id : path.basename(dir);
       // `confirmed` lets tests and scripts skip the modal; users are always asked.
       const answer =
@@ -112,7 +117,7 @@ export function registerRunCommands(s: Services): void {
       return true;
     }),
     vscode.commands.registerCommand('transferLab.revealRun', async (arg?: unknown) => {
-      const dir = runDirFrom(arg) ?? (await pickRun(s, 'Reveal which run folder?'));
+      const dir = (await runDirFrom(arg)) ?? (await pickRun(s, 'Reveal which run folder?'));
       if (!dir) return;
       // In the explorer always; in the OS file manager only where there is one beside the
       // editor (desktop, local): a browser or remote window has no such thing.

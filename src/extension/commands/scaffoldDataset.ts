@@ -3,12 +3,13 @@
 // warned choice). Either way the user sees the counts per class and split afterwards.
 // Never deletes or overwrites user files (datasetIndex.ts enforces it).
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scaffoldDataset, splitDatasetOnDisk, type SplitCounts } from '../../core/datasetIndex';
 import { formatProblem, EXPERIMENT_DEFAULTS } from '../../core/experimentValidation';
 import type { InputProblem } from '../../core/experiment';
 import type { Services } from '../services';
+import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
+import { pickFolder } from './pickers';
 
 /** Arguments that skip the questions (tests and scripts). */
 export type ScaffoldArgs =
@@ -74,11 +75,11 @@ async function askNew(): Promise<ScaffoldArgs | undefined> {
     prompt: root ? 'Dataset folder, relative to the workspace (or an absolute path). It must be new or empty.' : 'Absolute path of the new dataset folder.',
     value: 'datasets/my-dataset',
     ignoreFocusOut: true,
-    validateInput: (v) => {
+    validateInput: async (v) => {
       if (v.trim() === '') return 'Give a folder name, e.g. datasets/flowers.';
       if (!root && !path.isAbsolute(v)) return 'No folder is open: give an absolute path.';
       const full = resolveInput(v.trim());
-      if (fs.existsSync(full) && !fs.statSync(full).isDirectory()) return `${full} is a file; pick a folder name.`;
+      if ((await pathKind(full)) === 'file') return `${full} is a file; pick a folder name.`;
       return undefined;
     },
   });
@@ -103,26 +104,17 @@ async function askNew(): Promise<ScaffoldArgs | undefined> {
 }
 
 async function askSplit(): Promise<ScaffoldArgs | undefined> {
-  const picked = await vscode.window.showOpenDialog({
-    title: 'Folder-per-class dataset to split',
-    openLabel: 'Split This Folder',
-    canSelectFiles: false,
-    canSelectFolders: true,
-    canSelectMany: false,
-    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-  });
-  if (!picked?.[0]) return undefined;
-  const source = picked[0].fsPath;
+  const source = await pickFolder('Folder-per-class dataset to split', 'Split This Folder');
+  if (!source) return undefined;
   const defaultDest = `${source}-split`;
   const dest = await vscode.window.showInputBox({
     title: 'Split dataset: destination',
     prompt: 'New folder for train/ val/ test/ (must not exist yet, or be empty).',
     value: defaultDest,
     ignoreFocusOut: true,
-    validateInput: (v) => {
+    validateInput: async (v) => {
       const full = resolveInput(v.trim());
-      if (fs.existsSync(full) && (!fs.statSync(full).isDirectory() || fs.readdirSync(full).length > 0))
-        return `${full} exists and is not empty; splitting never overwrites files.`;
+      if ((await pathKind(full)) === 'file' || (await isNonEmptyDir(full))) return `${full} exists and is not empty; splitting never overwrites files.`;
       if (full === source || full.startsWith(source + path.sep)) return 'The destination must be outside the source folder.';
       return undefined;
     },
@@ -193,7 +185,7 @@ async function createNew(s: Services, a: Extract<ScaffoldArgs, { mode: 'new' }>)
       if (pick === 'Reveal in Explorer') void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
       if (pick === 'New Experiment') void vscode.commands.executeCommand('transferLab.newExperiment');
     });
-  return { dir, counts, readme: fs.existsSync(readme) ? readme : undefined };
+  return { dir, counts, readme: (await pathExists(readme)) ? readme : undefined };
 }
 
 async function splitExisting(s: Services, a: Extract<ScaffoldArgs, { mode: 'split' }>, scripted: boolean): Promise<ScaffoldOutcome | undefined> {
@@ -234,11 +226,11 @@ async function splitExisting(s: Services, a: Extract<ScaffoldArgs, { mode: 'spli
       'Show Counts',
     )
     .then((pick) => pick && s.output.show(true));
-  return { dir: dest, counts: v.counts, readme: fs.existsSync(readme) ? readme : undefined };
+  return { dir: dest, counts: v.counts, readme: (await pathExists(readme)) ? readme : undefined };
 }
 
 async function showReadme(file: string): Promise<void> {
-  if (!fs.existsSync(file)) return;
+  if (!(await pathExists(file))) return;
   // The Markdown preview when available, else the file itself.
   try {
     await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(file));
