@@ -2,7 +2,7 @@
 // dataset split into train/ val/ test/ (copied; moved only with --move).
 import * as path from 'node:path';
 import { formatProblem } from '../core/experimentValidation';
-import { scaffoldDataset, splitDatasetOnDisk } from '../core/datasetIndex';
+import { scaffoldDataset, splitDatasetOnDisk } from '../core/datasetScaffold';
 import type { InputProblem } from '../core/experiment';
 import { integerOption, UsageError, type ParsedArgs } from './args';
 import { EXIT, type CliContext } from './context';

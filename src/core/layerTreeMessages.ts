@@ -236,8 +236,11 @@ const CUT_NOTES: Record<CutOrigin | 'unknown', string> = {
 
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
+type BuildInput = { file: string; experiment: string; summary: LayerSummary; cutAt?: string; strategy: StrategySpec };
+type View = ReturnType<typeof freezeView>;
+
 /** The tree and its totals for a layer table under the experiment's cut and strategy. */
-export function buildLayerTree(input: { file: string; experiment: string; summary: LayerSummary; cutAt?: string; strategy: StrategySpec }): LayerTreeState {
+export function buildLayerTree(input: BuildInput): LayerTreeState {
   const { summary, strategy } = input;
   const names = new Set(summary.rows.map((r) => r.name));
   const cutAt = input.cutAt ?? summary.cutAt;
@@ -247,39 +250,82 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
     warnings.push(
       `backbone.cutAt "${cutAt}" is not a layer of this backbone: use "Cut here" on a layer, or remove cutAt for the usual cut (${summary.cutAt}).`,
     );
-  const trainableCount = view.states.filter((s) => s === 'trainable').length;
-  let strategyText: string;
-  if (strategy.kind === 'feature-extraction') strategyText = 'Feature extraction: the whole base is frozen; only the new head trains.';
-  else if (strategy.kind === 'scratch')
-    strategyText = `From scratch: all ${count(trainableCount, 'layer')} of the base train from re-initialised (random) weights; the pretrained weights are not used.`;
-  else {
-    const from =
-      strategy.unfreezeFrom !== undefined
-        ? `from ${strategy.unfreezeFrom}`
-        : `the last ${count(strategy.unfreezeLast ?? 20, 'layer')} of the cut base${strategy.unfreezeLast === undefined ? ' (the default)' : ''}`;
-    strategyText = view.boundary
-      ? `Fine-tuning ${from}: ${count(trainableCount, 'layer')} of the base train (from ${view.boundary} on), the layers before stay frozen.`
-      : `Fine-tuning ${from}: but no layer of the base trains.`;
-    if (strategy.unfreezeFrom !== undefined && summary.kind === 'layers') {
-      if (!names.has(strategy.unfreezeFrom))
-        warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is not a layer of this backbone: use "Train from here" on a layer.`);
-      else if (!view.boundary)
-        warnings.push(
-          `strategy.unfreezeFrom "${strategy.unfreezeFrom}" is cut away (the head attaches at ${cutAt}), so the whole base stays frozen: use "Train from here" on a layer above the cut, or move the cut.`,
-        );
-    }
-    if (!summary.fineTunable) warnings.push('This backbone cannot be fine-tuned (a graph model): use feature extraction ("Freeze all").');
-  }
-  const stateOf = new Map(summary.rows.map((r, i) => [r.name, view.states[i]]));
+  const strategyText = describeStrategy(input, view, names, cutAt, warnings);
   const blocks = summary.kind === 'layers' ? backboneBlocks(summary.rows) : { scheme: undefined, places: [], stages: [] };
   const placeByName = new Map(summary.rows.map((r, i) => [r.name, blocks.places[i]]));
-  // Rewrite helpers fold into the layer they were made from.
+  const items = layerItems(input, view, placeByName, cutAt, warnings);
+  const cutAwayParams = items.filter((l) => l.state === 'after-cut').reduce((n, l) => n + l.params, 0);
+  const grouped: LayerGroup[] = blocks.scheme ? groupByPlace(items, (n) => placeByName.get(n)) : groupLayers(items);
+  const cutOrigin: CutOrigin | 'unknown' =
+    input.cutAt !== undefined ? 'spec' : (summary.cutFrom ?? (summary.source.startsWith('catalog:') ? 'catalog' : 'unknown'));
+  return {
+    type: 'state',
+    protocol: LAYER_TREE_PROTOCOL,
+    file: input.file,
+    experiment: input.experiment,
+    source: summary.source,
+    kind: summary.kind,
+    fineTunable: summary.fineTunable,
+    cutAt,
+    cutIsDefault: input.cutAt === undefined,
+    cutOrigin,
+    cutNote: CUT_NOTES[cutOrigin],
+    scheme: blocks.scheme,
+    stages: stageTotals(blocks.stages, items),
+    strategy: strategy.kind,
+    strategyText,
+    reinitialized: view.reinitialized,
+    boundary: view.boundary,
+    trainableParams: view.trainableParams,
+    frozenParams: view.frozenParams,
+    cutAwayParams,
+    layerCount: items.length,
+    groups: grouped.map(withBlockActions),
+    warnings,
+    preprocessing: summary.preprocessing ? describePreprocessing(summary.preprocessing.mode, summary.preprocessing.from) : undefined,
+    notes: summary.notes ?? [],
+  };
+}
+
+/** One sentence saying what trains and what stays frozen; the file's strategy choices the view contradicts go to `warnings`. */
+function describeStrategy({ summary, strategy }: BuildInput, view: View, names: ReadonlySet<string>, cutAt: string, warnings: string[]): string {
+  const trainableCount = view.states.filter((s) => s === 'trainable').length;
+  if (strategy.kind === 'feature-extraction') return 'Feature extraction: the whole base is frozen; only the new head trains.';
+  if (strategy.kind === 'scratch')
+    return `From scratch: all ${count(trainableCount, 'layer')} of the base train from re-initialised (random) weights; the pretrained weights are not used.`;
+  const from =
+    strategy.unfreezeFrom !== undefined
+      ? `from ${strategy.unfreezeFrom}`
+      : `the last ${count(strategy.unfreezeLast ?? 20, 'layer')} of the cut base${strategy.unfreezeLast === undefined ? ' (the default)' : ''}`;
+  if (strategy.unfreezeFrom !== undefined && summary.kind === 'layers') {
+    if (!names.has(strategy.unfreezeFrom))
+      warnings.push(`strategy.unfreezeFrom "${strategy.unfreezeFrom}" is not a layer of this backbone: use "Train from here" on a layer.`);
+    else if (!view.boundary)
+      warnings.push(
+        `strategy.unfreezeFrom "${strategy.unfreezeFrom}" is cut away (the head attaches at ${cutAt}), so the whole base stays frozen: use "Train from here" on a layer above the cut, or move the cut.`,
+      );
+  }
+  if (!summary.fineTunable) warnings.push('This backbone cannot be fine-tuned (a graph model): use feature extraction ("Freeze all").');
+  return view.boundary
+    ? `Fine-tuning ${from}: ${count(trainableCount, 'layer')} of the base train (from ${view.boundary} on), the layers before stay frozen.`
+    : `Fine-tuning ${from}: but no layer of the base trains.`;
+}
+
+/** The rows as the tree's layers: rewrite helpers fold into the layer they were made from; a boundary inside such a layer goes to `warnings`. */
+function layerItems(
+  { summary, strategy }: BuildInput,
+  view: View,
+  placeByName: ReadonlyMap<string, LayerPlace | undefined>,
+  cutAt: string,
+  warnings: string[],
+): LayerItem[] {
+  const stateOf = new Map(summary.rows.map((r, i) => [r.name, view.states[i]]));
   const partsOf = new Map<string, LayerRow[]>();
   for (const r of summary.rows) {
     const origin = placeByName.get(r.name)?.helperOf;
     if (origin) partsOf.set(origin, [...(partsOf.get(origin) ?? []), r]);
   }
-  const items: LayerItem[] = summary.rows
+  return summary.rows
     .filter((r) => !placeByName.get(r.name)?.helperOf)
     .map((r) => {
       const parts = partsOf.get(r.name);
@@ -306,54 +352,27 @@ export function buildLayerTree(input: { file: string; experiment: string; summar
       }
       return item;
     });
-  const cutAwayParams = items.filter((l) => l.state === 'after-cut').reduce((n, l) => n + l.params, 0);
-  const inBase = (l: LayerItem) => l.state === 'frozen' || l.state === 'trainable';
-  const grouped: LayerGroup[] = blocks.scheme ? groupByPlace(items, (n) => placeByName.get(n)) : groupLayers(items);
-  const groups: LayerGroup[] = grouped.map((g) => {
-    if (!g.block) return g;
-    const first = g.layers[0];
-    const last = g.layers.at(-1)!;
-    const out: LayerGroup = { ...g };
-    const title = g.stage ? shortBlockTitle(g.block, g.stage) : undefined;
-    if (title) out.title = title;
-    if (inBase(first) && !first.isBoundary) out.trainFrom = first.name;
-    if (!last.isCut && last.state !== 'input') out.cutAt = last.name;
-    return out;
-  });
+}
+
+/** A block's header actions: "Train from here" from its first layer (in the base), "Cut here" at its last; and its short title. */
+function withBlockActions(g: LayerGroup): LayerGroup {
+  if (!g.block) return g;
+  const first = g.layers[0];
+  const last = g.layers.at(-1)!;
+  const out: LayerGroup = { ...g };
+  const title = g.stage ? shortBlockTitle(g.block, g.stage) : undefined;
+  if (title) out.title = title;
+  if ((first.state === 'frozen' || first.state === 'trainable') && !first.isBoundary) out.trainFrom = first.name;
+  if (!last.isCut && last.state !== 'input') out.cutAt = last.name;
+  return out;
+}
+
+function stageTotals(stages: ReturnType<typeof backboneBlocks>['stages'], items: LayerItem[]): LayerStage[] {
   const itemByName = new Map(items.map((l) => [l.name, l]));
-  const stages: LayerStage[] = blocks.stages.map((st) => ({
+  return stages.map((st) => ({
     name: st.name,
     kind: st.kind,
     blocks: st.blocks.length,
     params: st.blocks.reduce((n, b) => n + b.layers.reduce((m, name) => m + (itemByName.get(name)?.params ?? 0), 0), 0),
   }));
-  const cutOrigin: CutOrigin | 'unknown' =
-    input.cutAt !== undefined ? 'spec' : (summary.cutFrom ?? (summary.source.startsWith('catalog:') ? 'catalog' : 'unknown'));
-  return {
-    type: 'state',
-    protocol: LAYER_TREE_PROTOCOL,
-    file: input.file,
-    experiment: input.experiment,
-    source: summary.source,
-    kind: summary.kind,
-    fineTunable: summary.fineTunable,
-    cutAt,
-    cutIsDefault: input.cutAt === undefined,
-    cutOrigin,
-    cutNote: CUT_NOTES[cutOrigin],
-    scheme: blocks.scheme,
-    stages,
-    strategy: strategy.kind,
-    strategyText,
-    reinitialized: view.reinitialized,
-    boundary: view.boundary,
-    trainableParams: view.trainableParams,
-    frozenParams: view.frozenParams,
-    cutAwayParams,
-    layerCount: items.length,
-    groups,
-    warnings,
-    preprocessing: summary.preprocessing ? describePreprocessing(summary.preprocessing.mode, summary.preprocessing.from) : undefined,
-    notes: summary.notes ?? [],
-  };
 }

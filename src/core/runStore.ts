@@ -1,37 +1,23 @@
-// The run folder: the one definition of what a run leaves on disk. Written by the trainer
-// (and the CLI), read by the extension's tree, dashboard and RunManager.
-//
-//   <runsDir>/<yyyyMMdd-HHmmss>-<experiment-slug>-<4 hex>/
-//     run.json      RunRecord, rewritten atomically (temp file + fsync + rename)
-//     metrics.jsonl one MetricRecord per line, appended; a torn last line is tolerated
-//     eval.json     the evaluation report (core/metrics.ts), written atomically
-//     model/        the exported model; only usable when run.json says 'succeeded'
-//     log.txt       human-readable log
-//
-// A run.json that cannot be read is reported (naming the file), never thrown.
+// Writing a run folder (core/runFiles.ts has its layout): creating it, atomic rewrites of
+// run.json, recovery of runs whose writer is gone, and deletion. Reading and listing runs
+// (core/runReader.ts) and metrics.jsonl (core/metricsFile.ts) are re-exported from here,
+// where the rest of the code has always found them.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { InputProblem, ResolvedExperiment, Validated } from './experiment';
+import type { InputProblem, ResolvedExperiment } from './experiment';
 import type { SkippedFile } from './datasetTypes';
-import { RUN_FORMAT, RUN_FORMAT_VERSION, type DatasetSummary, type MetricRecord, type RunRecord } from './runRecord';
+import { RUN_FORMAT, RUN_FORMAT_VERSION, type DatasetSummary, type RunRecord } from './runRecord';
+import { RUN_FILES } from './runFiles';
+import { listRuns, readRun, type RunEntry } from './runReader';
 export { RUN_FORMAT, RUN_FORMAT_VERSION } from './runRecord';
 export type { DatasetSummary, MetricRecord, RunFailure, RunRecord, RunTimings } from './runRecord';
+export { DEFAULT_RUNS_FOLDER, RUN_FILES } from './runFiles';
+export { listRuns, listRunsAsync, readRun, readRunAsync, type RunEntry, type RunListing } from './runReader';
+export { appendMetrics, readMetrics, readMetricsAsync, type MetricsRead } from './metricsFile';
 
 export type { RunStatus } from './runEvents';
-
-/** Bumped when a reader of the old format would misread the new one. */
-/** Default runs folder, relative to the workspace folder (setting transferLab.runsFolder). */
-export const DEFAULT_RUNS_FOLDER = '.transferlab/runs';
-
-export const RUN_FILES = {
-  record: 'run.json',
-  metrics: 'metrics.jsonl',
-  eval: 'eval.json',
-  model: 'model',
-  log: 'log.txt',
-} as const;
 
 export const ORPHANED_MESSAGE = 'the trainer stopped without finishing (editor reloaded or process killed)';
 
@@ -43,11 +29,6 @@ export interface CreateRunExtra {
   skipped?: SkippedFile[];
   /** Default: now. */
   startedAt?: Date;
-}
-
-export interface RunEntry {
-  dir: string;
-  record: RunRecord;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -125,29 +106,6 @@ export function updateRun(dir: string, patch: Partial<RunRecord>): RunRecord {
 }
 
 /**
- * Appends metric records, one JSON object per line, and fsyncs. When the file ends in a
- * torn line (a crash mid-write), a newline is written first so the new lines stay whole.
- */
-export function appendMetrics(dir: string, records: MetricRecord[]): void {
-  if (records.length === 0) return;
-  const file = path.join(dir, RUN_FILES.metrics);
-  const fd = fs.openSync(file, 'a+');
-  try {
-    const size = fs.fstatSync(fd).size;
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      fs.readSync(fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
-    }
-    fs.writeSync(fd, prefix + records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
  * Writes JSON so a reader sees the old or the new file, never half of one: a temp file in
  * the same folder, fsync, rename over the target, then fsync the folder (where supported).
  */
@@ -180,224 +138,6 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   } catch {
     // Folders cannot be opened or fsynced on some platforms (Windows); the rename stands.
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading
-// ---------------------------------------------------------------------------------------
-
-/** Reads and checks run.json. Never throws: a missing or corrupt file is an error naming it. */
-export function readRun(dir: string): Validated<RunRecord> {
-  const file = path.join(dir, RUN_FILES.record);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return unreadableRun(file, e);
-  }
-  return parseRunRecord(file, text);
-}
-
-/** readRun without blocking: for the extension host, which must never wait on the disk. */
-export async function readRunAsync(dir: string): Promise<Validated<RunRecord>> {
-  const file = path.join(dir, RUN_FILES.record);
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch (e) {
-    return unreadableRun(file, e);
-  }
-  return parseRunRecord(file, text);
-}
-
-const runProblem = (
-  file: string,
-  at: string,
-  message: string,
-  hint = 'The run folder is damaged; delete it, or fix run.json by hand.',
-): Validated<RunRecord> => ({
-  ok: false,
-  errors: [{ file, path: at, message, hint }],
-});
-
-function unreadableRun(file: string, e: unknown): Validated<RunRecord> {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ENOENT'
-    ? runProblem(file, '', 'missing: this folder is not a run folder, or its run was interrupted while being created', 'Delete the folder if it is not needed.')
-    : runProblem(file, '', `cannot be read (${code ?? e})`, 'Check the file permissions.');
-}
-
-/** Checks the text of a run.json (the format, its version, each field's type). */
-function parseRunRecord(file: string, text: string): Validated<RunRecord> {
-  const problem = (at: string, message: string, hint?: string) => runProblem(file, at, message, hint);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    return problem('', `is not valid JSON (${(e as Error).message})`);
-  }
-  if (!isRecord(raw)) return problem('', 'must hold a JSON object');
-  if (raw.format !== RUN_FORMAT) return problem('format', `is ${JSON.stringify(raw.format)}, expected "${RUN_FORMAT}": not a Transfer Lab run record`);
-  if (typeof raw.version !== 'number') return problem('version', 'is missing');
-  if (raw.version > RUN_FORMAT_VERSION) {
-    return problem(
-      'version',
-      `is ${raw.version}, written by a newer Transfer Lab (this one reads up to ${RUN_FORMAT_VERSION})`,
-      'Update Transfer Lab to open this run.',
-    );
-  }
-  const checks: [string, boolean, string][] = [
-    ['id', typeof raw.id === 'string', 'a string'],
-    [
-      'experiment',
-      isRecord(raw.experiment) && typeof raw.experiment.name === 'string' && typeof raw.experiment.file === 'string',
-      'an object with name and file',
-    ],
-    ['status', ['running', 'succeeded', 'failed', 'cancelled'].includes(raw.status as string), 'one of running, succeeded, failed, cancelled'],
-    ['config', isRecord(raw.config) && typeof raw.config.name === 'string', 'the resolved experiment (an object)'],
-    ['backend', typeof raw.backend === 'string', 'a string'],
-    [
-      'skipped',
-      Array.isArray(raw.skipped) && raw.skipped.every((s) => isRecord(s) && typeof s.path === 'string' && typeof s.reason === 'string'),
-      'a list of { path, reason }',
-    ],
-    ['timings', isRecord(raw.timings) && typeof raw.timings.startedAt === 'string', 'an object with startedAt'],
-    ['metrics', isRecord(raw.metrics) && Object.values(raw.metrics).every((v) => typeof v === 'number' || v === null), 'an object of numbers'],
-    ['failure', raw.failure === undefined || (isRecord(raw.failure) && typeof raw.failure.message === 'string'), 'an object with a message'],
-    ['pid', raw.pid === undefined || (typeof raw.pid === 'number' && Number.isInteger(raw.pid)), 'a whole number'],
-    [
-      'dataset',
-      raw.dataset === undefined || (isRecord(raw.dataset) && Array.isArray(raw.dataset.classes) && isRecord(raw.dataset.counts)),
-      'an object with classes and counts',
-    ],
-  ];
-  for (const [key, ok, expected] of checks) if (!ok) return problem(key, `must be ${expected}, got ${JSON.stringify(raw[key]) ?? 'nothing'}`);
-  const metrics = raw.metrics as Record<string, number | null>;
-  for (const k of Object.keys(metrics)) if (metrics[k] === null) metrics[k] = NaN;
-  return { ok: true, value: raw as unknown as RunRecord, warnings: [] };
-}
-
-/** Metric records in file order; a torn or corrupt line is skipped and reported. */
-export type MetricsRead = { records: MetricRecord[]; problems: InputProblem[] };
-
-export function readMetrics(dir: string): MetricsRead {
-  const file = path.join(dir, RUN_FILES.metrics);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return unreadableMetrics(file, e);
-  }
-  return parseMetrics(file, text);
-}
-
-/** readMetrics without blocking: for the extension host. */
-export async function readMetricsAsync(dir: string): Promise<MetricsRead> {
-  const file = path.join(dir, RUN_FILES.metrics);
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch (e) {
-    return unreadableMetrics(file, e);
-  }
-  return parseMetrics(file, text);
-}
-
-function unreadableMetrics(file: string, e: unknown): MetricsRead {
-  const code = (e as NodeJS.ErrnoException).code;
-  return { records: [], problems: code === 'ENOENT' ? [] : [{ file, path: '', message: `cannot be read (${code ?? e})` }] };
-}
-
-function parseMetrics(file: string, text: string): MetricsRead {
-  const records: MetricRecord[] = [];
-  const problems: InputProblem[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, n) => {
-    if (line.trim() === '') return;
-    const isLast = n === lines.length - 1; // no newline after it: possibly torn by a crash
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      problems.push({
-        file,
-        path: '',
-        line: n + 1,
-        message: isLast ? 'the last line is incomplete (the run stopped while writing it); it is ignored' : 'a line is not valid JSON; it is ignored',
-      });
-      return;
-    }
-    const record = toMetricRecord(raw);
-    if (record) records.push(record);
-    else problems.push({ file, path: '', line: n + 1, message: 'a line is not a metric record ({ kind, epoch, step, loss, time }); it is ignored' });
-  });
-  return { records, problems };
-}
-
-function toMetricRecord(raw: unknown): MetricRecord | undefined {
-  if (!isRecord(raw) || (raw.kind !== 'batch' && raw.kind !== 'epoch')) return undefined;
-  const num = (v: unknown) => typeof v === 'number' || v === null; // null: NaN/Infinity written by JSON.stringify
-  if (typeof raw.epoch !== 'number' || typeof raw.step !== 'number' || typeof raw.time !== 'number' || !num(raw.loss)) return undefined;
-  for (const k of ['batch', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'imagesPerSec']) if (raw[k] !== undefined && !num(raw[k])) return undefined;
-  const out = { ...raw } as Record<string, unknown>;
-  for (const k of Object.keys(out)) if (out[k] === null) out[k] = NaN;
-  return out as unknown as MetricRecord;
-}
-
-/**
- * Every run under `runsDir`, newest first (by startedAt, then folder name). Folders
- * without a readable run.json are listed in `problems`. A missing runsDir is empty.
- */
-export type RunListing = { runs: RunEntry[]; problems: { dir: string; errors: InputProblem[] }[] };
-
-export function listRuns(runsDir: string): RunListing {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(runsDir, { withFileTypes: true });
-  } catch (e) {
-    return unlistable(runsDir, e);
-  }
-  return sortedListing(runDirs(runsDir, entries).map((dir) => [dir, readRun(dir)] as const));
-}
-
-/** listRuns without blocking (the extension host): reads run.json files a few at a time. */
-export async function listRunsAsync(runsDir: string): Promise<RunListing> {
-  let entries: fs.Dirent[];
-  try {
-    entries = await fs.promises.readdir(runsDir, { withFileTypes: true });
-  } catch (e) {
-    return unlistable(runsDir, e);
-  }
-  const dirs = runDirs(runsDir, entries);
-  const reads: (readonly [string, Validated<RunRecord>])[] = [];
-  // 8 at a time: parallel reads, and no more than 8 records parsed between two turns of the event loop.
-  for (let i = 0; i < dirs.length; i += 8) {
-    reads.push(...(await Promise.all(dirs.slice(i, i + 8).map(async (dir) => [dir, await readRunAsync(dir)] as const))));
-  }
-  return sortedListing(reads);
-}
-
-function unlistable(runsDir: string, e: unknown): RunListing {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return { runs: [], problems: [] };
-  return { runs: [], problems: [{ dir: runsDir, errors: [{ file: runsDir, path: '', message: `cannot list the runs folder (${code ?? e})` }] }] };
-}
-
-function runDirs(runsDir: string, entries: fs.Dirent[]): string[] {
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(runsDir, e.name));
-}
-
-/** Newest first (by start time, then folder name). */
-function sortedListing(reads: readonly (readonly [string, Validated<RunRecord>])[]): RunListing {
-  const runs: RunEntry[] = [];
-  const problems: RunListing['problems'] = [];
-  for (const [dir, read] of reads) {
-    if (read.ok) runs.push({ dir, record: read.value });
-    else problems.push({ dir, errors: read.errors });
-  }
-  const time = (r: RunEntry) => Date.parse(r.record.timings.startedAt) || 0;
-  runs.sort((a, b) => time(b) - time(a) || (path.basename(b.dir) < path.basename(a.dir) ? -1 : path.basename(b.dir) > path.basename(a.dir) ? 1 : 0));
-  return { runs, problems };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -527,5 +267,3 @@ function timestamp(d: Date): string {
 function formatRunProblem(p: InputProblem): string {
   return `${p.file ?? ''}: ${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` ${p.hint}` : ''}`;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InputProblem, Validated } from '../../src/core/experiment';
-import { holdOutCounts, indexDataset, scaffoldDataset, splitDatasetOnDisk, type DatasetIndex } from '../../src/core/datasetIndex';
+import { holdOutCounts, indexDataset, type DatasetIndex } from '../../src/core/datasetIndex';
+import { scaffoldDataset, splitDatasetOnDisk } from '../../src/core/datasetScaffold';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-dataset-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));

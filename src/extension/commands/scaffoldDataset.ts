@@ -1,10 +1,11 @@
 // Scaffold Dataset: a new dataset folder from class names, or an existing folder-per-class
 // dataset split into train/ val/ test/ (copied by default; moving only on an explicit,
 // warned choice). Either way the user sees the counts per class and split afterwards.
-// Never deletes or overwrites user files (datasetIndex.ts enforces it).
+// Never deletes or overwrites user files (datasetScaffold.ts enforces it).
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { scaffoldDataset, splitDatasetOnDisk, type SplitCounts } from '../../core/datasetIndex';
+import type { SplitCounts } from '../../core/datasetTypes';
+import { scaffoldDataset, splitDatasetOnDisk } from '../../core/datasetScaffold';
 import { formatProblem, EXPERIMENT_DEFAULTS } from '../../core/experimentValidation';
 import type { InputProblem } from '../../core/experiment';
 import type { Services } from '../services';
