@@ -13,6 +13,95 @@ import { repoRoot } from '../support/testEnv.mjs';
 import { buildNativeMirror, serveNativeMirror, LIB_PATH, BINDING_PATH } from '../support/nativeMirror.mjs';
 import { copyShippedDataset } from '../support/datasets.mjs';
 
+/** The notification toast showing `text`, and its message. */
+function toastsOf(page) {
+  const toast = (text) => page.locator('.notification-toast', { hasText: text }).first();
+  const toastText = async (text) => (await toast(text).locator('.notification-list-item-message').first().innerText()).trim();
+  return { toast, toastText };
+}
+
+/** 1. Before: the installed VSIX has no native TensorFlow. */
+async function checkFallbackNotice(wb) {
+  const { toast, toastText } = toastsOf(wb.page);
+  await wb.runCommand('Transfer Lab: Show Environment');
+  await toast('several times slower than native TensorFlow').waitFor({ timeout: 120_000 });
+  const before = await toastText('several times slower than native TensorFlow');
+  console.log(`# before: ${before}`);
+  assert.match(before, /training on (wasm|cpu)/);
+  for (const name of ['Install Native Backend', 'Open Setting', 'Show Output']) {
+    assert.equal(await toast('several times slower').getByRole('button', { name }).count(), 1, `the notification has ${name}`);
+  }
+  await wb.screenshot('native-1-fallback');
+}
+
+/** 2. One click: the progress notification, then the result. */
+async function installFromNotice(wb, mirror) {
+  const { page } = wb;
+  const { toast, toastText } = toastsOf(page);
+  await toast('several times slower').getByRole('button', { name: 'Install Native Backend' }).click();
+  const progress = toast('installing native TensorFlow');
+  await progress.waitFor({ timeout: 30_000 });
+  await until(
+    'a download or extract step in the progress',
+    async () => /Downloading|Extracting|Checking/.test(await progress.innerText().catch(() => '')),
+    30_000,
+  ).catch(() => {});
+  console.log(`# progress: ${(await progress.innerText().catch(() => '(already done)')).replace(/\s+/g, ' ')}`);
+  await page.waitForTimeout(600);
+  await wb.screenshot('native-2-installing');
+  await toast('is installed').waitFor({ timeout: 240_000 });
+  const installed = await toastText('is installed');
+  console.log(`# installed: ${installed}`);
+  assert.match(installed, /native TensorFlow 2\.21\.0 is installed; training uses it from the next run, no reload needed/);
+  assert.deepEqual(mirror.requests, [`GET /${LIB_PATH}`, `GET /${BINDING_PATH}`], "the two files tfjs-node's installer downloads, from the mirror");
+}
+
+/** 3. Show Environment (run by the install, no reload) now reports native TensorFlow. */
+async function checkNativeReported(wb) {
+  const { page } = wb;
+  const { toast, toastText } = toastsOf(page);
+  await toast('Transfer Lab: backend tensorflow').waitFor({ timeout: 120_000 });
+  const after = await toastText('Transfer Lab: backend tensorflow');
+  console.log(`# after: ${after}`);
+  assert.match(after, /TF 2\.21\.0|TensorFlow 2\.21\.0|2\.21\.0/);
+  await page.waitForTimeout(600);
+  await wb.screenshot('native-3-installed');
+}
+
+/** 4. A run trains on it. */
+async function checkRunTrainsOnNative(wb, workspace) {
+  const { page } = wb;
+  const { toast } = toastsOf(page);
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'native.tlexp.json' }).first().click();
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Run' }).first();
+  await lens.waitFor({ timeout: 60_000 });
+  await lens.click();
+  const runsDir = path.join(workspace, '.transferlab', 'runs');
+  const record = await until(
+    'a finished run',
+    () => {
+      const dirs = fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : [];
+      for (const d of dirs) {
+        try {
+          const r = JSON.parse(fs.readFileSync(path.join(runsDir, d, 'run.json'), 'utf8'));
+          if (r.status !== 'running') return r;
+        } catch {
+          /* being written */
+        }
+      }
+      return undefined;
+    },
+    300_000,
+  );
+  console.log(`# run: ${record.status} on ${record.backend}, test accuracy ${record.metrics?.accuracy}`);
+  assert.equal(record.status, 'succeeded');
+  assert.equal(record.backend, 'tensorflow');
+  await toast('finished')
+    .waitFor({ timeout: 30_000 })
+    .catch(() => {});
+  await wb.screenshot('native-4-trained');
+}
+
 test(
   'Install Native Backend from the fallback notification: download, Show Environment says tensorflow, a run trains on it, no reload',
   { timeout: 600_000 },
@@ -26,76 +115,11 @@ test(
     );
     const mirror = await serveNativeMirror(await buildNativeMirror(repoRoot));
     const wb = await openWorkbench({ workspace, settings: { 'transferLab.nativeBackendPath': '' }, env: { TFJS_NODE_CDN_STORAGE: mirror.url } });
-    const { page } = wb;
-    const toast = (text) => page.locator('.notification-toast', { hasText: text }).first();
-    const toastText = async (text) => (await toast(text).locator('.notification-list-item-message').first().innerText()).trim();
     try {
-      // 1. Before: the installed VSIX has no native TensorFlow.
-      await wb.runCommand('Transfer Lab: Show Environment');
-      await toast('several times slower than native TensorFlow').waitFor({ timeout: 120_000 });
-      const before = await toastText('several times slower than native TensorFlow');
-      console.log(`# before: ${before}`);
-      assert.match(before, /training on (wasm|cpu)/);
-      for (const name of ['Install Native Backend', 'Open Setting', 'Show Output']) {
-        assert.equal(await toast('several times slower').getByRole('button', { name }).count(), 1, `the notification has ${name}`);
-      }
-      await wb.screenshot('native-1-fallback');
-
-      // 2. One click: the progress notification, then the result.
-      await toast('several times slower').getByRole('button', { name: 'Install Native Backend' }).click();
-      const progress = toast('installing native TensorFlow');
-      await progress.waitFor({ timeout: 30_000 });
-      await until(
-        'a download or extract step in the progress',
-        async () => /Downloading|Extracting|Checking/.test(await progress.innerText().catch(() => '')),
-        30_000,
-      ).catch(() => {});
-      console.log(`# progress: ${(await progress.innerText().catch(() => '(already done)')).replace(/\s+/g, ' ')}`);
-      await page.waitForTimeout(600);
-      await wb.screenshot('native-2-installing');
-      await toast('is installed').waitFor({ timeout: 240_000 });
-      const installed = await toastText('is installed');
-      console.log(`# installed: ${installed}`);
-      assert.match(installed, /native TensorFlow 2\.21\.0 is installed; training uses it from the next run, no reload needed/);
-      assert.deepEqual(mirror.requests, [`GET /${LIB_PATH}`, `GET /${BINDING_PATH}`], "the two files tfjs-node's installer downloads, from the mirror");
-
-      // 3. Show Environment (run by the install, no reload) now reports native TensorFlow.
-      await toast('Transfer Lab: backend tensorflow').waitFor({ timeout: 120_000 });
-      const after = await toastText('Transfer Lab: backend tensorflow');
-      console.log(`# after: ${after}`);
-      assert.match(after, /TF 2\.21\.0|TensorFlow 2\.21\.0|2\.21\.0/);
-      await page.waitForTimeout(600);
-      await wb.screenshot('native-3-installed');
-
-      // 4. A run trains on it.
-      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'native.tlexp.json' }).first().click();
-      const lens = page.locator('.codelens-decoration a', { hasText: 'Run' }).first();
-      await lens.waitFor({ timeout: 60_000 });
-      await lens.click();
-      const runsDir = path.join(workspace, '.transferlab', 'runs');
-      const record = await until(
-        'a finished run',
-        () => {
-          const dirs = fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : [];
-          for (const d of dirs) {
-            try {
-              const r = JSON.parse(fs.readFileSync(path.join(runsDir, d, 'run.json'), 'utf8'));
-              if (r.status !== 'running') return r;
-            } catch {
-              /* being written */
-            }
-          }
-          return undefined;
-        },
-        300_000,
-      );
-      console.log(`# run: ${record.status} on ${record.backend}, test accuracy ${record.metrics?.accuracy}`);
-      assert.equal(record.status, 'succeeded');
-      assert.equal(record.backend, 'tensorflow');
-      await toast('finished')
-        .waitFor({ timeout: 30_000 })
-        .catch(() => {});
-      await wb.screenshot('native-4-trained');
+      await checkFallbackNotice(wb);
+      await installFromNotice(wb, mirror);
+      await checkNativeReported(wb);
+      await checkRunTrainsOnNative(wb, workspace);
     } catch (e) {
       await wb.screenshot('native-failure').catch(() => {});
       throw e;

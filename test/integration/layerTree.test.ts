@@ -28,10 +28,8 @@ async function shown(file: string, what: string, check: (s: LayerTreeState) => b
   );
 }
 
-test('layer tree: "train from here" edits the experiment file, the panel follows, and undo restores it', async () => {
-  const file = path.join(workspace(), 'layers.tlexp.json');
-  const original = `${JSON.stringify({ name: 'layers', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2 } }, null, 2)}\n`;
-  fs.writeFileSync(file, original);
+/** Opens the file and its layer panel; the panel opens beside the code. */
+async function openWithPanel(file: string): Promise<vscode.TextDocument> {
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
@@ -44,8 +42,11 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   });
   assert.ok(tab.input instanceof vscode.TabInputWebview);
   assert.notEqual(tab.group.viewColumn, vscode.window.activeTextEditor?.viewColumn, 'beside the code');
+  return doc;
+}
 
-  // The real trainer's layer table, shown under feature extraction: everything frozen.
+/** The real trainer's layer table, shown under feature extraction: everything frozen. */
+async function checkAllFrozen(file: string): Promise<LayerTreeState> {
   const before = await shown(file, 'the layer tree', () => true, 90_000);
   const all = layers(before);
   note(`fmnist-mini: ${all.length} layers in ${before.groups.length} rows; cut at ${before.cutAt}; frozen ${before.frozenParams}`);
@@ -63,7 +64,11 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
     all.filter((l) => l.isCut).map((l) => l.name),
     [before.cutAt],
   );
+  return before;
+}
 
+/** Refused messages leave the file alone; "Train from here" edits it in the editor, unsaved. */
+async function checkTrainFromHere(file: string, doc: vscode.TextDocument, original: string, before: LayerTreeState): Promise<void> {
   // Messages naming layers the backbone does not have never reach the file.
   assert.equal(await receive(file, { type: 'train-from', protocol, layer: 'block_99_dw' }), 'refused');
   assert.equal(await receive(file, { type: 'delete-file', protocol }), 'refused');
@@ -84,13 +89,18 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   assert.ok(trainable.includes(after.cutAt), 'trainable up to the cut');
   assert.ok(after.trainableParams > 0 && after.frozenParams > 0);
   assert.equal(after.trainableParams + after.frozenParams, before.frozenParams, 'the same base, split differently');
+}
 
-  // Undo in the file's editor restores it, and the panel follows.
+/** Undo in the file's editor restores it, and the panel follows. */
+async function checkUndo(file: string, doc: vscode.TextDocument, original: string): Promise<void> {
   await vscode.window.showTextDocument(doc);
   await vscode.commands.executeCommand('undo');
   assert.equal(doc.getText(), original);
   await shown(file, 'everything frozen again', (s) => s.strategy === 'feature-extraction' && s.trainableParams === 0);
+}
 
+/** "Cut here", a hand edit, "freeze all", then broken JSON: the panel follows each. */
+async function checkCutHandEditAndBrokenJson(file: string, doc: vscode.TextDocument): Promise<void> {
   // "Cut here" sets backbone.cutAt; a hand edit of the JSON re-renders the panel too.
   assert.equal(await receive(file, { type: 'cut-at', protocol, layer: 'block_3_pw_relu' }), 'changed');
   assert.equal(JSON.parse(doc.getText()).backbone.cutAt, 'block_3_pw_relu');
@@ -110,6 +120,17 @@ test('layer tree: "train from here" edits the experiment file, the panel follows
   await editor.edit((b) => b.insert(doc.positionAt(0), 'x'));
   await waitFor('an error for the broken file', async () => ((await state(file))?.type === 'error' ? true : undefined));
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}
+
+test('layer tree: "train from here" edits the experiment file, the panel follows, and undo restores it', async () => {
+  const file = path.join(workspace(), 'layers.tlexp.json');
+  const original = `${JSON.stringify({ name: 'layers', data: { dir: path.join(repo, 'media/datasets/fashion-target') }, backbone: { catalog: 'fmnist-mini' }, strategy: { kind: 'feature-extraction' }, train: { epochs: 2 } }, null, 2)}\n`;
+  fs.writeFileSync(file, original);
+  const doc = await openWithPanel(file);
+  const before = await checkAllFrozen(file);
+  await checkTrainFromHere(file, doc, original, before);
+  await checkUndo(file, doc, original);
+  await checkCutHandEditAndBrokenJson(file, doc);
 }, 150_000);
 
 test('layer tree: a backbone that cannot load is an error that says which and why', async () => {

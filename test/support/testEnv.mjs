@@ -83,18 +83,8 @@ async function waitForHttp(url, timeoutMs, proc) {
   throw new Error(`code-server did not answer at ${url} within ${timeoutMs} ms`);
 }
 
-/**
- * Starts code-server on a free loopback port with a fresh user-data and extensions dir.
- * opts: { workspace, settings, untrusted, extraArgs, env, installVsix, extensionDevelopmentPath, extensionTestsPath }
- * close() kills the process group and removes the temp dirs (TRANSFER_LAB_KEEP_TMP=1 keeps them).
- */
-export async function startCodeServer(opts) {
-  if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server is not installed (${codeServerEntry}); run npm run setup:test-env`);
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-vscode-'));
-  const userDataDir = path.join(base, 'user-data');
-  const extensionsDir = path.join(base, 'extensions');
-  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.mkdirSync(extensionsDir, { recursive: true });
+/** A fresh user settings.json: no startup editor, tips or telemetry; workspace trust as opts.untrusted asks. */
+function writeUserSettings(userDataDir, opts) {
   fs.writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),
     JSON.stringify(
@@ -112,6 +102,43 @@ export async function startCodeServer(opts) {
       2,
     ),
   );
+}
+
+/** Installs a VSIX into the fresh extensions dir (code-server's --install-extension). */
+async function installVsix(common, vsix) {
+  await new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [codeServerEntry, ...common, '--install-extension', vsix], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`--install-extension failed (${code}): ${out}`))));
+  });
+}
+
+/** The workbench URL: the folder, and the extension development/tests paths as the `payload` query. */
+function workbenchUrl(port, opts) {
+  // code-server's CLI has no --extensionDevelopmentPath; the web workbench takes the same
+  // arguments from its `payload` query parameter, as VS Code's own web test runner does.
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = [];
+  if (opts.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(opts.extensionDevelopmentPath)]);
+  if (opts.extensionTestsPath) payload.push(['extensionTestsPath', remote(opts.extensionTestsPath)]);
+  return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}${payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
+}
+
+/**
+ * Starts code-server on a free loopback port with a fresh user-data and extensions dir.
+ * opts: { workspace, settings, untrusted, extraArgs, env, installVsix, extensionDevelopmentPath, extensionTestsPath }
+ * close() kills the process group and removes the temp dirs (TRANSFER_LAB_KEEP_TMP=1 keeps them).
+ */
+export async function startCodeServer(opts) {
+  if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server is not installed (${codeServerEntry}); run npm run setup:test-env`);
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-vscode-'));
+  const userDataDir = path.join(base, 'user-data');
+  const extensionsDir = path.join(base, 'extensions');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  writeUserSettings(userDataDir, opts);
   const logFile = path.join(base, 'code-server.log');
   const logStream = fs.createWriteStream(logFile);
   // --config: its own (empty) config file, so neither ~/.config/code-server/config.yaml (a
@@ -119,15 +146,7 @@ export async function startCodeServer(opts) {
   const configFile = path.join(base, 'config.yaml');
   fs.writeFileSync(configFile, '');
   const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check'];
-  if (opts.installVsix) {
-    await new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [codeServerEntry, ...common, '--install-extension', opts.installVsix], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (out += d));
-      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`--install-extension failed (${code}): ${out}`))));
-    });
-  }
+  if (opts.installVsix) await installVsix(common, opts.installVsix);
   const port = await freePort();
   const args = [
     codeServerEntry,
@@ -148,13 +167,7 @@ export async function startCodeServer(opts) {
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.stdout.pipe(logStream, { end: false });
   proc.stderr.pipe(logStream, { end: false });
-  // code-server's CLI has no --extensionDevelopmentPath; the web workbench takes the same
-  // arguments from its `payload` query parameter, as VS Code's own web test runner does.
-  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload = [];
-  if (opts.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(opts.extensionDevelopmentPath)]);
-  if (opts.extensionTestsPath) payload.push(['extensionTestsPath', remote(opts.extensionTestsPath)]);
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}${payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
+  const url = workbenchUrl(port, opts);
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, proc);
   } catch (e) {

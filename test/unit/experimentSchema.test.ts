@@ -217,14 +217,17 @@ function schemaErrors(node: Schema, value: unknown, at = ''): string[] {
   return errors;
 }
 
-test('the schema and the validator give the same verdict on valid and invalid files', () => {
-  const base = () => ({
-    name: 'flowers',
-    data: { dir: 'datasets/flowers' },
-    backbone: { catalog: 'mobilenet_v2_1.00_224' } as Record<string, unknown>,
-    strategy: { kind: 'feature-extraction' } as Record<string, unknown>,
-  });
-  const cases: [string, Record<string, unknown>][] = [
+/** The minimal valid experiment the verdict cases start from. */
+const base = () => ({
+  name: 'flowers',
+  data: { dir: 'datasets/flowers' },
+  backbone: { catalog: 'mobilenet_v2_1.00_224' } as Record<string, unknown>,
+  strategy: { kind: 'feature-extraction' } as Record<string, unknown>,
+});
+
+/** Valid files, from minimal to everything set. */
+function wellFormedCases(): [string, Record<string, unknown>][] {
+  return [
     ['minimal', base()],
     [
       "the issue's example",
@@ -258,6 +261,12 @@ test('the schema and the validator give the same verdict on valid and invalid fi
     ['cosine schedule', { ...base(), train: { schedule: { kind: 'cosine', minLearningRate: 0 } } }],
     ['local path backbone', { ...base(), backbone: { path: 'm/model.json' } }],
     ['scratch', { ...base(), strategy: { kind: 'scratch' } }],
+  ];
+}
+
+/** One change each from the minimal file: mostly mistakes, then the resize and preprocessing fields. */
+function oneChangeCases(): [string, Record<string, unknown>][] {
+  return [
     ['unknown top-level field', { ...base(), epochs: 3 }],
     ['unknown nested field', { ...base(), train: { epoch: 3 } }],
     ['missing name', { data: { dir: 'd' }, backbone: { catalog: 'c' }, strategy: { kind: 'scratch' } }],
@@ -295,6 +304,10 @@ test('the schema and the validator give the same verdict on valid and invalid fi
     ['preprocessing typo', { ...base(), backbone: { catalog: 'c', preprocessing: 'inception' } }],
     ['a value range', { ...base(), backbone: { catalog: 'c', valueRange: [-1, 1] } }],
   ];
+}
+
+test('the schema and the validator give the same verdict on valid and invalid files', () => {
+  const cases: [string, Record<string, unknown>][] = [...wellFormedCases(), ...oneChangeCases()];
   for (const [label, exp] of cases) {
     const validator = validateExperiment(exp);
     const fromSchema = schemaErrors(schema, exp);

@@ -147,10 +147,16 @@ function randomize(model: tfTypes.LayersModel, seed: number) {
   }
 }
 
-test('a BatchNorm before a convolution folds into it only where the convolution adds no zero padding', async () => {
-  const t = tf();
-  const L = t.layers;
-  const cases: { name: string; folded: number; steps?: number; build: (x: ST) => ST }[] = [
+/** A case of the BatchNorm folding test: what follows a ReLU, and how many BatchNorms should fold. */
+interface FoldCase {
+  name: string;
+  folded: number;
+  steps?: number;
+  build: (x: ST) => ST;
+}
+
+function foldCases(L: ReturnType<typeof tf>['layers']): FoldCase[] {
+  return [
     // conv(x * s + t) = conv(x, W * s) + sum(W * t) holds when no padded zero enters a window.
     {
       name: "BN -> conv 3x3 'valid'",
@@ -211,6 +217,12 @@ test('a BatchNorm before a convolution folds into it only where the convolution 
       },
     },
   ];
+}
+
+test('a BatchNorm before a convolution folds into it only where the convolution adds no zero padding', async () => {
+  const t = tf();
+  const L = t.layers;
+  const cases = foldCases(L);
   const x = t.randomNormal([3, 9, 9, 4], 0, 2, 'float32', 5) as tfTypes.Tensor4D;
   for (const [i, c] of cases.entries()) {
     const input = t.input({ shape: [9, 9, 4] });

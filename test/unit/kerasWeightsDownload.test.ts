@@ -13,16 +13,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import type * as tfTypes from '@tensorflow/tfjs';
 import { loadBackend } from '../../src/engine/backend';
-import { loadBackbone, BackboneError, type LoadedBackbone } from '../../src/engine/backboneLoader';
+import { loadBackbone, BackboneError } from '../../src/engine/backboneLoader';
 import { kerasApplicationLayers } from '../../src/engine/backbone/kerasApplication';
 import { buildLayersModel } from '../../src/engine/backbone/layersModel';
 import { fetchKerasWeights, kerasCacheFiles, mirroredUrl, type KerasWeightsRequest } from '../../src/engine/download/kerasWeights';
 import { ModelDownloadError } from '../../src/engine/download/errors';
-import { tf } from '../../src/engine/tf';
 import { findCatalogEntry, type BackboneCatalogEntry } from '../../src/core/backboneCatalog';
 import { catalogListing } from '../../src/cli/catalogCommand';
 import { runExperiment } from '../../src/engine/runExperiment';
@@ -30,9 +27,9 @@ import type { ExperimentFile } from '../../src/core/experiment';
 // @ts-expect-error: plain ESM helper shared with the scripts (no types)
 import { writePngClassFolders, TARGET_CLASSES } from '../../scripts/fashionMnist.mjs';
 import { loadKerasFixtures, fixturePath } from '../support/kerasFixtures';
+import { work, layersOf, freshCache, manifest, blobFiles, predictOn } from './kerasWeightsDownloadHelpers';
 
 const installRoot = path.resolve(__dirname, '../../..');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-keras-weights-'));
 let weightsFile: string; // EfficientNetB0's weights in the Keras Applications layout
 let otherFile: string; // ConvNeXtTiny's: a different file
 let bytes: Buffer;
@@ -79,32 +76,42 @@ after(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-const layersOf = (b: LoadedBackbone) => {
-  assert.equal(b.kind, 'layers');
-  return b.model as tfTypes.LayersModel;
-};
-
-function freshCache(name: string): string {
-  const dir = path.join(work, name);
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
+/** The first test's offline step: with the server gone, the cached copy is verified and used. */
+async function checkOfflineUse(cacheDir: string, env: Record<string, string>): Promise<void> {
+  routes.delete('/w/efficientnetb0_notop.h5');
+  hits.length = 0;
+  const offline = await loadBackbone({ catalog: 'efficientnet_b0' }, { installRoot, cacheDir, kerasWeights: { env, kerasHome: false } });
+  try {
+    assert.deepEqual(hits, [], 'no request');
+    assert.ok(
+      offline.notes.some((n) => /^Weights: efficientnetb0_notop\.h5 from the download cache .*sha256 verified now/.test(n)),
+      offline.notes.join('\n'),
+    );
+  } finally {
+    layersOf(offline).dispose();
+  }
 }
 
-function manifest(name: string, entries: Record<string, unknown>): string {
-  const file = path.join(work, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify(entries));
-  return file;
-}
-
-/** Every file under the cache's blob folder (partial downloads included). */
-function blobFiles(cacheDir: string): string[] {
-  const dir = path.join(cacheDir, 'blobs', 'sha256');
-  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-}
-
-function predictOn(model: tfTypes.LayersModel): Float32Array {
-  const [, h, w, c] = model.inputs[0].shape as number[];
-  return tf().tidy(() => (model.predict(tf().randomUniform([2, h, w, c], 0, 255, 'float32', 11)) as tfTypes.Tensor).dataSync() as Float32Array);
+/** The first test's last step: a corrupt cached copy is noticed, removed and fetched again. */
+async function checkCorruptCopyFetchedAgain(cacheDir: string, env: Record<string, string>): Promise<void> {
+  fs.writeFileSync(path.join(cacheDir, 'blobs', 'sha256', sha), Buffer.from('not the weights'));
+  routes.set('/w/efficientnetb0_notop.h5', bytes);
+  const again = await fetchKerasWeights(
+    {
+      entryId: 'efficientnet_b0',
+      url: 'https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5',
+      fileName: 'efficientnetb0_notop.h5',
+      hash: null,
+      hashAlgorithm: null,
+    },
+    { cacheDir, env, kerasHome: false },
+  );
+  assert.equal(again.from, 'download');
+  assert.ok(
+    again.notes.some((n) => /was corrupt .*removed and fetched again/.test(n)),
+    again.notes.join('\n'),
+  );
+  assert.equal(createHash('sha256').update(fs.readFileSync(again.file)).digest('hex'), sha);
 }
 
 test('a download through the override manifest loads, reports progress and is cached; then it works offline', async () => {
@@ -154,39 +161,8 @@ test('a download through the override manifest loads, reports progress and is ca
     "without the override, Keras's own file is not cached",
   );
 
-  // Offline: the server is gone; the cached copy is verified and used.
-  routes.delete('/w/efficientnetb0_notop.h5');
-  hits.length = 0;
-  const offline = await loadBackbone({ catalog: 'efficientnet_b0' }, { installRoot, cacheDir, kerasWeights: { env, kerasHome: false } });
-  try {
-    assert.deepEqual(hits, [], 'no request');
-    assert.ok(
-      offline.notes.some((n) => /^Weights: efficientnetb0_notop\.h5 from the download cache .*sha256 verified now/.test(n)),
-      offline.notes.join('\n'),
-    );
-  } finally {
-    layersOf(offline).dispose();
-  }
-
-  // A corrupt cached copy is noticed, removed and fetched again.
-  fs.writeFileSync(path.join(cacheDir, 'blobs', 'sha256', sha), Buffer.from('not the weights'));
-  routes.set('/w/efficientnetb0_notop.h5', bytes);
-  const again = await fetchKerasWeights(
-    {
-      entryId: 'efficientnet_b0',
-      url: 'https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5',
-      fileName: 'efficientnetb0_notop.h5',
-      hash: null,
-      hashAlgorithm: null,
-    },
-    { cacheDir, env, kerasHome: false },
-  );
-  assert.equal(again.from, 'download');
-  assert.ok(
-    again.notes.some((n) => /was corrupt .*removed and fetched again/.test(n)),
-    again.notes.join('\n'),
-  );
-  assert.equal(createHash('sha256').update(fs.readFileSync(again.file)).digest('hex'), sha);
+  await checkOfflineUse(cacheDir, env);
+  await checkCorruptCopyFetchedAgain(cacheDir, env);
 });
 
 test('a wrong hash is refused naming the entry, URL, expected and actual hash; nothing is kept, nor is a cut-off download', async () => {

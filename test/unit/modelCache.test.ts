@@ -1,102 +1,22 @@
 // The download cache against real HTTP servers on 127.0.0.1: content-addressed blobs and
-// index, progress, offline use, corruption, and the security limits (HTTPS-only policy,
-// redirects, stalls, size limit, weight paths that try to leave the model's folder).
-import { test, after } from 'node:test';
+// index, progress, offline use, corruption, and the URL and weight-path policies. Redirects,
+// stalls, the size limit and HTTP errors are in modelCache.http.test.ts.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import * as http from 'node:http';
-import { createHash } from 'node:crypto';
-import * as zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import {
   assertAllowedUrl,
   cachedBlobFile,
   cachedModelInfo,
   fetchModel,
   isLoopbackHost,
-  ModelDownloadError,
   resolveWeightUrl,
   unsafeWeightPathReason,
 } from '../../src/engine/modelCache';
+import { sha, tmpDir, removeTmpDirsAfterTests, modelFiles, serve, staticFiles, isKind } from './modelCacheFixtures';
 
-const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-
-const tmpDirs: string[] = [];
-function tmpDir(tag: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tl-cache-${tag}-`));
-  tmpDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** A model.json whose manifest describes `shards` float32 weights of the given byte sizes. */
-function modelFiles(shards: number[], paths?: string[]): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const names = paths ?? shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.bin`);
-  const total = shards.reduce((a, b) => a + b, 0);
-  const modelJson = {
-    format: 'layers-model',
-    modelTopology: { class_name: 'Sequential', config: { name: 'm', layers: [] } },
-    weightsManifest: [{ paths: names, weights: [{ name: 'w', shape: [total / 4], dtype: 'float32' }] }],
-  };
-  files.set('model.json', Buffer.from(JSON.stringify(modelJson)));
-  shards.forEach((size, i) => {
-    const b = Buffer.alloc(size);
-    for (let j = 0; j < size; j++) b[j] = (j * 31 + i * 7) & 0xff;
-    if (!paths || !paths[i].includes('..')) files.set(names[i], b);
-  });
-  return files;
-}
-
-interface Server {
-  base: string;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, base: string) => void): Promise<Server> {
-  const requests: string[] = [];
-  let base = '';
-  const server = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    handler(req, res, base);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    base,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** Serves `files` under /model/ (query strings ignored). */
-function staticFiles(files: Map<string, Buffer>) {
-  return (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const p = decodeURIComponent((req.url ?? '').split('?')[0]).replace(/^\/model\//, '');
-    const body = files.get(p);
-    if (!body) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
-  };
-}
-
-const isKind = (kind: ModelDownloadError['kind'], re?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof ModelDownloadError, `expected a ModelDownloadError, got ${e}`);
-  assert.equal(e.kind, kind, e.message);
-  if (re) assert.match(e.message, re);
-  return true;
-};
+removeTmpDirsAfterTests();
 
 test('URL policy: HTTPS anywhere, HTTP only to loopback, no credentials', () => {
   for (const ok of [
@@ -268,139 +188,4 @@ test('a corrupt cached blob is re-downloaded online and reported offline', async
     fetchModel(url, { cacheDir, stallTimeoutMs: 2_000 }),
     isKind('corrupt-cache', new RegExp(`weight file 'group1-shard1of1.bin'.*corrupt.*${hash}`)),
   );
-});
-
-test('redirects: loopback to loopback is followed; to plain HTTP elsewhere refused; loops stop', async () => {
-  const files = modelFiles([1_000]);
-  const plain = staticFiles(files);
-  const server = await serve((req, res, base) => {
-    // Like TF Hub: model.json and its weights each redirect to where the files are.
-    if (req.url?.startsWith('/moved/')) res.writeHead(302, { location: `${base}/model/${req.url.slice('/moved/'.length)}` }).end();
-    else if (req.url === '/evil/model.json') res.writeHead(301, { location: 'http://example.invalid/model.json' }).end();
-    else if (req.url === '/loop/model.json') res.writeHead(302, { location: '/loop/model.json' }).end();
-    else plain(req, res);
-  });
-  const cacheDir = tmpDir('redirect');
-  try {
-    const ok = await fetchModel(`${server.base}/moved/model.json`, { cacheDir });
-    assert.equal(ok.weights.length, 1);
-    await assert.rejects(
-      fetchModel(`${server.base}/evil/model.json`, { cacheDir }),
-      isKind('insecure-redirect', /redirected to http:\/\/example\.invalid\/model\.json, which is not HTTPS/),
-    );
-    await assert.rejects(fetchModel(`${server.base}/loop/model.json`, { cacheDir, maxRedirects: 3 }), isKind('too-many-redirects'));
-  } finally {
-    await server.close();
-  }
-});
-
-test('a stalled server times out (no headers, and headers then silence)', async () => {
-  const server = await serve((req, res) => {
-    if (req.url === '/silent/model.json') return; // never answers
-    res.writeHead(200, { 'content-length': 1000 });
-    res.write('{"modelTopology":'); // then nothing
-  });
-  const cacheDir = tmpDir('stall');
-  try {
-    let t0 = Date.now();
-    await assert.rejects(fetchModel(`${server.base}/silent/model.json`, { cacheDir, stallTimeoutMs: 300 }), isKind('timeout', /no response for 0.3 s/));
-    assert.ok(Date.now() - t0 < 5_000);
-    t0 = Date.now();
-    await assert.rejects(fetchModel(`${server.base}/slow/model.json`, { cacheDir, stallTimeoutMs: 300 }), isKind('timeout', /stalled/));
-    assert.ok(Date.now() - t0 < 5_000);
-  } finally {
-    await server.close();
-  }
-});
-
-test('the size limit is enforced from Content-Length and while streaming', async () => {
-  const files = modelFiles([300_000]);
-  const plain = staticFiles(files);
-  const server = await serve((req, res) => {
-    if (req.url === '/huge/model.json') {
-      // Announces 2 GB; must be refused before the body is read.
-      res.writeHead(200, { 'content-length': String(2 * 2 ** 30) });
-      res.write('{');
-      return;
-    }
-    if (req.url?.startsWith('/chunked/')) {
-      // No Content-Length: the limit must hold while streaming.
-      const p = req.url.replace('/chunked/', '');
-      const body = files.get(p);
-      if (!body) return void res.writeHead(404).end();
-      res.writeHead(200, { 'transfer-encoding': 'chunked' });
-      for (let i = 0; i < body.length; i += 16_384) res.write(body.subarray(i, i + 16_384));
-      res.end();
-      return;
-    }
-    plain(req, res);
-  });
-  const cacheDir = tmpDir('size');
-  try {
-    await assert.rejects(fetchModel(`${server.base}/huge/model.json`, { cacheDir }), isKind('too-large', /larger than the download limit of 1\.0 GiB/));
-    await assert.rejects(fetchModel(`${server.base}/model/model.json`, { cacheDir, maxTotalBytes: 100_000 }), isKind('too-large'));
-    await assert.rejects(fetchModel(`${server.base}/chunked/model.json`, { cacheDir, maxTotalBytes: 100_000 }), isKind('too-large'));
-    const fine = await fetchModel(`${server.base}/chunked/model.json`, { cacheDir, maxTotalBytes: 400_000 });
-    assert.equal(fine.weights[0].size, 300_000);
-    assert.equal(fs.readdirSync(path.join(cacheDir, 'blobs', 'sha256')).filter((f) => f.startsWith('.partial')).length, 0, 'no partial files left');
-  } finally {
-    await server.close();
-  }
-});
-
-test('a server that compresses anyway is decoded, and the limit counts decoded bytes', async () => {
-  const files = modelFiles([200_000]);
-  const server = await serve((req, res) => {
-    const p = (req.url ?? '').replace(/^\/model\//, '');
-    const body = files.get(p);
-    if (!body) return void res.writeHead(404).end();
-    const gz = zlib.gzipSync(body);
-    res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': gz.length }).end(gz);
-  });
-  const cacheDir = tmpDir('gzip');
-  try {
-    const got = await fetchModel(`${server.base}/model/model.json`, { cacheDir });
-    assert.equal(Buffer.compare(got.weights[0].data, files.get('group1-shard1of1.bin')!), 0);
-    // The weights compress to a few KB but decode to 200 KB: over a 100 KB limit.
-    await assert.rejects(fetchModel(`${server.base}/model/model.json`, { cacheDir: tmpDir('gzip2'), maxTotalBytes: 100_000 }), isKind('too-large'));
-  } finally {
-    await server.close();
-  }
-});
-
-test('HTTP errors and a connection cut short are reported with the URL', async () => {
-  const server = await serve((req, res) => {
-    if (req.url === '/cut/model.json') {
-      res.writeHead(200, { 'content-length': 5000 });
-      res.write('{"modelTopology": {}}'); // fewer bytes than announced, then the connection drops
-      setTimeout(() => res.destroy(), 20);
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  const cacheDir = tmpDir('errors');
-  try {
-    await assert.rejects(
-      fetchModel(`${server.base}/missing/model.json`, { cacheDir }),
-      isKind('http-status', /\/missing\/model\.json: the server answered HTTP 404/),
-    );
-    await assert.rejects(fetchModel(`${server.base}/cut/model.json`, { cacheDir }), (e: unknown) => e instanceof ModelDownloadError && e.kind === 'network');
-  } finally {
-    await server.close();
-  }
-});
-
-test('a served model.json whose weight path leaves the model folder is refused before any weight request', async () => {
-  const files = modelFiles([1_000], ['../../etc/passwd']);
-  const server = await serve(staticFiles(files));
-  const cacheDir = tmpDir('escape');
-  try {
-    await assert.rejects(
-      fetchModel(`${server.base}/model/model.json`, { cacheDir }),
-      isKind('weight-path', /weight path '\.\.\/\.\.\/etc\/passwd' is not allowed/),
-    );
-    assert.deepEqual(server.requests, ['/model/model.json']);
-  } finally {
-    await server.close();
-  }
 });
