@@ -61,6 +61,9 @@ if (process.env.TL_RUNSTORE_WRITER) {
   defineTests();
 }
 
+// This file is also the child process the crash tests fork (above), so its tests are registered
+// in one function that only the parent calls; each test inside stays short.
+// eslint-disable-next-line max-lines-per-function -- a suite of tests, not one function's logic
 function defineTests(): void {
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-runs-'));
   after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
