@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { BackboneCatalogEntry } from '../../core/backboneCatalog';
 import { fetchKerasWeights, kerasWeightsAvailability, type KerasWeightsOptions } from '../download/kerasWeights';
 import { ModelDownloadError } from '../download/errors';
-import { Hdf5Error, openHdf5, type H5Dataset, type H5Group } from '../keras/hdf5';
+import { Hdf5Error, memberAt, openHdf5 } from '../keras/hdf5';
 import { isObj, type Json } from '../keras/kerasGraph';
 import type { WeightsOf, WeightValue } from '../keras/kerasWeights';
 import { BackboneError } from './backboneError';
@@ -98,15 +98,6 @@ export function readKerasApplicationTopology(entry: BackboneCatalogEntry, instal
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
-function child(group: H5Group, p: string): H5Group | H5Dataset | undefined {
-  let node: H5Group | H5Dataset | undefined = group;
-  for (const part of p.split('/').filter(Boolean)) {
-    if (!node || node.kind !== 'group') return undefined;
-    node = node.get(part);
-  }
-  return node;
-}
-
 const shapeText = (s: number[]) => `[${s.join(', ')}]`;
 
 /**
@@ -145,7 +136,7 @@ async function readByPosition(
       groups.push({
         group: layerName,
         weights: weightNames.map((w) => {
-          const d = child(g, w);
+          const d = memberAt(g, w);
           if (!d || d.kind !== 'dataset') throw fail(`weight '${w}' of layer '${layerName}' is listed but missing; the file is damaged.`);
           return { name: w, shape: [...d.shape], data: d.readFloat32() };
         }),

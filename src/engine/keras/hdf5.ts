@@ -97,6 +97,16 @@ export interface H5File extends H5Group {
   close(): void;
 }
 
+/** The member at a '/'-separated path below `group`, one link at a time (undefined where a step is missing or not a group). */
+export function memberAt(group: H5Group, p: string): H5Group | H5Dataset | undefined {
+  let node: H5Group | H5Dataset | undefined = group;
+  for (const part of p.split('/').filter(Boolean)) {
+    if (!node || node.kind !== 'group') return undefined;
+    node = node.get(part);
+  }
+  return node;
+}
+
 export type Hdf5Source = { file: string } | { bytes: Uint8Array; name: string };
 
 /**

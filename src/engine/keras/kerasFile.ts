@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openHdf5, type H5Dataset, type H5Group } from './hdf5';
+import { memberAt, openHdf5, type H5Group } from './hdf5';
 import { isObj, type Json } from './kerasGraph';
 import { legacyWeightsLookup, weightsLookup, type LegacyLayerGroup, type NamedWeights, type WeightsOf } from './kerasWeights';
 import { ZipArchive } from './zipArchive';
@@ -65,15 +65,6 @@ function readAllDatasets(group: H5Group, prefix: string, out: NamedWeights): voi
   }
 }
 
-function getPath(group: H5Group, p: string): H5Group | H5Dataset | undefined {
-  let node: H5Group | H5Dataset | undefined = group;
-  for (const part of p.split('/').filter(Boolean)) {
-    if (!node || node.kind !== 'group') return undefined;
-    node = node.get(part);
-  }
-  return node;
-}
-
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
 /** Legacy layout: `layer_names` on the weights group, `weight_names` on each layer group. */
@@ -82,7 +73,7 @@ function readLegacyGroups(root: H5Group, file: string): LegacyLayerGroup[] {
     const g = root.get(layerName);
     if (!g || g.kind !== 'group') throw new KerasFileError(file, `${file}: the weights of layer '${layerName}' are listed but missing. Save the model again.`);
     const weights = strings(g.attrs.weight_names).map((w: string) => {
-      const d = getPath(g, w);
+      const d = memberAt(g, w);
       if (!d || d.kind !== 'dataset')
         throw new KerasFileError(file, `${file}: weight '${w}' of layer '${layerName}' is listed but missing. Save the model again.`);
       return { name: w, shape: [...d.shape], data: d.readFloat32() };
