@@ -8,6 +8,8 @@ import { OneDnnRetryJob } from '../src/extension/oneDnnRetry';
 import { TrainerProcess } from '../src/extension/trainerProcess';
 import { readRun } from '../src/core/runStore';
 import { env, log, root } from './harness';
+// @ts-expect-error: plain ESM helper shared with the e2e tests (no types; esbuild bundles it)
+import { copyShippedDataset, writeTinyExperiment } from '../test/support/datasets.mjs';
 
 export interface CrashRunOutcome {
   trained: boolean;
@@ -19,32 +21,8 @@ export interface CrashRunOutcome {
 
 /** A tiny dataset (a few of the shipped images per class) and an experiment on it, in `work`. */
 function tinyExperiment(work: string): string {
-  const src = path.join(root, 'media/datasets/fashion-target');
-  for (const [split, n] of [
-    ['train', 4],
-    ['val', 2],
-    ['test', 2],
-  ] as const)
-    for (const cls of fs.readdirSync(path.join(src, split))) {
-      fs.mkdirSync(path.join(work, 'data', split, cls), { recursive: true });
-      for (const f of fs
-        .readdirSync(path.join(src, split, cls))
-        .sort()
-        .slice(0, n))
-        fs.copyFileSync(path.join(src, split, cls, f), path.join(work, 'data', split, cls, f));
-    }
-  const experimentFile = path.join(work, 'tiny.tlexp.json');
-  fs.writeFileSync(
-    experimentFile,
-    JSON.stringify({
-      name: 'tiny',
-      data: { dir: 'data' },
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'feature-extraction' },
-      train: { epochs: 2, batchSize: 4 },
-    }),
-  );
-  return experimentFile;
+  copyShippedDataset(path.join(work, 'data'), { train: 4, val: 2, test: 2 }, root);
+  return writeTinyExperiment(path.join(work, 'tiny.tlexp.json'), { train: { epochs: 2, batchSize: 4 } });
 }
 
 /** One run through the extension's oneDNN retry, with or without the simulated crash. */

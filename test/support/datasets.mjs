@@ -23,3 +23,20 @@ export function copyShippedDataset(dest, per, repo = path.resolve(path.dirname(f
         fs.copyFileSync(path.join(src, split, cls, f), path.join(dest, split, cls, f));
     }
 }
+
+/**
+ * Writes a small experiment on ./data with the shipped backbone to `file`: feature extraction,
+ * one epoch of batch 4 unless `fields` say otherwise (top-level fields replace whole sections).
+ */
+export function writeTinyExperiment(file, fields = {}) {
+  const experiment = {
+    name: 'tiny',
+    data: { dir: 'data' },
+    backbone: { catalog: 'fmnist-mini' },
+    strategy: { kind: 'feature-extraction' },
+    train: { epochs: 1, batchSize: 4 },
+    ...fields,
+  };
+  fs.writeFileSync(file, JSON.stringify(experiment));
+  return file;
+}

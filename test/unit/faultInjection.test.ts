@@ -16,8 +16,8 @@ import { TrainerProcess, type TrainerOutcome } from '../../src/extension/trainer
 import { finalizeStoppedRun, listRuns, readMetrics, readRun } from '../../src/core/runStore';
 import { seededRandom } from '../../src/core/random';
 import type { TrainerMessage } from '../../src/core/protocol';
-// @ts-expect-error: plain ESM helper shared with the e2e tests (no types)
-import { copyShippedDataset } from '../support/datasets.mjs';
+// @ts-expect-error: plain ESM helper shared with the e2e tests (no types; esbuild bundles it)
+import { copyShippedDataset, writeTinyExperiment } from '../support/datasets.mjs';
 
 const repo = path.resolve(__dirname, '../../..');
 const trainerScript = path.join(repo, 'dist', 'trainer.js');
@@ -112,17 +112,10 @@ function checkRunFolder(dir: string): string {
 test(`the trainer SIGKILLed at random points across ${RUNS} runs leaves no corrupt run folder and loses no completed run`, { timeout: 1_800_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-faults-'));
   copyShippedDataset(path.join(root, 'data'), { train: 4, val: 2, test: 2 }, repo);
-  const file = path.join(root, 'tiny.tlexp.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'tiny',
-      data: { dir: 'data' },
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
-      train: { epochs: 3, batchSize: 4 },
-    }),
-  );
+  const file = writeTinyExperiment(path.join(root, 'tiny.tlexp.json'), {
+    strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
+    train: { epochs: 3, batchSize: 4 },
+  });
   const runsDir = path.join(root, 'runs');
   const cacheDir = path.join(root, 'cache');
 

@@ -12,8 +12,8 @@ import { isOneDnnRetryNotice, OneDnnRetryJob } from '../../src/extension/oneDnnR
 import { listRuns, readRun } from '../../src/core/runStore';
 import { machineKey, readVerdicts, verdictFileOf } from '../../src/engine/oneDnnPolicy';
 import type { Job, TrainerMessage } from '../../src/core/protocol';
-// @ts-expect-error: plain ESM helper shared with the e2e tests (no types)
-import { copyShippedDataset } from '../support/datasets.mjs';
+// @ts-expect-error: plain ESM helper shared with the e2e tests (no types; esbuild bundles it)
+import { copyShippedDataset, writeTinyExperiment } from '../support/datasets.mjs';
 
 const repo = path.resolve(__dirname, '../../..');
 const trainerScript = path.join(repo, 'dist', 'trainer.js');
@@ -63,17 +63,7 @@ const kernelsOf = (messages: TrainerMessage[]) => messages.filter((m): m is Extr
 test('a run oneDNN crashes is retried once with oneDNN off, remembered, and the next run of that model starts with it off', { timeout: 600_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-onednn-retry-'));
   copyShippedDataset(path.join(root, 'data'), { train: 4, val: 2, test: 2 }, repo);
-  const experimentFile = path.join(root, 'tiny.tlexp.json');
-  fs.writeFileSync(
-    experimentFile,
-    JSON.stringify({
-      name: 'tiny',
-      data: { dir: 'data' },
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'feature-extraction' },
-      train: { epochs: 1, batchSize: 4 },
-    }),
-  );
+  const experimentFile = writeTinyExperiment(path.join(root, 'tiny.tlexp.json'));
   const runsDir = path.join(root, 'runs');
   const nativeInstallDir = path.join(root, 'native');
   const job: Job = { kind: 'run', experimentFile, runsDir, cacheDir: path.join(root, 'cache') };

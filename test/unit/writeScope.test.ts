@@ -8,6 +8,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+// @ts-expect-error: plain ESM helper shared with the e2e tests (no types; esbuild bundles it)
+import { writeTinyExperiment } from '../support/datasets.mjs';
 import { TrainerProcess } from '../../src/extension/trainerProcess';
 import type { Job, TrainerMessage } from '../../src/core/protocol';
 
@@ -42,17 +44,11 @@ test('a run, an inspect and a predict write only to the runs folder and the exte
   const storage = path.join(root, 'storage');
   for (const d of [workspace, home, tmp, storage]) fs.mkdirSync(d, { recursive: true });
   fs.cpSync(path.join(repo, 'media/datasets/fashion-target'), path.join(workspace, 'data'), { recursive: true });
-  const file = path.join(workspace, 'scope.tlexp.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'scope',
-      data: { dir: 'data' },
-      backbone: { catalog: 'fmnist-mini' },
-      strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
-      train: { epochs: 2, batchSize: 16 },
-    }),
-  );
+  const file = writeTinyExperiment(path.join(workspace, 'scope.tlexp.json'), {
+    name: 'scope',
+    strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' },
+    train: { epochs: 2, batchSize: 16 },
+  });
   const before = snapshot(workspace);
   const env = {
     HOME: home,
