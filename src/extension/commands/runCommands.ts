@@ -2,7 +2,7 @@
 // palette, the explorer, the editor title and the tree.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { deleteRun, readRunAsync } from '../../core/runStore';
+import { deleteRunAsync, readRunAsync } from '../../core/runStore';
 import type { Services } from '../services';
 import { cacheDirOf } from '../config';
 import { confirmRunWhenOffline } from '../offlineRunCheck';
@@ -112,7 +112,7 @@ export function registerRunCommands(s: Services): void {
           ? 'Delete'
           : await vscode.window.showWarningMessage(`Delete run ${name} and everything in its folder (metrics, model)?`, { modal: true }, 'Delete');
       if (answer !== 'Delete') return false;
-      deleteRun(dir);
+      await deleteRunAsync(dir);
       await s.runIndex.refresh();
       return true;
     }),
