@@ -165,7 +165,7 @@ export function parseFractions(text: string): { val: number; test: number } | un
 
 async function createNew(s: Services, a: Extract<ScaffoldArgs, { mode: 'new' }>): Promise<ScaffoldOutcome | undefined> {
   const dir = resolveInput(a.dir);
-  const result = scaffoldDataset(dir, a.classes, { splits: a.splits });
+  const result = await scaffoldDataset(dir, a.classes, { splits: a.splits });
   if (!result.ok) {
     reportProblems(s, `could not create ${dir}`, result.errors);
     void vscode.window.showErrorMessage(`Transfer Lab: ${result.errors.map((e) => formatProblem(e)).join(' ')}`);
