@@ -1,7 +1,9 @@
 // Writing a run folder (core/runFiles.ts has its layout): creating it, atomic rewrites of
 // run.json, recovery of runs whose writer is gone, and deletion. Reading and listing runs
 // (core/runReader.ts) and metrics.jsonl (core/metricsFile.ts) are re-exported from here,
-// where the rest of the code has always found them.
+// where the rest of the code has always found them. The writes the extension host makes
+// (after a trainer stops, orphan recovery, deletion) have non-blocking twins (…Async) that
+// share their checks and patches with the blocking ones the trainer and CLI use.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
