@@ -19,7 +19,7 @@ import {
   statOrErrorAsync,
   type Listing,
 } from './datasetFolders';
-import { indexDataset, type DatasetIndex } from './datasetIndex';
+import { indexDataset, type DatasetIndex, type IndexOptions } from './datasetIndex';
 
 const README = 'README.md';
 const README_MARKER = '<!-- written by Transfer Lab; it rewrites this file when it scaffolds or splits the dataset -->';
@@ -197,7 +197,9 @@ export interface SplitOnDiskResult {
  * Writes a folder-per-class dataset as `train/ val/ test/` class folders in `destDir`,
  * with the same deterministic split `indexDataset` would use. 'copy' (the default) leaves
  * the source untouched; 'move' moves the images and removes the class folders it emptied.
- * The destination must be new or empty and must not overlap the source.
+ * The destination must be new or empty and must not overlap the source. `index` indexes the
+ * source (default: indexDataset here; the extension host runs it in a worker thread, since it
+ * stats every image).
  */
 export async function splitDatasetOnDisk(
   srcDir: string,
@@ -205,6 +207,7 @@ export async function splitDatasetOnDisk(
   split: { val: number; test: number },
   seed: number,
   mode: 'copy' | 'move' = 'copy',
+  index: (dir: string, opts: IndexOptions) => Promise<Validated<DatasetIndex>> = async (dir, opts) => indexDataset(dir, opts),
 ): Promise<Validated<SplitOnDiskResult>> {
   const src = path.resolve(srcDir);
   const dest = path.resolve(destDir);
@@ -219,10 +222,10 @@ export async function splitDatasetOnDisk(
   if (overlaps(src, dest) || overlaps(dest, src)) {
     return bad(`the destination ${dest} overlaps the source ${src}`, 'Choose a destination folder outside the source dataset, e.g. next to it.');
   }
-  const indexed = indexDataset(src, { split, seed });
+  const indexed = await index(src, { split, seed });
   if (!indexed.ok) return { ok: false, errors: indexed.errors.map((e) => ({ ...e, path: '' })) };
-  const index = indexed.value;
-  if (index.layout === 'presplit')
+  const dataset = indexed.value;
+  if (dataset.layout === 'presplit')
     return bad(`${src} is already split into train/ val/ test/`, 'Point the experiment at it directly; there is nothing to split.');
   const destStat = await statOrErrorAsync(dest);
   if ('stat' in destStat) {
@@ -232,10 +235,14 @@ export async function splitDatasetOnDisk(
     }
   }
 
-  const counts = await placeItems(index, src, dest, mode);
-  if (mode === 'move') for (const cls of index.classes) await removeEmptyFolders(path.join(src, cls));
+  const counts = await placeItems(dataset, src, dest, mode);
+  if (mode === 'move') for (const cls of dataset.classes) await removeEmptyFolders(path.join(src, cls));
   await writeDatasetReadme(dest);
-  return { ok: true, value: { destDir: dest, classes: index.classes, counts, files: index.items.length, skipped: index.skipped }, warnings: indexed.warnings };
+  return {
+    ok: true,
+    value: { destDir: dest, classes: dataset.classes, counts, files: dataset.items.length, skipped: dataset.skipped },
+    warnings: indexed.warnings,
+  };
 }
 
 /** Copies or moves each image to `<dest>/<split>/<class>/` (its path inside the class folder kept); the counts per class and split. */

@@ -4,33 +4,24 @@
 // extension host, whether its host answers; when it does not, the wizard says so before
 // anything is written: continue anyway (run later), pick another backbone, or cancel.
 import * as vscode from 'vscode';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { BACKBONE_CATALOG, type BackboneCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec } from '../core/experiment';
-import type { CatalogCheckReply, CatalogCheckRequest } from './catalogWorker';
+import { offThread } from './offThread';
 import { catalogGroups, catalogItemText, downloadUrlOf, offlineMessage, probeReachable, type Availability, type Reachability } from './backboneChoices';
 
 export type BackboneItem = vscode.QuickPickItem & { spec?: BackboneSpec; ask?: 'file' | 'url'; entry?: BackboneCatalogEntry };
 
 /**
  * Whether each catalog entry is here (bundled, downloaded) or needs the internet; read when the
- * step opens, in a worker thread (catalogWorker.ts). Empty when the check fails: every entry then
- * shows as its kind suggests (bundled, or to download).
+ * step opens, off the host's thread. Empty when the check fails: every entry then shows as its
+ * kind suggests (bundled, or to download).
  */
-export function catalogAvailability(extensionPath: string, cacheDir: string): Promise<Map<string, Availability>> {
-  return new Promise((resolve) => {
-    const request: CatalogCheckRequest = { cacheDir };
-    let worker: Worker;
-    try {
-      worker = new Worker(path.join(extensionPath, 'dist', 'catalogWorker.js'), { workerData: request });
-    } catch {
-      return resolve(new Map());
-    }
-    worker.once('message', (reply: CatalogCheckReply) => resolve(new Map(reply)));
-    worker.once('error', () => resolve(new Map()));
-    worker.once('exit', () => resolve(new Map())); // after a reply: no effect
-  });
+export async function catalogAvailability(extensionPath: string, cacheDir: string): Promise<Map<string, Availability>> {
+  try {
+    return new Map(await offThread(extensionPath, { task: 'catalog', cacheDir }));
+  } catch {
+    return new Map();
+  }
 }
 
 export function backboneItems(availability: ReadonlyMap<string, Availability>): BackboneItem[] {
