@@ -47,6 +47,8 @@ const builds = [
       extension: 'src/extension/extension.ts',
       // The experiment editor's dataset walks, off the extension host's thread.
       datasetIndexWorker: 'src/extension/datasetIndexWorker.ts',
+      // The extension host's other blocking disk work (catalog cache checks, indexing a dataset to split).
+      diskWorker: 'src/extension/diskWorker.ts',
       trainer: 'src/trainer/main.ts',
       cli: 'src/cli/main.ts',
     },

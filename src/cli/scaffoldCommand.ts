@@ -47,7 +47,7 @@ export async function scaffoldCommand(ctx: CliContext, args: ParsedArgs): Promis
     .map((c) => c.trim())
     .filter(Boolean);
   if (classes.length === 0) throw new UsageError('scaffold: give --classes a,b,c (or --split-from SRC to split an existing dataset)');
-  const result = scaffoldDataset(target, classes, {});
+  const result = await scaffoldDataset(target, classes, {});
   if (!result.ok) {
     report(ctx, result.errors, dir);
     return EXIT.badInput;

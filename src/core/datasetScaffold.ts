@@ -1,7 +1,8 @@
 // Writing dataset folders: scaffolding a new dataset (class folders, optionally inside
 // train/ val/ test/), its README.md of image counts, and writing a folder-per-class dataset
 // out as split folders with the split indexing would make. Never deletes or overwrites
-// user files.
+// user files. Asynchronous throughout: the extension host calls these and must never wait
+// on the disk.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InputProblem, Validated } from './experiment';
@@ -9,16 +10,16 @@ import type { SkippedFile, SplitCounts } from './datasetTypes';
 import {
   byCodePoint,
   codeOf,
-  collectImages,
+  collectImagesAsync,
   IMAGE_EXTENSIONS,
   isHidden,
-  listFolder,
+  listFolderAsync,
   preview,
   splitOfFolder,
-  statOrError,
+  statOrErrorAsync,
   type Listing,
 } from './datasetFolders';
-import { indexDataset, type DatasetIndex } from './datasetIndex';
+import { indexDataset, type DatasetIndex, type IndexOptions } from './datasetIndex';
 
 const README = 'README.md';
 const README_MARKER = '<!-- written by Transfer Lab; it rewrites this file when it scaffolds or splits the dataset -->';
@@ -42,29 +43,30 @@ export interface ScaffoldResult {
  * of the same layout is fine; a non-empty folder that is not such a dataset is refused.
  * Never deletes or overwrites user files.
  */
-export function scaffoldDataset(dir: string, classes: string[], opts: ScaffoldOptions = {}): Validated<ScaffoldResult> {
+export async function scaffoldDataset(dir: string, classes: string[], opts: ScaffoldOptions = {}): Promise<Validated<ScaffoldResult>> {
   const root = path.resolve(dir);
-  const errors = [...checkClassNames(classes, !!opts.splits), ...checkScaffoldTarget(root, !!opts.splits)];
+  const errors = [...checkClassNames(classes, !!opts.splits), ...(await checkScaffoldTarget(root, !!opts.splits))];
   if (errors.length > 0) return { ok: false, errors };
 
   const warnings: InputProblem[] = [];
   const created: string[] = [];
-  const mkdir = (p: string) => {
-    if (fs.existsSync(p)) return;
-    fs.mkdirSync(p, { recursive: true });
+  const mkdir = async (p: string) => {
+    if (await exists(p)) return;
+    await fs.promises.mkdir(p, { recursive: true });
     created.push(p);
   };
-  mkdir(root);
+  await mkdir(root);
   const parents = opts.splits ? ['train', 'val', 'test'].map((s) => path.join(root, s)) : [root];
-  for (const parent of parents) for (const cls of classes) mkdir(path.join(parent, cls));
-  const all = opts.splits ? new Set(parents.flatMap((p) => (listFolder(p) as Listing).dirs)) : new Set((listFolder(root) as Listing).dirs);
+  for (const parent of parents) for (const cls of classes) await mkdir(path.join(parent, cls));
+  const listings = (await Promise.all(parents.map((p) => listFolderAsync(p)))) as Listing[];
+  const all = new Set(listings.flatMap((l) => l.dirs));
   if (all.size < 2)
     warnings.push({
       path: '',
       message: `the dataset has ${all.size} class folder${all.size === 1 ? '' : 's'}; training needs at least two`,
       hint: 'Add another class.',
     });
-  const readmeWritten = writeDatasetReadme(root);
+  const readmeWritten = await writeDatasetReadme(root);
   if (!readmeWritten)
     warnings.push({
       path: '',
@@ -75,11 +77,11 @@ export function scaffoldDataset(dir: string, classes: string[], opts: ScaffoldOp
 }
 
 /** Why `root` cannot take the new class folders: a file, unreadable, or a folder holding something other than such a dataset. */
-function checkScaffoldTarget(root: string, splits: boolean): InputProblem[] {
-  const st = statOrError(root);
+async function checkScaffoldTarget(root: string, splits: boolean): Promise<InputProblem[]> {
+  const st = await statOrErrorAsync(root);
   if (!('stat' in st)) return [];
   if (!st.stat.isDirectory()) return [{ path: '', message: `${root} is a file, not a folder`, hint: 'Pick a new folder name for the dataset.' }];
-  const listing = listFolder(root);
+  const listing = await listFolderAsync(root);
   if ('error' in listing) return [{ path: '', message: `cannot list ${root} (${listing.error})`, hint: 'Check the folder permissions.' }];
   const strayFiles = listing.files.filter((f) => f !== README);
   const splitDirs = listing.dirs.filter((d) => splitOfFolder(d) !== undefined);
@@ -139,26 +141,26 @@ function checkClassNames(classes: string[], splits: boolean): InputProblem[] {
  * Writes README.md with the image counts of the dataset at `root` (either layout), unless a
  * README.md that Transfer Lab did not write is there. Returns whether it was written.
  */
-export function writeDatasetReadme(root: string): boolean {
+export async function writeDatasetReadme(root: string): Promise<boolean> {
   const file = path.join(root, README);
-  if (fs.existsSync(file) && !fs.readFileSync(file, 'utf8').includes(README_MARKER)) return false;
-  const top = listFolder(root) as Listing;
+  if ((await exists(file)) && !(await fs.promises.readFile(file, 'utf8')).includes(README_MARKER)) return false;
+  const top = (await listFolderAsync(root)) as Listing;
   const splitDirs = top.dirs.filter((d) => splitOfFolder(d) !== undefined);
   const presplit = splitDirs.length > 0;
   const sinkSkipped: SkippedFile[] = [];
   const columns = presplit ? splitDirs : ['images'];
   const table = new Map<string, number[]>();
-  columns.forEach((col, i) => {
+  for (const [i, col] of columns.entries()) {
     const parent = presplit ? path.join(root, col) : root;
-    const listing = listFolder(parent);
-    if ('error' in listing) return;
+    const listing = await listFolderAsync(parent);
+    if ('error' in listing) continue;
     for (const cls of listing.dirs) {
       if (!presplit && splitOfFolder(cls)) continue;
       const row = table.get(cls) ?? columns.map(() => 0);
-      row[i] = collectImages(path.join(parent, cls), sinkSkipped).length;
+      row[i] = (await collectImagesAsync(path.join(parent, cls), sinkSkipped)).length;
       table.set(cls, row);
     }
-  });
+  }
   const classes = [...table.keys()].sort(byCodePoint);
   const lines = [
     `# ${path.basename(root)}`,
@@ -177,7 +179,7 @@ export function writeDatasetReadme(root: string): boolean {
     `| **total** | ${columns.map((_, i) => classes.reduce((s, c) => s + table.get(c)![i], 0)).join(' | ')} |`,
     '',
   ];
-  fs.writeFileSync(file, lines.join('\n'));
+  await fs.promises.writeFile(file, lines.join('\n'));
   return true;
 }
 
@@ -195,7 +197,9 @@ export interface SplitOnDiskResult {
  * Writes a folder-per-class dataset as `train/ val/ test/` class folders in `destDir`,
  * with the same deterministic split `indexDataset` would use. 'copy' (the default) leaves
  * the source untouched; 'move' moves the images and removes the class folders it emptied.
- * The destination must be new or empty and must not overlap the source.
+ * The destination must be new or empty and must not overlap the source. `index` indexes the
+ * source (default: indexDataset here; the extension host runs it in a worker thread, since it
+ * stats every image).
  */
 export async function splitDatasetOnDisk(
   srcDir: string,
@@ -203,6 +207,7 @@ export async function splitDatasetOnDisk(
   split: { val: number; test: number },
   seed: number,
   mode: 'copy' | 'move' = 'copy',
+  index: (dir: string, opts: IndexOptions) => Promise<Validated<DatasetIndex>> = async (dir, opts) => indexDataset(dir, opts),
 ): Promise<Validated<SplitOnDiskResult>> {
   const src = path.resolve(srcDir);
   const dest = path.resolve(destDir);
@@ -217,23 +222,27 @@ export async function splitDatasetOnDisk(
   if (overlaps(src, dest) || overlaps(dest, src)) {
     return bad(`the destination ${dest} overlaps the source ${src}`, 'Choose a destination folder outside the source dataset, e.g. next to it.');
   }
-  const indexed = indexDataset(src, { split, seed });
+  const indexed = await index(src, { split, seed });
   if (!indexed.ok) return { ok: false, errors: indexed.errors.map((e) => ({ ...e, path: '' })) };
-  const index = indexed.value;
-  if (index.layout === 'presplit')
+  const dataset = indexed.value;
+  if (dataset.layout === 'presplit')
     return bad(`${src} is already split into train/ val/ test/`, 'Point the experiment at it directly; there is nothing to split.');
-  const destStat = statOrError(dest);
+  const destStat = await statOrErrorAsync(dest);
   if ('stat' in destStat) {
-    const listing = destStat.stat.isDirectory() ? listFolder(dest) : undefined;
+    const listing = destStat.stat.isDirectory() ? await listFolderAsync(dest) : undefined;
     if (!listing || 'error' in listing || listing.dirs.length + listing.files.length + listing.others.length > 0) {
       return bad(`the destination ${dest} already exists and is not an empty folder`, 'Choose a new folder; splitting never overwrites files.');
     }
   }
 
-  const counts = await placeItems(index, src, dest, mode);
-  if (mode === 'move') for (const cls of index.classes) await removeEmptyFolders(path.join(src, cls));
-  writeDatasetReadme(dest);
-  return { ok: true, value: { destDir: dest, classes: index.classes, counts, files: index.items.length, skipped: index.skipped }, warnings: indexed.warnings };
+  const counts = await placeItems(dataset, src, dest, mode);
+  if (mode === 'move') for (const cls of dataset.classes) await removeEmptyFolders(path.join(src, cls));
+  await writeDatasetReadme(dest);
+  return {
+    ok: true,
+    value: { destDir: dest, classes: dataset.classes, counts, files: dataset.items.length, skipped: dataset.skipped },
+    warnings: indexed.warnings,
+  };
 }
 
 /** Copies or moves each image to `<dest>/<split>/<class>/` (its path inside the class folder kept); the counts per class and split. */
@@ -258,7 +267,7 @@ async function placeItems(index: DatasetIndex, src: string, dest: string, mode: 
 
 async function moveFile(from: string, to: string): Promise<void> {
   // rename would replace an existing file; the destination is new, but check anyway.
-  if (fs.existsSync(to)) throw new Error(`${to} already exists; not overwriting it`);
+  if (await exists(to)) throw new Error(`${to} already exists; not overwriting it`);
   try {
     await fs.promises.rename(from, to);
   } catch (e) {
@@ -283,3 +292,10 @@ async function removeEmptyFolders(dir: string): Promise<void> {
     /* not empty */
   }
 }
+
+/** Whether `p` exists (as fs.existsSync says: anything stat cannot reach does not). */
+const exists = (p: string): Promise<boolean> =>
+  fs.promises.stat(p).then(
+    () => true,
+    () => false,
+  );

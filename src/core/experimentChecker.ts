@@ -4,13 +4,13 @@ import type { InputProblem } from './experiment';
 import { closest } from './didYouMean';
 import { EXPERIMENT_FIELDS } from './experimentFields';
 import { describe, unknownFieldHint } from './experimentHints';
+import { isRecord } from './json';
 
 export type Json = Record<string, unknown>;
 
 /** Where a JSON path is in the text (1-based), when known. */
 export type Locate = (jsonPath: string) => { line: number; column: number } | undefined;
 
-export const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const join = (at: string, key: string) => (at ? `${at}.${key}` : key);
 export const round = (v: number) => Math.round(v * 1e9) / 1e9;
 

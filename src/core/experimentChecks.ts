@@ -4,7 +4,8 @@
 // for editor completion; test/unit/experimentSchema.test.ts keeps the two from drifting apart.
 import type { ExperimentFile, Validated } from './experiment';
 import { checkBackbone } from './experimentBackboneChecks';
-import { Checker, isRecord, type Locate } from './experimentChecker';
+import { Checker, type Locate } from './experimentChecker';
+import { isRecord } from './json';
 import { checkData } from './experimentDataChecks';
 import { EXPERIMENT_DEFAULTS } from './experimentFields';
 import { describe } from './experimentHints';

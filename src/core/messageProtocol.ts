@@ -10,6 +10,7 @@
 // - the receiving side parses everything with `parseMessage` before use: deeply, every
 //   nested field. What fails is refused with an error naming the message type and the field.
 import * as v from 'valibot';
+import { isRecord } from './json';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string; /** The other side is from another build. */ mismatch?: true };
 
@@ -24,8 +25,6 @@ export type Unversioned<M> = M extends unknown ? Omit<M, 'protocol'> : never;
 export function versioned<M extends { protocol: number }>(protocol: M['protocol'], m: Unversioned<M>): M {
   return { ...m, protocol } as unknown as M;
 }
-
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Every message received goes through here: the version first (a clear mismatch), then the whole shape. */
 export function parseMessage<S extends v.GenericSchema>(schema: S, protocol: number, raw: unknown): Parsed<v.InferOutput<S>> {

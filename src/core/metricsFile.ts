@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InputProblem } from './experiment';
 import type { MetricRecord } from './runRecord';
-import { errorCode, isRecord, readText, readTextSync, RUN_FILES, type Outcome } from './runFiles';
+import { isRecord } from './json';
+import { errorCode, readText, readTextSync, RUN_FILES, type Outcome } from './runFiles';
 
 /**
  * Appends metric records, one JSON object per line, and fsyncs. When the file ends in a

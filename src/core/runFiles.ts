@@ -47,5 +47,3 @@ export const readText = (file: string): Promise<Outcome<string>> => outcomeOfAsy
 
 /** The error code of a failed read ('ENOENT', ...), else the error itself. */
 export const errorCode = (e: unknown): unknown => (e as NodeJS.ErrnoException).code ?? e;
-
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InputProblem, Validated } from './experiment';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunRecord } from './runRecord';
-import { errorCode, isRecord, outcomeOf, outcomeOfAsync, readText, readTextSync, RUN_FILES, type Outcome } from './runFiles';
+import { isRecord } from './json';
+import { errorCode, outcomeOf, outcomeOfAsync, readText, readTextSync, RUN_FILES, type Outcome } from './runFiles';
 
 export interface RunEntry {
   dir: string;

@@ -1,16 +1,18 @@
 // Writing a run folder (core/runFiles.ts has its layout): creating it, atomic rewrites of
 // run.json, recovery of runs whose writer is gone, and deletion. Reading and listing runs
 // (core/runReader.ts) and metrics.jsonl (core/metricsFile.ts) are re-exported from here,
-// where the rest of the code has always found them.
+// where the rest of the code has always found them. The writes the extension host makes
+// (after a trainer stops, orphan recovery, deletion) have non-blocking twins (…Async) that
+// share their checks and patches with the blocking ones the trainer and CLI use.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { InputProblem, ResolvedExperiment } from './experiment';
+import type { InputProblem, ResolvedExperiment, Validated } from './experiment';
 import type { SkippedFile } from './datasetTypes';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, type DatasetSummary, type RunRecord } from './runRecord';
 import { RUN_FILES } from './runFiles';
-import { listRuns, readRun, type RunEntry } from './runReader';
+import { listRuns, readRun, readRunAsync, type RunEntry } from './runReader';
 export { RUN_FORMAT, RUN_FORMAT_VERSION } from './runRecord';
 export type { DatasetSummary, MetricRecord, RunFailure, RunRecord, RunTimings } from './runRecord';
 export { DEFAULT_RUNS_FOLDER, RUN_FILES } from './runFiles';
@@ -98,11 +100,21 @@ function removeStaleDrafts(runsDir: string): void {
  * Throws when run.json cannot be read (the writer's own folder is broken: a bug or a disk fault).
  */
 export function updateRun(dir: string, patch: Partial<RunRecord>): RunRecord {
-  const current = readRun(dir);
-  if (!current.ok) throw new Error(current.errors.map((e) => formatRunProblem(e)).join('\n'));
-  const next: RunRecord = { ...current.value, ...patch, timings: { ...current.value.timings, ...patch.timings } };
+  const next = patched(readRun(dir), patch);
   writeJsonAtomic(path.join(dir, RUN_FILES.record), next);
   return next;
+}
+
+/** updateRun without blocking (the extension host): the same merge, atomic write and errors. */
+export async function updateRunAsync(dir: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+  const next = patched(await readRunAsync(dir), patch);
+  await writeJsonAtomicAsync(path.join(dir, RUN_FILES.record), next);
+  return next;
+}
+
+function patched(current: Validated<RunRecord>, patch: Partial<RunRecord>): RunRecord {
+  if (!current.ok) throw new Error(current.errors.map((e) => formatRunProblem(e)).join('\n'));
+  return { ...current.value, ...patch, timings: { ...current.value.timings, ...patch.timings } };
 }
 
 /**
@@ -111,10 +123,10 @@ export function updateRun(dir: string, patch: Partial<RunRecord>): RunRecord {
  */
 export function writeJsonAtomic(file: string, value: unknown): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`); // TEMP_FILE
+  const tmp = tempFileFor(file);
   const fd = fs.openSync(tmp, 'wx');
   try {
-    fs.writeSync(fd, JSON.stringify(value, null, 2) + '\n');
+    fs.writeSync(fd, jsonText(value));
     fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
@@ -139,6 +151,34 @@ export function writeJsonAtomic(file: string, value: unknown): void {
     // Folders cannot be opened or fsynced on some platforms (Windows); the rename stands.
   }
 }
+
+/** writeJsonAtomic without blocking (the extension host): the same steps, in the same order, with the same cleanup. */
+export async function writeJsonAtomicAsync(file: string, value: unknown): Promise<void> {
+  const tmp = tempFileFor(file);
+  const handle = await fs.promises.open(tmp, 'wx');
+  try {
+    await handle.write(jsonText(value));
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  await fs.promises.rename(tmp, file).catch(async (e: unknown) => {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  });
+  const folder = await fs.promises.open(path.dirname(file), 'r').catch(() => undefined);
+  // As above: where a folder cannot be opened or fsynced, the rename stands.
+  await folder
+    ?.sync()
+    .catch(() => undefined)
+    .finally(() => folder.close().catch(() => undefined));
+}
+
+const tempFileFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`); // TEMP_FILE
+const jsonText = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
 // ---------------------------------------------------------------------------------------
 // Recovery and removal
@@ -167,13 +207,9 @@ export function markOrphanedRuns(runsDir: string, isAlive: (pid: number) => bool
 /** markOrphanedRuns on runs already read (the extension reads them without blocking); only orphans are touched. */
 export function markOrphanedEntries(entries: RunEntry[], isAlive: (pid: number) => boolean = isPidAlive): string[] {
   const marked: string[] = [];
-  const host = os.hostname();
-  for (const { dir, record } of entries) {
-    if (record.status !== 'running') continue;
-    if (record.host !== undefined && record.host !== host) continue;
-    if (record.pid !== undefined && isAlive(record.pid)) continue;
+  for (const { dir, record } of entries.filter((e) => isOrphan(e.record, isAlive))) {
     const lastWrite = Math.max(
-      ...[RUN_FILES.record, RUN_FILES.metrics, RUN_FILES.log].map((f) => {
+      ...WRITTEN_FILES.map((f) => {
         try {
           return fs.statSync(path.join(dir, f)).mtimeMs;
         } catch {
@@ -181,17 +217,58 @@ export function markOrphanedEntries(entries: RunEntry[], isAlive: (pid: number) 
         }
       }),
     );
-    const started = Date.parse(record.timings.startedAt);
-    const ended = Math.max(lastWrite, started || 0);
-    updateRun(dir, {
-      status: 'failed',
-      failure: { message: ORPHANED_MESSAGE, hint: 'Metrics up to that point are kept in metrics.jsonl; run the experiment again to get a model.' },
-      timings: { startedAt: record.timings.startedAt, endedAt: new Date(ended).toISOString(), durationMs: started ? ended - started : undefined },
-    });
+    updateRun(dir, orphanPatch(record, lastWrite));
     removeTempFiles(dir);
     marked.push(dir);
   }
   return marked;
+}
+
+/** markOrphanedEntries without blocking (the extension host): the same runs marked, the same writes. */
+export async function markOrphanedEntriesAsync(entries: RunEntry[], isAlive: (pid: number) => boolean = isPidAlive): Promise<string[]> {
+  const marked: string[] = [];
+  for (const { dir, record } of entries.filter((e) => isOrphan(e.record, isAlive))) {
+    const times = await Promise.all(
+      WRITTEN_FILES.map((f) =>
+        fs.promises.stat(path.join(dir, f)).then(
+          (st) => st.mtimeMs,
+          () => 0,
+        ),
+      ),
+    );
+    await updateRunAsync(dir, orphanPatch(record, Math.max(...times)));
+    await removeTempFilesAsync(dir);
+    marked.push(dir);
+  }
+  return marked;
+}
+
+/** The files whose last write is when an orphaned run ended. */
+const WRITTEN_FILES = [RUN_FILES.record, RUN_FILES.metrics, RUN_FILES.log];
+
+/** 'running' on this host (a pid from elsewhere means nothing here) with its writer gone. */
+function isOrphan(record: RunRecord, isAlive: (pid: number) => boolean): boolean {
+  if (record.status !== 'running') return false;
+  if (record.host !== undefined && record.host !== os.hostname()) return false;
+  return record.pid === undefined || !isAlive(record.pid);
+}
+
+/** An orphaned run ended at its last write (never before it started). */
+const orphanPatch = (record: RunRecord, lastWrite: number): Partial<RunRecord> =>
+  failedPatch(
+    record,
+    { message: ORPHANED_MESSAGE, hint: 'Metrics up to that point are kept in metrics.jsonl; run the experiment again to get a model.' },
+    Math.max(lastWrite, Date.parse(record.timings.startedAt) || 0),
+  );
+
+/** A run marked failed with `failure`, ended at `ended` (ms). */
+function failedPatch(record: RunRecord, failure: { message: string; hint?: string }, ended: number): Partial<RunRecord> {
+  const started = Date.parse(record.timings.startedAt);
+  return {
+    status: 'failed',
+    failure,
+    timings: { startedAt: record.timings.startedAt, endedAt: new Date(ended).toISOString(), durationMs: started ? ended - started : undefined },
+  };
 }
 
 /**
@@ -199,11 +276,24 @@ export function markOrphanedEntries(entries: RunEntry[], isAlive: (pid: number) 
  * path can never remove user files.
  */
 export function deleteRun(dir: string): void {
-  const hasRecord = fs.existsSync(path.join(dir, RUN_FILES.record));
+  refuseUnlessRunFolder(dir, fs.existsSync(path.join(dir, RUN_FILES.record)));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** deleteRun without blocking (the extension host): the same refusal, the same removal. */
+export async function deleteRunAsync(dir: string): Promise<void> {
+  const hasRecord = await fs.promises.access(path.join(dir, RUN_FILES.record)).then(
+    () => true,
+    () => false,
+  );
+  refuseUnlessRunFolder(dir, hasRecord);
+  await fs.promises.rm(dir, { recursive: true, force: true });
+}
+
+function refuseUnlessRunFolder(dir: string, hasRecord: boolean): void {
   if (!hasRecord && !RUN_ID_PATTERN.test(path.basename(dir))) {
     throw new Error(`${dir} is not a run folder (no run.json, and not named like one); not deleting it`);
   }
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** Temp files of writeJsonAtomic (left behind only when a writer was killed mid-write). */
@@ -215,10 +305,19 @@ const PARTIAL_EXPORT = /^\.model\.partial-[0-9a-f]+$/;
 /** Leftovers of atomic writes a killed writer never finished: never part of a valid run. */
 function removeTempFiles(dir: string): void {
   for (const f of fs.readdirSync(dir)) {
-    if (TEMP_FILE.test(f)) fs.rmSync(path.join(dir, f), { force: true });
-    else if (PARTIAL_EXPORT.test(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    const leftover = leftoverKind(f);
+    if (leftover) fs.rmSync(path.join(dir, f), { recursive: leftover === 'folder', force: true });
   }
 }
+
+async function removeTempFilesAsync(dir: string): Promise<void> {
+  for (const f of await fs.promises.readdir(dir)) {
+    const leftover = leftoverKind(f);
+    if (leftover) await fs.promises.rm(path.join(dir, f), { recursive: leftover === 'folder', force: true });
+  }
+}
+
+const leftoverKind = (name: string): 'file' | 'folder' | undefined => (TEMP_FILE.test(name) ? 'file' : PARTIAL_EXPORT.test(name) ? 'folder' : undefined);
 
 /**
  * After the trainer writing `dir` has gone without finishing (crash, kill, out of memory):
@@ -227,20 +326,16 @@ function removeTempFiles(dir: string): void {
  * model/ are kept. A run that reached an end state is left as it is. Returns whether the run
  * was marked.
  */
-export function finalizeStoppedRun(dir: string, failure: { message: string; hint?: string }, stderrTail?: string): boolean {
-  const record = readRun(dir);
+export async function finalizeStoppedRunAsync(dir: string, failure: { message: string; hint?: string }, stderrTail?: string): Promise<boolean> {
+  const record = await readRunAsync(dir);
   if (!record.ok || record.value.status !== 'running') return false;
-  const started = Date.parse(record.value.timings.startedAt);
-  const ended = Date.now();
-  updateRun(dir, {
-    status: 'failed',
-    failure,
-    timings: { startedAt: record.value.timings.startedAt, endedAt: new Date(ended).toISOString(), durationMs: started ? ended - started : undefined },
-  });
-  if (stderrTail) fs.appendFileSync(path.join(dir, RUN_FILES.log), `\n--- trainer stderr (last lines) ---\n${stderrTail}\n`);
-  removeTempFiles(dir);
+  await updateRunAsync(dir, failedPatch(record.value, failure, Date.now()));
+  if (stderrTail) await fs.promises.appendFile(path.join(dir, RUN_FILES.log), stderrSection(stderrTail));
+  await removeTempFilesAsync(dir);
   return true;
 }
+
+const stderrSection = (tail: string) => `\n--- trainer stderr (last lines) ---\n${tail}\n`;
 
 /** `<yyyyMMdd-HHmmss>-<slug>-<4 hex>` */
 export const RUN_ID_PATTERN = /^\d{8}-\d{6}-[a-z0-9-]+-[0-9a-f]{4}$/;

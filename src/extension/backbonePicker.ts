@@ -6,15 +6,19 @@
 import * as vscode from 'vscode';
 import { BACKBONE_CATALOG, type BackboneCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec } from '../core/experiment';
-import { catalogListing } from '../cli/catalogCommand';
+import { offThread } from './offThread';
 import { catalogGroups, catalogItemText, downloadUrlOf, offlineMessage, probeReachable, type Availability, type Reachability } from './backboneChoices';
 
 export type BackboneItem = vscode.QuickPickItem & { spec?: BackboneSpec; ask?: 'file' | 'url'; entry?: BackboneCatalogEntry };
 
-/** Whether each catalog entry is here (bundled, downloaded) or needs the internet; read when the step opens. */
-export function catalogAvailability(cacheDir: string): Map<string, Availability> {
+/**
+ * Whether each catalog entry is here (bundled, downloaded) or needs the internet; read when the
+ * step opens, off the host's thread. Empty when the check fails: every entry then shows as its
+ * kind suggests (bundled, or to download).
+ */
+export async function catalogAvailability(extensionPath: string, cacheDir: string): Promise<Map<string, Availability>> {
   try {
-    return new Map(catalogListing(cacheDir).map((l) => [l.id, l.availability]));
+    return new Map(await offThread(extensionPath, { task: 'catalog', cacheDir }));
   } catch {
     return new Map();
   }

@@ -4,7 +4,7 @@
 // reload from the run folders it showed.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { readMetrics, readRun, type MetricRecord, type RunRecord } from '../core/runStore';
+import { readMetricsAsync, readRunAsync, type MetricRecord, type RunRecord } from '../core/runStore';
 import { buildCompareState, parseCompareViewMessage, type CompareState, type CompareViewMessage } from '../core/compareMessages';
 import { loadWebviewHtml, webviewOptions } from './webviewHtml';
 import { webviewInbox } from './webviewInbox';
@@ -27,6 +27,10 @@ class ComparePanel extends WebviewPanelOwner {
   readonly snapshot: CompareSnapshot;
   private state: CompareState | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Counts the loads started: only the latest may set the state (reads finish in any order). */
+  private loads = 0;
+  /** The view said 'ready': a state loaded after that is posted, since no other 'ready' will ask for it. */
+  private viewReady = false;
   private readonly read = webviewInbox(
     'Compare Runs',
     (raw) => parseCompareViewMessage(raw, this.runDirs.length),
@@ -52,44 +56,52 @@ class ComparePanel extends WebviewPanelOwner {
     // A compared run still running (or rewritten) refreshes the view.
     this._register(s.runIndex.onDidChange(() => this.scheduleRefresh()));
     this._register(s.runs.onDidEvent(({ event }) => event.type === 'epoch' && this.scheduleRefresh()));
-    this.load();
+    void this.load().then((latest) => latest && this.viewReady && this.post());
   }
 
-  show(runDirs: string[]): void {
+  async show(runDirs: string[]): Promise<void> {
     this.runDirs = runDirs;
     this.snapshot.runDirs = runDirs;
-    this.load();
-    this.post();
-    this.panel.reveal(vscode.ViewColumn.Beside);
+    if (await this.load()) this.post();
+    if (!this.isDisposed) this.panel.reveal(vscode.ViewColumn.Beside);
   }
 
-  private load(): void {
+  /**
+   * Reads the compared runs without blocking and makes them the state. Returns false, having
+   * changed nothing, when a newer load started meanwhile (it wins) or the panel was closed.
+   */
+  private async load(): Promise<boolean> {
+    const load = ++this.loads;
+    const runDirs = this.runDirs;
+    const reads = await Promise.all(
+      runDirs.map(async (dir) => {
+        const record = await readRunAsync(dir);
+        return { dir, record, metrics: record.ok ? (await readMetricsAsync(dir)).records : [] };
+      }),
+    );
+    if (load !== this.loads || this.isDisposed) return false;
     const runs: { record: RunRecord; metrics: MetricRecord[] }[] = [];
     const problems: string[] = [];
-    for (const dir of this.runDirs) {
-      const record = readRun(dir);
-      if (!record.ok) {
-        problems.push(`${path.basename(dir)}: ${record.errors[0].message}`);
-        continue;
-      }
-      runs.push({ record: record.value, metrics: readMetrics(dir).records });
+    for (const { dir, record, metrics } of reads) {
+      if (record.ok) runs.push({ record: record.value, metrics });
+      else problems.push(`${path.basename(dir)}: ${record.errors[0].message}`);
     }
     if (problems.length) void vscode.window.showWarningMessage(`Transfer Lab: some runs cannot be compared: ${problems.join('; ')}`);
-    this.state = { ...buildCompareState(runs), runDirs: this.runDirs };
+    this.state = { ...buildCompareState(runs), runDirs };
     this.panel.title = `Compare: ${runs.map((r) => r.record.experiment.name).join(' vs ')}`.slice(0, 80);
+    return true;
   }
 
   private scheduleRefresh(): void {
     if (this.refreshTimer || this.isDisposed) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      this.load();
-      this.post();
+      void this.load().then((latest) => latest && this.post());
     }, 500);
   }
 
   private post(): void {
-    if (!this.state) return;
+    if (!this.state || this.isDisposed) return;
     this.snapshot.posted.push(this.state);
     void this.panel.webview.postMessage(this.state);
   }
@@ -98,7 +110,10 @@ class ComparePanel extends WebviewPanelOwner {
     const message = this.read(raw);
     if (!message) return; // never trust the webview
     this.snapshot.received.push(message);
-    if (message.type === 'ready') this.post();
+    if (message.type === 'ready') {
+      this.viewReady = true;
+      this.post();
+    }
     if (message.type === 'open-dashboard') void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(this.runDirs[message.run]));
   }
 }
@@ -122,7 +137,9 @@ export class CompareRuns extends Disposable {
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const dirs = (state as { runDirs?: unknown } | undefined)?.runDirs;
-          const runDirs = Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && readRun(d).ok) : [];
+          const candidates = Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : [];
+          const readable = await Promise.all(candidates.map(async (d) => (await readRunAsync(d)).ok));
+          const runDirs = candidates.filter((_, i) => readable[i]);
           if (runDirs.length === 0) {
             panel.dispose();
             return;
@@ -141,7 +158,7 @@ export class CompareRuns extends Disposable {
     let dirs = await runDirsFrom(arg, selected);
     if (dirs.length < 2) dirs = (await this.pickRuns(dirs)) ?? [];
     if (dirs.length < 2) return undefined;
-    if (this.current) this.current.show(dirs);
+    if (this.current) await this.current.show(dirs);
     else {
       const panel = vscode.window.createWebviewPanel(
         COMPARE_VIEW_TYPE,

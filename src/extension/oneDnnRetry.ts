@@ -5,7 +5,7 @@
 // A run's crashed attempt leaves a run folder: it is finalized as failed, saying so, before
 // the retry makes its own. No vscode import, so plain-Node tests drive it with the real trainer.
 import { PROTOCOL_VERSION, type TrainerMessage } from '../core/protocol';
-import { finalizeStoppedRun } from '../core/runStore';
+import { finalizeStoppedRunAsync } from '../core/runStore';
 import { recordOffVerdict } from '../engine/oneDnnPolicy';
 import type { TrainerOutcome, TrainerProcess } from './trainerProcess';
 
@@ -86,7 +86,7 @@ export class OneDnnRetryJob {
         }
       }
       if (runDir) {
-        finalizeStoppedRun(
+        await finalizeStoppedRunAsync(
           runDir,
           {
             message: 'oneDNN crashed this run (SIGFPE); Transfer Lab retried it with oneDNN off in a new run folder',

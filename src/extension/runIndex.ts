@@ -2,7 +2,7 @@
 // cache that a file watcher (and the run manager's events) keep honest.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { listRunsAsync, markOrphanedEntries, readRunAsync, type RunEntry } from '../core/runStore';
+import { listRunsAsync, markOrphanedEntriesAsync, readRunAsync, type RunEntry } from '../core/runStore';
 import { allRunsDirs, readConfig } from './config';
 import { Disposable, DisposableStore, toDisposable } from './disposable';
 
@@ -87,7 +87,8 @@ export class RunIndex extends Disposable {
     if (this.checkOrphans) {
       this.checkOrphans = false;
       // Only runs that say 'running' with a dead writer are rewritten: a few small writes.
-      if (markOrphanedEntries(entries).length > 0) entries = (await Promise.all(allRunsDirs().map((dir) => listRunsAsync(dir)))).flatMap((l) => l.runs);
+      if ((await markOrphanedEntriesAsync(entries)).length > 0)
+        entries = (await Promise.all(allRunsDirs().map((dir) => listRunsAsync(dir)))).flatMap((l) => l.runs);
     }
     this.entries = entries;
     this.watchOrphans();
@@ -116,7 +117,7 @@ export class RunIndex extends Disposable {
     const running = this.entries.filter((e) => e.record.status === 'running');
     const fresh = await Promise.all(running.map(async (e) => ({ dir: e.dir, read: await readRunAsync(e.dir) })));
     const entries = fresh.flatMap(({ dir, read }) => (read.ok ? [{ dir, record: read.value }] : []));
-    if (markOrphanedEntries(entries).length > 0) await this.refresh();
+    if ((await markOrphanedEntriesAsync(entries)).length > 0) await this.refresh();
   }
 
   all(): RunEntry[] {

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { RunEvent, RunStatus } from '../core/runEvents';
-import { finalizeStoppedRun, readRunAsync } from '../core/runStore';
+import { finalizeStoppedRunAsync, readRunAsync } from '../core/runStore';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
 import { isOneDnnRetryNotice } from './oneDnnRetry';
@@ -155,7 +155,7 @@ export class RunManager extends Disposable {
     this.runs.delete(run.experimentFile);
     if (!outcome.ok && run.runDir) {
       // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
-      finalizeStoppedRun(
+      await finalizeStoppedRunAsync(
         run.runDir,
         { message: `the trainer stopped: ${outcome.reason}`, hint: outcome.hint ?? 'See log.txt in the run folder for its last output.' },
         outcome.stderrTail,

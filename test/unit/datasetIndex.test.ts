@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { InputProblem, Validated } from '../../src/core/experiment';
 import { holdOutCounts, indexDataset, type DatasetIndex } from '../../src/core/datasetIndex';
 import { scaffoldDataset, splitDatasetOnDisk } from '../../src/core/datasetScaffold';
+import { collectImages, collectImagesAsync, listFolder, listFolderAsync } from '../../src/core/datasetFolders';
+import type { SkippedFile } from '../../src/core/datasetTypes';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-dataset-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -271,42 +273,63 @@ test('symbolic link loops, duplicate links and broken links are skipped, not fol
   assert.match(reasons[path.join('c', 'linked', 'back')], /already indexed/);
 });
 
-test('scaffoldDataset creates class folders and a README of counts', () => {
+test('listFolderAsync and collectImagesAsync give what listFolder and collectImages give, links and skipped files included', async () => {
+  const root = tree({ ...images({ a: 3, b: 2 }), 'a/sub/s1.jpg': PNG, 'a/notes.txt': 'x', 'a/empty.png': '', 'a/.hidden.png': PNG, 'outside/o1.png': PNG });
+  if (process.platform !== 'win32') {
+    fs.symlinkSync(path.join(root, 'a'), path.join(root, 'a', 'loop'));
+    fs.symlinkSync(path.join(root, 'missing.png'), path.join(root, 'b', 'broken.png'));
+    fs.symlinkSync(path.join(root, 'outside'), path.join(root, 'a', 'linked'));
+  }
+  for (const dir of [root, path.join(root, 'a'), path.join(root, 'b'), path.join(root, 'absent')]) {
+    assert.deepEqual(await listFolderAsync(dir), listFolder(dir), dir);
+    const skippedSync: SkippedFile[] = [];
+    const skippedAsync: SkippedFile[] = [];
+    assert.deepEqual(await collectImagesAsync(dir, skippedAsync), collectImages(dir, skippedSync), dir);
+    assert.deepEqual(skippedAsync, skippedSync, dir);
+  }
+  assert.ok((listFolder(path.join(root, 'absent')) as { error: string }).error === 'ENOENT');
+  const skipped: SkippedFile[] = [];
+  assert.equal((await collectImagesAsync(path.join(root, 'a'), skipped)).length, process.platform === 'win32' ? 4 : 5);
+  assert.ok(skipped.some((k) => k.reason === 'empty file (0 bytes)'));
+});
+
+test('scaffoldDataset creates class folders and a README of counts', async () => {
   const dir = path.join(tmpRoot, 'scaffold1', 'pets');
-  const r = scaffoldDataset(dir, ['cats', 'dogs']);
+  const r = await scaffoldDataset(dir, ['cats', 'dogs']);
   assert.ok(r.ok);
   assert.deepEqual(r.value.created, [dir, path.join(dir, 'cats'), path.join(dir, 'dogs')]);
   assert.equal(r.value.readmeWritten, true);
   assert.match(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), /\| cats \| 0 \|\n\| dogs \| 0 \|\n\| \*\*total\*\* \| 0 \|/);
   // Adding a class to the existing dataset is fine and keeps the images.
   fs.writeFileSync(path.join(dir, 'cats', 'c1.png'), PNG);
-  const again = scaffoldDataset(dir, ['cats', 'dogs', 'birds']);
+  const again = await scaffoldDataset(dir, ['cats', 'dogs', 'birds']);
   assert.ok(again.ok);
   assert.deepEqual(again.value.created, [path.join(dir, 'birds')]);
   assert.ok(fs.existsSync(path.join(dir, 'cats', 'c1.png')));
   assert.match(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), /\| birds \| 0 \|\n\| cats \| 1 \|\n\| dogs \| 0 \|/);
 });
 
-test('scaffoldDataset with splits creates train/ val/ test/ class folders', () => {
+test('scaffoldDataset with splits creates train/ val/ test/ class folders', async () => {
   const dir = path.join(tmpRoot, 'scaffold2');
-  const r = scaffoldDataset(dir, ['x', 'y'], { splits: true });
+  const r = await scaffoldDataset(dir, ['x', 'y'], { splits: true });
   assert.ok(r.ok);
   for (const s of ['train', 'val', 'test']) for (const c of ['x', 'y']) assert.ok(fs.statSync(path.join(dir, s, c)).isDirectory());
   assert.match(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), /\| class \| test \| train \| val \|/);
 });
 
-test('scaffoldDataset refuses folders that are not a dataset of that layout, and bad class names', () => {
+test('scaffoldDataset refuses folders that are not a dataset of that layout, and bad class names', async () => {
   const notDataset = tree({ 'notes.txt': 'mine', 'src/': null });
-  let e = onlyError(scaffoldDataset(notDataset, ['a', 'b']));
+  let e = onlyError(await scaffoldDataset(notDataset, ['a', 'b']));
   assert.equal(e.message, `${notDataset} is not empty and is not a folder-per-class dataset: it has files (notes.txt)`);
   assert.equal(fs.readFileSync(path.join(notDataset, 'notes.txt'), 'utf8'), 'mine');
   const presplit = tree({ 'train/a/': null });
-  e = onlyError(scaffoldDataset(presplit, ['a', 'b']));
+  e = onlyError(await scaffoldDataset(presplit, ['a', 'b']));
   assert.match(e.message, /it has split folders \(train\)/);
   const flat = tree({ 'a/': null });
-  e = onlyError(scaffoldDataset(flat, ['a', 'b'], { splits: true }));
+  e = onlyError(await scaffoldDataset(flat, ['a', 'b'], { splits: true }));
   assert.match(e.message, /not a pre-split dataset: it has folders that are not train\/ val\/ test\/ \(a\)/);
-  const bad = (scaffoldDataset(path.join(tmpRoot, 'scaffold3'), ['ok', '', '../up', '.hidden', 'train', 'Cat', 'cat']) as { errors: InputProblem[] }).errors;
+  const bad = ((await scaffoldDataset(path.join(tmpRoot, 'scaffold3'), ['ok', '', '../up', '.hidden', 'train', 'Cat', 'cat'])) as { errors: InputProblem[] })
+    .errors;
   assert.deepEqual(
     bad.map((b) => b.message),
     [
@@ -320,9 +343,9 @@ test('scaffoldDataset refuses folders that are not a dataset of that layout, and
   assert.equal(fs.existsSync(path.join(tmpRoot, 'scaffold3')), false, 'nothing created on error');
 });
 
-test('scaffoldDataset keeps a README.md it did not write', () => {
+test('scaffoldDataset keeps a README.md it did not write', async () => {
   const dir = tree({ 'README.md': '# my notes', 'a/': null });
-  const r = scaffoldDataset(dir, ['a', 'b']);
+  const r = await scaffoldDataset(dir, ['a', 'b']);
   assert.ok(r.ok);
   assert.equal(r.value.readmeWritten, false);
   assert.match(r.warnings[0].message, /kept the existing/);

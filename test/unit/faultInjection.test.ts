@@ -1,7 +1,7 @@
 // Fault injection: the real trainer is SIGKILLed at random moments across 50 runs of a tiny
 // experiment (at a random time, or right after a random one of its events: during
 // featurizing, a batch, an epoch's checkpoint, evaluation or export). After each kill the
-// host does what the extension does (finalizeStoppedRun), then every run folder must be
+// host does what the extension does (finalizeStoppedRunAsync), then every run folder must be
 // valid: a readable run.json in an end state, readable metrics, no half-written files, and a
 // model/ only if it is complete. A run that completed is never lost or changed afterwards.
 // The seed is printed; TRANSFER_LAB_FAULT_SEED reproduces a sequence, TRANSFER_LAB_FAULT_RUNS
@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TrainerProcess, type TrainerOutcome } from '../../src/extension/trainerProcess';
-import { finalizeStoppedRun, listRuns, readMetrics, readRun } from '../../src/core/runStore';
+import { finalizeStoppedRunAsync, listRuns, readMetrics, readRun } from '../../src/core/runStore';
 import { seededRandom } from '../../src/core/random';
 import type { TrainerMessage } from '../../src/core/protocol';
 // @ts-expect-error: plain ESM helper shared with the e2e tests (no types; esbuild bundles it)
@@ -64,7 +64,7 @@ async function attempt(file: string, runsDir: string, cacheDir: string, killAt: 
   const timer = setInterval(() => killAt(Date.now() - started, events) && kill(), 5);
   const outcome = await trainer.outcome;
   clearInterval(timer);
-  if (!outcome.ok && runDir) finalizeStoppedRun(runDir, { message: `the trainer stopped: ${outcome.reason}` }, outcome.stderrTail);
+  if (!outcome.ok && runDir) await finalizeStoppedRunAsync(runDir, { message: `the trainer stopped: ${outcome.reason}` }, outcome.stderrTail);
   return { outcome, runDir, events, ms: Date.now() - started };
 }
 

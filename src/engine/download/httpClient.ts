@@ -246,14 +246,14 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
   try {
     const source = res.body ? Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>) : Readable.from([]);
     if (opts.toFile) {
-      fs.mkdirSync(path.dirname(opts.toFile), { recursive: true });
+      await fs.promises.mkdir(path.dirname(opts.toFile), { recursive: true });
       await pipeline(source, meter, fs.createWriteStream(opts.toFile));
     } else {
       // In memory: meter keeps the chunks; the sink only drains the stream.
       await pipeline(source, meter, new Writable({ write: (_chunk, _enc, done) => done() }));
     }
   } catch (e) {
-    if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
+    if (opts.toFile) await fs.promises.rm(opts.toFile, { force: true });
     if (hop.failure) throw hop.failure;
     if (e instanceof ModelDownloadError) throw e;
     throw new ModelDownloadError('network', `${u.href}: the connection failed after ${formatBytes(size)} (${reasonOf(e)}). Try again.`, original);
@@ -261,7 +261,7 @@ async function readBody(res: Response, u: URL, hop: Hop, opts: GetOptions, origi
     hop.disarm();
   }
   if (declared !== undefined && size !== declared) {
-    if (opts.toFile) fs.rmSync(opts.toFile, { force: true });
+    if (opts.toFile) await fs.promises.rm(opts.toFile, { force: true });
     throw new ModelDownloadError('network', `${u.href}: the connection closed after ${formatBytes(size)} of ${formatBytes(declared)}. Try again.`, original);
   }
   return {

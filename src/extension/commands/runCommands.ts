@@ -2,7 +2,7 @@
 // palette, the explorer, the editor title and the tree.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { deleteRun, readRunAsync } from '../../core/runStore';
+import { deleteRunAsync, readRunAsync } from '../../core/runStore';
 import type { Services } from '../services';
 import { cacheDirOf } from '../config';
 import { confirmRunWhenOffline } from '../offlineRunCheck';
@@ -74,7 +74,7 @@ export function registerRunCommands(s: Services): void {
     vscode.commands.registerCommand('transferLab.runExperiment', async (arg?: unknown) => {
       const file = experimentFileFrom(arg) ?? (await pickExperiment(s));
       if (!file) return undefined;
-      if (!(await confirmRunWhenOffline(file, cacheDirOf(s.context)))) return undefined;
+      if (!(await confirmRunWhenOffline(file, s.context.extensionPath, cacheDirOf(s.context)))) return undefined;
       const run = await s.runs.start(file);
       if (run) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(file));
       return run ? { experimentFile: run.experimentFile } : undefined;
@@ -112,7 +112,7 @@ export function registerRunCommands(s: Services): void {
           ? 'Delete'
           : await vscode.window.showWarningMessage(`Delete run ${name} and everything in its folder (metrics, model)?`, { modal: true }, 'Delete');
       if (answer !== 'Delete') return false;
-      deleteRun(dir);
+      await deleteRunAsync(dir);
       await s.runIndex.refresh();
       return true;
     }),

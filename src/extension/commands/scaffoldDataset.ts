@@ -11,6 +11,7 @@ import type { InputProblem } from '../../core/experiment';
 import type { Services } from '../services';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import { pickFolder } from './pickers';
+import { offThread } from '../offThread';
 
 /** Arguments that skip the questions (tests and scripts). */
 export type ScaffoldArgs =
@@ -165,7 +166,7 @@ export function parseFractions(text: string): { val: number; test: number } | un
 
 async function createNew(s: Services, a: Extract<ScaffoldArgs, { mode: 'new' }>): Promise<ScaffoldOutcome | undefined> {
   const dir = resolveInput(a.dir);
-  const result = scaffoldDataset(dir, a.classes, { splits: a.splits });
+  const result = await scaffoldDataset(dir, a.classes, { splits: a.splits });
   if (!result.ok) {
     reportProblems(s, `could not create ${dir}`, result.errors);
     void vscode.window.showErrorMessage(`Transfer Lab: ${result.errors.map((e) => formatProblem(e)).join(' ')}`);
@@ -195,7 +196,10 @@ async function splitExisting(s: Services, a: Extract<ScaffoldArgs, { mode: 'spli
   const D = EXPERIMENT_DEFAULTS.data;
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Transfer Lab: ${a.move ? 'moving' : 'copying'} images into ${path.basename(dest)}/…` },
-    () => splitDatasetOnDisk(source, dest, { val: a.val ?? D.split.val, test: a.test ?? D.split.test }, a.seed ?? D.seed, a.move ? 'move' : 'copy'),
+    () =>
+      splitDatasetOnDisk(source, dest, { val: a.val ?? D.split.val, test: a.test ?? D.split.test }, a.seed ?? D.seed, a.move ? 'move' : 'copy', (dir, opts) =>
+        offThread(s.context.extensionPath, { task: 'index', dir, opts }),
+      ),
   );
   if (!result.ok) {
     reportProblems(s, `could not split ${source}`, result.errors);
