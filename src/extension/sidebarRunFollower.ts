@@ -24,6 +24,8 @@ interface Followed {
   record?: RunRecord;
   curves: SidebarCurves;
   readonly feed: CurveFeed;
+  /** The curves were re-read when the run ended: a slower first read must not replace them. */
+  final?: boolean;
 }
 
 const same = (a: string | undefined, b: string | undefined) => !!a && !!b && path.resolve(a) === path.resolve(b);
@@ -91,6 +93,7 @@ export class SidebarRunFollower extends Disposable {
     const [record, metrics] = await Promise.all([f.record ? undefined : readRunAsync(f.runDir), readMetricsAsync(f.runDir)]);
     if (this.followed !== f) return;
     if (record?.ok) f.record ??= record.value;
+    if (f.final) return;
     f.curves = sidebarCurvesFrom(metrics.records);
     f.feed.history({ ...emptyCurves(), ...f.curves });
     this.schedule();
@@ -117,11 +120,19 @@ export class SidebarRunFollower extends Disposable {
     this.schedule();
   }
 
-  /** run.json once more when the followed run ends: its test accuracy and failure are there. */
+  /**
+   * run.json and metrics.jsonl once more when the followed run ends: its test accuracy and
+   * failure are in run.json, and the final curves come whole from the file, whatever of the
+   * last burst of live events the batching took.
+   */
   private async reread(f: Followed): Promise<void> {
-    const read = await readRunAsync(f.runDir);
-    if (this.followed !== f || !read.ok) return;
-    f.record = read.value;
+    const [read, metrics] = await Promise.all([readRunAsync(f.runDir), readMetricsAsync(f.runDir)]);
+    if (this.followed !== f) return;
+    if (read.ok) f.record = read.value;
+    f.final = true;
+    f.curves = sidebarCurvesFrom(metrics.records);
+    f.feed.take(); // what is pending is in the file
+    f.feed.history({ ...emptyCurves(), ...f.curves });
     this.schedule();
   }
 
