@@ -1,27 +1,68 @@
 // Sidebar dashboard (browser side). Renders the state the host sends; asks the host to act.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, type DashboardViewRequest, type DashboardViewState } from '../src/core/dashboardViewMessages';
+import {
+  DASHBOARD_VIEW_PROTOCOL,
+  parseDashboardViewState,
+  type DashboardCommand,
+  type DashboardViewRequest,
+  type DashboardViewState,
+} from '../src/core/dashboardViewMessages';
 import { el } from './lib/dom';
 import { connect } from './lib/hostChannel';
+import { LineChart } from './lib/lineChart';
 
 const vscode = connect<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
 const root = document.getElementById('root')!;
 
-function renderRun(run: NonNullable<DashboardViewState['run']>): void {
-  root.append(el('h2', run.status === 'running' ? 'Training' : 'Latest run'));
+type ViewRun = NonNullable<DashboardViewState['run']>;
+const pct = (v?: number) => (v !== undefined && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : undefined);
+/** An accuracy always says which one it is: the last epoch's, the best epoch's. */
+const atEpoch = (e: ViewRun['lastValAccuracy'], which: string) => e && pct(e.value) && `${pct(e.value)} ${which} (epoch ${e.epoch})`;
+
+function runFacts(run: ViewRun): HTMLElement {
   const table = el('dl', undefined, 'facts');
-  const pct = (v?: number) => (v !== undefined && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : undefined);
   const rows: [string, string | undefined][] = [
     ['Experiment', run.experiment],
     ['Run', run.id],
     ['Status', run.status],
-    ['Epoch', run.epoch !== undefined ? `${run.epoch}/${run.epochs ?? '?'}` : undefined],
-    [run.status === 'running' ? 'Val accuracy' : 'Best val acc', pct(run.valAccuracy)],
-    ['Test accuracy', pct(run.testAccuracy)],
+    ['Epoch', run.epoch !== undefined ? `${run.epoch} of ${run.epochs ?? '?'}` : undefined],
+    ['Val accuracy', atEpoch(run.lastValAccuracy, 'last')],
+    ['Best val acc', atEpoch(run.bestValAccuracy, 'best')],
+    ['Test accuracy', run.testAccuracy !== undefined && pct(run.testAccuracy) ? `${pct(run.testAccuracy)} test` : undefined],
     ['Backend', run.backend],
   ];
   for (const [k, v] of rows) if (v) table.append(el('dt', k), el('dd', v, k === 'Status' ? `status-${run.status}` : undefined));
-  root.append(table);
+  return table;
+}
+
+/** Loss and accuracy per epoch, small: the panel (Open Dashboard) has the full curves. */
+function miniCharts(curves: NonNullable<ViewRun['curves']>): HTMLElement {
+  const box = el('div', undefined, 'mini-charts');
+  const lossBox = el('div', undefined, 'chart');
+  const accBox = el('div', undefined, 'chart');
+  box.append(lossBox, accBox);
+  const options = { height: 90, xLabel: 'epoch' };
+  const loss = new LineChart(lossBox, 'Loss', undefined, options);
+  const accuracy = new LineChart(accBox, 'Accuracy', [0, 1], options);
+  loss.define('epochLoss', { label: 'train', color: 'var(--vscode-charts-blue)', dots: true });
+  loss.define('valLoss', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
+  accuracy.define('epochAccuracy', { label: 'train', color: 'var(--vscode-charts-green)', dots: true });
+  accuracy.define('valAccuracy', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
+  for (const key of ['epochLoss', 'valLoss'] as const) loss.append(key, curves[key]);
+  for (const key of ['epochAccuracy', 'valAccuracy'] as const) accuracy.append(key, curves[key]);
+  return box;
+}
+
+function button(label: string, run: ViewRun, command: DashboardCommand, secondary = false): HTMLElement {
+  const b = document.createElement('vscode-button');
+  if (secondary) b.setAttribute('secondary', '');
+  b.textContent = label;
+  b.addEventListener('click', () => vscode.post({ type: 'command', command, runDir: run.runDir }));
+  return b;
+}
+
+function renderRun(run: ViewRun): void {
+  root.append(el('h2', run.status === 'running' ? 'Training' : 'Run'), runFacts(run));
   if (run.status === 'running' && run.epoch !== undefined && run.epochs) {
     const progress = el('progress');
     progress.max = run.epochs;
@@ -30,18 +71,10 @@ function renderRun(run: NonNullable<DashboardViewState['run']>): void {
     root.append(progress);
   }
   if (run.message) root.append(el('p', run.message, run.status === 'failed' ? 'error' : 'muted'));
+  if (run.curves && run.curves.epochLoss.length > 0) root.append(miniCharts(run.curves));
   const actions = el('div', undefined, 'actions');
-  const open = document.createElement('vscode-button');
-  open.textContent = 'Open Dashboard';
-  open.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.openDashboard', runDir: run.runDir }));
-  actions.append(open);
-  if (run.status === 'running') {
-    const stop = document.createElement('vscode-button');
-    stop.setAttribute('secondary', '');
-    stop.textContent = 'Stop';
-    stop.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.stopRun', runDir: run.runDir }));
-    actions.append(stop);
-  }
+  if (run.status === 'running') actions.append(button('Stop', run, 'transferLab.stopRun', true));
+  actions.append(button('Open Dashboard', run, 'transferLab.openDashboard'));
   root.append(actions);
 }
 

@@ -6,7 +6,7 @@ import { count, measured, message, parseMessage, type Parsed } from './messagePr
 export const DASHBOARD_PROTOCOL = 1;
 
 /** One point of a curve: x is the global step (batches) or the epoch number. */
-const CurvePointSchema = v.object({ x: v.number(), y: measured });
+export const CurvePointSchema = v.object({ x: v.number(), y: measured });
 export type CurvePoint = v.InferOutput<typeof CurvePointSchema>;
 
 const curve = v.array(CurvePointSchema);

@@ -2,17 +2,29 @@
 // they render what they are sent and ask the host to act; they never read files or decide.
 import * as v from 'valibot';
 import { EnvironmentReportSchema } from './protocol';
-import { runFacts } from './dashboardMessages';
+import { CurvePointSchema, runFacts } from './dashboardMessages';
 import { message, parseMessage, measured, type Parsed } from './messageProtocol';
 
 export const DASHBOARD_VIEW_PROTOCOL = 1;
 
-/** The run the sidebar dashboard follows: the running one, else the one selected in the tree. */
+/** A validation accuracy and the epoch it is from: every accuracy shown says which one it is. */
+const EpochValueSchema = v.object({ value: measured, epoch: v.number() });
+export type EpochValue = v.InferOutput<typeof EpochValueSchema>;
+
+/** The mini chart's curves, per epoch (x = the epoch number), sent whole: a few hundred points at most. */
+const curve = v.array(CurvePointSchema);
+const SidebarCurvesSchema = v.object({ epochLoss: curve, epochAccuracy: curve, valLoss: curve, valAccuracy: curve });
+export type SidebarCurves = v.InferOutput<typeof SidebarCurvesSchema>;
+
+/** The run the sidebar dashboard follows: the running one, else the one selected in the tree, else the latest. */
 const DashboardViewRunSchema = v.object({
   runDir: v.string(),
   id: v.string(),
   ...runFacts,
   testAccuracy: v.optional(measured),
+  lastValAccuracy: v.optional(EpochValueSchema),
+  bestValAccuracy: v.optional(EpochValueSchema),
+  curves: v.optional(SidebarCurvesSchema),
 });
 export type DashboardViewRun = v.InferOutput<typeof DashboardViewRunSchema>;
 

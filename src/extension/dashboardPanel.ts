@@ -22,6 +22,7 @@ import {
   type WrongImage,
 } from '../core/dashboardMessages';
 import { DashboardViewProvider } from './dashboardView';
+import { SidebarRunFollower } from './sidebarRunFollower';
 import { webviewInbox } from './webviewInbox';
 import { experimentFileFrom, pickRun, runDirFrom } from './commands/runCommands';
 import { loadWebviewHtml } from './webviewHtml';
@@ -305,11 +306,19 @@ async function resolveRunDir(s: Services, arg: unknown): Promise<string | undefi
 }
 
 export function registerDashboard(s: Services): DashboardPanels {
-  const view = new DashboardViewProvider(s.context.extensionUri, s.environment, () => s.experiments.count);
+  const follower = new SidebarRunFollower(s.runs, s.runIndex, s.treeView);
+  const view = new DashboardViewProvider(
+    s.context.extensionUri,
+    s.environment,
+    () => s.experiments.count,
+    () => follower.current(),
+  );
   const panels = new DashboardPanels(s);
   s.context.subscriptions.push(
+    follower,
     view,
     panels,
+    follower.onDidChange(() => view.refresh()),
     s.experiments.onDidChangeTreeData(() => view.refresh()),
     vscode.window.registerWebviewViewProvider(DashboardViewProvider.viewId, view),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, panels),
@@ -319,8 +328,8 @@ export function registerDashboard(s: Services): DashboardPanels {
       await panels.open(runDir);
       return runDir;
     }),
-    // What each open dashboard has drawn.
-    ...testHooks(s.context, { 'transferLab.dashboardStats': () => panels.stats() }),
+    // What each open dashboard has drawn, and what the sidebar view was last sent.
+    ...testHooks(s.context, { 'transferLab.dashboardStats': () => panels.stats(), 'transferLab.dashboardViewState': () => view.lastState }),
   );
   return panels;
 }

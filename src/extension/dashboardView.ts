@@ -10,6 +10,8 @@ import { Disposable, DisposableStore, toDisposable } from './disposable';
 export class DashboardViewProvider extends Disposable implements vscode.WebviewViewProvider {
   static readonly viewId = 'transferLab.dashboard';
   private view: vscode.WebviewView | undefined;
+  /** The state last built (a test hook reads it) and whether a resolved view was sent it. */
+  lastState: { state: DashboardViewState; posted: boolean } | undefined;
   /** The listeners of the view now resolved: they live with it, not with the provider. */
   private viewListeners: DisposableStore | undefined;
 
@@ -60,7 +62,6 @@ export class DashboardViewProvider extends Disposable implements vscode.WebviewV
   }
 
   private post(): void {
-    if (!this.view) return;
     const state = this.environment.state;
     const message: DashboardViewState = {
       type: 'environment',
@@ -70,6 +71,7 @@ export class DashboardViewProvider extends Disposable implements vscode.WebviewV
       experiments: this.countExperiments(),
       run: this.currentRun(),
     };
-    void this.view.webview.postMessage(message);
+    this.lastState = { state: message, posted: !!this.view };
+    if (this.view) void this.view.webview.postMessage(message);
   }
 }

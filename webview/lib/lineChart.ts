@@ -49,6 +49,8 @@ export class LineChart {
     private readonly host: HTMLElement,
     title: string,
     private readonly yRange?: [number, number],
+    /** The sidebar's mini charts are shorter and count epochs, not steps. */
+    private readonly options: { height?: number; xLabel?: string } = {},
   ) {
     const heading = document.createElement('h3');
     heading.textContent = title;
@@ -114,7 +116,7 @@ export class LineChart {
     this.dirty = false;
     const dpr = window.devicePixelRatio || 1;
     const width = Math.max(100, this.host.clientWidth);
-    const height = 180;
+    const height = this.options.height ?? 180;
     this.canvas.width = width * dpr;
     this.canvas.height = height * dpr;
     this.canvas.style.width = `${width}px`;
@@ -162,7 +164,7 @@ export class LineChart {
     g.globalAlpha = 1;
     g.fillText(y1.toPrecision(3), 2, pad.t + 8);
     g.fillText(y0.toPrecision(3), 2, pad.t + H);
-    g.fillText(`step ${Math.round(x1)}`, pad.l + W - 60, height - 4);
+    g.fillText(`${this.options.xLabel ?? 'step'} ${Math.round(x1)}`, pad.l + W - 60, height - 4);
     for (const s of all) drawSeries(g, s, cssColor(this.host, s.style.color), px, py);
     this.canvas.setAttribute('aria-label', `${this.canvas.getAttribute('aria-label')?.split(':')[0]}: ${this.describe()}`);
   }
