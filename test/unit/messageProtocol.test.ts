@@ -3,7 +3,8 @@
 // every message the code builds passing its own schema, also after the JSON trip it takes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTrainerMessage, PROTOCOL_VERSION, type EnvironmentReport } from '../../src/core/protocol';
+import { parseTrainerMessage, PROTOCOL_VERSION } from '../../src/core/protocol';
+import { wasmEnvironment } from '../fixtures/environmentReport';
 import type { RunEvent } from '../../src/core/runEvents';
 import { evaluatePredictions } from '../../src/core/metrics';
 import { CurveFeed, DASHBOARD_PROTOCOL, emptyCurves, parseDashboardMessage, parseDashboardRequest } from '../../src/core/dashboardMessages';
@@ -25,19 +26,7 @@ function refused<T>(parsed: Parsed<T>, ...mentions: RegExp[]): string {
   return error;
 }
 
-const environment: EnvironmentReport = {
-  backend: 'wasm',
-  requested: 'auto',
-  fallbacks: [{ backend: 'tensorflow', error: 'not installed' }],
-  tfjsVersion: '4.22.0',
-  tfjsRoot: '/x',
-  threads: 1,
-  loadMs: 12.3,
-  memory: { rssMB: 1, heapUsedMB: 1, systemTotalMB: 2, systemFreeMB: 1 },
-  node: 'v20',
-  platform: 'linux-x64',
-  pid: 1,
-};
+const environment = wasmEnvironment;
 
 const epoch: RunEvent = {
   type: 'epoch',

@@ -1,20 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeBackend, parseHostMessage, parseTrainerMessage, PROTOCOL_VERSION, type EnvironmentReport } from '../../src/core/protocol';
+import { describeBackend, parseHostMessage, parseTrainerMessage, PROTOCOL_VERSION } from '../../src/core/protocol';
+import { wasmEnvironment } from '../fixtures/environmentReport';
 
-const report: EnvironmentReport = {
-  backend: 'wasm',
-  requested: 'auto',
-  fallbacks: [{ backend: 'tensorflow', error: 'not installed' }],
-  tfjsVersion: '4.22.0',
-  tfjsRoot: '/x',
-  threads: 1,
-  loadMs: 12.3,
-  memory: { rssMB: 1, heapUsedMB: 1, systemTotalMB: 2, systemFreeMB: 1 },
-  node: 'v20',
-  platform: 'linux-x64',
-  pid: 1,
-};
+const report = wasmEnvironment;
 
 const protocol = PROTOCOL_VERSION;
 

@@ -7,8 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ResolvedExperiment } from '../../src/core/experiment';
-import { resolveExperiment } from '../../src/core/experimentValidation';
+import { flowersExperiment } from '../fixtures/experiment';
 import {
   appendMetrics,
   createRun,
@@ -26,14 +25,7 @@ import {
   type MetricRecord,
 } from '../../src/core/runStore';
 
-function experiment(name = 'Flowers MobileNet'): ResolvedExperiment {
-  const r = resolveExperiment(
-    { name, data: { dir: 'images' }, backbone: { catalog: 'mobilenet_v2_1.00_224' }, strategy: { kind: 'feature-extraction' } },
-    path.join(os.tmpdir(), 'flowers.tlexp.json'),
-  );
-  assert.ok(r.ok);
-  return r.value;
-}
+const experiment = flowersExperiment;
 
 const epoch = (n: number, extra: Partial<MetricRecord> = {}): MetricRecord => ({
   kind: 'epoch',

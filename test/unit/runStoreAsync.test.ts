@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ResolvedExperiment } from '../../src/core/experiment';
-import { resolveExperiment } from '../../src/core/experimentValidation';
+import { flowersExperiment } from '../fixtures/experiment';
 import {
   createRun,
   deleteRun,
@@ -25,14 +24,7 @@ import {
   type RunRecord,
 } from '../../src/core/runStore';
 
-function experiment(name = 'Flowers MobileNet'): ResolvedExperiment {
-  const r = resolveExperiment(
-    { name, data: { dir: 'images' }, backbone: { catalog: 'mobilenet_v2_1.00_224' }, strategy: { kind: 'feature-extraction' } },
-    path.join(os.tmpdir(), 'flowers.tlexp.json'),
-  );
-  assert.ok(r.ok);
-  return r.value;
-}
+const experiment = flowersExperiment;
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-runs-async-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
