@@ -103,5 +103,5 @@ export function parsePredictionsRequest(raw: unknown, rowCount: number): Parsed<
 
 /** "fine-tune · mobilenet_v2 · run 2026-…" : the model in one line, for the history and titles. */
 export function describeModel(m: ModelInfo): string {
-  return [m.strategy, m.backbone, m.runId ? `run ${m.runId}` : `exported ${m.target.split(/[\\/]/).pop()}`].filter(Boolean).join(' · ');
+  return [m.strategy, m.backbone, m.runId ? `run ${m.runId}` : `exported model ${m.target.split(/[\\/]/).pop()}`].filter(Boolean).join(' · ');
 }
