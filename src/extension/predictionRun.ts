@@ -94,6 +94,8 @@ export class PredictionRun extends Disposable {
 
   private receive(m: TrainerMessage): void {
     if (m.type === 'predictor') {
+      // A trainer retried after a oneDNN crash starts over: its batches replace the first one's.
+      this.rows.length = 0;
       this.set.model.labels = m.labels;
       this.set.status = 'running';
       this.o.onUpdate(this.set);

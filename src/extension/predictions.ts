@@ -2,7 +2,6 @@
 // last), and the history of recent ones in workspaceState (newest first, clearable). Predict
 // Image(s), drops and picks on the panel, "another model" and the history list all come here.
 import * as vscode from 'vscode';
-import * as path from 'node:path';
 import type { PredictionSet, PredictionsRequest } from '../core/predictionsMessages';
 import { addToHistory, historyItems, readHistory } from '../core/predictionHistory';
 import { cacheDirOf } from './config';
@@ -75,7 +74,6 @@ export class Predictions extends Disposable {
     }
     this.run?.dispose();
     this.open();
-    this.panel?.allow(inputs.images.map((i) => i.root ?? path.dirname(i.file)));
     const run = new PredictionRun({
       trainers: this.s.trainers,
       cacheDir: cacheDirOf(this.s.context),

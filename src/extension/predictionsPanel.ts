@@ -75,6 +75,8 @@ export class PredictionsPanel extends WebviewPanelOwner {
 
   show(current: PredictionSet | undefined, history: HistoryItem[]): void {
     this.last = { current, history };
+    // The images' folders (a restored panel's too), so the webview may show them.
+    if (current) this.allow(current.rows.map((r) => r.root ?? path.dirname(r.file)));
     if (this.viewReady) this.post();
   }
 

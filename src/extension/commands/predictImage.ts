@@ -29,7 +29,7 @@ async function askInputs(): Promise<string[] | undefined> {
   return kind ? pickInputs(kind.folders) : undefined;
 }
 
-/** The predictions made, in the order of the images given (undefined when nothing ran). */
+/** The predictions made, in the order of the images given (undefined when nothing ran or it failed). */
 export async function predictImageCommand(predictions: Predictions, arg?: unknown, selected?: unknown): Promise<Prediction[] | undefined> {
   const scripted = argsOf(arg) ?? argsOf(selected);
   // A run of the Experiments tree names the model; a Uri from the explorer is what to classify.
@@ -37,5 +37,5 @@ export async function predictImageCommand(predictions: Predictions, arg?: unknow
   const paths = scripted?.images ?? pathsFrom(arg, selected) ?? (await askInputs());
   if (!paths || paths.length === 0) return undefined;
   const run = await predictions.predict(paths, named);
-  return run?.rowsInOrder;
+  return run && run.set.status !== 'failed' ? run.rowsInOrder : undefined;
 }
