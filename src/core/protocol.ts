@@ -167,6 +167,11 @@ const TrainerMessageSchema = v.variant('type', [
   message(P, 'kernels', { oneDnn: OneDnnChoiceSchema, machine: v.string(), model: v.string() }),
   message(P, 'run-event', { event: RunEventSchema }),
   message(P, 'layers', { summary: LayerSummarySchema }),
+  /** A predict job's model is loaded: its folder and classes (a folder's true classes are named by these). */
+  message(P, 'predictor', { modelDir: v.string(), labels: v.array(v.string()) }),
+  /** A predict job's progress: one batch's predictions, and how many of `total` images are done. */
+  message(P, 'prediction-batch', { predictions: v.array(PredictionSchema), done: count, total: count }),
+  /** A predict job's answer: every prediction made (fewer than asked when it was cancelled). */
   message(P, 'predictions', { predictions: v.array(PredictionSchema) }),
   message(P, 'failed', { message: v.string(), hint: v.optional(v.string()) }),
   message(P, 'done', {}),

@@ -64,25 +64,67 @@ export async function loadPredictor(target: string, installRoot: string, cacheDi
 }
 
 export async function predictFiles(predictor: Predictor, files: string[], topK = 3): Promise<Prediction[]> {
-  const t = tf();
-  const [h, w] = predictor.preprocessing.inputSize;
+  return predictInBatches(predictor, files, { topK });
+}
+
+export interface BatchOptions {
+  topK?: number;
+  /** Images per forward pass. */
+  batchSize?: number;
+  /** After each batch: its predictions, and how many images are done. */
+  onBatch?: (predictions: Prediction[], done: number) => Promise<void> | void;
+  /** Checked between batches: a big folder stops at the next batch boundary. */
+  shouldStop?: () => boolean;
+}
+
+/** Decodes and classifies `files` a batch at a time; a file that cannot be read gets its error, the rest go on. */
+export async function predictInBatches(predictor: Predictor, files: string[], options: BatchOptions = {}): Promise<Prediction[]> {
+  const batchSize = Math.max(1, options.batchSize ?? 16);
   const results: Prediction[] = [];
-  for (const file of files) {
-    try {
-      const image = await decodeImageFile(file, { height: h, width: w, resize: predictor.preprocessing.resize });
-      const input = preprocessPixels(image.pixels, predictor.transform);
-      const probs = t.tidy(() => {
-        const x = t.tensor4d(input, [1, h, w, 3]);
-        const features = predictor.graphBase ? (predictor.graphBase.model.execute(x, predictor.graphBase.outputNode) as tfTypes.Tensor) : x;
-        return (predictor.model.predict(features) as tfTypes.Tensor).dataSync() as Float32Array;
-      });
-      const top = Array.from(probs, (p, i) => ({ label: predictor.labels[i] ?? `class ${i}`, probability: p }))
-        .sort((a, b) => b.probability - a.probability)
-        .slice(0, topK);
-      results.push({ file, top });
-    } catch (e) {
-      results.push({ file, top: [], error: e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e) });
-    }
+  for (let start = 0; start < files.length; start += batchSize) {
+    if (options.shouldStop?.()) break;
+    const batch = await predictBatch(predictor, files.slice(start, start + batchSize), options.topK ?? 3);
+    results.push(...batch);
+    await options.onBatch?.(batch, results.length);
   }
   return results;
+}
+
+type Decoded = { file: string; input: Float32Array } | { file: string; error: string };
+
+async function decodeFor(predictor: Predictor, file: string): Promise<Decoded> {
+  const [height, width] = predictor.preprocessing.inputSize;
+  try {
+    const image = await decodeImageFile(file, { height, width, resize: predictor.preprocessing.resize });
+    return { file, input: preprocessPixels(image.pixels, predictor.transform) };
+  } catch (e) {
+    return { file, error: e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** One forward pass over the images that decoded; the others keep their error. */
+async function predictBatch(predictor: Predictor, files: string[], topK: number): Promise<Prediction[]> {
+  const t = tf();
+  const [h, w] = predictor.preprocessing.inputSize;
+  const decoded = await Promise.all(files.map((file) => decodeFor(predictor, file)));
+  const ok = decoded.filter((d): d is Extract<Decoded, { input: Float32Array }> => 'input' in d);
+  const size = h * w * 3;
+  const probs = ok.length
+    ? t.tidy(() => {
+        const all = new Float32Array(ok.length * size);
+        ok.forEach((d, i) => all.set(d.input, i * size));
+        const x = t.tensor4d(all, [ok.length, h, w, 3]);
+        const features = predictor.graphBase ? (predictor.graphBase.model.execute(x, predictor.graphBase.outputNode) as tfTypes.Tensor) : x;
+        return (predictor.model.predict(features) as tfTypes.Tensor).arraySync() as number[][];
+      })
+    : [];
+  let next = 0;
+  return decoded.map((d) => {
+    if ('error' in d) return { file: d.file, top: [], error: d.error };
+    const top = probs[next++]
+      .map((probability, i) => ({ label: predictor.labels[i] ?? `class ${i}`, probability }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, topK);
+    return { file: d.file, top };
+  });
 }

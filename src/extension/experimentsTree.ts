@@ -6,6 +6,7 @@ import type { RunEntry } from '../core/runStore';
 import type { RunIndex } from './runIndex';
 import type { RunManager, LiveRun } from './runManager';
 import { Disposable } from './disposable';
+import { runLabel, shortDate } from '../core/runLabel';
 
 export const EXPERIMENT_GLOB = '**/*.tlexp.json';
 
@@ -120,15 +121,15 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     const record = node.entry?.record;
     const live = node.live;
     const status = live?.status === 'running' ? 'running' : (record?.status ?? live?.status ?? 'running');
-    const item = new vscode.TreeItem(record?.id ?? live?.runId ?? path.basename(node.dir), vscode.TreeItemCollapsibleState.None);
+    const lastEpoch = status === 'running' ? live?.lastEpoch : undefined;
+    const label = runLabel({ strategy: record?.config.strategy.kind, status, metrics: record?.metrics, live: lastEpoch });
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${node.dir}`;
     item.iconPath = STATUS_ICON[status] ?? STATUS_ICON.running;
     item.contextValue = `run.${status}`;
-    const parts: string[] = [];
-    const bestVal = record?.metrics?.bestValAccuracy;
-    if (status === 'running' && live?.lastEpoch)
-      parts.push(`epoch ${live.lastEpoch.epoch}/${live.lastEpoch.epochs}, val ${(live.lastEpoch.valAccuracy * 100).toFixed(1)}%`);
-    else if (typeof bestVal === 'number' && Number.isFinite(bestVal)) parts.push(`val ${(bestVal * 100).toFixed(1)}%`);
+    // The date first: the label says strategy and score, the run id is in the tooltip.
+    const started = record?.timings?.startedAt ?? (live ? new Date(live.startedAt).toISOString() : undefined);
+    const parts: string[] = started ? [shortDate(started)] : [];
     const duration = record?.timings?.durationMs ?? (live ? Date.now() - live.startedAt : undefined);
     if (typeof duration === 'number') parts.push(formatDuration(duration));
     const backend = record?.backend ?? live?.backend;
@@ -136,7 +137,9 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     item.description = parts.join(' · ');
     const config = record?.config;
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${record?.experiment.name ?? path.basename(node.dir)}** — ${status}\n\n`);
+    tooltip.appendMarkdown(
+      `**${record?.experiment.name ?? path.basename(node.dir)}** — ${status}\n\nrun \`${record?.id ?? live?.runId ?? path.basename(node.dir)}\`\n\n`,
+    );
     if (config) {
       const b = config.backbone;
       const backbone = 'catalog' in b ? b.catalog : 'path' in b ? path.basename(b.path) : b.url;

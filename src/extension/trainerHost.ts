@@ -63,6 +63,14 @@ export class TrainerHost extends Disposable {
     return this.request({ kind: 'predict', target, images, cacheDir }, 300_000, (m) => (m.type === 'predictions' ? m.predictions : undefined));
   }
 
+  /**
+   * A predict job that streams its batches through onMessage ('predictor', 'prediction-batch',
+   * then 'predictions'); cancel stops it at the next batch. A minute to load, then a second an image at most.
+   */
+  startPredict(target: string, images: string[], cacheDir: string, onMessage: (m: TrainerMessage) => void): TrainerJob {
+    return this.supervise({ kind: 'predict', target, images, cacheDir }, 60_000 + 1_000 * images.length, onMessage, 10_000);
+  }
+
   /** Starts a training run; events arrive through onMessage until the outcome settles. */
   startRun(job: Extract<Job, { kind: 'run' }>, onMessage: (m: TrainerMessage) => void): TrainerJob {
     // No deadline: a run takes as long as it takes. Cancel lets it finish its batch and

@@ -9,21 +9,27 @@ import { newExperimentCommand, type NewExperimentArgs } from './commands/newExpe
 import { predictImageCommand } from './commands/predictImage';
 import { exportModelCommand } from './commands/exportModel';
 import { CompareRuns } from './comparePanel';
+import { Predictions } from './predictions';
+import { registerWalkthrough } from './walkthroughProgress';
 
 export function registerWorkflows(s: Services): void {
   const compare = new CompareRuns(s);
+  const predictions = new Predictions(s);
   s.context.subscriptions.push(
     compare,
+    predictions,
     vscode.commands.registerCommand('transferLab.scaffoldDataset', (args?: ScaffoldArgs) => scaffoldDatasetCommand(s, isPlainObject(args) ? args : undefined)),
     vscode.commands.registerCommand('transferLab.newExperiment', (args?: NewExperimentArgs) => newExperimentCommand(s, isPlainObject(args) ? args : undefined)),
-    vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(s, arg, selected)),
+    vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(predictions, arg, selected)),
+    vscode.commands.registerCommand('transferLab.showPredictions', () => predictions.open()),
     vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean) =>
       exportModelCommand(s, arg, target, overwrite),
     ),
     vscode.commands.registerCommand('transferLab.compareRuns', (arg?: unknown, selected?: unknown) => compare.command(arg, selected)),
     // What the Compare panel last posted and heard.
-    ...testHooks(s.context, { 'transferLab.compareRuns.snapshot': () => compare.snapshot }),
+    ...testHooks(s.context, { 'transferLab.compareRuns.snapshot': () => compare.snapshot, 'transferLab.predictions.snapshot': () => predictions.snapshot }),
   );
+  registerWalkthrough(s, predictions.onDidPredict);
 }
 
 /** Arguments from scripts are plain objects; menus pass Uris or tree nodes, which are ignored here. */

@@ -8,7 +8,7 @@ import { runExperiment, InputError, explainFailure } from '../engine/runExperime
 import { internalDetail, type Stage } from '../engine/stageError';
 import { loadBackbone } from '../engine/backboneLoader';
 import { summarizeLayers } from '../engine/modelSummary';
-import { loadPredictor, predictFiles } from '../engine/predict';
+import { loadPredictor, predictInBatches } from '../engine/predict';
 import { countOffOnMachine, decideOneDnn, machineKey, modelKeyOf, readVerdicts, simulatedOneDnnCrashWanted, verdictFileOf } from '../engine/oneDnnPolicy';
 import type { RunEvent } from '../core/runEvents';
 
@@ -44,11 +44,9 @@ async function runJob(message: StartMessage): Promise<void> {
     case 'inspect':
       await inspectJob(job);
       break;
-    case 'predict': {
-      const predictor = await loadPredictor(job.target, installRootOf(__dirname), job.cacheDir);
-      await send({ type: 'predictions', predictions: await predictFiles(predictor, job.images, 5) });
+    case 'predict':
+      await predictJob(job);
       break;
-    }
     case 'run':
       await runRunJob(job, backend);
       break;
@@ -81,6 +79,20 @@ async function prepareBackend(message: StartMessage) {
   }
   const simulateCrash = loaded.backend === 'tensorflow' && simulatedOneDnnCrashWanted(process.env, oneDnn);
   return { loaded, verdicts, verdictFile, machine, simulateCrash };
+}
+
+/** Batches stream back as they are done (the panel fills in); a cancel stops at the next batch. */
+async function predictJob(job: Extract<Job, { kind: 'predict' }>): Promise<void> {
+  const predictor = await loadPredictor(job.target, installRootOf(__dirname), job.cacheDir);
+  await send({ type: 'predictor', modelDir: predictor.modelDir, labels: predictor.labels });
+  const total = job.images.length;
+  const predictions = await predictInBatches(predictor, job.images, {
+    topK: 5,
+    batchSize: 32,
+    onBatch: (batch, done) => send({ type: 'prediction-batch', predictions: batch, done, total }),
+    shouldStop: () => cancelRequested,
+  });
+  await send({ type: 'predictions', predictions });
 }
 
 async function inspectJob(job: Extract<Job, { kind: 'inspect' }>): Promise<void> {

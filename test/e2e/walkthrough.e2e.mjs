@@ -210,9 +210,9 @@ async function compareRuns(ui) {
   await step(7, 'compare');
 }
 
-/** 7. Predict an image from the explorer's context menu, with the latest run's model. */
+/** 7. Predict an image from the explorer's context menu, with the latest run's model: the Predictions panel shows it with its top classes. */
 async function predictImage(ui, split) {
-  const { page, row, step, notification } = ui;
+  const { page, row, step, webview } = ui;
   const explorerRow = (text) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: text }).first();
   await page.keyboard.press('Control+Shift+e');
   for (const folder of ['photos-split', 'test', 'coat']) {
@@ -226,11 +226,14 @@ async function predictImage(ui, split) {
   await page.keyboard.press('Enter');
   await row('latest').waitFor({ timeout: 20_000 });
   await page.keyboard.press('Enter');
-  const prediction = notification(`${image}:`);
+  const prediction = webview()
+    .locator('.card', { hasText: image })
+    .filter({ has: webview().locator('.bar') });
   await prediction.waitFor({ timeout: 60_000 });
   const said = await prediction.innerText();
   console.log(`# prediction: ${said.replace(/\s+/g, ' ')}`);
   assert.match(said, /\d+(\.\d)?%/);
+  assert.equal(await prediction.locator('img').count(), 1, 'the image itself is shown');
   await step(8, 'predict');
 }
 

@@ -1,6 +1,7 @@
 // Prediction with an exported model feeds it as training did: preprocessing.json version 2
 // (a Keras mode + resize) and version 1 of runs exported before (a value range, libvips
-// center-crop), each against the same decode + preprocessing done by hand.
+// center-crop), each against the same decode + preprocessing done by hand; and batches
+// (several images per forward pass) agree with one image at a time.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,7 +13,7 @@ import { loadBackend } from '../../src/engine/backend';
 import { tf } from '../../src/engine/tf';
 import { saveLayersModel } from '../../src/engine/exportModel';
 import { decodeImageFile } from '../../src/engine/imageDecode';
-import { loadPredictor, predictFiles } from '../../src/engine/predict';
+import { loadPredictor, predictFiles, predictInBatches } from '../../src/engine/predict';
 import { pixelTransform, preprocessPixels } from '../../src/core/preprocessing';
 import { preprocessingFile } from '../../src/core/preprocessingFile';
 
@@ -101,4 +102,41 @@ test('a broken preprocessing.json says what is wrong and what to do', async () =
     loadPredictor(modelDir, installRoot, path.join(dir, 'cache')),
     /preprocessing\.json: mode must be one of tf, torch, caffe, none, zero-one\. Re-export the model\./,
   );
+});
+
+test('predicting in batches: the same probabilities as one by one, an unreadable file in a batch gets its error, a stop ends at a batch boundary', async () => {
+  const modelDir = await exportWith('batches', preprocessingFile(pixelTransform('tf'), 'squash', [SIZE, SIZE], { preprocessingFrom: 'catalog' }));
+  const predictor = await loadPredictor(modelDir, installRoot, path.join(dir, 'cache'));
+  const broken = path.join(dir, 'broken.png');
+  fs.writeFileSync(broken, 'not a png');
+  const flipped = path.join(dir, 'flipped.png');
+  await sharp(image).flop().png().toFile(flipped);
+  const files = [image, broken, flipped, image, flipped];
+  const batches: number[][] = [];
+  const all = await predictInBatches(predictor, files, { topK: 3, batchSize: 2, onBatch: (b, done) => void batches.push([b.length, done]) });
+  assert.deepEqual(batches, [
+    [2, 2],
+    [2, 4],
+    [1, 5],
+  ]);
+  assert.deepEqual(
+    all.map((p) => p.file),
+    files,
+    'in the order given',
+  );
+  assert.match(all[1].error ?? '', /./, 'the broken file says why');
+  assert.deepEqual(all[1].top, []);
+  for (const i of [0, 2, 3, 4]) {
+    const [alone] = await predictFiles(predictor, [files[i]], 3);
+    assert.equal(all[i].error, undefined);
+    assert.deepEqual(
+      all[i].top.map((t) => t.label),
+      alone.top.map((t) => t.label),
+    );
+    for (let k = 0; k < 3; k++) assert.ok(Math.abs(all[i].top[k].probability - alone.top[k].probability) < 1e-5);
+  }
+  assert.notDeepEqual(all[0].top, all[2].top, 'different images, different outputs');
+  let calls = 0;
+  const stopped = await predictInBatches(predictor, files, { batchSize: 2, onBatch: () => void calls++, shouldStop: () => calls >= 1 });
+  assert.equal(stopped.length, 2, 'stopped after the first batch');
 });

@@ -228,9 +228,16 @@ async function splitExisting(s: Services, a: Extract<ScaffoldArgs, { mode: 'spli
   void vscode.window
     .showInformationMessage(
       `Transfer Lab: ${a.move ? 'moved' : 'copied'} ${v.files} images of ${v.classes.length} classes into ${vscode.workspace.asRelativePath(dest)}: train ${totals.train}, val ${totals.val}, test ${totals.test}.${v.skipped.length ? ` ${v.skipped.length} file(s) skipped (see the output).` : ''}`,
+      'New Experiment on It',
+      'Reveal in Explorer',
       'Show Counts',
     )
-    .then((pick) => pick && s.output.show(true));
+    .then((pick) => {
+      // The wizard lists the workspace's datasets, this one among them.
+      if (pick === 'New Experiment on It') void vscode.commands.executeCommand('transferLab.newExperiment');
+      if (pick === 'Reveal in Explorer') void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dest));
+      if (pick === 'Show Counts') s.output.show(true);
+    });
   return { dir: dest, counts: v.counts, readme: (await pathExists(readme)) ? readme : undefined };
 }
 
