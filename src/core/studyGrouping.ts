@@ -51,22 +51,25 @@ export interface StudyProgress {
   total: number;
   failed: number;
   running: number;
-  /** Some cells are neither completed nor failed (pending, cancelled, or left running by a dead trainer). */
+  /** Some cells have no result: pending, cancelled, failed, or left running by a dead trainer (Resume runs them). */
   unfinished: boolean;
+  /** Some cells never ran to an end (pending, cancelled, or left running): the study was stopped. */
+  stopped: boolean;
 }
 
 export function studyProgress(study: StudyShape): StudyProgress {
   const count = (status: string) => study.cells.filter((c) => c.status === status).length;
   const done = count('completed');
   const failed = count('failed');
-  return { done, total: study.cells.length, failed, running: count('running'), unfinished: done + failed < study.cells.length };
+  const running = count('running');
+  return { done, total: study.cells.length, failed, running, unfinished: done < study.cells.length, stopped: done + failed < study.cells.length };
 }
 
 /** The tree's description of a study: "6 of 36 cells · running", "36 of 36 cells", "20 of 36 cells · stopped". */
 export function studyStatusText(study: StudyShape, live: boolean): string {
   const p = studyProgress(study);
   const failed = p.failed ? `, ${p.failed} failed` : '';
-  const state = live ? ' · running' : p.unfinished ? ' · stopped (Resume runs the rest)' : '';
+  const state = live ? ' · running' : p.stopped ? ' · stopped (Resume runs the rest)' : '';
   return `${p.done} of ${p.total} cells${failed}${state}`;
 }
 

@@ -52,11 +52,13 @@ test("a study's cell runs go under the study, by run id or by living in its fold
 test('the grid and the status line say sizes, seeds, strategies and how many cells are done', () => {
   const s = study(['completed', 'failed', 'running', 'pending']);
   assert.equal(describeGrid(s.grid), '5, all per class × 1 seed × 2 strategies');
-  assert.deepEqual(studyProgress(s), { done: 1, total: 4, failed: 1, running: 1, unfinished: true });
+  assert.deepEqual(studyProgress(s), { done: 1, total: 4, failed: 1, running: 1, unfinished: true, stopped: true });
   assert.equal(studyStatusText(s, true), '1 of 4 cells, 1 failed · running');
   assert.equal(studyStatusText(s, false), '1 of 4 cells, 1 failed · stopped (Resume runs the rest)');
   assert.equal(studyStatusText(study(['completed', 'completed']), false), '2 of 2 cells');
-  assert.equal(studyProgress(study(['completed', 'failed'])).unfinished, false, 'a failed cell is finished: Resume would fail it again');
+  // A failed cell has no result (Resume tries it again) but the study was not stopped.
+  assert.deepEqual(studyProgress(study(['completed', 'failed'])), { done: 1, total: 2, failed: 1, running: 0, unfinished: true, stopped: false });
+  assert.equal(studyStatusText(study(['completed', 'failed']), false), '1 of 2 cells, 1 failed');
 });
 
 test('the progress line names the cell by its place in the grid', () => {
