@@ -149,8 +149,10 @@ export class StudyPanels extends Disposable implements vscode.WebviewPanelSerial
     return this.panels.get(path.resolve(studyDir))?.snapshot;
   }
 
-  receive(studyDir: string, raw: unknown): StudyViewMessage | 'refused' {
-    return this.panels.get(path.resolve(studyDir))?.receive(raw) ?? 'refused';
+  /** Test hook: hands `raw` to the panel's message handler as if its webview had posted it. */
+  receive(studyDir: string, raw: unknown): StudyViewMessage | 'refused' | 'no panel' {
+    const panel = this.panels.get(path.resolve(studyDir));
+    return panel ? (panel.receive(raw) ?? 'refused') : 'no panel';
   }
 
   private attach(panel: vscode.WebviewPanel, dir: string): StudyPanel {

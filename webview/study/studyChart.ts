@@ -89,9 +89,10 @@ export class StudyChart {
             ...axis,
             label: 'images per class (log scale)',
             splits: () => o.xs,
-            values: (_u, splits) => splits.map((x) => o.xLabels[o.xs.indexOf(x)] ?? String(x)),
+            values: (_u, splits) => splits.map((x) => (x == null ? '' : (o.xLabels[o.xs.indexOf(x)] ?? String(x)))),
           },
-          { ...axis, label: o.yLabel, size: 56, values: (_u, splits) => splits.map((y) => o.format(y)) },
+          // uPlot hands null for the splits a log axis leaves unlabelled.
+          { ...axis, label: o.yLabel, size: 56, values: (_u, splits) => splits.map((y) => (y == null ? '' : o.format(y))) },
         ],
       },
       data,
