@@ -5,6 +5,7 @@
 import { STUDY_PROTOCOL, parseStudyState, type StudyCellRow, type StudyLine, type StudyState, type StudyViewMessage } from '../src/core/studyMessages';
 import { StudyChart, type StudyChartLine } from './study/studyChart';
 import { el } from './lib/dom';
+import { seriesStyle } from './lib/compareChart';
 import { connect } from './lib/hostChannel';
 
 const vscode = connect<StudyState, StudyViewMessage>(STUDY_PROTOCOL, parseStudyState, receive);
@@ -43,8 +44,10 @@ function legend(lines: StudyLine[]): HTMLUListElement {
   ul.setAttribute('aria-label', 'Strategies');
   lines.forEach((l, i) => {
     const li = el('li');
-    const swatch = el('span', undefined, `swatch swatch-${i % 6}`);
+    const swatch = el('span', undefined, 'swatch');
     swatch.setAttribute('aria-hidden', 'true');
+    // The chart's own colour for the line (a CSSOM write, which the nonce-only CSP allows).
+    swatch.style.background = seriesStyle(i).color;
     li.append(swatch, el('span', l.strategy, 'strategy'));
     ul.append(li);
   });

@@ -8,6 +8,7 @@ import { parseStudyFile, STUDIES_FOLDER, STUDY_FILE, type StudyFile } from '../c
 import type { StudyEntry } from '../core/studyGrouping';
 import { allRunsDirs } from './config';
 import { Disposable, DisposableStore, toDisposable } from './disposable';
+import { Coalesced, watchGlob } from './fileWatch';
 
 export type StudyRead = { ok: true; value: StudyFile } | { ok: false; error: string };
 
@@ -29,7 +30,8 @@ export class StudyIndex extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
   private watchers = new DisposableStore();
-  private pending: NodeJS.Timeout | undefined;
+  /** Coalesces bursts (study.json is rewritten at every cell change). */
+  private readonly coalesced = this._register(new Coalesced(() => void this.refresh(), 150));
   private reading: Promise<void> | undefined;
   /** Problems already logged, so a broken study.json is reported once, not on every refresh. */
   private readonly logged = new Set<string>();
@@ -38,35 +40,20 @@ export class StudyIndex extends Disposable {
     super();
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('transferLab.runsFolder') && this.rewatch()));
-    this._register(
-      toDisposable(() => {
-        this.watchers.dispose();
-        clearTimeout(this.pending);
-      }),
-    );
+    this._register(toDisposable(() => this.watchers.dispose()));
     this.rewatch();
   }
 
   private rewatch(): void {
     this.watchers.dispose();
-    const watchers = (this.watchers = new DisposableStore());
-    const refresh = () => this.scheduleRefresh();
-    for (const dir of allRunsDirs()) {
-      const w = watchers.add(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), `${STUDIES_FOLDER}/*/${STUDY_FILE}`)));
-      watchers.add(w.onDidChange(refresh));
-      watchers.add(w.onDidCreate(refresh));
-      watchers.add(w.onDidDelete(refresh));
-    }
+    this.watchers = new DisposableStore();
+    for (const dir of allRunsDirs()) watchGlob(this.watchers, dir, `${STUDIES_FOLDER}/*/${STUDY_FILE}`, () => this.scheduleRefresh());
     void this.refresh();
   }
 
-  /** Coalesces bursts (study.json is rewritten at every cell change). */
+  /** A refresh soon, one for a burst of asks. */
   scheduleRefresh(): void {
-    if (this.pending || this.isDisposed) return;
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.refresh();
-    }, 150);
+    this.coalesced.schedule();
   }
 
   /** Re-reads every study.json; a refresh asked for during a read runs after it. */
