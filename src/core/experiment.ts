@@ -68,6 +68,12 @@ export interface TrainSpec {
   earlyStopping?: { patience: number; monitor?: 'val_loss' | 'val_accuracy' };
   /** Metric that picks the checkpoint kept as the run's model. */
   checkpointMetric?: 'val_accuracy' | 'val_loss';
+  /**
+   * Seed of everything random in training: the head's (and, from scratch, the base's) initial
+   * weights, the batch order and dropout. Default: data.seed, so one seed fixes a whole run;
+   * set it to vary training over the same split (a study's seeds do).
+   */
+  seed?: number;
 }
 
 export interface ExperimentFile {
@@ -103,6 +109,7 @@ export interface ResolvedExperiment {
     schedule: NonNullable<TrainSpec['schedule']>;
     earlyStopping: { patience: number; monitor: 'val_loss' | 'val_accuracy' } | null;
     checkpointMetric: 'val_accuracy' | 'val_loss';
+    seed: number;
   };
 }
 

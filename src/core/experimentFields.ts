@@ -12,7 +12,7 @@ export const EXPERIMENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
   backbone: ['catalog', 'path', 'url', 'cutAt', 'preprocessing', 'weights'],
   strategy: ['kind', 'unfreezeFrom', 'unfreezeLast', 'baseLearningRate', 'warmupEpochs'],
   head: ['pooling', 'dense', 'dropout'],
-  train: ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'schedule', 'earlyStopping', 'checkpointMetric'],
+  train: ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'schedule', 'earlyStopping', 'checkpointMetric', 'seed'],
   'train.schedule': ['kind', 'every', 'factor', 'minLearningRate'],
   'train.earlyStopping': ['patience', 'monitor'],
 };

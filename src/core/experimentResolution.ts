@@ -30,7 +30,7 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
       hint: 'Set e.g. "flip": true or "rotate": 10, or remove data.augment.',
     });
   }
-  const train = resolveTrain(exp.train ?? {});
+  const train = resolveTrain(exp.train ?? {}, exp.data.seed ?? D.data.seed);
   const resolved: ResolvedExperiment = {
     name: exp.name,
     file: absoluteFile,
@@ -61,7 +61,7 @@ function resolveBackbone(b: BackboneSpec, resolvePath: (p: string) => string): R
   return backbone;
 }
 
-function resolveTrain(t: TrainSpec): ResolvedExperiment['train'] {
+function resolveTrain(t: TrainSpec, dataSeed: number): ResolvedExperiment['train'] {
   const optimizer = t.optimizer ?? D.train.optimizer;
   const schedule: ResolvedExperiment['train']['schedule'] =
     t.schedule === undefined || t.schedule.kind === 'constant'
@@ -78,6 +78,7 @@ function resolveTrain(t: TrainSpec): ResolvedExperiment['train'] {
     schedule,
     earlyStopping: t.earlyStopping ? { patience: t.earlyStopping.patience, monitor: t.earlyStopping.monitor ?? D.train.earlyStoppingMonitor } : null,
     checkpointMetric: t.checkpointMetric ?? D.train.checkpointMetric,
+    seed: t.seed ?? dataSeed,
   };
 }
 

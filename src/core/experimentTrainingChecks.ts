@@ -163,7 +163,14 @@ export function checkTrain(c: Checker, t: Json): { epochs?: number; learningRate
     if (es) c.oneOf(es, 'monitor', 'train.earlyStopping', MONITORS);
   }
   c.oneOf(t, 'checkpointMetric', 'train', MONITORS);
+  checkTrainSeed(c, t);
   return { epochs: epochs ?? (t.epochs === undefined ? EXPERIMENT_DEFAULTS.train.epochs : undefined), learningRate };
+}
+
+function checkTrainSeed(c: Checker, t: Json): void {
+  const seed = c.number(t, 'seed', 'train', 'integer', 'a whole number such as 1');
+  if (seed === undefined || (seed >= 0 && seed <= 0xffffffff)) return;
+  c.error('train.seed', `must be a whole number from 0 to 4294967295, got ${seed}`, 'Leave it out to use data.seed, or set any value, e.g. 1.');
 }
 
 function checkSchedule(c: Checker, value: unknown, epochs: number | undefined, learningRate: number | undefined): void {

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { RunEventSchema } from './runEvents';
+import { StudyEventSchema, StudyGridSchema } from './studyFile';
 import type { BackboneSpec } from './experiment';
 import type { LayerSummary, Prediction } from './layerSummary';
 import { PREPROCESSING_MODES } from './preprocessing';
@@ -139,6 +140,16 @@ const JobSchema = v.variant('kind', [
     images: v.array(text),
     cacheDir: text,
   }),
+  v.object({
+    kind: v.literal('study'),
+    /** Absolute path of the *.tlexp.json file (a resumed study uses the one its study.json names). */
+    experimentFile: text,
+    runsDir: text,
+    cacheDir: text,
+    grid: StudyGridSchema,
+    /** A study folder whose unfinished cells to run, instead of a new study. */
+    resume: v.optional(text),
+  }),
 ]);
 /** A job is one unit of work for one trainer process. */
 export type Job = v.InferOutput<typeof JobSchema>;
@@ -166,6 +177,8 @@ const TrainerMessageSchema = v.variant('type', [
   /** Sent before TensorFlow loads: the oneDNN choice and the machine and model its verdict is kept under. */
   message(P, 'kernels', { oneDnn: OneDnnChoiceSchema, machine: v.string(), model: v.string() }),
   message(P, 'run-event', { event: RunEventSchema }),
+  /** A study's progress (the cells' own run events travel as 'run-event'). */
+  message(P, 'study-event', { event: StudyEventSchema }),
   message(P, 'layers', { summary: LayerSummarySchema }),
   /** A predict job's model is loaded: its folder and classes (a folder's true classes are named by these). */
   message(P, 'predictor', { modelDir: v.string(), labels: v.array(v.string()) }),

@@ -7,6 +7,7 @@ import type { InputProblem, Validated } from './experiment';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunRecord } from './runRecord';
 import { isRecord } from './json';
 import { errorCode, outcomeOf, outcomeOfAsync, readText, readTextSync, RUN_FILES, type Outcome } from './runFiles';
+import { STUDIES_FOLDER } from './studyFile';
 
 export interface RunEntry {
   dir: string;
@@ -132,7 +133,8 @@ function unlistable(runsDir: string, e: unknown): RunListing {
 }
 
 function runDirs(runsDir: string, entries: fs.Dirent[]): string[] {
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(runsDir, e.name));
+  // studies/ holds study folders (core/studyFile.ts), each listing its own runs: not a run.
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== STUDIES_FOLDER).map((e) => path.join(runsDir, e.name));
 }
 
 /** Newest first (by start time, then folder name). */

@@ -6,6 +6,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { HeadSpec, ResolvedExperiment } from '../core/experiment';
 import { firstPartIndex } from '../core/rewrittenLayers';
 import { tf } from './tf';
+import { layerSeed, seedInitializers } from './seededLayers';
 import { inLayer } from './stageError';
 
 type LayersModel = tfTypes.LayersModel;
@@ -116,7 +117,7 @@ export function planFreeze(cut: LayersModel, cutAt: string, strategy: ResolvedEx
 }
 
 /** Rebuilds `cut` from its config: same architecture and layer names, fresh initial weights. */
-async function freshCopy(cut: LayersModel): Promise<LayersModel> {
+async function freshCopy(cut: LayersModel, seed: number | undefined): Promise<LayersModel> {
   const topology = cut.toJSON(undefined, false) as tfTypes.serialization.ConfigDict;
   // Training from scratch on a small dataset moves the weights fast; with Keras's default
   // BatchNorm momentum (0.99) the moving statistics lag so far behind that inference-mode
@@ -126,6 +127,7 @@ async function freshCopy(cut: LayersModel): Promise<LayersModel> {
   for (const layer of layers) {
     if (layer.class_name === 'BatchNormalization') (layer.config as tfTypes.serialization.ConfigDict).momentum = 0.9;
   }
+  if (seed !== undefined) seedInitializers(layers, seed);
   return tf().models.modelFromJSON({ modelTopology: topology });
 }
 
@@ -164,8 +166,11 @@ function suffixModel(model: LayersModel, boundaryTensors: SymbolicTensor[], trai
   return t.model({ inputs, outputs: output, name: 'trainable_base' });
 }
 
-export function buildHead(featureShape: number[], spec: Required<HeadSpec>, classes: number): LayersModel {
+/** The head; `seed` (the run's train.seed) fixes its initial weights and dropout layers' seeds. */
+export function buildHead(featureShape: number[], spec: Required<HeadSpec>, classes: number, seed?: number): LayersModel {
   const t = tf();
+  const kernelInitializer = (name: string) => (seed === undefined ? undefined : t.initializers.glorotUniform({ seed: layerSeed(seed, name) }));
+  const dropout = (name: string) => t.layers.dropout({ rate: spec.dropout, name, ...(seed === undefined ? {} : { seed: layerSeed(seed, name) }) });
   const input = t.input({ shape: featureShape, name: 'features' });
   let x: SymbolicTensor = input;
   if (featureShape.length === 3) {
@@ -180,11 +185,14 @@ export function buildHead(featureShape: number[], spec: Required<HeadSpec>, clas
     x = t.layers.flatten({ name: 'head_pool' }).apply(x) as SymbolicTensor;
   }
   spec.dense.forEach((units, i) => {
-    if (spec.dropout > 0) x = t.layers.dropout({ rate: spec.dropout, name: `head_dropout_${i + 1}` }).apply(x) as SymbolicTensor;
-    x = t.layers.dense({ units, activation: 'relu', name: `head_dense_${i + 1}` }).apply(x) as SymbolicTensor;
+    if (spec.dropout > 0) x = dropout(`head_dropout_${i + 1}`).apply(x) as SymbolicTensor;
+    const name = `head_dense_${i + 1}`;
+    x = t.layers.dense({ units, activation: 'relu', name, kernelInitializer: kernelInitializer(name) }).apply(x) as SymbolicTensor;
   });
-  if (spec.dropout > 0) x = t.layers.dropout({ rate: spec.dropout, name: 'head_dropout' }).apply(x) as SymbolicTensor;
-  x = t.layers.dense({ units: classes, activation: 'softmax', name: 'head_predictions' }).apply(x) as SymbolicTensor;
+  if (spec.dropout > 0) x = dropout('head_dropout').apply(x) as SymbolicTensor;
+  x = t.layers
+    .dense({ units: classes, activation: 'softmax', name: 'head_predictions', kernelInitializer: kernelInitializer('head_predictions') })
+    .apply(x) as SymbolicTensor;
   return t.model({ inputs: input, outputs: x, name: 'head' });
 }
 
@@ -194,15 +202,16 @@ export async function splitModel(
   strategy: ResolvedExperiment['strategy'],
   head: Required<HeadSpec>,
   classes: number,
+  seed?: number,
 ): Promise<SplitModel> {
   let cut = cutModel(base, cutAt);
   const plan = planFreeze(cut, cutAt, strategy);
-  if (plan.reinitialize) cut = await freshCopy(cut);
+  if (plan.reinitialize) cut = await freshCopy(cut, seed);
   const frozen = new Set(plan.frozen);
   for (const layer of cut.layers) layer.trainable = !frozen.has(layer.name) && !isInputLayer(layer);
 
   const outputShape = cut.outputs[0].shape.slice(1) as number[];
-  const headModel = buildHead(outputShape, head, classes);
+  const headModel = buildHead(outputShape, head, classes, seed);
   const inputNames = new Set(cut.inputLayers.map((l) => l.name));
   const boundaryAtInput = plan.boundary.every((n) => inputNames.has(n));
 
@@ -219,13 +228,13 @@ export async function splitModel(
  * A graph model (TF Hub / Kaggle feature vector) is a frozen function, not layers: the whole
  * of it is the prefix and only the head trains (feature extraction is the one strategy).
  */
-export function graphModelSplit(cutAt: string, featureShape: number[], head: Required<HeadSpec>, classes: number): SplitModel {
+export function graphModelSplit(cutAt: string, featureShape: number[], head: Required<HeadSpec>, classes: number, seed?: number): SplitModel {
   return {
     plan: { cutAt, frozen: [cutAt], trainable: [], boundary: [cutAt], reinitialize: false },
     cut: null,
     prefix: null,
     suffix: null,
-    head: buildHead(featureShape, head, classes),
+    head: buildHead(featureShape, head, classes, seed),
     boundaryShapes: [featureShape],
   };
 }

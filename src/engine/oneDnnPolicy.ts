@@ -47,7 +47,7 @@ export function backboneKey(spec: BackboneSpec, baseDir: string): string {
 /**
  * The model a job runs, for its verdict: a run's backbone (read from the experiment file; the
  * file's path when it cannot be read, so the run still gets a key of its own), an inspect
- * job's backbone, a prediction's target, or the environment job's self-check.
+ * job's backbone (a study's, like a run's, from its experiment file), a prediction's target, or the environment job's self-check.
  */
 export async function modelKeyOf(job: Job): Promise<string> {
   switch (job.kind) {
@@ -57,7 +57,8 @@ export async function modelKeyOf(job: Job): Promise<string> {
       return backboneKey(job.backbone, job.baseDir);
     case 'predict':
       return `model:${path.resolve(job.target)}`;
-    case 'run': {
+    case 'run':
+    case 'study': {
       try {
         const experiment = JSON.parse(await fs.promises.readFile(job.experimentFile, 'utf8')) as { backbone?: unknown };
         const b = experiment.backbone as Record<string, unknown> | undefined;

@@ -6,6 +6,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../core/experiment';
 import type { RunEvent } from '../core/runEvents';
 import { seededRandom } from '../core/random';
+import { dropoutSeeder } from './seededLayers';
 import type { SplitModel } from './modelSurgery';
 import { gatherBatch, type FeatureTable } from './featureTable';
 import { tf } from './tf';
@@ -151,6 +152,8 @@ interface TrainSetup {
   headOptimizer: tfTypes.Optimizer;
   baseOptimizer: tfTypes.Optimizer | null;
   random: () => number;
+  /** Moves the dropout layers' seeds to the step's (seededLayers.ts). */
+  seedDropout: (step: number) => void;
   order: number[];
   batches: number;
   leanBase: TrainingPlan | null;
@@ -253,6 +256,7 @@ function setUpTraining(
     headOptimizer,
     baseOptimizer,
     random,
+    seedDropout: dropoutSeeder([split.head, split.suffix], seed),
     order,
     batches,
     leanBase,
@@ -331,6 +335,7 @@ async function runBatches(
       break;
     }
     const idx = order.slice(b * train.batchSize, (b + 1) * train.batchSize);
+    s.seedDropout(p.step);
     const { loss, correct } = trainStep(s, idx, e.view, e.baseTrains);
     p.step++;
     if (!Number.isFinite(loss)) throw new DivergedError(e.epoch + 1, p.step);

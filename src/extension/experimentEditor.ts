@@ -74,6 +74,10 @@ class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
     } else {
       lenses.push(new vscode.CodeLens(top, { title: '$(play) Run', command: 'transferLab.runExperiment', arguments: [uri] }));
     }
+    if (vscode.workspace.isTrusted)
+      lenses.push(
+        new vscode.CodeLens(top, { title: '$(graph-scatter) Study', command: 'transferLab.runStudy', arguments: [uri], tooltip: 'Run Data-Efficiency Study' }),
+      );
     lenses.push(
       new vscode.CodeLens(top, { title: '$(graph-line) Dashboard', command: 'transferLab.openDashboard', arguments: [uri] }),
       new vscode.CodeLens(top, { title: '$(list-tree) Layers', command: 'transferLab.showLayers', arguments: [uri] }),

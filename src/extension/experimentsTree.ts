@@ -7,12 +7,20 @@ import type { RunIndex } from './runIndex';
 import type { RunManager, LiveRun } from './runManager';
 import { Disposable } from './disposable';
 import { runLabel, shortDate } from '../core/runLabel';
+import { groupRunsByStudy } from '../core/studyGrouping';
+import { listRunsAsync } from '../core/runStore';
+import type { StudyIndex } from './studyIndex';
+import type { StudyRunner } from './studyRunner';
+import { studyItem } from './studyTreeItem';
 
 export const EXPERIMENT_GLOB = '**/*.tlexp.json';
 
 export type ExperimentNode = { kind: 'experiment'; uri: vscode.Uri };
-export type RunNode = { kind: 'run'; dir: string; entry?: RunEntry; live?: LiveRun; experiment: vscode.Uri };
-export type TreeNode = ExperimentNode | RunNode;
+/** `study`: the study folder the run is a cell of (it is shown under the study, not the experiment). */
+export type RunNode = { kind: 'run'; dir: string; entry?: RunEntry; live?: LiveRun; experiment: vscode.Uri; study?: string };
+/** A data-efficiency study of the experiment: its cells' runs are its children. */
+export type StudyNode = { kind: 'study'; dir: string; experiment: vscode.Uri };
+export type TreeNode = ExperimentNode | RunNode | StudyNode;
 
 const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
@@ -54,6 +62,17 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     this._register(manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()));
   }
 
+  private studies: StudyIndex | undefined;
+  private studyRunner: StudyRunner | undefined;
+
+  /** Studies come from their study.json files (the index) and the runner (live trainers). */
+  attachStudies(index: StudyIndex, runner: StudyRunner): void {
+    this.studies = index;
+    this.studyRunner = runner;
+    this._register(index.onDidChange(() => this.changed.fire(undefined)));
+    this._register(runner.onDidChange(() => this.changed.fire(undefined)));
+  }
+
   get count(): number {
     return this.files.length;
   }
@@ -77,8 +96,12 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
       return this.files.map((uri) => ({ kind: 'experiment', uri }));
     }
     if (element.kind === 'run') return [];
+    if (element.kind === 'study') return this.studyChildren(element);
     const file = element.uri.fsPath;
-    const entries = this.runIndex?.forExperiment(file) ?? [];
+    const studies = this.studies?.forExperiment(file) ?? [];
+    // Cells' runs live in their study's folder; any listed beside the experiment's runs go under their study too.
+    const entries = groupRunsByStudy(this.runIndex?.forExperiment(file) ?? [], studies).loose;
+    const studyNodes: StudyNode[] = studies.map((st) => ({ kind: 'study', dir: st.dir, experiment: element.uri }));
     const live = this.runManager?.running(file);
     const nodes: RunNode[] = entries.map((entry) => ({
       kind: 'run',
@@ -89,28 +112,37 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     }));
     // A run that has started but whose run.json the index has not read yet.
     if (live?.runDir && !nodes.some((n) => n.dir === live.runDir)) nodes.unshift({ kind: 'run', dir: live.runDir, live, experiment: element.uri });
-    return nodes;
+    return [...studyNodes, ...nodes];
+  }
+
+  /** A study's cell runs, newest first: the run folders in the study folder. */
+  private async studyChildren(node: StudyNode): Promise<RunNode[]> {
+    const listing = await listRunsAsync(node.dir);
+    return listing.runs.map((entry) => ({ kind: 'run', dir: entry.dir, entry, experiment: node.experiment, study: node.dir }));
   }
 
   getParent(element: TreeNode): TreeNode | undefined {
-    return element.kind === 'run' ? { kind: 'experiment', uri: element.experiment } : undefined;
+    if (element.kind === 'run' && element.study) return { kind: 'study', dir: element.study, experiment: element.experiment };
+    return element.kind === 'experiment' ? undefined : { kind: 'experiment', uri: element.experiment };
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'study') return studyItem(node, this.studies?.get(node.dir), this.studyRunner?.byStudyDir(node.dir));
     return node.kind === 'experiment' ? this.experimentItem(node) : this.runItem(node);
   }
 
   private experimentItem(node: ExperimentNode): vscode.TreeItem {
     const running = this.runManager?.running(node.uri.fsPath);
     const runs = this.runIndex?.forExperiment(node.uri.fsPath).length ?? 0;
+    const studies = this.studies?.forExperiment(node.uri.fsPath).length ?? 0;
     const item = new vscode.TreeItem(
       path.basename(node.uri.fsPath, '.tlexp.json'),
-      runs > 0 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+      runs + studies > 0 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
     );
     item.id = `experiment:${node.uri.fsPath}`;
     item.resourceUri = node.uri;
     item.description = running ? 'running…' : vscode.workspace.asRelativePath(path.dirname(node.uri.fsPath));
-    item.tooltip = `${node.uri.fsPath}\n${runs} run(s)`;
+    item.tooltip = `${node.uri.fsPath}\n${runs} run(s)${studies ? `, ${studies} stud${studies === 1 ? 'y' : 'ies'}` : ''}`;
     item.iconPath = new vscode.ThemeIcon('beaker');
     item.contextValue = running ? 'experiment.running' : 'experiment';
     item.command = { command: 'vscode.open', title: 'Open Experiment', arguments: [node.uri] };

@@ -16,6 +16,7 @@ import { registerLayerTree } from './layerTreePanel';
 import { registerWorkflows } from './workflows';
 import { registerExperimentEditor } from './experimentEditor';
 import { registerInstallNativeBackend, registerNativeBackendOffer } from './commands/installNativeBackend';
+import { registerStudies } from './studies';
 import type { Services } from './services';
 
 /** What the extension exports, for integration tests and other extensions. */
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
   registerExperimentEditor(services);
   registerInstallNativeBackend(services);
   registerNativeBackendOffer(services);
+  registerStudies(services);
   return { trainers, environment, runs, runIndex, treeView, activationMs: performance.now() - started };
 }
 

@@ -61,12 +61,14 @@ export class SidebarRunFollower extends Disposable {
   }
 
   private select(node: TreeNode | undefined): void {
-    // An experiment stands for its running or newest run.
+    // An experiment stands for its running or newest run; a study for none (its panel shows it).
     const dir = !node
       ? undefined
       : node.kind === 'run'
         ? node.dir
-        : (this.runs.running(node.uri.fsPath)?.runDir ?? this.index.forExperiment(node.uri.fsPath)[0]?.dir);
+        : node.kind === 'study'
+          ? undefined
+          : (this.runs.running(node.uri.fsPath)?.runDir ?? this.index.forExperiment(node.uri.fsPath)[0]?.dir);
     this.selected = dir;
     this.kept = undefined;
     this.choose();

@@ -78,6 +78,14 @@ export class TrainerHost extends Disposable {
     return this.supervise(job, undefined, onMessage, 30_000);
   }
 
+  /**
+   * Starts a study: no deadline either. Stop ends it within 2 s: the running cell stops after
+   * its batch and study.json is rewritten, or the trainer is killed and the host settles the file.
+   */
+  startStudy(job: Extract<Job, { kind: 'study' }>, onMessage: (m: TrainerMessage) => void): TrainerJob {
+    return this.supervise(job, undefined, onMessage, 2_000);
+  }
+
   private async request<T>(job: Job, deadlineMs: number, pick: (m: TrainerMessage) => T | undefined): Promise<JobResult<T>> {
     // Loading a model runs code and downloads what the workspace names: not in Restricted Mode.
     if (job.kind !== 'environment' && !vscode.workspace.isTrusted) {

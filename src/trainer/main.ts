@@ -11,6 +11,7 @@ import { summarizeLayers } from '../engine/modelSummary';
 import { loadPredictor, predictInBatches } from '../engine/predict';
 import { countOffOnMachine, decideOneDnn, machineKey, modelKeyOf, readVerdicts, simulatedOneDnnCrashWanted, verdictFileOf } from '../engine/oneDnnPolicy';
 import type { RunEvent } from '../core/runEvents';
+import { runStudyJob } from './studyJob';
 
 /** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
 let cancelRequested = false;
@@ -49,6 +50,9 @@ async function runJob(message: StartMessage): Promise<void> {
       break;
     case 'run':
       await runRunJob(job, backend);
+      break;
+    case 'study':
+      await runStudyJob(job, backend.loaded.backend, send, () => cancelRequested);
       break;
   }
 }

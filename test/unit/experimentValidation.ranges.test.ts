@@ -184,3 +184,22 @@ test('paths resolve against the experiment file folder; URLs, absolute paths and
   assert.equal(r.file, path.resolve('exp/a.tlexp.json'));
   assert.equal(r.data.dir, path.resolve('exp/datasets/flowers'));
 });
+
+test('train.seed: a whole number from 0 to 2^32 - 1, resolved to data.seed when absent', () => {
+  assert.match(
+    errorAt(
+      withPatch((x) => (x.train = { seed: -1 })),
+      'train.seed',
+    ).message,
+    /from 0 to 4294967295, got -1/,
+  );
+  assert.match(
+    errorAt(
+      withPatch((x) => (x.train = { seed: 2.5 })),
+      'train.seed',
+    ).message,
+    /must be a whole number, got 2\.5/,
+  );
+  assert.equal(valueOf(loadExperimentText(text(withPatch((x) => (x.train = { seed: 7 }))), FILE)).value.train.seed, 7);
+  assert.equal(valueOf(loadExperimentText(text(withPatch((x) => (x.data.seed = 9))), FILE)).value.train.seed, 9);
+});

@@ -45,6 +45,7 @@ const train: ResolvedExperiment['train'] = {
   schedule: { kind: 'constant' },
   earlyStopping: null,
   checkpointMetric: 'val_loss',
+  seed: 42,
 };
 
 /** Random inputs for the trainable part, with learnable labels (sign of the mean). */

@@ -91,10 +91,10 @@ async function cutBackbone(
     const node = backbone.cutAt;
     const runPrefix: RunPrefix = (images) => [graph.execute(images, node) as tfTypes.Tensor];
     const featureShape = tf().tidy(() => runPrefix(tf().zeros([1, h, w, 3]) as tfTypes.Tensor4D)[0].shape.slice(1));
-    res.split = graphModelSplit(node, featureShape, experiment.head, dataset.classes.length);
+    res.split = graphModelSplit(node, featureShape, experiment.head, dataset.classes.length, experiment.train.seed);
     return { split: res.split, runPrefix };
   }
-  const split = await splitModel(backbone.model, backbone.cutAt, experiment.strategy, experiment.head, dataset.classes.length);
+  const split = await splitModel(backbone.model, backbone.cutAt, experiment.strategy, experiment.head, dataset.classes.length, experiment.train.seed);
   res.split = split;
   return { split, runPrefix: frozenPrefixOf(ctx, res, split) };
 }

@@ -28,6 +28,8 @@ export interface RunOptions {
   memoryBudgetBytes?: number;
   /** Overrides applied to the resolved experiment (CLI flags, demo). */
   override?: (e: ResolvedExperiment) => ResolvedExperiment;
+  /** Narrows the indexed dataset before the run (a study cell's training subset); run.json records the counts it leaves. */
+  trainSubset?: (dataset: DatasetIndex) => DatasetIndex;
 }
 
 export interface RunOutcome {
@@ -80,7 +82,7 @@ export function openRun(opts: RunOptions): RunContext {
   emit({ type: 'phase', phase: 'indexing', message: `Indexing ${experiment.data.dir}` });
   const indexed = indexDataset(experiment.data.dir, { split: experiment.data.split, seed: experiment.data.seed });
   if (!indexed.ok) throw new InputError(opts.experimentFile, indexed.errors);
-  const dataset: DatasetIndex = indexed.value;
+  const dataset: DatasetIndex = opts.trainSubset ? opts.trainSubset(indexed.value) : indexed.value;
   const counts = { train: 0, val: 0, test: 0 };
   for (const item of dataset.items) counts[item.split]++;
   const warnings = [...indexed.warnings, ...checkExperimentAgainstDataset(experiment, counts.train)];

@@ -22,7 +22,7 @@ export async function trainStage(ctx: RunContext, split: SplitModel, tables: Fea
   ctx.forward({ type: 'phase', phase: 'training', message: `Training ${split.plan.trainable.length} base layer(s) + head on ${tables.train.count} images` });
   const recorder = metricsRecorder(ctx);
   ctx.stage = 'training';
-  const trainResult = await trainSplitModel(split, { train: tables.train, val: valTable }, experiment.train, experiment.strategy, experiment.data.seed, {
+  const trainResult = await trainSplitModel(split, { train: tables.train, val: valTable }, experiment.train, experiment.strategy, experiment.train.seed, {
     shouldStop: ctx.opts.shouldStop,
     onNote: ctx.log,
     onBatch: recorder.onBatch,
