@@ -10,7 +10,7 @@ import { formatStudyTable } from '../core/studyTable';
 import { InputError } from '../engine/runExperiment';
 import { DEFAULT_STUDY_TARGET, runStudy, type StudyOutcome } from '../engine/study/runStudy';
 import { UsageError, type ParsedArgs } from './args';
-import { EXIT, loadCliBackend, type CliContext } from './context';
+import { EXIT, loadCliBackend, stopOnCtrlC, type CliContext } from './context';
 
 function option<T>(args: ParsedArgs, name: string, parse: (text: string) => Parsed<T>, fallback: T): T {
   const raw = args.options.get(name);
@@ -86,12 +86,7 @@ export async function studyCommand(ctx: CliContext, args: ParsedArgs): Promise<n
   const grid = studyGridOf(args);
   const target = targetOf(args);
   const loaded = await loadCliBackend(ctx);
-  let stop = false;
-  process.once('SIGINT', () => {
-    stop = true;
-    ctx.err('\nstopping after this batch (Ctrl+C again to abort)...');
-    process.once('SIGINT', () => process.exit(130));
-  });
+  const shouldStop = stopOnCtrlC(ctx);
   try {
     const outcome = await runStudy({
       experimentFile: experiment ? path.resolve(experiment) : '',
@@ -103,7 +98,7 @@ export async function studyCommand(ctx: CliContext, args: ParsedArgs): Promise<n
       target,
       resume: resume ? path.resolve(resume) : undefined,
       onEvent: studyProgress(ctx),
-      shouldStop: () => stop,
+      shouldStop,
     });
     printStudy(ctx, outcome.study, outcome);
     return outcome.status === 'completed' ? EXIT.ok : EXIT.failed;
