@@ -35,7 +35,7 @@ Commands:
                           Classify images with an exported model
   scaffold <dir> --classes a,b,c | scaffold <dir> --split-from SRC [--val F --test F --move]
                           Create a dataset folder, or split a folder-per-class dataset
-  study <experiment> [--per-class 5,10,20,all] [--seeds 3] [--strategies S,S] [--target 0.7]
+  study <experiment> [--per-class 5,10,20,50,all] [--seeds 3] [--strategies S,S] [--target 0.7]
         [--runs-dir DIR] [--json] | study --resume <study dir>
                           Data-efficiency study: every strategy x images per class x seed,
                           a run each, then accuracy mean +- spread and where transfer stops

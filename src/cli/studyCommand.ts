@@ -1,4 +1,4 @@
-// transfer-lab study <experiment> [--per-class 5,10,20,all] [--seeds 3] [--strategies ...]:
+// transfer-lab study <experiment> [--per-class 5,10,20,50,all] [--seeds 3] [--strategies ...]:
 // a data-efficiency study (engine/study/runStudy.ts), one line per cell on stderr, the table
 // on stdout; --json prints the study's events, one per line. Ctrl-C stops after the running
 // batch and leaves a study that `transfer-lab study --resume <study dir>` finishes.
@@ -78,7 +78,7 @@ export function printStudy(ctx: CliContext, study: StudyFile, outcome: Pick<Stud
 export async function studyCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const resume = args.options.get('resume');
   const [experiment] = args.positionals;
-  if (!experiment && !resume) throw new UsageError('study: which experiment? e.g. transfer-lab study flowers.tlexp.json --per-class 5,10,20,all --seeds 3');
+  if (!experiment && !resume) throw new UsageError('study: which experiment? e.g. transfer-lab study flowers.tlexp.json --per-class 5,10,20,50,all --seeds 3');
   if (experiment && resume) throw new UsageError('study: give an experiment or --resume <study dir>, not both');
   if (resume && ['per-class', 'seeds', 'strategies', 'target'].some((o) => args.options.has(o))) {
     throw new UsageError('study --resume: the study keeps its own grid and target; leave out --per-class, --seeds, --strategies and --target');

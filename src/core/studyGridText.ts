@@ -1,12 +1,13 @@
-// A study's grid as people type it (`--per-class 5,10,20,all --seeds 3 --strategies
-// scratch,fine-tune`), parsed with errors that say what is wrong and what to write instead.
-// Shared by the CLI and the palette command's input boxes.
+// A study's grid as typed on the command line (`--per-class 5,10,20,50,all --seeds 3
+// --strategies scratch,fine-tune`), parsed with errors that say what is wrong and what to write
+// instead. The defaults match the Run Study command's (5,10,20,50,all; 3 seeds).
 import { closest } from './didYouMean';
 import { STUDY_STRATEGIES, type PerClass, type StudyGrid, type StudyStrategy } from './studyFile';
+import { sortedSizes } from './studySummary';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export const DEFAULT_STUDY_GRID: StudyGrid = { perClass: [5, 10, 20, 'all'], seeds: [1, 2, 3], strategies: ['scratch', 'feature-extraction', 'fine-tune'] };
+export const DEFAULT_STUDY_GRID: StudyGrid = { perClass: [5, 10, 20, 50, 'all'], seeds: [1, 2, 3], strategies: ['scratch', 'feature-extraction', 'fine-tune'] };
 
 const items = (text: string) =>
   text
@@ -24,7 +25,7 @@ export function parsePerClass(text: string): Parsed<PerClass[]> {
     if (!out.includes(size)) out.push(size);
   }
   if (out.length === 0) return { ok: false, error: '--per-class: give at least one size, e.g. 5,10,20,all' };
-  return { ok: true, value: out.sort((a, b) => (a === 'all' ? 1 : b === 'all' ? -1 : a - b)) };
+  return { ok: true, value: sortedSizes(out) };
 }
 
 /** "3": three seeds, 1, 2 and 3; "7,8": exactly those seeds (train.seed of each cell). */
