@@ -27,3 +27,14 @@ export async function loadCliBackend(ctx: CliContext): Promise<LoadedBackend> {
   ctx.err(`transfer-lab: ${describeBackend(report)}`);
   return loaded;
 }
+
+/** Ctrl-C once: stop after the running batch (the run or study ends consistent); twice: abort. Returns the flag's reader. */
+export function stopOnCtrlC(ctx: CliContext): () => boolean {
+  let stop = false;
+  process.once('SIGINT', () => {
+    stop = true;
+    ctx.err('\nstopping after this batch (Ctrl+C again to abort)...');
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return () => stop;
+}

@@ -15,6 +15,7 @@ import { catalogCommand } from './catalogCommand';
 import { predictCommand } from './predictCommand';
 import { scaffoldCommand } from './scaffoldCommand';
 import { demoCommand } from './demoCommand';
+import { studyCommand } from './studyCommand';
 import { explainFailure, InputError } from '../engine/runExperiment';
 import { BackboneError } from '../engine/backboneLoader';
 import { LayerError } from '../engine/modelSurgery';
@@ -34,7 +35,12 @@ Commands:
                           Classify images with an exported model
   scaffold <dir> --classes a,b,c | scaffold <dir> --split-from SRC [--val F --test F --move]
                           Create a dataset folder, or split a folder-per-class dataset
-  demo [--backend B]      Scratch vs feature extraction vs fine-tuning on the shipped data
+  study <experiment> [--per-class 5,10,20,50,all] [--seeds 3] [--strategies S,S] [--target 0.7]
+        [--runs-dir DIR] [--json] | study --resume <study dir>
+                          Data-efficiency study: every strategy x images per class x seed,
+                          a run each, then accuracy mean +- spread and where transfer stops
+                          paying off (strategies: scratch, feature-extraction, fine-tune, earlier-cut)
+  demo [--backend B]      A study on the shipped data: scratch vs feature extraction vs fine-tuning
   env [--backend B] [--json]
                           Which TensorFlow.js backend loads here
 
@@ -47,7 +53,7 @@ function parseBackend(value: string | undefined): BackendPreference {
 }
 
 /** The stage a command's unexpected failure is reported as. */
-const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', env: 'loading' };
+const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', study: 'running', env: 'loading' };
 let cacheDirInUse: string | undefined;
 /** The commands that are one function of the context and the parsed arguments. */
 const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<number>>([
@@ -57,6 +63,7 @@ const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<
   ['predict', predictCommand],
   ['scaffold', scaffoldCommand],
   ['demo', demoCommand],
+  ['study', studyCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import type { RunEvent } from '../core/runEvents';
 import { runExperiment, InputError } from '../engine/runExperiment';
 import type { ParsedArgs } from './args';
 import { UsageError } from './args';
-import { EXIT, loadCliBackend, type CliContext } from './context';
+import { EXIT, loadCliBackend, stopOnCtrlC, type CliContext } from './context';
 
 export function progressPrinter(ctx: CliContext): (e: RunEvent) => void {
   const tty = process.stderr.isTTY && !ctx.json;
@@ -60,12 +60,7 @@ export async function runCommand(ctx: CliContext, args: ParsedArgs): Promise<num
   const [experiment] = args.positionals;
   if (!experiment) throw new UsageError('run: which experiment? e.g. transfer-lab run flowers.tlexp.json');
   const loaded = await loadCliBackend(ctx);
-  let stop = false;
-  process.once('SIGINT', () => {
-    stop = true;
-    ctx.err('\nstopping after this batch (Ctrl+C again to abort)...');
-    process.once('SIGINT', () => process.exit(130));
-  });
+  const shouldStop = stopOnCtrlC(ctx);
   try {
     const outcome = await runExperiment({
       experimentFile: path.resolve(experiment),
@@ -74,7 +69,7 @@ export async function runCommand(ctx: CliContext, args: ParsedArgs): Promise<num
       installRoot: ctx.installRoot,
       backend: loaded.backend,
       onEvent: progressPrinter(ctx),
-      shouldStop: () => stop,
+      shouldStop,
     });
     if (!ctx.json)
       ctx.err(`run folder: ${outcome.runDir}${outcome.status === 'failed' ? ` (what went wrong inside: ${path.join(outcome.runDir, 'log.txt')})` : ''}`);

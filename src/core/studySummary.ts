@@ -80,7 +80,7 @@ export function stopsPayingSentence(rows: readonly StudySummaryRow[]): string {
     const d = best.meanTestAccuracy - scratch.meanTestAccuracy;
     return {
       best,
-      text: `${best.strategy} ${d >= 0 ? 'leads' : 'trails'} scratch by ${points(Math.abs(d))} at ${sizeWords(size)} (spread ±${points(best.stdTestAccuracy)})`,
+      text: `${best.strategy} ${d >= 0 ? 'leads' : 'trails'} scratch by ${points(Math.abs(d))} at ${sizeWords(size)}, spread ±${points(best.stdTestAccuracy)}`,
     };
   };
   const largest = comparable[comparable.length - 1];

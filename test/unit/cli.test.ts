@@ -234,3 +234,34 @@ test('catalog lists every entry offline: bundled, or not downloaded yet with its
   assert.equal(rows.find((x) => x.id === 'mobilenet_v1_1.0_224')?.availability, 'download');
   assert.equal(tl('catalog', 'extra').code, 2);
 });
+
+test('study: a mistyped grid is a usage error saying what to write; a size beyond the smallest class names it; a small study prints the table', () => {
+  assert.match(tl('study').stderr, /study: which experiment\?/);
+  const ten = tl('study', 'x.tlexp.json', '--per-class', '5,ten');
+  assert.equal(ten.code, 2);
+  assert.match(ten.stderr, /--per-class: 'ten' is not a number of images per class/);
+  assert.match(tl('study', 'x.tlexp.json', '--strategies', 'scratch,finetune').stderr, /'finetune' is not a strategy \(did you mean fine-tune\?\)/);
+  assert.match(tl('study', '--resume', 'd', '--seeds', '3').stderr, /study --resume: the study keeps its own grid/);
+  assert.match(tl('study', 'x.tlexp.json', '--target', '170').stderr, /--target: a validation accuracy from 0 to 1/);
+  const exp = {
+    name: 'cli-study',
+    data: { dir: path.join(root, 'media/datasets/fashion-target') },
+    backbone: { catalog: 'fmnist-mini' },
+    strategy: { kind: 'feature-extraction' },
+    train: { epochs: 2, batchSize: 16 },
+  };
+  fs.writeFileSync(path.join(work, 'study.tlexp.json'), JSON.stringify(exp));
+  const big = tl('study', 'study.tlexp.json', '--per-class', '5,500', '--runs-dir', 'study-runs');
+  assert.equal(big.code, 2);
+  assert.match(big.stderr, /study\.tlexp\.json: data\.dir: --per-class 500: class '[\w-]+' has only 20 training images\. Use sizes up to 20/);
+  assert.ok(!fs.existsSync(path.join(work, 'study-runs', 'studies')), 'no study folder for a grid that cannot run');
+  const r = tl('study', 'study.tlexp.json', '--per-class', '2', '--seeds', '1', '--strategies', 'feature-extraction', '--runs-dir', 'study-runs');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^feature-extraction\s+2\s+1\s+\d+\.\d% ± 0\.0/m);
+  assert.match(r.stdout, /Nothing to compare/);
+  assert.match(r.stderr, /\[1\/1\] feature-extraction, 2 per class \(10 images\), seed 1: test/);
+  const [id] = fs.readdirSync(path.join(work, 'study-runs', 'studies'));
+  const study = JSON.parse(fs.readFileSync(path.join(work, 'study-runs', 'studies', id, 'study.json'), 'utf8'));
+  assert.equal(study.cells[0].status, 'completed');
+  assert.equal(study.experiment, path.join('..', '..', '..', 'study.tlexp.json'));
+});

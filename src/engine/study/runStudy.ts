@@ -48,7 +48,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const started = Date.now();
   const { dir: studyDir, study, experimentFile } = options.resume ? reopenStudy(options.resume) : await createStudy(options);
   const { experiment } = loadExperiment(experimentFile);
-  const layers = await studyLayers(options, experiment, study.grid);
+  const layers = await studyLayers(options, experimentFile, experiment, study.grid);
   if (!options.resume) study.notes = studyNotes(experiment, study.grid, layers);
   writeStudy(studyDir, study);
   options.onEvent({ type: 'study-started', studyDir, study });
@@ -151,14 +151,14 @@ function indexStudyDataset(file: string, experiment: ResolvedExperiment): Datase
 }
 
 /** The cuts the strategies use, from the backbone's layers (loaded once, then released; the cells load it again from the model cache). */
-async function studyLayers(options: StudyOptions, experiment: ResolvedExperiment, grid: StudyGrid): Promise<StudyLayers | null> {
+async function studyLayers(options: StudyOptions, experimentFile: string, experiment: ResolvedExperiment, grid: StudyGrid): Promise<StudyLayers | null> {
   const needsLayers = grid.strategies.includes('earlier-cut') || (grid.strategies.includes('fine-tune') && experiment.strategy.kind !== 'fine-tune');
   if (!needsLayers) return null;
   const backbone = await loadBackbone(experiment.backbone, { installRoot: options.installRoot, cacheDir: options.cacheDir });
   try {
     if (backbone.kind === 'graph') {
       if (grid.strategies.includes('earlier-cut')) {
-        throw new InputError(options.experimentFile, [
+        throw new InputError(experimentFile, [
           {
             path: 'backbone',
             message: 'earlier-cut needs a layers model; this backbone is a graph model (one fixed output)',
