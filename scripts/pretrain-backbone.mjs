@@ -9,7 +9,7 @@
 // network (scripts/pretrain-backbone/architecture.mjs), takes the weights, checks the source
 // test accuracy itself, and saves model.json + weights.bin and the model card.
 //
-//   node scripts/pretrain-backbone.mjs [--out DIR] [--epochs N] [--python PATH] [--rotation-labels 4|1]
+//   node scripts/pretrain-backbone.mjs [--out DIR] [--work DIR] [--epochs N] [--python PATH] [--rotation-labels 4|1] [--reuse-training 1]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -99,17 +99,21 @@ console.log(`[pretrain] source classes ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c
 const train = await writeSplit('train');
 const test = await writeSplit('test');
 console.log(`[pretrain] ${train.count} training images, ${test.count} test images, preprocessed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-fs.writeFileSync(path.join(work, 'spec.json'), JSON.stringify(spec));
+const specFile = path.join(work, 'spec.json');
+const reuse = option('reuse-training', '') !== '';
+if (reuse && (!fs.existsSync(specFile) || fs.readFileSync(specFile, 'utf8') !== JSON.stringify(spec)))
+  throw new Error(`--reuse-training: ${specFile} is missing or was trained with another spec than this one; run without --reuse-training`);
+fs.writeFileSync(specFile, JSON.stringify(spec));
 const trainDir = path.join(work, 'trained');
-const py = spawnSync(
-  python,
-  [path.join(root, 'scripts/pretrain-backbone/train.py'), '--data', work, '--spec', path.join(work, 'spec.json'), '--out', trainDir],
-  {
+// --reuse-training: keep train.py's output in the work dir (same spec) and redo only the TF.js
+// half, e.g. to check that the shipped files come out byte-identical or to rewrite the card.
+if (!reuse) {
+  const py = spawnSync(python, [path.join(root, 'scripts/pretrain-backbone/train.py'), '--data', work, '--spec', specFile, '--out', trainDir], {
     stdio: 'inherit',
-  },
-);
-if (py.error) throw new Error(`could not start ${python} (${py.error.message}): pass --python with a Python that has keras and tensorflow`);
-if (py.status !== 0) throw new Error(`train.py failed (exit ${py.status})`);
+  });
+  if (py.error) throw new Error(`could not start ${python} (${py.error.message}): pass --python with a Python that has keras and tensorflow`);
+  if (py.status !== 0) throw new Error(`train.py failed (exit ${py.status})`);
+}
 
 const { model, result } = loadTrained(trainDir);
 const xTest = tf.tidy(() =>
