@@ -5,7 +5,7 @@
 // Subsets are stratified and nested: for one seed, the 5-per-class set is part of the 20-per-class set.
 //
 //   node scripts/pretrain-backbone/transfer-grid.mjs --model DIR/model.json --label new [--per-class 5,20] [--seeds 3] [--work DIR]
-//   ... --summarise results.json [--baseline old-results.json] --card media/backbones/fmnist-mini
+//   ... --summarise results.json [--baseline old-results.json] [--ablation other.json --ablation-label TEXT] --card media/backbones/fmnist-mini
 // The second form measures nothing: it writes the table into the model card (card.json + README.md).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -95,7 +95,8 @@ The demo's settings: 40 epochs, batch 16, Adam 0.003, avg pooling + dropout 0.2 
 val_loss (patience 8) except for scratch; fine-tune unfreezes from block_5_dw at 3e-4 after 10 head-only epochs.
 Scratch is the same architecture with random weights, so its row changes with the architecture. Each cell is
 \`transfer-lab run\` (native backend), measured by scripts/pretrain-backbone/transfer-grid.mjs. Heads are not seeded
-by the CLI yet, so a rerun moves each cell by a few points.`;
+by the CLI yet, so a rerun moves each cell by a few points. Train times are wall-clock seconds on a 2-core machine
+shared with other work, and the two backbones' grids ran at different times: compare times within a column.`;
 
 const summarise = option('summarise', '');
 if (summarise) {
@@ -103,7 +104,9 @@ if (summarise) {
   const baseline = option('baseline', '');
   const dir = path.resolve(option('card', path.dirname(model)));
   const card = read(path.join(dir, 'card.json'));
-  card.transfer = transferTable(read(summarise), baseline ? read(baseline) : undefined, SETUP);
+  const ablation = option('ablation', '');
+  const variant = ablation ? { label: option('ablation-label', path.basename(ablation)), results: read(ablation) } : undefined;
+  card.transfer = transferTable(read(summarise), baseline ? read(baseline) : undefined, SETUP, variant);
   writeCard(dir, card);
   console.log(card.transfer.summary);
   process.exit(0);
