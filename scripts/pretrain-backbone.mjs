@@ -4,28 +4,40 @@
 // and the tests can show transfer to new classes offline. Reproducible: fixed seeds, fixed
 // data order, and everything recorded in the model card.
 //
-//   node scripts/pretrain-backbone.mjs [--out DIR] [--epochs N] [--per-class N]
+// Steps: sharp resizes the images exactly as the engine resizes PNG files; Keras trains
+// (scripts/pretrain-backbone/train.py, in the venv --python names); TF.js builds the same
+// network (scripts/pretrain-backbone/architecture.mjs), takes the weights, checks the source
+// test accuracy itself, and saves model.json + weights.bin and the model card.
+//
+//   node scripts/pretrain-backbone.mjs [--out DIR] [--work DIR] [--epochs N] [--python PATH] [--rotation-labels 4|1] [--reuse-training 1]
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { option, REPO_ROOT as root } from './scriptOptions.mjs';
-import { readFashionMnist, pickIndices, SOURCE_CLASSES, TARGET_CLASSES, CLASS_NAMES } from './fashionMnist.mjs';
+import { readFashionMnist, pickIndices, SOURCE_CLASSES, CLASS_NAMES } from './fashionMnist.mjs';
+import { SPEC, buildModel } from './pretrain-backbone/architecture.mjs';
+import { writeModelCard } from './pretrain-backbone/modelCard.mjs';
 
 const outDir = path.resolve(option('out', path.join(root, 'media/backbones/fmnist-mini')));
-const epochs = Number(option('epochs', 5));
-const perClass = Number(option('per-class', 4000));
-const SIZE = 32;
-const SEED = 1234;
+const spec = { ...SPEC, epochs: Number(option('epochs', SPEC.epochs)) };
+spec.augment = { ...spec.augment, rotationLabels: Number(option('rotation-labels', spec.augment.rotationLabels)) };
+const python = option('python', process.env.TRANSFER_LAB_PYTHON ?? path.join(os.homedir(), '.cache/transfer-lab/bench/keras-venv/bin/python'));
+const work = path.resolve(option('work', path.join(os.tmpdir(), 'transfer-lab-pretrain')));
+const SIZE = spec.inputSize;
 
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const req = createRequire(path.join(root, 'noop.js'));
 const tf = req('@tensorflow/tfjs-node');
 const sharp = req('sharp');
 
-/** 28x28 gray -> 32x32 RGB in [0,1], exactly as the engine preprocesses PNG files. */
-async function preprocess(split, indices) {
-  const { images } = readFashionMnist(split);
-  const out = new Float32Array(indices.length * SIZE * SIZE * 3);
+/** Every image of the source classes in a split, in file order, as 32x32 gray bytes resized as the engine resizes. */
+async function writeSplit(split) {
+  const { images, labels } = readFashionMnist(split);
+  const picked = pickIndices(split, SOURCE_CLASSES, Infinity);
+  const indices = [...picked.values()].flat().sort((a, b) => a - b);
+  const pixels = new Uint8Array(indices.length * SIZE * SIZE);
   await Promise.all(
     indices.map(async (idx, k) => {
       const rgb = await sharp(Buffer.from(images.subarray(idx * 784, (idx + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
@@ -33,62 +45,34 @@ async function preprocess(split, indices) {
         .resize(SIZE, SIZE, { fit: 'cover', kernel: 'linear' })
         .raw()
         .toBuffer();
-      for (let i = 0; i < rgb.length; i++) out[k * SIZE * SIZE * 3 + i] = rgb[i] / 255;
+      // The three channels are equal (gray replicated); keep one.
+      for (let i = 0; i < SIZE * SIZE; i++) pixels[k * SIZE * SIZE + i] = rgb[i * 3];
     }),
   );
-  return out;
+  fs.writeFileSync(path.join(work, `${split}-images.u8`), pixels);
+  fs.writeFileSync(
+    path.join(work, `${split}-labels.u8`),
+    Uint8Array.from(indices, (i) => SOURCE_CLASSES.indexOf(labels[i])),
+  );
+  return { count: indices.length, pixels, labels: Array.from(indices, (i) => SOURCE_CLASSES.indexOf(labels[i])) };
 }
 
-function dataset(split, count) {
-  const picked = pickIndices(split, SOURCE_CLASSES, count);
-  const items = [];
-  for (const [c, list] of picked) for (const i of list) items.push({ i, label: SOURCE_CLASSES.indexOf(c) });
-  // Deterministic interleaving (no Math.random): sort by index, as in the file.
-  items.sort((a, b) => a.i - b.i);
-  return items;
-}
-
-function block(x, id, filters, stride) {
-  const l = tf.layers;
-  x = l
-    .depthwiseConv2d({
-      kernelSize: 3,
-      strides: stride,
-      padding: 'same',
-      useBias: false,
-      name: `block_${id}_dw`,
-      depthwiseInitializer: tf.initializers.heNormal({ seed: SEED + id }),
-    })
-    .apply(x);
-  x = l.batchNormalization({ name: `block_${id}_dw_bn` }).apply(x);
-  x = l.reLU({ maxValue: 6, name: `block_${id}_dw_relu` }).apply(x);
-  x = l
-    .conv2d({ filters, kernelSize: 1, useBias: false, name: `block_${id}_pw`, kernelInitializer: tf.initializers.heNormal({ seed: SEED + 100 + id }) })
-    .apply(x);
-  x = l.batchNormalization({ name: `block_${id}_pw_bn` }).apply(x);
-  return l.reLU({ maxValue: 6, name: `block_${id}_pw_relu` }).apply(x);
-}
-
-function buildModel(classes) {
-  const l = tf.layers;
-  const input = tf.input({ shape: [SIZE, SIZE, 3], name: 'input_image' });
-  let x = l
-    .conv2d({ filters: 16, kernelSize: 3, padding: 'same', useBias: false, name: 'stem_conv', kernelInitializer: tf.initializers.heNormal({ seed: SEED }) })
-    .apply(input);
-  x = l.batchNormalization({ name: 'stem_bn' }).apply(x);
-  x = l.reLU({ maxValue: 6, name: 'stem_relu' }).apply(x);
-  x = block(x, 1, 32, 1);
-  x = block(x, 2, 48, 2); // 16x16
-  x = block(x, 3, 48, 1);
-  x = block(x, 4, 64, 2); // 8x8
-  x = block(x, 5, 96, 1);
-  x = l.conv2d({ filters: 128, kernelSize: 1, useBias: false, name: 'top_conv', kernelInitializer: tf.initializers.heNormal({ seed: SEED + 7 }) }).apply(x);
-  x = l.batchNormalization({ name: 'top_bn' }).apply(x);
-  x = l.reLU({ maxValue: 6, name: 'out_relu' }).apply(x);
-  x = l.globalAveragePooling2d({ name: 'global_pool' }).apply(x);
-  x = l.dropout({ rate: 0.2, name: 'dropout', seed: SEED }).apply(x);
-  x = l.dense({ units: classes, activation: 'softmax', name: 'predictions', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 9 }) }).apply(x);
-  return tf.model({ inputs: input, outputs: x, name: 'fmnist_mini' });
+/** The TF.js model with the weights train.py wrote (by layer name, in each layer's weight order). */
+function loadTrained(dir) {
+  const result = JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8'));
+  const bytes = fs.readFileSync(path.join(dir, 'weights.f32'));
+  const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const model = buildModel(tf, spec, spec.classes);
+  const byLayer = new Map();
+  let offset = 0;
+  for (const w of result.weights) {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    byLayer.set(w.layer, [...(byLayer.get(w.layer) ?? []), tf.tensor(floats.slice(offset, offset + size), w.shape)]);
+    offset += size;
+  }
+  if (offset !== floats.length) throw new Error(`weights.f32 holds ${floats.length} floats, the manifest ${offset}`);
+  for (const layer of model.layers) if (layer.getWeights().length > 0) layer.setWeights(byLayer.get(layer.name));
+  return { model, result };
 }
 
 async function save(model, dir) {
@@ -110,87 +94,40 @@ async function save(model, dir) {
 }
 
 const started = Date.now();
-console.log(`[pretrain] backend ${tf.getBackend()}, source classes ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')}`);
-const train = dataset('train', perClass);
-const test = dataset('test', 1000);
-/** Images and one-hot labels of one split's picked items, as tensors. */
-const tensorsOf = async (split, items) => ({
-  x: tf.tensor4d(
-    await preprocess(
-      split,
-      items.map((t) => t.i),
-    ),
-    [items.length, SIZE, SIZE, 3],
-  ),
-  y: tf.oneHot(
-    tf.tensor1d(
-      items.map((t) => t.label),
-      'int32',
-    ),
-    SOURCE_CLASSES.length,
-  ),
-});
-const { x: xTrain, y: yTrain } = await tensorsOf('train', train);
-const { x: xTest, y: yTest } = await tensorsOf('test', test);
-console.log(`[pretrain] ${train.length} training images, ${test.length} test images, preprocessed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+fs.mkdirSync(work, { recursive: true });
+console.log(`[pretrain] source classes ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')}; work dir ${work}`);
+const train = await writeSplit('train');
+const test = await writeSplit('test');
+console.log(`[pretrain] ${train.count} training images, ${test.count} test images, preprocessed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+const specFile = path.join(work, 'spec.json');
+const reuse = option('reuse-training', '') !== '';
+if (reuse && (!fs.existsSync(specFile) || fs.readFileSync(specFile, 'utf8') !== JSON.stringify(spec)))
+  throw new Error(`--reuse-training: ${specFile} is missing or was trained with another spec than this one; run without --reuse-training`);
+fs.writeFileSync(specFile, JSON.stringify(spec));
+const trainDir = path.join(work, 'trained');
+// --reuse-training: keep train.py's output in the work dir (same spec) and redo only the TF.js
+// half, e.g. to check that the shipped files come out byte-identical or to rewrite the card.
+if (!reuse) {
+  const py = spawnSync(python, [path.join(root, 'scripts/pretrain-backbone/train.py'), '--data', work, '--spec', specFile, '--out', trainDir], {
+    stdio: 'inherit',
+  });
+  if (py.error) throw new Error(`could not start ${python} (${py.error.message}): pass --python with a Python that has keras and tensorflow`);
+  if (py.status !== 0) throw new Error(`train.py failed (exit ${py.status})`);
+}
 
-const model = buildModel(SOURCE_CLASSES.length);
-model.compile({ optimizer: tf.train.adam(0.002), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-const trainStarted = Date.now();
-await model.fit(xTrain, yTrain, {
-  epochs,
-  batchSize: 64,
-  verbose: 0,
-  shuffle: false, // reproducible order; the data is already interleaved by class
-  validationData: [xTest, yTest],
-  callbacks: {
-    onEpochEnd: (epoch, logs) =>
-      console.log(`[pretrain] epoch ${epoch + 1}/${epochs} loss ${logs.loss.toFixed(4)} acc ${logs.acc.toFixed(4)} test_acc ${logs.val_acc.toFixed(4)}`),
-  },
-});
-const trainSeconds = (Date.now() - trainStarted) / 1000;
-const [testLoss, testAcc] = model.evaluate(xTest, yTest, { batchSize: 256 }).map((t) => t.dataSync()[0]);
-await save(model, outDir);
-const params = model.countParams();
-const card = {
-  id: 'fmnist-mini',
-  title: 'Fashion-MNIST mini MobileNet (5 source classes)',
-  trainedOn: `Fashion-MNIST train split, classes ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')} (${perClass} images each)`,
-  unseenClasses: TARGET_CLASSES.map((c) => CLASS_NAMES[c]),
-  inputSize: [SIZE, SIZE, 3],
-  valueRange: [0, 1],
-  preprocessing: '28x28 grayscale PNG -> 32x32 RGB (bilinear, center crop, channels replicated), pixels / 255',
-  cutAt: 'out_relu',
-  featureShape: [8, 8, 128],
-  params,
-  epochs,
-  batchSize: 64,
-  optimizer: 'adam, learning rate 0.002',
-  seed: SEED,
-  testAccuracy: Number(testAcc.toFixed(4)),
-  testLoss: Number(testLoss.toFixed(4)),
-  testSet: `Fashion-MNIST test split, the same 5 classes, ${test.length} images`,
-  trainSeconds: Number(trainSeconds.toFixed(1)),
-  backend: `${tf.getBackend()} (TensorFlow.js ${tf.version.tfjs})`,
-  reproduce: 'node scripts/pretrain-backbone.mjs',
-  license: 'Weights: MIT (this repository). Data: Fashion-MNIST, MIT licence, Zalando Research.',
-};
-fs.writeFileSync(path.join(outDir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
-fs.writeFileSync(
-  path.join(outDir, 'README.md'),
-  `# fmnist-mini: the backbone that ships with Transfer Lab
-
-A small MobileNet-style network (${params.toLocaleString('en-US')} parameters: depthwise-separable blocks
-\`block_1\`..\`block_5\` with BatchNorm and ReLU6, a 1x1 \`top_conv\`, then \`out_relu\`, the usual cut)
-pretrained on five Fashion-MNIST classes: ${SOURCE_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')}.
-It never saw ${TARGET_CLASSES.map((c) => CLASS_NAMES[c]).join(', ')}: those are the demo's target task.
-
-- Input: ${SIZE}x${SIZE} RGB, values in [0, 1] (grayscale replicated to three channels).
-- Test accuracy on the source task: **${(testAcc * 100).toFixed(1)}%** (${test.length} Fashion-MNIST test images of the five classes).
-- Trained ${epochs} epochs, batch 64, Adam 0.002, seed ${SEED}, in ${trainSeconds.toFixed(0)} s on ${tf.getBackend()}.
-- Reproduce: \`node scripts/pretrain-backbone.mjs\` (needs Debian's dataset-fashion-mnist).
-
-Details in card.json.
-`,
+const { model, result } = loadTrained(trainDir);
+const xTest = tf.tidy(() =>
+  tf
+    .tensor4d(
+      Float32Array.from(test.pixels, (v) => v / 255),
+      [test.count, SIZE, SIZE, 1],
+    )
+    .tile([1, 1, 1, 3]),
 );
-console.log(`[pretrain] test accuracy ${(testAcc * 100).toFixed(2)}%, ${params} params, saved to ${outDir} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+const predicted = model.predict(xTest, { batchSize: 256 }).argMax(-1).dataSync();
+const tfjsAccuracy = predicted.reduce((n, p, i) => n + (p === test.labels[i] ? 1 : 0), 0) / test.count;
+console.log(`[pretrain] source test accuracy: Keras ${(result.testAccuracy * 100).toFixed(2)}%, TF.js ${(tfjsAccuracy * 100).toFixed(2)}%`);
+if (Math.abs(tfjsAccuracy - result.testAccuracy) > 0.002) throw new Error('TF.js and Keras disagree on the test set: the two builds of the network differ');
+await save(model, outDir);
+writeModelCard(outDir, { spec, params: model.countParams(), result, tfjsAccuracy, trainCount: train.count, testCount: test.count, tfVersion: tf.version.tfjs });
+console.log(`[pretrain] ${model.countParams()} params, saved to ${outDir} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -220,7 +220,7 @@ test('an earlier cut attaches the head at that layer', async () => {
   assert.ok(names.includes('block_3_pw_relu'));
   assert.ok(!names.some((n) => n.startsWith('block_4') || n === 'out_relu'), 'nothing after the cut');
   const pool = model.getLayer('head_pool');
-  assert.deepEqual(pool.inboundNodes[0].inputTensors[0].shape, [null, 16, 16, 48]);
+  assert.deepEqual(pool.inboundNodes[0].inputTensors[0].shape, [null, 16, 16, 96]);
 });
 
 test('scratch keeps the architecture and re-initialises every weight', async () => {
