@@ -20,6 +20,7 @@ export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: strin
   // Catalog, scaffold: nothing loads TensorFlow, so no --backend.
   demo: { valued: ['backend', 'cache-dir', 'runs-dir'], booleans: ['json'] },
   env: { valued: ['backend'], booleans: ['json'] },
+  probe: { valued: ['backbones', 'max-per-class', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
 };
 
 export function parseArgs(argv: string[], command: string): ParsedArgs {

@@ -15,6 +15,7 @@ import { catalogCommand } from './catalogCommand';
 import { predictCommand } from './predictCommand';
 import { scaffoldCommand } from './scaffoldCommand';
 import { demoCommand } from './demoCommand';
+import { probeCommand } from './probeCommand';
 import { explainFailure, InputError } from '../engine/runExperiment';
 import { BackboneError } from '../engine/backboneLoader';
 import { LayerError } from '../engine/modelSurgery';
@@ -34,6 +35,9 @@ Commands:
                           Classify images with an exported model
   scaffold <dir> --classes a,b,c | scaffold <dir> --split-from SRC [--val F --test F --move]
                           Create a dataset folder, or split a folder-per-class dataset
+  probe <experiment.tlexp.json> [--backbones a,b,c] [--max-per-class N] [--json]
+                          Layer probe: how well each block separates the classes
+                          (ridge probe accuracy, LogME), the cut it recommends
   demo [--backend B]      Scratch vs feature extraction vs fine-tuning on the shipped data
   env [--backend B] [--json]
                           Which TensorFlow.js backend loads here
@@ -47,7 +51,7 @@ function parseBackend(value: string | undefined): BackendPreference {
 }
 
 /** The stage a command's unexpected failure is reported as. */
-const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', env: 'loading' };
+const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', env: 'loading', probe: 'running' };
 let cacheDirInUse: string | undefined;
 /** The commands that are one function of the context and the parsed arguments. */
 const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<number>>([
@@ -57,6 +61,7 @@ const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<
   ['predict', predictCommand],
   ['scaffold', scaffoldCommand],
   ['demo', demoCommand],
+  ['probe', probeCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {

@@ -43,10 +43,12 @@ export function measuredSentence(blocks: readonly ProbePoint[], imagesPerClass: 
   const logmePeak = blocks.reduce((b, x) => (x.logme > b.logme ? x : b), blocks[0]);
   let curve: string;
   if (blocks.length === 1) curve = `probe accuracy is ${pct(first.accuracy)} at ${first.block}`;
-  else if (peak === first) curve = `probe accuracy is highest at ${first.block} (${pct(first.accuracy)}) and ${last.accuracy < first.accuracy ? 'falls' : 'stays'} to ${pct(last.accuracy)} at ${last.block}`;
+  else if (peak === first)
+    curve = `probe accuracy is highest at ${first.block} (${pct(first.accuracy)}) and ${last.accuracy < first.accuracy ? 'falls' : 'stays'} to ${pct(last.accuracy)} at ${last.block}`;
   else {
     curve = `probe accuracy rises from ${pct(first.accuracy)} at ${first.block} to ${pct(peak.accuracy)} at ${peak.block}`;
-    if (peak !== last) curve += ` and falls to ${pct(last.accuracy)} at ${last.block}`;
+    if (peak !== last)
+      curve += ` and ${last.accuracy < peak.accuracy ? 'falls to' : 'is'} ${pct(last.accuracy)} at ${last.block}${last.accuracy < peak.accuracy ? '' : ' too'}`;
   }
   const per = Math.round(imagesPerClass);
   return `${curve}; LogME peaks at ${logmePeak.block}; ${per} image${per === 1 ? '' : 's'} per class`;
@@ -65,7 +67,6 @@ export function adviseFromProbe(input: ProbeAdviceInput): ProbeAdvice {
   const measured = measuredSentence(blocks, imagesPerClass);
   const chance = 1 / Math.max(2, classes);
   const small = imagesPerClass < SMALL_DATASET_PER_CLASS;
-  const size = small ? 'small' : 'large';
   const lastIndex = blocks.length - 1;
   const last = blocks[lastIndex];
   const p = peakIndex(blocks);

@@ -100,6 +100,17 @@ export function parseProbeFile(text: string, file: string): { ok: true; value: P
 /** Where the probe of `experiment` with `backbone` lives: `<probesDir>/<experiment>-<backbone>.json`, names made file-safe. */
 export function probeFileName(experiment: string, backbone: string): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
-  const base = backbone.replace(/\/model\.json$|\.(keras|h5|json)$/i, '').split(/[\\/]/).filter(Boolean).slice(-2).join('-');
+  const base = backbone
+    .replace(/\/model\.json$|\.(keras|h5|json)$/i, '')
+    .split(/[\\/]/)
+    .filter(Boolean)
+    .slice(-2)
+    .join('-');
   return `${safe(experiment)}-${safe(base)}.json`;
+}
+
+/** The probes folder beside a runs folder: `.transferlab/runs` -> `.transferlab/probes`. */
+export function probesDirFor(runsDir: string): string {
+  const parent = runsDir.replace(/[\\/]+$/, '').replace(/[\\/][^\\/]*$/, '');
+  return `${parent || '.'}/probes`;
 }

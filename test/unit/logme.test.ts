@@ -56,7 +56,9 @@ test('featureSpectrum: the dual (n < d) and primal forms give the same singular 
 test('logme matches numpy forming A = alpha I + beta F^T F directly (tall and wide features)', () => {
   // Values printed by `python3 test/fixtures/logmeReference.py` for the same matrices.
   const tall = [1.0, 0.2, 0.1, 0.9, 0.1, 0.3, 0.1, 1.1, 0.2, 0.2, 0.8, 0.1, 0.3, 0.2, 1.0, 0.1, 0.4, 0.9, 0.5, 0.5, 0.5];
-  const wide = [1.0, 0.0, 0.5, 0.2, 0.1, 0.3, 0.8, 0.1, 0.4, 0.0, 0.2, 0.1, 0.0, 1.0, 0.1, 0.6, 0.3, 0.2, 0.1, 0.9, 0.2, 0.5, 0.0, 0.4, 1.0, 1.0, 0.6, 0.8, 0.4, 0.5];
+  const wide = [
+    1.0, 0.0, 0.5, 0.2, 0.1, 0.3, 0.8, 0.1, 0.4, 0.0, 0.2, 0.1, 0.0, 1.0, 0.1, 0.6, 0.3, 0.2, 0.1, 0.9, 0.2, 0.5, 0.0, 0.4, 1.0, 1.0, 0.6, 0.8, 0.4, 0.5,
+  ];
   const a = logme(Float64Array.from(tall), 7, 3, [0, 0, 1, 1, 2, 2, 0], 3);
   assert.ok(Math.abs(a.logme - -0.5398729922) < 1e-6, `tall: ${a.logme}`);
   // Wide and of rank 4 < n = 5: the dual form.

@@ -17,7 +17,10 @@ test('the sentence says where accuracy rises, peaks and falls, where LogME peaks
     measuredSentence(curve([0.41, 0.6, 0.83, 0.79], [-1, -0.8, -0.5, -0.6]), 24),
     'probe accuracy rises from 41% at block_1 to 83% at block_3 and falls to 79% at out_relu; LogME peaks at block_3; 24 images per class',
   );
-  assert.equal(measuredSentence(curve([0.4, 0.6, 0.9]), 1), 'probe accuracy rises from 40% at block_1 to 90% at out_relu; LogME peaks at out_relu; 1 image per class');
+  assert.equal(
+    measuredSentence(curve([0.4, 0.6, 0.9]), 1),
+    'probe accuracy rises from 40% at block_1 to 90% at out_relu; LogME peaks at out_relu; 1 image per class',
+  );
   assert.match(measuredSentence(curve([0.9, 0.6, 0.5]), 10), /^probe accuracy is highest at block_1 \(90%\) and falls to 50% at out_relu/);
 });
 
