@@ -97,6 +97,10 @@ export function parseProbeFile(text: string, file: string): { ok: true; value: P
   return { ok: false, error: `${file}: ${v.getDotPath(issue) ?? '(the file)'}: ${issue.message}. Run the probe again to rewrite it.` };
 }
 
+/** How probe.json names a backbone: its catalog id, path or URL. */
+export const probeBackboneLabel = (b: { catalog: string } | { path: string } | { url: string }): string =>
+  'catalog' in b ? b.catalog : 'path' in b ? b.path : b.url;
+
 /** Where the probe of `experiment` with `backbone` lives: `<probesDir>/<experiment>-<backbone>.json`, names made file-safe. */
 export function probeFileName(experiment: string, backbone: string): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { RunEventSchema } from './runEvents';
+import { ProbeFileSchema } from './probeFile';
 import type { BackboneSpec } from './experiment';
 import type { LayerSummary, Prediction } from './layerSummary';
 import { PREPROCESSING_MODES } from './preprocessing';
@@ -139,6 +140,16 @@ const JobSchema = v.variant('kind', [
     images: v.array(text),
     cacheDir: text,
   }),
+  /** The layer probe (engine/probe/runProbe.ts) of the experiment's backbone, or of `backbone`, on the experiment's dataset. */
+  v.object({
+    kind: v.literal('probe'),
+    experimentFile: text,
+    backbone: v.optional(BackboneSchema),
+    /** Where probe.json goes; null: not written (the wizard's probe, before the experiment exists). */
+    probesDir: v.nullable(text),
+    cacheDir: text,
+    maxPerClass: v.optional(count),
+  }),
 ]);
 /** A job is one unit of work for one trainer process. */
 export type Job = v.InferOutput<typeof JobSchema>;
@@ -168,6 +179,8 @@ const TrainerMessageSchema = v.variant('type', [
   message(P, 'run-event', { event: RunEventSchema }),
   message(P, 'layers', { summary: LayerSummarySchema }),
   message(P, 'predictions', { predictions: v.array(PredictionSchema) }),
+  message(P, 'probe-progress', { message: v.string(), done: v.optional(count), total: v.optional(count) }),
+  message(P, 'probe', { probe: ProbeFileSchema, file: v.optional(v.string()) }),
   message(P, 'failed', { message: v.string(), hint: v.optional(v.string()) }),
   message(P, 'done', {}),
 ]);

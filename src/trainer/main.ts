@@ -11,6 +11,7 @@ import { summarizeLayers } from '../engine/modelSummary';
 import { loadPredictor, predictFiles } from '../engine/predict';
 import { countOffOnMachine, decideOneDnn, machineKey, modelKeyOf, readVerdicts, simulatedOneDnnCrashWanted, verdictFileOf } from '../engine/oneDnnPolicy';
 import type { RunEvent } from '../core/runEvents';
+import { runProbe } from '../engine/probe/runProbe';
 
 /** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
 let cancelRequested = false;
@@ -52,6 +53,25 @@ async function runJob(message: StartMessage): Promise<void> {
     case 'run':
       await runRunJob(job, backend);
       break;
+    case 'probe':
+      await probeJob(job, backend.loaded.backend);
+      break;
+  }
+}
+
+async function probeJob(job: Extract<Job, { kind: 'probe' }>, backend: string): Promise<void> {
+  try {
+    const outcome = await runProbe({
+      ...job,
+      installRoot: installRootOf(__dirname),
+      backend,
+      onProgress: (message, done, total) => void send({ type: 'probe-progress', message, done, total }),
+      shouldStop: () => cancelRequested,
+    });
+    if (outcome.status === 'done') await send({ type: 'probe', probe: outcome.probe, file: outcome.file });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    await send({ type: 'failed', message: e.message, hint: 'Fix the experiment file or dataset and probe again.' });
   }
 }
 

@@ -13,7 +13,7 @@ import { featureSpectrum } from '../../core/featureSpectrum';
 import { logme } from '../../core/logme';
 import { adviseFromProbe } from '../../core/probeAdvice';
 import { probeTargets, type ProbeTarget } from '../../core/probePoints';
-import { PROBE_FORMAT, probeFileName, type ProbeBlock, type ProbeFile } from '../../core/probeFile';
+import { PROBE_FORMAT, probeBackboneLabel, probeFileName, type ProbeBlock, type ProbeFile } from '../../core/probeFile';
 import { loadBackbone, type LoadedBackbone } from '../backboneLoader';
 import { summarizeLayers } from '../modelSummary';
 import type { FeatureTable } from '../featureTable';
@@ -39,7 +39,7 @@ export interface ProbeOptions {
 
 export type ProbeOutcome = { status: 'done'; probe: ProbeFile; file?: string } | { status: 'cancelled' };
 
-const describeSpec = (b: BackboneSpec) => ('catalog' in b ? b.catalog : 'path' in b ? b.path : b.url);
+const describeSpec = probeBackboneLabel;
 
 export async function runProbe(opts: ProbeOptions): Promise<ProbeOutcome> {
   const started = Date.now();
