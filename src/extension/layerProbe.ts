@@ -37,7 +37,7 @@ export async function readSavedProbe(s: Services, experimentFile: string, experi
  */
 export async function runProbeInTrainer(
   s: Services,
-  job: { experimentFile: string; backbone?: BackboneSpec; probesDir: string | null },
+  job: { experimentFile: string; backbone?: BackboneSpec; probesDir: string | null; maxPerClass?: number },
   title: string,
   onProgress?: (message: string) => void,
 ): Promise<ProbeRun> {
