@@ -5,7 +5,7 @@
 // this data: cut at the peak. Everything low means the backbone's features do not separate
 // these classes at any depth: transfer may not pay, and a study against scratch says. Pure.
 import type { ProbeAdvice } from './probeFile';
-import { SMALL_DATASET_PER_CLASS } from './strategyAdvisor';
+import { SMALL_DATASET_PER_CLASS, type StrategyAdvice } from './strategyAdvisor';
 
 export interface ProbePoint {
   block: string;
@@ -127,4 +127,25 @@ export function adviseFromProbe(input: ProbeAdviceInput): ProbeAdvice {
         ? `The last block's features already separate these classes well (${pct(last.accuracy)} at ${last.block}); with ${Math.round(imagesPerClass)} images per class, fine-tuning the last block (from ${from.firstLayer}) adapts them without much risk of overfitting.`
         : `The last block reaches ${pct(last.accuracy)}: the features fit only partly, so more of the network should adapt; with ${Math.round(imagesPerClass)} images per class, fine-tune from ${from.block} (${from.firstLayer}).`,
   };
+}
+
+/** The probe's recommendation as the wizard's strategy answer; its reason starts with what was measured. */
+export function asStrategyAdvice(a: ProbeAdvice): StrategyAdvice {
+  return {
+    situation: a.situation,
+    strategy: a.strategy,
+    ...(a.cutAt ? { cutAt: a.cutAt } : {}),
+    title: a.title,
+    reason: `Measured: ${a.measured}. ${a.reason}`,
+  };
+}
+
+/**
+ * A rough probe time for a label, in 5 s steps: the images it sees (train capped at `maxPerClass`,
+ * plus about half as many val) at `perImageS` (fmnist-mini ~0.02 s with the native backend, a
+ * downloaded MobileNet ~10x that), plus ~5 s to start the trainer and load the backbone.
+ */
+export function probeSecondsEstimate(perClass: number | undefined, classes: number | undefined, maxPerClass: number, perImageS: number): number {
+  const images = Math.min(perClass ?? maxPerClass, maxPerClass) * (classes ?? 5) * 1.5;
+  return Math.max(5, Math.round((5 + images * perImageS) / 5) * 5);
 }

@@ -2,7 +2,7 @@
 // the sentence of what was measured, and probe.json's parsing (core/probeFile.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adviseFromProbe, measuredSentence, type ProbePoint } from '../../src/core/probeAdvice';
+import { adviseFromProbe, asStrategyAdvice, measuredSentence, probeSecondsEstimate, type ProbePoint } from '../../src/core/probeAdvice';
 import { parseProbeFile, probeFileName, PROBE_FORMAT, type ProbeFile } from '../../src/core/probeFile';
 
 const curve = (accuracies: number[], logmes?: number[]): ProbePoint[] =>
@@ -105,4 +105,18 @@ test('probe file names are file-safe and name the experiment and backbone', () =
   assert.equal(probeFileName('flowers', 'fmnist-mini'), 'flowers-fmnist-mini.json');
   assert.equal(probeFileName('my exp', '/models/mobilenet_v2/model.keras'), 'my-exp-mobilenet_v2-model.json');
   assert.equal(probeFileName('e', 'https://x.org/m/model.json'), 'e-x.org-m.json');
+});
+
+test('the wizard gets the probe advice with what was measured first, and a time that grows with the images probed', () => {
+  const advice = file([measuredBlock]).advice;
+  const w = asStrategyAdvice(advice);
+  assert.equal(w.title, advice.title);
+  assert.deepEqual(w.strategy, advice.strategy);
+  assert.ok(w.reason.startsWith(`Measured: ${advice.measured}. `), w.reason);
+  assert.equal('cutAt' in asStrategyAdvice({ ...advice, cutAt: undefined }), false);
+  assert.equal(asStrategyAdvice({ ...advice, cutAt: 'block_3_add' }).cutAt, 'block_3_add');
+  assert.equal(probeSecondsEstimate(20, 5, 60, 0.02), 10);
+  assert.ok(probeSecondsEstimate(1000, 10, 60, 0.2) > probeSecondsEstimate(20, 10, 60, 0.2));
+  assert.equal(probeSecondsEstimate(1000, 10, 60, 0.2), probeSecondsEstimate(60, 10, 60, 0.2), 'capped at maxPerClass');
+  assert.equal(probeSecondsEstimate(undefined, undefined, 60, 0) % 5, 0);
 });

@@ -16,7 +16,8 @@ import { pathExists } from '../pathChecks';
 import { findDatasets, trainImagesPerClass, type TrainImageStats } from './datasetDiscovery';
 import { advisorInputOf, backboneEntryOf, buildExperiment, experimentFolderFor, validExperimentName, writeExperiment } from './newExperimentFile';
 import { pickFolder } from './pickers';
-import { adviceOfProbe, canMeasure, measureForWizard, probeSecondsEstimate } from './wizardProbe';
+import { canMeasure, measureForWizard, probeSeconds } from './wizardProbe';
+import { asStrategyAdvice } from '../../core/probeAdvice';
 
 const TOTAL_STEPS = 4;
 const TITLE = 'Transfer Lab: New Experiment';
@@ -191,7 +192,7 @@ class NewExperimentWizard {
   private async measure(input: MultiStepInput): Promise<InputStep> {
     const { state } = this;
     const r = await input.outside(() => measureForWizard(this.s, state.datasetDir!, state.backbone!));
-    if (r.ok) state.measured = { advice: adviceOfProbe(r.probe), key: this.measureKey() };
+    if (r.ok) state.measured = { advice: asStrategyAdvice(r.probe.advice), key: this.measureKey() };
     else void vscode.window.showWarningMessage(`${r.message} Pick the situation that matches your data instead.`);
     return this.pickStrategy;
   }
@@ -212,7 +213,7 @@ class NewExperimentWizard {
       items.push({ label: `$(pass-filled) Measured: ${measured.title}`, description: 'the layer probe recommends', detail: measured.reason, advice: measured });
     else if (canMeasure())
       items.push({
-        label: `$(beaker) Measure it (probe, ~${probeSecondsEstimate(stats, this.state.backbone!)} s)`,
+        label: `$(beaker) Measure it (probe, ~${probeSeconds(stats, this.state.backbone!)} s)`,
         description: 'instead of guessing whether your data is similar',
         detail: 'Runs the frozen backbone once over your images and measures how well each block separates your classes, then recommends a strategy and cut.',
         measure: true,

@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BackboneSpec } from '../../core/experiment';
-import type { StrategyAdvice } from '../../core/strategyAdvisor';
+import { probeSecondsEstimate } from '../../core/probeAdvice';
 import type { ProbeFile } from '../../core/probeFile';
 import type { Services } from '../services';
 import { runProbeInTrainer } from '../layerProbe';
@@ -21,29 +21,9 @@ export const WIZARD_PROBE_PER_CLASS = 60;
 /** Whether the probe can run from the wizard (a trainer needs a trusted workspace). */
 export const canMeasure = (): boolean => vscode.workspace.isTrusted;
 
-/**
- * A rough time for the label, from the images the probe will see (train capped, plus about half
- * as many val): the shipped fmnist-mini takes ~4 s for 150 images with the native backend, a
- * downloaded MobileNet ~10x longer per image; loading and starting the trainer take ~5 s.
- */
-export function probeSecondsEstimate(stats: TrainImageStats | undefined, backbone: BackboneSpec): number {
-  const perClass = Math.min(stats?.perClass ?? WIZARD_PROBE_PER_CLASS, WIZARD_PROBE_PER_CLASS);
-  const images = perClass * (stats?.classes ?? 5) * 1.5;
-  const perImage = 'catalog' in backbone && backbone.catalog === 'fmnist-mini' ? 0.02 : 0.2;
-  return Math.max(5, Math.round((5 + images * perImage) / 5) * 5);
-}
-
-/** The probe's recommendation as the strategy step's answer; its reason starts with what was measured. */
-export function adviceOfProbe(probe: ProbeFile): StrategyAdvice {
-  const a = probe.advice;
-  return {
-    situation: a.situation,
-    strategy: a.strategy,
-    ...(a.cutAt ? { cutAt: a.cutAt } : {}),
-    title: a.title,
-    reason: `Measured: ${a.measured}. ${a.reason}`,
-  };
-}
+/** The label's rough time for this dataset and backbone. */
+export const probeSeconds = (stats: TrainImageStats | undefined, backbone: BackboneSpec): number =>
+  probeSecondsEstimate(stats?.perClass, stats?.classes, WIZARD_PROBE_PER_CLASS, 'catalog' in backbone && backbone.catalog === 'fmnist-mini' ? 0.02 : 0.2);
 
 /** Runs the probe of `backbone` on the dataset; the error message says what failed (the wizard then asks instead). */
 export async function measureForWizard(
