@@ -15,6 +15,7 @@ import {
 import type { Unversioned } from '../src/core/messageProtocol';
 import { el } from './lib/dom';
 import { connect } from './lib/hostChannel';
+import { probeButtonFor, probeCell, probeSummary } from './lib/probeColumn';
 import { errorView, fmtInt, loadingView, marker, STATE_LABEL, stageHeading, stageTitle, worthHeading } from './lib/layerTreeParts';
 
 const vscode = connect<LayerTreeMessage, LayerTreeRequest>(LAYER_TREE_PROTOCOL, parseLayerTreeMessage, receive);
@@ -47,15 +48,19 @@ freezeAll.title = 'Feature extraction: freeze the whole base (edits the experime
 freezeAll.addEventListener('click', () => vscode.post({ type: 'freeze-all' }));
 const matches = el('span', undefined, 'matches');
 matches.setAttribute('aria-live', 'polite');
-toolbar.append(search, freezeAll);
+const probeButton = probeButtonFor(() => vscode.post({ type: 'probe' }));
+const probeBox = el('div', undefined, 'probe-box');
+const probeStatus = el('p', undefined, 'notice probe-status');
+probeStatus.setAttribute('role', 'status');
+toolbar.append(search, freezeAll, probeButton);
 const header = el('div', undefined, 'tree-header');
 header.setAttribute('aria-hidden', 'true');
-for (const h of ['Layer', 'Type', 'Output shape', 'Params', 'State']) header.append(el('span', h));
+for (const h of ['Layer', 'Type', 'Output shape', 'Params', 'State', 'Probe']) header.append(el('span', h));
 const tree = el('ul', undefined, 'tree');
 tree.setAttribute('role', 'tree');
 tree.setAttribute('aria-label', 'Layers of the backbone');
 const page = el('div', undefined, 'page');
-page.append(title, summary, totals, warnings, toolbar, matches, notice, header, tree);
+page.append(title, summary, totals, warnings, toolbar, probeStatus, probeBox, matches, notice, header, tree);
 
 search.addEventListener('input', () => {
   filter = search.value.trim().toLowerCase();
@@ -101,7 +106,14 @@ function layerItem(l: LayerItem, level: number, s: LayerTreeState): HTMLLIElemen
     ? `rewritten for TensorFlow.js as ${[...l.parts.map((p) => p.name), l.name].join(' + ')} (${l.className}), with the same outputs; shown as one layer`
     : '';
   if (rewritten) type.title = rewritten;
-  row.append(name, type, el('span', l.shape, 'shape'), el('span', fmtInt(l.params), 'params'), el('span', STATE_LABEL[l.state], `badge badge-${l.state}`));
+  row.append(
+    name,
+    type,
+    el('span', l.shape, 'shape'),
+    el('span', fmtInt(l.params), 'params'),
+    el('span', STATE_LABEL[l.state], `badge badge-${l.state}`),
+    probeCell(s.probe, l.name),
+  );
   const actions = el('span', undefined, 'actions');
   const canTrain = s.fineTunable && (l.state === 'frozen' || l.state === 'trainable') && !l.isBoundary;
   if (canTrain)
@@ -152,6 +164,7 @@ function groupItem(g: LayerGroup & { block: string }, index: number, visible: La
     el('span', g.layers.at(-1)!.shape, 'shape'),
     el('span', fmtInt(params), 'params'),
     el('span', label, `badge badge-${states.length === 1 ? states[0] : 'mixed'}`),
+    probeCell(s.probe, g.block),
   );
   // The block as a whole: train from its first layer, cut after its last.
   const actions = el('span', undefined, 'actions');
@@ -276,6 +289,7 @@ function render(): void {
   freezeAll.title = frozenAlready
     ? 'The whole base is already frozen (feature extraction)'
     : 'Feature extraction: freeze the whole base (edits the experiment file)';
+  probeBox.replaceChildren(...probeSummary(s.probe));
   if (!root.contains(page)) show(page);
   renderTree();
 }
@@ -369,6 +383,9 @@ function receive(m: LayerTreeMessage): void {
   } else if (m.type === 'notice') {
     notice.textContent = m.message;
     notice.className = `notice ${m.level === 'error' ? 'error' : 'muted'}`;
+  } else if (m.type === 'probe-status') {
+    probeStatus.textContent = m.message;
+    probeButton.toggleAttribute('disabled', m.running);
   } else if (m.type === 'state') {
     state = m;
     render();

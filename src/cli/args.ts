@@ -21,6 +21,7 @@ export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: strin
   demo: { valued: ['backend', 'cache-dir', 'runs-dir'], booleans: ['json'] },
   env: { valued: ['backend'], booleans: ['json'] },
   study: { valued: ['per-class', 'seeds', 'strategies', 'target', 'resume', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
+  probe: { valued: ['backbones', 'max-per-class', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
 };
 
 export function parseArgs(argv: string[], command: string): ParsedArgs {

@@ -16,6 +16,7 @@ import { predictCommand } from './predictCommand';
 import { scaffoldCommand } from './scaffoldCommand';
 import { demoCommand } from './demoCommand';
 import { studyCommand } from './studyCommand';
+import { probeCommand } from './probeCommand';
 import { explainFailure, InputError } from '../engine/runExperiment';
 import { BackboneError } from '../engine/backboneLoader';
 import { LayerError } from '../engine/modelSurgery';
@@ -40,6 +41,9 @@ Commands:
                           Data-efficiency study: every strategy x images per class x seed,
                           a run each, then accuracy mean +- spread and where transfer stops
                           paying off (strategies: scratch, feature-extraction, fine-tune, earlier-cut)
+  probe <experiment.tlexp.json> [--backbones a,b,c] [--max-per-class N] [--json]
+                          Layer probe: how well each block separates the classes
+                          (ridge probe accuracy, LogME), the cut it recommends
   demo [--backend B]      A study on the shipped data: scratch vs feature extraction vs fine-tuning
   env [--backend B] [--json]
                           Which TensorFlow.js backend loads here
@@ -53,7 +57,15 @@ function parseBackend(value: string | undefined): BackendPreference {
 }
 
 /** The stage a command's unexpected failure is reported as. */
-const STAGE: Record<string, Stage> = { inspect: 'inspecting', predict: 'predicting', run: 'running', demo: 'running', study: 'running', env: 'loading' };
+const STAGE: Record<string, Stage> = {
+  inspect: 'inspecting',
+  predict: 'predicting',
+  run: 'running',
+  demo: 'running',
+  study: 'running',
+  env: 'loading',
+  probe: 'running',
+};
 let cacheDirInUse: string | undefined;
 /** The commands that are one function of the context and the parsed arguments. */
 const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<number>>([
@@ -64,6 +76,7 @@ const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<
   ['scaffold', scaffoldCommand],
   ['demo', demoCommand],
   ['study', studyCommand],
+  ['probe', probeCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {

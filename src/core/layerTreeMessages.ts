@@ -7,6 +7,7 @@ import type { StrategySpec } from './experiment';
 import { blockOf, freezeView, type LayerState } from './freezeView';
 import { backboneBlocks, type BlockScheme, type LayerPlace, type StageKind } from './layerBlocks';
 import { CUT_ORIGINS } from './protocol';
+import { ProbeFileSchema, type ProbeFile } from './probeFile';
 import { message, parseMessage, type Assert, type Parsed, type SameShape } from './messageProtocol';
 
 import { describePixelTransform, pixelTransform, type PreprocessingMode, type PreprocessingSource } from './preprocessing';
@@ -130,6 +131,8 @@ const LayerTreeStateSchema = message(L, 'state', {
   preprocessing: v.optional(v.string()),
   /** The loader's notes (guesses, rewrites), shown as they are. */
   notes: v.array(v.string()),
+  /** The layer probe of this experiment's backbone (its probe.json), shown per block when there is one. */
+  probe: v.optional(ProbeFileSchema),
 });
 export type LayerTreeState = v.InferOutput<typeof LayerTreeStateSchema>;
 
@@ -140,6 +143,8 @@ const LayerTreeMessageSchema = v.variant('type', [
   LayerTreeStateSchema,
   /** An edit made (or refused) from the panel, for a short status line. */
   message(L, 'notice', { message: v.string(), level: v.picklist(['info', 'error']) }),
+  /** The probe's progress while it runs in the trainer; `running: false` when it ended (the state follows). */
+  message(L, 'probe-status', { running: v.boolean(), message: v.string() }),
 ]);
 export type LayerTreeMessage = v.InferOutput<typeof LayerTreeMessageSchema>;
 export const parseLayerTreeMessage = (raw: unknown): Parsed<LayerTreeMessage> => parseMessage(LayerTreeMessageSchema, L, raw);
@@ -152,6 +157,7 @@ const LayerTreeRequestSchema = v.variant('type', [
   message(L, 'freeze-all', {}),
   message(L, 'train-from', { layer: v.string() }),
   message(L, 'cut-at', { layer: v.string() }),
+  message(L, 'probe', {}),
 ]);
 export type LayerTreeRequest = v.InferOutput<typeof LayerTreeRequestSchema>;
 
@@ -236,7 +242,7 @@ const CUT_NOTES: Record<CutOrigin | 'unknown', string> = {
 
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
-type BuildInput = { file: string; experiment: string; summary: LayerSummary; cutAt?: string; strategy: StrategySpec };
+type BuildInput = { file: string; experiment: string; summary: LayerSummary; cutAt?: string; strategy: StrategySpec; probe?: ProbeFile };
 type View = ReturnType<typeof freezeView>;
 
 /** The tree and its totals for a layer table under the experiment's cut and strategy. */
@@ -284,6 +290,7 @@ export function buildLayerTree(input: BuildInput): LayerTreeState {
     warnings,
     preprocessing: summary.preprocessing ? describePreprocessing(summary.preprocessing.mode, summary.preprocessing.from) : undefined,
     notes: summary.notes ?? [],
+    ...(input.probe ? { probe: input.probe } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { RunEventSchema } from './runEvents';
 import { StudyEventSchema, StudyGridSchema } from './studyFile';
+import { ProbeFileSchema } from './probeFile';
 import type { BackboneSpec } from './experiment';
 import type { LayerSummary, Prediction } from './layerSummary';
 import { PREPROCESSING_MODES } from './preprocessing';
@@ -150,6 +151,16 @@ const JobSchema = v.variant('kind', [
     /** A study folder whose unfinished cells to run, instead of a new study. */
     resume: v.optional(text),
   }),
+  /** The layer probe (engine/probe/runProbe.ts) of the experiment's backbone, or of `backbone`, on the experiment's dataset. */
+  v.object({
+    kind: v.literal('probe'),
+    experimentFile: text,
+    backbone: v.optional(BackboneSchema),
+    /** Where probe.json goes; null: not written (the wizard's probe, before the experiment exists). */
+    probesDir: v.nullable(text),
+    cacheDir: text,
+    maxPerClass: v.optional(count),
+  }),
 ]);
 /** A job is one unit of work for one trainer process. */
 export type Job = v.InferOutput<typeof JobSchema>;
@@ -186,6 +197,8 @@ const TrainerMessageSchema = v.variant('type', [
   message(P, 'prediction-batch', { predictions: v.array(PredictionSchema), done: count, total: count }),
   /** A predict job's answer: every prediction made (fewer than asked when it was cancelled). */
   message(P, 'predictions', { predictions: v.array(PredictionSchema) }),
+  message(P, 'probe-progress', { message: v.string(), done: v.optional(count), total: v.optional(count) }),
+  message(P, 'probe', { probe: ProbeFileSchema, file: v.optional(v.string()) }),
   message(P, 'failed', { message: v.string(), hint: v.optional(v.string()) }),
   message(P, 'done', {}),
 ]);

@@ -57,8 +57,11 @@ export async function modelKeyOf(job: Job): Promise<string> {
       return backboneKey(job.backbone, job.baseDir);
     case 'predict':
       return `model:${path.resolve(job.target)}`;
-    case 'run':
-    case 'study': {
+    case 'probe':
+    case 'study':
+    case 'run': {
+      // A probe of another backbone (--backbones, the wizard) is that backbone's.
+      if (job.kind === 'probe' && job.backbone) return backboneKey(job.backbone, path.dirname(job.experimentFile));
       try {
         const experiment = JSON.parse(await fs.promises.readFile(job.experimentFile, 'utf8')) as { backbone?: unknown };
         const b = experiment.backbone as Record<string, unknown> | undefined;

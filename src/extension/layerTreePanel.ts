@@ -16,6 +16,8 @@ import { loadWebviewHtml, webviewOptions } from './webviewHtml';
 import { webviewInbox } from './webviewInbox';
 import { WebviewPanelOwner } from './webviewPanelOwner';
 import type { Services } from './services';
+import type { ProbeFile } from '../core/probeFile';
+import { probesDirOf, readSavedProbe, runProbeInTrainer } from './layerProbe';
 
 const VIEW_TYPE = 'transferLab.layers';
 
@@ -25,6 +27,9 @@ export type ReceiveOutcome = 'refused' | 'rendered' | 'changed' | 'unchanged' | 
 class LayerTreePanel extends WebviewPanelOwner {
   private summary: LayerSummary | undefined;
   private summaryKey = '';
+  /** The layer probe shown in the column (a saved probe.json, or the one just run), for the experiment and backbone of `probeKey`. */
+  private probe: ProbeFile | undefined;
+  private probeKey = '';
   /** Layer names must be layers of the table shown: anything else is refused before it can touch the file. */
   private readonly read = webviewInbox(
     'Layers',
@@ -58,7 +63,7 @@ class LayerTreePanel extends WebviewPanelOwner {
 
   private post(unversioned: Unversioned<LayerTreeMessage>): void {
     const m = versioned<LayerTreeMessage>(LAYER_TREE_PROTOCOL, unversioned);
-    if (m.type !== 'notice') this.last = m;
+    if (m.type !== 'notice' && m.type !== 'probe-status') this.last = m;
     if (!this.isDisposed) void this.panel.webview.postMessage(m);
   }
 
@@ -144,7 +149,36 @@ class LayerTreePanel extends WebviewPanelOwner {
       this.summary = result.value;
       this.summaryKey = key;
     }
-    this.post(buildLayerTree({ file: this.file, experiment: exp.name, summary: this.summary, cutAt: exp.backbone.cutAt, strategy: exp.strategy }));
+    const probeKey = `${exp.name}\n${key}`;
+    if (probeKey !== this.probeKey) {
+      this.probeKey = probeKey;
+      this.probe = await readSavedProbe(this.s, this.file, exp.name, backbone);
+      if (this.isDisposed) return;
+    }
+    this.post(
+      buildLayerTree({ file: this.file, experiment: exp.name, summary: this.summary, cutAt: exp.backbone.cutAt, strategy: exp.strategy, probe: this.probe }),
+    );
+  }
+
+  /** Runs the layer probe of the saved experiment file in a trainer, then shows it per block (and keeps it as probe.json). */
+  private async runProbe(): Promise<ReceiveOutcome> {
+    const name = path.basename(this.file, '.tlexp.json');
+    this.post({ type: 'probe-status', running: true, message: 'Starting the probe…' });
+    const r = await runProbeInTrainer(
+      this.s,
+      { experimentFile: this.file, probesDir: probesDirOf(this.file) },
+      `Transfer Lab: probing the layers of ${name}`,
+      (message) => this.post({ type: 'probe-status', running: true, message }),
+    );
+    if (this.isDisposed) return 'failed';
+    if (!r.ok) {
+      this.post({ type: 'probe-status', running: false, message: r.message });
+      return 'failed';
+    }
+    this.probe = r.probe;
+    this.post({ type: 'probe-status', running: false, message: `Probed in ${(r.probe.timings.totalMs / 1000).toFixed(1)} s. ${r.probe.advice.title}.` });
+    await this.refresh();
+    return 'rendered';
   }
 
   /** Applies a change to the experiment file as one undoable edit in its document (not saved). */
@@ -193,6 +227,8 @@ class LayerTreePanel extends WebviewPanelOwner {
         return this.change({ kind: 'trainFrom', layer: request.layer });
       case 'cut-at':
         return this.change({ kind: 'cutAt', layer: request.layer });
+      case 'probe':
+        return this.runProbe();
     }
   }
 }

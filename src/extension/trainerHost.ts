@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { EnvironmentReport, Job, TrainerMessage } from '../core/protocol';
 import type { LayerSummary, Prediction } from '../core/layerSummary';
 import type { BackboneSpec } from '../core/experiment';
+import type { ProbeFile } from '../core/probeFile';
 import { TrainerProcess, type TrainerOutcome } from './trainerProcess';
 import { readConfig } from './config';
 import { nativeInstallDirOf } from '../engine/native/installedBackend';
@@ -69,6 +70,14 @@ export class TrainerHost extends Disposable {
    */
   startPredict(target: string, images: string[], cacheDir: string, onMessage: (m: TrainerMessage) => void): TrainerJob {
     return this.supervise({ kind: 'predict', target, images, cacheDir }, 60_000 + 1_000 * images.length, onMessage, 10_000);
+  }
+
+  /** The layer probe in a trainer; its progress lines go to `onProgress`. */
+  probe(job: Omit<Extract<Job, { kind: 'probe' }>, 'kind'>, onProgress: (message: string) => void): Promise<JobResult<{ probe: ProbeFile; file?: string }>> {
+    return this.request({ kind: 'probe', ...job }, 1_800_000, (m) => {
+      if (m.type === 'probe-progress') onProgress(m.message);
+      return m.type === 'probe' ? { probe: m.probe, file: m.file } : undefined;
+    });
   }
 
   /** Starts a training run; events arrive through onMessage until the outcome settles. */

@@ -12,6 +12,7 @@ import { loadPredictor, predictInBatches } from '../engine/predict';
 import { countOffOnMachine, decideOneDnn, machineKey, modelKeyOf, readVerdicts, simulatedOneDnnCrashWanted, verdictFileOf } from '../engine/oneDnnPolicy';
 import type { RunEvent } from '../core/runEvents';
 import { runStudyJob } from './studyJob';
+import { runProbe } from '../engine/probe/runProbe';
 
 /** Set by a `cancel` message; a run checks it between batches and stops cleanly. */
 let cancelRequested = false;
@@ -54,6 +55,25 @@ async function runJob(message: StartMessage): Promise<void> {
     case 'study':
       await runStudyJob(job, backend.loaded.backend, send, () => cancelRequested);
       break;
+    case 'probe':
+      await probeJob(job, backend.loaded.backend);
+      break;
+  }
+}
+
+async function probeJob(job: Extract<Job, { kind: 'probe' }>, backend: string): Promise<void> {
+  try {
+    const outcome = await runProbe({
+      ...job,
+      installRoot: installRootOf(__dirname),
+      backend,
+      onProgress: (message, done, total) => void send({ type: 'probe-progress', message, done, total }),
+      shouldStop: () => cancelRequested,
+    });
+    if (outcome.status === 'done') await send({ type: 'probe', probe: outcome.probe, file: outcome.file });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    await send({ type: 'failed', message: e.message, hint: 'Fix the experiment file or dataset and probe again.' });
   }
 }
 

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildLayerTree, groupKeyOf, groupLayers, LAYER_TREE_PROTOCOL, parseLayerTreeRequest, type LayerItem } from '../../src/core/layerTreeMessages';
 import type { LayerRow, LayerSummary } from '../../src/core/layerSummary';
+import { PROBE_FORMAT, type ProbeFile } from '../../src/core/probeFile';
 
 const names = [
   'input_1',
@@ -297,4 +298,27 @@ test('ConvNeXt blocks show a short name under their stage heading; the full name
       ['convnext_tiny_stage_1_block_0', 'block_0', 3],
     ],
   );
+});
+
+test('the probe request is validated; a probe.json given to the tree travels in its state, and none leaves the field out', () => {
+  const protocol = LAYER_TREE_PROTOCOL;
+  assert.deepEqual(parseLayerTreeRequest({ type: 'probe', protocol }, new Set()), { ok: true, value: { type: 'probe', protocol } });
+  assert.equal(parseLayerTreeRequest({ type: 'probe' }, new Set()).ok, false);
+  const probe = {
+    format: PROBE_FORMAT,
+    experiment: 'e',
+    experimentFile: '/w/e.tlexp.json',
+    backbone: 'fmnist-mini',
+    cutAt: 'out_relu',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    backend: 'tensorflow',
+    dataset: { root: '/w/data', classes: ['a', 'b'], train: 10, val: 4, imagesPerClass: 5 },
+    blocks: [],
+    score: { logme: -0.5, block: 'stem' },
+    advice: { situation: 'small-similar', strategy: { kind: 'feature-extraction' }, title: 'Feature extraction', reason: 'r', measured: 'm', lowScore: false },
+    timings: { loadMs: 1, featurizeMs: 2, probeMs: 3, totalMs: 6 },
+    skipped: 0,
+  } satisfies ProbeFile;
+  assert.equal(buildLayerTree({ ...base, strategy: { kind: 'feature-extraction' }, probe }).probe, probe);
+  assert.equal('probe' in buildLayerTree({ ...base, strategy: { kind: 'feature-extraction' } }), false);
 });

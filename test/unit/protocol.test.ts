@@ -29,3 +29,14 @@ test('a fallback is never silent in the one-line description', () => {
   assert.match(describeBackend(report), /^backend wasm .*fell back because tensorflow: not installed$/);
   assert.doesNotMatch(describeBackend({ ...report, fallbacks: [] }), /fell back/);
 });
+
+test('the probe job names its experiment and where probe.json goes (null: nowhere)', () => {
+  const job = { kind: 'probe', experimentFile: '/w/a.tlexp.json', probesDir: null, cacheDir: '/c' };
+  const start = { type: 'start', protocol, job, options: { backend: 'auto' } };
+  assert.ok(parseHostMessage(start).ok);
+  assert.ok(parseHostMessage({ ...start, job: { ...job, probesDir: '/w/.transferlab/probes', backbone: { catalog: 'fmnist-mini' }, maxPerClass: 8 } }).ok);
+  assert.equal(parseHostMessage({ ...start, job: { ...job, probesDir: undefined } }).ok, false);
+  assert.equal(parseHostMessage({ ...start, job: { ...job, maxPerClass: -1 } }).ok, false);
+  assert.ok(parseTrainerMessage({ type: 'probe-progress', protocol, message: 'block 2 of 5', done: 2, total: 5 }).ok);
+  assert.equal(parseTrainerMessage({ type: 'probe', protocol, probe: { format: 'nope' } }).ok, false);
+});

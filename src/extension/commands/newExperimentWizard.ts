@@ -16,6 +16,8 @@ import { pathExists } from '../pathChecks';
 import { findDatasets, trainImagesPerClass, type TrainImageStats } from './datasetDiscovery';
 import { advisorInputOf, backboneEntryOf, buildExperiment, experimentFolderFor, validExperimentName, writeExperiment } from './newExperimentFile';
 import { pickFolder } from './pickers';
+import { canMeasure, measureForWizard, probeSeconds } from './wizardProbe';
+import { asStrategyAdvice } from '../../core/probeAdvice';
 
 const TOTAL_STEPS = 4;
 const TITLE = 'Transfer Lab: New Experiment';
@@ -25,13 +27,15 @@ interface WizardState {
   stats?: TrainImageStats;
   backbone?: BackboneSpec;
   advice?: StrategyAdvice;
+  /** What "Measure it" recommended (the layer probe), for this dataset and backbone. */
+  measured?: { advice: StrategyAdvice; key: string };
   name?: string;
   /** The user cancelled from a dialog in the middle of a step. */
   cancelled?: boolean;
 }
 
 type DatasetItem = vscode.QuickPickItem & { dir?: string; browse?: boolean };
-type StrategyItem = vscode.QuickPickItem & { advice?: StrategyAdvice };
+type StrategyItem = vscode.QuickPickItem & { advice?: StrategyAdvice; measure?: boolean };
 
 /** The steps, each a MultiStepInput step that fills in `state` and returns the next one. */
 class NewExperimentWizard {
@@ -166,16 +170,32 @@ class NewExperimentWizard {
       step: 3,
       totalSteps: TOTAL_STEPS,
       items,
-      activeItem: items.find((i) => i.advice && i.advice.title === state.advice?.title) ?? items.find((i) => i.advice),
+      activeItem:
+        items.find((i) => i.advice && i.advice === this.measured()) ??
+        items.find((i) => i.advice && i.advice.title === state.advice?.title) ??
+        items.find((i) => i.advice),
       matchOnDetail: true,
       placeholder:
         format === 'graph'
           ? 'Strategy: this backbone is a graph model, so feature extraction only'
           : `Strategy: is your data similar to ${similarTo}? Pick the matching situation`,
     });
+    if (pick.measure) return this.measure(input);
     state.advice = pick.advice!;
     return this.pickName;
   };
+
+  private readonly measureKey = () => JSON.stringify([this.state.datasetDir, this.state.backbone]);
+  private readonly measured = () => (this.state.measured?.key === this.measureKey() ? this.state.measured.advice : undefined);
+
+  /** "Measure it": the layer probe, then the strategy step again with its recommendation first and selected. */
+  private async measure(input: MultiStepInput): Promise<InputStep> {
+    const { state } = this;
+    const r = await input.outside(() => measureForWizard(this.s, state.datasetDir!, state.backbone!));
+    if (r.ok) state.measured = { advice: asStrategyAdvice(r.probe.advice), key: this.measureKey() };
+    else void vscode.window.showWarningMessage(`${r.message} Pick the situation that matches your data instead.`);
+    return this.pickStrategy;
+  }
 
   /** The situations (the recommended two first), and training from scratch as a baseline where the format allows. */
   private strategyItems(situations: ReturnType<typeof allSituations>, format: 'layers' | 'graph'): StrategyItem[] {
@@ -188,6 +208,16 @@ class NewExperimentWizard {
         ? 'images per class unknown'
         : `${Math.round(perClass)} training images per class${stats && stats.smallest.count < perClass * 0.5 ? ` (smallest: ${stats.smallest.name}, ${stats.smallest.count})` : ''}`;
     items.push({ label: `Your dataset: ${countText}`, kind: vscode.QuickPickItemKind.Separator });
+    const measured = this.measured();
+    if (measured)
+      items.push({ label: `$(pass-filled) Measured: ${measured.title}`, description: 'the layer probe recommends', detail: measured.reason, advice: measured });
+    else if (canMeasure())
+      items.push({
+        label: `$(beaker) Measure it (probe, ~${probeSeconds(stats, this.state.backbone!)} s)`,
+        description: 'instead of guessing whether your data is similar',
+        detail: 'Runs the frozen backbone once over your images and measures how well each block separates your classes, then recommends a strategy and cut.',
+        measure: true,
+      });
     shown.forEach(({ advice, recommended }, i) => {
       if (i === 2) items.push({ label: 'Other situations', kind: vscode.QuickPickItemKind.Separator });
       items.push({
