@@ -49,7 +49,7 @@ test('probe prints accuracy and LogME per block of fmnist-mini and writes probe.
   }
   assert.deepEqual(
     p.blocks.map((b) => b.features),
-    [16, 32, 48, 48, 64, 96, 128, 128],
+    [24, 48, 64, 96, 128, 192, 256, 256],
   );
   assert.equal(p.score.logme, Math.max(...p.blocks.map((b) => b.logme)));
 });
