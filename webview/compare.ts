@@ -4,11 +4,9 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { COMPARE_PROTOCOL, parseCompareState, type CompareState, type CompareRow, type CompareViewMessage } from '../src/core/compareMessages';
 import { LineChart, seriesStyle, type ChartSeries } from './lib/compareChart';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
+import { el, openPage } from './lib/webviewPage';
 
-const vscode = connect<CompareState, CompareViewMessage>(COMPARE_PROTOCOL, parseCompareState, receive);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<CompareState, CompareViewMessage>(COMPARE_PROTOCOL, parseCompareState, receive);
 let charts: LineChart[] = [];
 let lastState: CompareState | undefined;
 

@@ -7,12 +7,10 @@ import {
   type DashboardViewRequest,
   type DashboardViewState,
 } from '../src/core/dashboardViewMessages';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
 import { LineChart } from './lib/lineChart';
+import { el, openPage } from './lib/webviewPage';
 
-const vscode = connect<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
 
 type ViewRun = NonNullable<DashboardViewState['run']>;
 const pct = (v?: number) => (v !== undefined && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : undefined);

@@ -7,8 +7,21 @@
 // ticks, a log y axis, the best-epoch marker, legend toggles, redraw on a theme change and
 // on resize. The pure parts (table, ticks, readout) are in chartData.ts, colours in theme.ts.
 import uPlot from 'uplot';
-import { epochRange, formatValue, linearRange, logRange, logTicks, niceTicks, readoutText, formatEpoch, SeriesTable, type Point } from './chartData';
+import {
+  epochRange,
+  formatValue,
+  linearRange,
+  logRange,
+  logTicks,
+  niceTicks,
+  readoutText,
+  formatEpoch,
+  formatTick,
+  SeriesTable,
+  type Point,
+} from './chartData';
 import { chartColors, themeKind, type ChartColors } from './theme';
+import type { ChartReport } from '../../src/core/chartReport';
 import { el, onThemeChange } from './dom';
 import { drawMarker, legendToggle } from './chartParts';
 
@@ -45,22 +58,6 @@ export interface SeriesSpec {
   smoothing?: number;
 }
 
-/** What the chart holds and last drew: read by the integration tests through a test hook. */
-export interface ChartState {
-  title: string;
-  xLabel: string;
-  logY: boolean;
-  series: { key: string; label: string; points: number; visible: boolean; color: string }[];
-  marker: { x: number; label: string } | null;
-  xTicks: string[];
-  yTicks: string[];
-  colors: Pick<ChartColors, 'theme' | 'foreground' | 'muted' | 'grid'>;
-  readout: string;
-  draws: number;
-  /** Milliseconds the last setData and redraw took. */
-  lastDrawMs: number;
-}
-
 /** Within this many x units of the hovered point a series' nearest point counts as "at the cursor". */
 const READOUT_REACH = 0.5;
 
@@ -92,7 +89,6 @@ export class Chart {
     this.root = el('figure', undefined, `tl-chart${options.compact ? ' compact' : ''}`);
     const caption = el('figcaption', options.title, 'tl-chart-title');
     this.plotBox = el('div', undefined, 'tl-chart-plot');
-    this.plotBox.setAttribute('role', 'img');
     this.readout = el('div', undefined, 'tl-chart-readout');
     this.legend = el('div', undefined, 'tl-chart-legend');
     if (options.compact) this.legend.hidden = true;
@@ -158,7 +154,7 @@ export class Chart {
     return this.table.points(this.seriesIndex(key));
   }
 
-  state(): ChartState {
+  state(): ChartReport {
     const { theme, foreground, muted, grid } = this.colors;
     return {
       title: this.options.title,
@@ -222,10 +218,10 @@ export class Chart {
       if (!u) return;
       const zoomed = this.autoX !== undefined && (u.scales.x.min !== this.autoX[0] || u.scales.x.max !== this.autoX[1]);
       const started = performance.now();
-      u.setData(this.data(), !zoomed);
+      u.batch(() => u.setData(this.data(), !zoomed)); // batch: drawn now, so the time below is the redraw's
       this.lastDrawMs = performance.now() - started;
       this.updateReadout(undefined);
-      this.plotBox.setAttribute('aria-label', `${this.options.title}: ${this.readout.textContent}`);
+      this.label();
     });
   }
 
@@ -250,7 +246,9 @@ export class Chart {
     this.plot = new uPlot(this.plotOptions(), this.data(), this.plotBox);
     for (const i of this.hidden) this.plot.setSeries(i + 1, { show: false });
     this.plot.over.addEventListener('dblclick', () => this.updateReadout(undefined));
+    this.plot.ctx.canvas.setAttribute('role', 'img');
     this.updateReadout(undefined);
+    this.label();
     this.legend.querySelectorAll<HTMLElement>('.tl-swatch').forEach((s, i) => (s.style.background = this.colors.series[this.specs[i].color]));
   }
 
@@ -275,14 +273,14 @@ export class Chart {
           ...axis,
           label: compact ? undefined : this.xLabel,
           size: compact ? 24 : 40,
-          splits: (u) => this.xSplits(u),
-          values: (_u, s) => (this.ticks.x = s.map(formatEpoch)),
+          splits: (_u, _i, min, max) => this.xSplits(min, max),
+          values: (_u, s) => (this.ticks.x = s.map(formatTick)),
         },
         {
           ...axis,
           label: compact ? undefined : this.options.yLabel,
           size: compact ? 40 : 56,
-          splits: (u) => this.ySplits(u),
+          splits: (_u, _i, min, max) => this.ySplits(min, max),
           values: (_u, s) => (this.ticks.y = s.map((v) => this.format(v))),
         },
       ],
@@ -317,15 +315,24 @@ export class Chart {
     return range;
   }
 
-  private xSplits(u: uPlot): number[] {
-    const { min = 0, max = 1 } = u.scales.x;
-    return niceTicks(min, max, Math.max(2, Math.floor(u.bbox.width / devicePixelRatio / 70)), max - min >= 3);
+  /** About one x tick per 70 px, whole epochs once three or more are shown. */
+  private xSplits(min: number, max: number): number[] {
+    return niceTicks(min, max, Math.max(2, Math.floor(this.plotBox.clientWidth / 70)), max - min >= 3);
   }
 
-  private ySplits(u: uPlot): number[] {
-    const { min = 0, max = 1 } = u.scales.y;
+  /** About one y tick per 30 px; decades (or 1-2-5) on a log axis. */
+  private ySplits(min: number, max: number): number[] {
     if (this.options.logY) return logTicks(min, max);
-    return niceTicks(min, max, Math.max(2, Math.floor(u.bbox.height / devicePixelRatio / 30)));
+    return niceTicks(min, max, Math.max(2, Math.floor((this.height - 30) / 30)));
+  }
+
+  /** The canvas' text alternative: each series' last value ("Loss: train (per batch, smoothed) 0.412, validation 0.398"). */
+  private label(): void {
+    const last = this.specs.flatMap((s, i) => {
+      const p = this.table.last(i);
+      return p ? [`${s.label} ${this.format(p.y)}`] : [];
+    });
+    this.plot?.ctx.canvas.setAttribute('aria-label', `${this.options.title}: ${last.length > 0 ? last.join(', ') : 'no data yet'}`);
   }
 
   private toggle(i: number, show: boolean): void {

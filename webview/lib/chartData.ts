@@ -43,6 +43,13 @@ export class SeriesTable {
     return s.xs.map((x, i) => ({ x, y: s.ys[i] }));
   }
 
+  /** A series' last point. */
+  last(series: number): Point | undefined {
+    const s = this.own[series];
+    const n = s.xs.length;
+    return n > 0 ? { x: s.xs[n - 1], y: s.ys[n - 1] } : undefined;
+  }
+
   /** Appends points to a series; non-finite y values are skipped (a NaN loss is not a point). */
   append(series: number, points: readonly Point[]): void {
     const s = this.own[series];
@@ -191,6 +198,9 @@ export const formatPercent = (y: number): string => `${Number((y * 100).toPrecis
 
 /** An x position on the epoch axis: whole epochs plainly, fractional ones to two places. */
 export const formatEpoch = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+
+/** A tick label: no float noise and no trailing zeros (0.5, not 0.50000000001 or 0.50). */
+export const formatTick = (x: number): string => String(Number(x.toPrecision(6)));
 
 /** The hover line: "epoch 7 · loss 0.412 · val 0.398" (the values of every shown series near the cursor). */
 export function readoutText(xLabel: string, x: number, values: readonly { label: string; text: string }[]): string {

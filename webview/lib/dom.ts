@@ -23,3 +23,13 @@ export function vscodeButton(label: string, onClick: () => void, options: { seco
   b.addEventListener('click', onClick);
   return b;
 }
+
+/**
+ * Content-Security-Policy violations this page has seen: the webviews' CSP is nonce-only with
+ * no 'unsafe-inline', and what the charts set through the CSSOM must not trip it. Views send
+ * these with their chart reports, so the integration tests check it in the real webview.
+ */
+export const cspViolations: string[] = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  if (cspViolations.length < 20) cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+});
