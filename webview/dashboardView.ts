@@ -7,7 +7,8 @@ import {
   type DashboardViewRequest,
   type DashboardViewState,
 } from '../src/core/dashboardViewMessages';
-import { LineChart } from './lib/lineChart';
+import { Chart } from './lib/chart';
+import { bestEpoch, formatPercent } from './lib/chartData';
 import { el, openPage } from './lib/webviewPage';
 
 const { vscode, root } = openPage<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
@@ -33,21 +34,23 @@ function runFacts(run: ViewRun): HTMLElement {
   return table;
 }
 
-/** Loss and accuracy per epoch, small: the panel (Open Dashboard) has the full curves. */
+/** The mini charts on screen: disposed before each render (each watches the theme and its size). */
+let minis: Chart[] = [];
+
+/** Loss and accuracy per epoch, small and compact (no legend; hover still reads values): the panel (Open Dashboard) has the full curves. */
 function miniCharts(curves: NonNullable<ViewRun['curves']>): HTMLElement {
   const box = el('div', undefined, 'mini-charts');
-  const lossBox = el('div', undefined, 'chart');
-  const accBox = el('div', undefined, 'chart');
-  box.append(lossBox, accBox);
-  const options = { height: 90, xLabel: 'epoch' };
-  const loss = new LineChart(lossBox, 'Loss', undefined, options);
-  const accuracy = new LineChart(accBox, 'Accuracy', [0, 1], options);
-  loss.define('epochLoss', { label: 'train', color: 'var(--vscode-charts-blue)', dots: true });
-  loss.define('valLoss', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
-  accuracy.define('epochAccuracy', { label: 'train', color: 'var(--vscode-charts-green)', dots: true });
-  accuracy.define('valAccuracy', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
+  const loss = new Chart(box, { title: 'Loss', compact: true });
+  const accuracy = new Chart(box, { title: 'Accuracy', compact: true, yRange: [0, 1], format: formatPercent });
+  loss.define('epochLoss', { label: 'train', short: 'loss', color: '--vscode-charts-blue', points: true });
+  loss.define('valLoss', { label: 'validation', short: 'val', color: '--vscode-charts-orange', points: true });
+  accuracy.define('epochAccuracy', { label: 'train', short: 'acc', color: '--vscode-charts-green', points: true });
+  accuracy.define('valAccuracy', { label: 'validation', short: 'val', color: '--vscode-charts-orange', points: true });
   for (const key of ['epochLoss', 'valLoss'] as const) loss.append(key, curves[key]);
   for (const key of ['epochAccuracy', 'valAccuracy'] as const) accuracy.append(key, curves[key]);
+  const best = bestEpoch(curves.valAccuracy, 'max');
+  for (const c of [loss, accuracy]) c.setMarker(best?.x);
+  minis.push(loss, accuracy);
   return box;
 }
 
@@ -77,6 +80,8 @@ function renderRun(run: ViewRun): void {
 }
 
 function render(state: DashboardViewState): void {
+  for (const c of minis) c.dispose();
+  minis = [];
   root.replaceChildren();
   if (state.run) renderRun(state.run);
   const heading = el('h2', 'Environment');
