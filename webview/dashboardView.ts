@@ -1,5 +1,6 @@
 // Sidebar dashboard (browser side). Renders the state the host sends; asks the host to act.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import {
   DASHBOARD_VIEW_PROTOCOL,
   parseDashboardViewState,
@@ -9,7 +10,7 @@ import {
 } from '../src/core/dashboardViewMessages';
 import { Chart } from './lib/chart';
 import { bestEpoch, formatPercent } from './lib/chartData';
-import { el, openPage } from './lib/webviewPage';
+import { el, epochProgress, openPage, vscodeButton } from './lib/webviewPage';
 
 const { vscode, root } = openPage<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
 
@@ -54,23 +55,12 @@ function miniCharts(curves: NonNullable<ViewRun['curves']>): HTMLElement {
   return box;
 }
 
-function button(label: string, run: ViewRun, command: DashboardCommand, secondary = false): HTMLElement {
-  const b = document.createElement('vscode-button');
-  if (secondary) b.setAttribute('secondary', '');
-  b.textContent = label;
-  b.addEventListener('click', () => vscode.post({ type: 'command', command, runDir: run.runDir }));
-  return b;
-}
+const button = (label: string, run: ViewRun, command: DashboardCommand, secondary = false): HTMLElement =>
+  vscodeButton(label, () => vscode.post({ type: 'command', command, runDir: run.runDir }), { secondary });
 
 function renderRun(run: ViewRun): void {
   root.append(el('h2', run.status === 'running' ? 'Training' : 'Run'), runFacts(run));
-  if (run.status === 'running' && run.epoch !== undefined && run.epochs) {
-    const progress = el('progress');
-    progress.max = run.epochs;
-    progress.value = run.epoch;
-    progress.setAttribute('aria-label', `epoch ${run.epoch} of ${run.epochs}`);
-    root.append(progress);
-  }
+  if (run.status === 'running' && run.epoch !== undefined && run.epochs) root.append(epochProgress(run.epoch, run.epochs));
   if (run.message) root.append(el('p', run.message, run.status === 'failed' ? 'error' : 'muted'));
   if (run.curves && run.curves.epochLoss.length > 0) root.append(miniCharts(run.curves));
   const actions = el('div', undefined, 'actions');
@@ -111,10 +101,7 @@ function render(state: DashboardViewState): void {
   } else {
     root.append(el('p', 'The training backend has not been checked yet in this window.'));
   }
-  const button = document.createElement('vscode-button');
-  button.textContent = state.report ? 'Check again' : 'Show Environment';
-  button.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.showEnvironment' }));
-  root.append(button);
+  root.append(vscodeButton(state.report ? 'Check again' : 'Show Environment', () => vscode.post({ type: 'command', command: 'transferLab.showEnvironment' })));
   root.append(el('p', `${state.experiments} experiment file${state.experiments === 1 ? '' : 's'} in this workspace.`, 'muted'));
 }
 

@@ -33,3 +33,12 @@ export const cspViolations: string[] = [];
 document.addEventListener('securitypolicyviolation', (e) => {
   if (cspViolations.length < 20) cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
 });
+
+/** The run's progress, "epoch 3 of 10" (a vscode-progress-bar: the entry imports its module). */
+export function epochProgress(epoch: number, epochs: number): HTMLElement {
+  const bar = document.createElement('vscode-progress-bar') as HTMLElement & { value: number; max: number };
+  bar.max = epochs;
+  bar.value = epoch;
+  bar.setAttribute('aria-label', `epoch ${epoch} of ${epochs}`);
+  return bar;
+}

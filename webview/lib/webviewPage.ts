@@ -6,7 +6,7 @@ import type { Parsed } from '../../src/core/messageProtocol';
 import { connect, type HostChannel } from './hostChannel';
 
 export { connect, type HostChannel } from './hostChannel';
-export { cspViolations, el, onThemeChange, vscodeButton } from './dom';
+export { cspViolations, el, epochProgress, onThemeChange, vscodeButton } from './dom';
 
 /** Connects the page (once: acquireVsCodeApi may be called only once) and finds its root, which webviewHtml.ts writes. */
 export function openPage<In, Out extends { protocol: number }>(
