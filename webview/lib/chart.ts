@@ -58,6 +58,9 @@ export interface SeriesSpec {
   smoothing?: number;
 }
 
+/** Tick labels; uPlot passes null for a split its log-axis filter hides (too dense), which gets no label. */
+const tickLabels = (splits: readonly (number | null)[], format: (v: number) => string): string[] => splits.map((v) => (v === null ? '' : format(v)));
+
 /** Within this many x units of the hovered point a series' nearest point counts as "at the cursor". */
 const READOUT_REACH = 0.5;
 
@@ -274,14 +277,14 @@ export class Chart {
           label: compact ? undefined : this.xLabel,
           size: compact ? 24 : 40,
           splits: (_u, _i, min, max) => this.xSplits(min, max),
-          values: (_u, s) => (this.ticks.x = s.map(formatTick)),
+          values: (_u, s) => (this.ticks.x = tickLabels(s, formatTick)),
         },
         {
           ...axis,
           label: compact ? undefined : this.options.yLabel,
           size: compact ? 40 : 56,
           splits: (_u, _i, min, max) => this.ySplits(min, max),
-          values: (_u, s) => (this.ticks.y = s.map((v) => this.format(v))),
+          values: (_u, s) => (this.ticks.y = tickLabels(s, this.format)),
         },
       ],
       series: [
