@@ -6,7 +6,7 @@ import { COMPARE_PROTOCOL, parseCompareState, type CompareState, type CompareRow
 import { Chart } from './lib/chart';
 import { formatPercent } from './lib/chartData';
 import { paletteEntry } from './lib/theme';
-import { el, openPage } from './lib/webviewPage';
+import { el, openPage, vscodeButton } from './lib/webviewPage';
 
 const { vscode, root } = openPage<CompareState, CompareViewMessage>(COMPARE_PROTOCOL, parseCompareState, receive);
 let charts: Chart[] = [];
@@ -60,11 +60,10 @@ function legendItem(r: CompareState['runs'][number], i: number): HTMLLIElement {
   sample.setAttribute('aria-hidden', 'true');
   const name = el('span', r.label, 'run-label');
   const id = el('span', `${r.id} · ${r.status}`, 'muted run-id');
-  const open = document.createElement('vscode-button');
-  open.setAttribute('secondary', '');
-  open.textContent = 'Dashboard';
-  open.setAttribute('aria-label', `Open the dashboard of ${r.label} (${r.id})`);
-  open.addEventListener('click', () => vscode.post({ type: 'open-dashboard', run: i }));
+  const open = vscodeButton('Dashboard', () => vscode.post({ type: 'open-dashboard', run: i }), {
+    secondary: true,
+    ariaLabel: `Open the dashboard of ${r.label} (${r.id})`,
+  });
   const text = el('div', undefined, 'run-text');
   text.append(name, id);
   li.append(sample, text, open);
