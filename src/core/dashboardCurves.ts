@@ -3,6 +3,7 @@
 // The live events (dashboardPanel.ts) place their points with the same batchX.
 import type { MetricRecord } from './runRecord';
 import { emptyCurves, type DashboardCurves } from './dashboardMessages';
+import { sidebarCurvesFrom } from './sidebarRun';
 
 /** Where batch `batch` (1-based) of `batches` in epoch `epoch` (1-based) sits on the epoch axis. */
 export function batchX(epoch: number, batch: number, batches: number): number {
@@ -20,24 +21,18 @@ export function ownBaseRate(head: number | undefined, base: number | undefined):
  * Stop has fewer, a first epoch still running too: the run's largest is the best estimate).
  */
 export function historyCurves(records: readonly MetricRecord[]): DashboardCurves {
-  const curves = emptyCurves();
+  // The per-epoch curves are the sidebar's (x = the epoch number); the batches are added here.
+  const curves: DashboardCurves = { ...emptyCurves(), ...sidebarCurvesFrom(records) };
   let batches = 1;
   for (const m of records) if (m.kind === 'batch') batches = Math.max(batches, m.batch ?? 1);
   for (const m of records) {
-    if (m.kind === 'batch') {
-      const x = batchX(m.epoch, m.batch ?? batches, batches);
-      curves.batchLoss.push({ x, y: m.loss });
-      if (m.accuracy !== undefined) curves.batchAccuracy.push({ x, y: m.accuracy });
-      if (m.lr !== undefined) curves.learningRate.push({ x, y: m.lr });
-      const base = ownBaseRate(m.lr, m.baseLr);
-      if (base !== undefined) curves.baseLearningRate.push({ x, y: base });
-    } else {
-      const x = m.epoch;
-      curves.epochLoss.push({ x, y: m.loss });
-      if (m.accuracy !== undefined) curves.epochAccuracy.push({ x, y: m.accuracy });
-      if (m.val_loss !== undefined) curves.valLoss.push({ x, y: m.val_loss });
-      if (m.val_accuracy !== undefined) curves.valAccuracy.push({ x, y: m.val_accuracy });
-    }
+    if (m.kind !== 'batch') continue;
+    const x = batchX(m.epoch, m.batch ?? batches, batches);
+    curves.batchLoss.push({ x, y: m.loss });
+    if (m.accuracy !== undefined) curves.batchAccuracy.push({ x, y: m.accuracy });
+    if (m.lr !== undefined) curves.learningRate.push({ x, y: m.lr });
+    const base = ownBaseRate(m.lr, m.baseLr);
+    if (base !== undefined) curves.baseLearningRate.push({ x, y: base });
   }
   return curves;
 }
