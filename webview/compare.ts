@@ -3,17 +3,15 @@
 // Renders the CompareState the host sends; asks the host only to open a run's dashboard.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { COMPARE_PROTOCOL, parseCompareState, type CompareState, type CompareRow, type CompareViewMessage } from '../src/core/compareMessages';
-import { LineChart, seriesStyle, type ChartSeries } from './lib/compareChart';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
+import { Chart } from './lib/chart';
+import { formatPercent } from './lib/chartData';
+import { paletteEntry } from './lib/theme';
+import { el, openPage, vscodeButton } from './lib/webviewPage';
 
-const vscode = connect<CompareState, CompareViewMessage>(COMPARE_PROTOCOL, parseCompareState, receive);
-const root = document.getElementById('root')!;
-let charts: LineChart[] = [];
-let lastState: CompareState | undefined;
+const { vscode, root } = openPage<CompareState, CompareViewMessage>(COMPARE_PROTOCOL, parseCompareState, receive);
+let charts: Chart[] = [];
 
 function receive(state: CompareState): void {
-  lastState = state;
   vscode.setState({ runDirs: state.runDirs ?? [] });
   render(state);
 }
@@ -58,28 +56,14 @@ function table(caption: string, rows: CompareRow[], state: CompareState, classNa
 
 function legendItem(r: CompareState['runs'][number], i: number): HTMLLIElement {
   const li = el('li');
-  const style = seriesStyle(i);
-  const sample = document.createElement('canvas');
-  sample.width = 28;
-  sample.height = 10;
+  const sample = el('span', undefined, `swatch swatch-${i % 6}`);
   sample.setAttribute('aria-hidden', 'true');
-  const ctx = sample.getContext('2d');
-  if (ctx) {
-    ctx.strokeStyle = style.color;
-    ctx.lineWidth = 2;
-    ctx.setLineDash(style.dash);
-    ctx.beginPath();
-    ctx.moveTo(0, 5);
-    ctx.lineTo(28, 5);
-    ctx.stroke();
-  }
   const name = el('span', r.label, 'run-label');
   const id = el('span', `${r.id} · ${r.status}`, 'muted run-id');
-  const open = document.createElement('vscode-button');
-  open.setAttribute('secondary', '');
-  open.textContent = 'Dashboard';
-  open.setAttribute('aria-label', `Open the dashboard of ${r.label} (${r.id})`);
-  open.addEventListener('click', () => vscode.post({ type: 'open-dashboard', run: i }));
+  const open = vscodeButton('Dashboard', () => vscode.post({ type: 'open-dashboard', run: i }), {
+    secondary: true,
+    ariaLabel: `Open the dashboard of ${r.label} (${r.id})`,
+  });
   const text = el('div', undefined, 'run-text');
   text.append(name, id);
   li.append(sample, text, open);
@@ -92,7 +76,7 @@ function render(state: CompareState): void {
   root.replaceChildren();
   root.append(el('h2', `Comparing ${state.runs.length} runs`));
 
-  // Legend: colour swatch + line pattern + name; one button per run opens its dashboard.
+  // The runs: colour swatch and name, one button each opens its dashboard (each chart's own legend hides a run).
   const legend = el('ul', undefined, 'legend');
   legend.setAttribute('aria-label', 'Runs');
   state.runs.forEach((r, i) => legend.append(legendItem(r, i)));
@@ -111,23 +95,18 @@ function render(state: CompareState): void {
     { title: 'Training loss', pick: (p) => p.loss, percent: false },
   ];
   for (const spec of specs) {
-    const box = el('figure', undefined, 'chart');
-    grid.append(box);
-    const chart = new LineChart(box, {
-      title: spec.title,
-      yLabel: spec.title,
-      format: spec.percent ? (y) => `${Math.round(y * 100)}%` : (y) => y.toFixed(2),
-      yRange: spec.range,
-    });
-    const series: ChartSeries[] = state.runs.map((r, i) => ({
-      label: r.label,
-      ...seriesStyle(i),
-      points: r.points.flatMap((p) => {
-        const y = spec.pick(p);
-        return y === undefined ? [] : [{ x: p.epoch, y }];
-      }),
-    }));
-    chart.setSeries(series);
+    // One series per run, one colour and dash pattern each (readable without colour); the chart's legend hides a run.
+    const chart = new Chart(grid, { title: spec.title, yLabel: spec.title, format: spec.percent ? formatPercent : undefined, yRange: spec.range });
+    state.runs.forEach((r, i) => chart.define(`run${i}`, { label: r.label, color: paletteEntry(i).variable, dash: paletteEntry(i).dash, points: true }));
+    state.runs.forEach((r, i) =>
+      chart.set(
+        `run${i}`,
+        r.points.flatMap((p) => {
+          const y = spec.pick(p);
+          return y === undefined ? [] : [{ x: p.epoch, y }];
+        }),
+      ),
+    );
     charts.push(chart);
   }
   root.append(grid);
@@ -146,6 +125,4 @@ function render(state: CompareState): void {
   });
 }
 
-// Theme changes restyle the canvas charts.
-new MutationObserver(() => lastState && render(lastState)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 vscode.post({ type: 'ready' });

@@ -11,12 +11,10 @@ import {
   type WrongImage,
 } from '../src/core/dashboardMessages';
 import type { EvaluationReport } from '../src/core/metrics';
-import { LineChart } from './lib/lineChart';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
+import { DashboardCharts } from './lib/dashboardCharts';
+import { cspViolations, el, openPage } from './lib/webviewPage';
 
-const vscode = connect<DashboardMessage, DashboardRequest>(DASHBOARD_PROTOCOL, parseDashboardMessage, receive);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<DashboardMessage, DashboardRequest>(DASHBOARD_PROTOCOL, parseDashboardMessage, receive);
 
 const header = el('section', undefined, 'header');
 header.setAttribute('aria-live', 'polite');
@@ -24,40 +22,11 @@ const charts = el('section', undefined, 'charts');
 const evaluationSection = el('section', undefined, 'evaluation');
 root.append(header, charts, evaluationSection);
 
-const lossBox = el('div', undefined, 'chart');
-const accBox = el('div', undefined, 'chart');
-const lrBox = el('div', undefined, 'chart');
-charts.append(lossBox, accBox, lrBox);
-const loss = new LineChart(lossBox, 'Loss');
-const accuracy = new LineChart(accBox, 'Accuracy', [0, 1]);
-const lr = new LineChart(lrBox, 'Learning rate');
-loss.define('batchLoss', { label: 'train (per batch, smoothed)', color: 'var(--vscode-charts-blue)', smoothing: 0.8 });
-loss.define('epochLoss', { label: 'train (per epoch)', color: 'var(--vscode-charts-blue)', dots: true, dashed: true });
-loss.define('valLoss', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
-accuracy.define('batchAccuracy', { label: 'train (per batch, smoothed)', color: 'var(--vscode-charts-green)', smoothing: 0.8 });
-accuracy.define('epochAccuracy', { label: 'train (per epoch)', color: 'var(--vscode-charts-green)', dots: true, dashed: true });
-accuracy.define('valAccuracy', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
-lr.define('learningRate', { label: 'learning rate', color: 'var(--vscode-charts-purple)' });
+const curves = new DashboardCharts(charts);
 
-const chartFor: Record<keyof DashboardCurves, LineChart> = {
-  batchLoss: loss,
-  epochLoss: loss,
-  valLoss: loss,
-  batchAccuracy: accuracy,
-  epochAccuracy: accuracy,
-  valAccuracy: accuracy,
-  learningRate: lr,
-};
-
-function appendCurves(curves: Partial<DashboardCurves>): void {
-  for (const [key, points] of Object.entries(curves) as [keyof DashboardCurves, DashboardCurves[keyof DashboardCurves]][]) {
-    if (points?.length) chartFor[key].append(key, points);
-  }
-  vscode.post({
-    type: 'rendered',
-    points: loss.pointCount + accuracy.pointCount + lr.pointCount,
-    outOfOrder: loss.outOfOrder + accuracy.outOfOrder + lr.outOfOrder,
-  });
+function appendCurves(c: Partial<DashboardCurves>): void {
+  curves.append(c);
+  vscode.post({ type: 'rendered', points: curves.pointCount, outOfOrder: curves.outOfOrder });
 }
 
 const fmtEta = (s?: number) => (s === undefined ? '' : s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
@@ -156,6 +125,7 @@ function receive(m: DashboardMessage): void {
     case 'init':
       vscode.setState({ runDir: m.runDir });
       renderHeader(m.header);
+      curves.setCheckpointMetric(m.checkpointMetric);
       appendCurves(m.curves);
       if (m.evaluation) renderEvaluation(m.evaluation, m.wrong ?? []);
       break;
@@ -167,6 +137,9 @@ function receive(m: DashboardMessage): void {
       break;
     case 'evaluation':
       renderEvaluation(m.evaluation, m.wrong);
+      break;
+    case 'describe-charts':
+      vscode.post({ type: 'charts', charts: curves.reports(), cspViolations });
       break;
   }
 }

@@ -1,5 +1,6 @@
 // Sidebar dashboard (browser side). Renders the state the host sends; asks the host to act.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import {
   DASHBOARD_VIEW_PROTOCOL,
   parseDashboardViewState,
@@ -7,12 +8,11 @@ import {
   type DashboardViewRequest,
   type DashboardViewState,
 } from '../src/core/dashboardViewMessages';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
-import { LineChart } from './lib/lineChart';
+import { Chart } from './lib/chart';
+import { bestEpoch, formatPercent } from './lib/chartData';
+import { el, epochProgress, openPage, vscodeButton } from './lib/webviewPage';
 
-const vscode = connect<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
 
 type ViewRun = NonNullable<DashboardViewState['run']>;
 const pct = (v?: number) => (v !== undefined && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : undefined);
@@ -35,41 +35,32 @@ function runFacts(run: ViewRun): HTMLElement {
   return table;
 }
 
-/** Loss and accuracy per epoch, small: the panel (Open Dashboard) has the full curves. */
+/** The mini charts on screen: disposed before each render (each watches the theme and its size). */
+let minis: Chart[] = [];
+
+/** Loss and accuracy per epoch, small and compact (no legend; hover still reads values): the panel (Open Dashboard) has the full curves. */
 function miniCharts(curves: NonNullable<ViewRun['curves']>): HTMLElement {
   const box = el('div', undefined, 'mini-charts');
-  const lossBox = el('div', undefined, 'chart');
-  const accBox = el('div', undefined, 'chart');
-  box.append(lossBox, accBox);
-  const options = { height: 90, xLabel: 'epoch' };
-  const loss = new LineChart(lossBox, 'Loss', undefined, options);
-  const accuracy = new LineChart(accBox, 'Accuracy', [0, 1], options);
-  loss.define('epochLoss', { label: 'train', color: 'var(--vscode-charts-blue)', dots: true });
-  loss.define('valLoss', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
-  accuracy.define('epochAccuracy', { label: 'train', color: 'var(--vscode-charts-green)', dots: true });
-  accuracy.define('valAccuracy', { label: 'validation', color: 'var(--vscode-charts-orange)', dots: true });
+  const loss = new Chart(box, { title: 'Loss', compact: true });
+  const accuracy = new Chart(box, { title: 'Accuracy', compact: true, yRange: [0, 1], format: formatPercent });
+  loss.define('epochLoss', { label: 'train', short: 'loss', color: '--vscode-charts-blue', points: true });
+  loss.define('valLoss', { label: 'validation', short: 'val', color: '--vscode-charts-orange', points: true });
+  accuracy.define('epochAccuracy', { label: 'train', short: 'acc', color: '--vscode-charts-green', points: true });
+  accuracy.define('valAccuracy', { label: 'validation', short: 'val', color: '--vscode-charts-orange', points: true });
   for (const key of ['epochLoss', 'valLoss'] as const) loss.append(key, curves[key]);
   for (const key of ['epochAccuracy', 'valAccuracy'] as const) accuracy.append(key, curves[key]);
+  const best = bestEpoch(curves.valAccuracy, 'max');
+  for (const c of [loss, accuracy]) c.setMarker(best?.x);
+  minis.push(loss, accuracy);
   return box;
 }
 
-function button(label: string, run: ViewRun, command: DashboardCommand, secondary = false): HTMLElement {
-  const b = document.createElement('vscode-button');
-  if (secondary) b.setAttribute('secondary', '');
-  b.textContent = label;
-  b.addEventListener('click', () => vscode.post({ type: 'command', command, runDir: run.runDir }));
-  return b;
-}
+const button = (label: string, run: ViewRun, command: DashboardCommand, secondary = false): HTMLElement =>
+  vscodeButton(label, () => vscode.post({ type: 'command', command, runDir: run.runDir }), { secondary });
 
 function renderRun(run: ViewRun): void {
   root.append(el('h2', run.status === 'running' ? 'Training' : 'Run'), runFacts(run));
-  if (run.status === 'running' && run.epoch !== undefined && run.epochs) {
-    const progress = el('progress');
-    progress.max = run.epochs;
-    progress.value = run.epoch;
-    progress.setAttribute('aria-label', `epoch ${run.epoch} of ${run.epochs}`);
-    root.append(progress);
-  }
+  if (run.status === 'running' && run.epoch !== undefined && run.epochs) root.append(epochProgress(run.epoch, run.epochs));
   if (run.message) root.append(el('p', run.message, run.status === 'failed' ? 'error' : 'muted'));
   if (run.curves && run.curves.epochLoss.length > 0) root.append(miniCharts(run.curves));
   const actions = el('div', undefined, 'actions');
@@ -79,6 +70,8 @@ function renderRun(run: ViewRun): void {
 }
 
 function render(state: DashboardViewState): void {
+  for (const c of minis) c.dispose();
+  minis = [];
   root.replaceChildren();
   if (state.run) renderRun(state.run);
   const heading = el('h2', 'Environment');
@@ -108,10 +101,7 @@ function render(state: DashboardViewState): void {
   } else {
     root.append(el('p', 'The training backend has not been checked yet in this window.'));
   }
-  const button = document.createElement('vscode-button');
-  button.textContent = state.report ? 'Check again' : 'Show Environment';
-  button.addEventListener('click', () => vscode.post({ type: 'command', command: 'transferLab.showEnvironment' }));
-  root.append(button);
+  root.append(vscodeButton(state.report ? 'Check again' : 'Show Environment', () => vscode.post({ type: 'command', command: 'transferLab.showEnvironment' })));
   root.append(el('p', `${state.experiments} experiment file${state.experiments === 1 ? '' : 's'} in this workspace.`, 'muted'));
 }
 

@@ -13,13 +13,11 @@ import {
   type LayerTreeState,
 } from '../src/core/layerTreeMessages';
 import type { Unversioned } from '../src/core/messageProtocol';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
 import { probeButtonFor, probeCell, probeSummary } from './lib/probeColumn';
 import { errorView, fmtInt, loadingView, marker, STATE_LABEL, stageHeading, stageTitle, worthHeading } from './lib/layerTreeParts';
+import { el, openPage } from './lib/webviewPage';
 
-const vscode = connect<LayerTreeMessage, LayerTreeRequest>(LAYER_TREE_PROTOCOL, parseLayerTreeMessage, receive);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<LayerTreeMessage, LayerTreeRequest>(LAYER_TREE_PROTOCOL, parseLayerTreeMessage, receive);
 
 let state: LayerTreeState | undefined;
 let filter = '';

@@ -11,11 +11,9 @@ import {
   type PredictionsState,
 } from '../src/core/predictionsMessages';
 import { isCorrect, type FolderAccuracy, type PredictionRow } from '../src/core/folderAccuracy';
-import { el } from './lib/dom';
-import { connect } from './lib/hostChannel';
+import { el, openPage } from './lib/webviewPage';
 
-const vscode = connect<PredictionsState, PredictionsRequest>(PREDICTIONS_PROTOCOL, parsePredictionsState, render);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<PredictionsState, PredictionsRequest>(PREDICTIONS_PROTOCOL, parsePredictionsState, render);
 /** Rows drawn at most: a folder of thousands shows its mistakes (first) and a count of the rest. */
 const ROWS_SHOWN = 300;
 

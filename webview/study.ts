@@ -4,12 +4,10 @@
 // host sends; remembers only the study folder (for a reload).
 import { STUDY_PROTOCOL, parseStudyState, type StudyCellRow, type StudyLine, type StudyState, type StudyViewMessage } from '../src/core/studyMessages';
 import { StudyChart, type StudyChartLine } from './study/studyChart';
-import { el } from './lib/dom';
-import { seriesStyle } from './lib/compareChart';
-import { connect } from './lib/hostChannel';
+import { el, openPage } from './lib/webviewPage';
+import { seriesStyle } from './lib/seriesStyle';
 
-const vscode = connect<StudyState, StudyViewMessage>(STUDY_PROTOCOL, parseStudyState, receive);
-const root = document.getElementById('root')!;
+const { vscode, root } = openPage<StudyState, StudyViewMessage>(STUDY_PROTOCOL, parseStudyState, receive);
 let charts: StudyChart[] = [];
 let lastState: StudyState | undefined;
 

@@ -2,10 +2,11 @@
 import * as v from 'valibot';
 import { EvaluationReportSchema, RunStatusSchema } from './runEvents';
 import { count, measured, message, parseMessage, type Parsed } from './messageProtocol';
+import { ChartsReportEntries } from './chartReport';
 
 export const DASHBOARD_PROTOCOL = 1;
 
-/** One point of a curve: x is the global step (batches) or the epoch number. */
+/** One point of a curve: x is on the epoch axis, a batch at its fraction of the epoch (epoch 3, batch 5 of 10: 2.5). */
 export const CurvePointSchema = v.object({ x: v.number(), y: measured });
 export type CurvePoint = v.InferOutput<typeof CurvePointSchema>;
 
@@ -14,12 +15,14 @@ const DashboardCurvesSchema = v.object({
   /** Per batch (train). */
   batchLoss: curve,
   batchAccuracy: curve,
-  /** Per epoch, x = epoch * batchesPerEpoch so they share the batch axis. */
+  /** Per epoch, x = the epoch number. */
   epochLoss: curve,
   epochAccuracy: curve,
   valLoss: curve,
   valAccuracy: curve,
+  /** The head's learning rate per batch, and the base's (fine-tuned backbone layers) where it trained at its own rate. */
   learningRate: curve,
+  baseLearningRate: curve,
 });
 export type DashboardCurves = v.InferOutput<typeof DashboardCurvesSchema>;
 
@@ -56,10 +59,14 @@ const DashboardMessageSchema = v.variant('type', [
     evaluation: v.optional(EvaluationReportSchema),
     wrong: v.optional(v.array(WrongImageSchema)),
     runDir: v.string(),
+    /** What picks the best epoch (the weights kept): the chart marks it. Runs from before it was recorded: val_accuracy. */
+    checkpointMetric: v.optional(v.picklist(['val_accuracy', 'val_loss'])),
   }),
   message(D, 'append', { curves: v.partial(DashboardCurvesSchema) }),
   message(D, 'header', { header: DashboardHeaderSchema }),
   message(D, 'evaluation', { evaluation: EvaluationReportSchema, wrong: v.array(WrongImageSchema) }),
+  // Asks for a 'charts' report (what the charts hold and drew; the integration tests read it).
+  message(D, 'describe-charts', {}),
 ]);
 export type DashboardMessage = v.InferOutput<typeof DashboardMessageSchema>;
 export const parseDashboardMessage = (raw: unknown): Parsed<DashboardMessage> => parseMessage(DashboardMessageSchema, D, raw);
@@ -69,6 +76,7 @@ const DashboardRequestSchema = v.variant('type', [
   message(D, 'ready', {}),
   message(D, 'rendered', { points: count, outOfOrder: count }),
   message(D, 'reveal', { path: v.string() }),
+  message(D, 'charts', ChartsReportEntries),
 ]);
 export type DashboardRequest = v.InferOutput<typeof DashboardRequestSchema>;
 export const parseDashboardRequest = (raw: unknown): Parsed<DashboardRequest> => parseMessage(DashboardRequestSchema, D, raw);
@@ -81,6 +89,7 @@ export const emptyCurves = (): DashboardCurves => ({
   valLoss: [],
   valAccuracy: [],
   learningRate: [],
+  baseLearningRate: [],
 });
 
 /**

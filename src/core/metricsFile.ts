@@ -81,7 +81,7 @@ function toMetricRecord(raw: unknown): MetricRecord | undefined {
   if (!isRecord(raw) || (raw.kind !== 'batch' && raw.kind !== 'epoch')) return undefined;
   const num = (v: unknown) => typeof v === 'number' || v === null; // null: NaN/Infinity written by JSON.stringify
   if (typeof raw.epoch !== 'number' || typeof raw.step !== 'number' || typeof raw.time !== 'number' || !num(raw.loss)) return undefined;
-  for (const k of ['batch', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'imagesPerSec']) if (raw[k] !== undefined && !num(raw[k])) return undefined;
+  for (const k of ['batch', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'baseLr', 'imagesPerSec']) if (raw[k] !== undefined && !num(raw[k])) return undefined;
   const out = { ...raw } as Record<string, unknown>;
   for (const k of Object.keys(out)) if (out[k] === null) out[k] = NaN;
   return out as unknown as MetricRecord;

@@ -46,6 +46,8 @@ export const RunEventSchema = v.variant('type', [
     loss: measured,
     accuracy: measured,
     learningRate: measured,
+    /** The base's (unfrozen backbone layers') own rate, when it trained in this batch; absent while it is frozen. */
+    baseLearningRate: v.optional(measured),
     imagesPerSec: measured,
   }),
   event('epoch', {
@@ -56,6 +58,7 @@ export const RunEventSchema = v.variant('type', [
     valLoss: measured,
     valAccuracy: measured,
     learningRate: measured,
+    baseLearningRate: v.optional(measured),
     seconds: measured,
     imagesPerSec: measured,
     baseTrainable: v.boolean(),

@@ -82,6 +82,8 @@ export interface MetricRecord {
   val_loss?: number;
   val_accuracy?: number;
   lr?: number;
+  /** The base's own learning rate when it trained (fine-tune); absent in older runs and while the base is frozen. */
+  baseLr?: number;
   imagesPerSec?: number;
   /** Milliseconds since the epoch (Date.now()). */
   time: number;

@@ -291,6 +291,7 @@ async function runEpoch(s: TrainSetup, p: TrainProgress, epoch: number): Promise
     valLoss: val.loss,
     valAccuracy: val.accuracy,
     learningRate: train.learningRate * factor,
+    ...(baseTrains ? { baseLearningRate: s.baseLr * factor } : {}),
     baseTrainable: baseTrains,
     seconds,
     imagesPerSec: n / seconds,
@@ -350,6 +351,8 @@ async function runBatches(
       loss,
       accuracy: correct / idx.length,
       learningRate: train.learningRate * e.factor,
+      // What the base trained at (fine-tune: strategy.baseLearningRate, after the warmup), not only the head's rate.
+      ...(e.baseTrains ? { baseLearningRate: s.baseLr * e.factor } : {}),
       imagesPerSec: seenSoFar / ((performance.now() - e.started) / 1000),
     });
     // Yield so a cancel message on the IPC channel is handled between batches.

@@ -9,18 +9,9 @@ import * as v from 'valibot';
 import type { EvaluationReport } from '../core/metrics';
 import { EvaluationReportSchema, type RunEvent } from '../core/runEvents';
 import { versioned, type Unversioned } from '../core/messageProtocol';
-import {
-  CurveFeed,
-  DASHBOARD_PROTOCOL,
-  decimate,
-  emptyCurves,
-  parseDashboardRequest,
-  type CurvePoint,
-  type DashboardCurves,
-  type DashboardHeader,
-  type DashboardMessage,
-  type WrongImage,
-} from '../core/dashboardMessages';
+import { CurveFeed, DASHBOARD_PROTOCOL, decimate, parseDashboardRequest, type CurvePoint, type DashboardCurves } from '../core/dashboardMessages';
+import type { DashboardHeader, DashboardMessage, WrongImage } from '../core/dashboardMessages';
+import { batchX, historyCurves, ownBaseRate } from '../core/dashboardCurves';
 import { DashboardViewProvider } from './dashboardView';
 import { SidebarRunFollower } from './sidebarRunFollower';
 import { webviewInbox } from './webviewInbox';
@@ -29,6 +20,7 @@ import { loadWebviewHtml } from './webviewHtml';
 import { Disposable, toDisposable } from './disposable';
 import { WebviewPanelOwner } from './webviewPanelOwner';
 import { pathExists } from './pathChecks';
+import { ChartReports, type ChartsReport } from './chartReports';
 import type { Services } from './services';
 
 export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
@@ -39,7 +31,6 @@ const FLUSH_MS = 200;
 class DashboardPanel extends WebviewPanelOwner {
   private readonly feed = new CurveFeed();
   private timer: NodeJS.Timeout | undefined;
-  private batchesPerEpoch = 1;
   /** Points the webview says it has drawn (a test hook and a sanity check). */
   renderedPoints = 0;
   outOfOrderPoints = 0;
@@ -47,6 +38,8 @@ class DashboardPanel extends WebviewPanelOwner {
   /** run.json as last read, and the evaluation: re-read only when the run starts or ends. */
   private record: RunRecord | undefined;
   private evaluation: EvaluationReport | undefined;
+  /** What the webview's charts hold (a test hook asks). */
+  readonly chartReports = new ChartReports();
   private readonly read = webviewInbox('Dashboard', parseDashboardRequest, (line) => this.s.output.appendLine(line));
 
   constructor(
@@ -87,7 +80,8 @@ class DashboardPanel extends WebviewPanelOwner {
     else if (request.type === 'rendered') {
       this.renderedPoints = request.points;
       this.outOfOrderPoints = request.outOfOrder;
-    } else if (request.type === 'reveal' && this.isWrongImage(request.path))
+    } else if (request.type === 'charts') this.chartReports.receive(request);
+    else if (request.type === 'reveal' && this.isWrongImage(request.path))
       void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(request.path));
   }
 
@@ -143,41 +137,39 @@ class DashboardPanel extends WebviewPanelOwner {
   }
 
   private async sendInit(): Promise<void> {
-    const curves = emptyCurves();
-    for (const m of (await readMetricsAsync(this.runDir)).records) {
-      if (m.kind === 'batch') {
-        this.batchesPerEpoch = Math.max(this.batchesPerEpoch, m.batch ?? 1);
-        curves.batchLoss.push({ x: m.step, y: m.loss });
-        if (m.accuracy !== undefined) curves.batchAccuracy.push({ x: m.step, y: m.accuracy });
-        if (m.lr !== undefined) curves.learningRate.push({ x: m.step, y: m.lr });
-      } else {
-        const x = m.epoch * this.batchesPerEpoch;
-        curves.epochLoss.push({ x, y: m.loss });
-        if (m.accuracy !== undefined) curves.epochAccuracy.push({ x, y: m.accuracy });
-        if (m.val_loss !== undefined) curves.valLoss.push({ x, y: m.val_loss });
-        if (m.val_accuracy !== undefined) curves.valAccuracy.push({ x, y: m.val_accuracy });
-      }
-    }
+    const curves = historyCurves((await readMetricsAsync(this.runDir)).records);
     this.feed.history(curves);
     for (const key of Object.keys(curves) as (keyof DashboardCurves)[]) curves[key] = decimate(curves[key], INITIAL_POINTS);
     const evaluation = (this.evaluation = await this.readEvaluation());
     const header = await this.header(true);
     this.postedPoints = Object.values(curves).reduce((n, c) => n + c.length, 0);
-    this.post({ type: 'init', header, curves, evaluation, wrong: evaluation ? this.wrongImages(evaluation) : undefined, runDir: this.runDir });
+    const checkpointMetric = this.record?.config.train.checkpointMetric;
+    this.post({
+      type: 'init',
+      header,
+      curves,
+      evaluation,
+      wrong: evaluation ? this.wrongImages(evaluation) : undefined,
+      runDir: this.runDir,
+      checkpointMetric,
+    });
     this.flush(); // live points that arrived while the webview loaded and are newer than the history
   }
 
   private onEvent(event: RunEvent): void {
     const push = (key: keyof DashboardCurves, p: CurvePoint) => this.feed.push(key, p);
     switch (event.type) {
-      case 'batch':
-        this.batchesPerEpoch = event.batches;
-        push('batchLoss', { x: event.step, y: event.loss });
-        push('batchAccuracy', { x: event.step, y: event.accuracy });
-        push('learningRate', { x: event.step, y: event.learningRate });
+      case 'batch': {
+        const x = batchX(event.epoch, event.batch, event.batches);
+        push('batchLoss', { x, y: event.loss });
+        push('batchAccuracy', { x, y: event.accuracy });
+        push('learningRate', { x, y: event.learningRate });
+        const base = ownBaseRate(event.learningRate, event.baseLearningRate);
+        if (base !== undefined) push('baseLearningRate', { x, y: base });
         break;
+      }
       case 'epoch': {
-        const x = event.epoch * this.batchesPerEpoch;
+        const x = event.epoch;
         push('epochLoss', { x, y: event.loss });
         push('epochAccuracy', { x, y: event.accuracy });
         push('valLoss', { x, y: event.valLoss });
@@ -210,6 +202,10 @@ class DashboardPanel extends WebviewPanelOwner {
     if (count === 0) return;
     this.postedPoints += count;
     this.post({ type: 'append', curves });
+  }
+
+  describeCharts(): void {
+    this.post({ type: 'describe-charts' });
   }
 
   private async postHeader(reread: boolean): Promise<void> {
@@ -277,6 +273,12 @@ export class DashboardPanels extends Disposable implements vscode.WebviewPanelSe
     this.attach(panel, path.resolve(runDir));
   }
 
+  /** Test hook: what the charts of a run's open panel hold and drew, from the webview. */
+  async charts(runDir: string): Promise<ChartsReport | undefined> {
+    const p = this.panels.get(path.resolve(runDir));
+    return p?.chartReports.request(() => p.describeCharts());
+  }
+
   /** Test hook: what each open panel has posted and rendered. */
   stats(): { runDir: string; posted: number; rendered: number; outOfOrder: number }[] {
     return [...this.panels.values()].map((p) => ({ runDir: p.runDir, posted: p.postedPoints, rendered: p.renderedPoints, outOfOrder: p.outOfOrderPoints }));
@@ -329,7 +331,11 @@ export function registerDashboard(s: Services): DashboardPanels {
       return runDir;
     }),
     // What each open dashboard has drawn, and what the sidebar view was last sent.
-    ...testHooks(s.context, { 'transferLab.dashboardStats': () => panels.stats(), 'transferLab.dashboardViewState': () => view.lastState }),
+    ...testHooks(s.context, {
+      'transferLab.dashboardStats': () => panels.stats(),
+      'transferLab.dashboardViewState': () => view.lastState,
+      'transferLab.dashboardCharts': (runDir: string) => panels.charts(runDir),
+    }),
   );
   return panels;
 }

@@ -36,6 +36,8 @@ function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: s
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${entry}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
+  // The chart component's styles (webview/lib/chart.ts), for every view that draws one.
+  const chartStyle = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'chart.css'));
   // A view's own stylesheet, when it has one (media/<entry>.css).
   const own = ownStyle ? webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${entry}.css`)) : undefined;
   const csp = [
@@ -51,7 +53,8 @@ function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: s
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">${own ? `\n<link rel="stylesheet" href="${own}">` : ''}
+<link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${chartStyle}">${own ? `\n<link rel="stylesheet" href="${own}">` : ''}
 <title>${title}</title>
 </head>
 <body>

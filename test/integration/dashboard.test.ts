@@ -18,7 +18,7 @@ function pointsOnDisk(runDir: string): number {
     const m = JSON.parse(line);
     n +=
       m.kind === 'batch'
-        ? 1 + Number(m.accuracy !== undefined) + Number(m.lr !== undefined)
+        ? 1 + Number(m.accuracy !== undefined) + Number(m.lr !== undefined) + Number(m.baseLr !== undefined && m.baseLr !== m.lr)
         : 1 + Number(m.accuracy !== undefined) + Number(m.val_loss !== undefined) + Number(m.val_accuracy !== undefined);
   }
   return n;

@@ -187,13 +187,24 @@ test('the second run of the same experiment hits the activation cache', async ()
 });
 
 test('fine-tuning trains from the unfreeze layer on, keeps earlier layers and BatchNorm statistics', async () => {
-  const { outcome } = await run(
+  const { outcome, events } = await run(
     experiment('ft', {
       strategy: { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', baseLearningRate: 0.001, warmupEpochs: 1 },
       train: { epochs: 3, batchSize: 16, learningRate: 0.01 },
     }),
   );
   assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+  // The base's own rate is reported (events and metrics.jsonl) while it trains, at its ratio to the head's; never while frozen.
+  const epochEvents = events.filter((e) => e.type === 'epoch');
+  assert.ok(epochEvents.some((e) => e.baseTrainable));
+  for (const e of epochEvents) {
+    if (e.baseTrainable)
+      assert.ok(Math.abs(e.baseLearningRate! / e.learningRate - 0.1) < 1e-6, `epoch ${e.epoch}: base ${e.baseLearningRate}, head ${e.learningRate}`);
+    else assert.equal(e.baseLearningRate, undefined, `epoch ${e.epoch}: the base was frozen`);
+  }
+  const withBase = readMetrics(outcome.runDir).records.filter((r) => r.kind === 'batch' && r.baseLr !== undefined);
+  assert.ok(withBase.length > 0, 'metrics.jsonl has the base rate of the batches it trained in');
+  for (const r of withBase) assert.ok(Math.abs(r.baseLr! / r.lr! - 0.1) < 1e-6);
   const shipped = await shippedWeights();
   const { weights } = await exportedWeights(outcome.runDir);
   const layer = (k: string) => k.split('/')[0];

@@ -4,7 +4,7 @@
 // <style> elements, not property writes); its stylesheet ships as media/uplot.min.css, imported
 // by media/study.css from the webview's own origin.
 import uPlot from 'uplot';
-import { seriesStyle } from '../lib/compareChart';
+import { seriesStyle } from '../lib/seriesStyle';
 
 export interface StudyChartLine {
   label: string;

@@ -60,6 +60,7 @@ function metricsRecorder(ctx: RunContext): Required<Pick<TrainCallbacks, 'onBatc
         loss: m.loss,
         accuracy: m.accuracy,
         lr: m.learningRate,
+        baseLr: m.baseLearningRate,
         imagesPerSec: m.imagesPerSec,
         time: now,
       });
@@ -82,6 +83,7 @@ function metricsRecorder(ctx: RunContext): Required<Pick<TrainCallbacks, 'onBatc
         val_loss: m.valLoss,
         val_accuracy: m.valAccuracy,
         lr: m.learningRate,
+        baseLr: m.baseLearningRate,
         imagesPerSec: m.imagesPerSec,
         time: Date.now(),
         tensors: memory.numTensors,
