@@ -12,6 +12,7 @@ import type { InputProblem } from '../core/experiment';
 import { jsonFieldAt, locateJsonPath, outlineJson } from '../core/jsonPositions';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
+import { summarizeRun, summaryLine } from '../core/runSummary';
 import { Disposable, toDisposable } from './disposable';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.tlexp.json' };
@@ -33,13 +34,13 @@ class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
 
   private pending: NodeJS.Timeout | undefined;
 
-  /** At most one refresh a second, always trailing: a burst of epoch events ends in a refresh. */
+  /** At most a few refreshes a second, always trailing: a burst of epoch events ends in a refresh, and the lens keeps up with the status bar. */
   refresh(): void {
     if (this.isDisposed) return;
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
       this.changed.fire();
-    }, 1000);
+    }, 250);
   }
 
   /** Now: a run's end should show at once, not after the throttle. */
@@ -85,16 +86,17 @@ class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
 
   private statusText(file: string): string | undefined {
     const live = this.training(file);
-    if (live) {
-      const e = live.lastEpoch;
-      return e ? `running: epoch ${e.epoch}/${e.epochs}, val ${(e.valAccuracy * 100).toFixed(1)}%` : `running: ${live.phase ?? 'starting'}`;
-    }
-    const last = this.s.runIndex.forExperiment(file)[0]?.record;
+    // The same words as the status bar, the tree and the dashboards (core/runSummary.ts).
+    if (live) return live.lastEpoch ? `running: ${summaryLine(summarizeRun({ valAccuracy: live.valAccuracy, live }))}` : `running: ${live.phase ?? 'starting'}`;
+    const last = this.s.runIndex.forExperiment(file)[0];
     if (!last) return undefined;
-    if (last.status === 'failed') return `last: failed — ${last.failure?.message ?? 'see the run'}`.slice(0, 120);
-    if (last.status === 'cancelled') return `last: cancelled ${ago(last.timings.endedAt)}`;
-    const val = last.metrics.bestValAccuracy;
-    return `last: ${typeof val === 'number' && Number.isFinite(val) ? `${(val * 100).toFixed(1)}% val acc` : last.status}, ${ago(last.timings.endedAt ?? last.timings.startedAt)}`;
+    // The trainer's status event wins over a run.json the index has not re-read yet.
+    const record = { ...last.record, status: this.s.runs.statusOf(last.dir) ?? last.record.status };
+    if (record.status === 'failed') return `last: failed — ${record.failure?.message ?? 'see the run'}`.slice(0, 120);
+    if (record.status === 'cancelled') return `last: cancelled ${ago(record.timings.endedAt)}`;
+    if (record.status === 'running') return 'last: running in another window';
+    const line = summaryLine(summarizeRun({ record, valAccuracy: [] }));
+    return `last: ${line || record.status}, ${ago(record.timings.endedAt ?? record.timings.startedAt)}`;
   }
 }
 

@@ -6,6 +6,7 @@ import type { RunEntry } from '../core/runStore';
 import type { RunIndex } from './runIndex';
 import type { RunManager, LiveRun } from './runManager';
 import { Disposable } from './disposable';
+import { summarizeRun, summaryLabels, summaryLine } from '../core/runSummary';
 
 export const EXPERIMENT_GLOB = '**/*.tlexp.json';
 
@@ -50,7 +51,7 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     const refresh = () => this.changed.fire(undefined);
     this._register(index.onDidChange(refresh));
     this._register(manager.onDidChangeRuns(refresh));
-    this._register(manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()));
+    this._register(manager.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'finished') && refresh()));
   }
 
   get count(): number {
@@ -119,16 +120,18 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
   private runItem(node: RunNode): vscode.TreeItem {
     const record = node.entry?.record;
     const live = node.live;
-    const status = live?.status === 'running' ? 'running' : (record?.status ?? live?.status ?? 'running');
+    // The trainer's status event wins over a run.json the index has not re-read yet (no spinner after Stop).
+    const status = this.runManager?.statusOf(node.dir) ?? record?.status ?? live?.status ?? 'running';
     const item = new vscode.TreeItem(record?.id ?? live?.runId ?? path.basename(node.dir), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${node.dir}`;
     item.iconPath = STATUS_ICON[status] ?? STATUS_ICON.running;
     item.contextValue = `run.${status}`;
     const parts: string[] = [];
-    const bestVal = record?.metrics?.bestValAccuracy;
-    if (status === 'running' && live?.lastEpoch)
-      parts.push(`epoch ${live.lastEpoch.epoch}/${live.lastEpoch.epochs}, val ${(live.lastEpoch.valAccuracy * 100).toFixed(1)}%`);
-    else if (typeof bestVal === 'number' && Number.isFinite(bestVal)) parts.push(`val ${(bestVal * 100).toFixed(1)}%`);
+    // The same words as the CodeLens, the status bar and the dashboards (core/runSummary.ts).
+    const summary = summarizeRun({ record: record && { ...record, status }, valAccuracy: live?.valAccuracy ?? [], live: live && { ...live, status } });
+    const labels = summaryLabels(summary);
+    const line = summaryLine(summary);
+    if (line) parts.push(line);
     const duration = record?.timings?.durationMs ?? (live ? Date.now() - live.startedAt : undefined);
     if (typeof duration === 'number') parts.push(formatDuration(duration));
     const backend = record?.backend ?? live?.backend;
@@ -144,8 +147,7 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
         `- backbone: \`${backbone}\`${b.cutAt ? ` cut at \`${b.cutAt}\`` : ''}\n- strategy: ${config.strategy.kind}\n- epochs ${config.train.epochs}, batch ${config.train.batchSize}, ${config.train.optimizer} ${config.train.learningRate}\n`,
       );
     }
-    if (record?.metrics && typeof record.metrics.accuracy === 'number')
-      tooltip.appendMarkdown(`- test accuracy: ${(record.metrics.accuracy * 100).toFixed(1)}%\n`);
+    for (const label of [labels.last, labels.best, labels.evaluation, labels.weights]) if (label) tooltip.appendMarkdown(`- ${label}\n`);
     if (record?.failure) tooltip.appendMarkdown(`\n$(error) ${record.failure.message}${record.failure.hint ? ` — ${record.failure.hint}` : ''}\n`);
     item.tooltip = tooltip;
     item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(node.dir)] };
