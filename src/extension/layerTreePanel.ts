@@ -7,7 +7,7 @@ import { testHooks } from './testHooks';
 import * as path from 'node:path';
 import { loadExperimentText, parseExperimentText } from '../core/experimentValidation';
 import type { LayerSummary } from '../core/layerSummary';
-import { describeChange, editsFor, type ExperimentChange } from '../core/experimentEdits';
+import { changeNotice, editsFor, type ExperimentChange } from '../core/experimentEdits';
 import { buildLayerTree, LAYER_TREE_PROTOCOL, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
 import { versioned, type Unversioned } from '../core/messageProtocol';
 import { experimentFileFrom, pickExperiment } from './commands/runCommands';
@@ -35,6 +35,8 @@ class LayerTreePanel extends WebviewPanelOwner {
   private again = false;
   /** The last message posted, for tests and for re-sending. */
   last: LayerTreeMessage | undefined;
+  /** The change whose notice said "unsaved", until the file is saved. */
+  private unsavedChange: ExperimentChange | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -52,7 +54,15 @@ class LayerTreePanel extends WebviewPanelOwner {
       }),
     );
     // Saved by another program (or reverted): the document follows the disk.
-    this._register(vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void this.refresh()));
+    this._register(
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (d.uri.fsPath !== file) return;
+        // The notice of a change said "unsaved": now it is not.
+        if (this.unsavedChange) this.post({ type: 'notice', level: 'info', message: changeNotice(path.basename(file), this.unsavedChange, false) });
+        this.unsavedChange = undefined;
+        void this.refresh();
+      }),
+    );
     void this.refresh();
   }
 
@@ -166,7 +176,8 @@ class LayerTreePanel extends WebviewPanelOwner {
     if (!vscode.window.visibleTextEditors.some((e) => e.document === doc)) {
       await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false });
     }
-    this.post({ type: 'notice', level: 'info', message: `${path.basename(this.file)}: ${describeChange(change)} (unsaved; Ctrl+Z in the file undoes it).` });
+    this.unsavedChange = doc.isDirty ? change : undefined;
+    this.post({ type: 'notice', level: 'info', message: changeNotice(path.basename(this.file), change, doc.isDirty) });
     return 'changed';
   }
 
