@@ -239,6 +239,14 @@ export class DashboardPanels extends Disposable implements vscode.WebviewPanelSe
     super();
     // Closing each panel disposes its DashboardPanel (through onDidDispose).
     this._register(toDisposable(() => [...this.panels.values()].forEach((p) => p.panel.dispose())));
+    // A run deleted (Delete Run, or its folder removed on disk) closes its dashboard: it would show what is gone.
+    this._register(s.runIndex.onDidChange(() => void this.closeDeleted()));
+  }
+
+  private async closeDeleted(): Promise<void> {
+    for (const dashboard of [...this.panels.values()]) {
+      if (!(await pathExists(dashboard.runDir))) dashboard.panel.dispose();
+    }
   }
 
   /** Opens (or reveals) the dashboard of a run folder beside the code. */
