@@ -48,7 +48,7 @@ test('Delete Run closes its open dashboard and drops it from Compare; the other 
     'Compare to drop the deleted run',
     async () => {
       const s = await vscode.commands.executeCommand<CompareSnapshot>('transferLab.compareRuns.snapshot');
-      return s && s.runDirs.length === 1 && s.posted.at(-1)?.runDirs.length === 1 ? s : undefined;
+      return s && s.runDirs.length === 1 && s.posted.at(-1)?.runDirs?.length === 1 ? s : undefined;
     },
     10_000,
   );
