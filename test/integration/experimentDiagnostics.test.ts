@@ -71,3 +71,25 @@ test('diagnostics: the quick fix renames a misspelt key, keeping its value, and 
   assert.deepEqual(JSON.parse(doc.getText()).train, { epochs: 7 });
   await waitFor('no error on train', () => !ours(doc).some((x) => String(x.code).startsWith('train.')));
 }, 60_000);
+
+test('diagnostics: an unknown field is reported once, by Transfer Lab, not again by the JSON schema', async () => {
+  dataset('birds');
+  const doc = await open('once.tlexp.json', {
+    name: 'once',
+    data: { dir: 'diag-data/birds' },
+    backbone: { catalog: 'fmnist-mini' },
+    strategy: { kind: 'feature-extraction' },
+    train: { epoch: 7, batchSize: 'eight' },
+  });
+  await waitFor('our unknown-field error', () => ours(doc).find((x) => x.code === 'train.epoch'));
+  // The schema still checks the file (its type error shows up), but says nothing of the unknown field.
+  const fromSchema = await waitFor(
+    'the JSON schema to check the file',
+    () => {
+      const d = vscode.languages.getDiagnostics(doc.uri).filter((x) => x.source !== 'Transfer Lab');
+      return d.length > 0 ? d : undefined;
+    },
+    30_000,
+  );
+  assert.ok(!fromSchema.some((d) => /not allowed/.test(d.message)), fromSchema.map((d) => d.message).join(' | '));
+}, 60_000);
