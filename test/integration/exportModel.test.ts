@@ -7,41 +7,28 @@ import * as vscode from 'vscode';
 import type { TransferLabApi } from '../../src/extension/extension';
 import type { ExportOutcome } from '../../src/extension/commands/exportModel';
 import { test, waitFor } from './harness';
-import { createRun, updateRun } from '../../src/core/runStore';
-import { loadExperimentText } from '../../src/core/experimentValidation';
+import { succeededRun } from './runFixtures';
 import { pixelTransform } from '../../src/core/preprocessing';
 import { preprocessingFile } from '../../src/core/preprocessingFile';
 
-const repo = path.resolve(__dirname, '../../..');
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
 /** A succeeded run with a model folder (the files Export copies; no training needed to copy them). */
-function succeededRun(name: string): string {
-  const file = path.join(ws(), `${name}.tlexp.json`);
-  const exp = {
-    name,
-    data: { dir: path.join(repo, 'media/datasets/fashion-target') },
-    backbone: { catalog: 'fmnist-mini' },
-    strategy: { kind: 'feature-extraction' },
-  };
-  fs.writeFileSync(file, JSON.stringify(exp, null, 2));
-  const resolved = loadExperimentText(fs.readFileSync(file, 'utf8'), file);
-  assert.ok(resolved.ok);
-  const { dir } = createRun(path.join(ws(), '.transferlab', 'runs'), resolved.value, { backend: 'tensorflow' });
-  const model = path.join(dir, 'model');
-  fs.mkdirSync(model);
-  fs.writeFileSync(path.join(model, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [] }));
-  fs.writeFileSync(path.join(model, 'weights.bin'), Buffer.alloc(16));
-  fs.writeFileSync(path.join(model, 'labels.json'), JSON.stringify(['a', 'b']));
-  const pre = preprocessingFile(pixelTransform('torch'), 'pad-to-aspect-ratio', [96, 128]);
-  fs.writeFileSync(path.join(model, 'preprocessing.json'), JSON.stringify(pre, null, 2));
-  updateRun(dir, { status: 'succeeded' });
-  return dir;
+function runWithModel(name: string): string {
+  return succeededRun(name, (dir) => {
+    const model = path.join(dir, 'model');
+    fs.mkdirSync(model);
+    fs.writeFileSync(path.join(model, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [] }));
+    fs.writeFileSync(path.join(model, 'weights.bin'), Buffer.alloc(16));
+    fs.writeFileSync(path.join(model, 'labels.json'), JSON.stringify(['a', 'b']));
+    const pre = preprocessingFile(pixelTransform('torch'), 'pad-to-aspect-ratio', [96, 128]);
+    fs.writeFileSync(path.join(model, 'preprocessing.json'), JSON.stringify(pre, null, 2));
+  });
 }
 
 test('Export Model: the prompt takes a folder that does not exist, creates it, and the README states preprocessing.json’s resize', async () => {
   const tl = await vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
-  const run = succeededRun('export-new');
+  const run = runWithModel('export-new');
   await tl.runIndex.refresh();
   const expected = path.join(ws(), 'export-new-model');
   assert.ok(!fs.existsSync(expected));

@@ -6,34 +6,14 @@ import * as vscode from 'vscode';
 import type { TransferLabApi } from '../../src/extension/extension';
 import type { CompareSnapshot } from '../../src/extension/comparePanel';
 import { test, waitFor } from './harness';
-import { createRun, updateRun } from '../../src/core/runStore';
-import { loadExperimentText } from '../../src/core/experimentValidation';
+import { succeededRun } from './runFixtures';
 
-const repo = path.resolve(__dirname, '../../..');
 type Stats = { runDir: string }[];
-
-/** A finished run folder, made without training (what the views read is all on disk). */
-function finishedRun(name: string): string {
-  const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
-  const file = path.join(ws, `${name}.tlexp.json`);
-  const exp = {
-    name,
-    data: { dir: path.join(repo, 'media/datasets/fashion-target') },
-    backbone: { catalog: 'fmnist-mini' },
-    strategy: { kind: 'feature-extraction' },
-  };
-  fs.writeFileSync(file, JSON.stringify(exp, null, 2));
-  const resolved = loadExperimentText(fs.readFileSync(file, 'utf8'), file);
-  assert.ok(resolved.ok);
-  const { dir } = createRun(path.join(ws, '.transferlab', 'runs'), resolved.value, { backend: 'tensorflow' });
-  updateRun(dir, { status: 'succeeded' });
-  return dir;
-}
 
 test('Delete Run closes its open dashboard and drops it from Compare; the other run stays compared', async () => {
   const tl = await vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
-  const kept = finishedRun('deletion-kept');
-  const doomed = finishedRun('deletion-doomed');
+  const kept = succeededRun('deletion-kept');
+  const doomed = succeededRun('deletion-doomed');
   await tl.runIndex.refresh();
   await vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(doomed));
   const stats = () => vscode.commands.executeCommand<Stats>('transferLab.dashboardStats');
