@@ -35,6 +35,8 @@ class LayerTreePanel extends WebviewPanelOwner {
   private again = false;
   /** The last message posted, for tests and for re-sending. */
   last: LayerTreeMessage | undefined;
+  /** The last notice posted (a test hook). */
+  lastNotice: string | undefined;
   /** The change whose notice said "unsaved", until the file is saved. */
   private unsavedChange: ExperimentChange | undefined;
 
@@ -69,6 +71,7 @@ class LayerTreePanel extends WebviewPanelOwner {
   private post(unversioned: Unversioned<LayerTreeMessage>): void {
     const m = versioned<LayerTreeMessage>(LAYER_TREE_PROTOCOL, unversioned);
     if (m.type !== 'notice') this.last = m;
+    else this.lastNotice = m.message;
     if (!this.isDisposed) void this.panel.webview.postMessage(m);
   }
 
@@ -255,6 +258,7 @@ export function registerLayerTree(s: Services): void {
     ...testHooks(s.context, {
       'transferLab.layerTree.receive': (file: string, raw: unknown) => panels.get(file)?.receive(raw) ?? 'refused',
       'transferLab.layerTree.state': (file: string) => panels.get(file)?.last,
+      'transferLab.layerTree.notice': (file: string) => panels.get(file)?.lastNotice,
     }),
   );
 }
