@@ -4,9 +4,10 @@
 //                      because they are loaded from a resolved node_modules at run time.
 //   dist/cli.js        the `transfer-lab` command; same engine as the trainer.
 //   dist/webview/*.js  one browser bundle per webview entry in webview/.
+//   dist/experiment.schema.json  the editor's schema of experiment files (see below).
 //   out/test/**, out/bench/**  test and benchmark bundles (never shipped).
 import * as esbuild from 'esbuild';
-import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
@@ -73,6 +74,22 @@ const builds = [
     external: nodeExternals,
   },
 ].filter(Boolean);
+
+// The schema VS Code's JSON support checks *.tlexp.json with (package.json jsonValidation):
+// media/schema's, less `additionalProperties: false`. Unknown fields are the experiment
+// editor's: its diagnostic says "did you mean" and carries the rename fix, which the schema's
+// own "Property x is not allowed" would only repeat, without them.
+const withoutClosedObjects = (node) =>
+  Array.isArray(node)
+    ? node.map(withoutClosedObjects)
+    : node && typeof node === 'object'
+      ? Object.fromEntries(Object.entries(node).flatMap(([k, v]) => (k === 'additionalProperties' && v === false ? [] : [[k, withoutClosedObjects(v)]])))
+      : node;
+mkdirSync('dist', { recursive: true });
+writeFileSync(
+  'dist/experiment.schema.json',
+  JSON.stringify(withoutClosedObjects(JSON.parse(readFileSync('media/schema/experiment.schema.json', 'utf8'))), null, 2),
+);
 
 // Test bundles are rebuilt from scratch so a deleted test leaves no stale bundle behind.
 if (!watch && !production) rmSync('out/test', { recursive: true, force: true });

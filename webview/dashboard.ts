@@ -43,7 +43,11 @@ function renderHeader(h: DashboardHeader): void {
   };
   add('Backend', h.backend);
   add('Epoch', h.epoch !== undefined ? `${h.epoch}/${h.epochs ?? '?'}` : h.epochs !== undefined ? `0/${h.epochs}` : undefined);
-  add('Validation accuracy', h.valAccuracy !== undefined && Number.isFinite(h.valAccuracy) ? `${(h.valAccuracy * 100).toFixed(1)}%` : undefined);
+  // Every accuracy says which one it is, in the words every view uses (core/runSummary.ts).
+  add('Validation accuracy', h.accuracy?.last);
+  add('Best validation accuracy', h.accuracy?.best);
+  add(h.accuracy?.evaluation?.startsWith('test') === false ? 'Final evaluation' : 'Test accuracy', h.accuracy?.evaluation);
+  add('Weights kept and exported', h.accuracy?.weights?.replace(/^weights: /, ''));
   add('Images/s', h.imagesPerSec !== undefined ? h.imagesPerSec.toFixed(0) : undefined);
   add('Learning rate', h.learningRate?.toExponential(2));
   add('ETA', h.status === 'running' ? fmtEta(h.etaSeconds) : undefined);

@@ -15,9 +15,6 @@ import { el, epochProgress, openPage, vscodeButton } from './lib/webviewPage';
 const { vscode, root } = openPage<DashboardViewState, DashboardViewRequest>(DASHBOARD_VIEW_PROTOCOL, parseDashboardViewState, render);
 
 type ViewRun = NonNullable<DashboardViewState['run']>;
-const pct = (v?: number) => (v !== undefined && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : undefined);
-/** An accuracy always says which one it is: the last epoch's, the best epoch's. */
-const atEpoch = (e: ViewRun['lastValAccuracy'], which: string) => e && pct(e.value) && `${pct(e.value)} ${which} (epoch ${e.epoch})`;
 
 function runFacts(run: ViewRun): HTMLElement {
   const table = el('dl', undefined, 'facts');
@@ -26,9 +23,11 @@ function runFacts(run: ViewRun): HTMLElement {
     ['Run', run.id],
     ['Status', run.status],
     ['Epoch', run.epoch !== undefined ? `${run.epoch} of ${run.epochs ?? '?'}` : undefined],
-    ['Val accuracy', atEpoch(run.lastValAccuracy, 'last')],
-    ['Best val acc', atEpoch(run.bestValAccuracy, 'best')],
-    ['Test accuracy', run.testAccuracy !== undefined && pct(run.testAccuracy) ? `${pct(run.testAccuracy)} test` : undefined],
+    // Labelled by the host (core/runSummary.ts): the same words as the panel, the CodeLens and the status bar.
+    ['Val accuracy', run.accuracy?.last],
+    ['Best val acc', run.accuracy?.best],
+    [run.accuracy?.evaluation?.startsWith('test') === false ? 'Final evaluation' : 'Test accuracy', run.accuracy?.evaluation],
+    ['Weights', run.accuracy?.weights?.replace(/^weights: /, '')],
     ['Backend', run.backend],
   ];
   for (const [k, v] of rows) if (v) table.append(el('dt', k), el('dd', v, k === 'Status' ? `status-${run.status}` : undefined));

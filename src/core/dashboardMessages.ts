@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { EvaluationReportSchema, RunStatusSchema } from './runEvents';
 import { count, measured, message, parseMessage, type Parsed } from './messageProtocol';
 import { ChartsReportEntries } from './chartReport';
+import { RunSummaryLabelsSchema } from './runSummary';
 
 export const DASHBOARD_PROTOCOL = 1;
 
@@ -35,6 +36,8 @@ export const runFacts = {
   epochs: v.optional(v.number()),
   valAccuracy: v.optional(measured),
   message: v.optional(v.string()),
+  /** Every accuracy labelled (last, best, evaluation, kept weights): core/runSummary.ts, the same words in every view. */
+  accuracy: v.optional(RunSummaryLabelsSchema),
 };
 
 const DashboardHeaderSchema = v.object({

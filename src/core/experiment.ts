@@ -124,6 +124,12 @@ export interface InputProblem {
   /** 1-based position in the file (UTF-16 columns, like VS Code), when known. */
   line?: number;
   column?: number;
+  /** The obvious fix, when there is one (the editor offers it as a quick fix): rename the key, or replace the value. */
+  fix?: ProblemFix;
 }
 
-export type Validated<T> = { ok: true; value: T; warnings: InputProblem[] } | { ok: false; errors: InputProblem[] };
+/** `title` names the quick fix when "Rename to" / "Change to" would not say enough. */
+export type ProblemFix = { kind: 'rename-key'; to: string; title?: string } | { kind: 'replace-value'; to: string; title?: string };
+
+/** A failure still carries the warnings found beside its errors, so an editor can show them all at once. */
+export type Validated<T> = { ok: true; value: T; warnings: InputProblem[] } | { ok: false; errors: InputProblem[]; warnings?: InputProblem[] };

@@ -1,6 +1,6 @@
 // The checker every section's checks report through: each problem names its JSON path and,
 // when the text locates it, a line and column; the typed readers say what was expected.
-import type { InputProblem } from './experiment';
+import type { InputProblem, ProblemFix } from './experiment';
 import { closest } from './didYouMean';
 import { EXPERIMENT_FIELDS } from './experimentFields';
 import { describe, unknownFieldHint } from './experimentHints';
@@ -20,8 +20,8 @@ export class Checker {
 
   constructor(private readonly locate: Locate) {}
 
-  error(at: string, message: string, hint?: string): void {
-    this.errors.push(this.problem(at, message, hint));
+  error(at: string, message: string, hint?: string, fix?: ProblemFix): void {
+    this.errors.push(fix ? { ...this.problem(at, message, hint), fix } : this.problem(at, message, hint));
   }
 
   warn(at: string, message: string, hint?: string): void {
@@ -49,7 +49,10 @@ export class Checker {
   unknownFields(obj: Json, at: string, allowed: readonly string[] = EXPERIMENT_FIELDS[at] ?? []): void {
     for (const key of Object.keys(obj)) {
       if (allowed.includes(key)) continue;
-      this.error(join(at, key), `unknown field '${key}'`, unknownFieldHint(key, at, allowed, obj[key]));
+      const hint = unknownFieldHint(key, at, allowed, obj[key]);
+      // "Did you mean" a sibling that is not there yet: renaming the key is the fix.
+      const near = hint.startsWith('Did you mean') ? closest(key, allowed) : undefined;
+      this.error(join(at, key), `unknown field '${key}'`, hint, near && !(near in obj) ? { kind: 'rename-key', to: near } : undefined);
     }
   }
 
@@ -78,6 +81,7 @@ export class Checker {
       join(at, key),
       `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(v)}`,
       near ? `Did you mean "${near}"?` : `Pick one of ${allowed.join(', ')}.`,
+      near ? { kind: 'replace-value', to: near } : undefined,
     );
     return undefined;
   }

@@ -18,7 +18,7 @@ import { checkHead, checkStrategy, checkTrain } from './experimentTrainingChecks
 export function validateExperiment(value: unknown, locate: Locate = () => undefined): Validated<ExperimentFile> {
   const c = new Checker(locate);
   checkExperiment(c, value);
-  if (c.errors.length > 0) return { ok: false, errors: c.errors };
+  if (c.errors.length > 0) return { ok: false, errors: c.errors, warnings: c.warnings };
   return { ok: true, value: value as ExperimentFile, warnings: c.warnings };
 }
 

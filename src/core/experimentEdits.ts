@@ -134,3 +134,11 @@ export function describeChange(change: ExperimentChange): string {
       return change.layer ? `backbone.cutAt: ${change.layer}` : 'backbone.cutAt removed (the usual cut)';
   }
 }
+
+/**
+ * The notice after a change: whether the file is still unsaved (with files.autoSave, or once
+ * the user saves, it is not), and that Ctrl+Z in the file undoes it either way.
+ */
+export function changeNotice(file: string, change: ExperimentChange, unsaved: boolean): string {
+  return `${file}: ${describeChange(change)} (${unsaved ? 'unsaved; ' : 'saved; '}Ctrl+Z in the file undoes it).`;
+}

@@ -19,8 +19,7 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
   if (!checked.ok) return checked;
   const warnings = [...checked.warnings];
   const absoluteFile = file === '<inline>' ? file : path.resolve(file);
-  const baseDir = file === '<inline>' ? process.cwd() : path.dirname(absoluteFile);
-  const resolvePath = (p: string) => path.resolve(baseDir, p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+  const resolvePath = (p: string) => resolveFromFile(p, file);
 
   const augment = resolveAugment(exp.data.augment);
   if (exp.data.augment && !augment) {
@@ -51,6 +50,32 @@ export function resolveExperiment(exp: ExperimentFile, file: string): Validated<
     train,
   };
   return { ok: true, value: resolved, warnings };
+}
+
+/** A path as the experiment file writes it, made absolute: relative to the file's folder; a leading `~/` is the home folder. */
+export function resolveFromFile(p: string, file: string): string {
+  const baseDir = file === '<inline>' ? process.cwd() : path.dirname(path.resolve(file));
+  return path.resolve(baseDir, p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+}
+
+/**
+ * The dataset a file names while other sections have errors, so the editor shows the
+ * dataset's problems with the rest at once; undefined when "data" itself has an error.
+ */
+export function datasetOfInvalid(
+  value: unknown,
+  errors: readonly InputProblem[],
+  file: string,
+): { written: string; dir: string; split: { val: number; test: number }; seed: number } | undefined {
+  if (errors.some((e) => e.path === 'data' || e.path.startsWith('data.') || e.path === '')) return undefined;
+  const data = (value as { data?: { dir?: unknown; split?: { val?: number; test?: number }; seed?: number } } | undefined)?.data;
+  if (typeof data?.dir !== 'string') return undefined;
+  return {
+    written: data.dir,
+    dir: resolveFromFile(data.dir, file),
+    split: { val: data.split?.val ?? D.data.split.val, test: data.split?.test ?? D.data.split.test },
+    seed: data.seed ?? D.data.seed,
+  };
 }
 
 function resolveBackbone(b: BackboneSpec, resolvePath: (p: string) => string): ResolvedExperiment['backbone'] {

@@ -46,7 +46,6 @@ export function parseExperimentText(text: string, _file: string): Validated<Expe
     return field && { line: field.line, column: field.column };
   };
   const checked = validateExperiment(value, locate);
-  if (!checked.ok) return { ok: false, errors: byPosition(checked.errors) };
   const duplicates = outline.duplicates.map((d): InputProblem => ({
     path: d.path,
     line: d.line,
@@ -54,6 +53,7 @@ export function parseExperimentText(text: string, _file: string): Validated<Expe
     message: 'appears more than once in the same object; only the last value counts',
     hint: 'Remove the duplicate.',
   }));
+  if (!checked.ok) return { ok: false, errors: byPosition(checked.errors), warnings: [...duplicates, ...(checked.warnings ?? [])] };
   return { ok: true, value: checked.value, warnings: [...duplicates, ...checked.warnings] };
 }
 

@@ -98,6 +98,15 @@ function fieldChecks(raw: Record<string, unknown>): [string, boolean, string][] 
       raw.dataset === undefined || (isRecord(raw.dataset) && Array.isArray(raw.dataset.classes) && isRecord(raw.dataset.counts)),
       'an object with classes and counts',
     ],
+    [
+      'weights',
+      raw.weights === undefined ||
+        (isRecord(raw.weights) &&
+          Number.isInteger(raw.weights.epoch) &&
+          ['val_accuracy', 'val_loss'].includes(raw.weights.metric as string) &&
+          ['test', 'val'].includes(raw.weights.evaluatedOn as string)),
+      'an object with epoch, metric (val_accuracy or val_loss) and evaluatedOn (test or val)',
+    ],
   ];
 }
 

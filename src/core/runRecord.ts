@@ -58,6 +58,8 @@ export interface RunRecord {
   freeze?: { cutAt: string; frozen: string[]; trainable: string[]; boundary: string[]; reinitialize: boolean };
   cache?: { dir: string; hits: number; misses: number };
   training?: { stoppedEarly: boolean; history: number };
+  /** Which epoch's weights were kept, evaluated and exported (absent in runs written before it was recorded). */
+  weights?: KeptWeights;
   /** What the backbone loader assumed or rewrote (guessed preprocessing, converted configs, the chosen cut). */
   notes?: string[];
   /** How pixels became the backbone's inputs: Keras's preprocess_input mode (as its affine map), where it came from, the resize. */
@@ -68,6 +70,15 @@ export interface RunRecord {
     inputSize: [number, number];
     jpegDecoder?: 'tensorflow' | 'libvips';
   };
+}
+
+/** The engine restores the best checkpoint (by train.checkpointMetric) before it evaluates and exports. */
+export interface KeptWeights {
+  /** 1-based epoch whose weights the model has. */
+  epoch: number;
+  metric: 'val_accuracy' | 'val_loss';
+  /** The split the final evaluation (metrics.accuracy, eval.json) ran on. */
+  evaluatedOn: 'test' | 'val';
 }
 
 /** One line of metrics.jsonl. */

@@ -4,6 +4,7 @@ import { decimate, type CurvePoint } from './dashboardMessages';
 import type { MetricRecord, RunRecord } from './runRecord';
 import type { DashboardViewRun, EpochValue, SidebarCurves } from './dashboardViewMessages';
 import type { RunStatus } from './runEvents';
+import { lastAndBest, summarizeRun, summaryLabels } from './runSummary';
 
 /** Points per mini curve in one message: the sidebar is narrow, more would not show. */
 export const MINI_POINTS = 200;
@@ -49,13 +50,7 @@ export function sidebarCurvesFrom(records: readonly MetricRecord[]): SidebarCurv
 
 /** The last and the best (first epoch to reach the maximum) validation accuracy of a curve. */
 export function valAccuracySummary(curve: readonly CurvePoint[]): { last?: EpochValue; best?: EpochValue } {
-  const finite = curve.filter((p) => Number.isFinite(p.y));
-  const lastPoint = finite.at(-1);
-  const bestPoint = finite.reduce<CurvePoint | undefined>((b, p) => (!b || p.y > b.y ? p : b), undefined);
-  return {
-    last: lastPoint && { value: lastPoint.y, epoch: lastPoint.x },
-    best: bestPoint && { value: bestPoint.y, epoch: bestPoint.x },
-  };
+  return lastAndBest(curve);
 }
 
 /** What the views know about a live run (structurally extension/runManager.ts's LiveRun). */
@@ -78,12 +73,11 @@ export interface SidebarRunInput {
 }
 
 const baseName = (p: string) => p.split(/[\\/]/).filter(Boolean).at(-1) ?? p;
-const finite = (n: number | undefined) => (typeof n === 'number' && Number.isFinite(n) ? n : undefined);
 
 /** The run section of the sidebar state: live facts first, run.json for what they cannot say. */
 export function buildSidebarRun({ runDir, record: r, live, curves }: SidebarRunInput): DashboardViewRun {
-  const status = live?.status ?? r?.status ?? 'running';
-  const { last, best } = valAccuracySummary(curves.valAccuracy);
+  const summary = summarizeRun({ record: r, valAccuracy: curves.valAccuracy, live });
+  const { status, last, best } = summary;
   const lastCurveEpoch = curves.epochLoss.at(-1)?.x;
   const failure = r?.failure ? `${r.failure.message}${r.failure.hint ? ` ${r.failure.hint}` : ''}` : undefined;
   const mini = (c: CurvePoint[]) => decimate(c, MINI_POINTS);
@@ -99,7 +93,8 @@ export function buildSidebarRun({ runDir, record: r, live, curves }: SidebarRunI
     lastValAccuracy: last,
     bestValAccuracy: best,
     // Test accuracy exists only once the run has been evaluated.
-    testAccuracy: status === 'running' ? undefined : finite(r?.metrics.accuracy),
+    testAccuracy: summary.evaluation?.value,
+    accuracy: summaryLabels(summary),
     message: live?.message ?? (live?.status === 'running' ? live.phase : undefined) ?? failure,
     curves: {
       epochLoss: mini(curves.epochLoss),

@@ -11,6 +11,7 @@ import { webviewInbox } from './webviewInbox';
 import { Disposable, toDisposable } from './disposable';
 import { WebviewPanelOwner } from './webviewPanelOwner';
 import { runDirFrom } from './commands/runCommands';
+import { pathExists } from './pathChecks';
 import type { Services } from './services';
 
 export const COMPARE_VIEW_TYPE = 'transferLab.compare';
@@ -72,7 +73,15 @@ class ComparePanel extends WebviewPanelOwner {
    */
   private async load(): Promise<boolean> {
     const load = ++this.loads;
-    const runDirs = this.runDirs;
+    // A deleted run (its folder gone) drops out of the comparison; with none left the panel closes.
+    const present = await Promise.all(this.runDirs.map((dir) => pathExists(dir)));
+    if (load !== this.loads || this.isDisposed) return false;
+    const runDirs = (this.runDirs = this.runDirs.filter((_, i) => present[i]));
+    this.snapshot.runDirs = runDirs;
+    if (runDirs.length === 0) {
+      this.panel.dispose();
+      return false;
+    }
     const reads = await Promise.all(
       runDirs.map(async (dir) => {
         const record = await readRunAsync(dir);

@@ -21,6 +21,7 @@ import { Disposable, toDisposable } from './disposable';
 import { WebviewPanelOwner } from './webviewPanelOwner';
 import { pathExists } from './pathChecks';
 import { ChartReports, type ChartsReport } from './chartReports';
+import { summarizeRun, summaryLabels } from '../core/runSummary';
 import type { Services } from './services';
 
 export const DASHBOARD_VIEW_TYPE = 'transferLab.dashboard.panel';
@@ -101,20 +102,22 @@ class DashboardPanel extends WebviewPanelOwner {
       this.record = read.ok ? read.value : undefined;
     }
     const r = this.record;
-    // A finished run has no live state: its progress is the last epoch on disk.
+    // A finished run has no live state: its progress and validation accuracies are on disk.
     const e = live?.lastEpoch;
-    const epochOnDisk = e ? undefined : await lastEpochOf(this.runDir);
+    const valAccuracy = live ? live.valAccuracy : await epochValAccuracyOf(this.runDir);
+    const summary = summarizeRun({ record: r, valAccuracy, live });
     return {
       runId: r?.id ?? path.basename(this.runDir),
       experiment: r?.experiment.name ?? '',
       status: live?.status ?? r?.status ?? 'running',
       backend: live?.backend ?? r?.backend ?? '',
-      epoch: e?.epoch ?? epochOnDisk,
-      epochs: e?.epochs ?? r?.config.train.epochs,
+      epoch: summary.epoch,
+      epochs: summary.epochs,
       etaSeconds: e?.etaSeconds,
       imagesPerSec: live?.lastBatch?.imagesPerSec ?? e?.imagesPerSec,
       learningRate: e?.learningRate,
-      valAccuracy: e?.valAccuracy ?? r?.metrics.bestValAccuracy,
+      valAccuracy: summary.last?.value,
+      accuracy: summaryLabels(summary),
       message:
         live?.message ??
         (live?.status === 'running' ? live.phase : undefined) ??
@@ -218,10 +221,11 @@ class DashboardPanel extends WebviewPanelOwner {
   }
 }
 
-async function lastEpochOf(runDir: string): Promise<number | undefined> {
-  let last: number | undefined;
-  for (const m of (await readMetricsAsync(runDir)).records) if (m.kind === 'epoch') last = m.epoch;
-  return last;
+/** Validation accuracy per epoch (x = the epoch) from metrics.jsonl: what best and last are computed from. */
+async function epochValAccuracyOf(runDir: string): Promise<{ x: number; y: number }[]> {
+  const curve: { x: number; y: number }[] = [];
+  for (const m of (await readMetricsAsync(runDir)).records) if (m.kind === 'epoch') curve.push({ x: m.epoch, y: m.val_accuracy ?? NaN });
+  return curve;
 }
 
 export class DashboardPanels extends Disposable implements vscode.WebviewPanelSerializer {
@@ -231,6 +235,14 @@ export class DashboardPanels extends Disposable implements vscode.WebviewPanelSe
     super();
     // Closing each panel disposes its DashboardPanel (through onDidDispose).
     this._register(toDisposable(() => [...this.panels.values()].forEach((p) => p.panel.dispose())));
+    // A run deleted (Delete Run, or its folder removed on disk) closes its dashboard: it would show what is gone.
+    this._register(s.runIndex.onDidChange(() => void this.closeDeleted()));
+  }
+
+  private async closeDeleted(): Promise<void> {
+    for (const dashboard of [...this.panels.values()]) {
+      if (!(await pathExists(dashboard.runDir))) dashboard.panel.dispose();
+    }
   }
 
   /** Opens (or reveals) the dashboard of a run folder beside the code. */

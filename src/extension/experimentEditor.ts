@@ -3,15 +3,15 @@
 // folder that is missing or empty).
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { closest, parseExperimentText, resolveExperiment } from '../core/experimentValidation';
+import { closest } from '../core/experimentValidation';
 import { findCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
 import { cacheDirOf } from './config';
-import type { DatasetChecker } from './datasetChecker';
-import type { InputProblem } from '../core/experiment';
-import { jsonFieldAt, locateJsonPath, outlineJson } from '../core/jsonPositions';
+import { checkDataset, checkText, rangeOfPath, toDiagnostics } from './experimentDiagnostics';
+import { ExperimentFixes } from './experimentQuickFixes';
 import type { Services } from './services';
 import { formatDuration } from './experimentsTree';
+import { summarizeRun, summaryLine } from '../core/runSummary';
 import { Disposable, toDisposable } from './disposable';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.tlexp.json' };
@@ -33,13 +33,13 @@ class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
 
   private pending: NodeJS.Timeout | undefined;
 
-  /** At most one refresh a second, always trailing: a burst of epoch events ends in a refresh. */
+  /** At most a few refreshes a second, always trailing: a burst of epoch events ends in a refresh, and the lens keeps up with the status bar. */
   refresh(): void {
     if (this.isDisposed) return;
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
       this.changed.fire();
-    }, 1000);
+    }, 250);
   }
 
   /** Now: a run's end should show at once, not after the throttle. */
@@ -89,32 +89,18 @@ class ExperimentCodeLens extends Disposable implements vscode.CodeLensProvider {
 
   private statusText(file: string): string | undefined {
     const live = this.training(file);
-    if (live) {
-      const e = live.lastEpoch;
-      return e ? `running: epoch ${e.epoch}/${e.epochs}, val ${(e.valAccuracy * 100).toFixed(1)}%` : `running: ${live.phase ?? 'starting'}`;
-    }
-    const last = this.s.runIndex.forExperiment(file)[0]?.record;
+    // The same words as the status bar, the tree and the dashboards (core/runSummary.ts).
+    if (live) return live.lastEpoch ? `running: ${summaryLine(summarizeRun({ valAccuracy: live.valAccuracy, live }))}` : `running: ${live.phase ?? 'starting'}`;
+    const last = this.s.runIndex.forExperiment(file)[0];
     if (!last) return undefined;
-    if (last.status === 'failed') return `last: failed — ${last.failure?.message ?? 'see the run'}`.slice(0, 120);
-    if (last.status === 'cancelled') return `last: cancelled ${ago(last.timings.endedAt)}`;
-    const val = last.metrics.bestValAccuracy;
-    return `last: ${typeof val === 'number' && Number.isFinite(val) ? `${(val * 100).toFixed(1)}% val acc` : last.status}, ${ago(last.timings.endedAt ?? last.timings.startedAt)}`;
+    // The trainer's status event wins over a run.json the index has not re-read yet.
+    const record = { ...last.record, status: this.s.runs.statusOf(last.dir) ?? last.record.status };
+    if (record.status === 'failed') return `last: failed — ${record.failure?.message ?? 'see the run'}`.slice(0, 120);
+    if (record.status === 'cancelled') return `last: cancelled ${ago(record.timings.endedAt)}`;
+    if (record.status === 'running') return 'last: running in another window';
+    const line = summaryLine(summarizeRun({ record, valAccuracy: [] }));
+    return `last: ${line || record.status}, ${ago(record.timings.endedAt ?? record.timings.startedAt)}`;
   }
-}
-
-/** Where a JSON path (`train.epochs`) is in the text: from its key (or its nearest ancestor's) to the end of that line, else the first line. */
-export function rangeOfPath(text: string, jsonPath: string, doc: vscode.TextDocument): vscode.Range {
-  const field = locateJsonPath(outlineJson(text).fields, jsonPath);
-  if (!field || field.path === '') return new vscode.Range(0, 0, 0, doc.lineAt(0).text.length);
-  const start = doc.positionAt(field.offset);
-  return new vscode.Range(start, doc.lineAt(start.line).range.end);
-}
-
-/** The inside of the string value of the field a diagnostic starts at (what a quick fix replaces). */
-function stringValueRange(doc: vscode.TextDocument, d: vscode.Diagnostic): vscode.Range | undefined {
-  const value = jsonFieldAt(outlineJson(doc.getText()).fields, doc.offsetAt(d.range.start))?.value;
-  if (value?.type !== 'string') return undefined;
-  return new vscode.Range(doc.positionAt(value.offset + 1), doc.positionAt(value.offset + value.length - 1));
 }
 
 /**
@@ -175,91 +161,13 @@ async function backboneDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperi
   return out;
 }
 
-/** Quick fixes where the fix is obvious. */
-class ExperimentFixes implements vscode.CodeActionProvider {
-  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
-    const actions: vscode.CodeAction[] = [];
-    for (const d of context.diagnostics) {
-      if (d.source !== 'Transfer Lab' || typeof d.code !== 'string') continue;
-      if (d.code.startsWith('layer:')) {
-        const near = d.code.slice('layer:'.length);
-        const value = stringValueRange(doc, d);
-        if (!value) continue;
-        const action = new vscode.CodeAction(`Change to '${near}'`, vscode.CodeActionKind.QuickFix);
-        action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(doc.uri, value, near);
-        action.diagnostics = [d];
-        action.isPreferred = true;
-        actions.push(action);
-      } else if (d.code === 'graph-fine-tune') {
-        const value = stringValueRange(doc, d);
-        if (!value) continue;
-        const action = new vscode.CodeAction('Use feature-extraction', vscode.CodeActionKind.QuickFix);
-        action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(doc.uri, value, 'feature-extraction');
-        action.diagnostics = [d];
-        actions.push(action);
-      } else if (d.code === 'data.dir' && /does not exist/.test(d.message)) {
-        const action = new vscode.CodeAction('Scaffold a dataset here', vscode.CodeActionKind.QuickFix);
-        action.command = { command: 'transferLab.scaffoldDataset', title: 'Scaffold Dataset' };
-        action.diagnostics = [d];
-        actions.push(action);
-      }
-    }
-    return actions;
-  }
-}
-
-/** One problem as a diagnostic: at its line when it has one, else at its JSON path in the text. */
-function toDiagnostic(doc: vscode.TextDocument, text: string, p: InputProblem, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
-  const range = p.line !== undefined ? new vscode.Range(p.line - 1, (p.column ?? 1) - 1, p.line - 1, (p.column ?? 1) + 20) : rangeOfPath(text, p.path, doc);
-  const d = new vscode.Diagnostic(range, `${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` ${p.hint}` : ''}`, severity);
-  d.source = 'Transfer Lab';
-  d.code = p.path || undefined;
-  return d;
-}
-
-/** The checks of the text itself (parse, schema, resolution): instant. The dataset walk is separate (datasetDiagnostics). */
-function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
-  const text = doc.getText();
-  const file = doc.uri.fsPath;
-  const as = (severity: vscode.DiagnosticSeverity) => (p: InputProblem) => toDiagnostic(doc, text, p, severity);
-  const parsed = parseExperimentText(text, file);
-  if (!parsed.ok) return parsed.errors.map(as(vscode.DiagnosticSeverity.Error));
-  const out = parsed.warnings.map(as(vscode.DiagnosticSeverity.Warning));
-  const resolved = resolveExperiment(parsed.value, file);
-  if (!resolved.ok) return [...out, ...resolved.errors.map(as(vscode.DiagnosticSeverity.Error))];
-  lastResolved.set(doc.uri.toString(), resolved.value);
-  out.push(...resolved.warnings.map(as(vscode.DiagnosticSeverity.Warning)));
-  return out;
-}
-
-/** The dataset, checked without decoding anything: a folder walk, in the checker's worker thread. */
-async function datasetDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperiment, checker: DatasetChecker): Promise<vscode.Diagnostic[]> {
-  const text = doc.getText();
-  // The dataset's problems belong to data.dir unless they name another field.
-  const as = (severity: vscode.DiagnosticSeverity) => (p: InputProblem) => toDiagnostic(doc, text, { ...p, path: p.path || 'data.dir' }, severity);
-  const reply = await checker.check(exp.data.dir, { split: exp.data.split, seed: exp.data.seed });
-  if (reply.missing) {
-    const missing: InputProblem = {
-      path: 'data.dir',
-      message: `the dataset folder ${exp.data.dir} does not exist`,
-      hint: 'Create it with Transfer Lab: Scaffold Dataset, or fix the path (relative to this file).',
-    };
-    return [as(vscode.DiagnosticSeverity.Error)(missing)];
-  }
-  return [...reply.errors.map(as(vscode.DiagnosticSeverity.Error)), ...reply.warnings.map(as(vscode.DiagnosticSeverity.Warning))];
-}
-
-/** The last valid resolved experiment per document, for the checks that need the backbone. */
-const lastResolved = new Map<string, ResolvedExperiment>();
-
 export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
   const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
   const checker = s.datasets;
   const timers = new Map<string, NodeJS.Timeout>();
+  const fixes = new ExperimentFixes();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
     if (!isExperiment(doc)) return;
     const key = doc.uri.toString();
@@ -269,23 +177,32 @@ export function registerExperimentEditor(s: Services): void {
       key,
       setTimeout(() => {
         timers.delete(key);
-        lastResolved.delete(key);
         const version = doc.version;
-        const base = diagnosticsFor(doc);
-        collection.set(doc.uri, base);
-        const exp = lastResolved.get(key);
-        if (!exp) return;
+        const text = checkText(doc.getText(), doc.uri.fsPath);
+        let found = text.found;
+        const show = (extra: vscode.Diagnostic[] = []) => {
+          fixes.remember(
+            doc.uri,
+            found.map((f) => f.problem),
+          );
+          collection.set(doc.uri, [...toDiagnostics(doc, found), ...extra]);
+        };
+        show();
+        if (!text.dataset) return;
+        const dataset = text.dataset;
         // The dataset walk (a worker thread) and the layer names (a trainer process) are
         // added when known, never blocking typing; an answer for an older version is dropped.
         void (async () => {
-          const dataset = await datasetDiagnostics(doc, exp, checker).catch((e: Error) => {
+          const datasetFound = await checkDataset(dataset, checker).catch((e: Error) => {
             s.output.appendLine(`Dataset check of ${doc.uri.fsPath} failed: ${e.message}`);
             return [];
           });
           if (doc.version !== version) return;
-          collection.set(doc.uri, [...base, ...dataset]);
-          const extra = await backboneDiagnostics(doc, exp, layers);
-          if (doc.version === version && extra.length > 0) collection.set(doc.uri, [...base, ...dataset, ...extra]);
+          found = [...found, ...datasetFound];
+          show();
+          if (!text.resolved) return;
+          const extra = await backboneDiagnostics(doc, text.resolved, layers);
+          if (doc.version === version && extra.length > 0) show(extra);
         })();
       }, delayMs),
     );
@@ -295,14 +212,17 @@ export function registerExperimentEditor(s: Services): void {
     collection,
     toDisposable(() => timers.forEach((t) => clearTimeout(t))),
     vscode.languages.registerCodeLensProvider(SELECTOR, lens),
-    vscode.languages.registerCodeActionsProvider(SELECTOR, new ExperimentFixes(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCodeActionsProvider(SELECTOR, fixes, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     s.runs.onDidChangeRuns(() => lens.refresh()),
     s.runs.onDidEvent(({ event }) => (event.type === 'finished' ? lens.refreshNow() : event.type === 'epoch' && lens.refresh())),
     s.runIndex.onDidChange(() => lens.refresh()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => lens.refresh()),
     vscode.workspace.onDidOpenTextDocument((d) => check(d, 0)),
     vscode.workspace.onDidChangeTextDocument((e) => check(e.document)),
-    vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)),
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      collection.delete(d.uri);
+      fixes.forget(d.uri);
+    }),
   );
   for (const doc of vscode.workspace.textDocuments) check(doc, 0);
 }

@@ -12,6 +12,7 @@ import { listRunsAsync } from '../core/runStore';
 import type { StudyIndex } from './studyIndex';
 import type { StudyRunner } from './studyRunner';
 import { studyItem } from './studyTreeItem';
+import { summarizeRun, summaryLabels } from '../core/runSummary';
 
 export const EXPERIMENT_GLOB = '**/*.tlexp.json';
 
@@ -59,7 +60,7 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     const refresh = () => this.changed.fire(undefined);
     this._register(index.onDidChange(refresh));
     this._register(manager.onDidChangeRuns(refresh));
-    this._register(manager.onDidEvent(({ event }) => event.type === 'epoch' && refresh()));
+    this._register(manager.onDidEvent(({ event }) => (event.type === 'epoch' || event.type === 'finished') && refresh()));
   }
 
   private studies: StudyIndex | undefined;
@@ -152,7 +153,8 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
   private runItem(node: RunNode): vscode.TreeItem {
     const record = node.entry?.record;
     const live = node.live;
-    const status = live?.status === 'running' ? 'running' : (record?.status ?? live?.status ?? 'running');
+    // The trainer's status event wins over a run.json the index has not re-read yet (no spinner after Stop).
+    const status = this.runManager?.statusOf(node.dir) ?? record?.status ?? live?.status ?? 'running';
     const lastEpoch = status === 'running' ? live?.lastEpoch : undefined;
     const label = runLabel({ strategy: record?.config.strategy.kind, status, metrics: record?.metrics, live: lastEpoch });
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
@@ -162,6 +164,9 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     // The date first: the label says strategy and score, the run id is in the tooltip.
     const started = record?.timings?.startedAt ?? (live ? new Date(live.startedAt).toISOString() : undefined);
     const parts: string[] = started ? [shortDate(started)] : [];
+    // The tooltip in the same words as the CodeLens, the status bar and the dashboards (core/runSummary.ts).
+    const summary = summarizeRun({ record: record && { ...record, status }, valAccuracy: live?.valAccuracy ?? [], live: live && { ...live, status } });
+    const labels = summaryLabels(summary);
     const duration = record?.timings?.durationMs ?? (live ? Date.now() - live.startedAt : undefined);
     if (typeof duration === 'number') parts.push(formatDuration(duration));
     const backend = record?.backend ?? live?.backend;
@@ -179,8 +184,7 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
         `- backbone: \`${backbone}\`${b.cutAt ? ` cut at \`${b.cutAt}\`` : ''}\n- strategy: ${config.strategy.kind}\n- epochs ${config.train.epochs}, batch ${config.train.batchSize}, ${config.train.optimizer} ${config.train.learningRate}\n`,
       );
     }
-    if (record?.metrics && typeof record.metrics.accuracy === 'number')
-      tooltip.appendMarkdown(`- test accuracy: ${(record.metrics.accuracy * 100).toFixed(1)}%\n`);
+    for (const label of [labels.last, labels.best, labels.evaluation, labels.weights]) if (label) tooltip.appendMarkdown(`- ${label}\n`);
     if (record?.failure) tooltip.appendMarkdown(`\n$(error) ${record.failure.message}${record.failure.hint ? ` — ${record.failure.hint}` : ''}\n`);
     item.tooltip = tooltip;
     item.command = { command: 'transferLab.openDashboard', title: 'Open Dashboard', arguments: [vscode.Uri.file(node.dir)] };

@@ -23,7 +23,7 @@ import type { Services } from './services';
 export interface TransferLabApi {
   trainers: Pick<TrainerHost, 'activePids' | 'onDidStartTrainer'>;
   environment: Pick<EnvironmentStore, 'state' | 'onDidChange'>;
-  runs: Pick<RunManager, 'active' | 'running' | 'onDidEvent' | 'onDidChangeRuns'>;
+  runs: Pick<RunManager, 'active' | 'running' | 'onDidEvent' | 'onDidChangeRuns' | 'statusOf'>;
   runIndex: Pick<RunIndex, 'all' | 'get' | 'forExperiment' | 'refresh'>;
   treeView: vscode.TreeView<TreeNode>;
   /** How long activate() took (the benchmark reads it; TensorFlow is never loaded here). */
@@ -53,6 +53,8 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
     datasets,
     // A run starting or ending rewrote its run.json: refresh without waiting for the watcher.
     runs.onDidChangeRuns(() => runIndex.scheduleRefresh()),
+    // The trainer wrote its end to run.json before it said 'finished' (its process may still be tidying up).
+    runs.onDidEvent(({ event }) => event.type === 'finished' && runIndex.scheduleRefresh()),
     vscode.commands.registerCommand('transferLab.showEnvironment', () => showEnvironment(trainers, output, environment)),
     vscode.commands.registerCommand('transferLab.refreshExperiments', async () => {
       await runIndex.refresh();

@@ -7,7 +7,7 @@ import { testHooks } from './testHooks';
 import * as path from 'node:path';
 import { loadExperimentText, parseExperimentText } from '../core/experimentValidation';
 import type { LayerSummary } from '../core/layerSummary';
-import { describeChange, editsFor, type ExperimentChange } from '../core/experimentEdits';
+import { changeNotice, editsFor, type ExperimentChange } from '../core/experimentEdits';
 import { buildLayerTree, LAYER_TREE_PROTOCOL, parseLayerTreeRequest, type LayerTreeMessage } from '../core/layerTreeMessages';
 import { versioned, type Unversioned } from '../core/messageProtocol';
 import { experimentFileFrom, pickExperiment } from './commands/runCommands';
@@ -40,6 +40,10 @@ class LayerTreePanel extends WebviewPanelOwner {
   private again = false;
   /** The last message posted, for tests and for re-sending. */
   last: LayerTreeMessage | undefined;
+  /** The last notice posted (a test hook). */
+  lastNotice: string | undefined;
+  /** The change whose notice said "unsaved", until the file is saved. */
+  private unsavedChange: ExperimentChange | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -57,13 +61,22 @@ class LayerTreePanel extends WebviewPanelOwner {
       }),
     );
     // Saved by another program (or reverted): the document follows the disk.
-    this._register(vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void this.refresh()));
+    this._register(
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (d.uri.fsPath !== file) return;
+        // The notice of a change said "unsaved": now it is not.
+        if (this.unsavedChange) this.post({ type: 'notice', level: 'info', message: changeNotice(path.basename(file), this.unsavedChange, false) });
+        this.unsavedChange = undefined;
+        void this.refresh();
+      }),
+    );
     void this.refresh();
   }
 
   private post(unversioned: Unversioned<LayerTreeMessage>): void {
     const m = versioned<LayerTreeMessage>(LAYER_TREE_PROTOCOL, unversioned);
     if (m.type !== 'notice' && m.type !== 'probe-status') this.last = m;
+    else if (m.type === 'notice') this.lastNotice = m.message;
     if (!this.isDisposed) void this.panel.webview.postMessage(m);
   }
 
@@ -200,7 +213,8 @@ class LayerTreePanel extends WebviewPanelOwner {
     if (!vscode.window.visibleTextEditors.some((e) => e.document === doc)) {
       await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false });
     }
-    this.post({ type: 'notice', level: 'info', message: `${path.basename(this.file)}: ${describeChange(change)} (unsaved; Ctrl+Z in the file undoes it).` });
+    this.unsavedChange = doc.isDirty ? change : undefined;
+    this.post({ type: 'notice', level: 'info', message: changeNotice(path.basename(this.file), change, doc.isDirty) });
     return 'changed';
   }
 
@@ -280,6 +294,7 @@ export function registerLayerTree(s: Services): void {
     ...testHooks(s.context, {
       'transferLab.layerTree.receive': (file: string, raw: unknown) => panels.get(file)?.receive(raw) ?? 'refused',
       'transferLab.layerTree.state': (file: string) => panels.get(file)?.last,
+      'transferLab.layerTree.notice': (file: string) => panels.get(file)?.lastNotice,
     }),
   );
 }

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { RunEvent, RunStatus } from '../core/runEvents';
 import { finalizeStoppedRunAsync, readRunAsync } from '../core/runStore';
+import { summarizeRun, summaryLine } from '../core/runSummary';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
 import { isOneDnnRetryNotice } from './oneDnnRetry';
@@ -25,6 +26,8 @@ export interface LiveRun {
   classes?: string[];
   epochs?: number;
   lastEpoch?: EpochEvent;
+  /** Validation accuracy per epoch so far (x = epoch): what best/last are computed from while it trains. */
+  valAccuracy: { x: number; y: number }[];
   lastBatch?: BatchEvent;
   message?: string;
   readonly job: TrainerJob;
@@ -32,6 +35,8 @@ export interface LiveRun {
 
 export class RunManager extends Disposable {
   private readonly runs = new Map<string, LiveRun>();
+  /** The status each run's trainer last reported, by run folder: views follow it before run.json is re-read. */
+  private readonly reported = new Map<string, RunStatus>();
   private readonly events = this._register(new vscode.EventEmitter<{ run: LiveRun; event: RunEvent }>());
   private readonly changes = this._register(new vscode.EventEmitter<void>());
   /** Every event of every live run (throttled by the trainer to a few per second). */
@@ -59,6 +64,11 @@ export class RunManager extends Disposable {
 
   byRunDir(runDir: string): LiveRun | undefined {
     return this.active().find((r) => r.runDir && path.resolve(r.runDir) === path.resolve(runDir));
+  }
+
+  /** The run's status as its trainer reported it (live or ended in this window); undefined for runs it never saw. */
+  statusOf(runDir: string): RunStatus | undefined {
+    return this.byRunDir(runDir)?.status ?? this.reported.get(path.resolve(runDir));
   }
 
   /** Starts a run of the experiment file; undefined (with a message shown) when it cannot. */
@@ -90,7 +100,7 @@ export class RunManager extends Disposable {
       else if (m.type === 'failed') run.message = m.hint ? `${m.message} ${m.hint}` : m.message;
       else if (isOneDnnRetryNotice(m)) this.retried(run, m.message);
     });
-    const run: LiveRun = { experimentFile: file, startedAt: Date.now(), status: 'running', job };
+    const run: LiveRun = { experimentFile: file, startedAt: Date.now(), status: 'running', valAccuracy: [], job };
     this.runs.set(file, run);
     this.changes.fire();
     void job.outcome.then((outcome) => this.finish(run, outcome));
@@ -116,6 +126,7 @@ export class RunManager extends Disposable {
     run.phase = 'retrying with oneDNN off';
     run.lastBatch = undefined;
     run.lastEpoch = undefined;
+    run.valAccuracy = [];
     this.changes.fire();
     void vscode.window.showWarningMessage(`Transfer Lab: ${path.basename(run.experimentFile)}: ${message}`, 'Show Output').then((pick) => {
       if (pick) this.output.show(true);
@@ -137,12 +148,14 @@ export class RunManager extends Disposable {
         break;
       case 'epoch':
         run.lastEpoch = event;
+        run.valAccuracy.push({ x: event.epoch, y: event.valAccuracy });
         break;
       case 'batch':
         run.lastBatch = event;
         break;
       case 'finished':
         run.status = event.status;
+        if (run.runDir) this.reported.set(path.resolve(run.runDir), event.status);
         if (event.status === 'failed') run.message = event.hint ? `${event.message} ${event.hint}` : event.message;
         break;
       default:
@@ -162,6 +175,7 @@ export class RunManager extends Disposable {
       );
     }
     if (run.status === 'running') run.status = outcome.ok ? 'succeeded' : run.phase === 'stopping' ? 'cancelled' : 'failed';
+    if (run.runDir) this.reported.set(path.resolve(run.runDir), run.status);
     if (!outcome.ok) {
       run.message ??= outcome.reason;
       this.output.appendLine(`Run of ${path.basename(run.experimentFile)} failed: ${run.message}`);
@@ -171,9 +185,8 @@ export class RunManager extends Disposable {
     const name = path.basename(run.experimentFile, '.tlexp.json');
     if (run.status === 'succeeded') {
       const record = run.runDir ? await readRunAsync(run.runDir) : undefined;
-      const m = record?.ok ? record.value.metrics : undefined;
-      const pct = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '?');
-      const acc = m ? `: ${pct(m.accuracy)} test accuracy, best val ${pct(m.bestValAccuracy)}` : '';
+      const line = record?.ok ? summaryLine(summarizeRun({ record: record.value, valAccuracy: run.valAccuracy, live: run })) : '';
+      const acc = line ? `: ${line}` : '';
       void vscode.window.showInformationMessage(`Transfer Lab: ${name} finished${acc}.`, 'Open Dashboard').then((pick) => {
         if (pick && run.runDir) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(run.runDir));
       });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyEdits } from 'jsonc-parser';
-import { applyChange, diffSpan, editsFor, formattingOf } from '../../src/core/experimentEdits';
+import { applyChange, changeNotice, diffSpan, editsFor, formattingOf } from '../../src/core/experimentEdits';
 
 const file = [
   '{',
@@ -103,4 +103,11 @@ test('diffSpan finds the smallest replacement', () => {
   assert.deepEqual(diffSpan('aaa', 'aaaa'), [{ offset: 3, length: 0, content: 'a' }]);
   assert.deepEqual(diffSpan('same', 'same'), []);
   assert.equal(applyEdits('ab', diffSpan('ab', '')), '');
+});
+
+test('the change notice says "unsaved" only while the file is unsaved', () => {
+  const change = { kind: 'trainFrom', layer: 'block_5_dw' } as const;
+  assert.equal(changeNotice('a.tlexp.json', change, true), 'a.tlexp.json: strategy: fine-tune from block_5_dw (unsaved; Ctrl+Z in the file undoes it).');
+  assert.equal(changeNotice('a.tlexp.json', change, false), 'a.tlexp.json: strategy: fine-tune from block_5_dw (saved; Ctrl+Z in the file undoes it).');
+  assert.doesNotMatch(changeNotice('a.tlexp.json', change, false), /unsaved/);
 });

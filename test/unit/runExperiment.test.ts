@@ -13,7 +13,7 @@ import { loadBackend } from '../../src/engine/backend';
 import { runExperiment, InputError, type RunOutcome } from '../../src/engine/runExperiment';
 import { loadBackbone } from '../../src/engine/backboneLoader';
 import { loadPredictor, predictFiles } from '../../src/engine/predict';
-import { readRun, readMetrics } from '../../src/core/runStore';
+import { readRun, readMetrics, type RunRecord } from '../../src/core/runStore';
 import type { ExperimentFile } from '../../src/core/experiment';
 import type { EvaluationReport } from '../../src/core/metrics';
 import type { RunEvent } from '../../src/core/runEvents';
@@ -140,6 +140,7 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   assert.equal(new Set(epochs.slice(1).map((e) => e.tensors)).size, 1, `tensors per epoch: ${epochs.map((e) => e.tensors)}`);
   assert.equal(new Set(epochs.slice(1).map((e) => e.tensorBytes)).size, 1);
   assert.ok(events.some((e) => e.type === 'batch') && events.some((e) => e.type === 'epoch') && events.at(-1)?.type === 'finished');
+  assertKeptWeights(record.value, epochs as unknown as { val_accuracy: number }[]);
 
   // The exported model, loaded from disk, predicts the test split exactly as eval.json says.
   const predictor = await loadPredictor(outcome.runDir, installRoot, cacheDir);
@@ -160,6 +161,20 @@ test('feature extraction on real images: run folder, frozen base bitwise unchang
   });
   assert.deepEqual(confusion, evaluation.confusion);
 });
+
+/**
+ * run.json says which epoch's weights were kept (the best by val_accuracy, the first to reach it)
+ * and the last and highest validation accuracy, as metrics.jsonl has them.
+ */
+function assertKeptWeights(record: RunRecord, epochs: { val_accuracy: number }[]): void {
+  const val = epochs.map((e) => e.val_accuracy);
+  const peak = Math.max(...val);
+  assert.deepEqual(record.weights, { epoch: val.indexOf(peak) + 1, metric: 'val_accuracy', evaluatedOn: 'test' });
+  assert.deepEqual(
+    [record.metrics.lastValAccuracy, record.metrics.peakValAccuracy, record.metrics.peakValAccuracyEpoch],
+    [val.at(-1), peak, val.indexOf(peak) + 1],
+  );
+}
 
 /** The test split of a run, in eval order, from the dataset index the run recorded. */
 function listTestImages(runDir: string, evaluation: EvaluationReport): { path: string; label: number }[] {

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { updateRun, writeJsonAtomic } from '../../core/runStore';
 import { evaluatePredictions, type EvaluationReport } from '../../core/metrics';
+import { lastAndBest } from '../../core/runSummary';
 import { preprocessingFile } from '../../core/preprocessingFile';
 import { assembleFullModel } from '../modelSurgery';
 import { evaluateTable, type TrainResult } from '../trainLoop';
@@ -63,7 +64,11 @@ export async function exportStage(ctx: RunContext, { backbone, split, pixels }: 
 export function finishSucceeded(ctx: RunContext, trainResult: TrainResult, { evaluation, evalSplit }: Evaluated): RunOutcome {
   const { started, phaseTimes, cacheStats } = ctx;
   const last = trainResult.history.at(-1);
+  // The last and the highest validation accuracy, so views without metrics.jsonl (tree, CodeLens) say the same as the curves.
+  const val = lastAndBest(trainResult.history.map((h) => ({ x: h.epoch, y: h.valAccuracy })));
   const metrics: Record<string, number> = {
+    ...(val.last ? { lastValAccuracy: val.last.value } : {}),
+    ...(val.best ? { peakValAccuracy: val.best.value, peakValAccuracyEpoch: val.best.epoch } : {}),
     accuracy: evaluation.accuracy,
     loss: evaluation.loss,
     macroF1: evaluation.macroF1,
@@ -80,6 +85,13 @@ export function finishSucceeded(ctx: RunContext, trainResult: TrainResult, { eva
     metrics,
     timings: { startedAt: new Date(started).toISOString(), endedAt: new Date().toISOString(), durationMs, ...phaseTimes },
     training: { stoppedEarly: trainResult.stoppedEarly, history: trainResult.history.length },
+    // trainSplitModel restored the best checkpoint (none when no epoch improved: the last one stays):
+    // those are the weights evaluated and exported.
+    weights: {
+      epoch: trainResult.bestEpoch >= 1 ? trainResult.bestEpoch : trainResult.epochsRun,
+      metric: ctx.experiment.train.checkpointMetric,
+      evaluatedOn: evalSplit,
+    },
     cache: { dir: ctx.opts.cacheDir, ...cacheStats },
   });
   ctx.log(`succeeded: ${evalSplit} accuracy ${(evaluation.accuracy * 100).toFixed(1)}% in ${(durationMs / 1000).toFixed(1)} s`);

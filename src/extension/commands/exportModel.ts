@@ -1,20 +1,24 @@
 // Export Model: copies a succeeded run's model/ (model.json, weights.bin, labels.json,
-// preprocessing.json, and a graph base when there is one) to a folder the user picks.
-// Never replaces files in a non-empty folder without asking; never deletes anything.
+// preprocessing.json, and a graph base when there is one) to a folder the user names (created
+// when new), with a README.md of loading code made from that preprocessing.json. Never
+// replaces files in a non-empty folder without asking; never deletes anything.
 import * as vscode from 'vscode';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readRunAsync, RUN_FILES, type RunRecord } from '../../core/runStore';
-import { describePixelTransform } from '../../core/preprocessing';
-import { pythonSnippet, readPreprocessingFile, tfjsSnippet, transformOf, type PreprocessingFile } from '../../core/preprocessingFile';
+import { readPreprocessingFile, type PreprocessingFile } from '../../core/preprocessingFile';
+import { exportReadme } from '../../core/exportReadme';
 import { pickRun, runDirFrom } from './runCommands';
-import { pickFolder } from './pickers';
+import { askExportFolder } from './exportTargetPrompt';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import type { Services } from '../services';
 
 export interface ExportOutcome {
   targetDir: string;
+  /** The model's files, copied from the run. */
   files: string[];
+  /** The README.md written beside them; undefined when the folder had one already. */
+  readme: string | undefined;
 }
 
 const README = 'README.md';
@@ -30,56 +34,16 @@ async function listFilesRecursive(dir: string, base = dir): Promise<string[]> {
   return lists.flat();
 }
 
-/** A README snippet: how to load the exported model in TF.js (and feed it in Python) like training did. */
-export async function loadingSnippet(modelDir: string): Promise<string> {
+/** The README for the model in `dir`, from the preprocessing.json there (the one the user got). */
+async function readmeFor(dir: string): Promise<string> {
   let pre: PreprocessingFile | undefined;
   try {
-    const read = readPreprocessingFile(JSON.parse(await fs.readFile(path.join(modelDir, 'preprocessing.json'), 'utf8')));
+    const read = readPreprocessingFile(JSON.parse(await fs.readFile(path.join(dir, 'preprocessing.json'), 'utf8')));
     if (read.ok) pre = read.value;
   } catch {
-    /* no or unreadable preprocessing.json: generic snippet */
+    /* no or unreadable preprocessing.json: the README says so */
   }
-  const [h, w] = pre?.inputSize ?? [224, 224];
-  const feed = pre
-    ? tfjsSnippet(pre)
-    : [
-        `let x = tf.image.resizeBilinear(img, [${h}, ${w}], false, true);`,
-        'x = x.div(255); // preprocessing.json is missing: check what the model expects',
-      ].join('\n');
-  return [
-    '# Exported Transfer Lab model',
-    '',
-    'A TensorFlow.js layers model with its labels and the preprocessing it was trained with.',
-    '',
-    '- `model.json`, `weights.bin`: load with `tf.loadLayersModel`.',
-    '- `labels.json`: class names, in output order.',
-    pre
-      ? `- \`preprocessing.json\`: input ${h}x${w} RGB, resize \`${pre.resize}\` (${pre.interpolation}), pixels 0..255 preprocessed as Keras's \`${pre.mode}\` mode: ${describePixelTransform(transformOf(pre))}.`
-      : `- \`preprocessing.json\`: missing; the input is ${h}x${w} RGB.`,
-    ...(pre?.graphBase
-      ? [`- The base is a graph model (\`${pre.graphBase.path}\`): load it with \`tf.loadGraphModel\` and feed its output to model.json.`]
-      : []),
-    '',
-    '```js',
-    "import * as tf from '@tensorflow/tfjs';",
-    '',
-    "const model = await tf.loadLayersModel('model.json'); // a URL, or tf.io.fileSystem(...) in Node",
-    "const labels = await (await fetch('labels.json')).json();",
-    'const probs = tf.tidy(() => {',
-    '  const img = tf.browser.fromPixels(imageElement).toFloat();',
-    ...feed.split('\n').map((l) => `  ${l}`),
-    '  return model.predict(x.expandDims(0)).squeeze();',
-    '});',
-    'const p = await probs.data();',
-    'const best = p.indexOf(Math.max(...p));',
-    'console.log(labels[best], p[best]);',
-    'probs.dispose();',
-    '```',
-    ...(pre
-      ? ['', 'The same inputs in Python (TensorFlow and Keras 3), e.g. to check the model against Keras:', '', '```python', pythonSnippet(pre), '```']
-      : []),
-    '',
-  ].join('\n');
+  return exportReadme(pre);
 }
 
 /** The run to export: named, or picked among the succeeded ones; undefined (with a message) when it has no complete model. */
@@ -103,13 +67,14 @@ async function exportableRun(s: Services, arg: unknown): Promise<{ runDir: strin
   return { runDir, record, name };
 }
 
-/** The folder the user picks; a non-empty one is offered a new subfolder, or replacing files in it. */
-async function askTarget(name: string, record: RunRecord | undefined): Promise<{ targetDir: string; overwrite?: boolean } | undefined> {
-  const targetDir = await pickFolder(`Export the model of ${name} to…`, 'Export Here');
+/** The folder the user names (a new one is created); a non-empty one is offered a new subfolder, or replacing files in it. */
+async function askTarget(name: string, record: RunRecord | undefined, modelDir: string): Promise<{ targetDir: string; overwrite?: boolean } | undefined> {
+  const folderName = `${record ? record.experiment.name : 'model'}-model`;
+  const targetDir = await askExportFolder(name, folderName, modelDir);
   if (!targetDir) return undefined;
   // An empty folder is the natural target; a non-empty one gets a subfolder offered.
   if (!(await isNonEmptyDir(targetDir))) return { targetDir };
-  const sub = path.join(targetDir, `${record ? record.experiment.name : 'model'}-model`);
+  const sub = path.join(targetDir, folderName);
   const choice = await vscode.window.showWarningMessage(
     `${targetDir} is not empty. Export into a new subfolder ${path.basename(sub)}/, or into ${path.basename(targetDir)}/ itself (files with the same names are replaced)?`,
     { modal: true },
@@ -139,23 +104,32 @@ async function targetAccepted(targetDir: string, files: string[], overwrite: boo
   return true;
 }
 
-/** Says where the model went, offering to reveal it or to add a README with the loading code (never over an existing one). */
-function announceExport(name: string, modelDir: string, targetDir: string, files: string[]): void {
+/**
+ * README.md with the loading code, beside the model, from the preprocessing.json copied there;
+ * never over a README that is already there (undefined then).
+ */
+async function writeReadme(targetDir: string, files: string[]): Promise<string | undefined> {
+  const readme = path.join(targetDir, README);
+  if (files.includes(README) || (await pathExists(readme))) return undefined;
+  await fs.writeFile(readme, await readmeFor(targetDir));
+  return readme;
+}
+
+/** Says where the model went, offering to reveal it and to open its README (an untitled one when the folder had its own). */
+function announceExport(name: string, targetDir: string, files: string[], readme: string | undefined): void {
   const shown = vscode.workspace.asRelativePath(targetDir);
+  const kept = readme ? '' : ` ${README} was there already, so it is kept`;
   void vscode.window
-    .showInformationMessage(`Transfer Lab: exported the model of ${name} to ${shown} (${files.length} files).`, 'Reveal', 'Add README with Loading Code')
+    .showInformationMessage(
+      `Transfer Lab: exported the model of ${name} to ${shown} (${files.length} files and ${readme ? 'a README' : 'no README'}).${kept}`,
+      'Reveal',
+      'Open README',
+    )
     .then(async (pick) => {
       if (pick === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(targetDir, 'model.json')));
-      if (pick === 'Add README with Loading Code') {
-        const readme = path.join(targetDir, README);
-        if (await pathExists(readme)) {
-          const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: await loadingSnippet(modelDir) });
-          await vscode.window.showTextDocument(doc);
-          void vscode.window.showInformationMessage(`Transfer Lab: ${shown}/README.md exists, so the snippet opened in an untitled editor instead.`);
-        } else {
-          await fs.writeFile(readme, await loadingSnippet(modelDir));
-          await vscode.window.showTextDocument(vscode.Uri.file(readme));
-        }
+      if (pick === 'Open README') {
+        if (readme) await vscode.window.showTextDocument(vscode.Uri.file(readme));
+        else await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: await readmeFor(targetDir) }));
       }
     });
 }
@@ -166,7 +140,7 @@ export async function exportModelCommand(s: Services, arg?: unknown, target?: un
   const { name } = run;
   const modelDir = path.join(run.runDir, RUN_FILES.model);
   const given = typeof target === 'string' ? target : target instanceof vscode.Uri ? target.fsPath : undefined;
-  const chosen = given ? { targetDir: given } : await askTarget(name, run.record);
+  const chosen = given ? { targetDir: given } : await askTarget(name, run.record, modelDir);
   if (!chosen) return undefined;
   const targetDir = path.resolve(chosen.targetDir);
   if (targetDir === modelDir || targetDir.startsWith(modelDir + path.sep)) {
@@ -180,7 +154,8 @@ export async function exportModelCommand(s: Services, arg?: unknown, target?: un
     await fs.mkdir(path.dirname(path.join(targetDir, f)), { recursive: true });
     await fs.copyFile(path.join(modelDir, f), path.join(targetDir, f));
   }
-  s.output.appendLine(`[export] ${name}: copied ${files.join(', ')} to ${targetDir}`);
-  announceExport(name, modelDir, targetDir, files);
-  return { targetDir, files };
+  const readme = await writeReadme(targetDir, files);
+  s.output.appendLine(`[export] ${name}: copied ${files.join(', ')} to ${targetDir}${readme ? ` and wrote ${README}` : ''}`);
+  announceExport(name, targetDir, files, readme);
+  return { targetDir, files, readme };
 }
