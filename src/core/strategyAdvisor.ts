@@ -6,6 +6,7 @@
 import type { BackboneFamily, BackboneFormat } from './backboneCatalog';
 import type { StrategySpec } from './experiment';
 import { backboneBlocks, transferPoints, type LayerRef } from './layerBlocks';
+import { localPoints } from './localModelCuts';
 
 export type DataSimilarity = 'similar' | 'different';
 export type DatasetSize = 'small' | 'large';
@@ -84,7 +85,9 @@ export function familyPoints(input: Pick<AdvisorInput, 'family' | 'layers'>): Fa
     // Not a Keras family: the fixed points only where the model has those layers.
     const fixed = input.family ? FIXED_FAMILY_POINTS[input.family] : undefined;
     const names = new Set(input.layers.map((l) => l.name));
-    return fixed && [fixed.earlierCut, fixed.lateBlock, fixed.earlyBlock].every((n) => names.has(n)) ? fixed : undefined;
+    if (fixed && [fixed.earlierCut, fixed.lateBlock, fixed.earlyBlock].every((n) => names.has(n))) return fixed;
+    // A user's own CNN: its conv/pool blocks.
+    return localPoints(input.layers);
   }
   return input.family ? FIXED_FAMILY_POINTS[input.family] : undefined;
 }
@@ -92,7 +95,7 @@ export function familyPoints(input: Pick<AdvisorInput, 'family' | 'layers'>): Fa
 /** ", the end of stage conv4" / ", the start of the exit flow" / ", the end of convnext_tiny_stage_2". */
 function inStage(stage: string | undefined, what: string): string {
   if (!stage) return '';
-  const named = /^stage /.test(stage) || /_stage_\d+$/.test(stage) ? stage : / flow$/.test(stage) ? `the ${stage}` : `stage ${stage}`;
+  const named = /^(stage|block) /.test(stage) || /_stage_\d+$/.test(stage) ? stage : / flow$/.test(stage) ? `the ${stage}` : `stage ${stage}`;
   return `, ${what} ${named}`;
 }
 

@@ -16,6 +16,8 @@ import { pathExists } from '../pathChecks';
 import { findDatasets, trainImagesPerClass, type TrainImageStats } from './datasetDiscovery';
 import { advisorInputOf, backboneEntryOf, buildExperiment, experimentFolderFor, validExperimentName, writeExperiment } from './newExperimentFile';
 import { pickFolder } from './pickers';
+import { cutToWrite, droppedHeadNote, pickAdviceLayer } from './strategyChoices';
+import type { LayerRef } from '../../core/layerBlocks';
 
 const TOTAL_STEPS = 4;
 const TITLE = 'Transfer Lab: New Experiment';
@@ -25,6 +27,8 @@ interface WizardState {
   stats?: TrainImageStats;
   backbone?: BackboneSpec;
   advice?: StrategyAdvice;
+  /** A local model.json's layers (for its layer choices and the cut before its old head). */
+  localLayers?: LayerRef[];
   name?: string;
   /** The user cancelled from a dialog in the middle of a step. */
   cancelled?: boolean;
@@ -159,6 +163,7 @@ class NewExperimentWizard {
     const entry = backboneEntryOf(state.backbone!);
     const advisor = await advisorInputOf(this.s, state.backbone!);
     const format = advisor.format;
+    state.localLayers = 'path' in state.backbone! ? advisor.layers : undefined;
     const items = this.strategyItems(allSituations({ imagesPerClass: state.stats?.perClass, ...advisor }), format);
     const similarTo = entry ? entry.trainedOn.split(' (')[0] : 'what the backbone was trained on';
     const pick = await input.pick({
@@ -174,6 +179,13 @@ class NewExperimentWizard {
           : `Strategy: is your data similar to ${similarTo}? Pick the matching situation`,
     });
     state.advice = pick.advice!;
+    return state.localLayers ? this.pickLayer : this.pickName;
+  };
+
+  /** For a local model: which of its layers the earlier cut (or fine-tuning) starts at. */
+  readonly pickLayer: InputStep = async (input) => {
+    const { state } = this;
+    state.advice = await pickAdviceLayer(input, { title: TITLE, step: 3, totalSteps: TOTAL_STEPS, advice: state.advice!, layers: state.localLayers! });
     return this.pickName;
   };
 
@@ -193,7 +205,7 @@ class NewExperimentWizard {
       items.push({
         label: `${recommended ? '$(star-full) ' : ''}${advice.title}`,
         description: `${recommended ? 'recommended if your data is ' : 'if your data is '}${advice.situation.endsWith('similar') ? 'similar' : 'different'} · ${describeSituation(advice.situation)}`,
-        detail: advice.reason,
+        detail: [advice.reason, droppedHeadNote(advice, this.state.localLayers)].filter(Boolean).join(' '),
         advice,
       });
     });
@@ -236,7 +248,8 @@ export async function newExperimentWizard(s: Services): Promise<vscode.Uri | und
   if (!finished || state.cancelled || !state.datasetDir || !state.backbone || !state.advice || !state.name) return undefined;
   const folder = experimentFolderFor(state.datasetDir);
   const backbone: BackboneSpec = { ...state.backbone };
-  if (state.advice.cutAt) backbone.cutAt = state.advice.cutAt;
+  const cutAt = cutToWrite(state.advice, state.localLayers);
+  if (cutAt) backbone.cutAt = cutAt;
   const exp = buildExperiment({
     name: state.name.trim(),
     datasetDir: state.datasetDir,
