@@ -165,7 +165,7 @@ class NewExperimentWizard {
     const format = advisor.format;
     state.localLayers = 'path' in state.backbone! ? advisor.layers : undefined;
     const items = this.strategyItems(allSituations({ imagesPerClass: state.stats?.perClass, ...advisor }), format);
-    const similarTo = entry ? entry.trainedOn.split(' (')[0] : 'what the backbone was trained on';
+    const similarTo = entry ? entry.trainedOn.split(' (')[0] : "the model's own data";
     const pick = await input.pick({
       title: TITLE,
       step: 3,
@@ -173,10 +173,8 @@ class NewExperimentWizard {
       items,
       activeItem: items.find((i) => i.advice && i.advice.title === state.advice?.title) ?? items.find((i) => i.advice),
       matchOnDetail: true,
-      placeholder:
-        format === 'graph'
-          ? 'Strategy: this backbone is a graph model, so feature extraction only'
-          : `Strategy: is your data similar to ${similarTo}? Pick the matching situation`,
+      // Short enough not to be cut off; each item's detail says the rest.
+      placeholder: format === 'graph' ? 'Strategy: a graph model, so feature extraction only' : `Strategy: is your data like ${similarTo}?`,
     });
     state.advice = pick.advice!;
     return state.localLayers ? this.pickLayer : this.pickName;
