@@ -14,6 +14,7 @@ import type { EvaluationReport } from '../src/core/metrics';
 import { LineChart } from './lib/lineChart';
 import { el } from './lib/dom';
 import { connect } from './lib/hostChannel';
+import { neverTrainedNote } from './lib/neverTrained';
 
 const vscode = connect<DashboardMessage, DashboardRequest>(DASHBOARD_PROTOCOL, parseDashboardMessage, receive);
 const root = document.getElementById('root')!;
@@ -22,7 +23,8 @@ const header = el('section', undefined, 'header');
 header.setAttribute('aria-live', 'polite');
 const charts = el('section', undefined, 'charts');
 const evaluationSection = el('section', undefined, 'evaluation');
-root.append(header, charts, evaluationSection);
+const neverTrained = el('section', undefined, 'never-trained');
+root.append(header, neverTrained, charts, evaluationSection);
 
 const lossBox = el('div', undefined, 'chart');
 const accBox = el('div', undefined, 'chart');
@@ -49,10 +51,20 @@ const chartFor: Record<keyof DashboardCurves, LineChart> = {
   learningRate: lr,
 };
 
+let lastHeader: DashboardHeader | undefined;
+
+/** A run that ended before its first epoch: its error and what to do, instead of empty charts. */
+function showNeverTrained(): void {
+  const note = lastHeader && neverTrainedNote(lastHeader, loss.pointCount + accuracy.pointCount + lr.pointCount);
+  charts.style.display = note ? 'none' : '';
+  neverTrained.replaceChildren(...(note ? [el('h3', note.title), ...(note.message ? [el('p', note.message, 'error')] : []), el('p', note.next, 'muted')] : []));
+}
+
 function appendCurves(curves: Partial<DashboardCurves>): void {
   for (const [key, points] of Object.entries(curves) as [keyof DashboardCurves, DashboardCurves[keyof DashboardCurves]][]) {
     if (points?.length) chartFor[key].append(key, points);
   }
+  showNeverTrained();
   vscode.post({
     type: 'rendered',
     points: loss.pointCount + accuracy.pointCount + lr.pointCount,
@@ -86,7 +98,10 @@ function renderHeader(h: DashboardHeader): void {
     progress.setAttribute('aria-label', `epoch ${h.epoch} of ${h.epochs}`);
     header.append(progress);
   }
-  if (h.message) header.append(el('p', h.message, h.status === 'failed' ? 'error' : 'muted'));
+  lastHeader = h;
+  showNeverTrained();
+  // The never-trained block shows the error already.
+  if (h.message && neverTrained.childElementCount === 0) header.append(el('p', h.message, h.status === 'failed' ? 'error' : 'muted'));
 }
 
 function renderEvaluation(e: EvaluationReport, wrong: WrongImage[]): void {
