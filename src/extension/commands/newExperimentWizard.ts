@@ -13,6 +13,8 @@ import type { Services } from '../services';
 import { cacheDirOf } from '../config';
 import { backboneItems, catalogAvailability, checkOffline, ReachabilityProbes } from '../backbonePicker';
 import { pathExists } from '../pathChecks';
+import { flagUnreachable, unreachableEntries } from '../offlineFlags';
+import { BACKBONE_CATALOG } from '../../core/backboneCatalog';
 import { findDatasets, trainImagesPerClass, type TrainImageStats } from './datasetDiscovery';
 import { advisorInputOf, backboneEntryOf, buildExperiment, experimentFolderFor, validExperimentName, writeExperiment } from './newExperimentFile';
 import { pickFolder } from './pickers';
@@ -43,7 +45,10 @@ class NewExperimentWizard {
   private readonly roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   private readonly probes = new ReachabilityProbes();
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    // The backbone step marks unreachable hosts: start asking them while the user picks a dataset.
+    void catalogAvailability(s.context.extensionPath, cacheDirOf(s.context)).then((a) => this.probes.warm(a));
+  }
 
   readonly pickDataset: InputStep = async (input) => {
     const { state } = this;
@@ -88,7 +93,7 @@ class NewExperimentWizard {
     const { state } = this;
     const availability = await catalogAvailability(this.s.context.extensionPath, cacheDirOf(this.s.context));
     this.probes.warm(availability);
-    const items = backboneItems(availability);
+    const items = flagUnreachable(backboneItems(availability), await unreachableEntries(BACKBONE_CATALOG, availability, this.probes));
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
     const pick = await input.pick({
       title: TITLE,
