@@ -6,8 +6,10 @@ import { backboneBlocks, type LayerRef } from './layerBlocks';
 
 /** Layers that pool or flatten a feature map into a vector: a classifier head starts at one. */
 const FLATTENING = new Set(['Flatten', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
+/** Normalization and activation layers a head's Dense layers may carry (also engine/backbone/classifierCut.ts's). */
+export const HEAD_NORMALIZATION_AND_ACTIVATIONS = ['BatchNormalization', 'LayerNormalization', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU'] as const;
 /** Layers a classifier head is built from after its flattening layer. */
-const HEAD = new Set([
+const HEAD = new Set<string>([
   'Dense',
   'Dropout',
   'AlphaDropout',
@@ -16,12 +18,7 @@ const HEAD = new Set([
   'Softmax',
   'Activation',
   'Reshape',
-  'BatchNormalization',
-  'LayerNormalization',
-  'ReLU',
-  'LeakyReLU',
-  'ELU',
-  'PReLU',
+  ...HEAD_NORMALIZATION_AND_ACTIVATIONS,
 ]);
 /** Weightless layers that may sit between the feature map and the flattening layer. */
 const BEFORE_FLATTENING = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise']);
