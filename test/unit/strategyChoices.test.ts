@@ -3,7 +3,9 @@
 // layer step offers the model's block ends (cut) or block starts (fine-tune), the advised one starred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kerasTopologyLayers } from '../../src/extension/shippedTopology';
+import * as path from 'node:path';
+import { kerasTopologyLayers, shippedTopologyLayers } from '../../src/extension/shippedTopology';
+import { findCatalogEntry } from '../../src/core/backboneCatalog';
 import { cutToWrite, droppedHeadNote, layerItems, withLayer } from '../../src/extension/commands/strategyChoices';
 import { allSituations } from '../../src/core/strategyAdvisor';
 import { smallCnnModelJson } from '../fixtures/smallCnnTopology';
@@ -54,4 +56,28 @@ test('fine-tuning offers the block starts and writes unfreezeFrom', () => {
   assert.deepEqual(withLayer(late, 'conv2a').strategy, { kind: 'fine-tune', unfreezeFrom: 'conv2a' });
   // Plain feature extraction names no layer: no layer step.
   assert.equal(layerItems(bySituation('small-similar'), layers), undefined);
+});
+
+test("the advised layer is offered even where it ends no block (a Keras family's point), in model order", () => {
+  const earlier = { ...bySituation('small-different'), cutAt: 'conv2b' };
+  const asked = layerItems(earlier, layers)!;
+  assert.deepEqual(
+    asked.items.map((i) => i.layer),
+    ['pool1', 'conv2b', 'pool2'],
+  );
+  assert.equal(asked.active?.layer, 'conv2b', 'accepting keeps the advice');
+});
+
+test("Keras's own MobileNetV2 (a no-top export) as a user's model: no head to leave out, and the advised earlier cut is the active layer choice", async () => {
+  const entry = findCatalogEntry('mobilenet_v2')!;
+  const keras = (await shippedTopologyLayers(path.resolve(__dirname, '../../..'), entry))!;
+  const advice = allSituations({ imagesPerClass: 24, format: 'layers', layers: keras }).map((s) => s.advice);
+  const plain = advice.find((a) => a.situation === 'small-similar')!;
+  assert.equal(cutToWrite(plain, keras), undefined, 'the run cuts at its output');
+  assert.equal(droppedHeadNote(plain, keras), undefined);
+  const earlier = advice.find((a) => a.situation === 'small-different')!;
+  assert.equal(earlier.cutAt, 'block_13_expand_relu', 'an earlier cut from its stages');
+  const asked = layerItems(earlier, keras)!;
+  assert.equal(asked.active?.layer, earlier.cutAt);
+  assert.ok(asked.items.length > 5, `${asked.items.length} layers offered`);
 });

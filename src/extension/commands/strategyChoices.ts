@@ -42,8 +42,14 @@ export function withLayer(advice: StrategyAdvice, layer: string): StrategyAdvice
 /** The items of the layer step, in model order, the advised layer starred; undefined when the advice names no layer or there is no other. */
 export function layerItems(advice: StrategyAdvice, layers: readonly LayerRef[]): { items: LayerItem[]; active?: LayerItem; cut: boolean } | undefined {
   const q = layerQuestion(advice, layers);
-  if (!q || q.choices.length < 2) return undefined;
-  const items = q.choices.map((c) => ({
+  if (!q) return undefined;
+  // The advised layer is always offered (a Keras family's point need not end a block), in model order.
+  const order = new Map(layers.map((l, i) => [l.name, i]));
+  const choices = q.choices.some((c) => c.layer === q.current)
+    ? q.choices
+    : [...q.choices, { layer: q.current, where: 'the advised layer' }].sort((x, y) => (order.get(x.layer) ?? 0) - (order.get(y.layer) ?? 0));
+  if (choices.length < 2) return undefined;
+  const items = choices.map((c) => ({
     label: `${c.layer === q.current ? '$(star-full) ' : ''}${c.layer}`,
     description: c.layer === q.current ? `${c.where} · suggested` : c.where,
     layer: c.layer,
