@@ -13,6 +13,7 @@ import {
 import type { EvaluationReport } from '../src/core/metrics';
 import { DashboardCharts } from './lib/dashboardCharts';
 import { cspViolations, el, openPage } from './lib/webviewPage';
+import { neverTrainedNote } from './lib/neverTrained';
 
 const { vscode, root } = openPage<DashboardMessage, DashboardRequest>(DASHBOARD_PROTOCOL, parseDashboardMessage, receive);
 
@@ -20,12 +21,23 @@ const header = el('section', undefined, 'header');
 header.setAttribute('aria-live', 'polite');
 const charts = el('section', undefined, 'charts');
 const evaluationSection = el('section', undefined, 'evaluation');
-root.append(header, charts, evaluationSection);
+const neverTrained = el('section', undefined, 'never-trained');
+root.append(header, neverTrained, charts, evaluationSection);
 
 const curves = new DashboardCharts(charts);
 
+let lastHeader: DashboardHeader | undefined;
+
+/** A run that ended before its first epoch: its error and what to do, instead of empty charts. */
+function showNeverTrained(): void {
+  const note = lastHeader && neverTrainedNote(lastHeader, curves.pointCount);
+  charts.style.display = note ? 'none' : '';
+  neverTrained.replaceChildren(...(note ? [el('h3', note.title), ...(note.message ? [el('p', note.message, 'error')] : []), el('p', note.next, 'muted')] : []));
+}
+
 function appendCurves(c: Partial<DashboardCurves>): void {
   curves.append(c);
+  showNeverTrained();
   vscode.post({ type: 'rendered', points: curves.pointCount, outOfOrder: curves.outOfOrder });
 }
 
@@ -59,7 +71,10 @@ function renderHeader(h: DashboardHeader): void {
     progress.setAttribute('aria-label', `epoch ${h.epoch} of ${h.epochs}`);
     header.append(progress);
   }
-  if (h.message) header.append(el('p', h.message, h.status === 'failed' ? 'error' : 'muted'));
+  lastHeader = h;
+  showNeverTrained();
+  // The never-trained block shows the error already.
+  if (h.message && neverTrained.childElementCount === 0) header.append(el('p', h.message, h.status === 'failed' ? 'error' : 'muted'));
 }
 
 function renderEvaluation(e: EvaluationReport, wrong: WrongImage[]): void {

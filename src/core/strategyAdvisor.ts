@@ -6,6 +6,7 @@
 import type { BackboneFamily, BackboneFormat } from './backboneCatalog';
 import type { StrategySpec } from './experiment';
 import { backboneBlocks, transferPoints, type LayerRef } from './layerBlocks';
+import { localPoints } from './localModelCuts';
 
 export type DataSimilarity = 'similar' | 'different';
 export type DatasetSize = 'small' | 'large';
@@ -30,6 +31,12 @@ export interface AdvisorInput {
    * conv4_block36_out where ResNet50 gets conv4_block6_out.
    */
   layers?: readonly LayerRef[];
+  /**
+   * The user's own count, when `imagesPerClass` is a representative count of the other size
+   * (allSituations): the reason then speaks of the size's range and of the user's count,
+   * not of a count the user does not have.
+   */
+  actualImagesPerClass?: number;
 }
 
 export interface StrategyAdvice {
@@ -84,7 +91,9 @@ export function familyPoints(input: Pick<AdvisorInput, 'family' | 'layers'>): Fa
     // Not a Keras family: the fixed points only where the model has those layers.
     const fixed = input.family ? FIXED_FAMILY_POINTS[input.family] : undefined;
     const names = new Set(input.layers.map((l) => l.name));
-    return fixed && [fixed.earlierCut, fixed.lateBlock, fixed.earlyBlock].every((n) => names.has(n)) ? fixed : undefined;
+    if (fixed && [fixed.earlierCut, fixed.lateBlock, fixed.earlyBlock].every((n) => names.has(n))) return fixed;
+    // A user's own CNN: its conv/pool blocks.
+    return localPoints(input.layers);
   }
   return input.family ? FIXED_FAMILY_POINTS[input.family] : undefined;
 }
@@ -92,7 +101,7 @@ export function familyPoints(input: Pick<AdvisorInput, 'family' | 'layers'>): Fa
 /** ", the end of stage conv4" / ", the start of the exit flow" / ", the end of convnext_tiny_stage_2". */
 function inStage(stage: string | undefined, what: string): string {
   if (!stage) return '';
-  const named = /^stage /.test(stage) || /_stage_\d+$/.test(stage) ? stage : / flow$/.test(stage) ? `the ${stage}` : `stage ${stage}`;
+  const named = /^(stage|block) /.test(stage) || /_stage_\d+$/.test(stage) ? stage : / flow$/.test(stage) ? `the ${stage}` : `stage ${stage}`;
   return `, ${what} ${named}`;
 }
 
@@ -100,13 +109,30 @@ export function datasetSize(imagesPerClass: number | undefined): DatasetSize {
   return imagesPerClass !== undefined && imagesPerClass >= SMALL_DATASET_PER_CLASS ? 'large' : 'small';
 }
 
+/** "about 24", or for a situation of the other size, its range ("100 or more") and a sentence with the user's own count. */
+function countWords(input: AdvisorInput, size: DatasetSize): { perClass: string; yours?: string } {
+  const actual = input.actualImagesPerClass;
+  if (actual !== undefined && datasetSize(actual) !== size) {
+    const range = size === 'large' ? `${SMALL_DATASET_PER_CLASS} or more` : `fewer than ${SMALL_DATASET_PER_CLASS}`;
+    const n = Math.round(actual);
+    const yours =
+      size === 'large'
+        ? `You have ${n} images per class; this needs ${SMALL_DATASET_PER_CLASS} or more.`
+        : `You have ${n} images per class; this is for fewer than ${SMALL_DATASET_PER_CLASS}.`;
+    return { perClass: range, yours };
+  }
+  return { perClass: input.imagesPerClass === undefined ? 'an unknown number of' : `about ${Math.round(input.imagesPerClass)}` };
+}
+
+const withYours = (yours: string | undefined, advice: StrategyAdvice): StrategyAdvice => (yours ? { ...advice, reason: `${yours} ${advice.reason}` } : advice);
+
 /** The strategy for one situation (what the wizard shows for each of the four). */
 export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
   const size = datasetSize(input.imagesPerClass);
   const situation: Situation = `${size}-${input.similarity}`;
   const layers = familyPoints(input);
   const st = layers?.stages;
-  const perClass = input.imagesPerClass === undefined ? 'an unknown number of' : `about ${Math.round(input.imagesPerClass)}`;
+  const { perClass, yours } = countWords(input, size);
 
   if (input.format === 'graph') {
     return {
@@ -120,12 +146,12 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
 
   switch (situation) {
     case 'small-similar':
-      return {
+      return withYours(yours, {
         situation,
         strategy: { kind: 'feature-extraction' },
         title: 'Feature extraction (frozen backbone, new head)',
         reason: `With ${perClass} training images per class, training the backbone would overfit; its late features already fit data like yours, so only a new classifier trains on them.`,
-      };
+      });
     case 'small-different': {
       const advice: StrategyAdvice = {
         situation,
@@ -136,25 +162,25 @@ export function adviseStrategy(input: AdvisorInput): StrategyAdvice {
         reason: `With ${perClass} images per class the backbone must stay frozen, but its last layers are specific to what it was trained on; earlier layers (edges, textures, shapes) transfer better to different data.${layers ? '' : ' Set backbone.cutAt to an earlier layer (Show Layers lists them).'}`,
       };
       if (layers) advice.cutAt = layers.earlierCut;
-      return advice;
+      return withYours(yours, advice);
     }
     case 'large-similar':
-      return {
+      return withYours(yours, {
         situation,
         strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.lateBlock } : { kind: 'fine-tune', unfreezeLast: 20 },
         title: layers ? `Fine-tune from a late block (${layers.lateBlock}${inStage(st?.late, 'the start of')})` : 'Fine-tune the last 20 layers',
         reason: `With ${perClass} images per class the last blocks can adapt without overfitting; the early, generic layers stay frozen and the base trains with a small learning rate.`,
-      };
+      });
     case 'large-different': {
       const veryLarge = (input.imagesPerClass ?? 0) >= VERY_LARGE_DATASET_PER_CLASS;
-      return {
+      return withYours(yours, {
         situation,
         strategy: layers ? { kind: 'fine-tune', unfreezeFrom: layers.earlyBlock } : { kind: 'fine-tune', unfreezeLast: 100 },
         title: layers
           ? `Fine-tune most of the network (from ${layers.earlyBlock}${inStage(st?.early, 'the start of')})`
           : 'Fine-tune most of the network (last 100 layers)',
         reason: `Your data differs from the backbone's, and with ${perClass} images per class most layers can retrain; the pretrained weights are still a better start than random ones.${veryLarge ? ' With this much data, also run a scratch baseline ("strategy": { "kind": "scratch" }) to compare.' : ''}`,
-      };
+      });
     }
   }
 }
@@ -171,7 +197,8 @@ export function allSituations(input: Omit<AdvisorInput, 'similarity'>): { advice
   return order.map(([s, similarity]) => {
     // Advice for the other size is computed at a representative count of that size.
     const imagesPerClass = s === size ? input.imagesPerClass : s === 'small' ? SMALL_DATASET_PER_CLASS / 2 : SMALL_DATASET_PER_CLASS * 5;
-    return { advice: adviseStrategy({ ...input, imagesPerClass, similarity }), recommended: s === size };
+    const actualImagesPerClass = s === size ? undefined : input.imagesPerClass;
+    return { advice: adviseStrategy({ ...input, imagesPerClass, similarity, actualImagesPerClass }), recommended: s === size };
   });
 }
 

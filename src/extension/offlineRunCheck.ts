@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { findCatalogEntry } from '../core/backboneCatalog';
 import { catalogAvailability, ReachabilityProbes } from './backbonePicker';
 import { offlineMessage } from './backboneChoices';
+import { askOffline, offlineRunDetail } from './offlinePrompts';
 
 /** The catalog id an experiment file names, if it names one (unreadable or invalid files: none; the run reports those). */
 async function catalogIdOf(file: string): Promise<string | undefined> {
@@ -32,14 +33,5 @@ export async function confirmRunWhenOffline(file: string, extensionPath: string,
   );
   if (reach.reachable) return true;
   const { message } = offlineMessage(entry, url, reach.reason);
-  const answer = await vscode.window.showWarningMessage(
-    message,
-    {
-      modal: true,
-      detail:
-        'The run would stop at the download. Run it once this machine is online (the download happens once, then it works offline), or choose a backbone that is already here (Transfer Lab: Show Layers and the New Experiment wizard say which are).',
-    },
-    'Run Anyway',
-  );
-  return answer === 'Run Anyway';
+  return (await askOffline(message, offlineRunDetail(cacheDir), 'Run Anyway')) === 'Run Anyway';
 }

@@ -206,3 +206,17 @@ test('every Keras Applications catalog entry gets layers of its own shipped topo
   }
   console.log(`${keras.length} Keras Applications entries checked`);
 });
+
+test("the other size's choices speak of the user's own count, not of a representative one", () => {
+  const small = allSituations({ imagesPerClass: 24, format: 'layers', family: 'mobilenet_v2' });
+  for (const { advice, recommended } of small) {
+    assert.doesNotMatch(advice.reason, /about 500|about 50\b/, advice.title);
+    if (recommended) assert.match(advice.reason, /^With about 24 (training )?images per class/, advice.title);
+    else assert.match(advice.reason, /^You have 24 images per class; this needs 100 or more\. .*with 100 or more images per class/i, advice.title);
+  }
+  const large = allSituations({ imagesPerClass: 640, format: 'layers', family: 'mobilenet_v2' }).filter((x) => !x.recommended);
+  assert.equal(large.length, 2);
+  for (const { advice } of large) assert.match(advice.reason, /^You have 640 images per class; this is for fewer than 100\. With fewer than 100/, advice.title);
+  // The advice itself is still the other size's (fine-tuning for large data).
+  assert.equal(small.find((x) => x.advice.situation === 'large-similar')!.advice.strategy.kind, 'fine-tune');
+});

@@ -1,6 +1,7 @@
 // The default cut for a layers model that no catalog entry or model card describes: the
 // last feature layer before the network's old classifier head.
 import type * as tfTypes from '@tensorflow/tfjs';
+import { HEAD_NORMALIZATION_AND_ACTIVATIONS } from '../../core/localModelCuts';
 
 /** Weightless layers that may follow a classifier (its activation, reshapes, dropout). */
 const AFTER_CLASSIFIER = new Set(['Activation', 'Softmax', 'Dropout', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise', 'Reshape', 'Flatten']);
@@ -67,17 +68,7 @@ export function findClassifierCut(model: tfTypes.LayersModel): { cutAt: string; 
 }
 
 /** Layers a classifier head is built from (on pooled or flattened features). */
-const HEAD_STACK = new Set([
-  ...BEFORE_CLASSIFIER,
-  ...AFTER_CLASSIFIER,
-  'Dense',
-  'BatchNormalization',
-  'LayerNormalization',
-  'ReLU',
-  'LeakyReLU',
-  'ELU',
-  'PReLU',
-]);
+const HEAD_STACK = new Set([...BEFORE_CLASSIFIER, ...AFTER_CLASSIFIER, 'Dense', ...HEAD_NORMALIZATION_AND_ACTIVATIONS]);
 
 /** Whether a layer's output is a spatial feature map ([batch, h, w, c]), not pooled features. */
 function isFeatureMap(layer: tfTypes.layers.Layer): boolean {

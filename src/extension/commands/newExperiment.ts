@@ -9,6 +9,7 @@ import type { Services } from '../services';
 import { trainImagesPerClass } from './datasetDiscovery';
 import { advisorInputOf, buildExperiment, experimentFolderFor, validExperimentName, writeExperiment } from './newExperimentFile';
 import { newExperimentWizard } from './newExperimentWizard';
+import { cutToWrite } from './strategyChoices';
 
 /** Answers that skip the wizard (tests and scripts). Paths may be absolute or workspace-relative. */
 export interface NewExperimentArgs {
@@ -44,11 +45,14 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
   let strategy: StrategySpec;
   if ('advise' in a.strategy) {
     const stats = await trainImagesPerClass(datasetDir, s.datasets);
-    const advice = allSituations({ imagesPerClass: stats?.perClass, ...(await advisorInputOf(s, backbone)) }).find(
+    const advisor = await advisorInputOf(s, backbone);
+    const advice = allSituations({ imagesPerClass: stats?.perClass, ...advisor }).find(
       (x) => x.recommended && x.advice.situation.endsWith((a.strategy as { advise: DataSimilarity }).advise),
     )!.advice;
     strategy = advice.strategy;
-    if (advice.cutAt) backbone.cutAt = advice.cutAt;
+    // A local model: the advised cut, else the cut before its old classifier head.
+    const cutAt = cutToWrite(advice, 'path' in backbone ? advisor.layers : undefined);
+    if (cutAt) backbone.cutAt = cutAt;
   } else {
     strategy = a.strategy;
   }

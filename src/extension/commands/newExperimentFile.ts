@@ -9,6 +9,7 @@ import type { BackboneSpec, ExperimentFile, StrategySpec } from '../../core/expe
 import { suggestTraining } from '../../core/strategyAdvisor';
 import type { Services } from '../services';
 import { shippedTopologyLayers } from '../shippedTopology';
+import { localModelLayers } from '../localModelLayers';
 import { pathExists } from '../pathChecks';
 
 export async function validExperimentName(name: string, folder: string): Promise<string | undefined> {
@@ -64,14 +65,21 @@ export function backboneEntryOf(spec: BackboneSpec): BackboneCatalogEntry | unde
   return 'catalog' in spec ? findCatalogEntry(spec.catalog) : undefined;
 }
 
-/** What the advisor needs of the backbone: its format and family, and its layers where a topology ships. */
+/** What the advisor needs of the backbone: its format and family, and its layers where a topology ships or a local model.json has one. */
 export async function advisorInputOf(s: Services, spec: BackboneSpec) {
   const entry = backboneEntryOf(spec);
+  const local = 'path' in spec ? await localModelLayers(resolveInWorkspace(spec.path)) : undefined;
   return {
     format: entry?.format ?? ('layers' as const),
     family: entry?.family,
-    layers: entry ? await shippedTopologyLayers(s.context.extensionPath, entry) : undefined,
+    layers: entry ? await shippedTopologyLayers(s.context.extensionPath, entry) : local,
   };
+}
+
+/** A path as the user gave it: absolute, or relative to the first workspace folder. */
+export function resolveInWorkspace(p: string): string {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  return path.isAbsolute(p) ? p : path.resolve(root, p);
 }
 
 /** Writes the file (never over an existing one) and opens it. */

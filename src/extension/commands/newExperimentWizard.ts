@@ -13,11 +13,15 @@ import type { Services } from '../services';
 import { cacheDirOf } from '../config';
 import { backboneItems, catalogAvailability, checkOffline, ReachabilityProbes } from '../backbonePicker';
 import { pathExists } from '../pathChecks';
+import { flagUnreachable, unreachableEntries } from '../offlineFlags';
+import { BACKBONE_CATALOG } from '../../core/backboneCatalog';
 import { findDatasets, trainImagesPerClass, type TrainImageStats } from './datasetDiscovery';
 import { advisorInputOf, backboneEntryOf, buildExperiment, experimentFolderFor, validExperimentName, writeExperiment } from './newExperimentFile';
 import { pickFolder } from './pickers';
 import { canMeasure, measureForWizard, probeSeconds } from './wizardProbe';
 import { asStrategyAdvice } from '../../core/probeAdvice';
+import { cutToWrite, droppedHeadNote, pickAdviceLayer } from './strategyChoices';
+import type { LayerRef } from '../../core/layerBlocks';
 
 const TOTAL_STEPS = 4;
 const TITLE = 'Transfer Lab: New Experiment';
@@ -29,6 +33,8 @@ interface WizardState {
   advice?: StrategyAdvice;
   /** What "Measure it" recommended (the layer probe), for this dataset and backbone. */
   measured?: { advice: StrategyAdvice; key: string };
+  /** A local model.json's layers (for its layer choices and the cut before its old head). */
+  localLayers?: LayerRef[];
   name?: string;
   /** The user cancelled from a dialog in the middle of a step. */
   cancelled?: boolean;
@@ -43,7 +49,10 @@ class NewExperimentWizard {
   private readonly roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   private readonly probes = new ReachabilityProbes();
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    // The backbone step marks unreachable hosts: start asking them while the user picks a dataset.
+    void catalogAvailability(s.context.extensionPath, cacheDirOf(s.context)).then((a) => this.probes.warm(a));
+  }
 
   readonly pickDataset: InputStep = async (input) => {
     const { state } = this;
@@ -88,7 +97,7 @@ class NewExperimentWizard {
     const { state } = this;
     const availability = await catalogAvailability(this.s.context.extensionPath, cacheDirOf(this.s.context));
     this.probes.warm(availability);
-    const items = backboneItems(availability);
+    const items = flagUnreachable(backboneItems(availability), await unreachableEntries(BACKBONE_CATALOG, availability, this.probes));
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
     const pick = await input.pick({
       title: TITLE,
@@ -163,8 +172,9 @@ class NewExperimentWizard {
     const entry = backboneEntryOf(state.backbone!);
     const advisor = await advisorInputOf(this.s, state.backbone!);
     const format = advisor.format;
+    state.localLayers = 'path' in state.backbone! ? advisor.layers : undefined;
     const items = this.strategyItems(allSituations({ imagesPerClass: state.stats?.perClass, ...advisor }), format);
-    const similarTo = entry ? entry.trainedOn.split(' (')[0] : 'what the backbone was trained on';
+    const similarTo = entry ? entry.trainedOn.split(' (')[0] : "the model's own data";
     const pick = await input.pick({
       title: TITLE,
       step: 3,
@@ -175,13 +185,18 @@ class NewExperimentWizard {
         items.find((i) => i.advice && i.advice.title === state.advice?.title) ??
         items.find((i) => i.advice),
       matchOnDetail: true,
-      placeholder:
-        format === 'graph'
-          ? 'Strategy: this backbone is a graph model, so feature extraction only'
-          : `Strategy: is your data similar to ${similarTo}? Pick the matching situation`,
+      // Short enough not to be cut off; each item's detail says the rest.
+      placeholder: format === 'graph' ? 'Strategy: a graph model, so feature extraction only' : `Strategy: is your data like ${similarTo}?`,
     });
     if (pick.measure) return this.measure(input);
     state.advice = pick.advice!;
+    return state.localLayers ? this.pickLayer : this.pickName;
+  };
+
+  /** For a local model: which of its layers the earlier cut (or fine-tuning) starts at. */
+  readonly pickLayer: InputStep = async (input) => {
+    const { state } = this;
+    state.advice = await pickAdviceLayer(input, { title: TITLE, step: 3, totalSteps: TOTAL_STEPS, advice: state.advice!, layers: state.localLayers! });
     return this.pickName;
   };
 
@@ -223,7 +238,7 @@ class NewExperimentWizard {
       items.push({
         label: `${recommended ? '$(star-full) ' : ''}${advice.title}`,
         description: `${recommended ? 'recommended if your data is ' : 'if your data is '}${advice.situation.endsWith('similar') ? 'similar' : 'different'} · ${describeSituation(advice.situation)}`,
-        detail: advice.reason,
+        detail: [advice.reason, droppedHeadNote(advice, this.state.localLayers)].filter(Boolean).join(' '),
         advice,
       });
     });
@@ -266,7 +281,8 @@ export async function newExperimentWizard(s: Services): Promise<vscode.Uri | und
   if (!finished || state.cancelled || !state.datasetDir || !state.backbone || !state.advice || !state.name) return undefined;
   const folder = experimentFolderFor(state.datasetDir);
   const backbone: BackboneSpec = { ...state.backbone };
-  if (state.advice.cutAt) backbone.cutAt = state.advice.cutAt;
+  const cutAt = cutToWrite(state.advice, state.localLayers);
+  if (cutAt) backbone.cutAt = cutAt;
   const exp = buildExperiment({
     name: state.name.trim(),
     datasetDir: state.datasetDir,

@@ -6,6 +6,7 @@ import { deleteRunAsync, readRunAsync } from '../../core/runStore';
 import type { Services } from '../services';
 import { cacheDirOf } from '../config';
 import { confirmRunWhenOffline } from '../offlineRunCheck';
+import { offlinePromptHooks } from '../offlinePrompts';
 import type { TreeNode } from '../experimentsTree';
 import { pathExists } from '../pathChecks';
 import { pickOne } from './pickers';
@@ -71,6 +72,7 @@ export async function pickRun(s: Services, placeHolder: string, filter: (status:
 
 export function registerRunCommands(s: Services): void {
   s.context.subscriptions.push(
+    ...offlinePromptHooks(s.context),
     vscode.commands.registerCommand('transferLab.runExperiment', async (arg?: unknown) => {
       const file = experimentFileFrom(arg) ?? (await pickExperiment(s));
       if (!file) return undefined;
