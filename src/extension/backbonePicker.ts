@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { BACKBONE_CATALOG, type BackboneCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec } from '../core/experiment';
-import { offThread } from './offThread';
+import type { OffThread } from './offThread';
 import { catalogGroups, catalogItemText, downloadUrlOf, offlineMessage, probeReachable, type Availability, type Reachability } from './backboneChoices';
 
 export type BackboneItem = vscode.QuickPickItem & { spec?: BackboneSpec; ask?: 'file' | 'url'; entry?: BackboneCatalogEntry };
@@ -16,9 +16,9 @@ export type BackboneItem = vscode.QuickPickItem & { spec?: BackboneSpec; ask?: '
  * step opens, off the host's thread. Empty when the check fails: every entry then shows as its
  * kind suggests (bundled, or to download).
  */
-export async function catalogAvailability(extensionPath: string, cacheDir: string): Promise<Map<string, Availability>> {
+export async function catalogAvailability(disk: OffThread, cacheDir: string): Promise<Map<string, Availability>> {
   try {
-    return new Map(await offThread(extensionPath, { task: 'catalog', cacheDir }));
+    return new Map(await disk.run({ task: 'catalog', cacheDir }));
   } catch {
     return new Map();
   }

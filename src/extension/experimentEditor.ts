@@ -7,7 +7,7 @@ import { closest, parseExperimentText, resolveExperiment } from '../core/experim
 import { findCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec, ResolvedExperiment } from '../core/experiment';
 import { cacheDirOf } from './config';
-import type { DatasetChecker } from './datasetChecker';
+import type { OffThread } from './offThread';
 import type { InputProblem } from '../core/experiment';
 import { jsonFieldAt, locateJsonPath, outlineJson } from '../core/jsonPositions';
 import type { Services } from './services';
@@ -230,12 +230,12 @@ function diagnosticsFor(doc: vscode.TextDocument): vscode.Diagnostic[] {
   return out;
 }
 
-/** The dataset, checked without decoding anything: a folder walk, in the checker's worker thread. */
-async function datasetDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperiment, checker: DatasetChecker): Promise<vscode.Diagnostic[]> {
+/** The dataset, checked without decoding anything: a folder walk, in the disk worker thread. */
+async function datasetDiagnostics(doc: vscode.TextDocument, exp: ResolvedExperiment, disk: OffThread): Promise<vscode.Diagnostic[]> {
   const text = doc.getText();
   // The dataset's problems belong to data.dir unless they name another field.
   const as = (severity: vscode.DiagnosticSeverity) => (p: InputProblem) => toDiagnostic(doc, text, { ...p, path: p.path || 'data.dir' }, severity);
-  const reply = await checker.check(exp.data.dir, { split: exp.data.split, seed: exp.data.seed });
+  const reply = await disk.checkDataset(exp.data.dir, { split: exp.data.split, seed: exp.data.seed });
   if (reply.missing) {
     const missing: InputProblem = {
       path: 'data.dir',
@@ -254,7 +254,7 @@ export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
   const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
-  const checker = s.datasets;
+  const disk = s.disk;
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
     if (!isExperiment(doc)) return;
@@ -274,7 +274,7 @@ export function registerExperimentEditor(s: Services): void {
         // The dataset walk (a worker thread) and the layer names (a trainer process) are
         // added when known, never blocking typing; an answer for an older version is dropped.
         void (async () => {
-          const dataset = await datasetDiagnostics(doc, exp, checker).catch((e: Error) => {
+          const dataset = await datasetDiagnostics(doc, exp, disk).catch((e: Error) => {
             s.output.appendLine(`Dataset check of ${doc.uri.fsPath} failed: ${e.message}`);
             return [];
           });

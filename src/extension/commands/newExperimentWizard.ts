@@ -64,7 +64,7 @@ class NewExperimentWizard {
     });
     const dir = pick.browse ? await input.outside(() => pickFolder('Dataset folder', 'Use This Dataset')) : pick.dir;
     if (!dir) return this.pickDataset;
-    const stats = await trainImagesPerClass(dir, this.s.datasets);
+    const stats = await trainImagesPerClass(dir, this.s.disk);
     if (!stats) {
       const go = await input.outside(() =>
         vscode.window.showWarningMessage(
@@ -82,7 +82,7 @@ class NewExperimentWizard {
 
   readonly pickBackbone: InputStep = async (input) => {
     const { state } = this;
-    const availability = await catalogAvailability(this.s.context.extensionPath, cacheDirOf(this.s.context));
+    const availability = await catalogAvailability(this.s.disk, cacheDirOf(this.s.context));
     this.probes.warm(availability);
     const items = backboneItems(availability);
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
