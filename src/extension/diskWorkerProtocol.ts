@@ -9,7 +9,7 @@ import type { InputProblem, Validated } from '../core/experiment';
 import type { DatasetIndex, IndexOptions, SplitCounts } from '../core/datasetIndex';
 
 export type DiskTask =
-  /** Which catalog backbones are already here (cli/catalogCommand.ts reads and stats cache files). */
+  /** Which catalog backbones are already here (cli/catalogCommand.ts reads and stats cache files), and the URL each would be downloaded from (the override manifest is read here too). */
   | { task: 'catalog'; cacheDir: string }
   /** A dataset indexed with its file lists, as indexDataset returns it (before splitting it on disk). */
   | { task: 'index'; dir: string; opts: IndexOptions }
@@ -27,7 +27,7 @@ export interface DatasetCheck {
 
 /** The answer to each task. */
 export interface DiskReplies {
-  catalog: [id: string, availability: CatalogListing['availability']][];
+  catalog: [id: string, availability: CatalogListing['availability'], downloadUrl: string | null][];
   index: Validated<DatasetIndex>;
   check: DatasetCheck;
 }

@@ -25,7 +25,7 @@ export async function confirmRunWhenOffline(file: string, disk: OffThread, cache
   const entry = id ? findCatalogEntry(id) : undefined;
   if (!entry || entry.source.kind === 'bundled') return true;
   // Checked off the host's thread; a failed check counts as not here (then the probe decides).
-  if (((await catalogAvailability(disk, cacheDir)).get(entry.id) ?? 'download') !== 'download') return true;
+  if (((await catalogAvailability(disk, cacheDir, probes)).get(entry.id) ?? 'download') !== 'download') return true;
   const url = probes.urlOf(entry);
   if (!url) return true;
   const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${new URL(url).host} can be reached…` }, () =>

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { OffThread } from '../../src/extension/offThread';
 import { indexDataset } from '../../src/core/datasetIndex';
 import { catalogListing } from '../../src/cli/catalogCommand';
+import { findCatalogEntry } from '../../src/core/backboneCatalog';
+import { KERAS_WEIGHTS_ENV } from '../../src/engine/download/kerasWeights';
 
 const repo = path.resolve(__dirname, '../../..');
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-offthread-'));
@@ -64,16 +66,57 @@ test('the index task answers what indexDataset returns, file lists included', as
   assert.deepEqual(await disk.run({ task: 'index', dir, opts: OPTS }), indexDataset(dir, OPTS));
 });
 
-test("the catalog task answers each entry's availability, as the CLI lists it", async (t) => {
+test("the catalog task answers each entry's availability, as the CLI lists it, and its download URL", async (t) => {
   const disk = worker(t);
   const cacheDir = path.join(tmpRoot, 'cache');
   const listing = await disk.run({ task: 'catalog', cacheDir });
   assert.deepEqual(
-    listing,
+    listing.map(([id, availability]) => [id, availability]),
     catalogListing(cacheDir).map((l) => [l.id, l.availability]),
   );
   assert.ok(listing.some(([, a]) => a === 'bundled'));
   assert.ok(listing.some(([, a]) => a === 'download'));
+  const urlOf = (id: string) => listing.find(([i]) => i === id)?.[2];
+  assert.equal(urlOf('fmnist-mini'), null, 'bundled: nothing to download');
+  const b0 = findCatalogEntry('efficientnet_b0');
+  assert.ok(b0?.source.kind === 'keras-application');
+  assert.equal(urlOf('efficientnet_b0'), b0.source.weights.url);
+});
+
+test('the download URLs come from the Keras weights override manifest, read in the worker', async (t) => {
+  const manifest = path.join(tmpRoot, 'weights.json');
+  fs.writeFileSync(
+    manifest,
+    JSON.stringify({
+      efficientnet_b0: { url: 'http://127.0.0.1:9/b0.h5', sha256: 'a'.repeat(64) },
+      convnext_tiny: { path: 'tiny.h5', sha256: 'b'.repeat(64) },
+    }),
+  );
+  process.env[KERAS_WEIGHTS_ENV] = manifest; // the worker's environment is a copy made when it starts
+  const disk = worker(t);
+  try {
+    const listing = await disk.run({ task: 'catalog', cacheDir: path.join(tmpRoot, 'cache') });
+    const urlOf = (id: string) => listing.find(([i]) => i === id)?.[2];
+    assert.equal(urlOf('efficientnet_b0'), 'http://127.0.0.1:9/b0.h5');
+    assert.equal(urlOf('convnext_tiny'), null, 'a local file needs no network');
+  } finally {
+    delete process.env[KERAS_WEIGHTS_ENV];
+  }
+});
+
+test('a manifest that cannot be read leaves the catalog answered, with the catalog URLs (the run reports the manifest)', async (t) => {
+  const manifest = path.join(tmpRoot, 'broken-weights.json');
+  fs.writeFileSync(manifest, '{ not json');
+  process.env[KERAS_WEIGHTS_ENV] = manifest;
+  const disk = worker(t);
+  try {
+    const listing = await disk.run({ task: 'catalog', cacheDir: path.join(tmpRoot, 'cache') });
+    const b0 = findCatalogEntry('efficientnet_b0');
+    assert.ok(b0?.source.kind === 'keras-application');
+    assert.equal(listing.find(([i]) => i === 'efficientnet_b0')?.[2], b0.source.weights.url);
+  } finally {
+    delete process.env[KERAS_WEIGHTS_ENV];
+  }
 });
 
 test('requests sent together are each answered with their own reply, by one thread', async (t) => {

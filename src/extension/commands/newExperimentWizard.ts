@@ -82,7 +82,7 @@ class NewExperimentWizard {
 
   readonly pickBackbone: InputStep = async (input) => {
     const { state } = this;
-    const availability = await catalogAvailability(this.s.disk, cacheDirOf(this.s.context));
+    const availability = await catalogAvailability(this.s.disk, cacheDirOf(this.s.context), this.probes);
     this.probes.warm(availability);
     const items = backboneItems(availability);
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;
