@@ -46,9 +46,7 @@ const builds = [
     format: 'cjs',
     entryPoints: {
       extension: 'src/extension/extension.ts',
-      // The experiment editor's dataset walks, off the extension host's thread.
-      datasetIndexWorker: 'src/extension/datasetIndexWorker.ts',
-      // The extension host's other blocking disk work (catalog cache checks, indexing a dataset to split).
+      // The extension host's blocking disk work (dataset walks and checks, catalog cache checks), off its thread.
       diskWorker: 'src/extension/diskWorker.ts',
       trainer: 'src/trainer/main.ts',
       cli: 'src/cli/main.ts',

@@ -60,6 +60,10 @@ from keras.src.models import Model  # noqa: E402
 from keras.src.utils import file_utils  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/keras-fixtures (it would change the fixtures' hash)
+sys.path.insert(0, os.path.join(ROOT, "scripts", "keras-fixtures"))
+from keras_layers import weight_owners  # noqa: E402  (shared with the Keras fixtures' generator)
+
 SCHEMA_VERSION = 1
 
 # (id, constructor, keras.src.applications module, family, native input size)
@@ -229,17 +233,6 @@ def preprocessing_mode(module):
     return found[0]
 
 
-def _owners(layer, path, out):
-    """id(variable) -> "outer/inner/leaf" layer path, for the leaves of a nested model."""
-    subs = getattr(layer, "layers", None)
-    if not subs:
-        for w in layer.weights:
-            out.setdefault(id(w), path)
-        return
-    for sub in subs:
-        _owners(sub, f"{path}/{sub.name}", out)
-
-
 def legacy_weight_order(model):
     """[layer name, [weight shapes]] for each layer with weights, in model.layers order:
     what keras.src.legacy.saving.legacy_h5_format.load_weights_from_hdf5_group pairs, by
@@ -252,8 +245,7 @@ def legacy_weight_order(model):
         weights = layer.trainable_weights + layer.non_trainable_weights
         if not weights:
             continue
-        owners = {}
-        _owners(layer, layer.name, owners)
+        owners = weight_owners(layer, by_path=True)
         item = [layer.name, [list(w.shape) for w in weights]]
         paths = [owners.get(id(w), layer.name) for w in weights]
         if any(p != layer.name for p in paths):
@@ -270,6 +262,90 @@ def build(constructor, size, recorder):
     return fn(include_top=False, weights="imagenet", input_shape=(size, size, 3))
 
 
+def weights_source(constructor, size, recorder):
+    """Where Keras would download the weights from, read from its one get_file call while the
+    model was built, with which module constants say so, and where the input size comes from."""
+    if len(recorder.get_file_calls) != 1:
+        raise SystemExit(f"{constructor}: expected one get_file call, saw {recorder.get_file_calls}")
+    call = recorder.get_file_calls[0]
+    origin, fname, file_hash = call["origin"], call["fname"], call.get("file_hash")
+    if call.get("cache_subdir") != "models":
+        raise SystemExit(f"{constructor}: get_file cache_subdir {call.get('cache_subdir')!r}, expected 'models'")
+    algorithm = None if file_hash is None else file_utils.resolve_hasher("auto", file_hash).name
+    # ResNetV2 builds through keras.src.applications.resnet: its constants are there.
+    url_from, hash_from = constant_sources(importlib.import_module(call["caller"]), origin, file_hash)
+    if recorder.default_sizes:
+        if recorder.default_sizes[0] != size:
+            raise SystemExit(f"{constructor}: Keras's default_size is {recorder.default_sizes[0]}, the table says {size}")
+        size_from = f"default_size={size} passed to imagenet_utils.obtain_input_shape"
+    else:
+        size_from = "Keras has no default_size for it; its ImageNet checkpoints are 224x224"
+    weights = {"url": origin, "fileName": fname, "hash": file_hash, "hashAlgorithm": algorithm}
+    return weights, {"url": url_from, "hash": hash_from}, size_from
+
+
+def write_topology(out_media, app_id, constructor, size, model):
+    """media/keras-applications/<id>.json.gz: the config and legacy weight order, gzipped
+    without a timestamp; returns the weight order, the JSON's and the file's bytes."""
+    order = legacy_weight_order(model)
+    topology = {
+        "format": "transfer-lab.keras-application-topology",
+        "schemaVersion": SCHEMA_VERSION,
+        "id": app_id,
+        "constructor": f"keras.applications.{constructor}(include_top=False, weights='imagenet', input_shape=({size}, {size}, 3))",
+        "kerasVersion": keras.__version__,
+        "modelTopology": json.loads(model.to_json()),
+        "legacyWeightOrder": order,
+    }
+    raw = json.dumps(topology, separators=(",", ":")).encode("utf8")
+    packed = gzip.compress(raw, compresslevel=9, mtime=0)
+    with open(os.path.join(out_media, f"{app_id}.json.gz"), "wb") as f:
+        f.write(packed)
+    return order, raw, packed
+
+
+def catalog_entry(application, recorder, out_media):
+    """Builds one application and writes its topology; its record in kerasApplications.json."""
+    t0 = time.time()
+    app_id, constructor, module_name, family, size = application
+    module = importlib.import_module(f"keras.src.applications.{module_name}")
+    model = build(constructor, size, recorder)
+    weights, weights_from, size_from = weights_source(constructor, size, recorder)
+    order, raw, packed = write_topology(out_media, app_id, constructor, size, model)
+    params = int(model.count_params())
+    top1, top1_from = TOP1[constructor]
+    entry = {
+        "id": app_id,
+        "title": f"{constructor} (Keras Applications, no top) at {size}x{size}",
+        "family": family,
+        "familyTitle": TITLES[family],
+        "constructorName": constructor,
+        "kerasModule": f"keras.src.applications.{module_name}",
+        "inputSize": [size, size, 3],
+        "inputSizeFrom": size_from,
+        "params": params,
+        "layers": len(model.layers),
+        "featureShape": [int(d) for d in model.output.shape[1:]],
+        "defaultCut": model.layers[-1].name,
+        "weights": weights,
+        "weightsFrom": weights_from,
+        "weightArrays": sum(len(item[1]) for item in order),
+        "weightedLayers": len(order),
+        "downloadMB": round(params * 4 / 1e6, 1),
+        "preprocessing": preprocessing_mode(module),
+        "preprocessingFrom": f"{module.__name__}.preprocess_input, run on a probe array",
+        "imagenetTop1": top1,
+        "imagenetTop1From": top1_from,
+        "trainedOn": "imagenet-21k+1k" if constructor in TRAINED_ON_21K else "imagenet-1k",
+        "topology": f"media/keras-applications/{app_id}.json.gz",
+        "topologySha256": hashlib.sha256(packed).hexdigest(),
+        "topologyBytes": len(packed),
+    }
+    print(f"{app_id:22s} {constructor:18s} {size:4d} {params:>11,d} params {len(model.layers):4d} layers "
+          f"{len(raw) / 1e3:7.0f} kB json {len(packed) / 1e3:6.1f} kB gz  {time.time() - t0:5.1f} s", file=sys.stderr)
+    return entry
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out-media", default=os.path.join(ROOT, "media", "keras-applications"))
@@ -282,79 +358,9 @@ def main():
 
     recorder = Recorder()
     recorder.install()
-    entries = []
     t_all = time.time()
     try:
-        for app_id, constructor, module_name, family, size in APPLICATIONS:
-            if args.only and app_id not in args.only:
-                continue
-            t0 = time.time()
-            module = importlib.import_module(f"keras.src.applications.{module_name}")
-            model = build(constructor, size, recorder)
-            if len(recorder.get_file_calls) != 1:
-                raise SystemExit(f"{constructor}: expected one get_file call, saw {recorder.get_file_calls}")
-            call = recorder.get_file_calls[0]
-            origin, fname, file_hash = call["origin"], call["fname"], call.get("file_hash")
-            if call.get("cache_subdir") != "models":
-                raise SystemExit(f"{constructor}: get_file cache_subdir {call.get('cache_subdir')!r}, expected 'models'")
-            algorithm = None if file_hash is None else file_utils.resolve_hasher("auto", file_hash).name
-            # ResNetV2 builds through keras.src.applications.resnet: its constants are there.
-            url_from, hash_from = constant_sources(importlib.import_module(call["caller"]), origin, file_hash)
-            if recorder.default_sizes:
-                if recorder.default_sizes[0] != size:
-                    raise SystemExit(f"{constructor}: Keras's default_size is {recorder.default_sizes[0]}, the table says {size}")
-                size_from = f"default_size={size} passed to imagenet_utils.obtain_input_shape"
-            else:
-                size_from = "Keras has no default_size for it; its ImageNet checkpoints are 224x224"
-
-            config = json.loads(model.to_json())
-            order = legacy_weight_order(model)
-            topology = {
-                "format": "transfer-lab.keras-application-topology",
-                "schemaVersion": SCHEMA_VERSION,
-                "id": app_id,
-                "constructor": f"keras.applications.{constructor}(include_top=False, weights='imagenet', input_shape=({size}, {size}, 3))",
-                "kerasVersion": keras.__version__,
-                "modelTopology": config,
-                "legacyWeightOrder": order,
-            }
-            raw = json.dumps(topology, separators=(",", ":")).encode("utf8")
-            packed = gzip.compress(raw, compresslevel=9, mtime=0)
-            rel = f"media/keras-applications/{app_id}.json.gz"
-            with open(os.path.join(args.out_media, f"{app_id}.json.gz"), "wb") as f:
-                f.write(packed)
-
-            params = int(model.count_params())
-            top1, top1_from = TOP1[constructor]
-            entries.append({
-                "id": app_id,
-                "title": f"{constructor} (Keras Applications, no top) at {size}x{size}",
-                "family": family,
-                "familyTitle": TITLES[family],
-                "constructorName": constructor,
-                "kerasModule": f"keras.src.applications.{module_name}",
-                "inputSize": [size, size, 3],
-                "inputSizeFrom": size_from,
-                "params": params,
-                "layers": len(model.layers),
-                "featureShape": [int(d) for d in model.output.shape[1:]],
-                "defaultCut": model.layers[-1].name,
-                "weights": {"url": origin, "fileName": fname, "hash": file_hash, "hashAlgorithm": algorithm},
-                "weightsFrom": {"url": url_from, "hash": hash_from},
-                "weightArrays": sum(len(item[1]) for item in order),
-                "weightedLayers": len(order),
-                "downloadMB": round(params * 4 / 1e6, 1),
-                "preprocessing": preprocessing_mode(module),
-                "preprocessingFrom": f"{module.__name__}.preprocess_input, run on a probe array",
-                "imagenetTop1": top1,
-                "imagenetTop1From": top1_from,
-                "trainedOn": "imagenet-21k+1k" if constructor in TRAINED_ON_21K else "imagenet-1k",
-                "topology": rel,
-                "topologySha256": hashlib.sha256(packed).hexdigest(),
-                "topologyBytes": len(packed),
-            })
-            print(f"{app_id:22s} {constructor:18s} {size:4d} {params:>11,d} params {len(model.layers):4d} layers "
-                  f"{len(raw) / 1e3:7.0f} kB json {len(packed) / 1e3:6.1f} kB gz  {time.time() - t0:5.1f} s", file=sys.stderr)
+        entries = [catalog_entry(a, recorder, args.out_media) for a in APPLICATIONS if not args.only or a[0] in args.only]
     finally:
         recorder.uninstall()
 

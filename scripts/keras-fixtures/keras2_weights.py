@@ -17,24 +17,13 @@ not ".weights.h5" (legacy_h5_format.load_weights_from_hdf5_group, by layer order
 import h5py
 import numpy as np
 
+from keras_layers import weight_owners
+
 KERAS2_VERSION = "2.15.0"  # the last Keras 2; what the file says it was written by
 
 
-def _leaf_layers(layer):
-    subs = getattr(layer, "layers", None)
-    if not subs:
-        return [layer]
-    out = []
-    for s in subs:
-        out += _leaf_layers(s)
-    return out
-
-
 def save_keras2_weights(model, path):
-    owner = {}
-    for leaf in _leaf_layers(model):
-        for v in leaf.weights:
-            owner.setdefault(id(v), leaf.name)
+    owner = weight_owners(model)
     with h5py.File(path, "w") as f:
         f.attrs["layer_names"] = np.array([l.name.encode("utf8") for l in model.layers])
         f.attrs["backend"] = b"tensorflow"

@@ -4,6 +4,7 @@
 import type { LayerRow } from './layerSummary';
 import type { StrategySpec } from './experiment';
 import { firstPartIndex } from './rewrittenLayers';
+import { upstreamLayers } from './layerGraph';
 
 export type LayerState = 'frozen' | 'trainable' | 'after-cut' | 'input';
 
@@ -20,15 +21,7 @@ export interface FreezeView {
 /** Layers the cut keeps: the cut layer and everything it depends on. */
 function ancestors(rows: LayerRow[], cutAt: string): Set<string> {
   const byName = new Map(rows.map((r) => [r.name, r]));
-  const keep = new Set<string>();
-  const stack = [cutAt];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (keep.has(n) || !byName.has(n)) continue;
-    keep.add(n);
-    stack.push(...byName.get(n)!.inbound);
-  }
-  return keep;
+  return upstreamLayers(cutAt, (n) => byName.get(n)?.inbound ?? []);
 }
 
 export function freezeView(rows: LayerRow[], cutAt: string, strategy: StrategySpec): FreezeView {

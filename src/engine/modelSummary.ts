@@ -2,6 +2,7 @@
 // name, class, output shape, parameters, trainable, inbound layers, and where the cut is.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { LayerRow } from '../core/layerSummary';
+import { upstreamLayers } from '../core/layerGraph';
 
 export type { LayerRow } from '../core/layerSummary';
 
@@ -13,21 +14,15 @@ export interface SummaryOptions {
 
 /** Names of the layers the cut layer's output depends on (itself included). */
 function ancestorsOf(model: tfTypes.LayersModel, name: string): Set<string> {
-  const keep = new Set<string>();
-  const stack = [name];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (keep.has(n)) continue;
-    keep.add(n);
+  return upstreamLayers(name, (n) => {
     let layer: tfTypes.layers.Layer;
     try {
       layer = model.getLayer(n);
     } catch {
-      continue;
+      return [];
     }
-    for (const node of layer.inboundNodes) for (const l of node.inboundLayers) stack.push(l.name);
-  }
-  return keep;
+    return layer.inboundNodes.flatMap((node) => node.inboundLayers.map((l) => l.name));
+  });
 }
 
 export function summarizeLayers(model: tfTypes.LayersModel, opts: SummaryOptions = {}): LayerRow[] {

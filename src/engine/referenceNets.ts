@@ -46,16 +46,21 @@ function relu6(x: ST, name: string): ST {
   return tf().layers.reLU({ maxValue: 6, name }).apply(x) as ST;
 }
 
+/** The input and the stride-2 3x3 convolution, BatchNorm and ReLU6 both MobileNets start with, under Keras's names for each. */
+function mobileNetStem(size: number, filters: number, [conv, norm, relu]: [string, string, string]): { input: ST; x: ST } {
+  const t = tf();
+  const input = t.input({ shape: [size, size, 3], name: 'input_1' });
+  const x = t.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: conv }).apply(input) as ST;
+  return { input, x: relu6(bn(x, norm), relu) };
+}
+
 /** tf.keras.applications.MobileNetV2(include_top=False, weights=None). */
 export function buildMobileNetV2(opts: ReferenceNetOptions = {}): LayersModel {
   const t = tf();
   const size = opts.inputSize ?? 224;
   const alpha = opts.alpha ?? 1;
-  const input = t.input({ shape: [size, size, 3], name: 'input_1' });
-  let x: ST = t.layers
-    .conv2d({ filters: makeDivisible(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' })
-    .apply(input) as ST;
-  x = relu6(bn(x, 'bn_Conv1'), 'Conv1_relu');
+  const { input, x: stem } = mobileNetStem(size, makeDivisible(32 * alpha), ['Conv1', 'bn_Conv1', 'Conv1_relu']);
+  let x = stem;
   const blocks: [number, number, number][] = [
     // [filters, stride, expansion]
     [16, 1, 1],
@@ -107,11 +112,8 @@ export function buildMobileNetV1(opts: ReferenceNetOptions = {}): LayersModel {
   const t = tf();
   const size = opts.inputSize ?? 224;
   const alpha = opts.alpha ?? 1;
-  const input = t.input({ shape: [size, size, 3], name: 'input_1' });
-  let x: ST = t.layers
-    .conv2d({ filters: Math.floor(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv1' })
-    .apply(input) as ST;
-  x = relu6(bn(x, 'conv1_bn'), 'conv1_relu');
+  const { input, x: stem } = mobileNetStem(size, Math.floor(32 * alpha), ['conv1', 'conv1_bn', 'conv1_relu']);
+  let x = stem;
   const blocks: [number, number][] = [
     [64, 1],
     [128, 2],

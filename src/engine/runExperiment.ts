@@ -36,9 +36,12 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
 
 function disposeResources({ frozenPlan, split, backbone }: RunResources): void {
   frozenPlan?.dispose();
-  // Each layer is disposed once, through the model that created it: the cut and the
-  // exported model share the backbone's layers (or, for scratch, the fresh copy's).
+  // TF.js counts a layer's uses: each model built by applying it (not one cut from existing
+  // tensors, as the cut and the prefix are) holds one, and its weights go when the last one
+  // is disposed. The suffix applies the trainable base layers anew, so it is disposed as
+  // well as the model that created them (the backbone, or for scratch the fresh copy).
   split?.head.dispose();
+  if (split?.suffix && split.suffix !== split.cut) split.suffix.dispose();
   if (split?.plan.reinitialize) split.cut?.dispose();
   backbone?.model.dispose();
 }

@@ -6,19 +6,23 @@
 import * as vscode from 'vscode';
 import { BACKBONE_CATALOG, type BackboneCatalogEntry } from '../core/backboneCatalog';
 import type { BackboneSpec } from '../core/experiment';
-import { offThread } from './offThread';
+import type { OffThread } from './offThread';
+import { KERAS_WEIGHTS_ENV } from '../engine/download/kerasWeights';
 import { catalogGroups, catalogItemText, downloadUrlOf, offlineMessage, probeReachable, type Availability, type Reachability } from './backboneChoices';
 
 export type BackboneItem = vscode.QuickPickItem & { spec?: BackboneSpec; ask?: 'file' | 'url'; entry?: BackboneCatalogEntry };
 
 /**
  * Whether each catalog entry is here (bundled, downloaded) or needs the internet; read when the
- * step opens, off the host's thread. Empty when the check fails: every entry then shows as its
- * kind suggests (bundled, or to download).
+ * step opens, off the host's thread; `probes` learn there the URL each entry would be downloaded
+ * from. Empty when the check fails: every entry then shows as its kind suggests (bundled, or to
+ * download).
  */
-export async function catalogAvailability(extensionPath: string, cacheDir: string): Promise<Map<string, Availability>> {
+export async function catalogAvailability(disk: OffThread, cacheDir: string, probes?: ReachabilityProbes): Promise<Map<string, Availability>> {
   try {
-    return new Map(await offThread(extensionPath, { task: 'catalog', cacheDir }));
+    const listing = await disk.run({ task: 'catalog', cacheDir });
+    probes?.learn(listing.map(([id, , url]) => [id, url]));
+    return new Map(listing.map(([id, availability]) => [id, availability]));
   } catch {
     return new Map();
   }
@@ -44,10 +48,19 @@ export function backboneItems(availability: ReadonlyMap<string, Availability>): 
 /** One probe per URL for the wizard's lifetime: started when the step opens, awaited when an entry is picked. */
 export class ReachabilityProbes {
   private readonly probes = new Map<string, Promise<Reachability>>();
+  private readonly urls = new Map<string, string | null>();
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
+  /** Download URLs as the disk worker resolved them (override manifest, mirror): that file is read there, not on the host's thread. */
+  learn(urls: Iterable<[id: string, url: string | null]>): void {
+    for (const [id, url] of urls) this.urls.set(id, url);
+  }
+
   urlOf(entry: BackboneCatalogEntry): string | undefined {
-    return downloadUrlOf(entry, this.env);
+    const learned = this.urls.get(entry.id);
+    if (learned !== undefined) return learned ?? undefined;
+    // Not learned (the worker's check failed): the catalog's URL under the mirror, without reading the override manifest here.
+    return downloadUrlOf(entry, { ...this.env, [KERAS_WEIGHTS_ENV]: undefined });
   }
 
   probe(url: string): Promise<Reachability> {

@@ -10,7 +10,7 @@ import { datasetOfInvalid } from '../core/experimentResolution';
 import { datasetDirSuggestion } from '../core/experimentFixes';
 import { staleDescriptionProblem } from '../core/wizardDescription';
 import { locateJsonPath, outlineJson } from '../core/jsonPositions';
-import type { DatasetChecker } from './datasetChecker';
+import type { OffThread } from './offThread';
 
 export interface Found {
   problem: InputProblem;
@@ -70,9 +70,9 @@ async function siblingFolders(dir: string): Promise<string[]> {
   }
 }
 
-/** The dataset, checked without decoding anything: a folder walk, in the checker's worker thread. */
-export async function checkDataset(target: DatasetTarget, checker: DatasetChecker): Promise<Found[]> {
-  const reply = await checker.check(target.dir, { split: target.split, seed: target.seed });
+/** The dataset, checked without decoding anything: a folder walk, in the disk worker thread. */
+export async function checkDataset(target: DatasetTarget, disk: Pick<OffThread, 'checkDataset'>): Promise<Found[]> {
+  const reply = await disk.checkDataset(target.dir, { split: target.split, seed: target.seed });
   if (reply.missing) {
     const near = datasetDirSuggestion(target.written, await siblingFolders(target.dir));
     const missing: InputProblem = {

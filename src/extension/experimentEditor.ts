@@ -165,7 +165,7 @@ export function registerExperimentEditor(s: Services): void {
   const lens = new ExperimentCodeLens(s);
   const layers = new LayerNames(s);
   const collection = vscode.languages.createDiagnosticCollection('transferLab');
-  const checker = s.datasets;
+  const disk = s.disk;
   const timers = new Map<string, NodeJS.Timeout>();
   const fixes = new ExperimentFixes();
   const check = (doc: vscode.TextDocument, delayMs = 400) => {
@@ -193,7 +193,7 @@ export function registerExperimentEditor(s: Services): void {
         // The dataset walk (a worker thread) and the layer names (a trainer process) are
         // added when known, never blocking typing; an answer for an older version is dropped.
         void (async () => {
-          const datasetFound = await checkDataset(dataset, checker).catch((e: Error) => {
+          const datasetFound = await checkDataset(dataset, disk).catch((e: Error) => {
             s.output.appendLine(`Dataset check of ${doc.uri.fsPath} failed: ${e.message}`);
             return [];
           });

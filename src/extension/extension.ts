@@ -8,7 +8,7 @@ import { showEnvironment } from './commands/showEnvironment';
 import { ExperimentsTreeProvider, type TreeNode } from './experimentsTree';
 import { RunManager } from './runManager';
 import { RunIndex } from './runIndex';
-import { DatasetChecker } from './datasetChecker';
+import { OffThread } from './offThread';
 import { registerRunCommands } from './commands/runCommands';
 import { registerStatusBar } from './statusBar';
 import { registerDashboard } from './dashboardPanel';
@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
   const runIndex = new RunIndex();
   const runs = new RunManager(trainers, context, output);
   experiments.attachRuns(runIndex, runs);
-  const datasets = new DatasetChecker(context.extensionPath);
+  const disk = OffThread.forExtension(context.extensionPath);
   const treeView = vscode.window.createTreeView('transferLab.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true });
 
   context.subscriptions.push(
@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
     runIndex,
     runs,
     treeView,
-    datasets,
+    disk,
     // A run starting or ending rewrote its run.json: refresh without waiting for the watcher.
     runs.onDidChangeRuns(() => runIndex.scheduleRefresh()),
     // The trainer wrote its end to run.json before it said 'finished' (its process may still be tidying up).
@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): TransferLabApi {
       await experiments.reload();
     }),
   );
-  const services: Services = { context, output, trainers, runs, runIndex, environment, experiments, treeView, datasets };
+  const services: Services = { context, output, trainers, runs, runIndex, environment, experiments, treeView, disk };
   registerRunCommands(services);
   registerStatusBar(services);
   registerDashboard(services);

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import { findCatalogEntry } from '../core/backboneCatalog';
 import { catalogAvailability, ReachabilityProbes } from './backbonePicker';
+import type { OffThread } from './offThread';
 import { offlineMessage } from './backboneChoices';
 import { askOffline, offlineRunDetail } from './offlinePrompts';
 
@@ -20,12 +21,12 @@ async function catalogIdOf(file: string): Promise<string | undefined> {
 }
 
 /** True when the run should start: the backbone is here, its host answers, or the user chose Run Anyway. */
-export async function confirmRunWhenOffline(file: string, extensionPath: string, cacheDir: string, probes = new ReachabilityProbes()): Promise<boolean> {
+export async function confirmRunWhenOffline(file: string, disk: OffThread, cacheDir: string, probes = new ReachabilityProbes()): Promise<boolean> {
   const id = await catalogIdOf(file);
   const entry = id ? findCatalogEntry(id) : undefined;
   if (!entry || entry.source.kind === 'bundled') return true;
   // Checked off the host's thread; a failed check counts as not here (then the probe decides).
-  if (((await catalogAvailability(extensionPath, cacheDir)).get(entry.id) ?? 'download') !== 'download') return true;
+  if (((await catalogAvailability(disk, cacheDir, probes)).get(entry.id) ?? 'download') !== 'download') return true;
   const url = probes.urlOf(entry);
   if (!url) return true;
   const reach = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${new URL(url).host} can be reached…` }, () =>

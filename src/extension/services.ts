@@ -5,7 +5,7 @@ import type { RunManager } from './runManager';
 import type { RunIndex } from './runIndex';
 import type { EnvironmentStore } from './environmentStore';
 import type { ExperimentsTreeProvider, TreeNode } from './experimentsTree';
-import type { DatasetChecker } from './datasetChecker';
+import type { OffThread } from './offThread';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -16,6 +16,6 @@ export interface Services {
   environment: EnvironmentStore;
   experiments: ExperimentsTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
-  /** Dataset folder walks, in a worker thread: the host never waits on them. */
-  datasets: DatasetChecker;
+  /** Blocking disk work (dataset walks, catalog cache checks), in a worker thread: the host never waits on it. */
+  disk: OffThread;
 }

@@ -21,7 +21,7 @@ import { ModelDownloadError } from '../download/errors';
 import { Hdf5Error, memberAt, openHdf5 } from '../keras/hdf5';
 import { isObj, type Json } from '../keras/kerasGraph';
 import type { WeightsOf, WeightValue } from '../keras/kerasWeights';
-import { BackboneError } from './backboneError';
+import { BackboneError, orBackboneError } from './backboneError';
 import type { LayersSource } from './layersModel';
 
 type KerasApplicationSource = Extract<BackboneCatalogEntry['source'], { kind: 'keras-application' }>;
@@ -62,16 +62,12 @@ function sourceOf(entry: BackboneCatalogEntry): KerasApplicationSource {
 export function readKerasApplicationTopology(entry: BackboneCatalogEntry, installRoot: string): KerasApplicationTopology {
   const src = sourceOf(entry);
   const file = path.join(installRoot, src.topology);
-  let packed: Buffer;
-  try {
-    packed = fs.readFileSync(file);
-  } catch {
-    throw new BackboneError(
-      'backbone.catalog',
-      `backbone.catalog: the topology of '${entry.id}' should ship with Transfer Lab at ${file}, but it is not there. Reinstall, or regenerate it with \`node scripts/keras-applications/make-catalog.mjs\`.`,
-      file,
-    );
-  }
+  const packed = orBackboneError(
+    () => fs.readFileSync(file),
+    'backbone.catalog',
+    `backbone.catalog: the topology of '${entry.id}' should ship with Transfer Lab at ${file}, but it is not there. Reinstall, or regenerate it with \`node scripts/keras-applications/make-catalog.mjs\`.`,
+    file,
+  );
   const actual = createHash('sha256').update(packed).digest('hex');
   if (actual !== src.topologySha256) {
     throw new BackboneError(

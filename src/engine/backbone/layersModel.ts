@@ -10,6 +10,7 @@ import type { WeightsOf, WeightValue } from '../keras/kerasWeights';
 import { toTfjsTopology } from '../keras/tfjsTopology';
 import { tf } from '../tf';
 import { BackboneError } from './backboneError';
+import { upstreamLayers } from '../../core/layerGraph';
 
 export interface LayersSource {
   /** The model config as saved (model.json's modelTopology, config.json, an .h5 file's model_config). */
@@ -28,15 +29,7 @@ export interface LayersSource {
 function ancestors(graph: KerasGraph, cutAt: string): Set<string> | undefined {
   const byName = new Map(graph.layers.map((l) => [l.name, l]));
   if (!byName.has(cutAt)) return undefined;
-  const keep = new Set<string>();
-  const stack = [cutAt];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (keep.has(n)) continue;
-    keep.add(n);
-    for (const node of byName.get(n)?.nodes ?? []) for (const r of node.refs) stack.push(r[0]);
-  }
-  return keep;
+  return upstreamLayers(cutAt, (n) => (byName.get(n)?.nodes ?? []).flatMap((node) => node.refs.map((r) => r[0])));
 }
 
 function trimTo(graph: KerasGraph, keep: Set<string>, cutAt: string): KerasGraph {

@@ -10,7 +10,7 @@ import type { BackboneSpec } from '../../core/experiment';
 import { findCatalogEntry, findCatalogEntryByUrl, suggestCatalogIds, type BackboneCatalogEntry } from '../../core/backboneCatalog';
 import { fetchModel, manifestPaths, unsafeWeightPathReason, weightPathError, type DownloadLimits, type ProgressCallback } from '../modelCache';
 import type { KerasWeightsOptions } from '../download/kerasWeights';
-import { BackboneError } from './backboneError';
+import { BackboneError, orBackboneError } from './backboneError';
 import { kerasApplicationLayers } from './kerasApplication';
 import type { LayersSource } from './layersModel';
 
@@ -145,16 +145,12 @@ export function readLocalModelFiles(file: string): ModelFiles {
     const target = path.resolve(dir, p);
     const rel = path.relative(dir, target);
     if (rel.startsWith('..') || path.isAbsolute(rel)) throw weightPathError(p, file, dir, 'it resolves outside that folder');
-    let real: string;
-    try {
-      real = fs.realpathSync(target);
-    } catch {
-      throw new BackboneError(
-        'backbone.path',
-        `${file}: weight file '${p}' is missing (looked for ${target}). Copy every file of the model folder (model.json and all its .bin shards) together.`,
-        target,
-      );
-    }
+    const real = orBackboneError(
+      () => fs.realpathSync(target),
+      'backbone.path',
+      `${file}: weight file '${p}' is missing (looked for ${target}). Copy every file of the model folder (model.json and all its .bin shards) together.`,
+      target,
+    );
     const realRel = path.relative(realDir, real);
     if (realRel.startsWith('..') || path.isAbsolute(realRel)) throw weightPathError(p, file, dir, `it is a link to ${real}, outside that folder`);
     weights.push({ path: p, data: fs.readFileSync(real) });

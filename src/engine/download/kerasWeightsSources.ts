@@ -78,7 +78,11 @@ function overrideError(file: string, message: string): ModelDownloadError {
   return new ModelDownloadError('bad-model-json', `${KERAS_WEIGHTS_ENV}=${file}: ${message}`);
 }
 
-/** The override manifest's entry for `entryId`, checked; undefined when there is none. */
+/**
+ * The override manifest's entry for `entryId`, checked; undefined when there is none. Read
+ * synchronously: this runs in the trainer, the CLI and the extension host's disk worker
+ * (diskWorker.ts resolves the download URLs the wizard probes), never on the host's thread.
+ */
 function readOverride(file: string, entryId: string): { source: { url: string } | { path: string }; expected: Expected } | undefined {
   let parsed: unknown;
   try {

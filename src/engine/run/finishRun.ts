@@ -56,7 +56,14 @@ export async function exportStage(ctx: RunContext, { backbone, split, pixels }: 
     );
   } else {
     const full = assembleFullModel(split, `${experiment.name.replace(/[^A-Za-z0-9_]/g, '_')}_transfer`);
-    await exportModel(full, dataset.classes, exported, modelDir);
+    try {
+      await exportModel(full, dataset.classes, exported, modelDir);
+    } finally {
+      // Assembling applied the head's layers once more, and TF.js frees a layer's weights
+      // when its last use is disposed: give that use back, so the run's end frees the head.
+      // (Not full.dispose(): that would also free the backbone's layers it shares.)
+      for (const layer of split.head.layers) if (layer.getClassName() !== 'InputLayer') layer.dispose();
+    }
   }
   ctx.phaseTimes.exportMs = Date.now() - t0;
 }

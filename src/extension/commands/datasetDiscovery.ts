@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isImageFile } from '../../core/datasetIndex';
 import { EXPERIMENT_DEFAULTS } from '../../core/experimentValidation';
-import type { DatasetChecker } from '../datasetChecker';
+import type { OffThread } from '../offThread';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.transferlab', 'out', 'dist', '.vscode', '__pycache__', '.venv', 'venv']);
 
@@ -89,10 +89,10 @@ export async function findDatasets(roots: string[], maxDepth = 4, maxFolders = 3
 
 export type TrainImageStats = { perClass: number; smallest: { name: string; count: number }; classes: number };
 
-/** Average training images per class, as the experiment's default split would make them (indexed in the checker's worker thread). */
-export async function trainImagesPerClass(dir: string, checker: DatasetChecker): Promise<TrainImageStats | undefined> {
+/** Average training images per class, as the experiment's default split would make them (indexed in the disk worker thread). */
+export async function trainImagesPerClass(dir: string, disk: OffThread): Promise<TrainImageStats | undefined> {
   const D = EXPERIMENT_DEFAULTS.data;
-  const indexed = (await checker.check(dir, { split: { ...D.split }, seed: D.seed })).index;
+  const indexed = (await disk.checkDataset(dir, { split: { ...D.split }, seed: D.seed })).index;
   if (!indexed || indexed.classes.length === 0) return undefined;
   const counts = indexed.classes.map((c) => ({ name: c, count: indexed.counts[c].train }));
   const total = counts.reduce((n, c) => n + c.count, 0);

@@ -44,7 +44,7 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
   }
   let strategy: StrategySpec;
   if ('advise' in a.strategy) {
-    const stats = await trainImagesPerClass(datasetDir, s.datasets);
+    const stats = await trainImagesPerClass(datasetDir, s.disk);
     const advisor = await advisorInputOf(s, backbone);
     const advice = allSituations({ imagesPerClass: stats?.perClass, ...advisor }).find(
       (x) => x.recommended && x.advice.situation.endsWith((a.strategy as { advise: DataSimilarity }).advise),
@@ -56,7 +56,7 @@ async function fromArgs(s: Services, a: NewExperimentArgs): Promise<vscode.Uri |
   } else {
     strategy = a.strategy;
   }
-  const stats = await trainImagesPerClass(datasetDir, s.datasets);
+  const stats = await trainImagesPerClass(datasetDir, s.disk);
   return writeExperiment(
     s,
     buildExperiment({ name: a.name, datasetDir, folder, backbone, strategy, trainImages: stats && Math.round(stats.perClass * stats.classes) }),

@@ -51,7 +51,7 @@ class NewExperimentWizard {
 
   constructor(private readonly s: Services) {
     // The backbone step marks unreachable hosts: start asking them while the user picks a dataset.
-    void catalogAvailability(s.context.extensionPath, cacheDirOf(s.context)).then((a) => this.probes.warm(a));
+    void catalogAvailability(s.disk, cacheDirOf(s.context), this.probes).then((a) => this.probes.warm(a));
   }
 
   readonly pickDataset: InputStep = async (input) => {
@@ -77,7 +77,7 @@ class NewExperimentWizard {
     });
     const dir = pick.browse ? await input.outside(() => pickFolder('Dataset folder', 'Use This Dataset')) : pick.dir;
     if (!dir) return this.pickDataset;
-    const stats = await trainImagesPerClass(dir, this.s.datasets);
+    const stats = await trainImagesPerClass(dir, this.s.disk);
     if (!stats) {
       const go = await input.outside(() =>
         vscode.window.showWarningMessage(
@@ -95,7 +95,7 @@ class NewExperimentWizard {
 
   readonly pickBackbone: InputStep = async (input) => {
     const { state } = this;
-    const availability = await catalogAvailability(this.s.context.extensionPath, cacheDirOf(this.s.context));
+    const availability = await catalogAvailability(this.s.disk, cacheDirOf(this.s.context), this.probes);
     this.probes.warm(availability);
     const items = flagUnreachable(backboneItems(availability), await unreachableEntries(BACKBONE_CATALOG, availability, this.probes));
     const current = state.backbone && 'catalog' in state.backbone ? items.find((i) => i.label === (state.backbone as { catalog: string }).catalog) : undefined;

@@ -76,7 +76,7 @@ export function registerRunCommands(s: Services): void {
     vscode.commands.registerCommand('transferLab.runExperiment', async (arg?: unknown) => {
       const file = experimentFileFrom(arg) ?? (await pickExperiment(s));
       if (!file) return undefined;
-      if (!(await confirmRunWhenOffline(file, s.context.extensionPath, cacheDirOf(s.context)))) return undefined;
+      if (!(await confirmRunWhenOffline(file, s.disk, cacheDirOf(s.context)))) return undefined;
       const run = await s.runs.start(file);
       if (run) void vscode.commands.executeCommand('transferLab.openDashboard', vscode.Uri.file(file));
       return run ? { experimentFile: run.experimentFile } : undefined;

@@ -11,7 +11,6 @@ import type { InputProblem } from '../../core/experiment';
 import type { Services } from '../services';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import { pickFolder } from './pickers';
-import { offThread } from '../offThread';
 
 /** Arguments that skip the questions (tests and scripts). */
 export type ScaffoldArgs =
@@ -198,7 +197,7 @@ async function splitExisting(s: Services, a: Extract<ScaffoldArgs, { mode: 'spli
     { location: vscode.ProgressLocation.Notification, title: `Transfer Lab: ${a.move ? 'moving' : 'copying'} images into ${path.basename(dest)}/…` },
     () =>
       splitDatasetOnDisk(source, dest, { val: a.val ?? D.split.val, test: a.test ?? D.split.test }, a.seed ?? D.seed, a.move ? 'move' : 'copy', (dir, opts) =>
-        offThread(s.context.extensionPath, { task: 'index', dir, opts }),
+        s.disk.run({ task: 'index', dir, opts }),
       ),
   );
   if (!result.ok) {
