@@ -4,7 +4,7 @@
 // ended with the extension, so the logic stays in one blocking implementation that the CLI and
 // the trainer share and the host's thread never waits on the disk. Requests are answered in order.
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { DatasetCheck, DiskReplies, DiskReply, DiskRequest, DiskTask } from './diskWorkerProtocol';
 import type { IndexOptions } from '../core/datasetIndex';
 import { Disposable, toDisposable } from './disposable';
@@ -53,7 +53,9 @@ export class OffThread extends Disposable {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerFile);
+    // The host's environment as it is now, not a copy from the worker's start: the mirror and
+    // weights-manifest variables it reads for download URLs are the ones the trainer gets.
+    const worker = new Worker(this.workerFile, { env: SHARE_ENV });
     worker.on('message', (reply: DiskReply) => {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);

@@ -9,7 +9,8 @@ import { summarizeRun, summaryLine } from '../core/runSummary';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, readConfig, runsDirFor } from './config';
 import { isOneDnnRetryNotice } from './oneDnnRetry';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable } from './disposable';
+import { LiveJobs, saveIfDirty } from './liveJobs';
 
 type EpochEvent = Extract<RunEvent, { type: 'epoch' }>;
 type BatchEvent = Extract<RunEvent, { type: 'batch' }>;
@@ -34,7 +35,7 @@ export interface LiveRun {
 }
 
 export class RunManager extends Disposable {
-  private readonly runs = new Map<string, LiveRun>();
+  private readonly runs = this._register(new LiveJobs<LiveRun>((r) => r.runDir));
   /** The status each run's trainer last reported, by run folder: views follow it before run.json is re-read. */
   private readonly reported = new Map<string, RunStatus>();
   private readonly events = this._register(new vscode.EventEmitter<{ run: LiveRun; event: RunEvent }>());
@@ -50,20 +51,18 @@ export class RunManager extends Disposable {
     private readonly output: vscode.OutputChannel,
   ) {
     super();
-    // Going away (deactivation) stops every run cleanly: each trainer writes a 'cancelled' run.
-    this._register(toDisposable(() => this.active().forEach((run) => run.job.cancel())));
   }
 
   active(): LiveRun[] {
-    return [...this.runs.values()];
+    return this.runs.all();
   }
 
   running(experimentFile: string): LiveRun | undefined {
-    return this.runs.get(path.resolve(experimentFile));
+    return this.runs.ofFile(experimentFile);
   }
 
   byRunDir(runDir: string): LiveRun | undefined {
-    return this.active().find((r) => r.runDir && path.resolve(r.runDir) === path.resolve(runDir));
+    return this.runs.ofFolder(runDir);
   }
 
   /** The run's status as its trainer reported it (live or ended in this window); undefined for runs it never saw. */
@@ -80,9 +79,10 @@ export class RunManager extends Disposable {
       );
       return undefined;
     }
-    if (this.runs.has(file)) {
+    const already = this.runs.ofFile(file);
+    if (already) {
       void vscode.window.showInformationMessage(`Transfer Lab: ${path.basename(file)} is already running.`);
-      return this.runs.get(file);
+      return already;
     }
     const limit = readConfig().maxConcurrentRuns;
     if (this.runs.size >= limit) {
@@ -91,9 +91,7 @@ export class RunManager extends Disposable {
       );
       return undefined;
     }
-    // Train what the user sees: save the experiment file if it has unsaved edits.
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-    if (open?.isDirty) await open.save();
+    await saveIfDirty(file);
 
     const job = this.trainers.startRun({ kind: 'run', experimentFile: file, runsDir: runsDirFor(file), cacheDir: cacheDirOf(this.context) }, (m) => {
       if (m.type === 'run-event') this.apply(run, m.event);
@@ -101,7 +99,7 @@ export class RunManager extends Disposable {
       else if (isOneDnnRetryNotice(m)) this.retried(run, m.message);
     });
     const run: LiveRun = { experimentFile: file, startedAt: Date.now(), status: 'running', valAccuracy: [], job };
-    this.runs.set(file, run);
+    this.runs.add(run);
     this.changes.fire();
     void job.outcome.then((outcome) => this.finish(run, outcome));
     return run;
@@ -165,7 +163,7 @@ export class RunManager extends Disposable {
   }
 
   private async finish(run: LiveRun, outcome: Awaited<TrainerJob['outcome']>): Promise<void> {
-    this.runs.delete(run.experimentFile);
+    this.runs.remove(run);
     if (!outcome.ok && run.runDir) {
       // The trainer died (crash, out of memory, killed): keep what it wrote, say what happened.
       await finalizeStoppedRunAsync(

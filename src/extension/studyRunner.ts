@@ -10,7 +10,8 @@ import { cellProgressText, studyProgress } from '../core/studyGrouping';
 import { settleInterruptedCells } from '../core/studyRecovery';
 import type { TrainerHost, TrainerJob } from './trainerHost';
 import { cacheDirOf, runsDirFor } from './config';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable } from './disposable';
+import { LiveJobs, saveIfDirty } from './liveJobs';
 import { readStudyAsync } from './studyIndex';
 
 type Progress = vscode.Progress<{ message?: string; increment?: number }>;
@@ -31,7 +32,7 @@ export interface LiveStudy {
 }
 
 export class StudyRunner extends Disposable {
-  private readonly live = new Map<string, LiveStudy>();
+  private readonly live = this._register(new LiveJobs<LiveStudy>((st) => st.studyDir));
   private readonly changes = this._register(new vscode.EventEmitter<LiveStudy>());
   /** A study started, changed (a cell started or finished) or ended. */
   readonly onDidChange = this.changes.event;
@@ -42,20 +43,18 @@ export class StudyRunner extends Disposable {
     private readonly output: vscode.OutputChannel,
   ) {
     super();
-    // Going away stops every study; each trainer leaves its study.json consistent.
-    this._register(toDisposable(() => this.active().forEach((st) => st.job.cancel())));
   }
 
   active(): LiveStudy[] {
-    return [...this.live.values()];
+    return this.live.all();
   }
 
   running(experimentFile: string): LiveStudy | undefined {
-    return this.live.get(path.resolve(experimentFile));
+    return this.live.ofFile(experimentFile);
   }
 
   byStudyDir(studyDir: string): LiveStudy | undefined {
-    return this.active().find((st) => st.studyDir && path.resolve(st.studyDir) === path.resolve(studyDir));
+    return this.live.ofFolder(studyDir);
   }
 
   /** Starts a study of the file over `grid`, or resumes the study folder `resume`; undefined (with a message) when it cannot. */
@@ -65,12 +64,12 @@ export class StudyRunner extends Disposable {
       void vscode.window.showWarningMessage('Transfer Lab: studies are disabled in Restricted Mode: they train models. Trust the workspace to run one.');
       return undefined;
     }
-    if (this.live.has(file)) {
+    const already = this.live.ofFile(file);
+    if (already) {
       void vscode.window.showInformationMessage(`Transfer Lab: a study of ${path.basename(file)} is already running.`);
-      return this.live.get(file);
+      return already;
     }
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-    if (open?.isDirty) await open.save();
+    await saveIfDirty(file);
     let progress: Progress | undefined;
     const job = this.trainers.startStudy(
       { kind: 'study', experimentFile: file, runsDir: runsDirFor(file), cacheDir: cacheDirOf(this.context), grid, resume },
@@ -82,7 +81,7 @@ export class StudyRunner extends Disposable {
     );
     let ended!: () => void;
     const study: LiveStudy = { experimentFile: file, studyDir: resume, stopping: false, job, ended: new Promise((r) => (ended = r)) };
-    this.live.set(file, study);
+    this.live.add(study);
     this.changes.fire(study);
     const name = path.basename(file, '.tlexp.json');
     void vscode.window.withProgress(
@@ -133,7 +132,7 @@ export class StudyRunner extends Disposable {
       if (outcome.stderrTail) this.output.appendLine(outcome.stderrTail);
       await this.settle(live, outcome.reason);
     }
-    this.live.delete(live.experimentFile);
+    this.live.remove(live);
     this.changes.fire(live);
     const read = live.studyDir ? await readStudyAsync(live.studyDir) : undefined;
     const study = read?.ok ? read.value : live.study;

@@ -66,7 +66,8 @@ test('the sidebar Dashboard follows a running run, and its Stop button stops it'
     assert.match(running.facts.Epoch, /^\d+ of 60$/);
     assert.match(running.facts['Best val acc'], /^\d+\.\d% best \(epoch \d+\)$/);
     assert.equal(running.facts['Test accuracy'], undefined, 'no test accuracy before the run ends');
-    assert.equal(await running.frame.locator('progress').getAttribute('max'), '60');
+    // The epoch progress is a vscode-elements progress bar now (h-charts), labelled with the epoch.
+    assert.match(await running.frame.locator('vscode-progress-bar').getAttribute('aria-label'), /^epoch \d+ of 60$/);
     assert.equal(await running.frame.locator('.mini-charts canvas').count(), 2, 'loss and accuracy mini charts');
     await wb.screenshot('sidebar-running');
 
