@@ -25,6 +25,8 @@ export interface LiveStudy {
   /** The run folder of the cell in training. */
   cellRunDir?: string;
   stopping: boolean;
+  /** Its Study panel was opened for it (once, when the study started), as a run's dashboard is. */
+  opened?: boolean;
   message?: string;
   readonly job: TrainerJob;
   /** Resolves when the study has ended and study.json is settled. */
@@ -109,6 +111,10 @@ export class StudyRunner extends Disposable {
 
   private apply(live: LiveStudy, event: StudyEvent, progress: Progress | undefined): void {
     live.studyDir = event.studyDir;
+    if (!live.opened) {
+      live.opened = true;
+      void vscode.commands.executeCommand('transferLab.openStudy', event.studyDir);
+    }
     if (event.type === 'study-started') {
       live.study = event.study;
       const { done, total } = studyProgress(event.study);

@@ -33,11 +33,17 @@ function runRecords(workspace) {
 }
 
 /** The first frame whose document matches `probe` (webviews are nested iframes). */
-async function frameWith(page, probe) {
-  for (const frame of page.frames()) if (await frame.evaluate(probe).catch(() => false)) return frame;
+async function frameWith(page, probe, arg) {
+  for (const frame of page.frames()) if (await frame.evaluate(probe, arg).catch(() => false)) return frame;
   return undefined;
 }
-const dashboardFrame = (page) => frameWith(page, () => document.querySelector('section.charts figure.tl-chart') !== null);
+/** The dashboard of run `id` (a hidden tab's dashboard keeps its frame, so match the header). */
+const dashboardFrame = (page, id) =>
+  frameWith(
+    page,
+    (runId) => document.querySelector('section.charts figure.tl-chart') !== null && (document.querySelector('h2')?.textContent ?? '').includes(runId),
+    id,
+  );
 const sidebarFrame = (page) => frameWith(page, () => [...document.querySelectorAll('h2')].some((h) => h.textContent === 'Environment'));
 
 /** Runs an experiment from its CodeLens and waits for its run to succeed. */
@@ -85,7 +91,7 @@ const chartInk = (frame) =>
   });
 
 /** High Contrast Light, then Dark: the open dashboard's charts redraw in the theme's ink, and hover still reads. */
-async function themesRedraw(wb) {
+async function themesRedraw(wb, runId) {
   for (const [theme, shot] of [
     ['High Contrast Light', 'views-2-hc-light'],
     ['High Contrast', 'views-3-hc-dark'],
@@ -94,7 +100,7 @@ async function themesRedraw(wb) {
     const ink = await until(
       `the chart redrawn for ${theme}`,
       async () => {
-        const f = await dashboardFrame(wb.page);
+        const f = await dashboardFrame(wb.page, runId);
         const i = f && (await chartInk(f));
         return i && i.body.includes('high-contrast') && (theme.includes('Light') ? i.body.includes('light') : !i.body.includes('light')) ? { f, i } : undefined;
       },
@@ -150,14 +156,7 @@ test('Dashboard chart hover, High Contrast Light and Dark, and the sidebar follo
   try {
     const quick = await runFromLens(wb, workspace, 'quick', []);
     const tuned = await runFromLens(wb, workspace, 'tuned', [quick.dir]);
-    const frame = await until(
-      'the dashboard of the fine-tune run',
-      async () => {
-        const f = await dashboardFrame(wb.page);
-        return f && (await f.locator('h2', { hasText: tuned.id }).count()) > 0 ? f : undefined;
-      },
-      60_000,
-    );
+    const frame = await until('the dashboard of the fine-tune run', () => dashboardFrame(wb.page, tuned.id), 60_000);
     await frame.locator('table.confusion').waitFor({ timeout: 60_000 });
     const said = await hoverAccuracy(wb, frame);
     console.log(`# hover on the accuracy chart: ${said}`);
@@ -166,7 +165,7 @@ test('Dashboard chart hover, High Contrast Light and Dark, and the sidebar follo
     assert.match(lr, /base/i, 'the learning-rate chart names the base rate');
     await wb.screenshot('views-1-hover');
 
-    await themesRedraw(wb);
+    await themesRedraw(wb, tuned.id);
     await setTheme(wb, 'Dark Modern').catch(() => {});
 
     await sidebarFollowsSelection(wb, quick);
@@ -207,15 +206,11 @@ test('A data-efficiency study from the palette in the Study panel, and the Probe
     const progress = page.locator('.notification-toast', { hasText: 'study of study' }).first();
     await progress.waitFor({ timeout: 60_000 });
     console.log(`# study notification: ${(await progress.innerText()).replace(/\s+/g, ' ')}`);
+    // The Study panel opens beside the file when the study starts, as a run's dashboard does.
     const studyFrame = () => frameWith(page, () => document.querySelector('h2')?.textContent?.startsWith('Data-efficiency study') === true);
     const done = await until(
       'the study to finish in the panel (12 cells)',
       async () => {
-        await page
-          .locator('.tab', { hasText: 'Study' })
-          .first()
-          .click({ timeout: 2_000 })
-          .catch(() => {});
         const f = await studyFrame();
         const head =
           f &&
@@ -242,7 +237,7 @@ test('A data-efficiency study from the palette in the Study panel, and the Probe
     await layers.locator('vscode-button', { hasText: 'Probe' }).first().click();
     await layers.locator('.probe-acc').first().waitFor({ timeout: 180_000 });
     const cells = await layers.locator('.probe-cell').evaluateAll((els) => els.map((e) => e.textContent).filter(Boolean));
-    const chart = await layers.locator('svg.probe-chart').getAttribute('aria-label');
+    const chart = await layers.locator('figure.probe-chart canvas').getAttribute('aria-label');
     console.log(`# probe column: ${cells.join(' | ')}`);
     console.log(`# probe chart: ${chart}`);
     assert.ok(cells.length >= 5, 'a probe value per block');
