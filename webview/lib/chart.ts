@@ -33,6 +33,8 @@ export interface ChartOptions extends XAxisOptions {
   compact?: boolean;
   /** Plot height in CSS pixels. */
   height?: number;
+  /** The canvas' text alternative, for charts whose data is set once (every probed block); default: each series' last value. */
+  ariaLabel?: string;
 }
 
 export interface SeriesSpec {
@@ -325,7 +327,8 @@ export class Chart {
       const p = this.bands.edgeOwner.has(i) ? undefined : this.table.last(i);
       return p ? [`${s.label} ${this.format(p.y)}`] : [];
     });
-    this.plot?.ctx.canvas.setAttribute('aria-label', `${this.options.title}: ${last.length > 0 ? last.join(', ') : 'no data yet'}`);
+    const text = this.options.ariaLabel ?? `${this.options.title}: ${last.length > 0 ? last.join(', ') : 'no data yet'}`;
+    this.plot?.ctx.canvas.setAttribute('aria-label', text);
   }
 
   private toggle(i: number, show: boolean): void {

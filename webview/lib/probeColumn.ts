@@ -37,6 +37,7 @@ function probeChart(host: HTMLElement, probe: ProbeFile): Chart {
     format: pct,
     yRange: [0, 1],
     height: 150,
+    ariaLabel: `Probe accuracy by depth: ${probe.blocks.map((b) => `${b.block} ${pct(b.accuracy)}`).join(', ')}; recommended ${probe.advice.block}`,
   });
   chart.root.classList.add('probe-chart');
   chart.define('accuracy', {

@@ -38,6 +38,17 @@ interface StudyChartSpec {
   band?: boolean;
 }
 
+/** The text alternative: per strategy, the value at each size. */
+function describe(spec: StudyChartSpec, axis: Map<number, string>, lines: readonly StudyLine[]): string {
+  const at = (l: StudyLine) =>
+    [...axis].map(([x, name]) => {
+      const p = l.points.find((q) => q.x === x);
+      const y = p ? spec.pick(p) : null;
+      return `${name} per class ${y === null ? 'no data' : spec.format(y)}`;
+    });
+  return `${spec.title}. ${lines.map((l) => `${l.strategy}: ${at(l).join(', ')}`).join('; ')}.`;
+}
+
 function studyChart(host: HTMLElement, axis: Map<number, string>, lines: readonly StudyLine[], spec: StudyChartSpec): Chart {
   const chart = new Chart(host, {
     title: spec.title,
@@ -50,6 +61,7 @@ function studyChart(host: HTMLElement, axis: Map<number, string>, lines: readonl
     xTicks: [...axis.keys()],
     xFormat: (x) => axis.get(x) ?? formatTick(x),
     height: 240,
+    ariaLabel: describe(spec, axis, lines),
   });
   lines.forEach((line, i) => {
     const { variable, dash } = paletteEntry(i);
