@@ -13,9 +13,9 @@ import {
   type LayerTreeState,
 } from '../src/core/layerTreeMessages';
 import type { Unversioned } from '../src/core/messageProtocol';
-import { probeButtonFor, probeCell, probeSummary } from './lib/probeColumn';
+import { probeButtonFor, probeCell, ProbeSummary } from './lib/probeColumn';
 import { errorView, fmtInt, loadingView, marker, STATE_LABEL, stageHeading, stageTitle, worthHeading } from './lib/layerTreeParts';
-import { el, openPage } from './lib/webviewPage';
+import { cspViolations, el, openPage } from './lib/webviewPage';
 
 const { vscode, root } = openPage<LayerTreeMessage, LayerTreeRequest>(LAYER_TREE_PROTOCOL, parseLayerTreeMessage, receive);
 
@@ -48,6 +48,7 @@ const matches = el('span', undefined, 'matches');
 matches.setAttribute('aria-live', 'polite');
 const probeButton = probeButtonFor(() => vscode.post({ type: 'probe' }));
 const probeBox = el('div', undefined, 'probe-box');
+const probeSummary = new ProbeSummary(probeBox);
 const probeStatus = el('p', undefined, 'notice probe-status');
 probeStatus.setAttribute('role', 'status');
 toolbar.append(search, freezeAll, probeButton);
@@ -287,7 +288,7 @@ function render(): void {
   freezeAll.title = frozenAlready
     ? 'The whole base is already frozen (feature extraction)'
     : 'Feature extraction: freeze the whole base (edits the experiment file)';
-  probeBox.replaceChildren(...probeSummary(s.probe));
+  probeSummary.show(s.probe);
   if (!root.contains(page)) show(page);
   renderTree();
 }
@@ -387,6 +388,6 @@ function receive(m: LayerTreeMessage): void {
   } else if (m.type === 'state') {
     state = m;
     render();
-  }
+  } else if (m.type === 'describe-charts') vscode.post({ type: 'charts', charts: probeSummary.reports(), cspViolations });
 }
 vscode.post({ type: 'ready' });

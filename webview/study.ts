@@ -2,17 +2,15 @@
 // (mean over seeds, min..max band), training time the same way, where transfer stops paying off,
 // and a table of the cells whose rows open their run's dashboard. Renders the StudyState the
 // host sends; remembers only the study folder (for a reload).
-import { STUDY_PROTOCOL, parseStudyState, type StudyCellRow, type StudyLine, type StudyState, type StudyViewMessage } from '../src/core/studyMessages';
-import { StudyChart, type StudyChartLine } from './study/studyChart';
+import { STUDY_PROTOCOL, parseStudyState, type StudyCellRow, type StudyState, type StudyViewMessage } from '../src/core/studyMessages';
+import { studyCharts } from './study/studyChart';
+import type { Chart } from './lib/chart';
 import { el, openPage } from './lib/webviewPage';
-import { seriesStyle } from './lib/seriesStyle';
 
 const { vscode, root } = openPage<StudyState, StudyViewMessage>(STUDY_PROTOCOL, parseStudyState, receive);
-let charts: StudyChart[] = [];
-let lastState: StudyState | undefined;
+let charts: Chart[] = [];
 
 function receive(state: StudyState): void {
-  lastState = state;
   vscode.setState({ studyDir: state.studyDir });
   render(state);
 }
@@ -20,38 +18,6 @@ function receive(state: StudyState): void {
 const pct = (y: number | null) => (y === null ? '—' : `${(y * 100).toFixed(1)}%`);
 const secs = (s: number | null) => (s === null ? '—' : s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
 const sizeLabel = (p: number | 'all') => (p === 'all' ? 'all' : String(p));
-
-/** The sizes every line shares, ascending on the axis. */
-function axisOf(lines: StudyLine[]): { xs: number[]; labels: string[] } {
-  const byX = new Map<number, string>();
-  for (const l of lines) for (const p of l.points) byX.set(p.x, sizeLabel(p.perClass));
-  const xs = [...byX.keys()].sort((a, b) => a - b);
-  return { xs, labels: xs.map((x) => byX.get(x)!) };
-}
-
-function chartLines(lines: StudyLine[], xs: number[], pick: 'accuracy' | 'time'): StudyChartLine[] {
-  return lines.map((l) => {
-    const at = (x: number) => l.points.find((p) => p.x === x);
-    if (pick === 'time') return { label: l.strategy, mean: xs.map((x) => at(x)?.meanTrainSeconds ?? null) };
-    return { label: l.strategy, mean: xs.map((x) => at(x)?.mean ?? null), low: xs.map((x) => at(x)?.min ?? null), high: xs.map((x) => at(x)?.max ?? null) };
-  });
-}
-
-function legend(lines: StudyLine[]): HTMLUListElement {
-  const ul = el('ul', undefined, 'legend');
-  ul.setAttribute('aria-label', 'Strategies');
-  lines.forEach((l, i) => {
-    const li = el('li');
-    const swatch = el('span', undefined, 'swatch');
-    swatch.setAttribute('aria-hidden', 'true');
-    // The chart's own colour for the line (a CSSOM write, which the nonce-only CSP allows).
-    swatch.style.background = seriesStyle(i).color;
-    li.append(swatch, el('span', l.strategy, 'strategy'));
-    ul.append(li);
-  });
-  ul.append(el('li', 'line: mean over seeds · band: min–max over seeds', 'muted'));
-  return ul;
-}
 
 function cellTable(cells: StudyCellRow[], target: number): HTMLTableElement {
   const t = el('table', undefined, 'cells');
@@ -101,38 +67,21 @@ function render(state: StudyState): void {
   charts = [];
   root.replaceChildren(header(state));
   const sentence = el('p', state.sentence ?? 'Where transfer stops paying off shows once the cells of at least two sizes have finished.', 'sentence');
-  root.append(sentence, legend(state.lines));
-  const { xs, labels } = axisOf(state.lines);
+  root.append(sentence, el('p', 'line: mean over seeds · band: min–max over seeds (a legend entry shows or hides its strategy)', 'muted'));
   const grid = el('section', undefined, 'charts');
   grid.setAttribute('aria-label', 'Charts against images per class');
   root.append(grid);
-  if (xs.length > 0) {
-    const accBox = el('figure', undefined, 'chart accuracy');
-    const timeBox = el('figure', undefined, 'chart time');
-    grid.append(accBox, timeBox);
-    const common = { xs, xLabels: labels };
-    const accuracy = {
-      ...common,
-      title: 'Test accuracy',
-      yLabel: 'test accuracy',
-      format: (y: number) => `${Math.round(y * 100)}%`,
-      yRange: [0, 1] as [number, number],
-    };
-    charts.push(new StudyChart(accBox, accuracy, chartLines(state.lines, xs, 'accuracy')));
-    const time = { ...common, title: 'Training time (mean over seeds)', yLabel: 'seconds', format: (y: number) => `${Number(y.toPrecision(2))} s`, logY: true };
-    charts.push(new StudyChart(timeBox, time, chartLines(state.lines, xs, 'time')));
-  } else grid.append(el('p', 'No cell has finished yet.', 'muted'));
+  if (state.lines.some((l) => l.points.length > 0)) charts = studyCharts(grid, state.lines);
+  else grid.append(el('p', 'No cell has finished yet.', 'muted'));
   root.append(cellTable(state.cells, state.target));
   vscode.post({
     type: 'rendered',
     lines: state.lines.length,
-    bands: charts.reduce((n, c) => n + c.bands, 0),
+    bands: charts.reduce((n, c) => n + c.bandCount, 0),
     points: state.lines.reduce((n, l) => n + l.points.length, 0),
     rows: state.cells.length,
     sentence: state.sentence !== null,
   });
 }
 
-// Theme changes restyle the canvas charts.
-new MutationObserver(() => lastState && render(lastState)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 vscode.post({ type: 'ready' });

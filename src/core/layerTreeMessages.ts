@@ -8,6 +8,7 @@ import { blockOf, freezeView, type LayerState } from './freezeView';
 import { backboneBlocks, type BlockScheme, type LayerPlace, type StageKind } from './layerBlocks';
 import { CUT_ORIGINS } from './protocol';
 import { ProbeFileSchema, type ProbeFile } from './probeFile';
+import { ChartsReportEntries } from './chartReport';
 import { message, parseMessage, type Assert, type Parsed, type SameShape } from './messageProtocol';
 
 import { describePixelTransform, pixelTransform, type PreprocessingMode, type PreprocessingSource } from './preprocessing';
@@ -145,6 +146,8 @@ const LayerTreeMessageSchema = v.variant('type', [
   message(L, 'notice', { message: v.string(), level: v.picklist(['info', 'error']) }),
   /** The probe's progress while it runs in the trainer; `running: false` when it ended (the state follows). */
   message(L, 'probe-status', { running: v.boolean(), message: v.string() }),
+  /** A test hook asks what the probe chart holds (core/chartReport.ts); the webview answers with 'charts'. */
+  message(L, 'describe-charts', {}),
 ]);
 export type LayerTreeMessage = v.InferOutput<typeof LayerTreeMessageSchema>;
 export const parseLayerTreeMessage = (raw: unknown): Parsed<LayerTreeMessage> => parseMessage(LayerTreeMessageSchema, L, raw);
@@ -158,6 +161,7 @@ const LayerTreeRequestSchema = v.variant('type', [
   message(L, 'train-from', { layer: v.string() }),
   message(L, 'cut-at', { layer: v.string() }),
   message(L, 'probe', {}),
+  message(L, 'charts', ChartsReportEntries),
 ]);
 export type LayerTreeRequest = v.InferOutput<typeof LayerTreeRequestSchema>;
 

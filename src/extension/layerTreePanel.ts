@@ -18,6 +18,7 @@ import { WebviewPanelOwner } from './webviewPanelOwner';
 import type { Services } from './services';
 import type { ProbeFile } from '../core/probeFile';
 import { probesDirOf, readSavedProbe, runProbeInTrainer } from './layerProbe';
+import { ChartReports } from './chartReports';
 
 const VIEW_TYPE = 'transferLab.layers';
 
@@ -42,6 +43,8 @@ class LayerTreePanel extends WebviewPanelOwner {
   last: LayerTreeMessage | undefined;
   /** The last notice posted (a test hook). */
   lastNotice: string | undefined;
+  /** What the webview's probe chart holds (a test hook asks). */
+  readonly chartReports = new ChartReports();
   /** The change whose notice said "unsaved", until the file is saved. */
   private unsavedChange: ExperimentChange | undefined;
 
@@ -75,8 +78,8 @@ class LayerTreePanel extends WebviewPanelOwner {
 
   private post(unversioned: Unversioned<LayerTreeMessage>): void {
     const m = versioned<LayerTreeMessage>(LAYER_TREE_PROTOCOL, unversioned);
-    if (m.type !== 'notice' && m.type !== 'probe-status') this.last = m;
-    else if (m.type === 'notice') this.lastNotice = m.message;
+    if (m.type === 'notice') this.lastNotice = m.message;
+    else if (m.type !== 'probe-status' && m.type !== 'describe-charts') this.last = m;
     if (!this.isDisposed) void this.panel.webview.postMessage(m);
   }
 
@@ -243,7 +246,15 @@ class LayerTreePanel extends WebviewPanelOwner {
         return this.change({ kind: 'cutAt', layer: request.layer });
       case 'probe':
         return this.runProbe();
+      case 'charts':
+        this.chartReports.receive(request);
+        return 'rendered';
     }
+  }
+
+  /** Test hook: what the panel's charts hold and drew, from the webview. */
+  charts(): ReturnType<ChartReports['request']> {
+    return this.chartReports.request(() => this.post({ type: 'describe-charts' }));
   }
 }
 
@@ -295,6 +306,7 @@ export function registerLayerTree(s: Services): void {
       'transferLab.layerTree.receive': (file: string, raw: unknown) => panels.get(file)?.receive(raw) ?? 'refused',
       'transferLab.layerTree.state': (file: string) => panels.get(file)?.last,
       'transferLab.layerTree.notice': (file: string) => panels.get(file)?.lastNotice,
+      'transferLab.layerTree.charts': (file: string) => panels.get(file)?.charts(),
     }),
   );
 }

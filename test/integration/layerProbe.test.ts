@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LAYER_TREE_PROTOCOL as protocol, type LayerTreeMessage, type LayerTreeState } from '../../src/core/layerTreeMessages';
 import { parseProbeFile } from '../../src/core/probeFile';
+import type { ChartsReport } from '../../src/extension/chartReports';
 import { note, test, waitFor } from './harness';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -71,6 +72,15 @@ test('layer probe: the Probe button fills the column per block, writes probe.jso
     parsed.value.blocks.map((b) => b.accuracy),
     probe.blocks.map((b) => b.accuracy),
   );
+  // The chart above the tree is the shared chart: a point per block named on x, the recommended block as its marker.
+  const report = await waitFor('the probe chart', async () => {
+    const r = (await vscode.commands.executeCommand('transferLab.layerTree.charts', file)) as ChartsReport | undefined;
+    return r?.charts.find((c) => c.title === 'Probe accuracy by depth' && c.draws > 0);
+  });
+  assert.equal(report.series.find((s) => s.key === 'accuracy')?.points, probe.blocks.length);
+  assert.ok(report.xTicks.length > 0 && report.xTicks.every((t) => probe.blocks.some((b) => b.block === t)), report.xTicks.join(','));
+  const best = probe.blocks.findIndex((b) => b.block === probe.advice.block);
+  assert.deepEqual(report.marker, { x: best, label: `recommended: ${probe.advice.block}` });
 
   // Reopened: the saved probe.json shows without running the probe again.
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');

@@ -1,33 +1,23 @@
 // The one chart every Transfer Lab webview draws with (Dashboard, sidebar, Compare, Study,
-// probe): curves over an epoch axis on uPlot. Why uPlot: ~50 KB minified with no
+// probe): curves over an epoch, log-size or category axis (chartAxes.ts) on uPlot. Why uPlot: ~50 KB minified with no
 // dependencies, draws on a canvas (no SVG node per point), was built for streaming time
 // series (setData of 100,000+ points redraws in milliseconds; bench/chartAppend.ts), and sets
 // its few styles through the CSSOM, which our nonce-only CSP allows (no inline style
 // attributes, no eval). What this adds on top: the hover readout of every series, nice
-// ticks, a log y axis, the best-epoch marker, legend toggles, redraw on a theme change and
-// on resize. The pure parts (table, ticks, readout) are in chartData.ts, colours in theme.ts.
+// ticks, a log y axis, min..max bands, the best-epoch marker, legend toggles, redraw on a theme
+// change and on resize. The pure parts (table, ticks, readout) are in chartData.ts, colours in theme.ts.
 import uPlot from 'uplot';
-import {
-  epochRange,
-  formatValue,
-  linearRange,
-  logRange,
-  logTicks,
-  niceTicks,
-  readoutText,
-  formatEpoch,
-  formatTick,
-  SeriesTable,
-  type Point,
-} from './chartData';
+import { formatValue, linearRange, logRange, logTicks, niceTicks, readoutText, formatEpoch, SeriesTable, type Point } from './chartData';
+import { bandLayout, translucent, xAxisFor, type BandSpec, type XAxis, type XAxisOptions } from './chartAxes';
 import { chartColors, themeKind, type ChartColors } from './theme';
 import type { ChartReport } from '../../src/core/chartReport';
 import { el, onThemeChange } from './dom';
-import { drawMarker, legendToggle } from './chartParts';
+import { drawMarker, legendToggle, seriesOptions } from './chartParts';
 
 export type { Point } from './chartData';
 
-export interface ChartOptions {
+/** The x axis: epochs unless the options say log sizes (`logX`) or categories (`xCategories`). */
+export interface ChartOptions extends XAxisOptions {
   title: string;
   /** The x axis' name; 'epoch' unless said. Batch points sit at fractional epochs. */
   xLabel?: string;
@@ -43,6 +33,8 @@ export interface ChartOptions {
   compact?: boolean;
   /** Plot height in CSS pixels. */
   height?: number;
+  /** The canvas' text alternative, for charts whose data is set once (every probed block); default: each series' last value. */
+  ariaLabel?: string;
 }
 
 export interface SeriesSpec {
@@ -56,6 +48,8 @@ export interface SeriesSpec {
   points?: boolean;
   /** Exponential moving average weight (0..1) for noisy per-batch curves. */
   smoothing?: number;
+  /** A band in this series' colour between two series defined before it (min..max over seeds); they draw no line of their own. */
+  band?: BandSpec;
 }
 
 /** Tick labels; uPlot passes null for a split its log-axis filter hides (too dense), which gets no label. */
@@ -84,11 +78,14 @@ export class Chart {
   private ticks = { x: [] as string[], y: [] as string[] };
   private draws = 0;
   private lastDrawMs = 0;
+  private readonly xAxis: XAxis;
+  private bands: ReturnType<typeof bandLayout> = { bands: [], edgeOwner: new Map() };
 
   constructor(
     host: HTMLElement,
     private readonly options: ChartOptions,
   ) {
+    this.xAxis = xAxisFor(options);
     this.root = el('figure', undefined, `tl-chart${options.compact ? ' compact' : ''}`);
     const caption = el('figcaption', options.title, 'tl-chart-title');
     this.plotBox = el('div', undefined, 'tl-chart-plot');
@@ -114,6 +111,9 @@ export class Chart {
     this.specs.push({ ...spec, key });
     const i = this.specs.length - 1;
     this.legend.append(legendToggle(spec, (show) => this.toggle(i, show)));
+    this.bands = bandLayout(this.options.title, this.specs);
+    // A band's edges are part of their series: no legend entry of their own.
+    this.legend.querySelectorAll<HTMLElement>('.tl-legend-item').forEach((item, j) => (item.hidden = this.bands.edgeOwner.has(j)));
     this.schedule(true);
   }
 
@@ -146,6 +146,11 @@ export class Chart {
 
   get pointCount(): number {
     return this.table.length();
+  }
+
+  /** The bands drawn (the Study panel reports them). */
+  get bandCount(): number {
+    return this.bands.bands.length;
   }
 
   get outOfOrder(): number {
@@ -266,7 +271,7 @@ export class Chart {
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
       scales: {
-        x: { time: false, range: (_u, min, max) => this.xRange(min, max) },
+        x: { time: false, distr: this.xAxis.distr, log: 10, range: (_u, min, max) => this.xRange(min, max) },
         y: this.options.logY
           ? { distr: 3, log: 10, range: (_u, min, max) => logRange(min, max) }
           : { range: (_u, min, max) => linearRange(min, max, this.options.yRange) },
@@ -276,8 +281,9 @@ export class Chart {
           ...axis,
           label: compact ? undefined : this.xLabel,
           size: compact ? 24 : 40,
-          splits: (_u, _i, min, max) => this.xSplits(min, max),
-          values: (_u, s) => (this.ticks.x = tickLabels(s, formatTick)),
+          splits: (_u, _i, min, max) => this.xAxis.ticks(min, max, Math.max(2, Math.floor(this.plotBox.clientWidth / 70))),
+          filter: (_u, s) => s, // the ticks above are already thinned (uPlot's log filter would blank sizes such as 4 and 8)
+          values: (_u, s) => (this.ticks.x = tickLabels(s, (x) => this.xAxis.tick(x))),
         },
         {
           ...axis,
@@ -287,17 +293,8 @@ export class Chart {
           values: (_u, s) => (this.ticks.y = tickLabels(s, this.format)),
         },
       ],
-      series: [
-        { label: this.xLabel },
-        ...this.specs.map((s) => ({
-          label: s.label,
-          stroke: c.series[s.color],
-          width: 1.5,
-          dash: s.dash,
-          spanGaps: true,
-          points: { show: s.points ?? false, size: 5, fill: c.series[s.color] },
-        })),
-      ],
+      series: [{ label: this.xLabel }, ...this.specs.map((s, i) => seriesOptions(s, c.series[s.color], this.bands.edgeOwner.has(i)))],
+      bands: this.bands.bands.map((b) => ({ series: b.series, fill: translucent(c.series[this.specs[b.owner].color], 0.18) })),
       hooks: {
         draw: [
           (u) => {
@@ -310,17 +307,12 @@ export class Chart {
     };
   }
 
-  /** Whole epochs around the data; a zoom (the range uPlot asks about is then not the data's) is kept as it is. */
+  /** The axis' range around the data (whole epochs, padded sizes, all categories); a zoom (the range uPlot asks about is then not the data's) is kept as it is. */
   private xRange(min: number, max: number): [number, number] {
     const xs = this.table.xs;
-    const range = epochRange(min, max, xs[0], xs[xs.length - 1]);
+    const range = this.xAxis.range(min, max, xs[0], xs[xs.length - 1]);
     if (xs.length > 0 && min === xs[0] && max === xs[xs.length - 1]) this.autoX = range;
     return range;
-  }
-
-  /** About one x tick per 70 px, whole epochs once three or more are shown. */
-  private xSplits(min: number, max: number): number[] {
-    return niceTicks(min, max, Math.max(2, Math.floor(this.plotBox.clientWidth / 70)), max - min >= 3);
   }
 
   /** About one y tick per 30 px; decades (or 1-2-5) on a log axis. */
@@ -332,16 +324,20 @@ export class Chart {
   /** The canvas' text alternative: each series' last value ("Loss: train (per batch, smoothed) 0.412, validation 0.398"). */
   private label(): void {
     const last = this.specs.flatMap((s, i) => {
-      const p = this.table.last(i);
+      const p = this.bands.edgeOwner.has(i) ? undefined : this.table.last(i);
       return p ? [`${s.label} ${this.format(p.y)}`] : [];
     });
-    this.plot?.ctx.canvas.setAttribute('aria-label', `${this.options.title}: ${last.length > 0 ? last.join(', ') : 'no data yet'}`);
+    const text = this.options.ariaLabel ?? `${this.options.title}: ${last.length > 0 ? last.join(', ') : 'no data yet'}`;
+    this.plot?.ctx.canvas.setAttribute('aria-label', text);
   }
 
   private toggle(i: number, show: boolean): void {
-    if (show) this.hidden.delete(i);
-    else this.hidden.add(i);
-    this.plot?.setSeries(i + 1, { show });
+    for (const [edge, owner] of [[i, i], ...this.bands.edgeOwner]) {
+      if (owner !== i) continue;
+      if (show) this.hidden.delete(edge);
+      else this.hidden.add(edge);
+      this.plot?.setSeries(edge + 1, { show });
+    }
     this.updateReadout(undefined);
   }
 
@@ -353,11 +349,17 @@ export class Chart {
       return;
     }
     const x = idx === undefined ? xs[xs.length - 1] : xs[idx];
-    const values = this.specs.flatMap((s, i) => {
-      if (this.hidden.has(i)) return [];
+    const at = (i: number) => {
       const p = this.table.nearest(i, x);
-      return p && Math.abs(p.x - x) <= READOUT_REACH ? [{ label: s.short ?? s.label, text: this.format(p.y) }] : [];
+      return p && Math.abs(p.x - x) <= READOUT_REACH ? p : undefined;
+    };
+    const values = this.specs.flatMap((s, i) => {
+      const p = this.hidden.has(i) || this.bands.edgeOwner.has(i) ? undefined : at(i);
+      if (!p) return [];
+      const [lo, hi] = s.band ? [at(this.seriesIndex(s.band.lower)), at(this.seriesIndex(s.band.upper))] : [];
+      const range = lo && hi ? ` (${this.format(lo.y)}–${this.format(hi.y)})` : '';
+      return [{ label: s.short ?? s.label, text: `${this.format(p.y)}${range}` }];
     });
-    this.readout.textContent = readoutText(this.xLabel, x, values);
+    this.readout.textContent = readoutText(this.xLabel, x, values, (v) => this.xAxis.readout(v));
   }
 }

@@ -202,7 +202,7 @@ export const formatEpoch = (x: number): string => (Number.isInteger(x) ? String(
 /** A tick label: no float noise and no trailing zeros (0.5, not 0.50000000001 or 0.50). */
 export const formatTick = (x: number): string => String(Number(x.toPrecision(6)));
 
-/** The hover line: "epoch 7 · loss 0.412 · val 0.398" (the values of every shown series near the cursor). */
-export function readoutText(xLabel: string, x: number, values: readonly { label: string; text: string }[]): string {
-  return [`${xLabel} ${formatEpoch(x)}`, ...values.map((v) => `${v.label} ${v.text}`)].join(' · ');
+/** The hover line: "epoch 7 · loss 0.412 · val 0.398" (the values of every shown series near the cursor); x as `formatX` says it. */
+export function readoutText(xLabel: string, x: number, values: readonly { label: string; text: string }[], formatX = formatEpoch): string {
+  return [`${xLabel} ${formatX(x)}`, ...values.map((v) => `${v.label} ${v.text}`)].join(' · ');
 }

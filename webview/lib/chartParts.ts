@@ -1,5 +1,5 @@
 // Pieces of the chart (chart.ts) that draw or build one thing: the best-epoch marker on
-// uPlot's canvas and a legend entry that shows or hides its series.
+// uPlot's canvas, a legend entry that shows or hides its series, and a series' uPlot options.
 import type uPlot from 'uplot';
 import { el } from './dom';
 
@@ -41,4 +41,10 @@ export function legendToggle(spec: { label: string; dash?: number[] }, onToggle:
     onToggle(show);
   });
   return item;
+}
+
+/** A series as uPlot draws it: a line in its colour, or, for a band's edge, no line (the band fills between the edges). */
+export function seriesOptions(spec: { label: string; dash?: number[]; points?: boolean }, color: string, bandEdge: boolean): uPlot.Series {
+  if (bandEdge) return { label: spec.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } };
+  return { label: spec.label, stroke: color, width: 1.5, dash: spec.dash, spanGaps: true, points: { show: spec.points ?? false, size: 5, fill: color } };
 }

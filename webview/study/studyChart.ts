@@ -1,117 +1,111 @@
-// The Study panel's chart on uPlot: one mean line per strategy against images per class (log x
-// axis), with an optional min..max band over seeds. uPlot styles its elements through the CSSOM
-// (element.style.x = ...), which a nonce-only CSP allows (it blocks style attributes in markup and
-// <style> elements, not property writes); its stylesheet ships as media/uplot.min.css, imported
-// by media/study.css from the webview's own origin.
-import uPlot from 'uplot';
-import { seriesStyle } from '../lib/seriesStyle';
+// The Study panel's two charts on the shared chart component (webview/lib/chart.ts): test
+// accuracy and training time against images per class on a log x axis, one line per strategy
+// (the mean over seeds) with a min..max band over seeds for accuracy. Ticks sit at the sizes
+// the study ran, 'all' named as such.
+import { Chart, type Point } from '../lib/chart';
+import { formatTick } from '../lib/chartData';
+import { paletteEntry } from '../lib/theme';
+import type { StudyLine, StudyPoint } from '../../src/core/studyMessages';
 
-export interface StudyChartLine {
-  label: string;
-  /** One value (or gap) per x. */
-  mean: (number | null)[];
-  /** The spread band's edges, per x; omitted: no band. */
-  low?: (number | null)[];
-  high?: (number | null)[];
+const sizeLabel = (p: StudyPoint) => (p.perClass === 'all' ? 'all' : String(p.perClass));
+
+/** The sizes the lines share, ascending, each with what it is called (a number, or 'all'). */
+export function studyAxis(lines: readonly StudyLine[]): Map<number, string> {
+  const byX = new Map<number, string>();
+  for (const l of lines) for (const p of l.points) if (p.x > 0) byX.set(p.x, sizeLabel(p)); // a log axis has no place for 0
+  return new Map([...byX].sort((a, b) => a[0] - b[0]));
 }
 
-export interface StudyChartOptions {
+/** One value of each point, ascending in x; points without it are left out (a gap the line spans). */
+function pointsOf(line: StudyLine, pick: (p: StudyPoint) => number | null): Point[] {
+  return line.points
+    .filter((p) => p.x > 0)
+    .sort((a, b) => a.x - b.x)
+    .flatMap((p) => {
+      const y = pick(p);
+      return y === null ? [] : [{ x: p.x, y }];
+    });
+}
+
+interface StudyChartSpec {
   title: string;
   yLabel: string;
-  /** The sizes on the x axis (images per class), ascending, and what each is called ('all'). */
-  xs: number[];
-  xLabels: string[];
   format: (y: number) => string;
   yRange?: [number, number];
   logY?: boolean;
+  pick: (p: StudyPoint) => number | null;
+  /** The min..max band over seeds. */
+  band?: boolean;
 }
 
-const cssVar = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-
-/** '#rrggbb' (VS Code's chart colours) with an alpha, for the translucent bands. */
-export function translucent(color: string, alpha: number): string {
-  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(color);
-  if (!m) return color;
-  return `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})`;
-}
-
-export class StudyChart {
-  private plot: uPlot | undefined;
-  private readonly observer: ResizeObserver;
-  /** How many bands the last draw filled (tests read it through the 'rendered' message). */
-  bands = 0;
-
-  constructor(
-    private readonly box: HTMLElement,
-    private readonly options: StudyChartOptions,
-    private readonly lines: StudyChartLine[],
-  ) {
-    this.observer = new ResizeObserver(() => this.plot?.setSize(this.size()));
-    this.observer.observe(box);
-    this.draw();
-  }
-
-  private size(): { width: number; height: number } {
-    return { width: Math.max(240, this.box.clientWidth - 12), height: 260 };
-  }
-
-  private draw(): void {
-    const o = this.options;
-    const fg = cssVar('--vscode-foreground', '#cccccc');
-    const grid = cssVar('--vscode-editorWidget-border', '#454545');
-    const data: uPlot.AlignedData = [o.xs];
-    const series: uPlot.Series[] = [{ label: 'images per class' }];
-    const bands: uPlot.Band[] = [];
-    this.lines.forEach((line, i) => {
-      const { color, dash } = seriesStyle(i);
-      data.push(line.mean);
-      series.push({ label: line.label, stroke: color, dash, width: 2, points: { show: true, size: 6 }, spanGaps: true });
-      if (line.low && line.high) {
-        const edge = { stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true };
-        data.push(line.high, line.low);
-        series.push({ ...edge, label: `${line.label} max` }, { ...edge, label: `${line.label} min` });
-        bands.push({ series: [series.length - 2, series.length - 1], fill: translucent(color, 0.18) });
-      }
+/** The text alternative: per strategy, the value at each size. */
+function describe(spec: StudyChartSpec, axis: Map<number, string>, lines: readonly StudyLine[]): string {
+  const at = (l: StudyLine) =>
+    [...axis].map(([x, name]) => {
+      const p = l.points.find((q) => q.x === x);
+      const y = p ? spec.pick(p) : null;
+      return `${name} per class ${y === null ? 'no data' : spec.format(y)}`;
     });
-    this.bands = bands.length;
-    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
-    this.plot = new uPlot(
-      {
-        ...this.size(),
-        title: o.title,
-        legend: { show: false },
-        cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false, distr: 3, log: 10 }, y: { distr: o.logY ? 3 : 1, log: 10, ...(o.yRange ? { range: o.yRange } : {}) } },
-        series,
-        bands,
-        axes: [
-          {
-            ...axis,
-            label: 'images per class (log scale)',
-            splits: () => o.xs,
-            values: (_u, splits) => splits.map((x) => (x == null ? '' : (o.xLabels[o.xs.indexOf(x)] ?? String(x)))),
-          },
-          // uPlot hands null for the splits a log axis leaves unlabelled.
-          { ...axis, label: o.yLabel, size: 56, values: (_u, splits) => splits.map((y) => (y == null ? '' : o.format(y))) },
-        ],
-      },
-      data,
-      this.box,
-    );
-    const canvas = this.box.querySelector('canvas');
-    canvas?.setAttribute('role', 'img');
-    canvas?.setAttribute('aria-label', this.describe());
-  }
+  return `${spec.title}. ${lines.map((l) => `${l.strategy}: ${at(l).join(', ')}`).join('; ')}.`;
+}
 
-  /** A text alternative: per strategy, the value at each size. */
-  describe(): string {
-    const o = this.options;
-    const parts = this.lines.map((l) => `${l.label}: ${l.mean.map((y, i) => `${o.xLabels[i]} per class ${y === null ? 'no data' : o.format(y)}`).join(', ')}`);
-    return `${o.title}. ${parts.join('; ')}.`;
-  }
+function studyChart(host: HTMLElement, axis: Map<number, string>, lines: readonly StudyLine[], spec: StudyChartSpec): Chart {
+  const chart = new Chart(host, {
+    title: spec.title,
+    xLabel: 'images per class (log scale)',
+    yLabel: spec.yLabel,
+    format: spec.format,
+    yRange: spec.yRange,
+    logY: spec.logY,
+    logX: true,
+    xTicks: [...axis.keys()],
+    xFormat: (x) => axis.get(x) ?? formatTick(x),
+    height: 240,
+    ariaLabel: describe(spec, axis, lines),
+  });
+  lines.forEach((line, i) => {
+    const { variable, dash } = paletteEntry(i);
+    const key = `s${i}`;
+    if (spec.band) {
+      // The edges first: the band names them.
+      chart.define(`${key}-min`, { label: `${line.strategy} min`, color: variable });
+      chart.define(`${key}-max`, { label: `${line.strategy} max`, color: variable });
+      chart.set(
+        `${key}-min`,
+        pointsOf(line, (p) => p.min),
+      );
+      chart.set(
+        `${key}-max`,
+        pointsOf(line, (p) => p.max),
+      );
+    }
+    const band = spec.band ? { lower: `${key}-min`, upper: `${key}-max` } : undefined;
+    chart.define(key, { label: line.strategy, color: variable, dash, points: true, band });
+    chart.set(key, pointsOf(line, spec.pick));
+  });
+  chart.setMarker(undefined);
+  return chart;
+}
 
-  dispose(): void {
-    this.observer.disconnect();
-    this.plot?.destroy();
-  }
+/** The accuracy and time charts, appended to `grid`. */
+export function studyCharts(grid: HTMLElement, lines: readonly StudyLine[]): Chart[] {
+  const axis = studyAxis(lines);
+  const accuracy = studyChart(grid, axis, lines, {
+    title: 'Test accuracy',
+    yLabel: 'test accuracy',
+    format: (y) => `${Math.round(y * 100)}%`,
+    yRange: [0, 1],
+    pick: (p) => p.mean,
+    band: true,
+  });
+  const time = studyChart(grid, axis, lines, {
+    title: 'Training time (mean over seeds)',
+    yLabel: 'seconds',
+    format: (y) => `${Number(y.toPrecision(2))} s`,
+    logY: true,
+    pick: (p) => p.meanTrainSeconds,
+  });
+  accuracy.root.classList.add('chart', 'accuracy');
+  time.root.classList.add('chart', 'time');
+  return [accuracy, time];
 }
