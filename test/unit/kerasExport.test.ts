@@ -123,7 +123,11 @@ for (const id of ['mobilenet_v2', 'resnet50', 'efficientnet_b0']) {
         () => {
           const raw = path.join(work, `${id}.f32`);
           fs.writeFileSync(raw, Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
-          const r = spawnSync(python!, [checker, file, raw, ...ref.shape.map(String)], { encoding: 'utf8', timeout: 300_000 });
+          const r = spawnSync(python!, [checker, file, raw, ...ref.shape.map(String)], {
+            encoding: 'utf8',
+            timeout: 300_000,
+            env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' },
+          });
           assert.equal(r.status, 0, r.stderr.slice(-3000));
           const keras = JSON.parse(r.stdout.trim().split('\n').pop()!) as { keras: string; layers: number; probabilities: number[][] };
           assert.equal(keras.layers, config.config.layers.length);

@@ -85,7 +85,7 @@ const SPECS: Record<string, LayerSpec> = {
 /** TF.js config keys that have no Keras 3 layer key: the entry carries them elsewhere, or they do not change what the model computes. */
 const HANDLED_ELSEWHERE = new Set(['name', 'trainable', 'dtype', 'batch_input_shape', 'batch_size', 'input_dtype', 'seed']);
 
-/** TF.js activation names -> Keras 3's (hardSigmoid is left out: Keras 3's is relu6(x + 3) / 6, TF.js's 0.2x + 0.5). */
+/** TF.js activation names -> Keras 3's (hard_sigmoid is left out: Keras 3's is relu6(x + 3) / 6, TF.js's Keras 2's 0.2x + 0.5). */
 const ACTIVATIONS: Record<string, string> = {
   linear: 'linear',
   relu: 'relu',
@@ -101,6 +101,7 @@ const ACTIVATIONS: Record<string, string> = {
   mish: 'mish',
   gelu: 'gelu',
   logSoftmax: 'log_softmax',
+  log_softmax: 'log_softmax',
 };
 
 export const FLOAT32_POLICY = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
