@@ -3,7 +3,8 @@
 // fashion data) exported as model.keras is loaded by Keras 3 itself and predicts the
 // probabilities TensorFlow.js predicts on the same preprocessed pixels within 1e-5; our own
 // reader reads the file back to the same model. Without the Keras venv the Keras half skips
-// (saying so); without the fixtures the whole file skips.
+// (saying so); without the fixtures the whole file skips. The export goes through the CLI
+// (`transfer-lab export`), whose refusals are tested at the end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,6 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { loadBackend } from '../../src/engine/backend';
 import { loadBackbone } from '../../src/engine/backboneLoader';
 import { tf } from '../../src/engine/tf';
-import { exportKeras } from '../../src/engine/export/kerasExport';
 import { ZipArchive } from '../../src/engine/keras/zipArchive';
 import { openHdf5 } from '../../src/engine/keras/hdf5';
 import { fixturePath, kerasModelFixture, loadKerasFixtures, readFloat32, type KerasFixtures } from '../support/kerasFixtures';
@@ -63,11 +63,15 @@ function trainRun(id: string): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.symlinkSync(path.join(work, 'data'), path.join(dir, 'data'));
   writeTinyExperiment(path.join(dir, 'exp.tlexp.json'), { name: id, backbone: { path: backbone } });
-  const r = spawnSync(process.execPath, [cli, 'run', 'exp.tlexp.json', '--cache-dir', cacheDir], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+  const r = tl(dir, 'run', 'exp.tlexp.json');
   assert.equal(r.status, 0, r.stderr);
   const runs = path.join(dir, '.transferlab', 'runs');
   const [run] = fs.readdirSync(runs);
   return path.join(runs, run);
+}
+
+function tl(cwd: string, ...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args, '--cache-dir', cacheDir], { cwd, encoding: 'utf8', timeout: 300_000 });
 }
 
 function predict(model: tfTypes.LayersModel, pixels: Float32Array, shape: number[]): number[][] {
@@ -91,8 +95,11 @@ for (const id of ['mobilenet_v2', 'resnet50', 'efficientnet_b0']) {
     async (t) => {
       const runDir = trainRun(id);
       const target = path.join(work, `${id}-export`);
-      const out = await exportKeras(path.join(runDir, 'model'), target, 'keras', { installRoot: root, cacheDir });
+      const r = tl(work, 'export', runDir, '--out', target, '--format', 'keras', '--json');
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { files: string[]; modelDir: string };
       assert.deepEqual(out.files, ['model.keras', 'labels.json', 'preprocessing.json', 'preprocess.py']);
+      assert.equal(out.modelDir, path.join(runDir, 'model'));
       const file = path.join(target, 'model.keras');
       const zip = ZipArchive.open(file);
       assert.deepEqual(
@@ -178,5 +185,36 @@ test(
     } finally {
       h5.close();
     }
+  },
+);
+
+test(
+  'transfer-lab export: files already there need --force; a bad format or a folder with no model is bad input (exit 2)',
+  { skip: fx ? false : 'no Keras fixtures' },
+  () => {
+    const target = path.join(work, 'mobilenet_v2-export');
+    if (!fs.existsSync(target)) return; // made by the first test
+    const runs = path.join(work, 'mobilenet_v2', '.transferlab', 'runs');
+    const runDir = path.join(runs, fs.readdirSync(runs)[0]);
+    const again = tl(work, 'export', runDir, '--out', target);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already has model\.keras, labels\.json, preprocessing\.json, preprocess\.py: pass --force/);
+    const forced = tl(work, 'export', runDir, '--out', target, '--force');
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.match(forced.stdout, /exported .* as keras to /);
+    const badFormat = tl(work, 'export', runDir, '--out', target, '--format', 'onnx');
+    assert.equal(badFormat.status, 2);
+    assert.match(badFormat.stderr, /--format: 'onnx' is not one of keras, h5, tfjs/);
+    const noModel = tl(work, 'export', work, '--out', path.join(work, 'nowhere'));
+    assert.equal(noModel.status, 2);
+    assert.match(noModel.stderr, /not a run folder or an exported model/);
+    const tfjs = tl(work, 'export', runDir, '--out', path.join(work, 'tfjs-export'), '--format', 'tfjs');
+    assert.equal(tfjs.status, 0, tfjs.stderr);
+    for (const f of ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json', 'README.md'])
+      assert.ok(fs.existsSync(path.join(work, 'tfjs-export', f)), f);
+    const py = fs.readFileSync(path.join(target, 'preprocess.py'), 'utf8');
+    assert.match(py, /def preprocess\(path\):/);
+    assert.match(py, /tf\.image\.resize\(img, \(96, 96\)\)/);
+    assert.match(py, /preprocess_input mode "tf"/);
   },
 );
