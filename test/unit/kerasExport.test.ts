@@ -1,6 +1,6 @@
 // Keras 3 export (issue 16 item 1): a Transfer Lab run (feature extraction on a Keras
 // fixture backbone, MobileNetV2 / ResNet50 / EfficientNetB0, one epoch on the shipped
-// fashion data) exported as model.keras is loaded by Keras 3 itself and predicts the
+// fashion data) exported as model.keras and as model.h5 is loaded by Keras 3 itself and predicts the
 // probabilities TensorFlow.js predicts on the same preprocessed pixels within 1e-5; our own
 // reader reads the file back to the same model. Without the Keras venv the Keras half skips
 // (saying so); without the fixtures the whole file skips. The export goes through the CLI
@@ -53,7 +53,7 @@ before(async () => {
 
 after(() => {
   fs.rmSync(work, { recursive: true, force: true });
-  if (rows.length) console.log(['', 'backbone         max |Keras - TF.js| probability', ...rows].join('\n'));
+  if (rows.length) console.log(['', 'backbone         format max |Keras - TF.js| probability', ...rows].join('\n'));
 });
 
 /** Trains the tiny experiment on a fixture backbone with the CLI; returns the run folder. */
@@ -88,25 +88,42 @@ function maxAbsDiff(a: number[][], b: number[][]): number {
   return d;
 }
 
+/** `transfer-lab export` of a run in one format; returns the model file. */
+function exportAs(runDir: string, target: string, format: 'keras' | 'h5'): string {
+  const r = tl(work, 'export', runDir, '--out', target, '--format', format, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { files: string[]; modelDir: string };
+  const modelFile = format === 'keras' ? 'model.keras' : 'model.h5';
+  assert.deepEqual(out.files, [modelFile, 'labels.json', 'preprocessing.json', 'preprocess.py']);
+  assert.equal(out.modelDir, path.join(runDir, 'model'));
+  return path.join(target, modelFile);
+}
+
+/** Keras 3's own predictions (test/fixtures/keras_predict_check.py), oneDNN off: Keras's run-to-run spread is the smaller then. */
+function kerasPredict(file: string, raw: string, shape: number[]): { keras: string; layers: number; probabilities: number[][] } {
+  const r = spawnSync(python!, [checker, file, raw, ...shape.map(String)], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' },
+  });
+  assert.equal(r.status, 0, r.stderr.slice(-3000));
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { keras: string; layers: number; probabilities: number[][] };
+}
+
 for (const id of ['mobilenet_v2', 'resnet50', 'efficientnet_b0']) {
   test(
-    `${id} run: model.keras loads in Keras 3 and predicts what TF.js predicts`,
+    `${id} run: model.keras and model.h5 load in Keras 3 and predict what TF.js predicts`,
     { skip: fx ? false : 'no Keras fixtures (node scripts/setup-keras-fixtures.mjs)' },
     async (t) => {
       const runDir = trainRun(id);
       const target = path.join(work, `${id}-export`);
-      const r = tl(work, 'export', runDir, '--out', target, '--format', 'keras', '--json');
-      assert.equal(r.status, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as { files: string[]; modelDir: string };
-      assert.deepEqual(out.files, ['model.keras', 'labels.json', 'preprocessing.json', 'preprocess.py']);
-      assert.equal(out.modelDir, path.join(runDir, 'model'));
-      const file = path.join(target, 'model.keras');
-      const zip = ZipArchive.open(file);
+      const files = { keras: exportAs(runDir, target, 'keras'), h5: exportAs(runDir, path.join(work, `${id}-h5`), 'h5') };
+      const zip = ZipArchive.open(files.keras);
       assert.deepEqual(
         zip.listEntries().map((e) => e.name),
         ['metadata.json', 'config.json', 'model.weights.h5'],
       );
-      const config = JSON.parse(Buffer.from(zip.read('config.json')).toString('utf8')) as { class_name: string; config: { layers: { class_name: string }[] } };
+      const config = JSON.parse(Buffer.from(zip.read('config.json')).toString('utf8')) as { class_name: string; config: { layers: unknown[] } };
       zip.close();
       assert.equal(config.class_name, 'Functional');
 
@@ -119,10 +136,12 @@ for (const id of ['mobilenet_v2', 'resnet50', 'efficientnet_b0']) {
       const want = predict(ours.model, pixels, ref.shape);
       assert.equal(want[0].length, 5, 'five fashion classes');
 
-      // Our own Keras reader takes the file back to the same numbers (the weights went in exactly).
-      const back = await loadBackbone({ path: file }, { installRoot: root, cacheDir });
-      assert.equal(back.kind, 'layers');
-      if (back.kind === 'layers') assert.ok(maxAbsDiff(predict(back.model, pixels, ref.shape), want) < 1e-6);
+      // Our own Keras reader takes each file back to the same numbers (the weights went in exactly).
+      for (const file of Object.values(files)) {
+        const back = await loadBackbone({ path: file }, { installRoot: root, cacheDir });
+        assert.equal(back.kind, 'layers');
+        if (back.kind === 'layers') assert.ok(maxAbsDiff(predict(back.model, pixels, ref.shape), want) < 1e-6, file);
+      }
 
       await t.test(
         'Keras 3 load_model',
@@ -130,17 +149,13 @@ for (const id of ['mobilenet_v2', 'resnet50', 'efficientnet_b0']) {
         () => {
           const raw = path.join(work, `${id}.f32`);
           fs.writeFileSync(raw, Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
-          const r = spawnSync(python!, [checker, file, raw, ...ref.shape.map(String)], {
-            encoding: 'utf8',
-            timeout: 300_000,
-            env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' },
-          });
-          assert.equal(r.status, 0, r.stderr.slice(-3000));
-          const keras = JSON.parse(r.stdout.trim().split('\n').pop()!) as { keras: string; layers: number; probabilities: number[][] };
-          assert.equal(keras.layers, config.config.layers.length);
-          const diff = maxAbsDiff(keras.probabilities, want);
-          rows.push(`${id.padEnd(16)} ${diff.toExponential(2)} (Keras ${keras.keras}, ${keras.layers} layers, ${want.length} images)`);
-          assert.ok(diff < TOLERANCE, `${id}: Keras and TF.js differ by ${diff}`);
+          for (const [format, file] of Object.entries(files)) {
+            const keras = kerasPredict(file, raw, ref.shape);
+            assert.equal(keras.layers, config.config.layers.length);
+            const diff = maxAbsDiff(keras.probabilities, want);
+            rows.push(`${id.padEnd(16)} ${format.padEnd(6)} ${diff.toExponential(2)} (Keras ${keras.keras}, ${keras.layers} layers, ${want.length} images)`);
+            assert.ok(diff < TOLERANCE, `${id} ${format}: Keras and TF.js differ by ${diff}`);
+          }
         },
       );
     },
@@ -148,7 +163,7 @@ for (const id of ['mobilenet_v2', 'resnet50', 'efficientnet_b0']) {
 }
 
 test(
-  'model.weights.h5 is laid out as Keras 3 writes it: a group per layer, numbered per class, vars named',
+  'model.weights.h5 and model.h5 are laid out as Keras 3 writes them: a group per layer, numbered per class, vars named; weight_names in order',
   { skip: fx ? false : 'no Keras fixtures' },
   async () => {
     const target = path.join(work, 'mobilenet_v2-export');
@@ -184,6 +199,22 @@ test(
       assert.deepEqual(dense.shape.at(-1), 5);
     } finally {
       h5.close();
+    }
+    // The legacy .h5: layer_names lists every layer; each group's weight_names its variables in Keras's order.
+    const legacy = await openHdf5({ file: path.join(work, 'mobilenet_v2-h5', 'model.h5') });
+    try {
+      assert.equal(typeof legacy.attrs.model_config, 'string');
+      const mw = legacy.get('model_weights');
+      assert.ok(mw && mw.kind === 'group');
+      assert.deepEqual((mw.attrs.layer_names as string[]).slice(0, 3), ['input_layer', 'Conv1', 'bn_Conv1']);
+      const bn = mw.get('bn_Conv1');
+      assert.ok(bn && bn.kind === 'group');
+      assert.deepEqual(bn.attrs.weight_names, ['bn_Conv1/gamma', 'bn_Conv1/beta', 'bn_Conv1/moving_mean', 'bn_Conv1/moving_variance']);
+      const dw = mw.get('expanded_conv_depthwise');
+      assert.ok(dw && dw.kind === 'group');
+      assert.deepEqual(dw.attrs.weight_names, ['expanded_conv_depthwise/kernel']);
+    } finally {
+      legacy.close();
     }
   },
 );

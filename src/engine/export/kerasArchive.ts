@@ -1,6 +1,7 @@
 // A TensorFlow.js layers model as a Keras 3 `model.keras`: the zip Keras 3's
 // `model.save("model.keras")` writes (metadata.json, config.json, model.weights.h5), made
-// with our own code, so `keras.models.load_model` reads it with no conversion step.
+// with our own code, so `keras.models.load_model` reads it with no conversion step; or as
+// Keras's legacy `model.h5`.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { kerasModelParts } from '../keras/kerasConfigWriter';
 import { writeKerasWeights } from '../keras/kerasWeightsWriter';
 import { writeZip } from '../keras/zipWriter';
+import { writeKerasH5 } from '../keras/kerasH5Writer';
 
 /** The Keras version whose file format is written (the one the round-trip test loads it with). */
 export const KERAS_FORMAT_VERSION = '3.15.1';
@@ -30,4 +32,9 @@ export async function writeKerasArchive(model: tfTypes.LayersModel, file: string
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** The same model as Keras's legacy HDF5 `model.h5` (loads in Keras 3 and in tf_keras). */
+export async function writeKerasH5File(model: tfTypes.LayersModel, file: string): Promise<void> {
+  await writeKerasH5(file, kerasModelParts(model), KERAS_FORMAT_VERSION);
 }

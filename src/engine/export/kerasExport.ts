@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { readPreprocessingFile, type PreprocessingFile } from '../../core/preprocessingFile';
 import { loadBackbone } from '../backboneLoader';
 import { KerasExportError } from '../keras/kerasLayerMap';
-import { writeKerasArchive } from './kerasArchive';
+import { writeKerasArchive, writeKerasH5File } from './kerasArchive';
 import { preprocessPy } from './preprocessPy';
 
 export type KerasExportFormat = 'keras' | 'h5';
@@ -53,7 +53,7 @@ export async function exportKeras(
   await fs.mkdir(targetDir, { recursive: true });
   try {
     if (format === 'keras') await writeKerasArchive(loaded.model, path.join(targetDir, modelFile));
-    else throw new KerasExportError('.h5 export is not written yet');
+    else await writeKerasH5File(loaded.model, path.join(targetDir, modelFile));
   } finally {
     loaded.model.dispose();
   }

@@ -102,7 +102,7 @@ export function toWasmPath(file: string): string {
 export interface H5WriteGroup {
   create_group(name: string): H5WriteGroup;
   create_dataset(args: { name: string; data: Float32Array; shape: number[]; dtype: '<f' }): unknown;
-  create_attribute(name: string, data: string): void;
+  create_attribute(name: string, data: string | string[] | Float64Array, shape?: number[], dtype?: '<d'): void;
 }
 export interface H5WriteFile extends H5WriteGroup {
   close(): number;

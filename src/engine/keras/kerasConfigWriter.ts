@@ -7,14 +7,15 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { isObj, type Json } from './kerasGraph';
 import { toSnakeCase } from './kerasWeights';
-import { KerasExportError, kerasLayerConfig, kerasVariableOrder, takesInputList } from './kerasLayerMap';
+import { KerasExportError, kerasLayerConfig, kerasVariableName, kerasVariableOrder, takesInputList } from './kerasLayerMap';
 
 /** One layer's variables in Keras 3's order, under its path in model.weights.h5. */
 export interface KerasLayerVariables {
   /** e.g. `layers/batch_normalization_3` */
   path: string;
   layerName: string;
-  values: { shape: number[]; data: Float32Array }[];
+  /** `role`: the variable's name in Keras 3 (kernel, bias, gamma, moving_mean…), for the legacy .h5's weight names. */
+  values: { role: string; shape: number[]; data: Float32Array }[];
 }
 
 export interface KerasModelParts {
@@ -62,7 +63,11 @@ function layerVariables(model: tfTypes.LayersModel, entry: TfjsLayerEntry, name:
     name,
     weights.map((w) => w.originalName),
   );
-  const values = order.map((i) => ({ shape: [...weights[i].shape] as number[], data: weights[i].read().dataSync() as Float32Array }));
+  const values = order.map((i) => ({
+    role: kerasVariableName(entry.class_name, weights[i].originalName),
+    shape: [...weights[i].shape] as number[],
+    data: weights[i].read().dataSync() as Float32Array,
+  }));
   return { path, layerName: name, values };
 }
 

@@ -169,6 +169,12 @@ export function kerasVariableOrder(className: string, layerName: string, weightN
   });
 }
 
+/** A TF.js weight's variable name in Keras 3 (DepthwiseConv2D's depthwise_kernel is Keras 3's `kernel`). */
+export function kerasVariableName(className: string, weightName: string): string {
+  const role = weightName.split('/').pop() ?? weightName;
+  return className === 'DepthwiseConv2D' && role === 'depthwise_kernel' ? 'kernel' : role;
+}
+
 /** Whether a Keras 3 layer of this class takes its inputs as one list (the merge layers). */
 export function takesInputList(className: string): boolean {
   return SPECS[className] === MERGE || className === 'Concatenate';
