@@ -85,24 +85,12 @@ const SPECS: Record<string, LayerSpec> = {
 /** TF.js config keys that have no Keras 3 layer key: the entry carries them elsewhere, or they do not change what the model computes. */
 const HANDLED_ELSEWHERE = new Set(['name', 'trainable', 'dtype', 'batch_input_shape', 'batch_size', 'input_dtype', 'seed']);
 
-/** TF.js activation names -> Keras 3's (hard_sigmoid is left out: Keras 3's is relu6(x + 3) / 6, TF.js's Keras 2's 0.2x + 0.5). */
-const ACTIVATIONS: Record<string, string> = {
-  linear: 'linear',
-  relu: 'relu',
-  relu6: 'relu6',
-  elu: 'elu',
-  selu: 'selu',
-  sigmoid: 'sigmoid',
-  softmax: 'softmax',
-  softplus: 'softplus',
-  softsign: 'softsign',
-  tanh: 'tanh',
-  swish: 'swish',
-  mish: 'mish',
-  gelu: 'gelu',
-  logSoftmax: 'log_softmax',
-  log_softmax: 'log_softmax',
-};
+/**
+ * Activations as TF.js's toJSON names them (Keras's names) that compute the same in Keras 3;
+ * hard_sigmoid is left out: Keras 3's is relu6(x + 3) / 6, TF.js's Keras 2's 0.2x + 0.5.
+ */
+const KERAS3_ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'softmax', 'softplus', 'softsign', 'tanh', 'swish', 'mish', 'gelu']);
+const RENAMED_ACTIVATIONS: Record<string, string> = { logSoftmax: 'log_softmax', log_softmax: 'log_softmax' };
 
 export const FLOAT32_POLICY = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
 
@@ -118,7 +106,7 @@ function serializable(value: unknown, module: string, where: string): unknown {
 
 function convertValue(key: string, value: unknown, where: string): unknown {
   if (key === 'activation') {
-    const name = ACTIVATIONS[String(value)];
+    const name = KERAS3_ACTIVATIONS.has(String(value)) ? String(value) : RENAMED_ACTIVATIONS[String(value)];
     if (!name)
       throw new KerasExportError(`${where}: activation '${String(value)}' has no Keras 3 equivalent that computes the same; export as TF.js layers instead`);
     return name;
