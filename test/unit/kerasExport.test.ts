@@ -247,5 +247,14 @@ test(
     assert.match(py, /def preprocess\(path\):/);
     assert.match(py, /tf\.image\.resize\(img, \(96, 96\)\)/);
     assert.match(py, /preprocess_input mode "tf"/);
+    if (!python) return;
+    // preprocess.py classifies a real image with the export as `transfer-lab predict` does with the run.
+    const image = path.join(work, 'data', 'val', 'coat', fs.readdirSync(path.join(work, 'data', 'val', 'coat'))[0]);
+    const ours = tl(work, 'predict', runDir, image, '--top', '1', '--json');
+    assert.equal(ours.status, 0, ours.stderr);
+    const top = (JSON.parse(ours.stdout) as { top: { label: string; probability: number }[] }).top[0];
+    const script = spawnSync(python, [path.join(target, 'preprocess.py'), image], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(script.status, 0, script.stderr.slice(-3000));
+    assert.equal(script.stdout.trim(), `${image}: ${top.label} ${(top.probability * 100).toFixed(1)}%`);
   },
 );
