@@ -51,11 +51,15 @@ export async function exportKeras(
   if (loaded.kind !== 'layers') throw new KerasExportError(`${modelDir}/model.json: not a TF.js layers model; only layers models have a Keras form.`);
   const modelFile = KERAS_EXPORT_FILES[format];
   await fs.mkdir(targetDir, { recursive: true });
+  // Written under a temporary name and renamed: a model file that is there is always complete.
+  const partial = path.join(targetDir, `.${modelFile}.partial`);
   try {
-    if (format === 'keras') await writeKerasArchive(loaded.model, path.join(targetDir, modelFile));
-    else await writeKerasH5File(loaded.model, path.join(targetDir, modelFile));
+    if (format === 'keras') await writeKerasArchive(loaded.model, partial);
+    else await writeKerasH5File(loaded.model, partial);
+    await fs.rename(partial, path.join(targetDir, modelFile));
   } finally {
     loaded.model.dispose();
+    await fs.rm(partial, { force: true });
   }
   await fs.writeFile(path.join(targetDir, 'labels.json'), JSON.stringify(labels, null, 2));
   await fs.writeFile(path.join(targetDir, 'preprocessing.json'), JSON.stringify(pre, null, 2));
