@@ -22,8 +22,8 @@ export function registerWorkflows(s: Services): void {
     vscode.commands.registerCommand('transferLab.newExperiment', (args?: NewExperimentArgs) => newExperimentCommand(s, isPlainObject(args) ? args : undefined)),
     vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(predictions, arg, selected)),
     vscode.commands.registerCommand('transferLab.showPredictions', () => predictions.open()),
-    vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean) =>
-      exportModelCommand(s, arg, target, overwrite),
+    vscode.commands.registerCommand('transferLab.exportModel', (arg?: unknown, target?: unknown, overwrite?: boolean, format?: unknown) =>
+      exportModelCommand(s, arg, target, overwrite, format),
     ),
     vscode.commands.registerCommand('transferLab.compareRuns', (arg?: unknown, selected?: unknown) => compare.command(arg, selected)),
     // What the Compare panel last posted and heard.

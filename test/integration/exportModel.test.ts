@@ -32,8 +32,11 @@ test('Export Model: the prompt takes a folder that does not exist, creates it, a
   await tl.runIndex.refresh();
   const expected = path.join(ws(), 'export-new-model');
   assert.ok(!fs.existsSync(expected));
-  // The prompt opens with <workspace>/<experiment>-model, a folder that does not exist: accept it.
+  // The format pick opens first, TensorFlow.js layers first: accept it. Then the folder prompt
+  // opens with <workspace>/<experiment>-model, a folder that does not exist: accept it.
   const done = Promise.resolve(vscode.commands.executeCommand<ExportOutcome | undefined>('transferLab.exportModel', vscode.Uri.file(run)));
+  await new Promise((r) => setTimeout(r, 1500));
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   await new Promise((r) => setTimeout(r, 1500));
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   const outcome = await waitFor('the export', () => Promise.race([done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]), 20_000);

@@ -97,3 +97,24 @@ export function toWasmPath(file: string): string {
   const rel = path.relative(process.cwd(), abs);
   return path.isAbsolute(rel) ? abs : rel.split(path.sep).join('/');
 }
+
+/** The parts of h5wasm's high-level API the Keras writers use (files are written, never read, through it). */
+export interface H5WriteGroup {
+  create_group(name: string): H5WriteGroup;
+  create_dataset(args: { name: string; data: Float32Array; shape: number[]; dtype: '<f' }): unknown;
+  create_attribute(name: string, data: string | string[] | Float64Array, shape?: number[], dtype?: '<d'): void;
+}
+export interface H5WriteFile extends H5WriteGroup {
+  close(): number;
+}
+
+/**
+ * Creates (or truncates) an HDF5 file for writing. The reader above uses h5wasm's lower
+ * level; writing float32 datasets, groups and string attributes is what its high-level API
+ * does well, so the writers go through that (same module, same loaded wasm).
+ */
+export async function createHdf5File(file: string): Promise<H5WriteFile> {
+  await loadModule(file);
+  const lib = (await import('h5wasm/node')) as unknown as { default: { File: new (name: string, mode: string) => H5WriteFile } };
+  return new lib.default.File(toWasmPath(file), 'w');
+}

@@ -1,6 +1,7 @@
 // Export Model: copies a succeeded run's model/ (model.json, weights.bin, labels.json,
 // preprocessing.json, and a graph base when there is one) to a folder the user names (created
-// when new), with a README.md of loading code made from that preprocessing.json. Never
+// when new), with a README.md of loading code made from that preprocessing.json; or, as the
+// user picks, writes it as Keras 3 model.keras or Keras .h5 (exportKeras.ts). Never
 // replaces files in a non-empty folder without asking; never deletes anything.
 import * as vscode from 'vscode';
 import * as fs from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { readPreprocessingFile, type PreprocessingFile } from '../../core/prepro
 import { exportReadme } from '../../core/exportReadme';
 import { pickRun, runDirFrom } from './runCommands';
 import { askExportFolder } from './exportTargetPrompt';
+import { askExportFormat, EXPORT_FORMATS, exportKerasFiles, KERAS_FORMAT_FILES, type ExportFormat } from './exportKeras';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import type { Services } from '../services';
 
@@ -134,10 +136,37 @@ function announceExport(name: string, targetDir: string, files: string[], readme
     });
 }
 
-export async function exportModelCommand(s: Services, arg?: unknown, target?: unknown, overwrite?: boolean): Promise<ExportOutcome | undefined> {
+/** The Keras formats: the CLI writes the files, the user hears where they went. */
+async function exportAsKeras(s: Services, runDir: string, name: string, targetDir: string, format: 'keras' | 'h5'): Promise<ExportOutcome | undefined> {
+  try {
+    const files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Transfer Lab: exporting ${name} for Keras` }, () =>
+      exportKerasFiles(s, runDir, targetDir, format),
+    );
+    s.output.appendLine(`[export] ${name}: wrote ${files.join(', ')} to ${targetDir}`);
+    void vscode.window
+      .showInformationMessage(`Transfer Lab: exported the model of ${name} to ${vscode.workspace.asRelativePath(targetDir)} as ${files[0]}.`, 'Reveal')
+      .then((pick) => (pick ? vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(targetDir, files[0]))) : undefined));
+    return { targetDir, files, readme: undefined };
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Transfer Lab: could not export ${name} for Keras: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export async function exportModelCommand(
+  s: Services,
+  arg?: unknown,
+  target?: unknown,
+  overwrite?: boolean,
+  formatArg?: unknown,
+): Promise<ExportOutcome | undefined> {
   const run = await exportableRun(s, arg);
   if (!run) return undefined;
   const { name } = run;
+  // A script that names the target and no format gets the TF.js export it always got.
+  const named = EXPORT_FORMATS.includes(formatArg as ExportFormat) ? (formatArg as ExportFormat) : target !== undefined ? 'tfjs' : undefined;
+  const format = named ?? (await askExportFormat());
+  if (!format) return undefined;
   const modelDir = path.join(run.runDir, RUN_FILES.model);
   const given = typeof target === 'string' ? target : target instanceof vscode.Uri ? target.fsPath : undefined;
   const chosen = given ? { targetDir: given } : await askTarget(name, run.record, modelDir);
@@ -146,6 +175,10 @@ export async function exportModelCommand(s: Services, arg?: unknown, target?: un
   if (targetDir === modelDir || targetDir.startsWith(modelDir + path.sep)) {
     void vscode.window.showErrorMessage("Transfer Lab: pick a folder outside the run's own model/ folder.");
     return undefined;
+  }
+  if (format !== 'tfjs') {
+    if (!(await targetAccepted(targetDir, KERAS_FORMAT_FILES[format], chosen.overwrite ?? overwrite))) return undefined;
+    return exportAsKeras(s, run.runDir, name, targetDir, format);
   }
   const files = await listFilesRecursive(modelDir);
   if (!(await targetAccepted(targetDir, files, chosen.overwrite ?? overwrite))) return undefined;
