@@ -22,6 +22,7 @@ export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: strin
   env: { valued: ['backend'], booleans: ['json'] },
   study: { valued: ['per-class', 'seeds', 'strategies', 'target', 'resume', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
   probe: { valued: ['backbones', 'max-per-class', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
+  'export-script': { valued: ['out', 'runs-dir'], booleans: ['json'] },
 };
 
 export function parseArgs(argv: string[], command: string): ParsedArgs {

@@ -17,6 +17,7 @@ import { scaffoldCommand } from './scaffoldCommand';
 import { demoCommand } from './demoCommand';
 import { studyCommand } from './studyCommand';
 import { probeCommand } from './probeCommand';
+import { exportScriptCommand } from './exportScriptCommand';
 import { explainFailure, InputError } from '../engine/runExperiment';
 import { BackboneError } from '../engine/backboneLoader';
 import { LayerError } from '../engine/modelSurgery';
@@ -44,6 +45,9 @@ Commands:
   probe <experiment.tlexp.json> [--backbones a,b,c] [--max-per-class N] [--json]
                           Layer probe: how well each block separates the classes
                           (ridge probe accuracy, LogME), the cut it recommends
+  export-script <experiment.tlexp.json> [--out DIR] [--runs-dir DIR]
+                          The experiment as a Keras 3 job (train.py, the same splits,
+                          tf.distribute) for a GPU box or a cluster; it writes a run folder
   demo [--backend B]      A study on the shipped data: scratch vs feature extraction vs fine-tuning
   env [--backend B] [--json]
                           Which TensorFlow.js backend loads here
@@ -65,6 +69,7 @@ const STAGE: Record<string, Stage> = {
   study: 'running',
   env: 'loading',
   probe: 'running',
+  'export-script': 'exporting',
 };
 let cacheDirInUse: string | undefined;
 /** The commands that are one function of the context and the parsed arguments. */
@@ -77,6 +82,7 @@ const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<
   ['demo', demoCommand],
   ['study', studyCommand],
   ['probe', probeCommand],
+  ['export-script', exportScriptCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {
