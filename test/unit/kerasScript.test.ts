@@ -33,7 +33,9 @@ test('splits.json holds exactly the files of each split that our dataset index g
   assert.ok(indexed.ok);
   const splits = v.parse(KerasSplitsSchema, kerasSplits(indexed.value));
   for (const split of ['train', 'val', 'test'] as const) {
-    const ours = indexed.value.items.filter((i) => i.split === split).map((i) => [path.relative(dataset, i.path).split(path.sep).join('/'), i.label]);
+    const ours: [string, number][] = indexed.value.items
+      .filter((i) => i.split === split)
+      .map((i) => [path.relative(dataset, i.path).split(path.sep).join('/'), i.label]);
     assert.deepEqual(
       splits.splits[split].map((i) => [i.path, i.label]),
       ours,
