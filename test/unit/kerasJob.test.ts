@@ -12,6 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { listRuns, readMetrics, readRunAsync, type RunRecord } from '../../src/core/runStore';
 import type { EvaluationReport } from '../../src/core/metrics';
+import { buildCompareState } from '../../src/core/compareMessages';
+import { historyCurves } from '../../src/core/dashboardCurves';
+import { summarizeRun } from '../../src/core/runSummary';
 
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -145,5 +148,20 @@ test(
     t.diagnostic(figures);
     // 250 test images; seeds move one run by about 3 points (the model card's spread), so two independent runs by up to ~8.
     for (const keras of [single, multi]) assert.ok(Math.abs(keras.record.metrics.accuracy - ours.metrics.accuracy) <= 0.08, figures);
+
+    // Compare and the dashboard take the Keras runs like ours: the same configuration, every metric row filled.
+    const runs = [single, multi, { dir: listRuns(path.join(work, 'tl-runs')).runs[0].dir, record: ours }].map((r) => ({
+      record: r.record,
+      metrics: readMetrics(r.dir).records,
+    }));
+    const state = buildCompareState(runs);
+    assert.deepEqual(state.differences, []);
+    const testRow = state.metrics.find((m) => m.field === 'test accuracy');
+    assert.ok(
+      testRow?.values.every((value) => /%$/.test(value)),
+      JSON.stringify(testRow),
+    );
+    assert.equal(historyCurves(runs[0].metrics).valAccuracy.length, single.record.metrics.epochs);
+    assert.equal(summarizeRun({ record: single.record, valAccuracy: [] }).evaluation?.value, single.record.metrics.accuracy);
   },
 );
