@@ -12,6 +12,7 @@ import { pickRun, runDirFrom } from './runCommands';
 import { askExportFolder } from './exportTargetPrompt';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import type { Services } from '../services';
+import { KERAS_RUN_MODEL, kerasRunModelMessage } from '../../core/kerasScript/kerasRunModel';
 
 export interface ExportOutcome {
   targetDir: string;
@@ -61,6 +62,10 @@ async function exportableRun(s: Services, arg: unknown): Promise<{ runDir: strin
     return undefined;
   }
   if (!(await pathExists(path.join(modelDir, 'model.json')))) {
+    if (await pathExists(path.join(modelDir, KERAS_RUN_MODEL))) {
+      void vscode.window.showErrorMessage(`Transfer Lab: ${kerasRunModelMessage(runDir, 'Export Model')}`);
+      return undefined;
+    }
     void vscode.window.showErrorMessage(`Transfer Lab: run ${name} has no model (${modelDir}/model.json is missing). Run the experiment again.`);
     return undefined;
   }
