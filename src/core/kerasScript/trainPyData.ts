@@ -8,7 +8,7 @@ job.json holds the experiment (backbone, cut, freeze policy, head, optimizer, sc
 stopping, seed, preprocessing) and splits.json the exact files of each split that Transfer
 Lab's own split gave, so this job trains, validates and tests on the same images. One machine:
 MirroredStrategy over its GPUs (or the CPU). A cluster: set TF_CONFIG on every worker
-(MultiWorkerMirroredStrategy); worker 0 (the chief) writes the run folder. The result is a
+(MultiWorkerMirroredStrategy); the chief (worker 0 when no task is named chief) writes the run folder. The result is a
 Transfer Lab run folder (run.json, metrics.jsonl, eval.json, log.txt, model/model.keras), so it
 shows in the Experiments view and in Compare like a run trained in VS Code.
 """
@@ -40,11 +40,14 @@ def read_json(path):
 def make_strategy():
     """MultiWorkerMirroredStrategy when TF_CONFIG names a cluster, else MirroredStrategy (all local GPUs, or the CPU)."""
     tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    workers = tf_config.get("cluster", {}).get("worker", [])
-    if len(workers) > 1:
+    cluster = tf_config.get("cluster", {})
+    tasks = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    if tasks > 1:
         task = tf_config.get("task", {})
-        chief = task.get("type", "worker") in ("chief", "worker") and int(task.get("index", 0)) == 0
-        return tf.distribute.MultiWorkerMirroredStrategy(), chief, f"MultiWorkerMirroredStrategy, {len(workers)} workers"
+        # The chief writes the run folder: the "chief" task if the cluster names one, else worker 0.
+        kind, index = task.get("type", "worker"), int(task.get("index", 0))
+        chief = kind == "chief" or (kind == "worker" and index == 0 and not cluster.get("chief"))
+        return tf.distribute.MultiWorkerMirroredStrategy(), chief, f"MultiWorkerMirroredStrategy, {tasks} workers"
     strategy = tf.distribute.MirroredStrategy()
     return strategy, True, f"MirroredStrategy, {strategy.num_replicas_in_sync} replica(s)"
 
