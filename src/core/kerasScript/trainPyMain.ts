@@ -75,8 +75,6 @@ def finish(run, job, splits, args, strategy, classes):
     run.log(f"run {run.record['id']}: {len(classes)} classes, {run.record['backend']}")
     with strategy.scope():
         model, base = build_model(job, len(classes))
-        if job["inputSize"] is None:  # a Keras file: its own input size
-            job["inputSize"] = [int(d) for d in base.input_shape[1:]]
         train_ds, _, train_labels = split_dataset(job, splits, args.data, "train", batch, train["seed"], augmentation(job, train["seed"]))
         val_ds, _, _ = split_dataset(job, splits, args.data, "val", batch)
         head_opt = make_optimizer(train, train["learningRate"])

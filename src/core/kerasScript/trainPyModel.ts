@@ -65,10 +65,9 @@ def load_backbone(job):
     """The backbone as the experiment names it; from scratch, the same architecture with fresh weights."""
     b = job["backbone"]
     pretrained = job["config"]["strategy"]["kind"] != "scratch"
-    h, w, c = job["inputSize"]
     if b["kind"] == "keras-application":
         ctor = getattr(keras.applications, b["constructor"])
-        return ctor(include_top=False, weights="imagenet" if pretrained else None, input_shape=(h, w, c))
+        return ctor(include_top=False, weights="imagenet" if pretrained else None, input_shape=tuple(job["inputSize"]))
     if b["kind"] == "keras-file":
         model = keras.models.load_model(b["path"], compile=False)
         return model if pretrained else keras.models.clone_model(model)
@@ -194,6 +193,8 @@ def build_model(job, classes):
     """Input -> cut base (BatchNorm in inference mode unless from scratch, the Keras rule) -> head."""
     seed = job["config"]["train"]["seed"]
     base = cut(load_backbone(job), job["cutAt"])
+    if job["inputSize"] is None:  # a Keras file: its own input size
+        job["inputSize"] = [int(d) for d in base.input_shape[1:]]
     strategy = job["config"]["strategy"]
     base.trainable = strategy["kind"] == "scratch"
     inputs = keras.Input(shape=tuple(job["inputSize"]), name="input")
