@@ -60,7 +60,10 @@ def main():
         finish(run, job, splits, args, strategy, classes)
     except BaseException as e:
         message = str(e) or type(e).__name__
-        run.update({"status": "failed", "failure": {"message": message, "hint": "See log.txt; rerun train.py after fixing it."}, "timings": ended(run)})
+        # SystemExit: bad input found by train.py itself (its message names the field); anything else: TensorFlow's own error.
+        hint = "Fix it in the experiment file and export the script again." if isinstance(e, SystemExit) else "train.py printed the traceback; rerun it after fixing the cause."
+        run.log(f"failed: {message}")
+        run.update({"status": "failed", "failure": {"message": message, "hint": hint}, "timings": ended(run)})
         raise
 
 
