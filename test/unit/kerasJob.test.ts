@@ -23,15 +23,15 @@ const skip = fs.existsSync(python) ? false : `no Keras venv at ${python} (npm te
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-kjob-'));
 const EPOCHS = 10;
 
-function experimentFile(): string {
-  const file = path.join(work, 'fmnist.tlexp.json');
+function experimentFile(name = 'fmnist', strategy: object = { kind: 'feature-extraction' }, epochs = EPOCHS): string {
+  const file = path.join(work, `${name}.tlexp.json`);
   const experiment = {
     name: 'fmnist keras job',
     data: { dir: path.join(root, 'media/datasets/fashion-target'), seed: 42 },
     backbone: { catalog: 'fmnist-mini' },
-    strategy: { kind: 'feature-extraction' },
+    strategy,
     head: { pooling: 'avg', dense: [], dropout: 0.2 },
-    train: { epochs: EPOCHS, batchSize: 16, optimizer: 'adam', learningRate: 0.003, earlyStopping: { patience: 8, monitor: 'val_loss' } },
+    train: { epochs, batchSize: 16, optimizer: 'adam', learningRate: 0.003, earlyStopping: { patience: 8, monitor: 'val_loss' } },
   };
   fs.writeFileSync(file, JSON.stringify(experiment, null, 2));
   return file;
@@ -165,3 +165,21 @@ test(
     assert.equal(summarizeRun({ record: single.record, valAccuracy: [] }).evaluation?.value, single.record.metrics.accuracy);
   },
 );
+
+test('fine-tuning in the Keras job: head alone for the warm-up epochs, then the base from its layer at its own rate', { skip, timeout: 120_000 }, async () => {
+  const strategy = { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', baseLearningRate: 3e-4, warmupEpochs: 2 };
+  const jobDir = path.join(work, 'job-fine-tune');
+  const runsDir = path.join(work, 'fine-tune-runs');
+  tl('export-script', experimentFile('fine-tune', strategy, 4), '--out', jobDir, '--runs-dir', runsDir);
+  const run = await trainPy(jobDir, []);
+  assert.equal(run.code, 0, run.tail);
+  const { dir, record } = listRuns(runsDir).runs[0];
+  assert.equal(record.status, 'succeeded');
+  assert.deepEqual(record.freeze?.trainable.slice(0, 2), ['block_5_dw', 'block_5_dw_bn']);
+  assert.ok(record.freeze?.frozen.includes('block_4_pw'));
+  const epochs = readMetrics(dir).records.filter((m) => m.kind === 'epoch');
+  assert.deepEqual(
+    epochs.map((m) => m.baseLr),
+    [undefined, undefined, 3e-4, 3e-4],
+  );
+});
