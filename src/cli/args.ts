@@ -23,6 +23,7 @@ export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: strin
   study: { valued: ['per-class', 'seeds', 'strategies', 'target', 'resume', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
   probe: { valued: ['backbones', 'max-per-class', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
   export: { valued: ['out', 'format', 'backend', 'cache-dir'], booleans: ['json', 'force'] },
+  'export-script': { valued: ['out', 'runs-dir'], booleans: ['json'] },
 };
 
 export function parseArgs(argv: string[], command: string): ParsedArgs {

@@ -18,6 +18,7 @@ import { demoCommand } from './demoCommand';
 import { studyCommand } from './studyCommand';
 import { probeCommand } from './probeCommand';
 import { exportCommand } from './exportCommand';
+import { exportScriptCommand } from './exportScriptCommand';
 import { explainFailure, InputError } from '../engine/runExperiment';
 import { BackboneError } from '../engine/backboneLoader';
 import { LayerError } from '../engine/modelSurgery';
@@ -48,6 +49,9 @@ Commands:
   export <run-or-model> --out DIR [--format keras|h5|tfjs] [--force] [--json]
                           The model for use elsewhere: Keras 3 model.keras (default),
                           Keras .h5, or TF.js layers; with labels.json and preprocessing
+  export-script <experiment.tlexp.json> [--out DIR] [--runs-dir DIR]
+                          The experiment as a Keras 3 job (train.py, the same splits,
+                          tf.distribute) for a GPU box or a cluster; it writes a run folder
   demo [--backend B]      A study on the shipped data: scratch vs feature extraction vs fine-tuning
   env [--backend B] [--json]
                           Which TensorFlow.js backend loads here
@@ -70,6 +74,7 @@ const STAGE: Record<string, Stage> = {
   env: 'loading',
   probe: 'running',
   export: 'exporting',
+  'export-script': 'exporting',
 };
 let cacheDirInUse: string | undefined;
 /** The commands that are one function of the context and the parsed arguments. */
@@ -83,6 +88,7 @@ const COMMANDS = new Map<string, (ctx: CliContext, args: ParsedArgs) => Promise<
   ['study', studyCommand],
   ['probe', probeCommand],
   ['export', exportCommand],
+  ['export-script', exportScriptCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {

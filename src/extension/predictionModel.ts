@@ -8,6 +8,7 @@ import type { ModelInfo } from '../core/predictionsMessages';
 import { pathExists } from './pathChecks';
 import { pickOne } from './commands/pickers';
 import type { Services } from './services';
+import { KERAS_RUN_MODEL, kerasRunModelMessage } from '../core/kerasScript/kerasRunModel';
 
 export type ModelLookup = { ok: true; info: ModelInfo } | { ok: false; error: string };
 
@@ -27,6 +28,7 @@ export async function lookUpModel(target: string): Promise<ModelLookup> {
   if (runDir) {
     const run = await readRunAsync(runDir);
     if (!(await pathExists(path.join(runDir, 'model', 'model.json')))) {
+      if (await pathExists(path.join(runDir, 'model', KERAS_RUN_MODEL))) return { ok: false, error: kerasRunModelMessage(runDir, 'Predict') };
       const status = run.ok ? ` (it ${run.value.status})` : '';
       return {
         ok: false,

@@ -8,6 +8,7 @@ import { scaffoldDatasetCommand, type ScaffoldArgs } from './commands/scaffoldDa
 import { newExperimentCommand, type NewExperimentArgs } from './commands/newExperiment';
 import { predictImageCommand } from './commands/predictImage';
 import { exportModelCommand } from './commands/exportModel';
+import { exportKerasScriptCommand, KerasScriptExporter } from './commands/exportKerasScript';
 import { CompareRuns } from './comparePanel';
 import { Predictions } from './predictions';
 import { registerWalkthrough } from './walkthroughProgress';
@@ -15,9 +16,14 @@ import { registerWalkthrough } from './walkthroughProgress';
 export function registerWorkflows(s: Services): void {
   const compare = new CompareRuns(s);
   const predictions = new Predictions(s);
+  const kerasScripts = new KerasScriptExporter(s.context.extensionPath);
   s.context.subscriptions.push(
     compare,
     predictions,
+    kerasScripts,
+    vscode.commands.registerCommand('transferLab.exportKerasScript', (arg?: unknown, outDir?: unknown) =>
+      exportKerasScriptCommand(s, kerasScripts, arg, outDir),
+    ),
     vscode.commands.registerCommand('transferLab.scaffoldDataset', (args?: ScaffoldArgs) => scaffoldDatasetCommand(s, isPlainObject(args) ? args : undefined)),
     vscode.commands.registerCommand('transferLab.newExperiment', (args?: NewExperimentArgs) => newExperimentCommand(s, isPlainObject(args) ? args : undefined)),
     vscode.commands.registerCommand('transferLab.predictImage', (arg?: unknown, selected?: unknown) => predictImageCommand(predictions, arg, selected)),

@@ -14,6 +14,7 @@ import { askExportFolder } from './exportTargetPrompt';
 import { askExportFormat, EXPORT_FORMATS, exportKerasFiles, KERAS_FORMAT_FILES, type ExportFormat } from './exportKeras';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import type { Services } from '../services';
+import { KERAS_RUN_MODEL, kerasRunModelMessage } from '../../core/kerasScript/kerasRunModel';
 
 export interface ExportOutcome {
   targetDir: string;
@@ -63,6 +64,10 @@ async function exportableRun(s: Services, arg: unknown): Promise<{ runDir: strin
     return undefined;
   }
   if (!(await pathExists(path.join(modelDir, 'model.json')))) {
+    if (await pathExists(path.join(modelDir, KERAS_RUN_MODEL))) {
+      void vscode.window.showErrorMessage(`Transfer Lab: ${kerasRunModelMessage(runDir, 'Export Model')}`);
+      return undefined;
+    }
     void vscode.window.showErrorMessage(`Transfer Lab: run ${name} has no model (${modelDir}/model.json is missing). Run the experiment again.`);
     return undefined;
   }
