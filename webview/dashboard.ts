@@ -158,7 +158,12 @@ function receive(m: DashboardMessage): void {
       renderEvaluation(m.evaluation, m.wrong);
       break;
     case 'describe-charts':
-      vscode.post({ type: 'charts', charts: curves.reports(), cspViolations });
+      vscode.post({
+        type: 'charts',
+        charts: curves.reports(),
+        cspViolations,
+        notice: charts.style.display === 'none' ? (neverTrained.textContent ?? '') : undefined,
+      });
       break;
   }
 }

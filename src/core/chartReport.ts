@@ -23,4 +23,9 @@ export const ChartReportSchema = v.object({
 export type ChartReport = v.InferOutput<typeof ChartReportSchema>;
 
 /** The charts of one view, and the Content-Security-Policy violations its page saw (there must be none). */
-export const ChartsReportEntries = { charts: v.array(ChartReportSchema), cspViolations: v.array(v.string()) };
+export const ChartsReportEntries = {
+  charts: v.array(ChartReportSchema),
+  cspViolations: v.array(v.string()),
+  /** What the view shows instead of its charts (the Dashboard of a run that never trained: its error and what to do). */
+  notice: v.optional(v.string()),
+};

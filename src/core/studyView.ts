@@ -61,7 +61,8 @@ export function buildStudyState(studyDir: string, study: StudyFile, live: boolea
     done: progress.done,
     total: progress.total,
     failed: progress.failed,
-    running: running ? cellLabel(running) : live ? 'starting' : null,
+    // A finished study is not running, even in the moment before its trainer has exited.
+    running: running ? cellLabel(running) : live && study.finishedAt === null ? 'starting' : null,
     finished: study.finishedAt !== null,
     target: study.target,
     lines: lines(study),

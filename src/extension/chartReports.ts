@@ -7,6 +7,7 @@ import type { ChartReport } from '../core/chartReport';
 export interface ChartsReport {
   charts: ChartReport[];
   cspViolations: string[];
+  notice?: string;
 }
 
 export class ChartReports {

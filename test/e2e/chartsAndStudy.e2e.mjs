@@ -233,7 +233,11 @@ test('A data-efficiency study from the palette in the Study panel, and the Probe
     // Show Layers from the CodeLens; Probe fills its column.
     await page.locator('.tab', { hasText: 'study.tlexp.json' }).first().click();
     await page.locator('.codelens-decoration a', { hasText: 'Layers' }).first().click();
-    const layers = await until('the layer tree', async () => frameWith(page, () => document.querySelector('[role="tree"]') !== null), 90_000);
+    const layers = await until(
+      'the layer tree',
+      async () => frameWith(page, () => document.querySelector('[role="tree"][aria-label="Layers of the backbone"]') !== null),
+      90_000,
+    );
     await layers.locator('vscode-button', { hasText: 'Probe' }).first().click();
     await layers.locator('.probe-acc').first().waitFor({ timeout: 180_000 });
     const cells = await layers.locator('.probe-cell').evaluateAll((els) => els.map((e) => e.textContent).filter(Boolean));

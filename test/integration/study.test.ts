@@ -63,7 +63,9 @@ test('study: the command runs a tiny study, study.json is complete and the panel
     'the panel to render the study',
     async () => {
       const s = (await vscode.commands.executeCommand('transferLab.study.snapshot', studyDir)) as StudySnapshot | undefined;
-      return s?.rendered.at(-1)?.rows === 4 ? s : undefined;
+      // The panel opened when the study started and renders as cells finish: wait for the render of the finished study.
+      const last = s?.rendered.at(-1);
+      return last?.rows === 4 && last.points === 4 && s?.posted.at(-1)?.finished ? s : undefined;
     },
     30_000,
   );
