@@ -177,6 +177,37 @@ test('Dashboard chart hover, High Contrast Light and Dark, and the sidebar follo
   }
 });
 
+/** Run Data-Efficiency Study from the palette, the grid typed in its three prompts: 3 strategies x 5,20 per class x 2 seeds. */
+async function startStudy(wb, quickInput, input) {
+  const { page } = wb;
+  await wb.runCommand('Transfer Lab: Run Data-Efficiency Study');
+  // 1/3 strategies: all four come ticked; untick earlier-cut to keep the study short.
+  await quickInput.locator('.quick-input-title', { hasText: 'strategies' }).waitFor({ timeout: 20_000 });
+  // A click that lands while the list is still settling is lost: click until it says 3 selected, then OK.
+  const earlier = quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'earlier' }).first();
+  await until(
+    'earlier-cut unticked',
+    async () => {
+      if (/3 Selected/.test(await quickInput.innerText())) return true;
+      await earlier
+        .locator('.monaco-checkbox, input[type=checkbox]')
+        .first()
+        .click({ timeout: 2_000 })
+        .catch(() => {});
+      await page.waitForTimeout(300);
+      return /3 Selected/.test(await quickInput.innerText());
+    },
+    15_000,
+  );
+  await quickInput.getByRole('button', { name: 'OK' }).click();
+  await quickInput.locator('.quick-input-title', { hasText: 'images per class' }).waitFor({ timeout: 10_000 });
+  await input.fill('5,20');
+  await page.keyboard.press('Enter');
+  await quickInput.locator('.quick-input-title', { hasText: 'seeds' }).waitFor({ timeout: 10_000 });
+  await input.fill('2');
+  await page.keyboard.press('Enter');
+}
+
 test('A data-efficiency study from the palette in the Study panel, and the Probe column in Show Layers', { timeout: 900_000 }, async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-study-'));
   writeExperiment(workspace, 'study', { kind: 'fine-tune', unfreezeFrom: 'block_5_dw', baseLearningRate: 3e-4 }, { epochs: 12, batchSize: 16 });
@@ -187,22 +218,7 @@ test('A data-efficiency study from the palette in the Study panel, and the Probe
   try {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'study.tlexp.json' }).first().click();
     await page.locator('.codelens-decoration a', { hasText: 'Run' }).first().waitFor({ timeout: 60_000 });
-    await wb.runCommand('Transfer Lab: Run Data-Efficiency Study');
-    // 1/3 strategies: all four come ticked; untick earlier-cut to keep the study short.
-    await quickInput.locator('.quick-input-title', { hasText: 'strategies' }).waitFor({ timeout: 20_000 });
-    await quickInput
-      .locator('.quick-input-list .monaco-list-row', { hasText: 'earlier' })
-      .first()
-      .locator('.monaco-checkbox, input[type=checkbox]')
-      .first()
-      .click();
-    await page.keyboard.press('Enter');
-    await quickInput.locator('.quick-input-title', { hasText: 'images per class' }).waitFor({ timeout: 10_000 });
-    await input.fill('5,20');
-    await page.keyboard.press('Enter');
-    await quickInput.locator('.quick-input-title', { hasText: 'seeds' }).waitFor({ timeout: 10_000 });
-    await input.fill('2');
-    await page.keyboard.press('Enter');
+    await startStudy(wb, quickInput, input);
     const progress = page.locator('.notification-toast', { hasText: 'study of study' }).first();
     await progress.waitFor({ timeout: 60_000 });
     console.log(`# study notification: ${(await progress.innerText()).replace(/\s+/g, ' ')}`);
