@@ -136,13 +136,37 @@ async function layers(ui) {
 }
 
 async function compare(ui) {
-  await ui.clickStep('compare', 'Compare Runs');
   const rows = ui.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'first' });
-  await rows.first().waitFor({ timeout: 20_000 });
-  await rows.nth(0).click();
-  await rows.nth(1).click();
-  await ui.page.keyboard.press('Enter');
-  await ui.webview().locator('table.metrics').waitFor({ timeout: 30_000 });
+  // The run picker can close under us (a finished run's editor taking focus as it opens): open it
+  // again from the step's button until the two runs are picked and Compare shows.
+  await until(
+    'Compare showing the two runs',
+    async () => {
+      if (
+        !(await rows
+          .nth(1)
+          .isVisible()
+          .catch(() => false))
+      ) {
+        await ui.page.keyboard.press('Escape').catch(() => {});
+        await ui.clickStep('compare', 'Compare Runs');
+        await rows
+          .nth(1)
+          .waitFor({ timeout: 10_000 })
+          .catch(() => {});
+      }
+      try {
+        await rows.nth(0).click({ timeout: 3_000 });
+        await rows.nth(1).click({ timeout: 3_000 });
+        await ui.page.keyboard.press('Enter');
+        await ui.webview().locator('table.metrics').waitFor({ timeout: 15_000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    120_000,
+  );
   await ui.checked('compare', 6, 'compare');
 }
 
