@@ -42,10 +42,13 @@ function gettingStartedUi(wb) {
       'the walkthrough tab',
       async () => {
         await page
-          .locator('.tab', { hasText: 'Walkthrough' })
+          .locator('.tab', { hasText: /Walkthrough|Welcome/ })
           .first()
           .click({ timeout: 5_000 })
           .catch(() => {});
+        // From the Welcome page's overview (where an Escape leads), back into this walkthrough.
+        const category = page.locator('button.getting-started-category', { hasText: 'Transfer Lab' }).first();
+        if (await category.isVisible().catch(() => false)) await category.click({ timeout: 5_000 }).catch(() => {});
         return stepButton('sample')
           .isVisible({ timeout: 1_000 })
           .catch(() => false);
@@ -148,7 +151,8 @@ async function compare(ui) {
           .isVisible()
           .catch(() => false))
       ) {
-        await ui.page.keyboard.press('Escape').catch(() => {});
+        // Escape only closes a picker that is open: in the walkthrough page it would go back to the Welcome page.
+        if (await ui.quickInput.isVisible().catch(() => false)) await ui.page.keyboard.press('Escape').catch(() => {});
         await ui.clickStep('compare', 'Compare Runs');
         await rows
           .nth(1)
