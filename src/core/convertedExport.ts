@@ -15,6 +15,9 @@ export const CONVERTED_MODEL_FILES: Record<ConvertedFormat, string> = {
 
 export const CONVERTED_EXPORT_RECORD = 'export.json';
 
+/** The one command that gets a Python able to convert (TensorFlow with Keras 3, CPU only: small). */
+export const TENSORFLOW_PIP = 'pip install tensorflow-cpu==2.21.0';
+
 /** A drop in test accuracy (percentage points, converted vs original) above which the export is flagged. */
 export const ACCURACY_DROP_FLAG_POINTS = 3;
 

@@ -2,8 +2,7 @@
 // or the CLI's --python), else python3, else python on PATH, whichever can import TensorFlow with
 // Keras 3 (the Keras that reads model.keras). Says what was tried and the one pip command when none can.
 import { spawn } from 'node:child_process';
-
-export const TENSORFLOW_PIP = 'pip install tensorflow-cpu==2.21.0';
+import { TENSORFLOW_PIP } from '../../core/convertedExport';
 
 export class PythonNotFoundError extends Error {}
 
