@@ -22,7 +22,7 @@ export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: strin
   env: { valued: ['backend'], booleans: ['json'] },
   study: { valued: ['per-class', 'seeds', 'strategies', 'target', 'resume', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
   probe: { valued: ['backbones', 'max-per-class', 'runs-dir', 'backend', 'cache-dir'], booleans: ['json'] },
-  export: { valued: ['out', 'format', 'backend', 'cache-dir'], booleans: ['json', 'force'] },
+  export: { valued: ['out', 'format', 'backend', 'cache-dir', 'python'], booleans: ['json', 'force'] },
   'export-script': { valued: ['out', 'runs-dir'], booleans: ['json'] },
 };
 

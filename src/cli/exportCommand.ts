@@ -1,7 +1,9 @@
-// transfer-lab export <run-or-model> --out DIR [--format keras|h5|tfjs] [--force]: a run's
-// model for use elsewhere. keras: Keras 3 model.keras; h5: Keras's legacy HDF5 model.h5
-// (both with labels.json, preprocessing.json and preprocess.py); tfjs: the TF.js layers
-// model as the run keeps it, with a README of loading code. Never replaces files without --force.
+// transfer-lab export <run-or-model> --out DIR [--format keras|h5|tfjs|tflite|tflite-int8|savedmodel]
+// [--python PATH] [--force]: a run's model for use elsewhere. keras: Keras 3 model.keras; h5:
+// Keras's legacy HDF5 model.h5 (both with labels.json, preprocessing.json and preprocess.py);
+// tfjs: the TF.js layers model as the run keeps it, with a README of loading code; tflite,
+// tflite-int8, savedmodel: converted by TensorFlow in a Python that has it, with export.json
+// (the test accuracy before and after). Never replaces files without --force.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { resolveModelDir } from '../engine/predict';
@@ -9,10 +11,13 @@ import { exportKeras, KERAS_EXPORT_FILES, type KerasExportFormat } from '../engi
 import { KerasExportError } from '../engine/keras/kerasLayerMap';
 import { readPreprocessingFile } from '../core/preprocessingFile';
 import { exportReadme } from '../core/exportReadme';
+import { CONVERTED_FORMATS, CONVERTED_MODEL_FILES, CONVERTED_EXPORT_RECORD, describeAccuracy, type ConvertedFormat } from '../core/convertedExport';
+import { exportConverted } from '../engine/export/tensorflowConvert';
+import { PythonNotFoundError } from '../engine/export/pythonFinder';
 import { UsageError, type ParsedArgs } from './args';
 import { EXIT, loadCliBackend, type CliContext } from './context';
 
-const FORMATS = ['keras', 'h5', 'tfjs'] as const;
+const FORMATS = ['keras', 'h5', 'tfjs', ...CONVERTED_FORMATS] as const;
 type ExportFormat = (typeof FORMATS)[number];
 
 async function exists(p: string): Promise<boolean> {
@@ -32,8 +37,16 @@ async function exportTfjs(modelDir: string, out: string): Promise<string[]> {
   return [...names, 'README.md'];
 }
 
+const isConverted = (f: ExportFormat): f is ConvertedFormat => (CONVERTED_FORMATS as readonly string[]).includes(f);
+
+/** A TensorFlow conversion; the converter's progress lines go to stderr (stdout stays parseable). */
+function convert(ctx: CliContext, modelDir: string, out: string, format: ConvertedFormat, python: string | undefined) {
+  return exportConverted(modelDir, out, format, { installRoot: ctx.installRoot, cacheDir: ctx.cacheDir, python, onLog: (l) => ctx.err(l) });
+}
+
 function plannedFiles(format: ExportFormat, modelDirNames: string[]): string[] {
   if (format === 'tfjs') return [...modelDirNames, 'README.md'];
+  if (isConverted(format)) return [CONVERTED_MODEL_FILES[format], 'labels.json', 'preprocessing.json', CONVERTED_EXPORT_RECORD];
   return [KERAS_EXPORT_FILES[format], 'labels.json', 'preprocessing.json', 'preprocess.py'];
 }
 
@@ -61,18 +74,21 @@ export async function exportCommand(ctx: CliContext, args: ParsedArgs): Promise<
     return EXIT.badInput;
   }
   let files: string[];
+  let conversion: Awaited<ReturnType<typeof convert>>['record'] | undefined;
   if (format === 'tfjs') files = await exportTfjs(modelDir, out);
   else {
     await loadCliBackend(ctx);
     try {
-      files = (await exportKeras(modelDir, out, format as KerasExportFormat, { installRoot: ctx.installRoot, cacheDir: ctx.cacheDir })).files;
+      if (isConverted(format)) ({ files, record: conversion } = await convert(ctx, modelDir, out, format, args.options.get('python')));
+      else files = (await exportKeras(modelDir, out, format as KerasExportFormat, { installRoot: ctx.installRoot, cacheDir: ctx.cacheDir })).files;
     } catch (e) {
-      if (!(e instanceof KerasExportError)) throw e;
+      if (!(e instanceof KerasExportError || e instanceof PythonNotFoundError)) throw e;
       ctx.err(e.message);
       return EXIT.badInput;
     }
   }
-  if (ctx.json) ctx.out(JSON.stringify({ format, modelDir, out, files }));
-  else ctx.out(`exported ${modelDir} as ${format} to ${out}: ${files.join(', ')}`);
+  if (ctx.json)
+    ctx.out(JSON.stringify({ format, modelDir, out, files, ...(conversion ? { accuracy: conversion.accuracy, flagged: conversion.flagged } : {}) }));
+  else ctx.out(`exported ${modelDir} as ${format} to ${out}: ${files.join(', ')}${conversion ? `; ${describeAccuracy(conversion)}` : ''}`);
   return EXIT.ok;
 }

@@ -46,9 +46,10 @@ Commands:
   probe <experiment.tlexp.json> [--backbones a,b,c] [--max-per-class N] [--json]
                           Layer probe: how well each block separates the classes
                           (ridge probe accuracy, LogME), the cut it recommends
-  export <run-or-model> --out DIR [--format keras|h5|tfjs] [--force] [--json]
+  export <run-or-model> --out DIR [--format keras|h5|tfjs|tflite|tflite-int8|savedmodel] [--python PATH] [--force] [--json]
                           The model for use elsewhere: Keras 3 model.keras (default),
                           Keras .h5, or TF.js layers; with labels.json and preprocessing
+                          tflite, tflite-int8, savedmodel: by TensorFlow in a Python that has it
   export-script <experiment.tlexp.json> [--out DIR] [--runs-dir DIR]
                           The experiment as a Keras 3 job (train.py, the same splits,
                           tf.distribute) for a GPU box or a cluster; it writes a run folder

@@ -7,6 +7,8 @@ export interface TransferLabConfig {
   backend: BackendPreference;
   nodePath: string | undefined;
   nativeBackendPath: string | undefined;
+  /** The Python with TensorFlow for the TFLite and SavedModel exports; undefined: python3/python on PATH. */
+  pythonPath: string | undefined;
   runsFolder: string;
   cacheFolder: string | undefined;
   maxConcurrentRuns: number;
@@ -19,6 +21,7 @@ export function readConfig(): TransferLabConfig {
     backend: c.get<BackendPreference>('backend', 'auto'),
     nodePath: text('nodePath'),
     nativeBackendPath: text('nativeBackendPath'),
+    pythonPath: text('pythonPath'),
     runsFolder: text('runsFolder') ?? '.transferlab/runs',
     cacheFolder: text('cacheFolder'),
     maxConcurrentRuns: Math.max(1, c.get<number>('maxConcurrentRuns', 1)),

@@ -1,7 +1,8 @@
 // Export Model: copies a succeeded run's model/ (model.json, weights.bin, labels.json,
 // preprocessing.json, and a graph base when there is one) to a folder the user names (created
 // when new), with a README.md of loading code made from that preprocessing.json; or, as the
-// user picks, writes it as Keras 3 model.keras or Keras .h5 (exportKeras.ts). Never
+// user picks, writes it as Keras 3 model.keras or Keras .h5 (exportKeras.ts), or converts it
+// to TFLite or SavedModel with TensorFlow (exportConverted.ts). Never
 // replaces files in a non-empty folder without asking; never deletes anything.
 import * as vscode from 'vscode';
 import * as fs from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { exportReadme } from '../../core/exportReadme';
 import { pickRun, runDirFrom } from './runCommands';
 import { askExportFolder } from './exportTargetPrompt';
 import { askExportFormat, EXPORT_FORMATS, exportKerasFiles, KERAS_FORMAT_FILES, type ExportFormat } from './exportKeras';
+import { exportConvertedModel } from './exportConverted';
 import { isNonEmptyDir, pathExists, pathKind } from '../pathChecks';
 import type { Services } from '../services';
 import { KERAS_RUN_MODEL, kerasRunModelMessage } from '../../core/kerasScript/kerasRunModel';
@@ -183,6 +185,7 @@ export async function exportModelCommand(
   }
   if (format !== 'tfjs') {
     if (!(await targetAccepted(targetDir, KERAS_FORMAT_FILES[format], chosen.overwrite ?? overwrite))) return undefined;
+    if (format !== 'keras' && format !== 'h5') return exportConvertedModel(s, run.runDir, name, targetDir, format);
     return exportAsKeras(s, run.runDir, name, targetDir, format);
   }
   const files = await listFilesRecursive(modelDir);
