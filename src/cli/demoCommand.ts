@@ -1,10 +1,12 @@
 // transfer-lab demo: the seeds' claim, measured. A data-efficiency study on a small dataset of
 // five Fashion-MNIST classes the shipped backbone never saw: scratch, feature extraction and
 // fine-tuning at 5, 10 and 20 images per class (all the training split has), three seeds each,
-// then the table of accuracy mean ± spread, epochs to a target and training time.
+// then the table of accuracy mean ± spread, epochs to a target and training time. --json:
+// the study's events and a final summary, one typed JSON document per line (core/demoOutput.ts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { demoLine } from '../core/demoOutput';
 import type { ExperimentFile } from '../core/experiment';
 import type { StudyGrid } from '../core/studyFile';
 import { runStudy } from '../engine/study/runStudy';
@@ -60,7 +62,8 @@ export async function demoCommand(ctx: CliContext, args: ParsedArgs): Promise<nu
   });
   const seconds = (Date.now() - started) / 1000;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ backend: loaded.backend, seconds, studyDir: outcome.studyDir, study: outcome.study }));
+    // The study's events went out one per line (studyProgress); the result is the last line, typed like them.
+    ctx.out(demoLine({ type: 'summary', status: outcome.status, backend: loaded.backend, seconds, studyDir: outcome.studyDir, study: outcome.study }));
   } else {
     ctx.out(`\nTransfer Lab demo on ${loaded.backend}: five Fashion-MNIST classes the backbone never saw, ${path.relative(process.cwd(), dataset) || dataset}`);
     printStudy(ctx, outcome.study, outcome);

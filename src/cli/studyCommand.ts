@@ -16,7 +16,7 @@ function option<T>(args: ParsedArgs, name: string, parse: (text: string) => Pars
   const raw = args.options.get(name);
   if (raw === undefined) return fallback;
   const parsed = parse(raw);
-  if (!parsed.ok) throw new UsageError(parsed.error);
+  if (!parsed.ok) throw new UsageError(`--${name}: ${parsed.error}`);
   return parsed.value;
 }
 

@@ -14,7 +14,7 @@ import { count, measured, message, parseMessage, type Assert, type Parsed, type 
 export const PROTOCOL_VERSION = 1;
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
-const BackendNameSchema = v.picklist(BACKENDS);
+export const BackendNameSchema = v.picklist(BACKENDS);
 const BackendPreferenceSchema = v.picklist(['auto', ...BACKENDS]);
 export type BackendName = v.InferOutput<typeof BackendNameSchema>;
 export type BackendPreference = v.InferOutput<typeof BackendPreferenceSchema>;

@@ -1,13 +1,11 @@
-// What the Experiments tree calls a run: its strategy and score ("fine-tune · 84.4% best val
-// (epoch 7)"), its date as the description, instead of a truncated run id (which goes to the
-// tooltip). One small function until the run summary every view shares lands (h-honest's
-// runSummary.ts): then this should read from it, so the tree says what the dashboard says.
-import type { RunRecord } from './runRecord';
+// What the Experiments tree calls a run: its strategy and score ("fine-tune · 84.4% best
+// (epoch 7) · test 82.0%"), its date as the description, instead of a truncated run id (which
+// goes to the tooltip). The numbers and their words come from runSummary.ts, so the tree says
+// what the dashboard, sidebar, CodeLens and status bar say.
+import { percent, summaryLabels, summaryLine, type RunSummary } from './runSummary';
 
 const STRATEGY_WORDS: Record<string, string> = { 'feature-extraction': 'feature extraction', 'fine-tune': 'fine-tune', scratch: 'scratch' };
 
-const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
-const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 const two = (n: number) => String(n).padStart(2, '0');
 
 /** "2026-12-03 14:05", local time; the ISO text itself when it is not a date. */
@@ -17,25 +15,17 @@ export function shortDate(iso: string): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
-export interface RunLabelInput {
-  strategy?: string;
-  status: string;
-  metrics?: RunRecord['metrics'];
-  /** A running run's latest epoch. */
-  live?: { epoch: number; epochs: number; valAccuracy: number };
-}
-
-/** The label of a run's tree item: strategy, then the best validation accuracy (with its epoch), or where it stands. */
-export function runLabel(r: RunLabelInput): string {
-  const strategy = r.strategy ? (STRATEGY_WORDS[r.strategy] ?? r.strategy) : 'run';
-  if (r.status === 'running') {
-    if (!r.live) return `${strategy} · starting…`;
-    const val = finite(r.live.valAccuracy) ? `, ${pct(r.live.valAccuracy)} val` : '';
-    return `${strategy} · epoch ${r.live.epoch}/${r.live.epochs}${val}`;
+/** The label of a run's tree item: strategy, then where it stands, in the words of the status bar and CodeLens (summaryLine). */
+export function runLabel(strategyKind: string | undefined, s: RunSummary): string {
+  const strategy = strategyKind ? (STRATEGY_WORDS[strategyKind] ?? strategyKind) : 'run';
+  const labels = summaryLabels(s);
+  if (s.status === 'running') {
+    // No epoch done yet (the total alone would read "epoch 0/10").
+    if (s.epoch === undefined) return `${strategy} · starting…`;
+    // The status bar's first words ("epoch 3/10 · val 62.5%"); its "last (epoch 3)" repeats the progress in a tree row.
+    return [strategy, labels.progress, s.last && `val ${percent(s.last.value)}`].filter(Boolean).join(' · ');
   }
-  const best = r.metrics?.bestValAccuracy;
-  const epoch = r.metrics?.bestEpoch;
-  const score = finite(best) ? `${pct(best)} best val${finite(epoch) ? ` (epoch ${epoch})` : ''}` : undefined;
-  if (r.status === 'succeeded') return `${strategy} · ${score ?? 'no validation score'}`;
-  return `${strategy} · ${r.status}${score ? ` · ${score}` : ''}`;
+  const score = summaryLine(s);
+  if (s.status === 'succeeded') return `${strategy} · ${score || 'no validation score'}`;
+  return [strategy, s.status, score].filter(Boolean).join(' · ');
 }

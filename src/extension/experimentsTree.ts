@@ -155,17 +155,15 @@ export class ExperimentsTreeProvider extends Disposable implements vscode.TreeDa
     const live = node.live;
     // The trainer's status event wins over a run.json the index has not re-read yet (no spinner after Stop).
     const status = this.runManager?.statusOf(node.dir) ?? record?.status ?? live?.status ?? 'running';
-    const lastEpoch = status === 'running' ? live?.lastEpoch : undefined;
-    const label = runLabel({ strategy: record?.config.strategy.kind, status, metrics: record?.metrics, live: lastEpoch });
-    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    // The label and the tooltip in the same words as the CodeLens, the status bar and the dashboards (core/runSummary.ts).
+    const summary = summarizeRun({ record: record && { ...record, status }, valAccuracy: live?.valAccuracy ?? [], live: live && { ...live, status } });
+    const item = new vscode.TreeItem(runLabel(record?.config.strategy.kind, summary), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${node.dir}`;
     item.iconPath = STATUS_ICON[status] ?? STATUS_ICON.running;
     item.contextValue = `run.${status}`;
     // The date first: the label says strategy and score, the run id is in the tooltip.
     const started = record?.timings?.startedAt ?? (live ? new Date(live.startedAt).toISOString() : undefined);
     const parts: string[] = started ? [shortDate(started)] : [];
-    // The tooltip in the same words as the CodeLens, the status bar and the dashboards (core/runSummary.ts).
-    const summary = summarizeRun({ record: record && { ...record, status }, valAccuracy: live?.valAccuracy ?? [], live: live && { ...live, status } });
     const labels = summaryLabels(summary);
     const duration = record?.timings?.durationMs ?? (live ? Date.now() - live.startedAt : undefined);
     if (typeof duration === 'number') parts.push(formatDuration(duration));

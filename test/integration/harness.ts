@@ -7,6 +7,10 @@
 // Each test file is its own bundle with its own copy of this module, so shared state lives
 // on globalThis.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LayerTreeMessage, LayerTreeState } from '../../src/core/layerTreeMessages';
+import type { TransferLabApi } from '../../src/extension/extension';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -103,4 +107,32 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The repository: every test file is bundled to out/test/integration/. */
+export const repo = path.resolve(__dirname, '../../..');
+/** The folder VS Code opened for the tests (a fresh one per run). */
+export const workspace = (): string => vscode.workspace.workspaceFolders![0].uri.fsPath;
+
+/** The extension's API, activating it first. */
+export async function api(): Promise<TransferLabApi> {
+  return vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
+}
+
+/** What the Layers panel of `file` last posted (undefined while none is open). */
+export const layerTreeState = (file: string) => vscode.commands.executeCommand<LayerTreeMessage | undefined>('transferLab.layerTree.state', file);
+/** Hands `raw` to the Layers panel's inbox as if its webview sent it; says what the host made of it. */
+export const layerTreeReceive = (file: string, raw: unknown) => vscode.commands.executeCommand<string>('transferLab.layerTree.receive', file, raw);
+
+/** Waits until the Layers panel shows a tree for which `check` holds; an error shown there fails at once (no wait for the timeout). */
+export async function layerTreeShown(file: string, what: string, check: (s: LayerTreeState) => boolean, timeoutMs = 20_000): Promise<LayerTreeState> {
+  return waitFor(
+    what,
+    async () => {
+      const m = await layerTreeState(file);
+      if (m?.type === 'error') throw new Error(`the panel shows an error: ${m.message}`);
+      return m?.type === 'state' && check(m) ? m : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -6,27 +6,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LAYER_TREE_PROTOCOL as protocol, type LayerTreeMessage, type LayerTreeState } from '../../src/core/layerTreeMessages';
+import { LAYER_TREE_PROTOCOL as protocol } from '../../src/core/layerTreeMessages';
 import { parseProbeFile } from '../../src/core/probeFile';
 import type { ChartsReport } from '../../src/extension/chartReports';
-import { note, test, waitFor } from './harness';
-
-const repo = path.resolve(__dirname, '../../..');
-const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-const state = (file: string) => vscode.commands.executeCommand<LayerTreeMessage | undefined>('transferLab.layerTree.state', file);
-const receive = (file: string, raw: unknown) => vscode.commands.executeCommand<string>('transferLab.layerTree.receive', file, raw);
-
-async function shown(file: string, what: string, check: (s: LayerTreeState) => boolean, timeoutMs: number): Promise<LayerTreeState> {
-  return waitFor(
-    what,
-    async () => {
-      const m = await state(file);
-      if (m?.type === 'error') throw new Error(`the panel shows an error: ${m.message}`);
-      return m?.type === 'state' && check(m) ? m : undefined;
-    },
-    timeoutMs,
-  );
-}
+import { layerTreeReceive, layerTreeShown, layerTreeState, note, repo, test, waitFor, workspace } from './harness';
 
 test('layer probe: the Probe button fills the column per block, writes probe.json, and a reopened panel shows it', async () => {
   const file = path.join(workspace(), 'probed.tlexp.json');
@@ -40,12 +23,12 @@ test('layer probe: the Probe button fills the column per block, writes probe.jso
   const saved = path.join(workspace(), '.transferlab', 'probes', 'probed-fmnist-mini.json');
   fs.rmSync(saved, { force: true });
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
-  const before = await shown(file, 'the layer tree', () => true, 90_000);
+  const before = await layerTreeShown(file, 'the layer tree', () => true, 90_000);
   assert.equal(before.probe, undefined, 'no probe before it ran');
 
   const started = Date.now();
-  assert.equal(await receive(file, { type: 'probe', protocol }), 'rendered');
-  const after = await shown(file, 'the probe column', (s) => s.probe !== undefined, 30_000);
+  assert.equal(await layerTreeReceive(file, { type: 'probe', protocol }), 'rendered');
+  const after = await layerTreeShown(file, 'the probe column', (s) => s.probe !== undefined, 30_000);
   const probe = after.probe!;
   note(
     `probe in ${Date.now() - started} ms: ${probe.blocks.map((b) => `${b.block} ${Math.round(b.accuracy * 100)}% ${b.logme.toFixed(2)}`).join(', ')}; ${probe.advice.title}`,
@@ -84,9 +67,9 @@ test('layer probe: the Probe button fills the column per block, writes probe.jso
 
   // Reopened: the saved probe.json shows without running the probe again.
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  await waitFor('the panel closed', async () => ((await state(file)) === undefined ? true : undefined), 10_000);
+  await waitFor('the panel closed', async () => ((await layerTreeState(file)) === undefined ? true : undefined), 10_000);
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
-  const reopened = await shown(file, 'the saved probe on reopen', (s) => s.probe !== undefined, 60_000);
+  const reopened = await layerTreeShown(file, 'the saved probe on reopen', (s) => s.probe !== undefined, 60_000);
   assert.equal(reopened.probe!.createdAt, probe.createdAt);
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }, 180_000);

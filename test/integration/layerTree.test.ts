@@ -5,28 +5,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LAYER_TREE_PROTOCOL as protocol, type LayerItem, type LayerTreeMessage, type LayerTreeState } from '../../src/core/layerTreeMessages';
-import { note, test, waitFor } from './harness';
+import { LAYER_TREE_PROTOCOL as protocol, type LayerItem, type LayerTreeState } from '../../src/core/layerTreeMessages';
+import { layerTreeReceive, layerTreeShown, layerTreeState, note, repo, test, waitFor, workspace } from './harness';
 import { fixturePath, loadKerasFixtures } from '../support/kerasFixtures';
 
-const repo = path.resolve(__dirname, '../../..');
-const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-const state = (file: string) => vscode.commands.executeCommand<LayerTreeMessage | undefined>('transferLab.layerTree.state', file);
-const receive = (file: string, raw: unknown) => vscode.commands.executeCommand<string>('transferLab.layerTree.receive', file, raw);
 const layers = (s: LayerTreeState): LayerItem[] => s.groups.flatMap((g) => g.layers);
-
-/** Waits until the panel shows a tree for which `check` holds (or an error, which fails). */
-async function shown(file: string, what: string, check: (s: LayerTreeState) => boolean, timeoutMs = 20_000): Promise<LayerTreeState> {
-  return waitFor(
-    what,
-    async () => {
-      const m = await state(file);
-      if (m?.type === 'error') throw new Error(`the panel shows an error: ${m.message}`);
-      return m?.type === 'state' && check(m) ? m : undefined;
-    },
-    timeoutMs,
-  );
-}
 
 /** Opens the file and its layer panel; the panel opens beside the code. */
 async function openWithPanel(file: string): Promise<vscode.TextDocument> {
@@ -47,7 +30,7 @@ async function openWithPanel(file: string): Promise<vscode.TextDocument> {
 
 /** The real trainer's layer table, shown under feature extraction: everything frozen. */
 async function checkAllFrozen(file: string): Promise<LayerTreeState> {
-  const before = await shown(file, 'the layer tree', () => true, 90_000);
+  const before = await layerTreeShown(file, 'the layer tree', () => true, 90_000);
   const all = layers(before);
   note(`fmnist-mini: ${all.length} layers in ${before.groups.length} rows; cut at ${before.cutAt}; frozen ${before.frozenParams}`);
   assert.equal(before.kind, 'layers');
@@ -70,18 +53,18 @@ async function checkAllFrozen(file: string): Promise<LayerTreeState> {
 /** Refused messages leave the file alone; "Train from here" edits it in the editor, unsaved. */
 async function checkTrainFromHere(file: string, doc: vscode.TextDocument, original: string, before: LayerTreeState): Promise<void> {
   // Messages naming layers the backbone does not have never reach the file.
-  assert.equal(await receive(file, { type: 'train-from', protocol, layer: 'block_99_dw' }), 'refused');
-  assert.equal(await receive(file, { type: 'delete-file', protocol }), 'refused');
+  assert.equal(await layerTreeReceive(file, { type: 'train-from', protocol, layer: 'block_99_dw' }), 'refused');
+  assert.equal(await layerTreeReceive(file, { type: 'delete-file', protocol }), 'refused');
   assert.equal(doc.getText(), original);
 
   // The same handler the webview's "Train from here" button posts to.
-  assert.equal(await receive(file, { type: 'train-from', protocol, layer: 'block_5_dw' }), 'changed');
+  assert.equal(await layerTreeReceive(file, { type: 'train-from', protocol, layer: 'block_5_dw' }), 'changed');
   const edited = JSON.parse(doc.getText());
   assert.deepEqual(edited.strategy, { kind: 'fine-tune', unfreezeFrom: 'block_5_dw' });
   assert.deepEqual(edited.train, { epochs: 2 }, 'other fields untouched');
   assert.ok(doc.isDirty, 'an edit in the editor, not a hidden write');
   assert.equal(fs.readFileSync(file, 'utf8'), original, 'not saved behind the user');
-  const after = await shown(file, 'the boundary at block_5_dw', (s) => s.boundary === 'block_5_dw');
+  const after = await layerTreeShown(file, 'the boundary at block_5_dw', (s) => s.boundary === 'block_5_dw');
   const trainable = layers(after)
     .filter((l) => l.state === 'trainable')
     .map((l) => l.name);
@@ -96,29 +79,29 @@ async function checkUndo(file: string, doc: vscode.TextDocument, original: strin
   await vscode.window.showTextDocument(doc);
   await vscode.commands.executeCommand('undo');
   assert.equal(doc.getText(), original);
-  await shown(file, 'everything frozen again', (s) => s.strategy === 'feature-extraction' && s.trainableParams === 0);
+  await layerTreeShown(file, 'everything frozen again', (s) => s.strategy === 'feature-extraction' && s.trainableParams === 0);
 }
 
 /** "Cut here", a hand edit, "freeze all", then broken JSON: the panel follows each. */
 async function checkCutHandEditAndBrokenJson(file: string, doc: vscode.TextDocument): Promise<void> {
   // "Cut here" sets backbone.cutAt; a hand edit of the JSON re-renders the panel too.
-  assert.equal(await receive(file, { type: 'cut-at', protocol, layer: 'block_3_pw_relu' }), 'changed');
+  assert.equal(await layerTreeReceive(file, { type: 'cut-at', protocol, layer: 'block_3_pw_relu' }), 'changed');
   assert.equal(JSON.parse(doc.getText()).backbone.cutAt, 'block_3_pw_relu');
-  const cut = await shown(file, 'the cut at block_3_pw_relu', (s) => s.cutAt === 'block_3_pw_relu');
+  const cut = await layerTreeShown(file, 'the cut at block_3_pw_relu', (s) => s.cutAt === 'block_3_pw_relu');
   assert.equal(layers(cut).find((l) => l.name === 'block_5_dw')!.state, 'after-cut');
   const editor = await vscode.window.showTextDocument(doc);
   const text = doc.getText();
   const start = text.indexOf('"feature-extraction"');
   await editor.edit((b) => b.replace(new vscode.Range(doc.positionAt(start), doc.positionAt(start + '"feature-extraction"'.length)), '"scratch"'));
-  const scratch = await shown(file, 'scratch after a hand edit', (s) => s.strategy === 'scratch');
+  const scratch = await layerTreeShown(file, 'scratch after a hand edit', (s) => s.strategy === 'scratch');
   assert.equal(scratch.reinitialized, true);
   assert.match(scratch.strategyText, /re-initialised/);
-  assert.equal(await receive(file, { type: 'freeze-all', protocol }), 'changed');
+  assert.equal(await layerTreeReceive(file, { type: 'freeze-all', protocol }), 'changed');
   assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'feature-extraction' });
 
   // Broken JSON: the panel says what is wrong instead of showing a stale tree.
   await editor.edit((b) => b.insert(doc.positionAt(0), 'x'));
-  await waitFor('an error for the broken file', async () => ((await state(file))?.type === 'error' ? true : undefined));
+  await waitFor('an error for the broken file', async () => ((await layerTreeState(file))?.type === 'error' ? true : undefined));
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }
 
@@ -152,7 +135,7 @@ test('layer tree: a backbone that cannot load is an error that says which and wh
   const m = await waitFor(
     'an error',
     async () => {
-      const s = await state(file);
+      const s = await layerTreeState(file);
       return s?.type === 'error' ? s : undefined;
     },
     60_000,
@@ -176,7 +159,7 @@ test('layer tree: a Keras ResNet50 shows its stages and blocks; "Train from here
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);
   assert.equal(await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file)), file);
-  const tree = await shown(file, 'the ResNet50 layer tree', () => true, 120_000);
+  const tree = await layerTreeShown(file, 'the ResNet50 layer tree', () => true, 120_000);
   note(
     `resnet50: ${tree.layerCount} layers in ${tree.groups.length} rows, stages ${tree.stages.map((s) => `${s.name} (${s.blocks})`).join(', ')}; cut ${tree.cutAt} ${tree.cutNote}`,
   );
@@ -196,9 +179,9 @@ test('layer tree: a Keras ResNet50 shows its stages and blocks; "Train from here
   assert.equal(block.layers.length, 10);
   assert.doesNotMatch(tree.cutNote, /usual cut/, "a user's file is not a catalog entry");
   assert.equal(block.trainFrom, 'conv4_block3_1_conv');
-  assert.equal(await receive(file, { type: 'train-from', protocol, layer: block.trainFrom }), 'changed');
+  assert.equal(await layerTreeReceive(file, { type: 'train-from', protocol, layer: block.trainFrom }), 'changed');
   assert.deepEqual(JSON.parse(doc.getText()).strategy, { kind: 'fine-tune', unfreezeFrom: 'conv4_block3_1_conv' });
-  const after = await shown(file, 'the boundary at conv4_block3', (s) => s.boundary === 'conv4_block3_1_conv');
+  const after = await layerTreeShown(file, 'the boundary at conv4_block3', (s) => s.boundary === 'conv4_block3_1_conv');
   assert.equal(
     after.groups.find((g) => g.block === 'conv4_block2')!.layers.every((l) => l.state === 'frozen'),
     true,

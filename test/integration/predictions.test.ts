@@ -7,20 +7,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TransferLabApi } from '../../src/extension/extension';
 import type { Prediction } from '../../src/core/layerSummary';
 import type { PredictionsSnapshot } from '../../src/extension/predictionsPanel';
 import { isCorrect } from '../../src/core/folderAccuracy';
-import { note, test, waitFor } from './harness';
+import { api, note, test, waitFor, workspace } from './harness';
 
 const CLASSES = ['ankle-boot', 'coat', 'sandal', 'shirt', 'sneaker'];
-const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 const contextKeys = async () => (await vscode.commands.executeCommand('transferLab.walkthrough.contextKeys')) as Record<string, boolean>;
 const snapshot = async () => (await vscode.commands.executeCommand('transferLab.predictions.snapshot')) as PredictionsSnapshot | undefined;
-
-async function api(): Promise<TransferLabApi> {
-  return vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
-}
 
 /** Runs a command that may ask which run's model to use: the latest (first) is accepted until the panel shows `input`. */
 async function acceptingLatestRun<T>(run: Thenable<T>, input: string): Promise<T> {

@@ -6,21 +6,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TransferLabApi } from '../../src/extension/extension';
 import type { StudySnapshot } from '../../src/extension/studyPanel';
 import { parseStudyFile, type StudyFile } from '../../src/core/studyFile';
-import { note, test, waitFor } from './harness';
+import { api, note, repo, test, waitFor, workspace } from './harness';
 // @ts-expect-error: plain ESM helper shared with the e2e tests (no types; esbuild bundles it)
 import { copyShippedDataset, writeTinyExperiment } from '../support/datasets.mjs';
 
-const repo = path.resolve(__dirname, '../../..');
-const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 type Live = { experimentFile: string; studyDir?: string; stopping: boolean }[];
 const grid = { perClass: '2,4', seeds: '1', strategies: ['scratch', 'feature-extraction'], resume: 'new' };
-
-async function api(): Promise<TransferLabApi> {
-  return vscode.extensions.getExtension<TransferLabApi>('transfer-lab.transfer-lab')!.activate();
-}
 
 /** An experiment on its own tiny copy of the shipped data (8 train, 4 val, 4 test images per class). */
 function tinyExperiment(name: string, epochs: number): string {

@@ -1,5 +1,5 @@
 // The pure parts of a study: subsets (stratified, nested per seed, training split only), the
-// grid as typed on the command line, the aggregation over seeds, where transfer stops paying
+// grid as typed (input boxes and command line), the aggregation over seeds, where transfer stops paying
 // off, the per-cell experiment, the study.json schema and the table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +71,36 @@ test('the grid as typed: sizes, seeds and strategies, with errors that say what 
   assert.deepEqual(parseStrategies('scratch,fine-tune'), { ok: true, value: ['scratch', 'fine-tune'] });
   const typo = parseStrategies('scratch,finetune');
   assert.ok(!typo.ok && /did you mean fine-tune\?/.test(typo.error));
+});
+
+test('the grid as typed in the input boxes: sizes ascending with all last, seeds counted from 1, and errors that say what to write', () => {
+  assert.deepEqual(parsePerClass('20, 5,all 10,5'), { ok: true, value: [5, 10, 20, 'all'] });
+  assert.deepEqual(parsePerClass('ALL'), { ok: true, value: ['all'] });
+  for (const bad of ['', '5,0', '5,ten', '2.5']) {
+    const p = parsePerClass(bad);
+    assert.equal(p.ok, false, bad);
+    assert.match(p.ok ? '' : p.error, /e\.g\. 5,10,20,50,all/);
+  }
+  assert.deepEqual(parseSeeds(' 3 '), { ok: true, value: [1, 2, 3] });
+  for (const bad of ['0', '-1', 'three', '21', '']) assert.equal(parseSeeds(bad).ok, false, bad);
+});
+
+test('one parser for the boxes and the CLI: spaces or commas between items, seed lists in both, one seed limit', () => {
+  assert.deepEqual(parsePerClass('5 10'), { ok: true, value: [5, 10] });
+  assert.deepEqual(parseStrategies('scratch fine-tune,scratch'), { ok: true, value: ['scratch', 'fine-tune'] });
+  assert.deepEqual(parseSeeds('7 9,7'), { ok: true, value: [7, 9] });
+  assert.deepEqual(parseSeeds('4,'), { ok: true, value: [4] });
+  const twenty = parseSeeds('20');
+  assert.equal(twenty.ok ? twenty.value.length : 0, 20);
+  const many = parseSeeds('21');
+  assert.match(many.ok ? '' : many.error, /^21 seeds: give a count from 1 to 20/);
+  const negative = parseSeeds('-1');
+  assert.match(negative.ok ? '' : negative.error, /'-1' is not a count of seeds or a seed: write a count \(e\.g\. 3: seeds 1, 2, 3\) or a list/);
+  const none = parseStrategies(' , ');
+  assert.match(none.ok ? '' : none.error, /^no strategy given: write at least one of scratch, feature-extraction/);
+  // No field name in the message: each caller names the field (the CLI as --per-class:, the box by its title).
+  const bad = parsePerClass('ten');
+  assert.match(bad.ok ? '' : bad.error, /^'ten' is not a number of images per class: use whole numbers from 1, or 'all'/);
 });
 
 function cell(strategy: StudyStrategy, perClass: number | 'all', seed: number, testAccuracy: number, extra: Partial<StudyCell> = {}): StudyCell {

@@ -1,10 +1,9 @@
-// The Study panel's state from study.json, the validation of what the view sends, the grid as
-// typed in the command's input boxes, and the settling of a study whose trainer died mid-cell.
+// The Study panel's state from study.json, the validation of what the view sends, and the
+// settling of a study whose trainer died mid-cell (the grid as typed: studyCore.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildStudyState, axisPositions } from '../../src/core/studyView';
 import { parseStudyState, parseStudyViewMessage, STUDY_PROTOCOL } from '../../src/core/studyMessages';
-import { parsePerClassText, parseSeedCount } from '../../src/core/studyGridInput';
 import { settleInterruptedCells } from '../../src/core/studyRecovery';
 import { summarizeStudy } from '../../src/core/studySummary';
 import { gridCells, type StudyCell, type StudyFile, type StudyGrid } from '../../src/core/studyFile';
@@ -98,18 +97,6 @@ test("the view's messages are checked: the protocol, the fields, and a cell that
   const bad = parseStudyViewMessage({ ...rendered, lines: -1 }, 8);
   assert.match(bad.ok ? '' : bad.error, /'rendered' message: lines/);
   assert.equal(parseStudyViewMessage({ type: 'delete-everything', protocol: STUDY_PROTOCOL }, 8).ok, false);
-});
-
-test('the grid as typed: sizes ascending with all last, seeds counted from 1, and errors that say what to write', () => {
-  assert.deepEqual(parsePerClassText('20, 5,all 10,5'), { ok: true, value: [5, 10, 20, 'all'] });
-  assert.deepEqual(parsePerClassText('ALL'), { ok: true, value: ['all'] });
-  for (const bad of ['', '5,0', '5,ten', '2.5']) {
-    const p = parsePerClassText(bad);
-    assert.equal(p.ok, false, bad);
-    assert.match(p.ok ? '' : p.error, /e\.g\. 5,10,20,50,all/);
-  }
-  assert.deepEqual(parseSeedCount(' 3 '), { ok: true, value: [1, 2, 3] });
-  for (const bad of ['0', '-1', 'three', '21', '']) assert.equal(parseSeedCount(bad).ok, false, bad);
 });
 
 test('a trainer that died mid-cell: its running cell is cancelled when stopped, failed with the reason otherwise; nothing else changes', () => {

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { STUDY_STRATEGIES, type StudyGrid, type StudyStrategy } from '../../core/studyFile';
-import { DEFAULT_PER_CLASS, DEFAULT_SEEDS, parsePerClassText, parseSeedCount, type GridInput } from '../../core/studyGridInput';
+import { DEFAULT_PER_CLASS, DEFAULT_SEEDS, parsePerClass, parseSeeds, type Parsed } from '../../core/studyGridText';
 import { describeGrid, resumableStudy, studyProgress } from '../../core/studyGrouping';
 import type { StudyIndex } from '../studyIndex';
 import type { StudyRunner } from '../studyRunner';
@@ -80,15 +80,16 @@ async function askGrid(args: RunStudyArgs): Promise<StudyGrid | undefined> {
   }
   const strategies = args.strategies ?? (await askStrategies());
   if (!strategies?.length) return undefined;
-  const perClass = await askValue(args.perClass, parsePerClassText, {
+  const perClass = await askValue(args.perClass, parsePerClass, {
     title: 'Transfer Lab: study (2/3): images per class',
     prompt: "Training images per class for each cell, comma-separated; 'all' is the whole training split. Subsets are nested: 10 per class contains the 5.",
     value: DEFAULT_PER_CLASS,
   });
   if (!perClass) return undefined;
-  const seeds = await askValue(args.seeds, parseSeedCount, {
+  const seeds = await askValue(args.seeds, parseSeeds, {
     title: 'Transfer Lab: study (3/3): seeds',
-    prompt: 'How many times each cell trains, each with its own seed (subset, initial weights, shuffles): the panel shows the mean and the spread.',
+    prompt:
+      'How many times each cell trains, each with its own seed (subset, initial weights, shuffles): the panel shows the mean and the spread. A list (e.g. 7,8,9) names the seeds.',
     value: DEFAULT_SEEDS,
   });
   if (!seeds) return undefined;
@@ -105,7 +106,7 @@ async function askStrategies(): Promise<StudyStrategy[] | undefined> {
 }
 
 /** A value given by a script (checked), or asked with an input box that says what is wrong as one types. */
-async function askValue<T>(given: string | undefined, parse: (text: string) => GridInput<T>, box: vscode.InputBoxOptions): Promise<T | undefined> {
+async function askValue<T>(given: string | undefined, parse: (text: string) => Parsed<T>, box: vscode.InputBoxOptions): Promise<T | undefined> {
   const text =
     given ?? (await vscode.window.showInputBox({ ...box, ignoreFocusOut: true, validateInput: (t) => (parse(t).ok ? undefined : errorOf(parse(t))) }));
   if (text === undefined) return undefined;
@@ -114,4 +115,4 @@ async function askValue<T>(given: string | undefined, parse: (text: string) => G
   return parsed.ok ? parsed.value : undefined;
 }
 
-const errorOf = <T>(p: GridInput<T>) => (p.ok ? undefined : p.error);
+const errorOf = <T>(p: Parsed<T>) => (p.ok ? undefined : p.error);
