@@ -2,11 +2,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendPreference } from '../core/protocol';
+import type { NativeDevicePreference } from '../core/nativeDevice';
 
 export interface TransferLabConfig {
   backend: BackendPreference;
   nodePath: string | undefined;
   nativeBackendPath: string | undefined;
+  nativeDevice: NativeDevicePreference;
   runsFolder: string;
   cacheFolder: string | undefined;
   maxConcurrentRuns: number;
@@ -19,6 +21,7 @@ export function readConfig(): TransferLabConfig {
     backend: c.get<BackendPreference>('backend', 'auto'),
     nodePath: text('nodePath'),
     nativeBackendPath: text('nativeBackendPath'),
+    nativeDevice: c.get<NativeDevicePreference>('nativeDevice', 'auto'),
     runsFolder: text('runsFolder') ?? '.transferlab/runs',
     cacheFolder: text('cacheFolder'),
     maxConcurrentRuns: Math.max(1, c.get<number>('maxConcurrentRuns', 1)),
