@@ -120,7 +120,7 @@ export function detectCudaDevices(env: NodeJS.ProcessEnv, probe: CudaProbe = sys
   const present = fromSmi.length ? fromSmi : readProcGpus(probe);
   const source = fromSmi.length ? 'nvidia-smi' : present.length ? 'proc' : 'none';
   if (!present.length) {
-    return { visible: [], present, source, noneBecause: `no NVIDIA GPU found (no nvidia-smi output, nothing under ${PROC_GPUS})` };
+    return { visible: [], present, source, noneBecause: `no NVIDIA GPU found: no nvidia-smi output, nothing under ${PROC_GPUS}` };
   }
   const setting = env.CUDA_VISIBLE_DEVICES;
   const visible = applyVisibility(present, parseCudaVisibleDevices(setting));

@@ -96,7 +96,7 @@ test('detection prefers nvidia-smi, falls back to /proc, and applies CUDA_VISIBL
 
   const none = detectCudaDevices({}, fakeProbe({}));
   assert.equal(none.source, 'none');
-  assert.match(none.noneBecause ?? '', /no NVIDIA GPU found \(no nvidia-smi output, nothing under \/proc\/driver\/nvidia\/gpus\)/);
+  assert.match(none.noneBecause ?? '', /^no NVIDIA GPU found: no nvidia-smi output, nothing under \/proc\/driver\/nvidia\/gpus$/);
 });
 
 test('spawn: false reads /proc only and never runs nvidia-smi', () => {
