@@ -4,7 +4,7 @@
 #   python3 cuda-wheels.py extract <dest> <wheel>...         nvidia/<pkg>/lib/*.so* into <dest>/nvidia/<pkg>/lib;
 #                                                            prints {relative path: size}
 # The pins come from the wheel itself (its METADATA), so they always match the TensorFlow built.
-import json, os, re, sys, zipfile
+import json, os, re, shutil, sys, zipfile
 
 def metadata(z):
     name = next(n for n in z.namelist() if re.match(r'^[^/]+\.dist-info/METADATA$', n))
@@ -39,11 +39,7 @@ elif mode == 'extract':
             out = os.path.join(dest, rel)
             os.makedirs(os.path.dirname(out), exist_ok=True)
             with z.open(n) as src, open(out, 'wb') as fh:
-                while True:
-                    b = src.read(1 << 22)
-                    if not b:
-                        break
-                    fh.write(b)
+                shutil.copyfileobj(src, fh, 1 << 22)
             os.chmod(out, 0o755)
             files[rel] = os.path.getsize(out)
     print(json.dumps(files))
