@@ -155,7 +155,7 @@ test('for real: --gpu where pip has no tensorflow wheel stops at step 2 saying t
   const marker = path.join(root, 'native-gpu', 'transfer-lab-native.json');
   const before = [cpuBuildState(), fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : 'no GPU build'];
   // A pip with no index at all (no config files, an empty links folder): as where only tensorflow-cpu is published.
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TRANSFER_LAB_CACHE: path.join(dir, 'cache'),
     PIP_CONFIG_FILE: os.devNull,
