@@ -102,10 +102,14 @@ async function finetune(t: Tf, job: FinetuneJob): Promise<object> {
 
 async function main(job: Job): Promise<object> {
   const backend = job.kind === 'forward' ? job.backend : 'tensorflow';
-  await loadBackend({ preference: backend, installRoot });
+  // TRANSFER_LAB_NATIVE_DEVICE=cpu|gpu picks native TensorFlow's build (scripts/gpu-check.sh runs both); each row says which ran.
+  const device = process.env.TRANSFER_LAB_NATIVE_DEVICE;
+  const nativeDevice = device === 'cpu' || device === 'gpu' ? device : 'auto';
+  const loaded = await loadBackend({ preference: backend, installRoot, nativeDevice, nativeDeviceSetBy: 'TRANSFER_LAB_NATIVE_DEVICE' });
+  const ran = { nativeBuild: loaded.nativeDevice?.build, usingGpu: loaded.nativeDevice?.usingGpu };
   const t = tf();
-  if (job.kind === 'forward') return forward(t, job);
-  if (job.kind === 'finetune') return finetune(t, job);
+  if (job.kind === 'forward') return { ...(await forward(t, job)), ...ran };
+  if (job.kind === 'finetune') return { ...(await finetune(t, job)), ...ran };
   if (job.kind === 'save-backbone') {
     const model = buildMobileNetV2({ inputSize: job.size });
     await model.save(`file://${job.dir}`);

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MODULE_PATH, NAPI_VERSION, PKG_DIR, ROOT } from './config.mjs';
+import { NAPI_VERSION, ROOT } from './config.mjs';
 import { StepError, hasCommand, log, run, secs } from './step.mjs';
 
 function findNodeGyp() {
@@ -41,7 +41,8 @@ function findNodeDir() {
   return null; // node-gyp's default: its header cache, or a download from nodejs.org
 }
 
-export function buildAddon() {
+export function buildAddon(target) {
+  const { pkgDir: PKG_DIR, modulePath: MODULE_PATH } = target;
   const step = 'step 4 (build the tfjs_binding addon with node-gyp)';
   const gyp = findNodeGyp();
   if (!gyp) throw new StepError(step, "npm's bundled node-gyp was not found", 'Install node-gyp (`npm i -g node-gyp`) or use an npm that bundles it.');

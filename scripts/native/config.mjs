@@ -20,3 +20,39 @@ export const CACHE_DIR = path.join(CACHE_ROOT, `tensorflow-cpu-${TF_VERSION}-${p
 export const LOG_DIR = path.join(CACHE_ROOT, 'logs');
 // TensorFlow's C++ logging (CPU feature banner etc.) would drown the progress lines.
 export const CHILD_ENV = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' };
+
+// The GPU build (npm run setup:native -- --gpu) lives beside the CPU one, never over it, so a
+// user can go back to the CPU build: <repo>/native-gpu/node_modules/@tensorflow/tfjs-node,
+// complete once native-gpu/transfer-lab-native.json exists (written last). The trainer looks
+// for it there (src/engine/nativeDeviceChoice.ts GPU_BUILD_FOLDER).
+export const GPU_ROOT = path.join(ROOT, 'native-gpu');
+export const GPU_MARKER = path.join(GPU_ROOT, 'transfer-lab-native.json');
+// The CUDA wheels `tensorflow[and-cuda]` pulls, kept across builds (they are ~3 GB).
+export const CUDA_WHEEL_DIR = path.join(CACHE_ROOT, 'cuda-wheels');
+
+/** What one build reads and writes: the CPU build in node_modules, or the GPU build in GPU_ROOT. */
+export function buildTarget(gpu) {
+  if (!gpu) {
+    const wheelPattern = /^tensorflow_cpu-.*\.whl$/;
+    return {
+      variant: 'cpu',
+      pipSpec: TF_PIP_SPEC,
+      wheelPattern,
+      wheelName: 'tensorflow_cpu-2.21.0-*.whl',
+      cacheDir: CACHE_DIR,
+      pkgDir: PKG_DIR,
+      modulePath: MODULE_PATH,
+    };
+  }
+  const pkgDir = path.join(GPU_ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
+  return {
+    variant: 'gpu',
+    pipSpec: `tensorflow==${TF_VERSION}`,
+    // Wheel names spell the project with underscores: tensorflow-2.21.0-cp311-... (not tensorflow_cpu-).
+    wheelPattern: new RegExp(`^tensorflow-${TF_VERSION.replace(/\./g, '\\.')}-.*\\.whl$`),
+    wheelName: `tensorflow-${TF_VERSION}-*.whl`,
+    cacheDir: path.join(CACHE_ROOT, `tensorflow-gpu-${TF_VERSION}-${process.platform}-${process.arch}`),
+    pkgDir,
+    modulePath: path.join(pkgDir, 'lib', `napi-v${NAPI_VERSION}`),
+  };
+}

@@ -2,8 +2,43 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { CACHE_DIR, LIBS, PKG_DIR } from './config.mjs';
+import { LIBS } from './config.mjs';
 import { StepError, log } from './step.mjs';
+
+/** Hard link (copy across file systems) src to dst; true when linked. */
+function linkOrCopy(src, dst) {
+  try {
+    fs.linkSync(src, dst);
+    return true;
+  } catch {
+    fs.copyFileSync(src, dst, fs.constants.COPYFILE_FICLONE);
+    fs.chmodSync(dst, 0o755);
+    return false;
+  }
+}
+
+/**
+ * GPU build: the cache's nvidia/<pkg>/lib/*.so* go to deps/nvidia/<pkg>/lib, which is where the
+ * GPU wheel's RUNPATH ($ORIGIN/../nvidia/<pkg>/lib) points from deps/lib; and each is also
+ * linked into deps/lib itself ($ORIGIN/, the common fix when a RUNPATH entry is missing).
+ * Returns how many libraries.
+ */
+function placeCudaLibraries(cacheDir, tmp) {
+  const nvidia = path.join(cacheDir, 'nvidia');
+  if (!fs.existsSync(nvidia)) return 0;
+  let n = 0;
+  for (const pkg of fs.readdirSync(nvidia)) {
+    const libDir = path.join(nvidia, pkg, 'lib');
+    if (!fs.existsSync(libDir)) continue;
+    fs.mkdirSync(path.join(tmp, 'nvidia', pkg, 'lib'), { recursive: true });
+    for (const f of fs.readdirSync(libDir)) {
+      linkOrCopy(path.join(libDir, f), path.join(tmp, 'nvidia', pkg, 'lib', f));
+      if (!fs.existsSync(path.join(tmp, 'lib', f))) linkOrCopy(path.join(libDir, f), path.join(tmp, 'lib', f));
+      n++;
+    }
+  }
+  return n;
+}
 
 /**
  * deps/lib gets hard links to the cached libraries when the cache is on the same file system,
@@ -18,8 +53,9 @@ import { StepError, log } from './step.mjs';
  * At run time the addon needs libtensorflow_cc.so.2 and libtensorflow_framework.so.2 (its
  * DT_NEEDED entries, found through its rpath $ORIGIN/../../deps/lib).
  */
-export function populateDeps() {
+export function populateDeps(target) {
   const step = 'step 3 (populate deps/include and deps/lib)';
+  const { cacheDir: CACHE_DIR, pkgDir: PKG_DIR } = target;
   try {
     const deps = path.join(PKG_DIR, 'deps');
     const tmp = path.join(PKG_DIR, `deps.tmp-${process.pid}`);
@@ -29,15 +65,9 @@ export function populateDeps() {
     let linked = 0;
     for (const lib of LIBS) {
       const src = path.join(CACHE_DIR, 'lib', lib);
-      const dst = path.join(tmp, 'lib', lib);
-      try {
-        fs.linkSync(src, dst);
-        linked++;
-      } catch {
-        fs.copyFileSync(src, dst, fs.constants.COPYFILE_FICLONE);
-        fs.chmodSync(dst, 0o755);
-      }
+      if (linkOrCopy(src, path.join(tmp, 'lib', lib))) linked++;
     }
+    const cuda = placeCudaLibraries(CACHE_DIR, tmp);
     fs.symlinkSync('libtensorflow_cc.so.2', path.join(tmp, 'lib', 'libtensorflow.so'));
     fs.symlinkSync('libtensorflow_framework.so.2', path.join(tmp, 'lib', 'libtensorflow_framework.so'));
     // Replace the whole folder (it may hold libtensorflow 2.9.1 from tfjs-node's own installer).
@@ -45,7 +75,7 @@ export function populateDeps() {
     fs.renameSync(tmp, deps);
     const mb = LIBS.reduce((s, l) => s + fs.statSync(path.join(deps, 'lib', l)).size, 0) / 1e6;
     log(
-      `step 3: deps/lib ready (${mb.toFixed(0)} MB, ${linked === LIBS.length ? 'hard links to the cache' : linked ? 'partly hard links, partly copies' : 'copies'}), deps/include ready`,
+      `step 3: deps/lib ready (${mb.toFixed(0)} MB, ${linked === LIBS.length ? 'hard links to the cache' : linked ? 'partly hard links, partly copies' : 'copies'}), deps/include ready${cuda ? `, ${cuda} CUDA libraries in deps/nvidia` : ''}`,
     );
   } catch (e) {
     if (e instanceof StepError) throw e;

@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { CHILD_ENV, PKG_DIR, ROOT } from './config.mjs';
 
-const CHECK_SRC = `
+const checkSource = (pkgDir) => `
 const t0 = Date.now();
-const tf = require(${JSON.stringify(PKG_DIR)});
+const tf = require(${JSON.stringify(pkgDir)});
 const loadMs = Date.now() - t0;
 const backend = tf.getBackend();
 if (backend !== 'tensorflow') { console.error('getBackend() is ' + backend); process.exit(3); }
@@ -35,11 +35,13 @@ try {
   ], [x, x, tf.ones([1])]).dataSync();
   listAttrs = true;
 } catch {}
-console.log(JSON.stringify({ tfjs: tf.version.tfjs, tfjsNode: tf.version['tfjs-node'], native, loadMs, listAttrs, ...extra }));
+const usingGpu = !!tf.backend().isUsingGpuDevice;
+console.log(JSON.stringify({ tfjs: tf.version.tfjs, tfjsNode: tf.version['tfjs-node'], native, loadMs, listAttrs, usingGpu, ...extra }));
 `;
 
-export function checkLoads(withMatMul, timeoutMs) {
-  const r = spawnSync(process.execPath, ['-e', CHECK_SRC, '--', ...(withMatMul ? ['--matmul'] : [])], {
+/** `pkgDir`: the tfjs-node to check (the CPU build's by default). */
+export function checkLoads(withMatMul, timeoutMs, pkgDir = PKG_DIR) {
+  const r = spawnSync(process.execPath, ['-e', checkSource(pkgDir), '--', ...(withMatMul ? ['--matmul'] : [])], {
     cwd: ROOT,
     env: CHILD_ENV,
     encoding: 'utf8',

@@ -4,18 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHILD_ENV, PKG_DIR, ROOT } from './config.mjs';
+import { CHILD_ENV, ROOT } from './config.mjs';
 import { StepError, hasCommand, log, run } from './step.mjs';
 
 const STEP = 'step 3b (patch binding/tfjs_backend.cc for list attributes)';
 const PATCH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tfjs-node-list-attrs.patch');
-const TARGET = path.join(PKG_DIR, 'binding', 'tfjs_backend.cc');
 
 /**
  * `git apply` where git is on PATH (a clone has it), else `patch -p1` (Debian's build-essential
  * pulls it in). Both are kept strict: no fuzz, never guessing that a patch is reversed.
  */
-function patchTool() {
+function patchTool(PKG_DIR) {
   if (hasCommand('git')) {
     // node_modules sits inside the clone's work tree; git apply there would rebase the patch's
     // paths onto the repository root. Stopping repository discovery at the package folder
@@ -39,8 +38,10 @@ function patchTool() {
   throw new StepError(STEP, 'neither git nor patch is on PATH', 'On Debian/Ubuntu: apt-get install git (or patch).');
 }
 
-export function patchBinding() {
-  const tool = patchTool();
+export function patchBinding(target) {
+  const PKG_DIR = target.pkgDir;
+  const TARGET = path.join(PKG_DIR, 'binding', 'tfjs_backend.cc');
+  const tool = patchTool(PKG_DIR);
   const exec = (logName, args, allowFail) => run(STEP, logName, tool.cmd, [...args, ...tool.patchArgs], { cwd: PKG_DIR, env: tool.env, allowFail });
   if (exec('patch-binding-reverse-check', tool.reverseCheck, true)) return log('step 3b: binding already accepts list attributes');
   try {

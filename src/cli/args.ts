@@ -29,7 +29,8 @@ export const COMMAND_OPTIONS: Record<string, { valued: string[]; booleans: strin
 export function parseArgs(argv: string[], command: string): ParsedArgs {
   const spec = COMMAND_OPTIONS[command];
   if (!spec) throw new UsageError(`unknown command '${command}'`);
-  const valued = [...new Set([...spec.valued, 'cache-dir'])];
+  // Every command that loads TensorFlow (takes --backend) also takes --device (nativeDeviceOption.ts).
+  const valued = [...new Set([...spec.valued, 'cache-dir', ...(spec.valued.includes('backend') ? ['device'] : [])])];
   const options = Object.fromEntries([
     ...valued.map((name) => [name, { type: 'string' as const }]),
     ...spec.booleans.map((name) => [name, { type: 'boolean' as const }]),

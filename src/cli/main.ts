@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeBackend, type BackendPreference } from '../core/protocol';
-import { describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
-import { EXIT, defaultCacheDir, type CliContext } from './context';
+import { BackendUnavailableError, describeEnvironment, installRootOf, loadBackend } from '../engine/backend';
+import { EXIT, cliBackendOptions, defaultCacheDir, type CliContext } from './context';
+import { nativeDeviceOption } from './nativeDeviceOption';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { runCommand } from './runCommand';
 import { inspectCommand } from './inspectCommand';
@@ -58,6 +59,8 @@ Commands:
                           Which TensorFlow.js backend loads here
 
 Backends: tensorflow (native), wasm, cpu; default: the first that loads, always reported.
+--device auto|cpu|gpu (or TRANSFER_LAB_NATIVE_DEVICE): native TensorFlow's CPU or GPU build
+  (npm run setup:native -- --gpu); auto: the GPU build when a CUDA device is visible.
 Exit codes: 0 success, 1 the run failed, 2 bad input.`;
 
 function parseBackend(value: string | undefined): BackendPreference {
@@ -103,13 +106,14 @@ async function main(argv: string[]): Promise<number> {
     installRoot: installRootOf(__dirname),
     cacheDir: (cacheDirInUse = path.resolve(args.options.get('cache-dir') ?? defaultCacheDir())),
     backend: parseBackend(args.options.get('backend')),
+    nativeDevice: nativeDeviceOption(args.options.get('device'), process.env),
     json: args.flags.has('json'),
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
   switch (command) {
     case 'env': {
-      const loaded = await loadBackend({ preference: ctx.backend, installRoot: ctx.installRoot });
+      const loaded = await loadBackend(cliBackendOptions(ctx));
       const report = describeEnvironment(loaded, ctx.backend, { selfCheck: true });
       ctx.out(ctx.json ? JSON.stringify(report) : describeBackend(report));
       return EXIT.ok;
@@ -131,6 +135,11 @@ function reportFailure(e: unknown, command: string | undefined): number {
   if (e instanceof UsageError) {
     process.stderr.write(`transfer-lab: ${e.message}\n\n${USAGE}\n`);
     return EXIT.badInput;
+  }
+  if (e instanceof BackendUnavailableError) {
+    // Not an internal error: each backend's reason says what to install or change.
+    process.stderr.write(`transfer-lab: ${e.message}\n  Try --backend auto, --device auto, or set up the one asked for (README: "The native backend").\n`);
+    return EXIT.failed;
   }
   const badInput = e instanceof InputError || e instanceof BackboneError || e instanceof LayerError || e instanceof ImageDecodeError;
   const { message, hint } = explainFailure(e, (command && STAGE[command]) || 'running');

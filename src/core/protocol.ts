@@ -5,6 +5,7 @@ import { ProbeFileSchema } from './probeFile';
 import type { BackboneSpec } from './experiment';
 import type { LayerSummary, Prediction } from './layerSummary';
 import { PREPROCESSING_MODES } from './preprocessing';
+import { NativeDevicePreferenceSchema, NativeDeviceReportSchema, describeNativeDevice } from './nativeDevice';
 import { count, measured, message, parseMessage, type Assert, type Parsed, type SameShape } from './messageProtocol';
 
 // The host <-> trainer protocol: defined once, imported by both sides (design.md), under the
@@ -46,6 +47,8 @@ export const EnvironmentReportSchema = v.object({
    * also how many models are remembered with oneDNN off on this machine, and in which file.
    */
   oneDnn: v.optional(v.object({ ...OneDnnChoiceSchema.entries, rememberedOff: v.optional(count), verdictFile: v.optional(v.string()) })),
+  /** Native backend only: CPU or GPU build, why, and the CUDA devices visible (nativeDevice.ts). */
+  nativeDevice: v.optional(NativeDeviceReportSchema),
   /** The kernel self-check (backend.checkKernels): results right, and its time. */
   kernels: v.optional(v.object({ ok: v.boolean(), ms: measured })),
   /** Where the tfjs packages were loaded from. */
@@ -171,6 +174,8 @@ const TrainerOptionsSchema = v.object({
   nativeBackendPath: v.optional(v.string()),
   /** Where Install Native Backend puts its installs (the extension's global storage). */
   nativeInstallDir: v.optional(v.string()),
+  /** CPU or GPU build of native TensorFlow (setting transferLab.nativeDevice); absent: auto. */
+  nativeDevice: v.optional(NativeDevicePreferenceSchema),
 });
 export type TrainerOptions = v.InferOutput<typeof TrainerOptionsSchema>;
 
@@ -214,7 +219,7 @@ export const parseHostMessage = (raw: unknown): Parsed<HostMessage> => parseMess
 export function describeBackend(report: EnvironmentReport): string {
   const base = `backend ${report.backend} (TensorFlow.js ${report.tfjsVersion}${
     report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : ''
-  }${report.oneDnn && !report.oneDnn.enabled ? ', oneDNN off' : ''}, ${report.threads} threads, loaded in ${Math.round(report.loadMs)} ms)`;
+  }${report.nativeDevice ? describeNativeDevice(report.nativeDevice) : ''}${report.oneDnn && !report.oneDnn.enabled ? ', oneDNN off' : ''}, ${report.threads} threads, loaded in ${Math.round(report.loadMs)} ms)`;
   if (report.fallbacks.length === 0) return base;
   const why = report.fallbacks.map((f) => `${f.backend}: ${f.error}`).join('; ');
   return `${base}; fell back because ${why}`;

@@ -10,6 +10,9 @@ import { setTf, type Tf } from './tf';
 import { isInstalledNativeRoot, readInstalledNative, resolveDependenciesFrom } from './native/installedBackend';
 import { NAPI_VERSION } from './native/nativeSources';
 import { cpuHidesCaches } from './oneDnnPolicy';
+import type { NativeDevicePreference, NativeDeviceReport } from '../core/nativeDevice';
+import type { CudaProbe } from './cudaDevices';
+import { decideNativeDevice, deviceReport, gpuLoadFailed } from './nativeDeviceChoice';
 
 export interface LoadedBackend {
   tf: Tf;
@@ -20,6 +23,8 @@ export interface LoadedBackend {
   tensorflowVersion?: string;
   /** Whether TensorFlow's oneDNN kernels are on, and why not when they are off. */
   oneDnn?: OneDnnDecision;
+  /** Native TensorFlow only: CPU or GPU build, and why (nativeDeviceChoice.ts). */
+  nativeDevice?: NativeDeviceReport;
 }
 
 export interface OneDnnDecision {
@@ -37,6 +42,12 @@ export interface BackendOptions {
   installRoot: string;
   /** oneDNN on or off for native TensorFlow, decided by the caller (the trainer: oneDnnPolicy.ts); default oneDnnDecision(). */
   oneDnn?: OneDnnDecision;
+  /** CPU or GPU build of native TensorFlow (setting transferLab.nativeDevice); default auto. */
+  nativeDevice?: NativeDevicePreference;
+  /** The setting or flag that `nativeDevice` came from, named in the reasons. */
+  nativeDeviceSetBy?: string;
+  /** What CUDA devices are looked up through (tests give a fake one). */
+  cudaProbe?: CudaProbe;
 }
 
 /** Roots whose node_modules may hold tfjs-node, most specific first: the setting, the install, our own. */
@@ -85,9 +96,30 @@ export function oneDnnDecision(env: NodeJS.ProcessEnv = process.env, cacheDir = 
   return { enabled: true, reason: 'default' };
 }
 
-async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn: OneDnnDecision }> {
+type NativeLoad = { tf: Tf; root: string; tensorflowVersion?: string; oneDnn: OneDnnDecision };
+
+/** Requires tfjs-node from `root` and makes it the backend; throws what went wrong. */
+async function loadNativeFrom(root: string, opts: BackendOptions): Promise<NativeLoad> {
+  if (isInstalledNativeRoot(root)) resolveDependenciesFrom(opts.installRoot);
+  // TensorFlow's C++ INFO/WARNING logs (CPU feature notes) would drown our own output;
+  // read by the library when it loads, so set before require. A user's setting wins.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const oneDnn = opts.oneDnn ?? oneDnnDecision();
+  // Read by TensorFlow when it loads; set either way so plan/nativeOps.ts sees what it does.
+  process.env.TF_ENABLE_ONEDNN_OPTS = oneDnn.enabled ? '1' : '0';
+  const resolved = requireFrom(root).resolve('@tensorflow/tfjs-node');
+  const tf = requireFrom(root)('@tensorflow/tfjs-node') as Tf & { version: Record<string, string> };
+  await tf.setBackend('tensorflow');
+  await tf.ready();
+  if (tf.getBackend() !== 'tensorflow') throw new Error(`loaded from ${resolved} but did not register`);
+  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+  return { tf, root, tensorflowVersion: binding?.TF_Version, oneDnn };
+}
+
+/** The CPU build: the first root whose tfjs-node has its native parts. */
+async function loadCpuBuild(opts: BackendOptions, roots: string[]): Promise<NativeLoad> {
   const problems: string[] = [];
-  for (const root of candidateRoots(opts)) {
+  for (const root of roots) {
     let resolved: string;
     try {
       resolved = requireFrom(root).resolve('@tensorflow/tfjs-node');
@@ -101,29 +133,39 @@ async function tryNative(opts: BackendOptions): Promise<{ tf: Tf; root: string; 
       problems.push(`its native parts are not installed under ${root}`);
       continue;
     }
-    if (isInstalledNativeRoot(root)) resolveDependenciesFrom(opts.installRoot);
-    // TensorFlow's C++ INFO/WARNING logs (CPU feature notes) would drown our own output;
-    // read by the library when it loads, so set before require. A user's setting wins.
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-    const oneDnn = opts.oneDnn ?? oneDnnDecision();
-    // Read by TensorFlow when it loads; set either way so plan/nativeOps.ts sees what it does.
-    process.env.TF_ENABLE_ONEDNN_OPTS = oneDnn.enabled ? '1' : '0';
-    const tf = requireFrom(root)('@tensorflow/tfjs-node') as Tf & { version: Record<string, string> };
-    await tf.setBackend('tensorflow');
-    await tf.ready();
-    if (tf.getBackend() !== 'tensorflow') throw new Error(`loaded from ${resolved} but did not register`);
-    const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
-    return { tf, root, tensorflowVersion: binding?.TF_Version, oneDnn };
+    return loadNativeFrom(root, opts);
   }
   throw new Error(
     `native TensorFlow (@tensorflow/tfjs-node) is not installed (${problems.join('; ')}): run "Transfer Lab: Install Native Backend" (in a clone: npm run setup:native) or set transferLab.nativeBackendPath`,
   );
 }
 
+/** Native TensorFlow: the GPU build where nativeDeviceChoice.ts says so (the CPU build if it fails to load, under "auto"), else the CPU build. */
+async function tryNative(opts: BackendOptions): Promise<NativeLoad & { nativeDevice: NativeDeviceReport }> {
+  const roots = candidateRoots(opts);
+  const requested = opts.nativeDevice ?? 'auto';
+  const decision = decideNativeDevice(requested, roots, process.env, opts.cudaProbe, opts.nativeDeviceSetBy ?? 'transferLab.nativeDevice');
+  const { choice } = decision;
+  if (choice.build === 'none') throw new Error(choice.reason);
+  let reason = choice.reason;
+  if (choice.build === 'gpu' && decision.gpuBuild) {
+    try {
+      const loaded = await loadNativeFrom(decision.gpuBuild, opts);
+      const usingGpu = (loaded.tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+      return { ...loaded, nativeDevice: deviceReport(requested, decision, 'gpu', reason, usingGpu) };
+    } catch (e) {
+      if (!choice.cpuOnFailure) throw new Error(`the GPU build in ${decision.gpuBuild} failed to load: ${errorText(e)}`);
+      reason = gpuLoadFailed(errorText(e));
+    }
+  }
+  const loaded = await loadCpuBuild(opts, roots);
+  return { ...loaded, nativeDevice: deviceReport(requested, decision, 'cpu', reason) };
+}
+
 async function tryPortable(
   backend: 'wasm' | 'cpu',
   opts: BackendOptions,
-): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn?: OneDnnDecision }> {
+): Promise<{ tf: Tf; root: string; tensorflowVersion?: string; oneDnn?: OneDnnDecision; nativeDevice?: NativeDeviceReport }> {
   const root = opts.installRoot;
   const req = requireFrom(root);
   const tf = req('@tensorflow/tfjs') as Tf;
@@ -139,6 +181,9 @@ async function tryPortable(
   if (!ok || tf.getBackend() !== backend) throw new Error(`tf.setBackend('${backend}') failed`);
   return { tf, root };
 }
+
+/** No backend of those asked for loads: each one's reason is in the message, which is what a user needs. */
+export class BackendUnavailableError extends Error {}
 
 /** Loads TensorFlow.js with the preferred backend, falling back in BACKEND_ORDER. */
 export async function loadBackend(opts: BackendOptions): Promise<LoadedBackend> {
@@ -157,13 +202,14 @@ export async function loadBackend(opts: BackendOptions): Promise<LoadedBackend> 
         loadMs: performance.now() - started,
         tensorflowVersion: loaded.tensorflowVersion,
         oneDnn: loaded.oneDnn,
+        nativeDevice: loaded.nativeDevice,
       };
     } catch (e) {
       fallbacks.push({ backend, error: errorText(e) });
     }
   }
   const reasons = fallbacks.map((f) => `${f.backend}: ${f.error}`).join('; ');
-  throw new Error(`No TensorFlow.js backend could be loaded (${reasons})`);
+  throw new BackendUnavailableError(`No TensorFlow.js backend could be loaded (${reasons})`);
 }
 
 function threadsOf(loaded: LoadedBackend): number {
@@ -205,6 +251,7 @@ export function describeEnvironment(loaded: LoadedBackend, requested: BackendPre
     tfjsVersion: loaded.tf.version.tfjs ?? loaded.tf.version_core,
     tensorflowVersion: loaded.tensorflowVersion,
     oneDnn: loaded.oneDnn,
+    nativeDevice: loaded.nativeDevice,
     kernels,
     tfjsRoot: loaded.tfjsRoot,
     threads: threadsOf(loaded),

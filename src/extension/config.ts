@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendPreference } from '../core/protocol';
+import type { NativeDevicePreference } from '../core/nativeDevice';
 
 export interface TransferLabConfig {
   backend: BackendPreference;
@@ -9,6 +10,7 @@ export interface TransferLabConfig {
   nativeBackendPath: string | undefined;
   /** The Python with TensorFlow for the TFLite and SavedModel exports; undefined: python3/python on PATH. */
   pythonPath: string | undefined;
+  nativeDevice: NativeDevicePreference;
   runsFolder: string;
   cacheFolder: string | undefined;
   maxConcurrentRuns: number;
@@ -22,6 +24,7 @@ export function readConfig(): TransferLabConfig {
     nodePath: text('nodePath'),
     nativeBackendPath: text('nativeBackendPath'),
     pythonPath: text('pythonPath'),
+    nativeDevice: c.get<NativeDevicePreference>('nativeDevice', 'auto'),
     runsFolder: text('runsFolder') ?? '.transferlab/runs',
     cacheFolder: text('cacheFolder'),
     maxConcurrentRuns: Math.max(1, c.get<number>('maxConcurrentRuns', 1)),

@@ -155,7 +155,12 @@ export class TrainerHost extends Disposable {
         env,
       },
       job,
-      { backend: config.backend, nativeBackendPath: config.nativeBackendPath, nativeInstallDir: nativeInstallDirOf(this.storageDir) },
+      {
+        backend: config.backend,
+        nativeBackendPath: config.nativeBackendPath,
+        nativeInstallDir: nativeInstallDirOf(this.storageDir),
+        nativeDevice: config.nativeDevice,
+      },
       onMessage,
       (text) => this.output.append(text),
     );

@@ -95,6 +95,7 @@ async function prepareBackend(message: StartMessage) {
     preference: message.options.backend,
     nativeBackendPath: message.options.nativeBackendPath,
     nativeInstallDir: message.options.nativeInstallDir,
+    nativeDevice: message.options.nativeDevice,
     installRoot: installRootOf(__dirname),
     oneDnn,
   });

@@ -31,6 +31,14 @@ test('Show Environment reports the backend the trainer loaded', async () => {
   assert.ok(report.pid !== process.pid, 'the report comes from a child process');
   note(`backend in the extension host's trainer: ${report.backend} (fallbacks: ${JSON.stringify(report.fallbacks)})`);
   if (process.env.CI === 'true') assert.equal(report.backend, 'tensorflow', `CI requires the native backend: ${JSON.stringify(report.fallbacks)}`);
+  // Native TensorFlow says which build it loaded, CPU or GPU (setting transferLab.nativeDevice), and why.
+  if (report.backend === 'tensorflow') {
+    assert.ok(report.nativeDevice, 'the report says which native build loaded');
+    assert.equal(report.nativeDevice.requested, 'auto');
+    assert.ok(['cpu', 'gpu'].includes(report.nativeDevice.build));
+    assert.ok(report.nativeDevice.reason.length > 0, 'with a reason');
+    note(`native build: ${report.nativeDevice.build} (${report.nativeDevice.reason})`);
+  }
   const state = (await api()).environment.state;
   assert.ok(state && 'report' in state && state.report.backend === report.backend, 'views see the report');
 }, 120_000);

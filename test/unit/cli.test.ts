@@ -34,7 +34,7 @@ test('scaffold makes class folders; bad arguments exit 2', () => {
 test("each command takes only its own options: another command's or a malformed number is a usage error naming it", () => {
   const top = tl('run', 'x.tlexp.json', '--top', '3');
   assert.equal(top.code, 2);
-  assert.match(top.stderr, /run: unknown option '--top' \(run takes --runs-dir, --backend, --cache-dir, --json\)/);
+  assert.match(top.stderr, /run: unknown option '--top' \(run takes --runs-dir, --backend, --cache-dir, --device, --json\)/);
   const seed = tl('scaffold', 'split', '--split-from', 'pets', '--seed', 'abc');
   assert.equal(seed.code, 2);
   assert.match(seed.stderr, /--seed: must be an integer, got 'abc'/);

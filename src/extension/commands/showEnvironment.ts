@@ -1,6 +1,7 @@
 // Transfer Lab: Show Environment — which TensorFlow.js backend trains here, and how well.
 import * as vscode from 'vscode';
 import { describeBackend, type EnvironmentReport } from '../../core/protocol';
+import { formatNativeDevice } from '../../core/nativeDevice';
 import type { TrainerHost } from '../trainerHost';
 import type { EnvironmentStore } from '../environmentStore';
 import { fallbackMessage, offerNativeBackend } from './installNativeBackend';
@@ -20,6 +21,7 @@ export function formatEnvironment(r: EnvironmentReport): string[] {
     `Backend:            ${r.backend}${r.requested !== 'auto' ? ` (requested ${r.requested})` : ''}`,
     ...r.fallbacks.map((f) => `  not used:         ${f.backend} (${f.error})`),
     `TensorFlow.js:      ${r.tfjsVersion}${r.tensorflowVersion ? ` (native TensorFlow ${r.tensorflowVersion})` : ''}`,
+    ...(r.nativeDevice ? formatNativeDevice(r.nativeDevice) : []),
     ...(r.oneDnn ? formatOneDnn(r.oneDnn) : []),
     ...(r.kernels ? [`Kernel self-check:  ${r.kernels.ok ? 'passed' : 'WRONG RESULTS'} (${Math.round(r.kernels.ms)} ms)`] : []),
     `Loaded from:        ${r.tfjsRoot}`,
