@@ -30,7 +30,15 @@ const study: StudyFile = {
 /** What the demo writes on stdout in --json mode: the study's progress, then its summary line. */
 function demoStdout(events: (StudyEvent | RunEvent)[]): string[] {
   const out: string[] = [];
-  const ctx: CliContext = { installRoot: '', cacheDir: '', backend: 'auto', json: true, out: (l) => out.push(l), err: () => undefined };
+  const ctx: CliContext = {
+    installRoot: '',
+    cacheDir: '',
+    backend: 'auto',
+    nativeDevice: { device: 'auto', setBy: '--device' },
+    json: true,
+    out: (l) => out.push(l),
+    err: () => undefined,
+  };
   const onEvent = studyProgress(ctx);
   for (const e of events) onEvent(e);
   const finished = { ...study, finishedAt: '2026-12-03T01:01:00.000Z', cells: [done] };
