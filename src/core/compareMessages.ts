@@ -4,6 +4,7 @@
 import * as v from 'valibot';
 import type { MetricRecord, RunRecord } from './runRecord';
 import { count, message, parseMessage, type Parsed } from './messageProtocol';
+import { shortDate } from './runLabel';
 
 export const COMPARE_PROTOCOL = 1;
 
@@ -17,7 +18,7 @@ export type CompareCurvePoint = v.InferOutput<typeof CompareCurvePointSchema>;
 
 const CompareRunSchema = v.object({
   id: v.string(),
-  /** Short label for the legend: experiment name + strategy. */
+  /** Short label for the legend and the table's columns: experiment name + strategy, told apart when two runs share it. */
   label: v.string(),
   status: v.string(),
   points: v.array(CompareCurvePointSchema),
@@ -160,12 +161,13 @@ export function buildCompareState(runs: { record: RunRecord; metrics: MetricReco
     { field: 'backend', values: compared.map((c) => c.record.backend) },
     { field: 'status', values: compared.map((c) => c.record.status) },
   ];
+  const labels = runLabels(compared.map((c) => c.record));
   return {
     type: 'state',
     protocol: COMPARE_PROTOCOL,
-    runs: compared.map((c) => ({
+    runs: compared.map((c, i) => ({
       id: c.record.id,
-      label: `${c.record.experiment.name} · ${c.record.config.strategy.kind}`,
+      label: labels[i],
       status: c.record.status,
       points: c.points,
     })),
@@ -182,4 +184,16 @@ function finite(v: number | undefined): number | undefined {
 function maxOf(values: (number | undefined)[]): number | undefined {
   const xs = values.filter((v): v is number => typeof v === 'number');
   return xs.length ? Math.max(...xs) : undefined;
+}
+
+/**
+ * "experiment · strategy" per run; where two runs share it (two runs of one experiment) the
+ * start time is added, as the Experiments view shows it, then the run id's random tail, so
+ * every column and legend entry names one run.
+ */
+export function runLabels(records: Pick<RunRecord, 'id' | 'experiment' | 'config' | 'timings'>[]): string[] {
+  const base = records.map((r) => `${r.experiment.name} · ${r.config.strategy.kind}`);
+  const clash = (labels: string[], i: number) => labels.filter((l) => l === labels[i]).length > 1;
+  const dated = base.map((l, i) => (clash(base, i) && records[i].timings?.startedAt ? `${l} · ${shortDate(records[i].timings.startedAt)}` : l));
+  return dated.map((l, i) => (clash(dated, i) ? `${l} · ${records[i].id.split('-').at(-1)}` : l));
 }

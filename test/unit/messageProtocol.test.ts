@@ -14,6 +14,7 @@ import { buildLayerTree, LAYER_TREE_PROTOCOL, parseLayerTreeMessage, parseLayerT
 import type { LayerSummary } from '../../src/core/layerSummary';
 import type { MetricRecord, RunRecord } from '../../src/core/runRecord';
 import type { Parsed } from '../../src/core/messageProtocol';
+import { shortDate } from '../../src/core/runLabel';
 
 const protocol = PROTOCOL_VERSION;
 /** What the other side receives: messages travel as JSON (IPC and webviews alike). */
@@ -223,4 +224,23 @@ test('every message the code builds passes its own schema after the JSON trip', 
   const parsedTree = parseLayerTreeMessage(overTheWire(tree));
   assert.ok(parsedTree.ok, JSON.stringify(parsedTree));
   assert.deepEqual(parsedTree.value, overTheWire(tree), 'nothing of the tree is lost on the way');
+});
+
+test('Compare names every run apart: two runs of one experiment get their start time, then their id, in the column and legend', () => {
+  const fe = { kind: 'feature-extraction' } as const;
+  const at = (r: RunRecord, startedAt: string) => ({ ...r, timings: { ...r.timings, startedAt } });
+  const state = (records: RunRecord[]) => buildCompareState(records.map((record) => ({ record, metrics: [metric(1, 0.8)] }))).runs.map((r) => r.label);
+  const a = runRecord('20260101-flowers-1a2b', fe, 0.9);
+  const b = runRecord('20260101-flowers-3c4d', fe, 0.91);
+  const ft = runRecord('20260101-flowers-5e6f', { kind: 'fine-tune', unfreezeLast: 20, baseLearningRate: 1e-5, warmupEpochs: 1 }, 0.93);
+  assert.deepEqual(state([a, ft]), ['flowers · feature-extraction', 'flowers · fine-tune'], 'distinct labels are left as they are');
+  const dated = state([at(a, '2026-01-01T09:05:00'), at(b, '2026-01-02T10:30:00'), ft]);
+  assert.deepEqual(dated, ['flowers · feature-extraction · 2026-01-01 09:05', 'flowers · feature-extraction · 2026-01-02 10:30', 'flowers · fine-tune']);
+  assert.deepEqual(
+    state([a, b]),
+    ['flowers · feature-extraction · 2026-01-01 00:00 · 1a2b', 'flowers · feature-extraction · 2026-01-01 00:00 · 3c4d'].map((l) =>
+      l.replace('2026-01-01 00:00', shortDate('2026-01-01T00:00:00Z')),
+    ),
+    'same minute: the id tells them apart',
+  );
 });
