@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { TransferLabApi } from '../../src/extension/extension';
 import { note, test } from './harness';
 import { writeSmallCnnModelJson } from '../fixtures/smallCnnTopology';
+import { fixturePath, loadKerasFixtures } from '../support/kerasFixtures';
 
 const repo = path.resolve(__dirname, '../../..');
 const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -43,6 +44,25 @@ test('wizard choices: a local model.json gets its own earlier cut, and its defau
   assert.equal(plain.raw.backbone.cutAt, 'pool3', 'the old classifier head is not kept as frozen backbone');
   note(`local model: earlier cut ${earlier.raw.backbone.cutAt}, default cut ${plain.raw.backbone.cutAt}`);
 });
+
+test('wizard choices: a Keras .keras file gets layer choices from its own layers (read by a trainer), and a damaged one says why and still writes the experiment', async () => {
+  await api();
+  const fx = loadKerasFixtures();
+  const resnet = fx.models.find((m) => m.id === 'resnet50')!;
+  fs.mkdirSync(path.join(workspace(), 'models'), { recursive: true });
+  fs.copyFileSync(fixturePath(fx, resnet.files.keras), path.join(workspace(), 'models', 'wizard-resnet50.keras'));
+  const earlier = await newExperiment('keras-earlier-cut', { path: 'models/wizard-resnet50.keras' }, { advise: 'different' });
+  assert.deepEqual(earlier.raw.strategy, { kind: 'feature-extraction' });
+  // Different data and few images: the end of the ResNet block before the last, a layer of this file.
+  assert.match(earlier.raw.backbone.cutAt ?? '', /^conv\d_block\d+_out$/, `an earlier cut at a block end of the file: ${JSON.stringify(earlier.raw.backbone)}`);
+  assert.notEqual(earlier.raw.backbone.cutAt, 'conv5_block3_out', 'earlier than the last block');
+
+  // A file that is not Keras: the experiment is still written, without a cut, and the user is told why.
+  fs.writeFileSync(path.join(workspace(), 'models', 'broken.keras'), 'not a zip');
+  const broken = await newExperiment('keras-broken', { path: 'models/broken.keras' }, { advise: 'different' });
+  assert.equal(broken.raw.backbone.cutAt, undefined, 'no cut guessed for a file that cannot be read');
+  note(`keras file: earlier cut ${earlier.raw.backbone.cutAt}; a damaged .keras gets no cut`);
+}, 180_000);
 
 test('wizard choices: Run Experiment refuses an offline, not-downloaded catalog backbone before a run exists, saying what to do', async () => {
   const tl = await api();

@@ -11,6 +11,8 @@ import type { Services } from '../services';
 import { shippedTopologyLayers } from '../shippedTopology';
 import { localModelLayers } from '../localModelLayers';
 import { pathExists } from '../pathChecks';
+import { cacheDirOf } from '../config';
+import type { LayerRef } from '../../core/layerBlocks';
 
 export async function validExperimentName(name: string, folder: string): Promise<string | undefined> {
   if (name.trim() === '') return 'Give the experiment a name, e.g. flowers-mobilenet.';
@@ -68,12 +70,34 @@ export function backboneEntryOf(spec: BackboneSpec): BackboneCatalogEntry | unde
 /** What the advisor needs of the backbone: its format and family, and its layers where a topology ships or a local model.json has one. */
 export async function advisorInputOf(s: Services, spec: BackboneSpec) {
   const entry = backboneEntryOf(spec);
-  const local = 'path' in spec ? await localModelLayers(resolveInWorkspace(spec.path)) : undefined;
+  const local = 'path' in spec ? await localModelLayers(resolveInWorkspace(spec.path), (file) => kerasFileLayers(s, file)) : undefined;
   return {
     format: entry?.format ?? ('layers' as const),
     family: entry?.family,
     layers: entry ? await shippedTopologyLayers(s.context.extensionPath, entry) : local,
   };
+}
+
+/**
+ * A Keras file's layers, listed by a trainer (a few seconds for a large model, hence the
+ * progress). When it cannot be read the wizard goes on without layer choices and says why; the
+ * run reports the same problem, naming the file, when it loads it.
+ */
+async function kerasFileLayers(s: Services, file: string): Promise<LayerRef[] | undefined> {
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Transfer Lab: reading the layers of ${path.basename(file)}…` },
+    () => s.trainers.inspect({ path: file }, path.dirname(file), cacheDirOf(s.context)),
+  );
+  if (!result.ok) {
+    const { reason, hint } = result.outcome;
+    s.output.appendLine(`[new experiment] cannot list the layers of ${file}: ${reason}${hint ? ` ${hint}` : ''}`);
+    void vscode.window.showWarningMessage(
+      `Transfer Lab: cannot read the layers of ${path.basename(file)}: ${reason.replace(/\.?$/, '.')} No layer can be chosen for a cut; the run will report this too.`,
+    );
+    return undefined;
+  }
+  const layers = result.value.rows.map(({ name, className, inbound }) => ({ name, className, inbound }));
+  return layers.length > 0 ? layers : undefined;
 }
 
 /** A path as the user gave it: absolute, or relative to the first workspace folder. */
