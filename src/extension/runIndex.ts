@@ -1,6 +1,7 @@
 // The runs on disk, as the views show them. Files are the source of truth: this index is a
 // cache that a file watcher (and the run manager's events) keep honest.
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRunsAsync, markOrphanedEntriesAsync, readRunAsync, type RunEntry } from '../core/runStore';
 import { allRunsDirs, readConfig } from './config';
@@ -39,19 +40,31 @@ export class RunIndex extends Disposable {
   private rewatch(): void {
     this.watchers.dispose();
     const watchers = (this.watchers = new DisposableStore());
+    void this.watch(watchers);
+    void this.refresh();
+  }
+
+  /**
+   * Watches each runs folder for run.json files, and the folder itself from above (deleting the
+   * whole folder does not reliably report each run.json inside it). A runs folder that does not
+   * exist yet (a new workspace, before its first run) is watched from its nearest existing folder
+   * inside the workspace, so runs that others write (the CLI in a terminal, a Keras job) show
+   * from the first one, not after a reload.
+   */
+  private async watch(watchers: DisposableStore): Promise<void> {
     const refresh = () => this.scheduleRefresh();
+    const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     for (const dir of allRunsDirs()) {
-      const runs = watchers.add(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/run.json')));
-      // The runs folder itself, seen from its parent: deleting the whole folder does not
-      // reliably report each run.json inside it.
-      const folder = watchers.add(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(dir)), path.basename(dir))));
-      for (const w of [runs, folder]) {
+      const base = await watchBase(dir, roots);
+      if (watchers !== this.watchers || this.isDisposed) return; // rewatched or disposed meanwhile
+      const rel = path.relative(base, dir).split(path.sep).join('/');
+      for (const glob of [`${rel}/**/run.json`, rel]) {
+        const w = watchers.add(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), glob)));
         watchers.add(w.onDidChange(refresh));
         watchers.add(w.onDidCreate(refresh));
         watchers.add(w.onDidDelete(refresh));
       }
     }
-    void this.refresh();
   }
 
   /** Coalesces bursts of file events (a run writes run.json several times a second). */
@@ -136,4 +149,21 @@ export class RunIndex extends Disposable {
   get runsFolderSetting(): string {
     return readConfig().runsFolder;
   }
+}
+
+/** The folder to watch a runs folder from: its parent, or the nearest existing folder above it inside a workspace folder. */
+async function watchBase(dir: string, workspaceRoots: readonly string[]): Promise<string> {
+  const parent = path.dirname(dir);
+  const root = workspaceRoots.find((r) => parent === r || parent.startsWith(r + path.sep));
+  if (!root) return parent;
+  for (let p = parent; ; p = path.dirname(p)) {
+    if (p === root || (await isFolder(p))) return p;
+  }
+}
+
+async function isFolder(p: string): Promise<boolean> {
+  return fs.promises.stat(p).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
 }
