@@ -99,7 +99,18 @@ test('sidebar dashboard: follows the running run live, keeps it when it ends, th
   await tl.runIndex.refresh();
   const entry = tl.runIndex.get(firstDir)!;
   const node: TreeNode = { kind: 'run', dir: entry.dir, entry, experiment: vscode.Uri.file(first) };
-  await tl.treeView.reveal(node, { select: true, focus: true });
+  // reveal() can land before the tree has rendered the run's row (the selection is then lost):
+  // it is asked again until the tree reports the run selected, and only then is the sidebar checked.
+  const isSelected = () => tl.treeView.selection.some((n) => n.kind === 'run' && path.resolve(n.dir) === path.resolve(entry.dir));
+  let revealedAt = 0;
+  await waitFor('the run selected in the tree', async () => {
+    if (isSelected()) return true;
+    if (Date.now() - revealedAt > 2000) {
+      revealedAt = Date.now();
+      await Promise.resolve(tl.treeView.reveal(node, { select: true, focus: true })).catch(() => undefined);
+    }
+    return undefined;
+  });
   const selected = await sidebarRun('the sidebar to follow the selected run', (r) => r.runDir === entry.dir, 20_000);
   note(`after selecting the first run: ${describe(selected)}`);
   assert.equal(selected.status, 'succeeded');

@@ -137,6 +137,8 @@ test('predictions: the explorer menu on a folder opens the panel with one row pe
 
   // The history outlives the panel: reopened, it lists both predictions, the newest first.
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  // Closing is finished only when no tab is left: a panel opened sooner can be closed with the rest.
+  await waitFor('every editor closed', () => vscode.window.tabGroups.all.every((g) => g.tabs.length === 0));
   const reopened = (await vscode.commands.executeCommand('transferLab.showPredictions')) as PredictionsSnapshot;
   const shown = await waitFor('the reopened panel', () => reopened.posted.at(-1));
   assert.ok(shown.history.length >= 2, 'both predictions are listed');
