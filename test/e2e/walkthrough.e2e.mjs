@@ -24,6 +24,14 @@ function runRecords(workspace) {
   });
 }
 const succeeded = (ws) => runRecords(ws).filter((r) => r.status === 'succeeded');
+/** The file's JSON, or undefined while it is missing or half-written. */
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
 
 /** A flat folder-per-class dataset, as users usually have one: every image of a class in
  *  one folder (the shipped fashion-target's splits merged back together). */
@@ -123,8 +131,8 @@ async function newExperiment(ui, workspace) {
   await input.fill('walk');
   await page.keyboard.press('Enter');
   const file = path.join(workspace, 'walk.tlexp.json');
-  await until('the experiment file', () => fs.existsSync(file), 10_000);
-  const exp = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // The wizard creates the file, then writes it: read it once it is whole.
+  const exp = await until('the experiment file', () => readJson(file), 10_000);
   assert.equal(exp.data.dir, 'photos-split');
   assert.deepEqual(exp.strategy, { kind: 'feature-extraction' });
   await page.locator('.monaco-editor .view-lines', { hasText: 'feature-extraction' }).first().waitFor({ timeout: 10_000 });

@@ -56,9 +56,13 @@ test('layer probe: the Probe button fills the column per block, writes probe.jso
     probe.blocks.map((b) => b.accuracy),
   );
   // The chart above the tree is the shared chart: a point per block named on x, the recommended block as its marker.
+  // A chart draws on the webview's next animation frame, which a panel behind another editor
+  // does not get (a full run failed here once): bring it to the front, as a user looking at it has it.
   const report = await waitFor('the probe chart', async () => {
     const r = (await vscode.commands.executeCommand('transferLab.layerTree.charts', file)) as ChartsReport | undefined;
-    return r?.charts.find((c) => c.title === 'Probe accuracy by depth' && c.draws > 0);
+    const drawn = r?.charts.find((c) => c.title === 'Probe accuracy by depth' && c.draws > 0);
+    if (!drawn) await vscode.commands.executeCommand('transferLab.showLayers', vscode.Uri.file(file));
+    return drawn;
   });
   assert.equal(report.series.find((s) => s.key === 'accuracy')?.points, probe.blocks.length);
   assert.ok(report.xTicks.length > 0 && report.xTicks.every((t) => probe.blocks.some((b) => b.block === t)), report.xTicks.join(','));
