@@ -51,7 +51,7 @@ class ComparePanel extends WebviewPanelOwner {
     const { extensionUri } = s.context;
     panel.webview.options = webviewOptions(extensionUri);
     // The shared shell links media/compare.css itself.
-    void loadWebviewHtml(panel.webview, extensionUri, 'compare', 'Compare Runs', this);
+    void loadWebviewHtml(panel.webview, extensionUri, 'compare', 'Compare Runs', this, panel, (l) => s.output.appendLine(l));
     this._register(panel.onDidChangeViewState((e) => (this.snapshot.visible = e.webviewPanel.visible)));
     this._register(panel.webview.onDidReceiveMessage((raw) => this.receive(raw)));
     // A compared run still running (or rewritten) refreshes the view.

@@ -71,7 +71,7 @@ class DashboardPanel extends WebviewPanelOwner {
         ...(datasetRoot ? [vscode.Uri.file(datasetRoot)] : []),
       ],
     };
-    await loadWebviewHtml(this.panel.webview, extensionUri, 'dashboard', 'Transfer Lab Dashboard', this);
+    await loadWebviewHtml(this.panel.webview, extensionUri, 'dashboard', 'Transfer Lab Dashboard', this, this.panel, (l) => this.s.output.appendLine(l));
   }
 
   private receive(raw: unknown): void {

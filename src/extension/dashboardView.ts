@@ -34,7 +34,7 @@ export class DashboardViewProvider extends Disposable implements vscode.WebviewV
     const listeners = (this.viewListeners = new DisposableStore());
     this.view = view;
     view.webview.options = webviewOptions(this.extensionUri);
-    void loadWebviewHtml(view.webview, this.extensionUri, 'dashboardView', 'Transfer Lab Dashboard', listeners);
+    void loadWebviewHtml(view.webview, this.extensionUri, 'dashboardView', 'Transfer Lab Dashboard', listeners, view);
     const read = webviewInbox('Dashboard view', parseDashboardViewRequest);
     listeners.add(
       view.webview.onDidReceiveMessage((raw: unknown) => {

@@ -56,7 +56,9 @@ class LayerTreePanel extends WebviewPanelOwner {
   ) {
     super(panel, onDispose);
     panel.webview.options = webviewOptions(s.context.extensionUri);
-    void loadWebviewHtml(panel.webview, s.context.extensionUri, 'layerTree', `Layers: ${path.basename(file, '.tlexp.json')}`, this);
+    void loadWebviewHtml(panel.webview, s.context.extensionUri, 'layerTree', `Layers: ${path.basename(file, '.tlexp.json')}`, this, panel, (l) =>
+      s.output.appendLine(l),
+    );
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)));
     this._register(
       vscode.workspace.onDidChangeTextDocument((e) => {

@@ -15,6 +15,7 @@ import { loadWebviewHtml, webviewOptions } from './webviewHtml';
 import { webviewInbox } from './webviewInbox';
 import { toDisposable } from './disposable';
 import { WebviewPanelOwner } from './webviewPanelOwner';
+import type { ReadyWatch } from './webviewReadyWatch';
 
 export const PREDICTIONS_VIEW_TYPE = 'transferLab.predictions';
 
@@ -38,6 +39,8 @@ export class PredictionsPanel extends WebviewPanelOwner {
   readonly snapshot: PredictionsSnapshot = { posted: [], received: [], visible: true };
   private roots: vscode.Uri[];
   private viewReady = false;
+  /** The page's load, and its watch (webviewReadyWatch.ts). */
+  private readonly page: Promise<ReadyWatch | undefined>;
   private last: { current?: PredictionSet; history: HistoryItem[] } = { history: [] };
   private readonly read = webviewInbox(
     'Predictions',
@@ -55,7 +58,7 @@ export class PredictionsPanel extends WebviewPanelOwner {
     super(panel, onDispose);
     this.roots = [...(webviewOptions(extensionUri).localResourceRoots ?? [])];
     panel.webview.options = { ...webviewOptions(extensionUri), localResourceRoots: this.roots };
-    void loadWebviewHtml(panel.webview, extensionUri, 'predictions', 'Predictions', this);
+    this.page = loadWebviewHtml(panel.webview, extensionUri, 'predictions', 'Predictions', this, panel, log);
     this._register(toDisposable(() => (this.snapshot.visible = false)));
     this._register(panel.onDidChangeViewState((e) => (this.snapshot.visible = e.webviewPanel.visible)));
     this._register(panel.webview.onDidReceiveMessage((raw) => this.receive(raw)));
@@ -71,6 +74,8 @@ export class PredictionsPanel extends WebviewPanelOwner {
     if (added.length === 0) return;
     this.roots = [...this.roots, ...added.map((f) => vscode.Uri.file(f))];
     this.panel.webview.options = { ...webviewOptions(this.extensionUri), localResourceRoots: this.roots };
+    // A reload in code-server can lose the page's script (net::ERR_ABORTED): watch it as the first load.
+    void this.page.then((watch) => watch?.rearm());
   }
 
   show(current: PredictionSet | undefined, history: HistoryItem[]): void {

@@ -49,7 +49,7 @@ class StudyPanel extends WebviewPanelOwner {
     this.snapshot = { studyDir, posted: [], rendered: [] };
     this._register(toDisposable(() => clearTimeout(this.timer)));
     panel.webview.options = webviewOptions(extensionUri);
-    void loadWebviewHtml(panel.webview, extensionUri, 'study', 'Study', this);
+    void loadWebviewHtml(panel.webview, extensionUri, 'study', 'Study', this, panel, (l) => output.appendLine(l));
     this._register(panel.webview.onDidReceiveMessage((raw) => this.receive(raw)));
     const watcher = this._register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(studyDir), STUDY_FILE)));
     for (const on of [watcher.onDidChange, watcher.onDidCreate]) this._register(on(() => this.scheduleLoad()));

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Disposable } from './disposable';
 import { pathExists } from './pathChecks';
+import { watchWebviewReady, type ReadyWatch } from './webviewReadyWatch';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
@@ -23,13 +24,31 @@ function hasOwnStyle(extensionUri: vscode.Uri, entry: string): Promise<boolean> 
   return known;
 }
 
+/** Where the page is shown (a panel or a sidebar view: `visible`), and where a reload is said. */
+export interface WebviewHost {
+  readonly visible: boolean;
+}
+
 /**
  * Sets a webview's HTML once it is known whether the view has its own stylesheet (a look at
- * the disk); not when its owner was disposed meanwhile, as the webview then is too.
+ * the disk); not when its owner was disposed meanwhile, as the webview then is too. A page
+ * that never starts is loaded again (webviewReadyWatch.ts); the watch ends with the owner.
+ * Whoever reloads the page otherwise (new options) rearms the watch it returns.
  */
-export async function loadWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: string, title: string, owner: Disposable): Promise<void> {
+export async function loadWebviewHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  entry: string,
+  title: string,
+  owner: Disposable,
+  host: WebviewHost,
+  log?: (line: string) => void,
+): Promise<ReadyWatch | undefined> {
   const ownStyle = await hasOwnStyle(extensionUri, entry);
-  if (!owner.isDisposed) webview.html = webviewHtml(webview, extensionUri, entry, title, ownStyle);
+  if (owner.isDisposed) return undefined;
+  const load = () => (webview.html = webviewHtml(webview, extensionUri, entry, title, ownStyle));
+  load();
+  return watchWebviewReady(webview, title, { shown: () => host.visible, reload: load, gone: () => owner.isDisposed, log });
 }
 
 function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: string, title: string, ownStyle: boolean): string {
