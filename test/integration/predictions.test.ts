@@ -140,8 +140,8 @@ test('predictions: the explorer menu on a folder opens the panel with one row pe
   // Closing is finished only when no tab is left: a panel opened sooner can be closed with the rest.
   await waitFor('every editor closed', () => vscode.window.tabGroups.all.every((g) => g.tabs.length === 0));
   await vscode.commands.executeCommand('transferLab.showPredictions');
-  // What the command returned is not the panel's live snapshot: ask the hook until the page said ready and got the state.
-  const shown = await waitFor('the reopened panel', async () => (await snapshot())?.posted.at(-1));
+  // Ask the hook (the command's result is not the live snapshot), for as long as a page that lost its script takes to be loaded again twice.
+  const shown = await waitFor('the reopened panel', async () => (await snapshot())?.posted.at(-1), 45_000);
   assert.ok(shown.history.length >= 2, 'both predictions are listed');
   assert.equal(shown.history[1].id, current.id);
   assert.equal(shown.current?.id, shown.history[0].id, 'it opens on the latest');
