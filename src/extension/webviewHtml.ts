@@ -24,7 +24,7 @@ function hasOwnStyle(extensionUri: vscode.Uri, entry: string): Promise<boolean> 
   return known;
 }
 
-/** Where the page is shown (a panel or a sidebar view: `visible`), and where a reload is said. */
+/** Where the page is shown: a panel or a sidebar view (only whether it is `visible` is read). */
 export interface WebviewHost {
   readonly visible: boolean;
 }

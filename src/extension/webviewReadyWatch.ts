@@ -1,6 +1,6 @@
-// A webview whose page never starts stays blank for good: in code-server a panel opened while
-// the workbench is busy (a run starting) sometimes loses its script request (net::ERR_ABORTED)
-// and shows nothing, with no error anywhere. Every Transfer Lab page posts a message as soon as
+// A webview whose page never starts stays blank for good: in code-server a panel
+// sometimes loses its script request (net::ERR_ABORTED in the workbench log) and shows
+// nothing, with no error anywhere. Every Transfer Lab page posts a message as soon as
 // its script runs ('ready'), so a page that has said nothing after being on screen for a while
 // is loaded again, a few times at most. No `vscode` import: plain-Node tests drive it.
 import type { IDisposable } from './disposable';
@@ -34,7 +34,7 @@ const everyInterval = (fn: () => void, ms: number): IDisposable => {
   return { dispose: () => clearInterval(timer) };
 };
 
-export const READY_SILENT_MS = 10_000;
+const READY_SILENT_MS = 10_000;
 
 /** The watch of one page: `rearm` after anything that reloads it (new options do). */
 export interface ReadyWatch extends IDisposable {
