@@ -1,11 +1,13 @@
 // A webview whose page never starts stays blank for good: in code-server a panel
 // sometimes loses its script request (net::ERR_ABORTED in the workbench log) and shows
-// nothing, with no error anywhere. Every Transfer Lab page posts a message as soon as
-// its script runs ('ready'), so a page that has said nothing after being on screen for a while
-// is loaded again, a few times at most. No `vscode` import: plain-Node tests drive it.
+// nothing, with no error anywhere. Every Transfer Lab page posts `{ type: 'ready' }` as soon
+// as its script runs, so a page that has not said it after being on screen for a while is
+// loaded again, a few times at most. Only 'ready' counts: after new options reload a page,
+// a late message of the page being replaced (Predictions' 'rendered') must not end the watch.
+// No `vscode` import: plain-Node tests drive it.
 import type { IDisposable } from './disposable';
 
-/** What the watch needs of a webview: its first message. */
+/** What the watch needs of a webview: its messages. */
 export interface WatchedWebview {
   onDidReceiveMessage(listener: (message: unknown) => void): IDisposable;
 }
@@ -41,7 +43,10 @@ export interface ReadyWatch extends IDisposable {
   rearm(): void;
 }
 
-/** Watches `webview` from the moment its HTML was set; rests at its first message, ends when its owner is gone, or after the last reload. */
+/** The message every page posts when its script starts. */
+const isReady = (message: unknown): boolean => typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready';
+
+/** Watches `webview` from the moment its HTML was set; rests at its 'ready', ends when its owner is gone, or after the last reload. */
 export function watchWebviewReady(webview: WatchedWebview, name: string, options: ReadyWatchOptions): ReadyWatch {
   const silentMs = options.silentMs ?? READY_SILENT_MS;
   const maxReloads = options.maxReloads ?? 2;
@@ -57,7 +62,9 @@ export function watchWebviewReady(webview: WatchedWebview, name: string, options
     rest();
     shownFor = 0;
     reloads = 0;
-    const listener = webview.onDidReceiveMessage(() => rest());
+    const listener = webview.onDidReceiveMessage((message) => {
+      if (isReady(message)) rest();
+    });
     const ticks = (options.every ?? everyInterval)(() => {
       if (options.gone()) return rest();
       if (!options.shown()) return;

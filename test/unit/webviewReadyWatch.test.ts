@@ -1,5 +1,5 @@
 // A page that never starts is loaded again, counting only the time it is on screen; its
-// first message, or its owner going, ends the watch; it reloads a few times at most.
+// 'ready', or its owner going, ends the watch; it reloads a few times at most.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { watchWebviewReady, type WatchedWebview } from '../../src/extension/webviewReadyWatch';
@@ -59,7 +59,7 @@ test('a page silent for 10 s on screen is loaded again, at most twice, and the o
   assert.equal(w.listening(), false, 'the watch has ended');
 });
 
-test('a page that posts its first message is left alone', () => {
+test('a page that posts its ready is left alone', () => {
   const w = watch();
   tick(3_000);
   w.post({ type: 'ready' });
@@ -100,4 +100,16 @@ test('a page reloaded by new options is watched again once rearmed, with its rel
   w.post({ type: 'ready' });
   tick(60_000);
   assert.equal(w.reloads.length, 1);
+});
+
+test("after a reload by new options, a late message of the old page does not end the watch: only the new page's ready does", () => {
+  const w = watch();
+  w.post({ type: 'ready' });
+  w.handle.rearm();
+  w.post({ type: 'rendered', rows: 0 }); // the page being replaced, answering the state posted before the reload
+  assert.equal(w.listening(), true, 'still watching');
+  tick(10_000);
+  assert.equal(w.reloads.length, 1, 'the new page never said ready: loaded again');
+  w.post({ type: 'ready' });
+  assert.equal(w.listening(), false);
 });
